@@ -1,0 +1,25 @@
+//! Why a domain rule refused an action. The service layer maps each to a PROTOCOL.md code.
+
+use thiserror::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RuleViolation {
+    /// The principal may not do this at all (role or ownership).
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The principal may not even learn that the thing exists (another fan's conversation).
+    #[error("not found")]
+    Hidden,
+    /// Input that breaks a limit; `field` names the offending field.
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// The current state does not allow the action.
+    #[error("{0}")]
+    InvalidTransition(&'static str),
+}
+
+impl RuleViolation {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        RuleViolation::Invalid { field, reason: reason.into() }
+    }
+}

@@ -1,0 +1,20 @@
+//! Pure rules of fandesk: ids, roles and permissions, conversation states, visibility,
+//! message validation. No IO and no clock: time is always passed in (STYLE.md).
+
+pub mod conversation;
+pub mod error;
+pub mod ids;
+pub mod message;
+pub mod permission;
+pub mod role;
+pub mod topic;
+pub mod visibility;
+
+pub use conversation::{ConversationState, Status};
+pub use error::RuleViolation;
+pub use ids::{ConversationId, FanId, MemberId, MessageId};
+pub use message::{validate_body, validate_client_msg_id, AuthorKind};
+pub use permission::{decide_post, can_read_conversation, PostDecision};
+pub use role::{Principal, Role};
+pub use topic::Topic;
+pub use visibility::{Audience, Visibility};

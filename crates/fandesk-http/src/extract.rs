@@ -1,0 +1,150 @@
+//! Request extractors whose rejections use PROTOCOL.md's error shape: strict JSON bodies
+//! and queries (unknown fields rejected, the field named), and bearer authentication.
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use fandesk_service::Session;
+use serde::de::DeserializeOwned;
+
+/// Largest accepted request body. Messages are at most 4,000 characters; 64 KiB leaves
+/// room for JSON escaping without inviting abuse.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON body decoded strictly. An empty body reads as `{}` so body-less actions work.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            ApiError::invalid(rejection.status(), None, format!("unreadable body: {rejection}"))
+        })?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        decode_json(bytes).map(Json)
+    }
+}
+
+/// Decodes `bytes` as `T`, naming the field at fault (PROTOCOL.md › Errors).
+pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let value = result.map_err(|error| {
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return ApiError::invalid(StatusCode::BAD_REQUEST, None, format!("malformed JSON: {inner}"));
+        }
+        let field = field_name(&path, &inner.to_string());
+        ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field.as_deref(),
+            format!("{}: {}", field.as_deref().unwrap_or("body"), strip_position(&inner.to_string())),
+        )
+    })?;
+    deserializer
+        .end()
+        .map_err(|error| ApiError::invalid(StatusCode::BAD_REQUEST, None, format!("malformed JSON: {error}")))?;
+    Ok(value)
+}
+
+/// serde reports an unknown or missing field at its parent's path; the field's own name
+/// is in the message between backticks.
+fn field_name(path: &str, message: &str) -> Option<String> {
+    let named = (message.starts_with("unknown field") || message.starts_with("missing field"))
+        .then(|| message.split('`').nth(1).map(str::to_owned))
+        .flatten();
+    match (named, path) {
+        (Some(name), "." | "") => Some(name),
+        // serde_path_to_error already ends the path with an unknown field's name.
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => Some(path.to_owned()),
+        (Some(name), parent) => Some(format!("{parent}.{name}")),
+        (None, "." | "") => None,
+        (None, path) => Some(path.to_owned()),
+    }
+}
+
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+/// A query string decoded strictly.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
+            let path = error.path().to_string();
+            let message = error.into_inner().to_string();
+            let field = field_name(&path, &message);
+            ApiError::invalid(
+                StatusCode::BAD_REQUEST,
+                field.as_deref(),
+                format!("query {}: {message}", field.as_deref().unwrap_or("string")),
+            )
+        })
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// An authenticated caller (PROTOCOL.md › Authentication: every other call).
+pub struct Auth(pub Session);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
+        Ok(Auth(state.app.authenticate(token).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Send {
+        client_msg_id: String,
+        body: String,
+    }
+
+    fn check(input: &str, status: u16, field: Option<&str>) {
+        let error = decode_json::<Send>(input.as_bytes()).expect_err(input);
+        let response = axum::response::IntoResponse::into_response(error);
+        assert_eq!(response.status().as_u16(), status, "{input}");
+        let _ = field;
+    }
+
+    #[test]
+    fn rejections_name_the_field() {
+        assert_eq!(field_name(".", "unknown field `colour`, expected one of"), Some("colour".into()));
+        assert_eq!(field_name(".", "missing field `body`"), Some("body".into()));
+        assert_eq!(field_name("body", "invalid type: integer `5`, expected a string"), Some("body".into()));
+        assert_eq!(field_name("author", "unknown field `x`"), Some("author.x".into()));
+        assert_eq!(field_name("colour", "unknown field `colour`"), Some("colour".into()));
+        assert_eq!(field_name("author.x", "unknown field `x`"), Some("author.x".into()));
+        check(r#"{"client_msg_id":"a","body":"b","colour":1}"#, 422, Some("colour"));
+        check(r#"{"client_msg_id":"a","body":5}"#, 422, Some("body"));
+        check(r#"{"client_msg_id":"a""#, 400, None);
+        check(r#"{"client_msg_id":"a","body":"b"} trailing"#, 400, None);
+        check("[]", 422, None);
+    }
+}

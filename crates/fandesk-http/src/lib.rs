@@ -1,0 +1,91 @@
+//! fandesk's HTTP edge: REST handlers, the WebSocket endpoint, strict extractors, error
+//! mapping and the OpenAPI document. Only this crate names axum and the wire DTOs of
+//! requests.
+
+pub mod error;
+pub mod extract;
+pub mod openapi;
+mod routes;
+pub mod ws;
+
+pub use ws::WsConfig;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use fandesk_service::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// HTTP-level settings.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// Browser origins allowed to open WebSockets besides the server's own
+    /// (`*` allows any).
+    pub allowed_origins: Vec<String>,
+    pub ws: WsConfig,
+}
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<HttpConfig>,
+    /// Cancelled on shutdown: WebSockets close with 1001.
+    pub shutdown: CancellationToken,
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(routes::auth::login))
+        .route("/auth/logout", post(routes::auth::logout))
+        .route("/me", get(routes::auth::me))
+        .route("/members", post(routes::auth::create_member).get(routes::auth::list_members))
+        .route("/fan-sessions", post(routes::auth::create_fan_session))
+        .route("/conversations", post(routes::conversations::open).get(routes::conversations::list))
+        .route("/conversations/{id}", get(routes::conversations::get))
+        .route("/conversations/{id}/resolve", post(routes::conversations::resolve))
+        .route("/conversations/{id}/reopen", post(routes::conversations::reopen))
+        .route(
+            "/conversations/{id}/messages",
+            post(routes::conversations::send).get(routes::conversations::list_messages),
+        )
+        .route("/openapi.json", get(routes::system::openapi))
+        .route("/ws", get(ws::upgrade))
+        .fallback(|| async { error::ApiError::not_found("route") });
+    Router::new()
+        .route("/healthz", get(routes::system::healthz))
+        .route("/metrics", get(routes::system::metrics))
+        .nest("/api/v1", api)
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn count_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    state.app.metrics().http_requests.inc();
+    next.run(request).await
+}
+
+/// Serves until `shutdown` is cancelled: stops accepting, closes WebSockets with 1001,
+/// and waits for in-flight requests (and so their writes) to finish.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    config: HttpConfig,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let state = AppState { app, config: Arc::new(config), shutdown: shutdown.clone() };
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}

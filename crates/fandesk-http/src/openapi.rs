@@ -1,0 +1,47 @@
+//! The OpenAPI document served at `GET /api/v1/openapi.json` (issue 2 › 7), generated from
+//! the handlers' annotations so it cannot drift from the routes.
+
+use crate::routes::{auth, conversations, system, ErrorBody, ErrorDetail};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "fandesk", description = "Real-time chat operations for creator teams. \
+        The WebSocket protocol and error codes are specified in PROTOCOL.md."),
+    paths(
+        system::healthz, system::metrics, system::openapi,
+        auth::login, auth::logout, auth::me, auth::create_member, auth::list_members,
+        auth::create_fan_session,
+        conversations::open, conversations::list, conversations::get,
+        conversations::resolve, conversations::reopen,
+        conversations::send, conversations::list_messages,
+        crate::ws::upgrade,
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Team login, members and fan sessions"),
+        (name = "conversations", description = "Fan ↔ team conversations"),
+        (name = "messages", description = "Timeline messages"),
+        (name = "realtime", description = "WebSocket"),
+        (name = "system", description = "Health, metrics, this document"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}

@@ -1,0 +1,131 @@
+//! Login, logout, members and fan sessions (PROTOCOL.md › Authentication).
+
+use crate::error::ApiResult;
+use crate::extract::{Auth, Json};
+use crate::routes::ErrorBody;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use fandesk_service::view::{FanView, MemberView};
+use fandesk_service::{NewFanSession, NewMember};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub member: MemberView,
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(State(state): State<AppState>, Json(input): Json<LoginRequest>) -> ApiResult<axum::Json<LoginResponse>> {
+    let result = state.app.login(&input.email, &input.password).await?;
+    Ok(axum::Json(LoginResponse { token: result.token, member: result.member }))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "token revoked; its WebSockets close with 4001")))]
+pub async fn logout(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<StatusCode> {
+    state.app.logout(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeResponse {
+    /// `member` or `fan`.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+    /// The member's role; absent for fans.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+pub async fn me(Auth(session): Auth) -> axum::Json<MeResponse> {
+    let principal = &session.principal;
+    axum::Json(MeResponse {
+        kind: if principal.is_fan() { "fan" } else { "member" }.to_owned(),
+        id: principal.author_id().to_owned(),
+        name: principal.name().to_owned(),
+        role: principal.role().map(|role| role.as_str().to_owned()),
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMemberRequest {
+    pub email: String,
+    pub name: String,
+    /// `owner`, `supervisor`, `escalation_lead`, `agent` or `bot`.
+    pub role: String,
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
+    request_body = CreateMemberRequest,
+    responses((status = 201, body = MemberView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_member(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(input): Json<CreateMemberRequest>,
+) -> ApiResult<(StatusCode, axum::Json<MemberView>)> {
+    let input = NewMember { email: input.email, name: input.name, role: input.role, password: input.password };
+    let member = state.app.create_member(&session.principal, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(member)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    pub members: Vec<MemberView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
+    responses((status = 200, body = MemberList)))]
+pub async fn list_members(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<MemberList>> {
+    let members = state.app.list_members(&session.principal).await?;
+    Ok(axum::Json(MemberList { members }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FanSessionRequest {
+    pub display_name: String,
+    /// The creator platform's id for this fan; trusted only with a valid `signature`.
+    pub external_id: Option<String>,
+    /// IANA time zone, e.g. `Europe/Paris`.
+    pub timezone: Option<String>,
+    /// hex HMAC-SHA256(fan identity secret, external_id).
+    pub signature: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FanSessionResponse {
+    pub token: String,
+    pub fan: FanView,
+}
+
+#[utoipa::path(post, path = "/api/v1/fan-sessions", tag = "auth", request_body = FanSessionRequest,
+    responses((status = 201, body = FanSessionResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_fan_session(
+    State(state): State<AppState>,
+    Json(input): Json<FanSessionRequest>,
+) -> ApiResult<(StatusCode, axum::Json<FanSessionResponse>)> {
+    let input = NewFanSession {
+        display_name: input.display_name,
+        external_id: input.external_id,
+        timezone: input.timezone,
+        signature: input.signature,
+    };
+    let (token, fan) = state.app.create_fan_session(input).await?;
+    Ok((StatusCode::CREATED, axum::Json(FanSessionResponse { token, fan })))
+}

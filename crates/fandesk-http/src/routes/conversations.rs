@@ -1,0 +1,173 @@
+//! Conversations and messages (PROTOCOL.md › Conversations and messages).
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Json, Query};
+use crate::routes::ErrorBody;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use fandesk_service::view::{ConversationView, MessageView};
+use fandesk_service::{ConversationFilter, SendMessage};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /conversations` takes an empty object.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenConversationRequest {}
+
+#[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    request_body = OpenConversationRequest,
+    responses((status = 201, description = "created", body = ConversationView),
+              (status = 200, description = "the fan's open conversation", body = ConversationView),
+              (status = 403, body = ErrorBody)))]
+pub async fn open(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(_input): Json<OpenConversationRequest>,
+) -> ApiResult<(StatusCode, axum::Json<ConversationView>)> {
+    let (view, created) = state.app.open_conversation(&session.principal).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(view)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListConversationsQuery {
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: Option<String>,
+    pub assignee_id: Option<String>,
+    /// Only conversations nobody is assigned to.
+    pub unassigned: Option<bool>,
+    /// 1–200, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationList {
+    pub conversations: Vec<ConversationView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
+    params(ListConversationsQuery),
+    responses((status = 200, body = ConversationList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Query(query): Query<ListConversationsQuery>,
+) -> ApiResult<axum::Json<ConversationList>> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(fandesk_domain::Status::parse(text).ok_or_else(|| {
+            ApiError::invalid(StatusCode::BAD_REQUEST, Some("status"), "status: must be open, pending, snoozed or resolved")
+        })?),
+    };
+    let filter = ConversationFilter {
+        status,
+        assignee_id: query.assignee_id.map(fandesk_domain::MemberId),
+        unassigned: query.unassigned.unwrap_or(false),
+        fan_id: None,
+        limit: query.limit.unwrap_or(50),
+    };
+    let conversations = state.app.list_conversations(&session.principal, filter).await?;
+    Ok(axum::Json(ConversationList { conversations }))
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ConversationView>> {
+    Ok(axum::Json(state.app.get_conversation(&session.principal, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ConversationView>> {
+    Ok(axum::Json(state.app.resolve(&session.principal, &id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ConversationView>> {
+    Ok(axum::Json(state.app.reopen(&session.principal, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessageRequest {
+    /// The client's idempotency key: a retry with the same key returns the original.
+    pub client_msg_id: String,
+    /// 1–4,000 characters after trimming.
+    pub body: String,
+    /// `public` (default) or `internal` (team only).
+    pub visibility: Option<String>,
+    /// The canned response this message was made from (first-line rule).
+    pub template_id: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = SendMessageRequest,
+    responses((status = 201, description = "committed", body = MessageView),
+              (status = 200, description = "repeated client_msg_id: the original", body = MessageView),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn send(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<SendMessageRequest>,
+) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    let input = SendMessage {
+        client_msg_id: input.client_msg_id,
+        body: input.body,
+        visibility: input.visibility,
+        template_id: input.template_id,
+    };
+    let sent = state.app.send_message(&session.principal, &id, input).await?;
+    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(sent.message)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListMessagesQuery {
+    /// Return entries after this position (fans: the public sequence). Default 0.
+    pub after_seq: Option<u64>,
+    /// 1–200, default 100.
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
+    params(("id" = String, Path), ListMessagesQuery),
+    responses((status = 200, body = MessageList), (status = 404, body = ErrorBody)))]
+pub async fn list_messages(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Query(query): Query<ListMessagesQuery>,
+) -> ApiResult<axum::Json<MessageList>> {
+    let messages = state
+        .app
+        .list_messages(&session.principal, &id, query.after_seq.unwrap_or(0), query.limit.unwrap_or(100))
+        .await?;
+    Ok(axum::Json(MessageList { messages }))
+}

@@ -1,0 +1,116 @@
+//! `GET /api/v1/ws` (PROTOCOL.md › WebSocket): the upgrade, the browser Origin check,
+//! and per-connection limits. The connection loop lives in [`connection`].
+
+mod connection;
+pub mod frames;
+mod outbound;
+
+use crate::error::ApiError;
+use crate::extract::bearer_token;
+use crate::AppState;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use std::time::Duration;
+
+/// WebSocket limits.
+#[derive(Clone, Debug)]
+pub struct WsConfig {
+    /// A connection that sends nothing (not even a pong to our pings) for this long is
+    /// closed. The server pings at a third of it.
+    pub idle_timeout: Duration,
+    /// Frames queued for one connection before it counts as a slow consumer (4008).
+    pub queue_frames: usize,
+    /// Largest accepted client message and frame, in bytes.
+    pub max_message_bytes: usize,
+    /// Time allowed for the `hello` frame when the upgrade carried no token.
+    pub hello_timeout: Duration,
+}
+
+impl Default for WsConfig {
+    fn default() -> Self {
+        WsConfig {
+            idle_timeout: Duration::from_secs(90),
+            queue_frames: 1024,
+            max_message_bytes: 64 * 1024,
+            hello_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
+    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or a first \
+                   `{\"type\":\"hello\",\"token\"}` frame. See PROTOCOL.md › WebSocket.",
+    responses((status = 101, description = "switching protocols"),
+              (status = 401, body = crate::routes::ErrorBody),
+              (status = 403, description = "Origin not allowed", body = crate::routes::ErrorBody)))]
+pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _body) = request.into_parts();
+    if !origin_allowed(&parts.headers, &state.config.allowed_origins) {
+        return ApiError::from(fandesk_service::ServiceError::Forbidden(
+            "WebSocket Origin not allowed".into(),
+        ))
+        .into_response();
+    }
+    let session = match bearer_token(&parts) {
+        Some(token) => match state.app.authenticate(token).await {
+            Ok(session) => Some(session),
+            Err(error) => return ApiError::from(error).into_response(),
+        },
+        None => None,
+    };
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let limits = &state.config.ws;
+    upgrade
+        // tungstenite's defaults are a 128 KiB read buffer and 64 MiB messages per
+        // connection; idle connections must stay small (issue 2 › 6).
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(limits.max_message_bytes)
+        .max_frame_size(limits.max_message_bytes)
+        .on_upgrade(move |socket| connection::run(socket, state, session))
+}
+
+/// Browsers always send `Origin`; other clients usually don't. A present Origin must be
+/// the server's own (same host) or on the allow-list.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else { return true };
+    let Ok(origin) = origin.to_str() else { return false };
+    if allowed.iter().any(|entry| entry == "*" || entry.eq_ignore_ascii_case(origin)) {
+        return true;
+    }
+    let host = headers.get(header::HOST).and_then(|host| host.to_str().ok());
+    let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn check(origin: Option<&str>, host: &str, allowed: &[&str], expected: bool) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
+        if let Some(origin) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
+        }
+        let allowed: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
+        assert_eq!(origin_allowed(&headers, &allowed), expected, "{origin:?} on {host}");
+    }
+
+    #[test]
+    fn origin_rules() {
+        check(None, "a:8080", &[], true);
+        check(Some("http://a:8080"), "a:8080", &[], true);
+        check(Some("https://a:8080"), "a:8080", &[], true);
+        check(Some("http://evil.example"), "a:8080", &[], false);
+        check(Some("http://evil.example"), "a:8080", &["http://evil.example"], true);
+        check(Some("null"), "a:8080", &[], false);
+    }
+}

@@ -1,0 +1,140 @@
+//! Conversation use cases (PRODUCT.md › C1): open, read, list, resolve, reopen.
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::view::{ConversationView, MessageView};
+use crate::writer::publish_conversation;
+use crate::{new_id, App};
+use fandesk_domain::conversation::Transition;
+use fandesk_domain::{can_read_conversation, Audience, ConversationId, MessageId, Principal, Role, Status};
+use fandesk_store::{ConversationFilter, ConversationRow, StoreError, WriteOp, WriteOutcome};
+
+/// Largest page of conversations or messages.
+pub const MAX_PAGE: u32 = 200;
+
+pub(crate) fn audience_of(principal: &Principal) -> Audience {
+    if principal.is_fan() { Audience::Fan } else { Audience::Team }
+}
+
+impl App {
+    /// A fan opens a conversation or continues their unresolved one. Returns the view and
+    /// whether it was created.
+    pub async fn open_conversation(&self, actor: &Principal) -> ServiceResult<(ConversationView, bool)> {
+        let Principal::Fan { id: fan_id, .. } = actor else {
+            return Err(ServiceError::Forbidden("only fans open conversations".into()));
+        };
+        if let Some(existing) = self.store().find_active_conversation(fan_id).await? {
+            return Ok((ConversationView::new(&existing, Audience::Fan), false));
+        }
+        let now = self.now();
+        let row = ConversationRow {
+            id: ConversationId(new_id("cnv")),
+            fan_id: fan_id.clone(),
+            status: Status::Open,
+            assignee_id: None,
+            escalated: false,
+            priority: 0,
+            last_seq: 0,
+            last_public_seq: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        match self.store().insert_conversation(&row).await {
+            Ok(()) => {
+                publish_conversation(self.bus().as_ref(), &row);
+                Ok((ConversationView::new(&row, Audience::Fan), true))
+            }
+            // A concurrent open won the race: the one-unresolved-per-fan index kept a
+            // single conversation, which is the one to continue.
+            Err(StoreError::Conflict(_)) => {
+                let existing = self
+                    .store()
+                    .find_active_conversation(fan_id)
+                    .await?
+                    .ok_or_else(|| ServiceError::Conflict("conversation changed concurrently; retry".into()))?;
+                Ok((ConversationView::new(&existing, Audience::Fan), false))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Loads a conversation the actor may read; others' conversations are `not_found`.
+    pub(crate) async fn readable_conversation(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> ServiceResult<ConversationRow> {
+        let row = self
+            .store()
+            .find_conversation(&ConversationId::from(id))
+            .await?
+            .ok_or(ServiceError::NotFound("conversation"))?;
+        can_read_conversation(actor, &row.state())?;
+        Ok(row)
+    }
+
+    pub async fn get_conversation(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
+        let row = self.readable_conversation(actor, id).await?;
+        Ok(ConversationView::new(&row, audience_of(actor)))
+    }
+
+    /// The team lists any conversations; a fan lists only their own.
+    pub async fn list_conversations(
+        &self,
+        actor: &Principal,
+        mut filter: ConversationFilter,
+    ) -> ServiceResult<Vec<ConversationView>> {
+        if let Principal::Fan { id, .. } = actor {
+            if filter.assignee_id.is_some() || filter.unassigned {
+                return Err(ServiceError::Forbidden("fans cannot filter by assignee".into()));
+            }
+            filter.fan_id = Some(id.clone());
+        }
+        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        let audience = audience_of(actor);
+        let rows = self.store().list_conversations(&filter).await?;
+        Ok(rows.iter().map(|row| ConversationView::new(row, audience)).collect())
+    }
+
+    pub async fn resolve(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
+        self.transition(actor, id, Transition::Resolve).await
+    }
+
+    pub async fn reopen(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
+        self.transition(actor, id, Transition::Reopen).await
+    }
+
+    async fn transition(&self, actor: &Principal, id: &str, transition: Transition) -> ServiceResult<ConversationView> {
+        match actor.role() {
+            None => return Err(ServiceError::Forbidden("only team members change a conversation's status".into())),
+            Some(Role::Bot) => return Err(ServiceError::Forbidden("bots cannot change a conversation's status".into())),
+            Some(_) => {}
+        }
+        let row = self.readable_conversation(actor, id).await?;
+        let op = WriteOp::Transition {
+            message_id: MessageId(new_id("msg")),
+            conversation_id: row.id,
+            actor: actor.clone(),
+            transition,
+            at: self.now(),
+        };
+        match self.inner.writer.submit(op).await? {
+            WriteOutcome::Created { conversation, .. } => Ok(ConversationView::new(&conversation, Audience::Team)),
+            WriteOutcome::Duplicate { .. } => Err(ServiceError::Internal("status change reported as duplicate".into())),
+        }
+    }
+
+    /// `GET /conversations/{id}/messages`: the timeline after `after_seq`, as the actor
+    /// may see it (fans: public messages, numbered by the public sequence).
+    pub async fn list_messages(
+        &self,
+        actor: &Principal,
+        conversation_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> ServiceResult<Vec<MessageView>> {
+        let row = self.readable_conversation(actor, conversation_id).await?;
+        let audience = audience_of(actor);
+        let rows = self.store().list_messages(&row.id, audience, after_seq, limit.clamp(1, MAX_PAGE)).await?;
+        Ok(rows.iter().filter_map(|message| MessageView::new(message, audience)).collect())
+    }
+}

@@ -1,0 +1,117 @@
+//! fandesk's use cases: the only layer that combines the domain rules, the store and the
+//! bus. HTTP and WebSocket handlers call [`App`] methods and nothing below it.
+
+mod auth;
+mod clock;
+mod conversation;
+mod error;
+mod message;
+mod metrics;
+mod subscription;
+pub mod view;
+mod writer;
+
+pub use auth::{LoginResult, NewFanSession, NewMember, Session};
+pub use clock::{Clock, SystemClock};
+pub use error::{ServiceError, ServiceResult};
+pub use message::{PendingSend, SendMessage, Sent};
+pub use metrics::Metrics;
+pub use subscription::{Subscription, SubscriptionEnd};
+
+pub use fandesk_domain::{Audience, Principal, Role};
+pub use fandesk_store::ConversationFilter;
+
+use fandesk_bus::Bus;
+use fandesk_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use writer::Writer;
+
+/// Runtime settings of the service layer.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// When set, a fan's `external_id` is trusted only with `signature` =
+    /// hex HMAC-SHA256(secret, external_id) (PROTOCOL.md › Authentication).
+    pub fan_identity_secret: Option<Vec<u8>>,
+    /// How long a team member's token lives.
+    pub member_token_ttl: Duration,
+    /// How long a fan's token lives (fans come back days later to the same chat).
+    pub fan_token_ttl: Duration,
+    /// Most ops committed in one transaction by the group-commit writer.
+    pub write_batch_max: usize,
+    /// Ops waiting for the writer before senders wait (backpressure).
+    pub write_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            fan_identity_secret: None,
+            member_token_ttl: Duration::from_secs(12 * 3600),
+            fan_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            write_batch_max: 512,
+            write_queue: 16_384,
+        }
+    }
+}
+
+/// The application: cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    bus: Arc<dyn Bus>,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    writer: Writer,
+}
+
+impl App {
+    /// Starts the service, including its group-commit writer task.
+    pub fn start(store: Store, bus: Arc<dyn Bus>, config: Config, clock: Arc<dyn Clock>) -> App {
+        let metrics = Arc::new(Metrics::new());
+        let writer = Writer::spawn(store.clone(), bus.clone(), metrics.clone(), &config);
+        App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer }) }
+    }
+
+    /// Stops taking writes, commits and acknowledges everything already queued, then
+    /// returns. Reads keep working until the store is closed.
+    pub async fn shutdown(&self) {
+        self.inner.writer.shutdown().await;
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        self.inner.store.backend()
+    }
+
+    /// Whether the store answers (readiness).
+    pub async fn ready(&self) -> bool {
+        self.inner.store.count_members().await.is_ok()
+    }
+
+    fn now(&self) -> jiff::Timestamp {
+        self.inner.clock.now()
+    }
+
+    fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    fn bus(&self) -> &Arc<dyn Bus> {
+        &self.inner.bus
+    }
+}
+
+/// A new opaque id: a type prefix and a time-ordered UUID (v7), so ids sort by creation.
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}

@@ -1,0 +1,96 @@
+//! Sending messages (PROTOCOL.md › Conversations and messages): validated here, decided
+//! and sequenced inside the group commit, acknowledged after it.
+
+use crate::conversation::audience_of;
+use crate::error::{ServiceError, ServiceResult};
+use crate::view::MessageView;
+use crate::writer::Queued;
+use crate::{new_id, App};
+use fandesk_domain::{validate_body, validate_client_msg_id, MessageId, Principal, Visibility};
+use fandesk_store::{WriteOp, WriteOutcome};
+
+#[derive(Clone, Debug)]
+pub struct SendMessage {
+    pub client_msg_id: String,
+    pub body: String,
+    /// `public` when absent.
+    pub visibility: Option<String>,
+    pub template_id: Option<String>,
+}
+
+/// The acknowledged message, as the sender sees it.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    pub message: MessageView,
+    /// False when this `client_msg_id` had been sent before (the original is returned).
+    pub created: bool,
+}
+
+/// A send queued for commit; [`PendingSend::wait`] yields the acknowledgement.
+pub struct PendingSend {
+    queued: Queued,
+    audience: fandesk_domain::Audience,
+    metrics: std::sync::Arc<crate::Metrics>,
+}
+
+impl PendingSend {
+    /// Waits for the commit. Resolves only after the message is durable.
+    pub async fn wait(self) -> ServiceResult<Sent> {
+        let (row, created) = match self.queued.wait().await? {
+            WriteOutcome::Created { message, .. } => (message, true),
+            WriteOutcome::Duplicate { message } => (message, false),
+        };
+        self.metrics.acks.inc();
+        let message = MessageView::new(&row, self.audience)
+            .ok_or_else(|| ServiceError::Internal("sender cannot see own message".into()))?;
+        Ok(Sent { message, created })
+    }
+}
+
+impl App {
+    /// Validates and queues a send without waiting for its commit, so one connection can
+    /// pipeline sends while their acknowledgements keep the send order.
+    pub async fn begin_send(
+        &self,
+        actor: &Principal,
+        conversation_id: &str,
+        input: SendMessage,
+    ) -> ServiceResult<PendingSend> {
+        validate_client_msg_id(&input.client_msg_id)?;
+        let body = validate_body(&input.body)?;
+        let visibility = match input.visibility.as_deref() {
+            None => Visibility::Public,
+            Some(text) => Visibility::parse(text)
+                .ok_or_else(|| ServiceError::invalid("visibility", "must be \"public\" or \"internal\""))?,
+        };
+        if input.template_id.is_some() {
+            // Canned responses arrive with the agent desk (issue 3); until then no template
+            // id can name an existing template.
+            return Err(ServiceError::invalid("template_id", "no such canned response"));
+        }
+        // Existence and read access are checked here so unknown conversations are a plain
+        // 404; posting rules are decided again inside the commit, against current state.
+        let conversation = self.readable_conversation(actor, conversation_id).await?;
+        let op = WriteOp::Post {
+            message_id: MessageId(new_id("msg")),
+            conversation_id: conversation.id,
+            author: actor.clone(),
+            client_msg_id: Some(input.client_msg_id),
+            body,
+            visibility,
+            at: self.now(),
+        };
+        let queued = self.inner.writer.enqueue(op).await?;
+        Ok(PendingSend { queued, audience: audience_of(actor), metrics: self.inner.metrics.clone() })
+    }
+
+    /// Sends and waits for the acknowledgement (REST).
+    pub async fn send_message(
+        &self,
+        actor: &Principal,
+        conversation_id: &str,
+        input: SendMessage,
+    ) -> ServiceResult<Sent> {
+        self.begin_send(actor, conversation_id, input).await?.wait().await
+    }
+}

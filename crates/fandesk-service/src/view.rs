@@ -1,0 +1,217 @@
+//! What clients see: the JSON forms of members, fans, conversations and messages, and the
+//! WebSocket event frames. Frames are encoded here, once, at commit time and shared by
+//! every subscriber, so this is the one serializer of timeline content; its input is
+//! always filtered by [`Audience::sees`] first (PRODUCT.md principle 2).
+
+use bytes::Bytes;
+use fandesk_domain::{Audience, AuthorKind};
+use fandesk_store::{ConversationRow, FanRow, MemberRow, MessageRow};
+use jiff::Timestamp;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MemberView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    /// `owner`, `supervisor`, `escalation_lead`, `agent` or `bot`.
+    pub role: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+impl From<&MemberRow> for MemberView {
+    fn from(row: &MemberRow) -> Self {
+        MemberView {
+            id: row.id.0.clone(),
+            email: row.email.clone(),
+            name: row.name.clone(),
+            role: row.role.as_str().to_owned(),
+            created_at: row.created_at,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FanView {
+    pub id: String,
+    pub display_name: String,
+}
+
+impl From<&FanRow> for FanView {
+    fn from(row: &FanRow) -> Self {
+        FanView { id: row.id.0.clone(), display_name: row.display_name.clone() }
+    }
+}
+
+/// A conversation as the team sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TeamConversationView {
+    pub id: String,
+    pub fan_id: String,
+    /// `open`, `pending`, `snoozed` or `resolved`.
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub priority: i64,
+    pub escalated: bool,
+    /// Last position of the full timeline.
+    pub last_seq: u64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+/// A conversation as its fan sees it: only fan-safe fields (PROTOCOL.md).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct FanConversationView {
+    pub id: String,
+    pub status: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ConversationView {
+    Team(TeamConversationView),
+    Fan(FanConversationView),
+}
+
+impl ConversationView {
+    pub fn new(row: &ConversationRow, audience: Audience) -> ConversationView {
+        match audience {
+            Audience::Team => ConversationView::Team(TeamConversationView {
+                id: row.id.0.clone(),
+                fan_id: row.fan_id.0.clone(),
+                status: row.status.as_str().to_owned(),
+                assignee_id: row.assignee_id.as_ref().map(|id| id.0.clone()),
+                priority: row.priority,
+                escalated: row.escalated,
+                last_seq: row.last_seq,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            }),
+            Audience::Fan => ConversationView::Fan(FanConversationView {
+                id: row.id.0.clone(),
+                status: row.status.as_str().to_owned(),
+                created_at: row.created_at,
+            }),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            ConversationView::Team(view) => &view.id,
+            ConversationView::Fan(view) => &view.id,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AuthorView {
+    pub id: String,
+    /// `fan`, `member`, `bot` or `system`.
+    pub kind: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: String,
+    pub conversation_id: String,
+    /// For fans the public sequence, for the team the full one.
+    pub seq: u64,
+    pub author: AuthorView,
+    pub body: String,
+    /// `public` or `internal`.
+    pub visibility: String,
+    pub automated: bool,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    /// The sender's idempotency key (fans see it on their own messages only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    /// Team only: the position in the public sequence, for public messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_seq: Option<u64>,
+}
+
+impl MessageView {
+    /// The message as `audience` sees it, or `None` when `audience` must not see it.
+    pub fn new(row: &MessageRow, audience: Audience) -> Option<MessageView> {
+        if !audience.sees(row.visibility) {
+            return None;
+        }
+        let (seq, public_seq, client_msg_id) = match audience {
+            Audience::Team => (row.seq, row.public_seq, row.client_msg_id.clone()),
+            Audience::Fan => {
+                let own = row.author_kind == AuthorKind::Fan;
+                (row.public_seq?, None, row.client_msg_id.clone().filter(|_| own))
+            }
+        };
+        Some(MessageView {
+            id: row.id.0.clone(),
+            conversation_id: row.conversation_id.0.clone(),
+            seq,
+            author: AuthorView {
+                id: row.author_id.clone(),
+                kind: row.author_kind.as_str().to_owned(),
+                name: row.author_name.clone(),
+            },
+            body: row.body.clone(),
+            visibility: row.visibility.as_str().to_owned(),
+            automated: row.automated,
+            created_at: row.created_at,
+            client_msg_id,
+            public_seq,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct EventFrame<'a, E: Serialize> {
+    r#type: &'static str,
+    topic: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
+    event: E,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind")]
+enum EventBody<'a> {
+    #[serde(rename = "message.created")]
+    MessageCreated { message: &'a MessageView },
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated { conversation: &'a ConversationView },
+}
+
+fn encode<T: Serialize>(value: &T) -> Bytes {
+    // Serializing these plain structs cannot fail: no maps with non-string keys, no
+    // fallible Serialize impls.
+    Bytes::from(serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// The `message.created` timeline frame for `audience`, or `None` if it may not see it.
+pub fn message_frame(topic: &str, row: &MessageRow, audience: Audience) -> Option<Bytes> {
+    let view = MessageView::new(row, audience)?;
+    Some(encode(&EventFrame {
+        r#type: "event",
+        topic,
+        seq: Some(view.seq),
+        event: EventBody::MessageCreated { message: &view },
+    }))
+}
+
+/// The ephemeral `conversation.updated` frame (no `seq`, never replayed).
+pub fn conversation_frame(topic: &str, row: &ConversationRow, audience: Audience) -> Bytes {
+    let view = ConversationView::new(row, audience);
+    encode(&EventFrame {
+        r#type: "event",
+        topic,
+        seq: None,
+        event: EventBody::ConversationUpdated { conversation: &view },
+    })
+}

@@ -1,0 +1,173 @@
+//! Group commit (issue 2 › 6): one writer task per database collects concurrent writes,
+//! commits them in one transaction, publishes their events in sequence order, and only
+//! then answers each caller. An acknowledgement therefore always follows the commit, and
+//! fan-out order equals `seq` order.
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::metrics::Metrics;
+use crate::view::{conversation_frame, message_frame};
+use crate::Config;
+use fandesk_bus::{Bus, Event};
+use fandesk_domain::{Audience, Topic};
+use fandesk_store::{ConversationRow, MessageRow, Store, WriteOp, WriteOutcome};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Instant;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+struct Pending {
+    op: WriteOp,
+    reply: oneshot::Sender<ServiceResult<WriteOutcome>>,
+}
+
+/// An op handed to the writer; [`Queued::wait`] yields its committed outcome.
+pub(crate) struct Queued(oneshot::Receiver<ServiceResult<WriteOutcome>>);
+
+impl Queued {
+    pub(crate) async fn wait(self) -> ServiceResult<WriteOutcome> {
+        self.0.await.map_err(|_| ServiceError::Unavailable)?
+    }
+}
+
+pub(crate) struct Writer {
+    sender: mpsc::Sender<Pending>,
+    stop: CancellationToken,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub(crate) fn spawn(store: Store, bus: Arc<dyn Bus>, metrics: Arc<Metrics>, config: &Config) -> Writer {
+        let (sender, receiver) = mpsc::channel(config.write_queue.max(1));
+        let stop = CancellationToken::new();
+        let batch_max = config.write_batch_max.max(1);
+        let task = tokio::spawn(run(receiver, stop.clone(), store, bus, metrics, batch_max));
+        Writer { sender, stop, task: Mutex::new(Some(task)) }
+    }
+
+    /// Queues `op` and waits for its committed outcome.
+    pub(crate) async fn submit(&self, op: WriteOp) -> ServiceResult<WriteOutcome> {
+        self.enqueue(op).await?.wait().await
+    }
+
+    /// Queues `op` and returns without waiting for the commit. Ops are committed in the
+    /// order they were queued, so a connection that queues several sends gets their
+    /// outcomes in that order.
+    pub(crate) async fn enqueue(&self, op: WriteOp) -> ServiceResult<Queued> {
+        if self.stop.is_cancelled() {
+            return Err(ServiceError::Unavailable);
+        }
+        let (reply, answer) = oneshot::channel();
+        self.sender.send(Pending { op, reply }).await.map_err(|_| ServiceError::Unavailable)?;
+        Ok(Queued(answer))
+    }
+
+    /// Refuses new writes, drains the queue, waits for the last commit.
+    pub(crate) async fn shutdown(&self) {
+        self.stop.cancel();
+        let task = self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run(
+    mut receiver: mpsc::Receiver<Pending>,
+    stop: CancellationToken,
+    store: Store,
+    bus: Arc<dyn Bus>,
+    metrics: Arc<Metrics>,
+    batch_max: usize,
+) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(batch_max);
+    loop {
+        let first = tokio::select! {
+            biased;
+            item = receiver.recv() => item,
+            () = stop.cancelled() => {
+                // Take nothing new, but commit what callers already handed over.
+                receiver.close();
+                receiver.recv().await
+            }
+        };
+        let Some(first) = first else { break };
+        batch.push(first);
+        while batch.len() < batch_max {
+            match receiver.try_recv() {
+                Ok(item) => batch.push(item),
+                Err(_) => break,
+            }
+        }
+        commit(&store, bus.as_ref(), &metrics, &mut batch).await;
+    }
+}
+
+async fn commit(store: &Store, bus: &dyn Bus, metrics: &Metrics, batch: &mut Vec<Pending>) {
+    let ops: Vec<WriteOp> = batch.iter().map(|pending| pending.op.clone()).collect();
+    let started = Instant::now();
+    let mut outcome = store.apply_batch(&ops).await;
+    if let Err(fandesk_store::StoreError::Conflict(_)) = &outcome {
+        // Another node committed one of these idempotency keys between our read and our
+        // insert; a second pass sees it and answers with the original.
+        outcome = store.apply_batch(&ops).await;
+    }
+    metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+    metrics.batch_size.observe(ops.len() as f64);
+    match outcome {
+        Ok(results) => {
+            for (pending, result) in batch.drain(..).zip(results) {
+                let reply = result.map_err(ServiceError::from);
+                if let Ok(WriteOutcome::Created { message, conversation, changed }) = &reply {
+                    metrics.messages_written.inc();
+                    publish(bus, message, conversation, *changed);
+                }
+                let _ = pending.reply.send(reply);
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, ops = ops.len(), "group commit failed; nothing in the batch was acknowledged");
+            for pending in batch.drain(..) {
+                let _ = pending.reply.send(Err(ServiceError::Internal(error.to_string())));
+            }
+        }
+    }
+}
+
+/// Fans out a committed timeline entry, and the conversation's new state when the entry
+/// changed it (a claim or a status change).
+fn publish(bus: &dyn Bus, message: &MessageRow, conversation: &ConversationRow, changed: bool) {
+    let topic = Topic::Conversation(conversation.id.clone()).to_string();
+    bus.publish(Arc::new(Event {
+        topic: topic.clone(),
+        seq: Some(message.seq),
+        public_seq: message.public_seq,
+        team: message_frame(&topic, message, Audience::Team).unwrap_or_default(),
+        fan: message_frame(&topic, message, Audience::Fan),
+    }));
+    if changed {
+        publish_conversation(bus, conversation);
+    }
+}
+
+/// Ephemeral `conversation.updated` to the conversation's subscribers (fans get the
+/// fan-safe view) and to the team's `inbox`.
+pub(crate) fn publish_conversation(bus: &dyn Bus, conversation: &ConversationRow) {
+    let topic = Topic::Conversation(conversation.id.clone()).to_string();
+    bus.publish(Arc::new(Event {
+        topic: topic.clone(),
+        seq: None,
+        public_seq: None,
+        team: conversation_frame(&topic, conversation, Audience::Team),
+        fan: Some(conversation_frame(&topic, conversation, Audience::Fan)),
+    }));
+    let inbox = Topic::Inbox.to_string();
+    bus.publish(Arc::new(Event {
+        topic: inbox.clone(),
+        seq: None,
+        public_seq: None,
+        team: conversation_frame(&inbox, conversation, Audience::Team),
+        fan: None,
+    }));
+}

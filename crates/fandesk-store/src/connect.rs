@@ -1,0 +1,130 @@
+//! Opening a store: SQLite in the data directory (WAL, `synchronous=FULL`, asserted) or
+//! PostgreSQL; migrations run on open.
+
+use sqlx::AssertSqlSafe;
+use crate::{StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::ConnectOptions;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The database file's name inside the data directory.
+pub const SQLITE_FILE: &str = "fandesk.db";
+
+/// A handle to the database. Cheap to clone (pools are shared).
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqliteDb),
+    Postgres(PostgresDb),
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    /// Exactly one connection: SQLite has one writer per database, and funnelling every
+    /// write through one connection avoids `SQLITE_BUSY` between our own writers.
+    pub(crate) write: SqlitePool,
+    /// Readers run concurrently with the writer thanks to WAL.
+    pub(crate) read: SqlitePool,
+}
+
+#[derive(Clone, Debug)]
+pub struct PostgresDb {
+    pub(crate) pool: PgPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) `DIR/fandesk.db`, checks durability settings, migrates.
+    pub async fn open_sqlite(dir: &Path) -> StoreResult<Store> {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            StoreError::Misconfigured(format!("cannot create data dir {}: {error}", dir.display()))
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join(SQLITE_FILE))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        let store = Store::Sqlite(SqliteDb { write, read });
+        store.assert_durable().await?;
+        Ok(store)
+    }
+
+    /// Connects to PostgreSQL and migrates. `schema`, when given, is created if missing and
+    /// used as the search path (tests use one schema per test).
+    pub async fn connect_postgres(url: &str, schema: Option<&str>) -> StoreResult<Store> {
+        let mut options = PgConnectOptions::from_str(url)?.disable_statement_logging();
+        if let Some(schema) = schema {
+            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                return Err(StoreError::Misconfigured(format!("bad schema name {schema:?}")));
+            }
+            let pool = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).execute(&pool).await?;
+            pool.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Store::Postgres(PostgresDb { pool }))
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Refuses to run SQLite without WAL and `synchronous=FULL`: an ack must mean the
+    /// message survives a power cut (PRODUCT.md principle 1).
+    async fn assert_durable(&self) -> StoreResult<()> {
+        let Store::Sqlite(db) = self else { return Ok(()) };
+        for pool in [&db.write, &db.read] {
+            let mut connection = pool.acquire().await?;
+            let synchronous: i64 =
+                sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await?;
+            let journal: String =
+                sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *connection).await?;
+            if synchronous != 2 || !journal.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Misconfigured(format!(
+                    "SQLite must run with journal_mode=WAL and synchronous=FULL \
+                     (got journal_mode={journal}, synchronous={synchronous})"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes every pool, waiting for in-flight queries.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(db) => {
+                db.write.close().await;
+                db.read.close().await;
+            }
+            Store::Postgres(db) => db.pool.close().await,
+        }
+    }
+}

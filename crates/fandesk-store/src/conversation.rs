@@ -1,0 +1,105 @@
+//! Conversations: creation and reads. State changes go through [`Store::apply_batch`] so
+//! that they take their place in the timeline's sequence.
+
+use sqlx::AssertSqlSafe;
+use crate::rows::CONVERSATION_COLUMNS;
+use crate::{to_micros, ConversationRow, Store, StoreResult};
+use fandesk_domain::{ConversationId, FanId, MemberId, Status};
+
+/// Team-side listing filter (issue 2: filterable by status and assignee).
+#[derive(Clone, Debug, Default)]
+pub struct ConversationFilter {
+    pub status: Option<Status>,
+    pub assignee_id: Option<MemberId>,
+    /// Only conversations nobody is assigned to.
+    pub unassigned: bool,
+    pub fan_id: Option<FanId>,
+    /// Page size, clamped by the caller.
+    pub limit: u32,
+}
+
+impl Store {
+    /// Inserts a new conversation. A fan already having an unresolved conversation is
+    /// `Conflict` (unique partial index), which the caller turns into "return that one".
+    pub async fn insert_conversation(&self, conversation: &ConversationRow) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, \
+                 last_seq, last_public_seq, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(conversation.id.as_str())
+            .bind(conversation.fan_id.as_str())
+            .bind(conversation.status.as_str())
+            .bind(conversation.assignee_id.as_ref().map(MemberId::as_str))
+            .bind(conversation.escalated)
+            .bind(conversation.priority)
+            .bind(conversation.last_seq as i64)
+            .bind(conversation.last_public_seq as i64)
+            .bind(to_micros(conversation.created_at))
+            .bind(to_micros(conversation.updated_at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn find_conversation(&self, id: &ConversationId) -> StoreResult<Option<ConversationRow>> {
+        let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
+        on_pool!(self, read, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+                Some(row) => Ok(Some(decode_conversation!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// The fan's conversation that is not resolved, if any (at most one exists).
+    pub async fn find_active_conversation(&self, fan_id: &FanId) -> StoreResult<Option<ConversationRow>> {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE fan_id = $1 AND status <> 'resolved'"
+        );
+        // Read through the writer pool on SQLite: this follows a failed insert and must see
+        // the row that made it fail.
+        on_pool!(self, write, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(fan_id.as_str()).fetch_optional(pool).await? {
+                Some(row) => Ok(Some(decode_conversation!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Most recently updated first.
+    pub async fn list_conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<ConversationRow>> {
+        let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE 1 = 1");
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(status) = filter.status {
+            binds.push(status.as_str().to_owned());
+            sql.push_str(&format!(" AND status = ${}", binds.len()));
+        }
+        if let Some(assignee) = &filter.assignee_id {
+            binds.push(assignee.0.clone());
+            sql.push_str(&format!(" AND assignee_id = ${}", binds.len()));
+        }
+        if filter.unassigned {
+            sql.push_str(" AND assignee_id IS NULL");
+        }
+        if let Some(fan_id) = &filter.fan_id {
+            binds.push(fan_id.0.clone());
+            sql.push_str(&format!(" AND fan_id = ${}", binds.len()));
+        }
+        sql.push_str(&format!(" ORDER BY updated_at DESC, id DESC LIMIT {}", filter.limit));
+        on_pool!(self, read, |pool| {
+            let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
+            for bind in &binds {
+                query = query.bind(bind.as_str());
+            }
+            let rows = query.fetch_all(pool).await?;
+            let mut conversations = Vec::with_capacity(rows.len());
+            for row in &rows {
+                conversations.push(decode_conversation!(row));
+            }
+            Ok(conversations)
+        })
+    }
+}

@@ -1,0 +1,71 @@
+//! Fans.
+
+use sqlx::AssertSqlSafe;
+use crate::rows::FAN_COLUMNS;
+use crate::{to_micros, FanRow, Store, StoreResult};
+use fandesk_domain::FanId;
+use jiff::Timestamp;
+
+impl Store {
+    /// Inserts a fan; a taken `external_id` is `Conflict`.
+    pub async fn insert_fan(&self, fan: &FanRow) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO fans (id, display_name, external_id, timezone, created_at, last_seen_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(fan.id.as_str())
+            .bind(&fan.display_name)
+            .bind(fan.external_id.as_deref())
+            .bind(fan.timezone.as_deref())
+            .bind(to_micros(fan.created_at))
+            .bind(to_micros(fan.last_seen_at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+
+    pub async fn find_fan(&self, id: &FanId) -> StoreResult<Option<FanRow>> {
+        let sql = format!("SELECT {FAN_COLUMNS} FROM fans WHERE id = $1");
+        on_pool!(self, read, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+                Some(row) => Ok(Some(decode_fan!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    pub async fn find_fan_by_external_id(&self, external_id: &str) -> StoreResult<Option<FanRow>> {
+        let sql = format!("SELECT {FAN_COLUMNS} FROM fans WHERE external_id = $1");
+        on_pool!(self, read, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(external_id).fetch_optional(pool).await? {
+                Some(row) => Ok(Some(decode_fan!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Records a returning fan's visit and their latest display name and time zone.
+    pub async fn touch_fan(
+        &self,
+        id: &FanId,
+        display_name: &str,
+        timezone: Option<&str>,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE fans SET display_name = $2, timezone = COALESCE($3, timezone), \
+                 last_seen_at = $4 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(display_name)
+            .bind(timezone)
+            .bind(to_micros(at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+}

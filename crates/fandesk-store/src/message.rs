@@ -1,0 +1,46 @@
+//! Reading timelines. Writes go through [`Store::apply_batch`].
+
+use sqlx::AssertSqlSafe;
+use crate::rows::MESSAGE_COLUMNS;
+use crate::{MessageRow, Store, StoreResult};
+use fandesk_domain::{Audience, ConversationId};
+
+impl Store {
+    /// Entries of `conversation` after position `after_seq`, in order, as `audience` may
+    /// see them: fans page over the public sequence and never receive an internal row
+    /// (PRODUCT.md principle 2), enforced both in the SQL and by [`Audience::sees`].
+    pub async fn list_messages(
+        &self,
+        conversation: &ConversationId,
+        audience: Audience,
+        after_seq: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRow>> {
+        let sql = if audience.uses_public_seq() {
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 \
+                 AND public_seq IS NOT NULL AND public_seq > $2 ORDER BY public_seq LIMIT $3"
+            )
+        } else {
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 \
+                 AND seq > $2 ORDER BY seq LIMIT $3"
+            )
+        };
+        let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
+        let rows = on_pool!(self, read, |pool| {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(conversation.as_str())
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            let mut messages = Vec::with_capacity(rows.len());
+            for row in &rows {
+                messages.push(decode_message!(row));
+            }
+            messages
+        });
+        Ok(rows.into_iter().filter(|message| audience.sees(message.visibility)).collect())
+    }
+}

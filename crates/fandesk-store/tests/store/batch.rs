@@ -1,0 +1,534 @@
+//! `apply_batch` sequencing: dense `seq`/`public_seq`, idempotent resends, atomicity.
+
+use crate::support::{
+    add_fan, add_member, apply, conversation_row, created, duplicate, fan_id, internal,
+    open_conversation, post, public, refused, timeline,
+};
+use fandesk_domain::{
+    Audience, AuthorKind, ConversationId, MessageId, Principal, Role, RuleViolation, Visibility,
+};
+use fandesk_store::{Store, StoreError, WriteOp};
+use jiff::Timestamp;
+
+store_test!(
+    empty_batch_does_nothing,
+    empty_batch_does_nothing_sqlite,
+    empty_batch_does_nothing_postgres
+);
+async fn empty_batch_does_nothing(store: &Store) {
+    assert!(store.apply_batch(&[]).await.unwrap().is_empty());
+}
+
+store_test!(
+    dense_seq_over_mixed_posts,
+    dense_seq_over_mixed_posts_sqlite,
+    dense_seq_over_mixed_posts_postgres
+);
+async fn dense_seq_over_mixed_posts(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Agent).await;
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let first = [
+        public(&conversation, &fan, "hello"),
+        internal(&conversation, &agent, "note: VIP fan"),
+        public(&conversation, &agent, "hi there"),
+        internal(&conversation, &supervisor, "whisper: offer a refund"),
+        internal(&conversation, &agent, "ok"),
+        public(&conversation, &fan, "thanks"),
+    ];
+    let second = [
+        internal(&conversation, &supervisor, "nice"),
+        public(&conversation, &agent, "anything else?"),
+    ];
+    // (seq, public_seq) each op is given; internal entries take no public position.
+    let expected = [
+        (1, Some(1)),
+        (2, None),
+        (3, Some(2)),
+        (4, None),
+        (5, None),
+        (6, Some(3)),
+        (7, None),
+        (8, Some(4)),
+    ];
+
+    let mut results = apply(store, &first).await;
+    results.extend(apply(store, &second).await);
+    let mut returned = Vec::new();
+    for (result, (seq, public_seq)) in results.iter().zip(expected) {
+        let (message, state) = created(result);
+        assert_eq!(
+            (message.seq, message.public_seq),
+            (seq, public_seq),
+            "{message:?}"
+        );
+        // The conversation as of right after this op, not as of the end of the batch.
+        assert_eq!(state.last_seq, seq);
+        assert_eq!(
+            state.last_public_seq,
+            expected[..seq as usize]
+                .iter()
+                .filter(|e| e.1.is_some())
+                .count() as u64
+        );
+        assert_eq!(message.conversation_id, conversation);
+        returned.push(message.clone());
+    }
+    for (message, op) in returned.iter().zip(first.iter().chain(&second)) {
+        let WriteOp::Post {
+            message_id,
+            author,
+            body,
+            visibility,
+            client_msg_id,
+            at,
+            ..
+        } = op
+        else {
+            unreachable!()
+        };
+        assert_eq!(&message.id, message_id);
+        assert_eq!(message.author_id, author.author_id());
+        assert_eq!(message.author_name, author.name());
+        assert_eq!(&message.body, body);
+        assert_eq!(&message.visibility, visibility);
+        assert_eq!(&message.client_msg_id, client_msg_id);
+        assert_eq!(&message.created_at, at);
+        let kind = if author.is_fan() {
+            AuthorKind::Fan
+        } else {
+            AuthorKind::Member
+        };
+        assert_eq!(message.author_kind, kind);
+        assert!(!message.automated);
+    }
+
+    // What was returned is what was stored.
+    assert_eq!(
+        timeline(store, &conversation, Audience::Team).await,
+        returned
+    );
+    let row = store
+        .find_conversation(&conversation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.last_seq, row.last_public_seq), (8, 4));
+}
+
+store_test!(
+    one_batch_spans_conversations,
+    one_batch_spans_conversations_sqlite,
+    one_batch_spans_conversations_postgres
+);
+async fn one_batch_spans_conversations(store: &Store) {
+    let (left, left_fan) = open_conversation(store).await;
+    let (right, right_fan) = open_conversation(store).await;
+    let results = apply(
+        store,
+        &[
+            public(&right, &right_fan, "r1"),
+            public(&left, &left_fan, "l1"),
+            public(&right, &right_fan, "r2"),
+            public(&left, &left_fan, "l2"),
+            public(&left, &left_fan, "l3"),
+        ],
+    )
+    .await;
+    let seqs: Vec<(ConversationId, u64)> = results
+        .iter()
+        .map(|result| {
+            let (message, _) = created(result);
+            (message.conversation_id.clone(), message.seq)
+        })
+        .collect();
+    assert_eq!(
+        seqs,
+        [
+            (right.clone(), 1),
+            (left.clone(), 1),
+            (right.clone(), 2),
+            (left.clone(), 2),
+            (left.clone(), 3)
+        ]
+    );
+    assert_eq!(
+        store
+            .find_conversation(&left)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        3
+    );
+    assert_eq!(
+        store
+            .find_conversation(&right)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_seq,
+        2
+    );
+}
+
+store_test!(
+    resend_returns_the_original,
+    resend_returns_the_original_sqlite,
+    resend_returns_the_original_postgres
+);
+async fn resend_returns_the_original(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let first = post(
+        &conversation,
+        &fan,
+        Some("msg-1"),
+        "first",
+        Visibility::Public,
+    );
+    let original = created(&apply(store, &[first]).await[0]).0.clone();
+
+    // A later batch: the same author and client_msg_id, even with another body, is the
+    // same message (PROTOCOL.md: "200 with the original message").
+    let results = apply(
+        store,
+        &[
+            post(
+                &conversation,
+                &fan,
+                Some("msg-1"),
+                "edited on retry",
+                Visibility::Public,
+            ),
+            post(
+                &conversation,
+                &fan,
+                Some("msg-2"),
+                "second",
+                Visibility::Public,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(duplicate(&results[0]), &original);
+    assert_eq!(
+        created(&results[1]).0.seq,
+        2,
+        "a duplicate takes no position"
+    );
+
+    // Within one batch: the second op is a resend of the first.
+    let results = apply(
+        store,
+        &[
+            post(
+                &conversation,
+                &fan,
+                Some("msg-3"),
+                "third",
+                Visibility::Public,
+            ),
+            post(
+                &conversation,
+                &fan,
+                Some("msg-3"),
+                "third, again",
+                Visibility::Public,
+            ),
+            post(
+                &conversation,
+                &fan,
+                Some("msg-1"),
+                "first, once more",
+                Visibility::Public,
+            ),
+        ],
+    )
+    .await;
+    let third = created(&results[0]).0.clone();
+    assert_eq!(third.seq, 3);
+    assert_eq!(duplicate(&results[1]), &third);
+    assert_eq!(duplicate(&results[2]), &original);
+
+    let stored = timeline(store, &conversation, Audience::Team).await;
+    let bodies: Vec<&str> = stored.iter().map(|message| message.body.as_str()).collect();
+    assert_eq!(
+        bodies,
+        ["first", "second", "third"],
+        "no new row for a resend"
+    );
+    let row = store
+        .find_conversation(&conversation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.last_seq, row.last_public_seq), (3, 3));
+}
+
+store_test!(
+    refused_op_reserves_no_client_msg_id,
+    refused_op_reserves_no_client_msg_id_sqlite,
+    refused_op_reserves_no_client_msg_id_postgres
+);
+async fn refused_op_reserves_no_client_msg_id(store: &Store) {
+    // A refused send stored nothing, so the client may retry the same id correctly.
+    let (conversation, fan) = open_conversation(store).await;
+    let results = apply(
+        store,
+        &[
+            post(
+                &conversation,
+                &fan,
+                Some("retry-me"),
+                "secret?",
+                Visibility::Internal,
+            ),
+            post(
+                &conversation,
+                &fan,
+                Some("retry-me"),
+                "hello",
+                Visibility::Public,
+            ),
+        ],
+    )
+    .await;
+    assert!(matches!(refused(&results[0]), RuleViolation::Forbidden(_)));
+    assert_eq!(created(&results[1]).0.body, "hello");
+}
+
+store_test!(
+    client_msg_id_is_per_author,
+    client_msg_id_is_per_author_sqlite,
+    client_msg_id_is_per_author_postgres
+);
+async fn client_msg_id_is_per_author(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let (other_conversation, other_fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Agent).await;
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let results = apply(
+        store,
+        &[
+            post(
+                &conversation,
+                &fan,
+                Some("1"),
+                "from the fan",
+                Visibility::Public,
+            ),
+            post(
+                &conversation,
+                &agent,
+                Some("1"),
+                "from the agent",
+                Visibility::Public,
+            ),
+        ],
+    )
+    .await;
+    assert_ne!(created(&results[0]).0.id, created(&results[1]).0.id);
+    let results = apply(
+        store,
+        &[
+            post(
+                &conversation,
+                &supervisor,
+                Some("1"),
+                "from the supervisor",
+                Visibility::Internal,
+            ),
+            post(
+                &other_conversation,
+                &other_fan,
+                Some("1"),
+                "another fan",
+                Visibility::Public,
+            ),
+            post(
+                &conversation,
+                &agent,
+                Some("1"),
+                "agent retry",
+                Visibility::Public,
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(created(&results[0]).0.seq, 3);
+    assert_eq!(created(&results[1]).0.seq, 1);
+    assert_eq!(duplicate(&results[2]).body, "from the agent");
+    assert_eq!(
+        timeline(store, &conversation, Audience::Team).await.len(),
+        3
+    );
+}
+
+store_test!(
+    messages_without_client_msg_id_are_never_duplicates,
+    messages_without_client_msg_id_are_never_duplicates_sqlite,
+    messages_without_client_msg_id_are_never_duplicates_postgres
+);
+async fn messages_without_client_msg_id_are_never_duplicates(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let op = || post(&conversation, &fan, None, "same text", Visibility::Public);
+    let results = apply(store, &[op(), op()]).await;
+    created(&results[0]);
+    created(&results[1]);
+    created(&apply(store, &[op()]).await[0]);
+    let stored = timeline(store, &conversation, Audience::Team).await;
+    assert_eq!(stored.len(), 3);
+    assert!(stored.iter().all(|message| message.client_msg_id.is_none()));
+}
+
+store_test!(
+    bot_posts_are_labelled_automated,
+    bot_posts_are_labelled_automated_sqlite,
+    bot_posts_are_labelled_automated_postgres
+);
+async fn bot_posts_are_labelled_automated(store: &Store) {
+    // PRODUCT.md principle 3: every automated message carries `automated: true`, and a bot
+    // reply does not claim the conversation.
+    let (conversation, fan) = open_conversation(store).await;
+    let bot = add_member(store, Role::Bot).await;
+    let results = apply(
+        store,
+        &[
+            public(&conversation, &fan, "hi"),
+            public(&conversation, &bot, "Hello! How can I help?"),
+        ],
+    )
+    .await;
+    let (message, state) = created(&results[1]);
+    assert!(message.automated);
+    assert_eq!(message.author_kind, AuthorKind::Bot);
+    assert_eq!(state.assignee_id, None);
+    let stored = timeline(store, &conversation, Audience::Fan).await;
+    assert_eq!(stored[1], *message);
+}
+
+store_test!(
+    large_batch_across_conversations,
+    large_batch_across_conversations_sqlite,
+    large_batch_across_conversations_postgres
+);
+async fn large_batch_across_conversations(store: &Store) {
+    // 1000 posts interleaved over 50 conversations: more rows than one multi-row INSERT
+    // chunk holds, with every conversation's sequence still dense and in op order.
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let mut conversations: Vec<(ConversationId, Principal)> = Vec::new();
+    for _ in 0..50 {
+        conversations.push(open_conversation(store).await);
+    }
+    let mut ops = Vec::new();
+    for round in 0..20 {
+        for (conversation, fan) in &conversations {
+            ops.push(if round % 3 == 2 {
+                internal(conversation, &supervisor, &format!("note {round}"))
+            } else {
+                public(conversation, fan, &format!("message {round}"))
+            });
+        }
+    }
+    assert_eq!(ops.len(), 1000);
+    for result in apply(store, &ops).await {
+        created(&result);
+    }
+    for (conversation, _) in &conversations {
+        let stored = timeline(store, conversation, Audience::Team).await;
+        crate::support::assert_dense(&stored);
+        let bodies: Vec<String> = stored.iter().map(|message| message.body.clone()).collect();
+        let expected: Vec<String> = (0..20)
+            .map(|round| {
+                if round % 3 == 2 {
+                    format!("note {round}")
+                } else {
+                    format!("message {round}")
+                }
+            })
+            .collect();
+        assert_eq!(bodies, expected);
+        let row = store
+            .find_conversation(conversation)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.last_seq, row.last_public_seq), (20, 14));
+    }
+}
+
+store_test!(
+    database_failure_commits_nothing,
+    database_failure_commits_nothing_sqlite,
+    database_failure_commits_nothing_postgres
+);
+async fn database_failure_commits_nothing(store: &Store) {
+    // A message id that already exists fails the INSERT: the whole batch is rolled back,
+    // including the ops that were fine and the sequence counters.
+    let (conversation, fan) = open_conversation(store).await;
+    let existing = created(&apply(store, &[public(&conversation, &fan, "one")]).await[0])
+        .0
+        .clone();
+    let clashing = WriteOp::Post {
+        message_id: existing.id.clone(),
+        conversation_id: conversation.clone(),
+        author: fan.clone(),
+        client_msg_id: Some("fresh".to_owned()),
+        body: "clash".to_owned(),
+        visibility: Visibility::Public,
+        at: existing.created_at,
+    };
+    let error = store
+        .apply_batch(&[public(&conversation, &fan, "two"), clashing])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");
+    assert_eq!(
+        timeline(store, &conversation, Audience::Team).await,
+        vec![existing]
+    );
+    let row = store
+        .find_conversation(&conversation)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((row.last_seq, row.last_public_seq), (1, 1));
+    // The store is still usable, and the next message takes the next position.
+    assert_eq!(
+        created(&apply(store, &[public(&conversation, &fan, "two")]).await[0])
+            .0
+            .seq,
+        2
+    );
+}
+
+store_test!(
+    resend_returns_the_message_as_first_acknowledged,
+    resend_returns_the_message_as_first_acknowledged_sqlite,
+    resend_returns_the_message_as_first_acknowledged_postgres
+);
+async fn resend_returns_the_message_as_first_acknowledged(store: &Store) {
+    // Callers pass the clock's time, which has nanoseconds; the store keeps microseconds.
+    // The message acknowledged first must equal the one a resend or a history read returns.
+    let fan = add_fan(store).await;
+    let conversation = conversation_row(&fan_id(&fan));
+    store.insert_conversation(&conversation).await.unwrap();
+    let send = WriteOp::Post {
+        message_id: MessageId(crate::support::new_id()),
+        conversation_id: conversation.id.clone(),
+        author: fan.clone(),
+        client_msg_id: Some("precise".to_owned()),
+        body: "hello".to_owned(),
+        visibility: Visibility::Public,
+        at: Timestamp::new(1_700_000_000, 123_456_789).unwrap(),
+    };
+    let acknowledged = created(&apply(store, std::slice::from_ref(&send)).await[0])
+        .0
+        .clone();
+    let resent = duplicate(&apply(store, &[send]).await[0]).clone();
+    assert_eq!(resent, acknowledged);
+    assert_eq!(
+        timeline(store, &conversation.id, Audience::Team).await,
+        vec![acknowledged]
+    );
+}

@@ -1,0 +1,18 @@
+//! Test support for fandesk's end-to-end tests (STYLE.md › Tests): a real server on port 0
+//! with a database of its own ([`TestServer`]), the `fandesk serve` binary as a child
+//! process ([`ServerProcess`]), a JSON HTTP client and a WebSocket client ([`WsClient`]).
+
+pub mod database;
+pub mod http;
+pub mod process;
+pub mod server;
+pub mod ws;
+
+pub use database::{postgres_url, random_hex, PostgresDatabase, TestDatabase, POSTGRES_URL_VAR};
+pub use http::{Body, HttpClient, Reply};
+pub use process::ServerProcess;
+pub use server::{TestServer, MEMBER_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD};
+pub use ws::{Closed, ConnectError, Incoming, WsClient, DEFAULT_TIMEOUT};
+
+/// Re-exported so tests can configure servers without depending on the crate directly.
+pub use fandesk_http::{HttpConfig, WsConfig};

@@ -1,0 +1,55 @@
+//! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
+
+mod serve;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "fandesk", version, about = "Real-time chat operations for creator teams")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Settings of `fandesk serve` (PROTOCOL.md › Running). Secrets come from the
+/// environment only, so they never show in a process list.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, env = "FANDESK_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, env = "FANDESK_DATA_DIR", default_value = "./fandesk-data")]
+    pub data_dir: PathBuf,
+    /// PostgreSQL URL (postgres://…); when set, SQLite is not used.
+    #[arg(long, env = "FANDESK_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, env = "FANDESK_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Extra browser origins allowed to open WebSockets (comma-separated; `*` for any).
+    #[arg(long = "allowed-origins", env = "FANDESK_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+    }
+}

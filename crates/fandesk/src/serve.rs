@@ -1,0 +1,86 @@
+//! `fandesk serve`: open the store, start the service, listen, and shut down gracefully on
+//! SIGTERM or Ctrl-C (stop accepting, close WebSockets with 1001, commit queued writes).
+
+use crate::{LogFormat, ServeArgs};
+use anyhow::Context;
+use fandesk_bus::LocalBus;
+use fandesk_http::{HttpConfig, WsConfig};
+use fandesk_service::{App, Config, SystemClock};
+use fandesk_store::Store;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("FANDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn env_secret(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    let store = match &args.database {
+        Some(url) => Store::connect_postgres(url, None).await.context("connecting to PostgreSQL")?,
+        None => Store::open_sqlite(&args.data_dir)
+            .await
+            .with_context(|| format!("opening SQLite in {}", args.data_dir.display()))?,
+    };
+    let config = Config {
+        fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
+        ..Config::default()
+    };
+    let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, Arc::new(SystemClock));
+    if let (Some(email), Some(password)) =
+        (env_secret("FANDESK_OWNER_EMAIL"), env_secret("FANDESK_OWNER_PASSWORD"))
+        && app.bootstrap_owner(&email, &password).await.context("creating the owner account")?
+    {
+        tracing::info!(%email, "created the owner account");
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, backend = store.backend(), "fandesk is serving");
+    // The one line on stdout: scripts and tests read the chosen port from it.
+    println!("listening on {address}");
+    let shutdown = CancellationToken::new();
+    tokio::spawn(watch_signals(shutdown.clone()));
+    let http = HttpConfig { allowed_origins: args.allowed_origins.clone(), ws: WsConfig::default() };
+    fandesk_http::serve(listener, app.clone(), http, shutdown).await?;
+    tracing::info!("no longer accepting; committing queued writes");
+    app.shutdown().await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn watch_signals(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGTERM");
+                let _ = ctrl_c.await;
+                shutdown.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested");
+    shutdown.cancel();
+}

@@ -1,0 +1,17 @@
+//! End-to-end tests (STYLE.md › Tests): one test binary that drives the real server over
+//! HTTP and real WebSockets. Every test gets its own server and database (SQLite, or a
+//! PostgreSQL schema when `FANDESK_TEST_POSTGRES_URL` is set), so they run in parallel.
+
+mod e2e {
+    mod auth;
+    mod conversations;
+    mod crash;
+    mod delivery;
+    mod delivery_model;
+    mod messages;
+    mod support;
+    mod system;
+    mod validation;
+    mod websocket;
+    mod whisper;
+}
