@@ -15,9 +15,11 @@ pub fn postgres_url() -> Option<String> {
     std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.trim().is_empty())
 }
 
-/// A short random lowercase hex string, for unique names (schemas, emails, canaries).
+/// 32 random lowercase hex digits (128 bits), for unique names (schemas, emails, canaries).
 pub fn random_hex() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    hex::encode(bytes)
 }
 
 /// Where one test server keeps its data.

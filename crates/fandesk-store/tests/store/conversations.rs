@@ -163,6 +163,27 @@ fn ids(conversations: &[ConversationRow]) -> Vec<ConversationId> {
         .collect()
 }
 
+/// Lists with `filter` and compares the names of what came back with `expected`.
+async fn check_listing(
+    store: &Store,
+    seeded: &[(&str, ConversationRow)],
+    filter: ConversationFilter,
+    expected: &[&str],
+) {
+    let listed = store.list_conversations(&filter).await.unwrap();
+    let names: Vec<&str> = ids(&listed)
+        .iter()
+        .map(|id| {
+            seeded
+                .iter()
+                .find(|(_, row)| row.id == *id)
+                .expect("a seeded row")
+                .0
+        })
+        .collect();
+    assert_eq!(names, expected, "{filter:?}");
+}
+
 store_test!(
     list_conversations_filters,
     list_conversations_filters_sqlite,
@@ -171,104 +192,127 @@ store_test!(
 async fn list_conversations_filters(store: &Store) {
     let alice = member_id(&add_member(store, Role::Agent).await);
     let bob = member_id(&add_member(store, Role::Agent).await);
-    let open_unassigned = seed(store, Status::Open, None, 10).await;
-    let open_alice = seed(store, Status::Open, Some(&alice), 20).await;
-    let pending_alice = seed(store, Status::Pending, Some(&alice), 30).await;
-    let snoozed_bob = seed(store, Status::Snoozed, Some(&bob), 40).await;
-    let resolved_unassigned = seed(store, Status::Resolved, None, 50).await;
-    let list = |filter: ConversationFilter| async move {
-        ids(&store
-            .list_conversations(&ConversationFilter {
-                limit: 100,
-                ..filter
-            })
-            .await
-            .unwrap())
+    // Named conversations, seeded in order of `updated_at`.
+    let seeded = [
+        ("open", seed(store, Status::Open, None, 10).await),
+        (
+            "open_alice",
+            seed(store, Status::Open, Some(&alice), 20).await,
+        ),
+        (
+            "pending_alice",
+            seed(store, Status::Pending, Some(&alice), 30).await,
+        ),
+        (
+            "snoozed_bob",
+            seed(store, Status::Snoozed, Some(&bob), 40).await,
+        ),
+        ("resolved", seed(store, Status::Resolved, None, 50).await),
+    ];
+    let fan_of = |name: &str| {
+        let (_, row) = seeded
+            .iter()
+            .find(|(seeded_name, _)| *seeded_name == name)
+            .unwrap();
+        Some(row.fan_id.clone())
+    };
+    let check = |filter: ConversationFilter, expected: &'static [&'static str]| {
+        check_listing(store, &seeded, filter, expected)
+    };
+    let all = ConversationFilter {
+        limit: 100,
+        ..ConversationFilter::default()
     };
 
-    // No filter: everything, most recently updated first.
-    assert_eq!(
-        list(ConversationFilter::default()).await,
-        ids(&[
-            resolved_unassigned.clone(),
-            snoozed_bob.clone(),
-            pending_alice.clone(),
-            open_alice.clone(),
-            open_unassigned.clone(),
-        ])
-    );
+    // Most recently updated first.
+    check(
+        all.clone(),
+        &[
+            "resolved",
+            "snoozed_bob",
+            "pending_alice",
+            "open_alice",
+            "open",
+        ],
+    )
+    .await;
+    check(
+        ConversationFilter {
+            limit: 2,
+            ..all.clone()
+        },
+        &["resolved", "snoozed_bob"],
+    )
+    .await;
     for (status, expected) in [
-        (
-            Status::Open,
-            vec![open_alice.clone(), open_unassigned.clone()],
-        ),
-        (Status::Pending, vec![pending_alice.clone()]),
-        (Status::Snoozed, vec![snoozed_bob.clone()]),
-        (Status::Resolved, vec![resolved_unassigned.clone()]),
+        (Status::Open, &["open_alice", "open"][..]),
+        (Status::Pending, &["pending_alice"]),
+        (Status::Snoozed, &["snoozed_bob"]),
+        (Status::Resolved, &["resolved"]),
     ] {
-        let filter = ConversationFilter {
-            status: Some(status),
-            ..ConversationFilter::default()
-        };
-        assert_eq!(list(filter).await, ids(&expected), "status {status:?}");
+        check(
+            ConversationFilter {
+                status: Some(status),
+                ..all.clone()
+            },
+            expected,
+        )
+        .await;
     }
-    let filter = ConversationFilter {
+    let alice_filter = ConversationFilter {
         assignee_id: Some(alice.clone()),
-        ..Default::default()
+        ..all.clone()
     };
-    assert_eq!(
-        list(filter).await,
-        ids(&[pending_alice.clone(), open_alice.clone()])
-    );
-    let filter = ConversationFilter {
+    check(alice_filter.clone(), &["pending_alice", "open_alice"]).await;
+    let stranger = ConversationFilter {
         assignee_id: Some(MemberId(new_id())),
-        ..Default::default()
+        ..all.clone()
     };
-    assert_eq!(list(filter).await, Vec::<ConversationId>::new());
-    let filter = ConversationFilter {
-        unassigned: true,
-        ..Default::default()
-    };
-    assert_eq!(
-        list(filter).await,
-        ids(&[resolved_unassigned.clone(), open_unassigned.clone()])
-    );
-    let filter = ConversationFilter {
-        fan_id: Some(snoozed_bob.fan_id.clone()),
-        ..Default::default()
-    };
-    assert_eq!(list(filter).await, ids(&[snoozed_bob.clone()]));
+    check(stranger, &[]).await;
+    check(
+        ConversationFilter {
+            unassigned: true,
+            ..all.clone()
+        },
+        &["resolved", "open"],
+    )
+    .await;
+    check(
+        ConversationFilter {
+            fan_id: fan_of("snoozed_bob"),
+            ..all.clone()
+        },
+        &["snoozed_bob"],
+    )
+    .await;
+    check(
+        ConversationFilter {
+            fan_id: Some(FanId(new_id())),
+            ..all.clone()
+        },
+        &[],
+    )
+    .await;
 
     // Filters combine.
-    let filter = ConversationFilter {
+    let open_alice = ConversationFilter {
         status: Some(Status::Open),
-        assignee_id: Some(alice.clone()),
-        ..Default::default()
+        ..alice_filter
     };
-    assert_eq!(list(filter).await, ids(&[open_alice.clone()]));
-    let filter = ConversationFilter {
+    check(open_alice, &["open_alice"]).await;
+    let open_unassigned = ConversationFilter {
         status: Some(Status::Open),
         unassigned: true,
-        fan_id: Some(open_unassigned.fan_id.clone()),
-        ..Default::default()
+        fan_id: fan_of("open"),
+        ..all.clone()
     };
-    assert_eq!(list(filter).await, ids(&[open_unassigned.clone()]));
-    let filter = ConversationFilter {
+    check(open_unassigned, &["open"]).await;
+    let resolved_bob = ConversationFilter {
         status: Some(Status::Resolved),
-        assignee_id: Some(bob.clone()),
-        ..Default::default()
+        assignee_id: Some(bob),
+        ..all
     };
-    assert_eq!(list(filter).await, Vec::<ConversationId>::new());
-
-    // The page size is honoured.
-    let page = store
-        .list_conversations(&ConversationFilter {
-            limit: 2,
-            ..ConversationFilter::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(ids(&page), ids(&[resolved_unassigned, snoozed_bob]));
+    check(resolved_bob, &[]).await;
 }
 
 store_test!(
