@@ -1,7 +1,6 @@
 //! The conversation state machine (PRODUCT.md › C1): `open` → `pending` / `snoozed` →
 //! `resolved`, reopen back to `open`; `escalated` is a flag, not a state.
 
-use crate::error::RuleViolation;
 use crate::ids::{FanId, MemberId};
 use serde::{Deserialize, Serialize};
 
@@ -43,59 +42,18 @@ pub struct ConversationState {
     pub status: Status,
     pub assignee_id: Option<MemberId>,
     pub escalated: bool,
+    /// The escalation lead who owns an escalated conversation.
+    pub escalated_to: Option<MemberId>,
+    /// The previous assignee after a takeover or an escalation, who keeps watching and can
+    /// be handed the conversation back (PRODUCT.md › C4 Takeover).
+    pub observer_id: Option<MemberId>,
 }
 
-/// A requested status change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transition {
-    Resolve,
-    Reopen,
-}
-
-impl Transition {
-    /// The state after the transition, or why it is not allowed.
-    pub fn apply(self, from: Status) -> Result<Status, RuleViolation> {
-        match (self, from) {
-            (Transition::Resolve, Status::Resolved) => {
-                Err(RuleViolation::InvalidTransition("conversation is already resolved"))
-            }
-            (Transition::Resolve, _) => Ok(Status::Resolved),
-            (Transition::Reopen, Status::Resolved) => Ok(Status::Open),
-            (Transition::Reopen, _) => {
-                Err(RuleViolation::InvalidTransition("only a resolved conversation can be reopened"))
-            }
-        }
-    }
-
-    /// The team-visible timeline text for this transition (PRODUCT.md › C1: state changes are
-    /// events in the conversation's timeline).
-    pub fn timeline_text(self, actor_name: &str) -> String {
-        match self {
-            Transition::Resolve => format!("Resolved by {actor_name}"),
-            Transition::Reopen => format!("Reopened by {actor_name}"),
-        }
-    }
-}
+pub use crate::change::Transition;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(transition: Transition, from: Status, expected: Option<Status>) {
-        let got = transition.apply(from).ok();
-        assert_eq!(got, expected, "{transition:?} from {from:?}");
-    }
-
-    #[test]
-    fn transitions() {
-        check(Transition::Resolve, Status::Open, Some(Status::Resolved));
-        check(Transition::Resolve, Status::Pending, Some(Status::Resolved));
-        check(Transition::Resolve, Status::Snoozed, Some(Status::Resolved));
-        check(Transition::Resolve, Status::Resolved, None);
-        check(Transition::Reopen, Status::Resolved, Some(Status::Open));
-        check(Transition::Reopen, Status::Open, None);
-        check(Transition::Reopen, Status::Pending, None);
-    }
 
     #[test]
     fn statuses_round_trip() {

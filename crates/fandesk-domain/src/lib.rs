@@ -1,12 +1,15 @@
 //! Pure rules of fandesk: ids, roles and permissions, conversation states, visibility,
 //! message validation. No IO and no clock: time is always passed in (STYLE.md).
 
+pub mod change;
 pub mod conversation;
 pub mod error;
 pub mod ids;
 pub mod message;
 pub mod permission;
 pub mod role;
+pub mod room;
+pub mod signals;
 pub mod topic;
 pub mod visibility;
 
@@ -16,5 +19,6 @@ pub use ids::{ConversationId, FanId, MemberId, MessageId};
 pub use message::{validate_body, validate_client_msg_id, AuthorKind};
 pub use permission::{decide_post, can_read_conversation, PostDecision};
 pub use role::{Principal, Role};
+pub use room::{RoomId, RoomState};
 pub use topic::Topic;
 pub use visibility::{Audience, Visibility};

@@ -96,6 +96,8 @@ mod tests {
             status,
             assignee_id: assignee.map(MemberId::from),
             escalated,
+            escalated_to: None,
+            observer_id: None,
         }
     }
 

@@ -49,6 +49,14 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}", get(routes::conversations::get))
         .route("/conversations/{id}/resolve", post(routes::conversations::resolve))
         .route("/conversations/{id}/reopen", post(routes::conversations::reopen))
+        .route("/conversations/{id}/assign", post(routes::supervision::assign))
+        .route("/conversations/{id}/unassign", post(routes::supervision::unassign))
+        .route("/conversations/{id}/escalate", post(routes::supervision::escalate))
+        .route("/conversations/{id}/monitor", post(routes::supervision::monitor))
+        .route("/conversations/{id}/takeover", post(routes::supervision::takeover))
+        .route("/conversations/{id}/handback", post(routes::supervision::handback))
+        .route("/audit", get(routes::supervision::audit))
+        .route("/review/messages", get(routes::supervision::review))
         .route(
             "/conversations/{id}/messages",
             post(routes::conversations::send).get(routes::conversations::list_messages),

@@ -1,7 +1,7 @@
 //! The OpenAPI document served at `GET /api/v1/openapi.json` (issue 2 › 7), generated from
 //! the handlers' annotations so it cannot drift from the routes.
 
-use crate::routes::{auth, conversations, system, ErrorBody, ErrorDetail};
+use crate::routes::{auth, conversations, supervision, system, ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -16,6 +16,8 @@ use utoipa::{Modify, OpenApi};
         conversations::open, conversations::list, conversations::get,
         conversations::resolve, conversations::reopen,
         conversations::send, conversations::list_messages,
+        supervision::assign, supervision::unassign, supervision::escalate, supervision::monitor,
+        supervision::takeover, supervision::handback, supervision::audit, supervision::review,
         crate::ws::upgrade,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
@@ -24,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "auth", description = "Team login, members and fan sessions"),
         (name = "conversations", description = "Fan ↔ team conversations"),
         (name = "messages", description = "Timeline messages"),
+        (name = "supervision", description = "Monitor, take over, audit log, message review"),
         (name = "realtime", description = "WebSocket"),
         (name = "system", description = "Health, metrics, this document"),
     )

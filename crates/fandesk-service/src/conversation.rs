@@ -5,7 +5,7 @@ use crate::view::{ConversationView, MessageView};
 use crate::writer::publish_conversation;
 use crate::{new_id, App};
 use fandesk_domain::conversation::Transition;
-use fandesk_domain::{can_read_conversation, Audience, ConversationId, MessageId, Principal, Role, Status};
+use fandesk_domain::{can_read_conversation, Audience, ConversationId, MessageId, Principal, Role};
 use fandesk_store::{ConversationFilter, ConversationRow, StoreError, WriteOp, WriteOutcome};
 
 /// Largest page of conversations or messages.
@@ -26,18 +26,7 @@ impl App {
             return Ok((ConversationView::new(&existing, Audience::Fan), false));
         }
         let now = self.now();
-        let row = ConversationRow {
-            id: ConversationId(new_id("cnv")),
-            fan_id: fan_id.clone(),
-            status: Status::Open,
-            assignee_id: None,
-            escalated: false,
-            priority: 0,
-            last_seq: 0,
-            last_public_seq: 0,
-            created_at: now,
-            updated_at: now,
-        };
+        let row = ConversationRow::new_open(ConversationId(new_id("cnv")), fan_id.clone(), now);
         match self.store().insert_conversation(&row).await {
             Ok(()) => {
                 publish_conversation(self.bus().as_ref(), &row);
@@ -103,10 +92,15 @@ impl App {
         self.transition(actor, id, Transition::Reopen).await
     }
 
-    async fn transition(&self, actor: &Principal, id: &str, transition: Transition) -> ServiceResult<ConversationView> {
+    pub(crate) async fn transition(
+        &self,
+        actor: &Principal,
+        id: &str,
+        transition: Transition,
+    ) -> ServiceResult<ConversationView> {
         match actor.role() {
-            None => return Err(ServiceError::Forbidden("only team members change a conversation's status".into())),
-            Some(Role::Bot) => return Err(ServiceError::Forbidden("bots cannot change a conversation's status".into())),
+            None => return Err(ServiceError::Forbidden("only team members change a conversation".into())),
+            Some(Role::Bot) => return Err(ServiceError::Forbidden("bots cannot change a conversation".into())),
             Some(_) => {}
         }
         let row = self.readable_conversation(actor, id).await?;

@@ -7,7 +7,9 @@ mod conversation;
 mod error;
 mod message;
 mod metrics;
+mod signals;
 mod subscription;
+mod supervision;
 pub mod view;
 mod writer;
 
@@ -17,9 +19,10 @@ pub use error::{ServiceError, ServiceResult};
 pub use message::{PendingSend, SendMessage, Sent};
 pub use metrics::Metrics;
 pub use subscription::{Subscription, SubscriptionEnd};
+pub use supervision::AuditView;
 
 pub use fandesk_domain::{Audience, Principal, Role};
-pub use fandesk_store::ConversationFilter;
+pub use fandesk_store::{ConversationFilter, ReviewFilter};
 
 use fandesk_bus::Bus;
 use fandesk_store::Store;

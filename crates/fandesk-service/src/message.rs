@@ -16,6 +16,8 @@ pub struct SendMessage {
     /// `public` when absent.
     pub visibility: Option<String>,
     pub template_id: Option<String>,
+    /// A whisper's addressee: a team member id (internal messages only).
+    pub to: Option<String>,
 }
 
 /// The acknowledged message, as the sender sees it.
@@ -71,6 +73,7 @@ impl App {
         // Existence and read access are checked here so unknown conversations are a plain
         // 404; posting rules are decided again inside the commit, against current state.
         let conversation = self.readable_conversation(actor, conversation_id).await?;
+        let extras = self.post_extras(actor, visibility, &body, input.to.as_deref()).await?;
         let op = WriteOp::Post {
             message_id: MessageId(new_id("msg")),
             conversation_id: conversation.id,
@@ -79,6 +82,7 @@ impl App {
             body,
             visibility,
             at: self.now(),
+            extras,
         };
         let queued = self.inner.writer.enqueue(op).await?;
         Ok(PendingSend { queued, audience: audience_of(actor), metrics: self.inner.metrics.clone() })

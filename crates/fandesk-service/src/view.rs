@@ -55,6 +55,15 @@ pub struct TeamConversationView {
     pub assignee_id: Option<String>,
     pub priority: i64,
     pub escalated: bool,
+    /// The escalation lead who owns it, when escalated.
+    pub escalated_to: Option<String>,
+    /// The previous assignee after a takeover or escalation (can be handed back to).
+    pub observer_id: Option<String>,
+    /// Since when a fan message waits for a human answer.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub awaiting_since: Option<Timestamp>,
+    /// Rolling sentiment of the fan's messages, −1 … 1.
+    pub sentiment: Option<f64>,
     /// Last position of the full timeline.
     pub last_seq: u64,
     #[schema(value_type = String, format = DateTime)]
@@ -89,6 +98,10 @@ impl ConversationView {
                 assignee_id: row.assignee_id.as_ref().map(|id| id.0.clone()),
                 priority: row.priority,
                 escalated: row.escalated,
+                escalated_to: row.escalated_to.as_ref().map(|id| id.0.clone()),
+                observer_id: row.observer_id.as_ref().map(|id| id.0.clone()),
+                awaiting_since: row.awaiting_since,
+                sentiment: row.sentiment,
                 last_seq: row.last_seq,
                 created_at: row.created_at,
                 updated_at: row.updated_at,
@@ -136,6 +149,19 @@ pub struct MessageView {
     /// Team only: the position in the public sequence, for public messages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_seq: Option<u64>,
+    /// Team only: the member a whisper is addressed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whisper_to: Option<String>,
+    /// Team only: for a human's public reply, milliseconds since the oldest unanswered
+    /// fan message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_ms: Option<i64>,
+    /// Team only: sentiment of a fan message, −1 … 1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f64>,
+    /// Team only: the restricted-word rule (warn) this message matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flag: Option<String>,
 }
 
 impl MessageView {
@@ -166,8 +192,17 @@ impl MessageView {
             created_at: row.created_at,
             client_msg_id,
             public_seq,
+            whisper_to: team_only(audience, row.whisper_to.as_ref().map(|id| id.0.clone())),
+            reply_ms: team_only(audience, row.reply_ms),
+            sentiment: team_only(audience, row.sentiment),
+            flag: team_only(audience, row.flag.clone()),
         })
     }
+}
+
+/// Team-only annotations are dropped for fans here, in the one serializer.
+fn team_only<T>(audience: Audience, value: Option<T>) -> Option<T> {
+    if audience == Audience::Team { value } else { None }
 }
 
 #[derive(Serialize)]

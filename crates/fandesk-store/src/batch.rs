@@ -1,18 +1,29 @@
 //! The group-commit write path: many sends and state changes applied in one transaction.
-//! Sequence numbers are assigned here, inside the transaction, from the conversation row
-//! (locked with `FOR UPDATE` on PostgreSQL, so several nodes can write one conversation),
-//! and permission rules are evaluated against the state as of each preceding op, so two
-//! agents racing to claim one conversation cannot both win.
+//! Sequence numbers are assigned inside the transaction from the conversation row (locked
+//! with `FOR UPDATE` on PostgreSQL, so several nodes can write one conversation), and
+//! permission rules are evaluated against the state as of each preceding op, so two
+//! agents racing to claim one conversation cannot both win. This file is the pure
+//! decision (`plan`); `batch_sql.rs` loads and writes.
 
-use sqlx::AssertSqlSafe;
-use crate::rows::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
-use crate::{to_micros, ConversationRow, MessageRow, Store, StoreResult};
+use crate::rows::{AuditRow, ConversationRow, MessageRow};
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{
-    decide_post, AuthorKind, ConversationId, MessageId, Principal, Role, RuleViolation, Visibility,
+    AuthorKind, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation,
+    Visibility, decide_post,
 };
 use jiff::Timestamp;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// Team-only facts attached to a post, decided by the service before the commit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PostExtras {
+    /// A whisper's addressee (internal messages only).
+    pub whisper_to: Option<MemberId>,
+    /// Sentiment of a fan message.
+    pub sentiment: Option<f64>,
+    /// A `warn` restricted-word rule the team message matched.
+    pub flag: Option<String>,
+}
 
 /// One write in a batch.
 #[derive(Clone, Debug)]
@@ -26,8 +37,10 @@ pub enum WriteOp {
         body: String,
         visibility: Visibility,
         at: Timestamp,
+        extras: PostExtras,
     },
-    /// A status change, recorded as a team-only timeline entry.
+    /// A change of status, assignment or escalation, recorded as a team-only timeline
+    /// entry (and in the audit log when supervisory).
     Transition {
         message_id: MessageId,
         conversation_id: ConversationId,
@@ -38,7 +51,7 @@ pub enum WriteOp {
 }
 
 impl WriteOp {
-    fn conversation_id(&self) -> &ConversationId {
+    pub(crate) fn conversation_id(&self) -> &ConversationId {
         match self {
             WriteOp::Post { conversation_id, .. } | WriteOp::Transition { conversation_id, .. } => {
                 conversation_id
@@ -46,11 +59,15 @@ impl WriteOp {
         }
     }
 
-    fn idempotency_key(&self) -> Option<(&str, &str)> {
+    pub(crate) fn idempotency_key(&self) -> Option<(&str, &str)> {
         match self {
             WriteOp::Post { author, client_msg_id: Some(id), .. } => Some((author.author_id(), id)),
             _ => None,
         }
+    }
+
+    pub(crate) fn is_reopen(&self) -> bool {
+        matches!(self, WriteOp::Transition { transition: Transition::Reopen, .. })
     }
 }
 
@@ -58,7 +75,8 @@ impl WriteOp {
 #[derive(Clone, Debug)]
 pub enum WriteOutcome {
     /// Appended; `conversation` is the state right after this op, and `changed` says
-    /// whether the op changed its status or assignee (so subscribers get an update).
+    /// whether the op changed its status, assignee or escalation (so subscribers get an
+    /// update).
     Created { message: MessageRow, conversation: ConversationRow, changed: bool },
     /// The author already sent this `client_msg_id`: the original message, unchanged.
     Duplicate { message: MessageRow },
@@ -66,18 +84,34 @@ pub enum WriteOutcome {
 
 pub type OpResult = Result<WriteOutcome, RuleViolation>;
 
-/// The pure part of a batch: decides every op against the loaded state.
-struct Plan {
-    results: Vec<OpResult>,
-    new_rows: Vec<MessageRow>,
-    touched: Vec<ConversationRow>,
+/// The decisions of a batch, for `batch_sql` to write.
+pub(crate) struct Plan {
+    pub results: Vec<OpResult>,
+    pub new_rows: Vec<MessageRow>,
+    pub touched: Vec<ConversationRow>,
+    pub audits: Vec<AuditRow>,
 }
 
-fn plan(
-    ops: &[WriteOp],
-    mut conversations: HashMap<ConversationId, ConversationRow>,
-    existing: Vec<MessageRow>,
-) -> Plan {
+/// What the transaction loaded before deciding.
+pub(crate) struct Loaded {
+    pub conversations: HashMap<ConversationId, ConversationRow>,
+    /// Earlier messages carrying the batch's client_msg_ids.
+    pub existing: Vec<MessageRow>,
+    /// Fans of reopened conversations who already have another unresolved one.
+    pub fans_with_active: HashSet<FanId>,
+}
+
+/// Stored times have microsecond precision; deciding with the same precision makes the
+/// first acknowledgement identical to every later read of the message.
+pub(crate) fn to_stored_precision(at: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
+}
+
+/// Weight of the newest fan message in the rolling conversation sentiment.
+const SENTIMENT_WEIGHT: f64 = 0.3;
+
+pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
+    let Loaded { mut conversations, existing, mut fans_with_active } = loaded;
     let mut sent: HashMap<(String, String), MessageRow> = existing
         .into_iter()
         .filter_map(|row| {
@@ -87,6 +121,7 @@ fn plan(
         .collect();
     let mut touched_ids: Vec<ConversationId> = Vec::new();
     let mut new_rows = Vec::new();
+    let mut audits = Vec::new();
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         if let Some((author, client_id)) = op.idempotency_key()
@@ -99,70 +134,114 @@ fn plan(
             results.push(Err(RuleViolation::Hidden));
             continue;
         };
-        let result = apply_op(op, conversation);
-        if let Ok(WriteOutcome::Created { message, .. }) = &result {
+        if op.is_reopen() && fans_with_active.contains(&conversation.fan_id) {
+            results.push(Err(RuleViolation::InvalidTransition(
+                "the fan has opened another conversation since; continue in that one",
+            )));
+            continue;
+        }
+        let result = apply_op(op, conversation, &mut audits);
+        if let Ok(WriteOutcome::Created { message, conversation: after, .. }) = &result {
             if let Some(key) = op.idempotency_key() {
                 sent.insert((key.0.to_owned(), key.1.to_owned()), message.clone());
             }
+            if after.status.is_active() {
+                fans_with_active.insert(after.fan_id.clone());
+            }
             new_rows.push(message.clone());
-            if !touched_ids.contains(&conversation.id) {
-                touched_ids.push(conversation.id.clone());
+            if !touched_ids.contains(&after.id) {
+                touched_ids.push(after.id.clone());
             }
         }
         results.push(result);
     }
     let touched = touched_ids.iter().filter_map(|id| conversations.remove(id)).collect();
-    Plan { results, new_rows, touched }
+    Plan { results, new_rows, touched, audits }
+}
+
+fn author_kind(author: &Principal) -> AuthorKind {
+    match author.role() {
+        None => AuthorKind::Fan,
+        Some(Role::Bot) => AuthorKind::Bot,
+        Some(_) => AuthorKind::Member,
+    }
 }
 
 /// Applies one op to the in-memory conversation, returning the row to insert.
-fn apply_op(op: &WriteOp, conversation: &mut ConversationRow) -> OpResult {
+fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<AuditRow>) -> OpResult {
     match op {
-        WriteOp::Post { message_id, author, client_msg_id, body, visibility, at, .. } => {
+        WriteOp::Post { message_id, author, client_msg_id, body, visibility, at, extras, .. } => {
+            let at = to_stored_precision(*at);
             let decision = decide_post(author, &conversation.state(), *visibility)?;
+            if extras.whisper_to.is_some() && *visibility != Visibility::Internal {
+                return Err(RuleViolation::invalid("to", "only internal messages are addressed"));
+            }
             let changed = decision.claims;
             if decision.claims
                 && let Principal::Member { id, .. } = author
             {
                 conversation.assignee_id = Some(id.clone());
             }
-            let author_kind = match author.role() {
-                None => AuthorKind::Fan,
-                Some(Role::Bot) => AuthorKind::Bot,
-                Some(_) => AuthorKind::Member,
-            };
-            let message = append(
-                conversation,
-                message_id,
-                author,
-                author_kind,
-                client_msg_id.clone(),
-                body.clone(),
-                *visibility,
-                decision.automated,
-                *at,
-            );
+            let kind = author_kind(author);
+            let mut reply_ms = None;
+            match kind {
+                AuthorKind::Fan => {
+                    conversation.awaiting_since.get_or_insert(at);
+                    if let Some(score) = extras.sentiment {
+                        let rolled = match conversation.sentiment {
+                            Some(previous) => previous + SENTIMENT_WEIGHT * (score - previous),
+                            None => score,
+                        };
+                        conversation.sentiment = Some(rolled.clamp(-1.0, 1.0));
+                    }
+                }
+                AuthorKind::Member if *visibility == Visibility::Public => {
+                    if let Some(since) = conversation.awaiting_since.take() {
+                        reply_ms = Some(at.duration_since(since).as_millis() as i64);
+                    }
+                }
+                _ => {}
+            }
+            if *visibility == Visibility::Internal
+                && let Some(role) = author.role()
+                && (extras.whisper_to.is_some() || matches!(role, Role::Owner | Role::Supervisor))
+            {
+                audits.push(audit(author, "whisper", conversation, at, format!(
+                    r#"{{"message_id":{:?},"to":{}}}"#,
+                    message_id.0,
+                    extras.whisper_to.as_ref().map_or("null".to_owned(), |id| format!("{:?}", id.0))
+                )));
+            }
+            let mut message = append(conversation, message_id, author, kind, client_msg_id.clone(), body.clone(), *visibility, decision.automated, at);
+            message.whisper_to = extras.whisper_to.clone();
+            message.reply_ms = reply_ms;
+            message.sentiment = extras.sentiment.filter(|_| kind == AuthorKind::Fan);
+            message.flag = extras.flag.clone();
             Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed })
         }
         WriteOp::Transition { message_id, actor, transition, at, .. } => {
-            if actor.is_fan() {
-                return Err(RuleViolation::Forbidden("only team members change a conversation's status"));
+            let at = to_stored_precision(*at);
+            let mut state = conversation.state();
+            let outcome = transition.apply_to(actor, &mut state)?;
+            conversation.set_state(state);
+            if let Some(action) = outcome.audit {
+                audits.push(audit(actor, action, conversation, at, format!(r#"{{"text":{:?}}}"#, outcome.text)));
             }
-            conversation.status = transition.apply(conversation.status)?;
-            let text = transition.timeline_text(actor.name());
-            let message = append(
-                conversation,
-                message_id,
-                actor,
-                AuthorKind::System,
-                None,
-                text,
-                Visibility::Internal,
-                false,
-                *at,
-            );
+            let message = append(conversation, message_id, actor, AuthorKind::System, None, outcome.text, Visibility::Internal, false, at);
             Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed: true })
         }
+    }
+}
+
+fn audit(actor: &Principal, action: &str, conversation: &ConversationRow, at: Timestamp, details: String) -> AuditRow {
+    AuditRow {
+        id: format!("aud_{}_{}", conversation.id, conversation.last_seq + 1),
+        actor_id: actor.author_id().to_owned(),
+        actor_name: actor.name().to_owned(),
+        action: action.to_owned(),
+        conversation_id: Some(conversation.id.clone()),
+        details,
+        created_at: at,
     }
 }
 
@@ -197,118 +276,9 @@ fn append(
         visibility,
         automated,
         created_at: at,
-    }
-}
-
-/// Rows per multi-row INSERT: 12 parameters a row stays far below both backends' limits.
-const INSERT_CHUNK: usize = 400;
-
-/// The transaction body, instantiated once per backend. `$lock` is the row-lock suffix.
-macro_rules! run_batch {
-    ($tx:expr, $db:ty, $lock:expr, $ops:expr) => {{
-        let tx = $tx;
-        let ops: &[WriteOp] = $ops;
-        // 1. Load (and on PostgreSQL lock, in id order) every conversation the batch touches.
-        let mut ids: Vec<&str> = ops.iter().map(|op| op.conversation_id().as_str()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let sql = format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({}) ORDER BY id{}",
-            placeholders(ids.len()),
-            $lock
-        );
-        let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.as_str()));
-        for id in &ids {
-            query = query.bind(*id);
-        }
-        let mut conversations = HashMap::new();
-        for row in query.fetch_all(&mut *tx).await? {
-            let conversation = decode_conversation!(&row);
-            conversations.insert(conversation.id.clone(), conversation);
-        }
-        // 2. Earlier sends of the same client_msg_ids (idempotency).
-        let mut client_ids: Vec<&str> =
-            ops.iter().filter_map(|op| op.idempotency_key().map(|key| key.1)).collect();
-        client_ids.sort_unstable();
-        client_ids.dedup();
-        let mut existing = Vec::new();
-        if !client_ids.is_empty() {
-            let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE client_msg_id IN ({})",
-                placeholders(client_ids.len())
-            );
-            let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.as_str()));
-            for id in &client_ids {
-                query = query.bind(*id);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                existing.push(decode_message!(&row));
-            }
-        }
-        // 3. Decide, then write what was decided.
-        let plan = plan(ops, conversations, existing);
-        for chunk in plan.new_rows.chunks(INSERT_CHUNK) {
-            let mut insert = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO messages ({MESSAGE_COLUMNS}) "));
-            insert.push_values(chunk, |mut values, row| {
-                values
-                    .push_bind(row.id.0.clone())
-                    .push_bind(row.conversation_id.0.clone())
-                    .push_bind(row.seq as i64)
-                    .push_bind(row.public_seq.map(|seq| seq as i64))
-                    .push_bind(row.author_id.clone())
-                    .push_bind(row.author_kind.as_str())
-                    .push_bind(row.author_name.clone())
-                    .push_bind(row.client_msg_id.clone())
-                    .push_bind(row.body.clone())
-                    .push_bind(row.visibility.as_str())
-                    .push_bind(row.automated)
-                    .push_bind(to_micros(row.created_at));
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        for conversation in &plan.touched {
-            sqlx::query::<$db>(
-                "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, \
-                 last_public_seq = $5, updated_at = $6, last_message_at = $6 WHERE id = $1",
-            )
-            .bind(conversation.id.as_str())
-            .bind(conversation.status.as_str())
-            .bind(conversation.assignee_id.as_ref().map(|id| id.as_str()))
-            .bind(conversation.last_seq as i64)
-            .bind(conversation.last_public_seq as i64)
-            .bind(to_micros(conversation.updated_at))
-            .execute(&mut *tx)
-            .await?;
-        }
-        plan.results
-    }};
-}
-
-fn placeholders(count: usize) -> String {
-    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-}
-
-impl Store {
-    /// Applies `ops` in one transaction and returns one result per op, in order. A
-    /// refused op (rule violation) does not affect the others; a database failure fails
-    /// the whole batch and nothing of it is committed.
-    pub async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<OpResult>> {
-        if ops.is_empty() {
-            return Ok(Vec::new());
-        }
-        match self {
-            Store::Sqlite(db) => {
-                let mut tx = db.write.begin().await?;
-                let results = run_batch!(&mut *tx, sqlx::Sqlite, "", ops);
-                tx.commit().await?;
-                Ok(results)
-            }
-            Store::Postgres(db) => {
-                let mut tx = db.pool.begin().await?;
-                let results = run_batch!(&mut *tx, sqlx::Postgres, " FOR UPDATE", ops);
-                tx.commit().await?;
-                Ok(results)
-            }
-        }
+        whisper_to: None,
+        reply_ms: None,
+        sentiment: None,
+        flag: None,
     }
 }

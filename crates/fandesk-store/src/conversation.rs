@@ -25,8 +25,8 @@ impl Store {
         on_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, \
-                 last_seq, last_public_seq, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 last_seq, last_public_seq, created_at, updated_at, escalated_to, observer_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(conversation.id.as_str())
             .bind(conversation.fan_id.as_str())
@@ -38,6 +38,8 @@ impl Store {
             .bind(conversation.last_public_seq as i64)
             .bind(to_micros(conversation.created_at))
             .bind(to_micros(conversation.updated_at))
+            .bind(conversation.escalated_to.as_ref().map(MemberId::as_str))
+            .bind(conversation.observer_id.as_ref().map(MemberId::as_str))
             .execute(pool)
             .await?;
         });

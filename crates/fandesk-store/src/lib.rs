@@ -9,6 +9,7 @@ mod macros;
 #[macro_use]
 mod rows;
 mod batch;
+mod batch_sql;
 mod connect;
 mod conversation;
 mod error;
@@ -16,12 +17,16 @@ mod fan;
 mod member;
 mod message;
 mod session;
+mod supervision;
 
-pub use batch::{WriteOp, WriteOutcome};
+pub use batch::{OpResult, PostExtras, WriteOp, WriteOutcome};
 pub use connect::Store;
 pub use conversation::ConversationFilter;
 pub use error::StoreError;
-pub use rows::{ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject};
+pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
+pub use rows::{
+    AlertRow, AuditRow, ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -117,6 +117,8 @@ pub struct SendMessageRequest {
     pub visibility: Option<String>,
     /// The canned response this message was made from (first-line rule).
     pub template_id: Option<String>,
+    /// Whisper: the team member an internal message is addressed to.
+    pub to: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
@@ -136,6 +138,7 @@ pub async fn send(
         body: input.body,
         visibility: input.visibility,
         template_id: input.template_id,
+        to: input.to,
     };
     let sent = state.app.send_message(&session.principal, &id, input).await?;
     let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod supervision;
 pub mod system;
 
 use serde::Serialize;

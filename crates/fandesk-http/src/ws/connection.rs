@@ -173,7 +173,7 @@ impl Connection {
                 }
                 self.reply(ServerFrame::Unsubscribed { topic: &topic }.encode());
             }
-            ClientFrame::Send { topic, client_msg_id, body, visibility, template_id } => {
+            ClientFrame::Send { topic, client_msg_id, body, visibility, template_id, to } => {
                 let Some(conversation_id) = topic.strip_prefix("conversation:") else {
                     let error = ErrorFrame::new(
                         "invalid_request",
@@ -184,7 +184,7 @@ impl Connection {
                 };
                 let request = SendRequest {
                     conversation_id: conversation_id.to_owned(),
-                    input: SendMessage { client_msg_id, body, visibility, template_id },
+                    input: SendMessage { client_msg_id, body, visibility, template_id, to },
                 };
                 if let Some((sends, _)) = &self.sends {
                     // Waits when MAX_SENDS_IN_FLIGHT are queued: backpressure on a client

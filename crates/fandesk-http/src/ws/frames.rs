@@ -26,6 +26,7 @@ pub enum ClientFrame {
         body: String,
         visibility: Option<String>,
         template_id: Option<String>,
+        to: Option<String>,
     },
     Ping,
 }

@@ -35,6 +35,7 @@ mod batch;
 mod concurrency;
 mod conversations;
 mod durability;
+mod idempotency;
 mod rules;
 mod support;
 mod timeline;

@@ -292,7 +292,7 @@ async fn transition_entry_is_internal_system(store: &Store) {
     assert_eq!((entry.seq, entry.public_seq), (2, None));
     assert_eq!(entry.author_id, agent.author_id());
     assert_eq!(entry.author_name, agent.name());
-    assert_eq!(entry.body, Transition::Resolve.timeline_text(agent.name()));
+    assert_eq!(entry.body, format!("Resolved by {}", agent.name()));
     assert_eq!(entry.client_msg_id, None);
     assert!(!entry.automated);
     assert_eq!((state.last_seq, state.last_public_seq), (2, 1));

@@ -2,7 +2,7 @@
 
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{
-    Audience, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation, Status,
+    Audience, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation,
     Visibility,
 };
 use fandesk_store::{ConversationRow, FanRow, MemberRow, MessageRow, Store, WriteOp, WriteOutcome};
@@ -143,18 +143,7 @@ pub fn fan_row() -> FanRow {
 }
 
 pub fn conversation_row(fan_id: &FanId) -> ConversationRow {
-    ConversationRow {
-        id: ConversationId(new_id()),
-        fan_id: fan_id.clone(),
-        status: Status::Open,
-        assignee_id: None,
-        escalated: false,
-        priority: 0,
-        last_seq: 0,
-        last_public_seq: 0,
-        created_at: at(0),
-        updated_at: at(0),
-    }
+    ConversationRow::new_open(ConversationId(new_id()), fan_id.clone(), at(0))
 }
 
 /// Inserts a member and returns them as the principal that acts.
@@ -217,6 +206,7 @@ pub fn post(
         body: body.to_owned(),
         visibility,
         at: at(60),
+        extras: Default::default(),
     }
 }
 

@@ -93,13 +93,17 @@ async fn websocket_rejects_invalid_frames_and_keeps_the_connection() {
         (json!({"type": "subscribe", "topic": "nope:1"}), "topic"),
         (json!({"type": "dance"}), "type"),
     ];
+    // Every case runs, then all wrong answers are reported together.
+    let mut wrong = Vec::new();
     for (frame, field) in cases {
         socket.send_json(&frame).await;
         let error = socket.expect_type("error").await;
-        assert_eq!(error["code"], "invalid_request", "{frame} → {error}");
         let message = error["message"].as_str().unwrap_or_default();
-        assert!(message.contains(field), "error for {frame} must name `{field}`: {error}");
+        if error["code"] != "invalid_request" || !message.contains(field) {
+            wrong.push(format!("{frame} must be invalid_request naming `{field}`, got {error}"));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     socket.send_text("{not json").await;
     let error = socket.expect_type("error").await;
     assert_eq!(error["code"], "invalid_request", "{error}");

@@ -1,0 +1,272 @@
+//! Team actions that change a conversation (PRODUCT.md › C1 and C4): resolve, reopen,
+//! assign, unassign, escalate, take over, hand back. Each is decided here against the
+//! current state and becomes a team-only timeline entry; supervisory ones are audited.
+
+use crate::conversation::{ConversationState, Status};
+use crate::error::RuleViolation;
+use crate::ids::MemberId;
+use crate::role::{Principal, Role};
+
+/// Longest escalation reason, in characters.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// A requested change. Member names are carried so the timeline text reads well.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transition {
+    Resolve,
+    Reopen,
+    /// Give the conversation to `member` (an agent picking from the queue assigns
+    /// themselves).
+    Assign { member: MemberId, name: String, role: Role },
+    Unassign,
+    /// Hand to an escalation lead; the current assignee stays as observer.
+    Escalate { lead: MemberId, name: String, reason: String },
+    /// The acting supervisor becomes the assignee; the agent stays as observer.
+    TakeOver,
+    /// Give the conversation back to the observer.
+    HandBack,
+}
+
+/// What a decided change produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeOutcome {
+    /// Team-only timeline text.
+    pub text: String,
+    /// The audit-log action name, when this is a supervisory action (PRODUCT.md › C4:
+    /// every supervisory action is audit-logged).
+    pub audit: Option<&'static str>,
+}
+
+fn is_supervisor(role: Role) -> bool {
+    matches!(role, Role::Owner | Role::Supervisor)
+}
+
+impl Transition {
+    /// The audit/action name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transition::Resolve => "resolve",
+            Transition::Reopen => "reopen",
+            Transition::Assign { .. } => "assign",
+            Transition::Unassign => "unassign",
+            Transition::Escalate { .. } => "escalate",
+            Transition::TakeOver => "takeover",
+            Transition::HandBack => "handback",
+        }
+    }
+
+    /// Decides the change for `actor` and applies it to `state`.
+    pub fn apply_to(
+        &self,
+        actor: &Principal,
+        state: &mut ConversationState,
+    ) -> Result<ChangeOutcome, RuleViolation> {
+        let Principal::Member { id: actor_id, role, name: actor_name } = actor else {
+            return Err(RuleViolation::Forbidden("only team members change a conversation"));
+        };
+        let role = *role;
+        if role == Role::Bot {
+            return Err(RuleViolation::Forbidden("bots cannot change a conversation"));
+        }
+        let own = state.assignee_id.as_ref() == Some(actor_id);
+        let unassigned = state.assignee_id.is_none();
+        let lead_here = role == Role::EscalationLead && state.escalated;
+        let may_work = is_supervisor(role) || own || unassigned || lead_here;
+        if !matches!(self, Transition::Reopen) && state.status == Status::Resolved {
+            return Err(RuleViolation::InvalidTransition("conversation is resolved; reopen it first"));
+        }
+        let plain = |text: String| Ok(ChangeOutcome { text, audit: None });
+        let audited = |text: String, action| Ok(ChangeOutcome { text, audit: Some(action) });
+        match self {
+            Transition::Resolve => {
+                if !may_work {
+                    return Err(RuleViolation::Forbidden("this conversation is assigned to another member"));
+                }
+                state.status = Status::Resolved;
+                plain(format!("Resolved by {actor_name}"))
+            }
+            Transition::Reopen => {
+                if state.status != Status::Resolved {
+                    return Err(RuleViolation::InvalidTransition("only a resolved conversation can be reopened"));
+                }
+                state.status = Status::Open;
+                plain(format!("Reopened by {actor_name}"))
+            }
+            Transition::Assign { member, name, role: target_role } => {
+                if !target_role.is_human() {
+                    return Err(RuleViolation::invalid("member_id", "bots cannot be assigned"));
+                }
+                let self_pick = member == actor_id && unassigned;
+                if !(is_supervisor(role) || lead_here || self_pick) {
+                    return Err(RuleViolation::Forbidden(
+                        "agents may only pick unassigned conversations for themselves",
+                    ));
+                }
+                if state.assignee_id.as_ref() == Some(member) {
+                    return Err(RuleViolation::InvalidTransition("already assigned to this member"));
+                }
+                let reassign = state.assignee_id.is_some();
+                state.assignee_id = Some(member.clone());
+                let text = format!("Assigned to {name} by {actor_name}");
+                if reassign && member != actor_id { audited(text, "reassign") } else { plain(text) }
+            }
+            Transition::Unassign => {
+                if !(is_supervisor(role) || own) {
+                    return Err(RuleViolation::Forbidden("only the assignee or a supervisor can unassign"));
+                }
+                if unassigned {
+                    return Err(RuleViolation::InvalidTransition("conversation is not assigned"));
+                }
+                state.assignee_id = None;
+                plain(format!("Unassigned by {actor_name}"))
+            }
+            Transition::Escalate { lead, name, reason } => {
+                let chars = reason.trim().chars().count();
+                if chars == 0 || chars > MAX_REASON_CHARS {
+                    return Err(RuleViolation::invalid("reason", format!("must be 1 to {MAX_REASON_CHARS} characters")));
+                }
+                if !(is_supervisor(role) || own || unassigned) {
+                    return Err(RuleViolation::Forbidden("this conversation is assigned to another member"));
+                }
+                if state.escalated {
+                    return Err(RuleViolation::InvalidTransition("conversation is already escalated"));
+                }
+                state.escalated = true;
+                state.escalated_to = Some(lead.clone());
+                if state.assignee_id.as_ref() != Some(lead) {
+                    state.observer_id = state.assignee_id.take();
+                }
+                state.assignee_id = Some(lead.clone());
+                audited(format!("Escalated to {name} by {actor_name}: {}", reason.trim()), "escalate")
+            }
+            Transition::TakeOver => {
+                if !(is_supervisor(role) || lead_here) {
+                    return Err(RuleViolation::Forbidden("only supervisors, the owner or the escalation lead take over"));
+                }
+                if own {
+                    return Err(RuleViolation::InvalidTransition("you are already the assignee"));
+                }
+                state.observer_id = state.assignee_id.take();
+                state.assignee_id = Some(actor_id.clone());
+                audited(format!("Taken over by {actor_name}"), "takeover")
+            }
+            Transition::HandBack => {
+                if !(own || is_supervisor(role)) {
+                    return Err(RuleViolation::Forbidden("only the assignee or a supervisor hands back"));
+                }
+                let Some(observer) = state.observer_id.take() else {
+                    return Err(RuleViolation::InvalidTransition("nobody to hand back to"));
+                };
+                state.assignee_id = Some(observer);
+                audited(format!("Handed back by {actor_name}"), "handback")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::FanId;
+
+    fn member(id: &str, role: Role) -> Principal {
+        Principal::Member { id: MemberId::from(id), role, name: id.to_uppercase() }
+    }
+
+    fn state(assignee: Option<&str>, status: Status) -> ConversationState {
+        ConversationState {
+            fan_id: FanId::from("f"),
+            status,
+            assignee_id: assignee.map(MemberId::from),
+            escalated: false,
+            escalated_to: None,
+            observer_id: None,
+        }
+    }
+
+    /// Applies `change` and returns (assignee, observer, status, audit) or None if refused.
+    fn check(
+        actor: Principal,
+        mut before: ConversationState,
+        change: Transition,
+        expected: Option<(Option<&str>, Option<&str>, Status, Option<&str>)>,
+    ) {
+        let got = change.apply_to(&actor, &mut before).ok().map(|outcome| {
+            (
+                before.assignee_id.as_ref().map(|id| id.0.clone()),
+                before.observer_id.as_ref().map(|id| id.0.clone()),
+                before.status,
+                outcome.audit.map(str::to_owned),
+            )
+        });
+        let expected = expected.map(|(a, o, s, audit)| {
+            (a.map(str::to_owned), o.map(str::to_owned), s, audit.map(str::to_owned))
+        });
+        assert_eq!(got, expected, "{actor:?} {change:?}");
+    }
+
+    fn assign(id: &str, role: Role) -> Transition {
+        Transition::Assign { member: MemberId::from(id), name: id.into(), role }
+    }
+
+    #[test]
+    fn changes() {
+        use Status::*;
+        let sup = || member("s", Role::Supervisor);
+        let agent = |id: &str| member(id, Role::Agent);
+        // Resolve / reopen.
+        check(agent("a"), state(Some("a"), Open), Transition::Resolve, Some((Some("a"), None, Resolved, None)));
+        check(agent("a"), state(Some("b"), Open), Transition::Resolve, None);
+        check(sup(), state(Some("b"), Open), Transition::Resolve, Some((Some("b"), None, Resolved, None)));
+        check(sup(), state(None, Resolved), Transition::Resolve, None);
+        check(agent("a"), state(None, Resolved), Transition::Reopen, Some((None, None, Open, None)));
+        check(agent("a"), state(None, Open), Transition::Reopen, None);
+        check(member("bot", Role::Bot), state(None, Open), Transition::Resolve, None);
+        // Assign: agents pick for themselves; supervisors reassign (audited).
+        check(agent("a"), state(None, Open), assign("a", Role::Agent), Some((Some("a"), None, Open, None)));
+        check(agent("a"), state(None, Open), assign("b", Role::Agent), None);
+        check(agent("a"), state(Some("b"), Open), assign("a", Role::Agent), None);
+        check(sup(), state(Some("b"), Open), assign("c", Role::Agent), Some((Some("c"), None, Open, Some("reassign"))));
+        check(sup(), state(None, Open), assign("c", Role::Agent), Some((Some("c"), None, Open, None)));
+        check(sup(), state(None, Open), assign("bot", Role::Bot), None);
+        check(sup(), state(Some("c"), Open), assign("c", Role::Agent), None);
+        // Unassign.
+        check(agent("a"), state(Some("a"), Open), Transition::Unassign, Some((None, None, Open, None)));
+        check(agent("a"), state(Some("b"), Open), Transition::Unassign, None);
+        // Take over keeps the agent as observer; hand back restores them.
+        check(sup(), state(Some("a"), Open), Transition::TakeOver, Some((Some("s"), Some("a"), Open, Some("takeover"))));
+        check(agent("b"), state(Some("a"), Open), Transition::TakeOver, None);
+        check(sup(), state(Some("s"), Open), Transition::TakeOver, None);
+        let mut taken = state(Some("s"), Open);
+        taken.observer_id = Some(MemberId::from("a"));
+        check(sup(), taken.clone(), Transition::HandBack, Some((Some("a"), None, Open, Some("handback"))));
+        check(agent("b"), taken, Transition::HandBack, None);
+        check(sup(), state(Some("s"), Open), Transition::HandBack, None);
+    }
+
+    #[test]
+    fn escalation_hands_to_the_lead_and_keeps_the_agent_watching() {
+        let escalate = |reason: &str| Transition::Escalate {
+            lead: MemberId::from("l"),
+            name: "L".into(),
+            reason: reason.into(),
+        };
+        let mut conversation = state(Some("a"), Status::Open);
+        let outcome = escalate("chargeback threat")
+            .apply_to(&member("a", Role::Agent), &mut conversation)
+            .unwrap();
+        assert_eq!(outcome.audit, Some("escalate"));
+        assert!(conversation.escalated);
+        assert_eq!(conversation.assignee_id, Some(MemberId::from("l")));
+        assert_eq!(conversation.escalated_to, Some(MemberId::from("l")));
+        assert_eq!(conversation.observer_id, Some(MemberId::from("a")));
+        // Twice is a conflict; an empty reason is invalid; another agent may not.
+        assert!(escalate("again").apply_to(&member("s", Role::Supervisor), &mut conversation).is_err());
+        let mut fresh = state(Some("a"), Status::Open);
+        assert!(escalate("  ").apply_to(&member("a", Role::Agent), &mut fresh).is_err());
+        assert!(escalate("x").apply_to(&member("b", Role::Agent), &mut fresh).is_err());
+        // The lead now works it, and may take it over from nobody else.
+        let lead = member("l", Role::EscalationLead);
+        assert!(Transition::Resolve.apply_to(&lead, &mut conversation).is_ok());
+    }
+}

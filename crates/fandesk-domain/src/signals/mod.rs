@@ -1,0 +1,19 @@
+//! Signals the team is alerted to (PRODUCT.md › C4–C5): keyword rules on fan messages,
+//! restricted words on team messages, sentiment, clipped-reply clusters, and how often
+//! each alert may repeat. Pure: the service feeds in messages, stored state and `now`.
+
+pub mod anomaly;
+pub mod keyword;
+pub mod restricted;
+pub mod sentiment;
+mod text;
+pub mod throttle;
+
+pub use anomaly::{
+    Baseline, ClippedReplyAnomaly, ClippedReplyRule, ReplyCounts, SHORT_REPLY_MAX_WORDS,
+    TimeRange, word_count,
+};
+pub use keyword::{KeywordMatch, KeywordMatcher, KeywordRule};
+pub use restricted::{RestrictedAction, RestrictedRule, RestrictedVerdict, RestrictedWords};
+pub use sentiment::{NEUTRAL_BAND, RollingSentiment, TurnRule, message_score};
+pub use throttle::AlertThrottle;

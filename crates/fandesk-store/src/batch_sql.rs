@@ -1,0 +1,167 @@
+//! The SQL of the group commit: load what the batch touches, let `batch::plan` decide,
+//! write the decisions. One transaction per batch, instantiated once per backend.
+
+use crate::batch::{plan, Loaded, OpResult, WriteOp};
+use crate::rows::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
+use crate::{to_micros, Store, StoreResult};
+use sqlx::AssertSqlSafe;
+use std::collections::{HashMap, HashSet};
+
+/// Rows per multi-row INSERT: 16 parameters a row stays far below both backends' limits.
+const INSERT_CHUNK: usize = 400;
+
+fn placeholders(count: usize) -> String {
+    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The transaction body, instantiated once per backend. `$lock` is the row-lock suffix.
+macro_rules! run_batch {
+    ($tx:expr, $db:ty, $lock:expr, $ops:expr) => {{
+        let tx = $tx;
+        let ops: &[WriteOp] = $ops;
+        // 1. Load (and on PostgreSQL lock, in id order) every conversation the batch touches.
+        let mut ids: Vec<&str> = ops.iter().map(|op| op.conversation_id().as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id IN ({}) ORDER BY id{}",
+            placeholders(ids.len()),
+            $lock
+        );
+        let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.as_str()));
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        let mut conversations = HashMap::new();
+        for row in query.fetch_all(&mut *tx).await? {
+            let conversation = decode_conversation!(&row);
+            conversations.insert(conversation.id.clone(), conversation);
+        }
+        // 2. Earlier sends of the same client_msg_ids (idempotency).
+        let mut client_ids: Vec<&str> =
+            ops.iter().filter_map(|op| op.idempotency_key().map(|key| key.1)).collect();
+        client_ids.sort_unstable();
+        client_ids.dedup();
+        let mut existing = Vec::new();
+        if !client_ids.is_empty() {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE client_msg_id IN ({})",
+                placeholders(client_ids.len())
+            );
+            let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.as_str()));
+            for id in &client_ids {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                existing.push(decode_message!(&row));
+            }
+        }
+        // 3. A reopen must not give a fan two unresolved conversations.
+        let mut fans_with_active = HashSet::new();
+        let reopen_fans: Vec<String> = ops
+            .iter()
+            .filter(|op| op.is_reopen())
+            .filter_map(|op| conversations.get(op.conversation_id()).map(|c: &crate::ConversationRow| c.fan_id.0.clone()))
+            .collect();
+        if !reopen_fans.is_empty() {
+            let sql = format!(
+                "SELECT fan_id FROM conversations WHERE status <> 'resolved' AND fan_id IN ({})",
+                placeholders(reopen_fans.len())
+            );
+            let mut query = sqlx::query_scalar::<$db, String>(AssertSqlSafe(sql.as_str()));
+            for fan in &reopen_fans {
+                query = query.bind(fan.as_str());
+            }
+            for fan in query.fetch_all(&mut *tx).await? {
+                fans_with_active.insert(fandesk_domain::FanId(fan));
+            }
+        }
+        // 4. Decide, then write what was decided.
+        let plan = plan(ops, Loaded { conversations, existing, fans_with_active });
+        for chunk in plan.new_rows.chunks(INSERT_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO messages ({MESSAGE_COLUMNS}) "));
+            insert.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id.0.clone())
+                    .push_bind(row.conversation_id.0.clone())
+                    .push_bind(row.seq as i64)
+                    .push_bind(row.public_seq.map(|seq| seq as i64))
+                    .push_bind(row.author_id.clone())
+                    .push_bind(row.author_kind.as_str())
+                    .push_bind(row.author_name.clone())
+                    .push_bind(row.client_msg_id.clone())
+                    .push_bind(row.body.clone())
+                    .push_bind(row.visibility.as_str())
+                    .push_bind(row.automated)
+                    .push_bind(to_micros(row.created_at))
+                    .push_bind(row.whisper_to.as_ref().map(|id| id.0.clone()))
+                    .push_bind(row.reply_ms)
+                    .push_bind(row.sentiment)
+                    .push_bind(row.flag.clone());
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        for audit in &plan.audits {
+            sqlx::query::<$db>(
+                "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(audit.id.as_str())
+            .bind(audit.actor_id.as_str())
+            .bind(audit.actor_name.as_str())
+            .bind(audit.action.as_str())
+            .bind(audit.conversation_id.as_ref().map(|id| id.as_str()))
+            .bind(audit.details.as_str())
+            .bind(to_micros(audit.created_at))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for conversation in &plan.touched {
+            sqlx::query::<$db>(
+                "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, \
+                 last_public_seq = $5, updated_at = $6, last_message_at = $6, escalated = $7, \
+                 escalated_to = $8, observer_id = $9, awaiting_since = $10, sentiment = $11 \
+                 WHERE id = $1",
+            )
+            .bind(conversation.id.as_str())
+            .bind(conversation.status.as_str())
+            .bind(conversation.assignee_id.as_ref().map(|id| id.as_str()))
+            .bind(conversation.last_seq as i64)
+            .bind(conversation.last_public_seq as i64)
+            .bind(to_micros(conversation.updated_at))
+            .bind(conversation.escalated)
+            .bind(conversation.escalated_to.as_ref().map(|id| id.as_str()))
+            .bind(conversation.observer_id.as_ref().map(|id| id.as_str()))
+            .bind(conversation.awaiting_since.map(to_micros))
+            .bind(conversation.sentiment)
+            .execute(&mut *tx)
+            .await?;
+        }
+        plan.results
+    }};
+}
+
+impl Store {
+    /// Applies `ops` in one transaction and returns one result per op, in order. A
+    /// refused op (rule violation) does not affect the others; a database failure fails
+    /// the whole batch and nothing of it is committed.
+    pub async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<OpResult>> {
+        if ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Store::Sqlite(db) => {
+                let mut tx = db.write.begin().await?;
+                let results = run_batch!(&mut *tx, sqlx::Sqlite, "", ops);
+                tx.commit().await?;
+                Ok(results)
+            }
+            Store::Postgres(db) => {
+                let mut tx = db.pool.begin().await?;
+                let results = run_batch!(&mut *tx, sqlx::Postgres, " FOR UPDATE", ops);
+                tx.commit().await?;
+                Ok(results)
+            }
+        }
+    }
+}
