@@ -184,13 +184,10 @@ mod tests {
         }
     }
 
-    /// Applies `change` and returns (assignee, observer, status, audit) or None if refused.
-    fn check(
-        actor: Principal,
-        mut before: ConversationState,
-        change: Transition,
-        expected: Option<(Option<&str>, Option<&str>, Status, Option<&str>)>,
-    ) {
+    /// Expected (assignee, observer, status, audit action), or None if refused.
+    type Expected<'a> = Option<(Option<&'a str>, Option<&'a str>, Status, Option<&'a str>)>;
+
+    fn check(actor: Principal, mut before: ConversationState, change: Transition, expected: Expected<'_>) {
         let got = change.apply_to(&actor, &mut before).ok().map(|outcome| {
             (
                 before.assignee_id.as_ref().map(|id| id.0.clone()),

@@ -3,6 +3,7 @@
 
 pub mod change;
 pub mod conversation;
+pub mod desk;
 pub mod error;
 pub mod ids;
 pub mod message;

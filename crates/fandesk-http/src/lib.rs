@@ -56,11 +56,26 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/takeover", post(routes::supervision::takeover))
         .route("/conversations/{id}/handback", post(routes::supervision::handback))
         .route("/audit", get(routes::supervision::audit))
+        .route("/alerts", get(routes::signals::alerts))
+        .route("/keyword-rules", get(routes::signals::list_keyword_rules).post(routes::signals::create_keyword_rule))
+        .route("/keyword-rules/{id}", axum::routing::delete(routes::signals::delete_keyword_rule))
+        .route(
+            "/restricted-rules",
+            get(routes::signals::list_restricted_rules).post(routes::signals::create_restricted_rule),
+        )
+        .route("/restricted-rules/{id}", axum::routing::delete(routes::signals::delete_restricted_rule))
         .route("/review/messages", get(routes::supervision::review))
         .route(
             "/conversations/{id}/messages",
             post(routes::conversations::send).get(routes::conversations::list_messages),
         )
+        .route("/rooms", post(routes::rooms::create).get(routes::rooms::list))
+        .route("/rooms/{id}", get(routes::rooms::get))
+        .route("/rooms/{id}/open", post(routes::rooms::open))
+        .route("/rooms/{id}/close", post(routes::rooms::close))
+        .route("/rooms/{id}/messages", post(routes::rooms::send).get(routes::rooms::list_messages))
+        .route("/rooms/{id}/messages/{message_id}/delete", post(routes::rooms::delete_message))
+        .route("/rooms/{id}/timeouts", post(routes::rooms::time_out))
         .route("/openapi.json", get(routes::system::openapi))
         .route("/ws", get(ws::upgrade))
         .fallback(|| async { error::ApiError::not_found("route") });

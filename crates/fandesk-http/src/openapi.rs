@@ -1,7 +1,7 @@
 //! The OpenAPI document served at `GET /api/v1/openapi.json` (issue 2 › 7), generated from
 //! the handlers' annotations so it cannot drift from the routes.
 
-use crate::routes::{auth, conversations, supervision, system, ErrorBody, ErrorDetail};
+use crate::routes::{auth, conversations, rooms, signals, supervision, system, ErrorBody, ErrorDetail};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -18,6 +18,11 @@ use utoipa::{Modify, OpenApi};
         conversations::send, conversations::list_messages,
         supervision::assign, supervision::unassign, supervision::escalate, supervision::monitor,
         supervision::takeover, supervision::handback, supervision::audit, supervision::review,
+        signals::alerts, signals::list_keyword_rules, signals::create_keyword_rule,
+        signals::delete_keyword_rule, signals::list_restricted_rules,
+        signals::create_restricted_rule, signals::delete_restricted_rule,
+        rooms::create, rooms::list, rooms::get, rooms::open, rooms::close, rooms::send,
+        rooms::list_messages, rooms::delete_message, rooms::time_out,
         crate::ws::upgrade,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
@@ -27,6 +32,8 @@ use utoipa::{Modify, OpenApi};
         (name = "conversations", description = "Fan ↔ team conversations"),
         (name = "messages", description = "Timeline messages"),
         (name = "supervision", description = "Monitor, take over, audit log, message review"),
+        (name = "signals", description = "Alerts, keyword and restricted-word rules"),
+        (name = "rooms", description = "Live rooms: premiere and event chat, slow mode, moderation"),
         (name = "realtime", description = "WebSocket"),
         (name = "system", description = "Health, metrics, this document"),
     )

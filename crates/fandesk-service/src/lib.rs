@@ -1,24 +1,33 @@
 //! fandesk's use cases: the only layer that combines the domain rules, the store and the
 //! bus. HTTP and WebSocket handlers call [`App`] methods and nothing below it.
 
+mod alerts;
 mod auth;
 mod clock;
 mod conversation;
 mod error;
 mod message;
 mod metrics;
+mod room;
+pub mod room_view;
+mod room_viewers;
+mod room_writer;
+mod signal_processor;
 mod signals;
 mod subscription;
 mod supervision;
 pub mod view;
 mod writer;
 
+pub use alerts::AlertView;
 pub use auth::{LoginResult, NewFanSession, NewMember, Session};
 pub use clock::{Clock, SystemClock};
 pub use error::{ServiceError, ServiceResult};
 pub use message::{PendingSend, SendMessage, Sent};
 pub use metrics::Metrics;
+pub use room::{NewRoom, PendingRoomSend, RoomSent};
 pub use subscription::{Subscription, SubscriptionEnd};
+pub use signals::{KeywordRuleView, RestrictedRuleView};
 pub use supervision::AuditView;
 
 pub use fandesk_domain::{Audience, Principal, Role};
@@ -71,20 +80,31 @@ struct Inner {
     clock: Arc<dyn Clock>,
     metrics: Arc<Metrics>,
     writer: Writer,
+    /// Live rooms: their own group-commit writer and the viewer counts.
+    rooms: room::Rooms,
+    /// Compiled keyword and restricted-word rules.
+    rules: signals::RuleCache,
 }
 
 impl App {
     /// Starts the service, including its group-commit writer task.
     pub fn start(store: Store, bus: Arc<dyn Bus>, config: Config, clock: Arc<dyn Clock>) -> App {
         let metrics = Arc::new(Metrics::new());
-        let writer = Writer::spawn(store.clone(), bus.clone(), metrics.clone(), &config);
-        App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer }) }
+        let (signal_sender, signal_inputs) = tokio::sync::mpsc::channel(signal_processor::SIGNAL_QUEUE);
+        let writer = Writer::spawn(store.clone(), bus.clone(), metrics.clone(), &config, signal_sender);
+        let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
+        let rules = signals::RuleCache::default();
+        let app = App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer, rooms, rules }) };
+        // Ends when the writer stops and drops the queue's sender.
+        tokio::spawn(signal_processor::run(app.clone(), signal_inputs));
+        app
     }
 
     /// Stops taking writes, commits and acknowledges everything already queued, then
     /// returns. Reads keep working until the store is closed.
     pub async fn shutdown(&self) {
         self.inner.writer.shutdown().await;
+        self.inner.rooms.shutdown().await;
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -24,6 +24,8 @@ pub struct Metrics {
     pub slow_consumers_closed: Counter,
     /// HTTP requests served.
     pub http_requests: Counter,
+    /// Committed messages not examined for alerts because the signal queue was full.
+    pub signals_dropped: Counter,
 }
 
 impl Metrics {
@@ -38,6 +40,12 @@ impl Metrics {
         ]);
         let slow_consumers_closed = Counter::default();
         let http_requests = Counter::default();
+        let signals_dropped = Counter::default();
+        registry.register(
+            "signals_dropped",
+            "Committed messages skipped by alerting because its queue was full",
+            signals_dropped.clone(),
+        );
         registry.register("ws_connections", "Open WebSocket connections", ws_connections.clone());
         registry.register("messages_written", "Messages committed", messages_written.clone());
         registry.register("acks", "Send acknowledgements given", acks.clone());
@@ -58,6 +66,7 @@ impl Metrics {
             commit_seconds,
             slow_consumers_closed,
             http_requests,
+            signals_dropped,
         }
     }
 

@@ -5,9 +5,11 @@
 
 use crate::conversation::{audience_of, MAX_PAGE};
 use crate::error::{ServiceError, ServiceResult};
+use crate::room_viewers::ViewerGuard;
 use crate::view::message_frame;
 use crate::App;
 use bytes::Bytes;
+use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, ConversationId, Principal, Topic};
 use std::collections::VecDeque;
 use tokio::sync::broadcast::error::RecvError;
@@ -32,10 +34,18 @@ pub struct Subscription {
     /// Last sequence number delivered (in the audience's numbering).
     last_seq: u64,
     app: App,
+    /// Held while a fan watches a room: dropping the subscription stops counting them.
+    _viewer: Option<ViewerGuard>,
+}
+
+/// Where replayed history comes from.
+enum ReplaySource {
+    Conversation(ConversationId),
+    Room(RoomId),
 }
 
 struct Replay {
-    conversation: ConversationId,
+    source: ReplaySource,
     buffered: VecDeque<(u64, Bytes)>,
     exhausted: bool,
 }
@@ -63,10 +73,20 @@ impl Subscription {
                     self.replay = None;
                     continue;
                 }
+                let conversation = match &replay.source {
+                    ReplaySource::Conversation(conversation) => conversation,
+                    ReplaySource::Room(room) => {
+                        let page = self.app.room_replay_page(room, &self.topic, self.audience, self.last_seq).await;
+                        let Ok((frames, exhausted)) = page else { return Err(SubscriptionEnd::Lagged) };
+                        replay.exhausted = exhausted;
+                        replay.buffered.extend(frames);
+                        continue;
+                    }
+                };
                 let page = self
                     .app
                     .store()
-                    .list_messages(&replay.conversation, self.audience, self.last_seq, MAX_PAGE)
+                    .list_messages(conversation, self.audience, self.last_seq, MAX_PAGE)
                     .await;
                 let Ok(page) = page else {
                     // A failed read cannot be skipped without a gap: make the client resume.
@@ -112,7 +132,7 @@ impl Subscription {
 
 impl App {
     /// Subscribes `actor` to `topic`. With `after_seq`, stored events after it are
-    /// replayed first (conversation topics).
+    /// replayed first (conversation and room topics).
     pub async fn subscribe(
         &self,
         actor: &Principal,
@@ -121,8 +141,11 @@ impl App {
     ) -> ServiceResult<Subscription> {
         let parsed = Topic::parse(topic)?;
         let audience = audience_of(actor);
-        let conversation = match &parsed {
-            Topic::Conversation(id) => Some(self.readable_conversation(actor, id.as_str()).await?.id),
+        let mut viewer = None;
+        let source = match &parsed {
+            Topic::Conversation(id) => {
+                Some(ReplaySource::Conversation(self.readable_conversation(actor, id.as_str()).await?.id))
+            }
             Topic::Inbox if actor.is_fan() => {
                 return Err(ServiceError::Forbidden("the inbox is for team members".into()));
             }
@@ -131,15 +154,18 @@ impl App {
                 return Err(ServiceError::Forbidden("alerts are for supervisors, leads and the owner".into()));
             }
             Topic::Alerts => None,
-            Topic::Room(_) => return Err(ServiceError::NotFound("room")),
+            // Rooms are public events: anyone signed in may watch one that exists.
+            Topic::Room(id) => {
+                let room = self.existing_room(id).await?.id;
+                viewer = self.watch_room(&room, actor);
+                Some(ReplaySource::Room(room))
+            }
         };
         let topic = parsed.to_string();
         // Subscribe before reading the store (see the module comment).
         let live = self.bus().subscribe(&topic);
-        let replay = match (conversation, after_seq) {
-            (Some(conversation), Some(_)) => {
-                Some(Replay { conversation, buffered: VecDeque::new(), exhausted: false })
-            }
+        let replay = match (source, after_seq) {
+            (Some(source), Some(_)) => Some(Replay { source, buffered: VecDeque::new(), exhausted: false }),
             _ => None,
         };
         let last_seq = match (after_seq, &replay) {
@@ -147,6 +173,6 @@ impl App {
             // Live only: no replay, so accept whatever comes next.
             (None, _) => 0,
         };
-        Ok(Subscription { topic, audience, live, replay, last_seq, app: self.clone() })
+        Ok(Subscription { topic, audience, live, replay, last_seq, app: self.clone(), _viewer: viewer })
     }
 }

@@ -101,7 +101,7 @@ impl ConversationView {
                 escalated_to: row.escalated_to.as_ref().map(|id| id.0.clone()),
                 observer_id: row.observer_id.as_ref().map(|id| id.0.clone()),
                 awaiting_since: row.awaiting_since,
-                sentiment: row.sentiment,
+                sentiment: (row.sentiment.messages > 0).then_some(row.sentiment.score),
                 last_seq: row.last_seq,
                 created_at: row.created_at,
                 updated_at: row.updated_at,

@@ -6,6 +6,7 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::metrics::Metrics;
 use crate::view::{conversation_frame, message_frame};
+use crate::signal_processor::SignalInput;
 use crate::Config;
 use fandesk_bus::{Bus, Event};
 use fandesk_domain::{Audience, Topic};
@@ -38,11 +39,18 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn spawn(store: Store, bus: Arc<dyn Bus>, metrics: Arc<Metrics>, config: &Config) -> Writer {
+    pub(crate) fn spawn(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        metrics: Arc<Metrics>,
+        config: &Config,
+        signals: mpsc::Sender<SignalInput>,
+    ) -> Writer {
         let (sender, receiver) = mpsc::channel(config.write_queue.max(1));
         let stop = CancellationToken::new();
         let batch_max = config.write_batch_max.max(1);
-        let task = tokio::spawn(run(receiver, stop.clone(), store, bus, metrics, batch_max));
+        let sinks = Sinks { store, bus, metrics, signals };
+        let task = tokio::spawn(run(receiver, stop.clone(), sinks, batch_max));
         Writer { sender, stop, task: Mutex::new(Some(task)) }
     }
 
@@ -73,14 +81,15 @@ impl Writer {
     }
 }
 
-async fn run(
-    mut receiver: mpsc::Receiver<Pending>,
-    stop: CancellationToken,
+/// Where committed writes go.
+struct Sinks {
     store: Store,
     bus: Arc<dyn Bus>,
     metrics: Arc<Metrics>,
-    batch_max: usize,
-) {
+    signals: mpsc::Sender<SignalInput>,
+}
+
+async fn run(mut receiver: mpsc::Receiver<Pending>, stop: CancellationToken, sinks: Sinks, batch_max: usize) {
     let mut batch: Vec<Pending> = Vec::with_capacity(batch_max);
     loop {
         let first = tokio::select! {
@@ -100,11 +109,12 @@ async fn run(
                 Err(_) => break,
             }
         }
-        commit(&store, bus.as_ref(), &metrics, &mut batch).await;
+        commit(&sinks, &mut batch).await;
     }
 }
 
-async fn commit(store: &Store, bus: &dyn Bus, metrics: &Metrics, batch: &mut Vec<Pending>) {
+async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
+    let Sinks { store, bus, metrics, signals } = sinks;
     let ops: Vec<WriteOp> = batch.iter().map(|pending| pending.op.clone()).collect();
     let started = Instant::now();
     let mut outcome = store.apply_batch(&ops).await;
@@ -119,9 +129,19 @@ async fn commit(store: &Store, bus: &dyn Bus, metrics: &Metrics, batch: &mut Vec
         Ok(results) => {
             for (pending, result) in batch.drain(..).zip(results) {
                 let reply = result.map_err(ServiceError::from);
-                if let Ok(WriteOutcome::Created { message, conversation, changed }) = &reply {
+                if let Ok(WriteOutcome::Created { message, conversation, changed, turned_negative }) = &reply {
                     metrics.messages_written.inc();
-                    publish(bus, message, conversation, *changed);
+                    publish(bus.as_ref(), message, conversation, *changed);
+                    if SignalInput::wanted(message) {
+                        let input = SignalInput {
+                            message: message.clone(),
+                            conversation: conversation.clone(),
+                            turned_negative: *turned_negative,
+                        };
+                        if signals.try_send(input).is_err() {
+                            metrics.signals_dropped.inc();
+                        }
+                    }
                 }
                 let _ = pending.reply.send(reply);
             }

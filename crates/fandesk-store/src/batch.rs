@@ -11,6 +11,7 @@ use fandesk_domain::{
     AuthorKind, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation,
     Visibility, decide_post,
 };
+use fandesk_domain::signals::TurnRule;
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 
@@ -76,8 +77,9 @@ impl WriteOp {
 pub enum WriteOutcome {
     /// Appended; `conversation` is the state right after this op, and `changed` says
     /// whether the op changed its status, assignee or escalation (so subscribers get an
-    /// update).
-    Created { message: MessageRow, conversation: ConversationRow, changed: bool },
+    /// update). `turned_negative`: this fan message turned the conversation's rolling
+    /// sentiment negative (raise `negative_sentiment`).
+    Created { message: MessageRow, conversation: ConversationRow, changed: bool, turned_negative: bool },
     /// The author already sent this `client_msg_id`: the original message, unchanged.
     Duplicate { message: MessageRow },
 }
@@ -106,9 +108,6 @@ pub(crate) struct Loaded {
 pub(crate) fn to_stored_precision(at: Timestamp) -> Timestamp {
     Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
 }
-
-/// Weight of the newest fan message in the rolling conversation sentiment.
-const SENTIMENT_WEIGHT: f64 = 0.3;
 
 pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
     let Loaded { mut conversations, existing, mut fans_with_active } = loaded;
@@ -184,15 +183,12 @@ fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<A
             }
             let kind = author_kind(author);
             let mut reply_ms = None;
+            let mut turned_negative = false;
             match kind {
                 AuthorKind::Fan => {
                     conversation.awaiting_since.get_or_insert(at);
                     if let Some(score) = extras.sentiment {
-                        let rolled = match conversation.sentiment {
-                            Some(previous) => previous + SENTIMENT_WEIGHT * (score - previous),
-                            None => score,
-                        };
-                        conversation.sentiment = Some(rolled.clamp(-1.0, 1.0));
+                        turned_negative = conversation.sentiment.observe(score, &TurnRule::DEFAULT);
                     }
                 }
                 AuthorKind::Member if *visibility == Visibility::Public => {
@@ -217,7 +213,7 @@ fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<A
             message.reply_ms = reply_ms;
             message.sentiment = extras.sentiment.filter(|_| kind == AuthorKind::Fan);
             message.flag = extras.flag.clone();
-            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed })
+            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed, turned_negative })
         }
         WriteOp::Transition { message_id, actor, transition, at, .. } => {
             let at = to_stored_precision(*at);
@@ -228,7 +224,7 @@ fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<A
                 audits.push(audit(actor, action, conversation, at, format!(r#"{{"text":{:?}}}"#, outcome.text)));
             }
             let message = append(conversation, message_id, actor, AuthorKind::System, None, outcome.text, Visibility::Internal, false, at);
-            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed: true })
+            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed: true, turned_negative: false })
         }
     }
 }

@@ -120,7 +120,8 @@ macro_rules! run_batch {
             sqlx::query::<$db>(
                 "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, \
                  last_public_seq = $5, updated_at = $6, last_message_at = $6, escalated = $7, \
-                 escalated_to = $8, observer_id = $9, awaiting_since = $10, sentiment = $11 \
+                 escalated_to = $8, observer_id = $9, awaiting_since = $10, sentiment = $11, \
+                 sentiment_messages = $12, sentiment_negative = $13 \
                  WHERE id = $1",
             )
             .bind(conversation.id.as_str())
@@ -133,7 +134,9 @@ macro_rules! run_batch {
             .bind(conversation.escalated_to.as_ref().map(|id| id.as_str()))
             .bind(conversation.observer_id.as_ref().map(|id| id.as_str()))
             .bind(conversation.awaiting_since.map(to_micros))
-            .bind(conversation.sentiment)
+            .bind(conversation.sentiment.score)
+            .bind(i64::from(conversation.sentiment.messages))
+            .bind(conversation.sentiment.negative)
             .execute(&mut *tx)
             .await?;
         }

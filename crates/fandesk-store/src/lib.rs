@@ -16,6 +16,9 @@ mod error;
 mod fan;
 mod member;
 mod message;
+#[macro_use]
+mod room;
+mod room_batch;
 mod session;
 mod supervision;
 
@@ -23,6 +26,8 @@ pub use batch::{OpResult, PostExtras, WriteOp, WriteOutcome};
 pub use connect::Store;
 pub use conversation::ConversationFilter;
 pub use error::StoreError;
+pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
+pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
 pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 pub use rows::{
     AlertRow, AuditRow, ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject,

@@ -2,8 +2,8 @@
 //! a room's timeline, and every moderation or state change, goes through
 //! [`Store::apply_room_batch`] (`room_batch.rs`) so it is decided against current state.
 
-use crate::{StoreError, StoreResult, to_micros};
 use crate::Store;
+use crate::{StoreError, StoreResult, to_micros};
 use fandesk_domain::room::{FanStanding, RoomId, RoomState};
 use fandesk_domain::{AuthorKind, FanId, MemberId, MessageId};
 use jiff::Timestamp;
@@ -81,12 +81,21 @@ pub struct RoomFanRow {
 
 impl RoomFanRow {
     pub fn new(room_id: RoomId, fan_id: FanId) -> RoomFanRow {
-        RoomFanRow { room_id, fan_id, last_message_at: None, timed_out_until: None, timed_out_by: None }
+        RoomFanRow {
+            room_id,
+            fan_id,
+            last_message_at: None,
+            timed_out_until: None,
+            timed_out_by: None,
+        }
     }
 
     /// The parts the posting rules look at.
     pub fn standing(&self) -> FanStanding {
-        FanStanding { last_message_at: self.last_message_at, timed_out_until: self.timed_out_until }
+        FanStanding {
+            last_message_at: self.last_message_at,
+            timed_out_until: self.timed_out_until,
+        }
     }
 }
 
@@ -94,7 +103,8 @@ pub(crate) const ROOM_COLUMNS: &str =
     "id, title, state, opens_at, slow_mode_secs, last_seq, created_by, created_at, updated_at";
 pub(crate) const ROOM_EVENT_COLUMNS: &str = "id, room_id, seq, kind, author_id, author_kind, author_name, \
      client_msg_id, body, automated, target_id, deleted_at, deleted_by, created_at";
-pub(crate) const ROOM_FAN_COLUMNS: &str = "room_id, fan_id, last_message_at, timed_out_until, timed_out_by";
+pub(crate) const ROOM_FAN_COLUMNS: &str =
+    "room_id, fan_id, last_message_at, timed_out_until, timed_out_by";
 
 pub(crate) fn optional_micros(value: Option<i64>) -> StoreResult<Option<Timestamp>> {
     value.map(crate::from_micros).transpose()
@@ -111,7 +121,11 @@ macro_rules! decode_room {
         $crate::room::RoomRow {
             id: fandesk_domain::room::RoomId(row.try_get("id")?),
             title: row.try_get("title")?,
-            state: $crate::rows::parse(row.try_get::<&str, _>("state")?, "room state", fandesk_domain::room::RoomState::parse)?,
+            state: $crate::rows::parse(
+                row.try_get::<&str, _>("state")?,
+                "room state",
+                fandesk_domain::room::RoomState::parse,
+            )?,
             opens_at: $crate::room::optional_micros(row.try_get("opens_at")?)?,
             slow_mode_secs: $crate::room::to_slow_mode(row.try_get("slow_mode_secs")?)?,
             last_seq: $crate::rows::to_seq(row.try_get("last_seq")?)?,
@@ -130,16 +144,28 @@ macro_rules! decode_room_event {
             id: fandesk_domain::MessageId(row.try_get("id")?),
             room_id: fandesk_domain::room::RoomId(row.try_get("room_id")?),
             seq: $crate::rows::to_seq(row.try_get("seq")?)?,
-            kind: $crate::rows::parse(row.try_get::<&str, _>("kind")?, "room event kind", $crate::room::RoomEventKind::parse)?,
+            kind: $crate::rows::parse(
+                row.try_get::<&str, _>("kind")?,
+                "room event kind",
+                $crate::room::RoomEventKind::parse,
+            )?,
             author_id: row.try_get("author_id")?,
-            author_kind: $crate::rows::parse(row.try_get::<&str, _>("author_kind")?, "author kind", fandesk_domain::AuthorKind::parse)?,
+            author_kind: $crate::rows::parse(
+                row.try_get::<&str, _>("author_kind")?,
+                "author kind",
+                fandesk_domain::AuthorKind::parse,
+            )?,
             author_name: row.try_get("author_name")?,
             client_msg_id: row.try_get("client_msg_id")?,
             body: row.try_get("body")?,
             automated: row.try_get("automated")?,
-            target_id: row.try_get::<Option<String>, _>("target_id")?.map(fandesk_domain::MessageId),
+            target_id: row
+                .try_get::<Option<String>, _>("target_id")?
+                .map(fandesk_domain::MessageId),
             deleted_at: $crate::room::optional_micros(row.try_get("deleted_at")?)?,
-            deleted_by: row.try_get::<Option<String>, _>("deleted_by")?.map(fandesk_domain::MemberId),
+            deleted_by: row
+                .try_get::<Option<String>, _>("deleted_by")?
+                .map(fandesk_domain::MemberId),
             created_at: $crate::from_micros(row.try_get("created_at")?)?,
         }
     }};
@@ -154,7 +180,9 @@ macro_rules! decode_room_fan {
             fan_id: fandesk_domain::FanId(row.try_get("fan_id")?),
             last_message_at: $crate::room::optional_micros(row.try_get("last_message_at")?)?,
             timed_out_until: $crate::room::optional_micros(row.try_get("timed_out_until")?)?,
-            timed_out_by: row.try_get::<Option<String>, _>("timed_out_by")?.map(fandesk_domain::MemberId),
+            timed_out_by: row
+                .try_get::<Option<String>, _>("timed_out_by")?
+                .map(fandesk_domain::MemberId),
         }
     }};
 }
@@ -193,7 +221,11 @@ impl Store {
     pub async fn find_room(&self, id: &RoomId) -> StoreResult<Option<RoomRow>> {
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_room!(&row))),
                 None => Ok(None),
             }
@@ -202,9 +234,13 @@ impl Store {
 
     /// Newest first.
     pub async fn list_rooms(&self, limit: u32) -> StoreResult<Vec<RoomRow>> {
-        let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC, id DESC LIMIT $1");
+        let sql =
+            format!("SELECT {ROOM_COLUMNS} FROM rooms ORDER BY created_at DESC, id DESC LIMIT $1");
         on_pool!(self, read, |pool| {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).bind(i64::from(limit)).fetch_all(pool).await?;
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
             let mut rooms = Vec::with_capacity(rows.len());
             for row in &rows {
                 rooms.push(decode_room!(row));
@@ -247,8 +283,13 @@ impl Store {
         })
     }
 
-    pub async fn find_room_fan(&self, room: &RoomId, fan: &FanId) -> StoreResult<Option<RoomFanRow>> {
-        let sql = format!("SELECT {ROOM_FAN_COLUMNS} FROM room_fans WHERE room_id = $1 AND fan_id = $2");
+    pub async fn find_room_fan(
+        &self,
+        room: &RoomId,
+        fan: &FanId,
+    ) -> StoreResult<Option<RoomFanRow>> {
+        let sql =
+            format!("SELECT {ROOM_FAN_COLUMNS} FROM room_fans WHERE room_id = $1 AND fan_id = $2");
         on_pool!(self, read, |pool| {
             let row = sqlx::query(AssertSqlSafe(sql.as_str()))
                 .bind(room.as_str())

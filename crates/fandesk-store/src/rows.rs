@@ -6,6 +6,7 @@ use fandesk_domain::{
     AuthorKind, ConversationId, ConversationState, FanId, MemberId, MessageId, Role, Status,
     Visibility,
 };
+use fandesk_domain::signals::RollingSentiment;
 use jiff::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,7 +60,7 @@ pub struct ConversationRow {
     /// Arrival of the oldest fan message no human has answered yet.
     pub awaiting_since: Option<Timestamp>,
     /// Rolling sentiment of the fan's messages (team-only).
-    pub sentiment: Option<f64>,
+    pub sentiment: RollingSentiment,
 }
 
 impl ConversationRow {
@@ -79,7 +80,7 @@ impl ConversationRow {
             created_at: at,
             updated_at: at,
             awaiting_since: None,
-            sentiment: None,
+            sentiment: RollingSentiment::default(),
         }
     }
 
@@ -168,7 +169,7 @@ pub(crate) const FAN_COLUMNS: &str =
     "id, display_name, external_id, timezone, created_at, last_seen_at";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, fan_id, status, assignee_id, escalated, \
      escalated_to, observer_id, priority, last_seq, last_public_seq, created_at, updated_at, \
-     awaiting_since, sentiment";
+     awaiting_since, sentiment, sentiment_messages, sentiment_negative";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, author_id, \
      author_kind, author_name, client_msg_id, body, visibility, automated, created_at, \
      whisper_to, reply_ms, sentiment, flag";
@@ -224,7 +225,11 @@ macro_rules! decode_conversation {
                 Some(micros) => Some($crate::from_micros(micros)?),
                 None => None,
             },
-            sentiment: row.try_get("sentiment")?,
+            sentiment: fandesk_domain::signals::RollingSentiment {
+                score: row.try_get("sentiment")?,
+                messages: u32::try_from(row.try_get::<i64, _>("sentiment_messages")?).unwrap_or(u32::MAX),
+                negative: row.try_get("sentiment_negative")?,
+            },
         }
     }};
 }

@@ -276,4 +276,19 @@ impl Store {
             Ok(messages)
         })
     }
+
+    /// Fan messages since `since`, oldest first: (arrival, body). Feeds the clipped-reply
+    /// detector after a restart.
+    pub async fn list_fan_message_bodies_since(&self, since: Timestamp) -> StoreResult<Vec<(Timestamp, String)>> {
+        on_pool!(self, read, |pool| {
+            let rows: Vec<(i64, String)> = sqlx::query_as(
+                "SELECT created_at, body FROM messages WHERE author_kind = 'fan' AND created_at >= $1 \
+                 ORDER BY created_at LIMIT 500000",
+            )
+            .bind(to_micros(since))
+            .fetch_all(pool)
+            .await?;
+            rows.into_iter().map(|(at, body)| Ok((from_micros(at)?, body))).collect()
+        })
+    }
 }

@@ -9,6 +9,7 @@ mod e2e {
     mod delivery;
     mod delivery_model;
     mod messages;
+    mod rooms;
     mod support;
     mod system;
     mod validation;

@@ -70,9 +70,14 @@ pub struct Assignment {
 /// then fewer assigned today, then the smaller id, so the choice is deterministic.
 pub fn choose_agent(agents: &[AgentLoad], previous_agent: Option<&MemberId>) -> Option<Assignment> {
     if let Some(previous) = previous_agent
-        && let Some(agent) = agents.iter().find(|agent| agent.id == *previous && agent.is_candidate())
+        && let Some(agent) = agents
+            .iter()
+            .find(|agent| agent.id == *previous && agent.is_candidate())
     {
-        return Some(Assignment { member_id: agent.id.clone(), reason: AssignmentReason::Sticky });
+        return Some(Assignment {
+            member_id: agent.id.clone(),
+            reason: AssignmentReason::Sticky,
+        });
     }
     agents
         .iter()
@@ -99,13 +104,21 @@ pub fn choose_escalation_lead(
             .iter()
             .filter(|lead| lead.on_shift && Some(&lead.id) != escalating_member)
     };
-    if let Some(lead) = on_shift().filter(|lead| lead.has_capacity()).min_by(|a, b| by_utilisation(a, b)) {
-        return Some(Assignment { member_id: lead.id.clone(), reason: AssignmentReason::LeastLoaded });
+    if let Some(lead) = on_shift()
+        .filter(|lead| lead.has_capacity())
+        .min_by(|a, b| by_utilisation(a, b))
+    {
+        return Some(Assignment {
+            member_id: lead.id.clone(),
+            reason: AssignmentReason::LeastLoaded,
+        });
     }
-    on_shift().min_by(|a, b| by_count(a, b)).map(|lead| Assignment {
-        member_id: lead.id.clone(),
-        reason: AssignmentReason::LeadOverCapacity,
-    })
+    on_shift()
+        .min_by(|a, b| by_count(a, b))
+        .map(|lead| Assignment {
+            member_id: lead.id.clone(),
+            reason: AssignmentReason::LeadOverCapacity,
+        })
 }
 
 /// `a.active / a.max` against `b.active / b.max` without floating point; both maxima are
@@ -165,13 +178,29 @@ mod tests {
     #[test]
     fn agent_choice() {
         // Least loaded first.
-        check(&[("a", true, 2, 5, 0), ("b", true, 1, 5, 9)], None, "b least_loaded");
+        check(
+            &[("a", true, 2, 5, 0), ("b", true, 1, 5, 9)],
+            None,
+            "b least_loaded",
+        );
         // Sticky beats least loaded when the previous agent is on shift with capacity.
-        check(&[("a", true, 4, 5, 0), ("b", true, 0, 5, 0)], Some("a"), "a sticky");
+        check(
+            &[("a", true, 4, 5, 0), ("b", true, 0, 5, 0)],
+            Some("a"),
+            "a sticky",
+        );
         // ...but not when they are full,
-        check(&[("a", true, 5, 5, 0), ("b", true, 3, 5, 0)], Some("a"), "b least_loaded");
+        check(
+            &[("a", true, 5, 5, 0), ("b", true, 3, 5, 0)],
+            Some("a"),
+            "b least_loaded",
+        );
         // ...or off shift,
-        check(&[("a", false, 0, 5, 0), ("b", true, 3, 5, 0)], Some("a"), "b least_loaded");
+        check(
+            &[("a", false, 0, 5, 0), ("b", true, 3, 5, 0)],
+            Some("a"),
+            "b least_loaded",
+        );
         // ...or gone from the team.
         check(&[("b", true, 3, 5, 0)], Some("gone"), "b least_loaded");
         // Off-shift and full agents are never chosen; nobody left → stays queued.
@@ -179,19 +208,47 @@ mod tests {
         check(&[("a", true, 0, 0, 0)], None, "none");
         check(&[], Some("a"), "none");
         // Load is utilisation: 3 of 8 is lighter than 2 of 3.
-        check(&[("small", true, 2, 3, 0), ("big", true, 3, 8, 0)], None, "big least_loaded");
+        check(
+            &[("small", true, 2, 3, 0), ("big", true, 3, 8, 0)],
+            None,
+            "big least_loaded",
+        );
         // Equal utilisation: fewer active, then fewer today, then the smaller id.
-        check(&[("a", true, 2, 4, 0), ("b", true, 1, 2, 0)], None, "b least_loaded");
-        check(&[("a", true, 1, 4, 7), ("b", true, 1, 4, 3)], None, "b least_loaded");
-        check(&[("b", true, 1, 4, 3), ("a", true, 1, 4, 3)], None, "a least_loaded");
+        check(
+            &[("a", true, 2, 4, 0), ("b", true, 1, 2, 0)],
+            None,
+            "b least_loaded",
+        );
+        check(
+            &[("a", true, 1, 4, 7), ("b", true, 1, 4, 3)],
+            None,
+            "b least_loaded",
+        );
+        check(
+            &[("b", true, 1, 4, 3), ("a", true, 1, 4, 3)],
+            None,
+            "a least_loaded",
+        );
     }
 
     #[test]
     fn escalation_lead_choice() {
-        check_lead(&[("l1", true, 2, 4, 0), ("l2", true, 1, 4, 0)], None, "l2 least_loaded");
-        check_lead(&[("l1", false, 0, 4, 0), ("l2", true, 3, 4, 0)], None, "l2 least_loaded");
+        check_lead(
+            &[("l1", true, 2, 4, 0), ("l2", true, 1, 4, 0)],
+            None,
+            "l2 least_loaded",
+        );
+        check_lead(
+            &[("l1", false, 0, 4, 0), ("l2", true, 3, 4, 0)],
+            None,
+            "l2 least_loaded",
+        );
         // Never back to the lead who escalates.
-        check_lead(&[("l1", true, 0, 4, 0), ("l2", true, 3, 4, 0)], Some("l1"), "l2 least_loaded");
+        check_lead(
+            &[("l1", true, 0, 4, 0), ("l2", true, 3, 4, 0)],
+            Some("l1"),
+            "l2 least_loaded",
+        );
         // All full: still lands on the least busy lead on shift.
         check_lead(
             &[("l1", true, 6, 4, 0), ("l2", true, 5, 5, 0)],

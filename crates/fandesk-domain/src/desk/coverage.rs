@@ -33,8 +33,14 @@ pub fn coverage(shifts: &[Shift], time_zone: &TimeZone, week_start: Date) -> Vec
         return Vec::new();
     };
     let (Some(from), Some(to)) = (
-        local_instant(time_zone, week_start.to_datetime(jiff::civil::Time::midnight())),
-        local_instant(time_zone, week_end.to_datetime(jiff::civil::Time::midnight())),
+        local_instant(
+            time_zone,
+            week_start.to_datetime(jiff::civil::Time::midnight()),
+        ),
+        local_instant(
+            time_zone,
+            week_end.to_datetime(jiff::civil::Time::midnight()),
+        ),
     ) else {
         return Vec::new();
     };
@@ -42,13 +48,15 @@ pub fn coverage(shifts: &[Shift], time_zone: &TimeZone, week_start: Date) -> Vec
     let mut hours = Vec::new();
     let mut hour_start = from;
     while hour_start < to {
-        let hour_end = hour_start.saturating_add(SignedDuration::from_hours(1)).min(to);
+        let hour_end = hour_start
+            .saturating_add(SignedDuration::from_hours(1))
+            .map_or(to, |end| end.min(to));
         let length = hour_end.as_second() - hour_start.as_second();
         let covered_seconds: i64 = covered
             .iter()
             .map(|window| {
-                let overlap = window.end.min(hour_end).as_second()
-                    - window.start.max(hour_start).as_second();
+                let overlap =
+                    window.end.min(hour_end).as_second() - window.start.max(hour_start).as_second();
                 overlap.max(0)
             })
             .sum();
@@ -70,7 +78,9 @@ pub fn coverage(shifts: &[Shift], time_zone: &TimeZone, week_start: Date) -> Vec
 /// none with a weekday).
 pub fn next_coverage_start(shifts: &[Shift], instant: Timestamp) -> Option<Timestamp> {
     // A weekly schedule repeats within 7 days; one more absorbs DST and midnight crossing.
-    let horizon = instant.saturating_add(SignedDuration::from_hours(8 * 24));
+    let horizon = instant
+        .saturating_add(SignedDuration::from_hours(8 * 24))
+        .unwrap_or(Timestamp::MAX);
     merged_windows(shifts, instant, horizon)
         .first()
         .map(|window| window.start.max(instant))
@@ -102,7 +112,10 @@ fn merged_windows(shifts: &[Shift], from: Timestamp, to: Timestamp) -> Vec<Shift
     let mut windows: Vec<ShiftWindow> = shifts
         .iter()
         .flat_map(|shift| shift.windows_overlapping(from, to))
-        .map(|window| ShiftWindow { start: window.start.max(from), end: window.end.min(to) })
+        .map(|window| ShiftWindow {
+            start: window.start.max(from),
+            end: window.end.min(to),
+        })
         .collect();
     windows.sort();
     let mut merged: Vec<ShiftWindow> = Vec::with_capacity(windows.len());
@@ -152,7 +165,11 @@ mod tests {
     }
 
     fn summarise((first, last, _): (String, String, Timestamp)) -> String {
-        if first == last { first } else { format!("{first}..{last}") }
+        if first == last {
+            first
+        } else {
+            format!("{first}..{last}")
+        }
     }
 
     #[test]
@@ -160,14 +177,17 @@ mod tests {
         let berlin = "Europe/Berlin";
         let monday = date(2026, 1, 12);
         // Nobody: all 168 hours.
-        assert_eq!(coverage(&[], &TimeZone::get(berlin).unwrap(), monday).len(), 168);
+        assert_eq!(
+            coverage(&[], &TimeZone::get(berlin).unwrap(), monday).len(),
+            168
+        );
         // Day and night shifts every day, back to back: full coverage.
         let day = shift(berlin, EVERY_DAY, "06:00", "22:00");
         let night = shift(berlin, EVERY_DAY, "22:00", "06:00");
-        check(&[day.clone(), night.clone()], berlin, monday, &[]);
+        check(&[day.clone(), night], berlin, monday, &[]);
         // Without the night shift, the nights are uncovered, including Sunday night.
         check(
-            &[day.clone()],
+            std::slice::from_ref(&day),
             berlin,
             monday,
             &[
@@ -204,11 +224,11 @@ mod tests {
     #[test]
     fn coverage_across_dst_in_two_zones() {
         // Berlin, week of Mon 23 Mar 2026: clocks jump 02:00 → 03:00 on Sunday. Only the
-        // early-morning gap 00:00–06:00 is left open each day; on Sunday it is 5 hours,
-        // and the week has 167 hours.
+        // early-morning gap 00:00–06:00 is left open each day; on Sunday that gap is 5
+        // hours long and has no 02:00 hour.
         let berlin = "Europe/Berlin";
         let day = shift(berlin, EVERY_DAY, "06:00", "00:00");
-        let spring = coverage(&[day.clone()], &TimeZone::get(berlin).unwrap(), date(2026, 3, 23));
+        let spring = coverage(&[day], &TimeZone::get(berlin).unwrap(), date(2026, 3, 23));
         assert_eq!(spring.len(), 6 * 6 + 5);
         let sunday: Vec<String> = spring[36..].iter().map(|h| h.start.to_string()).collect();
         assert_eq!(
@@ -223,7 +243,10 @@ mod tests {
         );
         // Berlin, week of Mon 19 Oct 2026: 02:00–03:00 happens twice on Sunday 25th.
         check(
-            &[shift(berlin, EVERY_DAY, "00:00", "02:00"), shift(berlin, EVERY_DAY, "03:00", "00:00")],
+            &[
+                shift(berlin, EVERY_DAY, "00:00", "02:00"),
+                shift(berlin, EVERY_DAY, "03:00", "00:00"),
+            ],
             berlin,
             date(2026, 10, 19),
             &[
@@ -275,24 +298,45 @@ mod tests {
             ("2026-03-27T20:00:00", Some("2026-03-30T07:00:00Z")),
         ];
         for (local, expected) in cases {
-            let got = next_coverage_start(&[weekdays.clone()], at(berlin, local));
+            let got = next_coverage_start(std::slice::from_ref(&weekdays), at(berlin, local));
             assert_eq!(got.map(|t| t.to_string()).as_deref(), expected, "{local}");
         }
         let none: Vec<Shift> = vec![shift(berlin, &[], "09:00", "17:00")];
-        assert_eq!(next_coverage_start(&none, at(berlin, "2026-11-24T10:00:00")), None);
+        assert_eq!(
+            next_coverage_start(&none, at(berlin, "2026-11-24T10:00:00")),
+            None
+        );
 
         let next = Some(at(berlin, "2026-11-24T09:00:00"));
         let replies = [
-            ("Europe/Paris", "Our team is back at 09:00 (Europe/Paris) — Tue 24 Nov"),
-            ("America/New_York", "Our team is back at 03:00 (America/New_York) — Tue 24 Nov"),
-            ("Asia/Tokyo", "Our team is back at 17:00 (Asia/Tokyo) — Tue 24 Nov"),
-            ("Pacific/Honolulu", "Our team is back at 22:00 (Pacific/Honolulu) — Mon 23 Nov"),
+            (
+                "Europe/Paris",
+                "Our team is back at 09:00 (Europe/Paris) — Tue 24 Nov",
+            ),
+            (
+                "America/New_York",
+                "Our team is back at 03:00 (America/New_York) — Tue 24 Nov",
+            ),
+            (
+                "Asia/Tokyo",
+                "Our team is back at 17:00 (Asia/Tokyo) — Tue 24 Nov",
+            ),
+            (
+                "Pacific/Honolulu",
+                "Our team is back at 22:00 (Pacific/Honolulu) — Mon 23 Nov",
+            ),
         ];
         for (zone, expected) in replies {
-            assert_eq!(off_hours_reply(next, &TimeZone::get(zone).unwrap()), expected);
+            assert_eq!(
+                off_hours_reply(next, &TimeZone::get(zone).unwrap()),
+                expected
+            );
         }
         let fixed = TimeZone::fixed(jiff::tz::offset(5));
-        assert_eq!(off_hours_reply(next, &fixed), "Our team is back at 13:00 (UTC+05) — Tue 24 Nov");
+        assert_eq!(
+            off_hours_reply(next, &fixed),
+            "Our team is back at 13:00 (UTC+05) — Tue 24 Nov"
+        );
         assert_eq!(
             off_hours_reply(None, &fixed),
             "Our team is away right now and will reply as soon as possible."

@@ -152,7 +152,11 @@ pub fn score(facts: &PriorityFacts<'_>) -> PriorityScore {
         });
     }
     if facts.tags.iter().any(|tag| tag.eq_ignore_ascii_case("vip")) {
-        inputs.push(PriorityInput { name: "vip", points: VIP_POINTS, reason: "tagged vip".into() });
+        inputs.push(PriorityInput {
+            name: "vip",
+            points: VIP_POINTS,
+            reason: "tagged vip".into(),
+        });
     }
     let spend = facts.lifetime_spend_cents;
     if let Some(&(threshold, points)) = SPEND_TIERS.iter().find(|(min, _)| spend >= *min) {
@@ -166,7 +170,10 @@ pub fn score(facts: &PriorityFacts<'_>) -> PriorityScore {
             ),
         });
     }
-    if let Some(sentiment) = facts.sentiment.filter(|value| value.is_finite() && *value < 0.0) {
+    if let Some(sentiment) = facts
+        .sentiment
+        .filter(|value| value.is_finite() && *value < 0.0)
+    {
         let clamped = sentiment.max(-1.0);
         // Rounded, not truncated, so −0.005 is still 0 but −0.5 is exactly 50.
         let points = (-clamped * NEGATIVE_SENTIMENT_MAX_POINTS as f64).round() as i64;
@@ -208,14 +215,20 @@ pub fn detect_intent<'a>(messages: impl IntoIterator<Item = &'a str>) -> Option<
             }
             let word = word.to_lowercase();
             if let Some(keyword) = URGENT_WORDS.iter().find(|known| **known == word) {
-                return Some(IntentMatch { intent: Intent::Urgent, keyword });
+                return Some(IntentMatch {
+                    intent: Intent::Urgent,
+                    keyword,
+                });
             }
             if purchase.is_none() {
                 purchase = PURCHASE_WORDS.iter().find(|known| **known == word).copied();
             }
         }
     }
-    purchase.map(|keyword| IntentMatch { intent: Intent::Purchase, keyword })
+    purchase.map(|keyword| IntentMatch {
+        intent: Intent::Purchase,
+        keyword,
+    })
 }
 
 /// `123456` → `1,234.56`. The currency is the creator platform's; cents are its minor unit.
@@ -225,7 +238,7 @@ fn format_cents(cents: i64) -> String {
     let units = (cents / 100).to_string();
     let mut grouped = String::new();
     for (index, digit) in units.chars().enumerate() {
-        if index > 0 && (units.len() - index) % 3 == 0 {
+        if index > 0 && (units.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
@@ -247,7 +260,14 @@ mod tests {
 
     /// A conversation in a test table: `(label, spend in cents, tags, messages, sentiment,
     /// waited seconds)`.
-    type Case = (&'static str, i64, &'static [&'static str], &'static [&'static str], Option<f64>, i64);
+    type Case = (
+        &'static str,
+        i64,
+        &'static [&'static str],
+        &'static [&'static str],
+        Option<f64>,
+        i64,
+    );
 
     fn scored(case: &Case) -> PriorityScore {
         let (_, spend, tags, messages, sentiment, waited) = *case;
@@ -265,16 +285,26 @@ mod tests {
     /// `expected` lists `name=points` for every input, in order.
     fn check(case: Case, total: i64, expected: &str) {
         let got = scored(&case);
-        let inputs: Vec<String> =
-            got.inputs.iter().map(|input| format!("{}={}", input.name, input.points)).collect();
-        assert_eq!((got.total, inputs.join(" ")), (total, expected.to_owned()), "{}", case.0);
+        let inputs: Vec<String> = got
+            .inputs
+            .iter()
+            .map(|input| format!("{}={}", input.name, input.points))
+            .collect();
+        assert_eq!(
+            (got.total, inputs.join(" ")),
+            (total, expected.to_owned()),
+            "{}",
+            case.0
+        );
     }
 
     /// The cases must come out of a descending sort in exactly the order given.
     fn check_order(cases: &[Case]) {
-        let mut ranked: Vec<(i64, &str)> =
-            cases.iter().map(|case| (scored(case).total, case.0)).collect();
-        ranked.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut ranked: Vec<(i64, &str)> = cases
+            .iter()
+            .map(|case| (scored(case).total, case.0))
+            .collect();
+        ranked.sort_by_key(|(total, _)| std::cmp::Reverse(*total));
         let got: Vec<&str> = ranked.iter().map(|(_, label)| *label).collect();
         let expected: Vec<&str> = cases.iter().map(|case| case.0).collect();
         assert_eq!(got, expected, "scores: {ranked:?}");
@@ -283,27 +313,61 @@ mod tests {
     #[test]
     fn inputs_and_weights() {
         check(("nothing", 0, &[], &["hi"], None, 0), 0, "");
-        check(("refund", 0, &[], &["I want a REFUND!"], None, 0), 1_000, "intent=1000");
-        check(("price", 0, &[], &["what's the price?"], None, 0), 250, "intent=250");
         check(
-            ("urgent wins over purchase", 0, &[], &["price?", "no, cancel it"], None, 0),
+            ("refund", 0, &[], &["I want a REFUND!"], None, 0),
+            1_000,
+            "intent=1000",
+        );
+        check(
+            ("price", 0, &[], &["what's the price?"], None, 0),
+            250,
+            "intent=250",
+        );
+        check(
+            (
+                "urgent wins over purchase",
+                0,
+                &[],
+                &["price?", "no, cancel it"],
+                None,
+                0,
+            ),
             1_000,
             "intent=1000",
         );
         check(("vip any case", 0, &["VIP"], &[], None, 0), 300, "vip=300");
         check(("spend below first tier", 999, &[], &[], None, 0), 0, "");
         check(("spend tier 10", 1_000, &[], &[], None, 0), 25, "spend=25");
-        check(("spend tier 1000", 123_456, &[], &[], None, 0), 150, "spend=150");
-        check(("spend tier 5000", 10_000_000, &[], &[], None, 0), 200, "spend=200");
+        check(
+            ("spend tier 1000", 123_456, &[], &[], None, 0),
+            150,
+            "spend=150",
+        );
+        check(
+            ("spend tier 5000", 10_000_000, &[], &[], None, 0),
+            200,
+            "spend=200",
+        );
         check(("negative", 0, &[], &[], Some(-0.5), 0), 50, "sentiment=50");
-        check(("very negative clamps", 0, &[], &[], Some(-7.0), 0), 100, "sentiment=100");
+        check(
+            ("very negative clamps", 0, &[], &[], Some(-7.0), 0),
+            100,
+            "sentiment=100",
+        );
         check(("positive adds nothing", 0, &[], &[], Some(0.9), 0), 0, "");
         check(("nan ignored", 0, &[], &[], Some(f64::NAN), 0), 0, "");
         check(("5 s rounds down", 0, &[], &[], None, 5), 0, "");
         check(("1 min", 0, &[], &[], None, 60), 10, "waiting=10");
         check(("clock skew", 0, &[], &[], None, -600), 0, "");
         check(
-            ("everything", 600_000, &["vip"], &["refund"], Some(-1.0), 120),
+            (
+                "everything",
+                600_000,
+                &["vip"],
+                &["refund"],
+                Some(-1.0),
+                120,
+            ),
             1_620,
             "intent=1000 vip=300 spend=200 sentiment=100 waiting=20",
         );
@@ -314,7 +378,14 @@ mod tests {
         // Urgent intent dominates every non-urgent mix at equal waiting time.
         check_order(&[
             ("urgent", 0, &[], &["complaint"], None, 30),
-            ("vip big spender buying, upset", 900_000, &["vip"], &["buy"], Some(-1.0), 30),
+            (
+                "vip big spender buying, upset",
+                900_000,
+                &["vip"],
+                &["buy"],
+                Some(-1.0),
+                30,
+            ),
             ("vip", 0, &["vip"], &[], None, 30),
             ("spender", 200_000, &[], &[], None, 30),
             ("plain", 0, &[], &[], None, 30),
@@ -339,9 +410,18 @@ mod tests {
     fn intent_words_match_whole_words_only() {
         let cases: [(&str, Option<(Intent, &str)>); 9] = [
             ("Refund please", Some((Intent::Urgent, "refund"))),
-            ("I was CHARGED, refunded?", Some((Intent::Urgent, "refunded"))),
-            ("how do I unsubscribe", Some((Intent::Urgent, "unsubscribe"))),
-            ("I'd like to subscribe", Some((Intent::Purchase, "subscribe"))),
+            (
+                "I was CHARGED, refunded?",
+                Some((Intent::Urgent, "refunded")),
+            ),
+            (
+                "how do I unsubscribe",
+                Some((Intent::Urgent, "unsubscribe")),
+            ),
+            (
+                "I'd like to subscribe",
+                Some((Intent::Purchase, "subscribe")),
+            ),
             ("order#42 status", Some((Intent::Purchase, "order"))),
             ("disorder and buyers", None),
             ("Cancellations?", Some((Intent::Urgent, "cancellations"))),
@@ -356,7 +436,14 @@ mod tests {
 
     #[test]
     fn reasons_explain_the_points() {
-        let case: Case = ("reasons", 123_456, &["vip"], &["refund"], Some(-0.25), 3_725);
+        let case: Case = (
+            "reasons",
+            123_456,
+            &["vip"],
+            &["refund"],
+            Some(-0.25),
+            3_725,
+        );
         let reasons: Vec<String> = scored(&case).inputs.into_iter().map(|i| i.reason).collect();
         assert_eq!(
             reasons,

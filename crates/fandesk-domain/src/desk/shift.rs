@@ -56,7 +56,10 @@ impl Shift {
             ));
         }
         if self.weekdays.is_empty() {
-            return Err(RuleViolation::invalid("weekdays", "must name at least one weekday"));
+            return Err(RuleViolation::invalid(
+                "weekdays",
+                "must name at least one weekday",
+            ));
         }
         Ok(())
     }
@@ -72,7 +75,11 @@ impl Shift {
         if !self.weekdays.contains(&date.weekday()) {
             return None;
         }
-        let end_date = if self.crosses_midnight() { date.tomorrow().ok()? } else { date };
+        let end_date = if self.crosses_midnight() {
+            date.tomorrow().ok()?
+        } else {
+            date
+        };
         let start = local_instant(&self.time_zone, date.to_datetime(self.start))?;
         let end = local_instant(&self.time_zone, end_date.to_datetime(self.end))?;
         (start < end).then_some(ShiftWindow { start, end })
@@ -128,7 +135,10 @@ pub fn local_instant(time_zone: &TimeZone, datetime: DateTime) -> Option<Timesta
             // Read with the later offset, the wall time lies before the transition; the
             // transition itself is the first instant after the gap.
             let before_transition = after.to_timestamp(datetime).ok()?;
-            time_zone.following(before_transition).next().map(|transition| transition.timestamp())
+            time_zone
+                .following(before_transition)
+                .next()
+                .map(|transition| transition.timestamp())
         }
         _ => ambiguous.earlier().ok(),
     }
@@ -195,26 +205,78 @@ pub(crate) mod tests {
         let berlin = |start, end| shift("Europe/Berlin", EVERY_DAY, start, end);
         let new_york = |start, end| shift("America/New_York", EVERY_DAY, start, end);
         // Ordinary day, and a night shift ending the next morning.
-        check(&berlin("09:00", "17:00"), date(2026, 1, 12), Some(("2026-01-12T08:00:00Z", 8.0)));
-        check(&berlin("22:00", "06:00"), date(2026, 1, 12), Some(("2026-01-12T21:00:00Z", 8.0)));
-        check(&berlin("09:00", "09:00"), date(2026, 1, 12), Some(("2026-01-12T08:00:00Z", 24.0)));
+        check(
+            &berlin("09:00", "17:00"),
+            date(2026, 1, 12),
+            Some(("2026-01-12T08:00:00Z", 8.0)),
+        );
+        check(
+            &berlin("22:00", "06:00"),
+            date(2026, 1, 12),
+            Some(("2026-01-12T21:00:00Z", 8.0)),
+        );
+        check(
+            &berlin("09:00", "09:00"),
+            date(2026, 1, 12),
+            Some(("2026-01-12T08:00:00Z", 24.0)),
+        );
         // Berlin springs forward on Sun 29 Mar 2026 (02:00 → 03:00): 01:00–04:00 is 2 h,
         // a night shift over it 7 h, and a shift starting in the gap starts at 03:00.
-        check(&berlin("01:00", "04:00"), date(2026, 3, 29), Some(("2026-03-29T00:00:00Z", 2.0)));
-        check(&berlin("22:00", "06:00"), date(2026, 3, 28), Some(("2026-03-28T21:00:00Z", 7.0)));
-        check(&berlin("02:30", "06:00"), date(2026, 3, 29), Some(("2026-03-29T01:00:00Z", 3.0)));
+        check(
+            &berlin("01:00", "04:00"),
+            date(2026, 3, 29),
+            Some(("2026-03-29T00:00:00Z", 2.0)),
+        );
+        check(
+            &berlin("22:00", "06:00"),
+            date(2026, 3, 28),
+            Some(("2026-03-28T21:00:00Z", 7.0)),
+        );
+        check(
+            &berlin("02:30", "06:00"),
+            date(2026, 3, 29),
+            Some(("2026-03-29T01:00:00Z", 3.0)),
+        );
         check(&berlin("02:15", "02:45"), date(2026, 3, 29), None);
         // Berlin falls back on Sun 25 Oct 2026 (03:00 → 02:00): 01:00–04:00 is 4 h.
-        check(&berlin("01:00", "04:00"), date(2026, 10, 25), Some(("2026-10-24T23:00:00Z", 4.0)));
-        check(&berlin("22:00", "06:00"), date(2026, 10, 24), Some(("2026-10-24T20:00:00Z", 9.0)));
+        check(
+            &berlin("01:00", "04:00"),
+            date(2026, 10, 25),
+            Some(("2026-10-24T23:00:00Z", 4.0)),
+        );
+        check(
+            &berlin("22:00", "06:00"),
+            date(2026, 10, 24),
+            Some(("2026-10-24T20:00:00Z", 9.0)),
+        );
         // A time shown twice means its first occurrence (CEST).
-        check(&berlin("02:30", "03:30"), date(2026, 10, 25), Some(("2026-10-25T00:30:00Z", 2.0)));
+        check(
+            &berlin("02:30", "03:30"),
+            date(2026, 10, 25),
+            Some(("2026-10-25T00:30:00Z", 2.0)),
+        );
         // New York springs forward on Sun 8 Mar 2026 (02:00 → 03:00) and falls back on
         // Sun 1 Nov 2026 (02:00 → 01:00).
-        check(&new_york("01:00", "04:00"), date(2026, 3, 8), Some(("2026-03-08T06:00:00Z", 2.0)));
-        check(&new_york("20:00", "08:00"), date(2026, 3, 7), Some(("2026-03-08T01:00:00Z", 11.0)));
-        check(&new_york("01:00", "04:00"), date(2026, 11, 1), Some(("2026-11-01T05:00:00Z", 4.0)));
-        check(&new_york("20:00", "08:00"), date(2026, 10, 31), Some(("2026-11-01T00:00:00Z", 13.0)));
+        check(
+            &new_york("01:00", "04:00"),
+            date(2026, 3, 8),
+            Some(("2026-03-08T06:00:00Z", 2.0)),
+        );
+        check(
+            &new_york("20:00", "08:00"),
+            date(2026, 3, 7),
+            Some(("2026-03-08T01:00:00Z", 11.0)),
+        );
+        check(
+            &new_york("01:00", "04:00"),
+            date(2026, 11, 1),
+            Some(("2026-11-01T05:00:00Z", 4.0)),
+        );
+        check(
+            &new_york("20:00", "08:00"),
+            date(2026, 10, 31),
+            Some(("2026-11-01T00:00:00Z", 13.0)),
+        );
         // Only on its weekdays.
         let weekdays = shift("Europe/Berlin", &[Weekday::Monday], "09:00", "17:00");
         check(&weekdays, date(2026, 1, 13), None);
@@ -236,11 +298,18 @@ pub(crate) mod tests {
             ("2026-01-16T03:00:00", false),
         ];
         for (local, expected) in cases {
-            assert_eq!(is_on_shift(&night, at("Europe/Berlin", local)), expected, "{local}");
+            assert_eq!(
+                is_on_shift(&night, at("Europe/Berlin", local)),
+                expected,
+                "{local}"
+            );
         }
         // The same instant is on shift for a New York shift covering it.
         let new_york = shift("America/New_York", &[Weekday::Friday], "15:00", "17:00");
-        assert!(is_on_shift(&new_york, at("Europe/Berlin", "2026-01-16T22:30:00")));
+        assert!(is_on_shift(
+            &new_york,
+            at("Europe/Berlin", "2026-01-16T22:30:00")
+        ));
     }
 
     #[test]
@@ -248,11 +317,18 @@ pub(crate) mod tests {
         let night = shift("Europe/Berlin", EVERY_DAY, "22:00", "06:00");
         let from = at("Europe/Berlin", "2026-01-12T03:00:00");
         let to = at("Europe/Berlin", "2026-01-13T23:00:00");
-        let starts: Vec<String> =
-            night.windows_overlapping(from, to).iter().map(|w| w.start.to_string()).collect();
+        let starts: Vec<String> = night
+            .windows_overlapping(from, to)
+            .iter()
+            .map(|w| w.start.to_string())
+            .collect();
         assert_eq!(
             starts,
-            ["2026-01-11T21:00:00Z", "2026-01-12T21:00:00Z", "2026-01-13T21:00:00Z"]
+            [
+                "2026-01-11T21:00:00Z",
+                "2026-01-12T21:00:00Z",
+                "2026-01-13T21:00:00Z"
+            ]
         );
     }
 

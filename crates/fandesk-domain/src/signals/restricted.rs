@@ -45,7 +45,10 @@ impl RestrictedRule {
     }
 
     fn as_keyword_rule(&self) -> KeywordRule {
-        KeywordRule { name: self.name.clone(), patterns: self.patterns.clone() }
+        KeywordRule {
+            name: self.name.clone(),
+            patterns: self.patterns.clone(),
+        }
     }
 }
 
@@ -67,7 +70,10 @@ impl RestrictedVerdict {
             RestrictedVerdict::Warn(warnings) => Ok(warnings),
             RestrictedVerdict::Block(hit) => Err(RuleViolation::invalid(
                 "body",
-                format!("{:?} is not allowed (restricted word rule {:?})", hit.word, hit.rule),
+                format!(
+                    "{:?} is not allowed (restricted word rule {:?})",
+                    hit.word, hit.rule
+                ),
             )),
         }
     }
@@ -82,9 +88,13 @@ pub struct RestrictedWords {
 
 impl RestrictedWords {
     pub fn new(rules: &[RestrictedRule]) -> Result<RestrictedWords, RuleViolation> {
-        let keyword_rules: Vec<KeywordRule> = rules.iter().map(RestrictedRule::as_keyword_rule).collect();
+        let keyword_rules: Vec<KeywordRule> =
+            rules.iter().map(RestrictedRule::as_keyword_rule).collect();
         let matcher = KeywordMatcher::new(&keyword_rules)?;
-        Ok(RestrictedWords { matcher, actions: rules.iter().map(|rule| rule.action).collect() })
+        Ok(RestrictedWords {
+            matcher,
+            actions: rules.iter().map(|rule| rule.action).collect(),
+        })
     }
 
     /// Checks a team message body. A word in both a `block` and a `warn` rule blocks.
@@ -94,13 +104,20 @@ impl RestrictedWords {
             match self.actions[hit.rule_index] {
                 RestrictedAction::Block => return RestrictedVerdict::Block(hit),
                 RestrictedAction::Warn => {
-                    if !warnings.iter().any(|warning| warning.rule_index == hit.rule_index) {
+                    if !warnings
+                        .iter()
+                        .any(|warning| warning.rule_index == hit.rule_index)
+                    {
                         warnings.push(hit);
                     }
                 }
             }
         }
-        if warnings.is_empty() { RestrictedVerdict::Clean } else { RestrictedVerdict::Warn(warnings) }
+        if warnings.is_empty() {
+            RestrictedVerdict::Clean
+        } else {
+            RestrictedVerdict::Warn(warnings)
+        }
     }
 }
 
@@ -121,7 +138,7 @@ mod tests {
         use RestrictedAction::*;
         let words = RestrictedWords::new(&[
             rule("platform-ban", &["onlyfans", "venmo me"], Block),
-            rule("off-brand", &["cheap", "deal"], Warn),
+            rule("off-brand", &["cheap", "deal", "onlyfans link"], Warn),
             rule("pushy", &["hurry", "deal"], Warn),
             rule("slur", &["=idiot"], Block),
         ])
@@ -144,7 +161,12 @@ mod tests {
         check("ｖｅｎｍｏ me", "block:platform-ban:ｖｅｎｍｏ me");
         check("cheap deal, hurry", "warn:off-brand,pushy");
         check("cheap and cheaper", "warn:off-brand");
-        check("hurry, cheap deals, then onlyfans", "block:platform-ban:onlyfans");
+        check(
+            "hurry, cheap deals, then onlyfans",
+            "block:platform-ban:onlyfans",
+        );
+        // A warned phrase around a blocked word still blocks.
+        check("my onlyfans link", "block:platform-ban:onlyfans");
         check("you idiot", "block:slur:idiot");
         check("idiots", "clean");
         check("dealt with it", "clean");

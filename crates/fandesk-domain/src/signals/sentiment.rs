@@ -6,26 +6,25 @@
 //! How a message is scored:
 //! 1. NFKC (so full-width `ＧＲＥＡＴ` reads `GREAT`, case kept for ALL CAPS) and typographic
 //!    apostrophes made ASCII (so `don’t` negates like `don't`).
-//! 2. Emoji in `EMOJI_VALENCE` are taken out and their valences summed. VADER alone reads
-//!    an emoji through its English name, which misfires in fan chat: 🔥 reads "fire"
-//!    (negative), and 😡, 👍, ❤️ read as nothing at all.
-//! 3. VADER scores the remaining words; its sum of valences is recovered from its
-//!    normalised compound and the emoji valences are added to it.
-//! 4. `!` and `?` are applied here as VADER defines them (each `!` up to four adds 0.292 in
-//!    the sum's direction; two or three `?` add 0.18 each, more add 0.96). The
-//!    `vader_sentiment` port pushes a sentiment-free sum *negative* for them, so it never
-//!    sees them: "see you tomorrow!!!" would otherwise read as upset.
-//! 5. The sum is normalised back into −1…1 as VADER does: `sum / √(sum² + 15)`.
+//! 2. Emoji in `EMOJI_VALENCE` become words of their own with our valence, so negation,
+//!    boosters and "but" apply to them as to words. Other emoji are replaced by their
+//!    English names from the crate's emoji table, as VADER does. Our table exists because
+//!    the names misfire in fan chat: 🔥 reads "fire" (negative), and 😡, 👍, ❤️ read as
+//!    nothing at all.
+//! 3. VADER's rules sum the words' valences (`vader`).
+//! 4. `!` and `?` push the sum further in its own direction, as VADER defines: each `!` up
+//!    to four adds 0.292; two or three `?` add 0.18 each, more add 0.96. A sum of zero
+//!    stays zero, so "see you tomorrow!!!" is neutral.
+//! 5. The sum is normalised into −1…1 as VADER does: `sum / √(sum² + 15)`.
 
-use super::text;
+use super::{text, vader};
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
-use vader_sentiment::SentimentIntensityAnalyzer;
 
 /// Scores closer to zero than this carry no sentiment (VADER's convention).
 pub const NEUTRAL_BAND: f64 = 0.05;
 
-/// VADER's normalisation constant, the sum at which the score reaches ±0.5-ish.
+/// VADER's normalisation constant.
 const ALPHA: f64 = 15.0;
 const EXCLAMATION_BOOST: f64 = 0.292;
 const MAX_EXCLAMATIONS: usize = 4;
@@ -81,14 +80,9 @@ const EMOJI_VALENCE: &[(char, f64)] = &[
 /// The sentiment of one fan message, in −1…1.
 pub fn message_score(text: &str) -> f64 {
     let mut words = String::with_capacity(text.len());
-    let mut emoji_sum = 0.0;
     let (mut exclamations, mut questions) = (0, 0);
+    let mut buffer = [0; 4];
     for character in text.nfkc() {
-        if let Some(valence) = emoji_valence(character) {
-            emoji_sum += valence;
-            words.push(' ');
-            continue;
-        }
         match character {
             '!' => {
                 exclamations += 1;
@@ -98,31 +92,51 @@ pub fn message_score(text: &str) -> f64 {
                 questions += 1;
                 words.push(' ');
             }
-            // Skin tones and joiners only decorate an emoji; left in, VADER would take
-            // them for ALL CAPS words.
+            '\u{2018}' | '\u{2019}' => words.push('\''),
+            // Skin tones and joiners only decorate an emoji.
             '\u{1F3FB}'..='\u{1F3FF}' => {}
             joiner if text::is_emoji_joiner(joiner) => {}
-            '\u{2018}' | '\u{2019}' => words.push('\''),
-            other => words.push(other),
+            emoji if emoji_valence(emoji).is_some() => {
+                words.extend([' ', emoji, ' ']);
+            }
+            other => {
+                match vader_sentiment::EMOJI_LEXICON.get(other.encode_utf8(&mut buffer) as &str) {
+                    Some(name) => {
+                        words.push(' ');
+                        words.push_str(name);
+                        words.push(' ');
+                    }
+                    None => words.push(other),
+                }
+            }
         }
     }
-    let compound = SentimentIntensityAnalyzer::new()
-        .polarity_scores(&words)
-        .get("compound")
-        .copied()
-        .unwrap_or(0.0);
-    let mut sum = unnormalize(compound) + emoji_sum;
+    let mut sum = vader::valence_sum(&words, emoji_token_valence);
     let emphasis = punctuation_emphasis(exclamations, questions);
     if sum > 0.0 {
         sum += emphasis;
     } else if sum < 0.0 {
         sum -= emphasis;
     }
-    normalize(sum)
+    if !sum.is_finite() {
+        return 0.0;
+    }
+    (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
 }
 
 fn emoji_valence(character: char) -> Option<f64> {
-    EMOJI_VALENCE.iter().find(|(emoji, _)| *emoji == character).map(|(_, valence)| *valence)
+    EMOJI_VALENCE
+        .iter()
+        .find(|(emoji, _)| *emoji == character)
+        .map(|(_, valence)| *valence)
+}
+
+fn emoji_token_valence(token: &str) -> Option<f64> {
+    let mut characters = token.chars();
+    match (characters.next(), characters.next()) {
+        (Some(character), None) => emoji_valence(character),
+        _ => None,
+    }
 }
 
 fn punctuation_emphasis(exclamations: usize, questions: usize) -> f64 {
@@ -133,22 +147,6 @@ fn punctuation_emphasis(exclamations: usize, questions: usize) -> f64 {
         _ => MAX_QUESTION_BOOST,
     };
     exclamation + question
-}
-
-fn normalize(sum: f64) -> f64 {
-    if !sum.is_finite() {
-        return 0.0;
-    }
-    (sum / (sum * sum + ALPHA).sqrt()).clamp(-1.0, 1.0)
-}
-
-/// The inverse of `normalize`: VADER only exposes the normalised score.
-fn unnormalize(score: f64) -> f64 {
-    if !score.is_finite() || score == 0.0 {
-        return 0.0;
-    }
-    let score = score.clamp(-0.9999, 0.9999);
-    score * (ALPHA / (1.0 - score * score)).sqrt()
 }
 
 /// When a conversation counts as having turned negative.
@@ -171,8 +169,12 @@ pub struct TurnRule {
 }
 
 impl TurnRule {
-    pub const DEFAULT: TurnRule =
-        TurnRule { weight: 0.5, threshold: -0.35, recover_above: -0.1, min_messages: 1 };
+    pub const DEFAULT: TurnRule = TurnRule {
+        weight: 0.5,
+        threshold: -0.35,
+        recover_above: -0.1,
+        min_messages: 1,
+    };
 }
 
 impl Default for TurnRule {
@@ -195,8 +197,9 @@ pub struct RollingSentiment {
 
 impl RollingSentiment {
     /// Folds in one fan message's score; true exactly when the conversation has just
-    /// turned negative (raise `negative_sentiment`). Neutral messages ("order #123", "ok")
-    /// leave the score alone: giving an order number does not make a fan less upset.
+    /// turned negative (raise `negative_sentiment`). Neutral messages ("order #123",
+    /// "see you at 8") leave the score alone: giving an order number does not make a fan
+    /// less upset.
     pub fn observe(&mut self, message_score: f64, rule: &TurnRule) -> bool {
         if !message_score.is_finite() || message_score.abs() < NEUTRAL_BAND {
             return false;
@@ -268,9 +271,35 @@ mod tests {
             ("🔥🔥🔥", Positive),
             ("worst stream ever 😡", Negative),
             ("love it ❤️", Positive),
+            ("not 👍", Negative),
+            ("great show but 👎", Negative),
+            ("😀", Positive),
+            ("😱", Negative),
         ];
         for (text, expected) in cases {
             check(text, expected);
+        }
+    }
+
+    #[test]
+    fn published_examples_with_punctuation() {
+        // vaderSentiment's README values: our `!` handling matches VADER's.
+        let cases = [
+            ("VADER is smart, handsome, and funny!", 0.8439),
+            ("VADER is VERY SMART, handsome, and FUNNY!!!", 0.9342),
+            (
+                "VADER is VERY SMART, uber handsome, and FRIGGIN FUNNY!!!",
+                0.9469,
+            ),
+            ("Today SUX!", -0.5461),
+            ("Today only kinda sux! But I'll get by, lol", 0.5249),
+        ];
+        for (text, expected) in cases {
+            let score = message_score(text);
+            assert!(
+                (score - expected).abs() < 0.0005,
+                "{text:?}: {score} ≠ {expected}"
+            );
         }
     }
 
@@ -287,7 +316,10 @@ mod tests {
         ];
         for (stronger, weaker) in pairs {
             let (strong, weak) = (message_score(stronger), message_score(weaker));
-            assert!(strong.abs() > weak.abs(), "{stronger:?} {strong} vs {weaker:?} {weak}");
+            assert!(
+                strong.abs() > weak.abs(),
+                "{stronger:?} {strong} vs {weaker:?} {weak}"
+            );
             assert_eq!(strong.signum(), weak.signum(), "{stronger:?} vs {weaker:?}");
         }
     }
@@ -295,7 +327,10 @@ mod tests {
     /// Feeds `scores` in order; `expected[i]`: whether message `i` turned it negative.
     fn check_turns(rule: TurnRule, scores: &[f64], expected: &[bool]) {
         let mut rolling = RollingSentiment::default();
-        let got: Vec<bool> = scores.iter().map(|score| rolling.observe(*score, &rule)).collect();
+        let got: Vec<bool> = scores
+            .iter()
+            .map(|score| rolling.observe(*score, &rule))
+            .collect();
         assert_eq!(got, expected, "{scores:?} → {rolling:?}");
     }
 
@@ -303,7 +338,11 @@ mod tests {
     fn turning_negative() {
         let rule = TurnRule::DEFAULT;
         // A friendly conversation going sour alerts once it has clearly turned.
-        check_turns(rule, &[0.6, 0.5, -0.5, -0.6, -0.6], &[false, false, false, false, true]);
+        check_turns(
+            rule,
+            &[0.6, 0.5, -0.5, -0.6, -0.6],
+            &[false, false, false, false, true],
+        );
         // One sour message in a friendly conversation does not.
         check_turns(rule, &[0.6, -0.6], &[false, false]);
         // An angry opening message alerts at once; a mild one does not.
@@ -312,10 +351,17 @@ mod tests {
         // Neutral messages neither dilute nor repeat the alert.
         check_turns(rule, &[-0.5, 0.0, 0.01, -0.5], &[true, false, false, false]);
         // Wobbling below the recovery line stays one alert; recovering re-arms it.
-        check_turns(rule, &[-0.5, -0.3, -0.2, -0.5], &[true, false, false, false]);
+        check_turns(
+            rule,
+            &[-0.5, -0.3, -0.2, -0.5],
+            &[true, false, false, false],
+        );
         check_turns(rule, &[-0.5, 0.5, -0.8], &[true, false, true]);
         // A rule may wait for more evidence.
-        let patient = TurnRule { min_messages: 3, ..TurnRule::DEFAULT };
+        let patient = TurnRule {
+            min_messages: 3,
+            ..TurnRule::DEFAULT
+        };
         check_turns(patient, &[-0.6, -0.6, -0.6], &[false, false, true]);
         check_turns(rule, &[f64::NAN, -0.5], &[false, true]);
     }

@@ -29,7 +29,10 @@ impl Folded {
     /// compositions of two starters, of which the Hangul jamo (by far the most common) are
     /// kept together on purpose.
     pub(crate) fn new(original: &str) -> Folded {
-        let mut folded = Folded { text: String::with_capacity(original.len()), segments: Vec::new() };
+        let mut folded = Folded {
+            text: String::with_capacity(original.len()),
+            segments: Vec::new(),
+        };
         let mut segment_start = 0;
         for (index, character) in original.char_indices() {
             if index > 0 && starts_segment(character) {
@@ -57,7 +60,10 @@ impl Folded {
             }
         }
         if self.text.len() > start {
-            self.segments.push(Segment { folded: start, original: range });
+            self.segments.push(Segment {
+                folded: start,
+                original: range,
+            });
         }
     }
 
@@ -68,11 +74,15 @@ impl Folded {
             return 0..0;
         }
         let segment_at = |offset: usize| {
-            let index = self.segments.partition_point(|segment| segment.folded <= offset);
+            let index = self
+                .segments
+                .partition_point(|segment| segment.folded <= offset);
             &self.segments[index.saturating_sub(1)]
         };
         let start = segment_at(folded.start).original.start;
-        let end = segment_at(folded.end.saturating_sub(1).max(folded.start)).original.end;
+        let end = segment_at(folded.end.saturating_sub(1).max(folded.start))
+            .original
+            .end;
         start..end
     }
 }
@@ -91,7 +101,10 @@ fn starts_segment(character: char) -> bool {
 /// Characters that are invisible in chat and only ever split a word by accident (or to
 /// dodge a filter): soft hyphen, zero-width space and joiners, word joiner, BOM.
 fn is_invisible(character: char) -> bool {
-    matches!(character, '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+    matches!(
+        character,
+        '\u{AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
 }
 
 /// A letter, digit or combining mark: the stuff words are made of.
@@ -145,7 +158,10 @@ pub(crate) fn is_pictographic(character: char) -> bool {
 /// Characters that glue an emoji sequence together without being one themselves:
 /// zero-width joiner, variation selectors, tag characters.
 pub(crate) fn is_emoji_joiner(character: char) -> bool {
-    matches!(character, '\u{200D}' | '\u{FE0E}' | '\u{FE0F}' | '\u{E0020}'..='\u{E007F}')
+    matches!(
+        character,
+        '\u{200D}' | '\u{FE0E}' | '\u{FE0F}' | '\u{E0020}'..='\u{E007F}'
+    )
 }
 
 #[cfg(test)]
@@ -158,7 +174,10 @@ mod tests {
         assert_eq!(folded.text, expected_folded, "{original:?}");
         let start = folded.text.find(needle).expect("needle in folded text");
         let range = folded.original_range(start..start + needle.len());
-        assert_eq!(&original[range], expected_original, "{original:?} › {needle:?}");
+        assert_eq!(
+            &original[range], expected_original,
+            "{original:?} › {needle:?}"
+        );
     }
 
     #[test]
@@ -172,9 +191,19 @@ mod tests {
         check("ﬁne", "fine", "i", "ﬁ");
         check("cafe\u{301} ok", "café ok", "é", "e\u{301}");
         check("", "", "", "");
-        check("cancel \n\t my  order", "cancel my order", "l m", "l \n\t m");
+        check(
+            "cancel \n\t my  order",
+            "cancel my order",
+            "l m",
+            "l \n\t m",
+        );
         check("Straße", "straße", "ß", "ß");
-        check("\u{1100}\u{1161}\u{11A8}", "각", "각", "\u{1100}\u{1161}\u{11A8}");
+        check(
+            "\u{1100}\u{1161}\u{11A8}",
+            "각",
+            "각",
+            "\u{1100}\u{1161}\u{11A8}",
+        );
     }
 
     #[test]

@@ -13,12 +13,15 @@ pub struct AlertThrottle {
 
 impl AlertThrottle {
     /// "One alert per rule per conversation per 10 minutes" (PRODUCT.md › C5).
-    pub const KEYWORD: AlertThrottle = AlertThrottle { period: SignedDuration::from_mins(10) };
+    pub const KEYWORD: AlertThrottle = AlertThrottle {
+        period: SignedDuration::from_mins(10),
+    };
 
     /// One `engagement_anomaly` per window: the next alert waits until the one-hour window
     /// has moved entirely past the alerted one, so no fan reply is counted in two alerts.
-    pub const ENGAGEMENT_ANOMALY: AlertThrottle =
-        AlertThrottle { period: SignedDuration::from_hours(1) };
+    pub const ENGAGEMENT_ANOMALY: AlertThrottle = AlertThrottle {
+        period: SignedDuration::from_hours(1),
+    };
 
     pub const fn new(period: SignedDuration) -> AlertThrottle {
         AlertThrottle { period }
@@ -37,7 +40,9 @@ impl AlertThrottle {
 
     /// When the next alert with this key becomes possible.
     pub fn next_allowed(&self, last_alert: Timestamp) -> Timestamp {
-        last_alert.checked_add(self.period).unwrap_or(Timestamp::MAX)
+        last_alert
+            .checked_add(self.period)
+            .unwrap_or(Timestamp::MAX)
     }
 }
 
@@ -51,7 +56,10 @@ mod tests {
 
     fn check(throttle: AlertThrottle, last_minute: Option<i64>, now_minute: i64, allowed: bool) {
         let got = throttle.allows(last_minute.map(at), at(now_minute));
-        assert_eq!(got, allowed, "{throttle:?}: last {last_minute:?}, now {now_minute}");
+        assert_eq!(
+            got, allowed,
+            "{throttle:?}: last {last_minute:?}, now {now_minute}"
+        );
     }
 
     #[test]

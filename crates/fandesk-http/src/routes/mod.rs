@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod rooms;
+pub mod signals;
 pub mod supervision;
 pub mod system;
 

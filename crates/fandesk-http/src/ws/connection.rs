@@ -52,8 +52,30 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
 }
 
 struct SendRequest {
-    conversation_id: String,
+    target: SendTarget,
     input: SendMessage,
+}
+
+/// Where a `send` goes: a conversation or a live room (each has its own group commit).
+enum SendTarget {
+    Conversation(String),
+    Room(String),
+}
+
+/// A send queued in either writer, waiting for its commit.
+enum PendingAck {
+    Conversation(fandesk_service::PendingSend),
+    Room(fandesk_service::PendingRoomSend),
+}
+
+impl PendingAck {
+    /// `(message_id, seq)` once committed.
+    async fn wait(self) -> Result<(String, u64), ServiceError> {
+        match self {
+            PendingAck::Conversation(pending) => pending.wait().await.map(|sent| (sent.message.id, sent.message.seq)),
+            PendingAck::Room(pending) => pending.wait().await.map(|sent| (sent.message.id, sent.message.seq)),
+        }
+    }
 }
 
 struct Connection {
@@ -174,16 +196,20 @@ impl Connection {
                 self.reply(ServerFrame::Unsubscribed { topic: &topic }.encode());
             }
             ClientFrame::Send { topic, client_msg_id, body, visibility, template_id, to } => {
-                let Some(conversation_id) = topic.strip_prefix("conversation:") else {
+                let target = if let Some(id) = topic.strip_prefix("conversation:") {
+                    SendTarget::Conversation(id.to_owned())
+                } else if let Some(id) = topic.strip_prefix("room:") {
+                    SendTarget::Room(id.to_owned())
+                } else {
                     let error = ErrorFrame::new(
                         "invalid_request",
-                        "topic: send takes a conversation:{id} topic",
+                        "topic: send takes a conversation:{id} or room:{id} topic",
                         Some(&client_msg_id),
                     );
                     return self.reply(error.encode());
                 };
                 let request = SendRequest {
-                    conversation_id: conversation_id.to_owned(),
+                    target,
                     input: SendMessage { client_msg_id, body, visibility, template_id, to },
                 };
                 if let Some((sends, _)) = &self.sends {
@@ -259,7 +285,14 @@ async fn send_pipeline(
                     continue;
                 };
                 let client_msg_id = request.input.client_msg_id.clone();
-                let pending = state.app.begin_send(&principal, &request.conversation_id, request.input).await;
+                let pending = match request.target {
+                    SendTarget::Conversation(id) => {
+                        state.app.begin_send(&principal, &id, request.input).await.map(PendingAck::Conversation)
+                    }
+                    SendTarget::Room(id) => {
+                        state.app.begin_room_send(&principal, &id, request.input).await.map(PendingAck::Room)
+                    }
+                };
                 in_flight.push_back(async move {
                     let result = match pending {
                         Ok(pending) => pending.wait().await,
@@ -270,10 +303,10 @@ async fn send_pipeline(
             }
             Some((client_msg_id, result)) = in_flight.next(), if !in_flight.is_empty() => {
                 let frame = match result {
-                    Ok(sent) => ServerFrame::Ack {
+                    Ok((message_id, seq)) => ServerFrame::Ack {
                         client_msg_id: &client_msg_id,
-                        message_id: &sent.message.id,
-                        seq: sent.message.seq,
+                        message_id: &message_id,
+                        seq,
                     }
                     .encode(),
                     Err(error) => ErrorFrame::from_service(&error, Some(&client_msg_id)).encode(),

@@ -4,8 +4,11 @@ ALTER TABLE conversations ADD COLUMN escalated_to TEXT REFERENCES members(id);
 ALTER TABLE conversations ADD COLUMN observer_id TEXT REFERENCES members(id);
 -- When the oldest fan message not yet answered by a human arrived (reply times, FRT).
 ALTER TABLE conversations ADD COLUMN awaiting_since BIGINT;
--- Rolling sentiment of the fan's messages, −1 … 1 (team-only).
-ALTER TABLE conversations ADD COLUMN sentiment DOUBLE PRECISION;
+-- Rolling sentiment of the fan's messages, −1 … 1 (team-only): the score, how many fan
+-- messages carried sentiment, and whether it turned negative and has not recovered.
+ALTER TABLE conversations ADD COLUMN sentiment DOUBLE PRECISION NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sentiment_messages BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN sentiment_negative BOOLEAN NOT NULL DEFAULT FALSE;
 
 ALTER TABLE messages ADD COLUMN whisper_to TEXT REFERENCES members(id);
 -- For a human team member's public reply: milliseconds since the fan's oldest unanswered

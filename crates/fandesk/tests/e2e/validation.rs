@@ -89,6 +89,8 @@ async fn websocket_rejects_invalid_frames_and_keeps_the_connection() {
         (json!({"type": "send", "topic": topic, "client_msg_id": "w2", "body": 7}), "body"),
         (json!({"type": "send", "topic": topic, "client_msg_id": "w3", "body": "x".repeat(4001)}), "body"),
         (json!({"type": "send", "topic": topic, "client_msg_id": "w4", "body": "  "}), "body"),
+        (json!({"type": "send", "topic": topic, "client_msg_id": 5, "body": "hi"}), "client_msg_id"),
+        (json!({"type": "send", "topic": topic, "client_msg_id": "w6", "body": "hi", "visibility": 3}), "visibility"),
         (json!({"type": "subscribe", "topic": topic, "after_seq": "one"}), "after_seq"),
         (json!({"type": "subscribe", "topic": "nope:1"}), "topic"),
         (json!({"type": "dance"}), "type"),

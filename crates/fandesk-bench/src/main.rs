@@ -1,0 +1,372 @@
+//! `fandesk-bench`: fandesk against baseline servers, side by side (issue 7 › the
+//! benchmark harness). See BENCHMARKS.md for what each scenario measures and the numbers.
+//!
+//! ```text
+//! cargo build --release -p fandesk -p fandesk-bench
+//! target/release/fandesk-bench all                 # every scenario, full size (~15 min)
+//! target/release/fandesk-bench idle --runs 5       # one scenario
+//! target/release/fandesk-bench all --smoke         # tiny sizes, seconds (CI)
+//! ```
+//!
+//! Every server and every load generator is its own process (each may hold at most 20,000
+//! descriptors); generators bind distinct 127.0.0.x source addresses. All traffic stays on
+//! 127.0.0.0/8.
+
+mod api;
+mod ceiling;
+mod genctl;
+mod loadgen;
+mod naive;
+mod nats;
+mod procfs;
+mod report;
+mod scenarios;
+mod servers;
+mod stamp;
+mod wsraw;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use servers::Kind;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Parser)]
+#[command(
+    name = "fandesk-bench",
+    about = "fandesk benchmarks against baselines, side by side"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    options: Options,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+struct Options {
+    /// Tiny sizes and one run: checks that every scenario works, in seconds.
+    #[arg(long, global = true)]
+    smoke: bool,
+    /// Runs per server (the median is reported). Default: 3, or 1 with --smoke.
+    #[arg(long, global = true)]
+    runs: Option<usize>,
+    /// Also append the Markdown tables to this file.
+    #[arg(long, global = true)]
+    results: Option<PathBuf>,
+    /// The fandesk binary (default: `fandesk` next to this executable).
+    #[arg(long, global = true, env = "FANDESK_BENCH_FANDESK_BIN")]
+    fandesk_bin: Option<PathBuf>,
+    /// nats-server binary for the outside peer (skipped when missing).
+    #[arg(long, global = true, default_value = "/usr/sbin/nats-server")]
+    nats_bin: PathBuf,
+    /// PostgreSQL server (user with CREATE DATABASE) for dm-durable; a fresh database per run.
+    #[arg(
+        long,
+        global = true,
+        default_value = "postgres://postgres@127.0.0.1:5432"
+    )]
+    postgres: String,
+    /// Skip nats-server.
+    #[arg(long, global = true)]
+    no_nats: bool,
+    /// Skip PostgreSQL.
+    #[arg(long, global = true)]
+    no_postgres: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every scenario, in order.
+    All,
+    /// N authenticated idle connections: user-space RSS per connection.
+    Idle,
+    /// 19,000 connections held by one server process.
+    Capacity,
+    /// 1:1 conversations acked after commit, SQLite and PostgreSQL.
+    DmDurable,
+    /// One room, 1,000 and 10,000 viewers: deliveries/s, CPU per delivery.
+    RoomFrames,
+    /// One room, 1,000 viewers, 10 msg/s: send → receive percentiles.
+    RoomLatency,
+    /// One room, 10,000 viewers, 100 msg/s: deliveries/s, p99, CPU.
+    RoomCoalesced,
+    /// Diagnostic (not in `all`): ack latency with and without event frames on the socket.
+    DmAckDiagnosis,
+    /// Baseline server (a): naive tokio-tungstenite broadcast.
+    BaselineNaive {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
+    /// Baseline server (b): encode once, write to every socket in a tight loop.
+    BaselineCeiling {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        #[arg(long, default_value_t = 2)]
+        shards: usize,
+        /// Write each viewer once per tick of this many ms (0 = every frame at once).
+        #[arg(long, default_value_t = 0)]
+        coalesce_ms: u64,
+    },
+    /// A load-generator process (started by the scenarios).
+    Gen {
+        #[arg(long)]
+        spec_file: PathBuf,
+    },
+}
+
+/// What every scenario shares.
+pub struct Ctx {
+    pub smoke: bool,
+    pub runs: usize,
+    pub fandesk_bin: PathBuf,
+    pub nats_bin: Option<PathBuf>,
+    /// `postgres://user@host:port` when reachable.
+    pub postgres: Option<String>,
+    pub work: tempfile::TempDir,
+    serial: AtomicU64,
+    ip: AtomicU64,
+    problems: Mutex<Vec<String>>,
+    scenario: Mutex<String>,
+}
+
+impl Ctx {
+    pub fn next_serial(&self) -> u64 {
+        self.serial.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// A fresh loopback source address per generator (127.0.B.A, never 127.0.0.1), so
+    /// TIME_WAIT sockets of earlier runs never exhaust a source's ephemeral ports.
+    pub fn next_ip(&self) -> Ipv4Addr {
+        let n = self.ip.fetch_add(1, Ordering::Relaxed);
+        let a = 2 + (n % 250) as u8;
+        let b = ((n / 250) % 250) as u8;
+        Ipv4Addr::new(127, 0, b, a)
+    }
+
+    pub fn problem(&self, text: String) {
+        eprintln!("problem: {text}");
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(text);
+    }
+
+    pub fn problems(&self) -> Vec<String> {
+        self.problems
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn set_scenario(&self, name: &str) {
+        *self.scenario.lock().unwrap_or_else(|p| p.into_inner()) = name.to_owned();
+    }
+
+    pub fn current_scenario(&self) -> String {
+        self.scenario
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The servers of `wanted` that can run here.
+    pub fn kinds(&self, wanted: &[Kind]) -> Vec<Kind> {
+        wanted
+            .iter()
+            .copied()
+            .filter(|kind| match kind {
+                Kind::Nats => self.nats_bin.is_some(),
+                Kind::FandeskPostgres => self.postgres.is_some(),
+                _ => true,
+            })
+            .collect()
+    }
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::BaselineNaive { listen, threads } => naive::run(listen, threads),
+        Command::BaselineCeiling {
+            listen,
+            shards,
+            coalesce_ms,
+        } => ceiling::run(listen, shards, coalesce_ms),
+        Command::Gen { spec_file } => loadgen::run(&spec_file),
+        Command::All => coordinate(cli.options, scenarios::SCENARIOS),
+        Command::Idle => coordinate(cli.options, &["idle"]),
+        Command::Capacity => coordinate(cli.options, &["capacity"]),
+        Command::DmDurable => coordinate(cli.options, &["dm-durable"]),
+        Command::RoomFrames => coordinate(cli.options, &["room-frames"]),
+        Command::RoomLatency => coordinate(cli.options, &["room-latency"]),
+        Command::RoomCoalesced => coordinate(cli.options, &["room-coalesced"]),
+        Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
+    }
+}
+
+fn coordinate(options: Options, names: &[&str]) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_scenarios(options, names))
+}
+
+async fn run_scenarios(options: Options, names: &[&str]) -> Result<()> {
+    let ctx = context(&options).await?;
+    let started = std::time::Instant::now();
+    let mut out = header(&ctx, names);
+    print!("{out}");
+    for name in names {
+        let scenario_started = std::time::Instant::now();
+        match scenarios::run(&ctx, name).await {
+            Ok(tables) => {
+                for table in tables {
+                    let markdown = format!("{}\n", table.markdown());
+                    print!("{markdown}");
+                    out.push_str(&markdown);
+                }
+                let note = format!(
+                    "_{name}: {:.0} s_\n\n",
+                    scenario_started.elapsed().as_secs_f64()
+                );
+                print!("{note}");
+                out.push_str(&note);
+            }
+            Err(error) => ctx.problem(format!("{name}: {error:#}")),
+        }
+    }
+    let problems = ctx.problems();
+    let mut footer = format!(
+        "Total: {:.0} s. Load average at the end: {}.\n",
+        started.elapsed().as_secs_f64(),
+        loadavg()
+    );
+    if !problems.is_empty() {
+        footer.push_str("\nProblems seen during the run:\n\n");
+        for problem in &problems {
+            footer.push_str(&format!("- {problem}\n"));
+        }
+    }
+    print!("{footer}");
+    out.push_str(&footer);
+    if let Some(path) = &options.results {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(file, "{out}")?;
+    }
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{} problem(s) during the run (listed above)",
+            problems.len()
+        );
+    }
+    Ok(())
+}
+
+async fn context(options: &Options) -> Result<Ctx> {
+    let fandesk_bin = match &options.fandesk_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("fandesk"),
+    };
+    if !fandesk_bin.exists() {
+        anyhow::bail!(
+            "{} not found: build it first (cargo build --release -p fandesk -p fandesk-bench) or pass --fandesk-bin",
+            fandesk_bin.display()
+        );
+    }
+    let nats_bin =
+        (!options.no_nats && options.nats_bin.exists()).then(|| options.nats_bin.clone());
+    if nats_bin.is_none() && !options.no_nats {
+        eprintln!(
+            "note: {} not found; nats-server columns are skipped",
+            options.nats_bin.display()
+        );
+    }
+    let postgres = if options.no_postgres {
+        None
+    } else {
+        match servers::psql(&options.postgres, "SELECT 1").await {
+            Ok(()) => Some(options.postgres.clone()),
+            Err(error) => {
+                eprintln!("note: PostgreSQL unavailable ({error:#}); its variants are skipped");
+                None
+            }
+        }
+    };
+    let runs = options
+        .runs
+        .unwrap_or(if options.smoke { 1 } else { 3 })
+        .max(1);
+    let work = tempfile::Builder::new()
+        .prefix("fandesk-bench-")
+        .tempdir()
+        .context("creating a work directory")?;
+    Ok(Ctx {
+        smoke: options.smoke,
+        runs,
+        fandesk_bin,
+        nats_bin,
+        postgres,
+        work,
+        serial: AtomicU64::new(0),
+        ip: AtomicU64::new(u64::from(std::process::id() % 200) * 250),
+        problems: Mutex::new(Vec::new()),
+        scenario: Mutex::new(String::new()),
+    })
+}
+
+fn header(ctx: &Ctx, names: &[&str]) -> String {
+    let command = std::env::args()
+        .map(|arg| arg.replace(' ', "\\ "))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let date = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let fd_limit = procfs::max_open_files(std::process::id()).unwrap_or(0);
+    let git = std::process::Command::new("git")
+        .args(["describe", "--always", "--dirty"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_else(|| "?".into());
+    format!(
+        "## fandesk-bench {} — {date}\n\n\
+         - command: `{command}` (scenarios: {})\n\
+         - machine: {cores} cores (nproc), kernel {}, `ulimit -n` {fd_limit} per process; load average at start {}\n\
+         - fandesk {} at {git}; runs per server: {} (median, with min–max of the runs)\n\n",
+        if ctx.smoke { "smoke" } else { "run" },
+        names.join(", "),
+        kernel.trim(),
+        loadavg(),
+        ctx.fandesk_bin.display(),
+        ctx.runs,
+    )
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,583 @@
+//! Room fan-out: one publisher, many viewers of one room.
+//!
+//! - `room-frames`: closed loop (the publisher keeps a few messages ahead of a probe
+//!   viewer), one frame per message; deliveries/s and server CPU per delivery.
+//! - `room-latency`: a fixed 10 msg/s; send → receive percentiles.
+//! - `room-coalesced`: a fixed 100 msg/s to 10,000 viewers (≈ 1M deliveries/s offered).
+//!
+//! fandesk has no rooms yet (issue 7 part 1): its column says so, and the harness is
+//! ready for it — [`Kind::Fandesk`] viewers speak `subscribe room:{id}` ([`crate::gen`]),
+//! the publisher sends `send` frames; only [`fandesk_room`] (create a room, return its
+//! topic) has to be written when the room API lands.
+
+use super::{Trial, interleaved_items};
+use crate::Ctx;
+use crate::genctl::{self, Gens};
+use crate::loadgen::{Mode, Proto, Spec};
+use crate::nats;
+use crate::report::{Samples, Table, fmt};
+use crate::servers::{COALESCE_MS, Kind, Server};
+use crate::stamp;
+use crate::wsraw::{self, Client};
+use anyhow::{Context, Result, bail};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+pub const NOT_YET: &str = "not yet: rooms land with issue 7 part 1";
+const PER_GEN: usize = 5_000;
+const BODY_LEN: usize = 128;
+
+#[derive(Clone, Copy)]
+struct Plan {
+    viewers: usize,
+    /// Messages per second; `None` = closed loop against the probe viewer.
+    rate: Option<f64>,
+    /// Closed loop: messages the publisher may be ahead of the probe.
+    window: u64,
+    duration: Duration,
+}
+
+/// The topic fandesk viewers subscribe to, once rooms exist (issue 7 part 1): create a
+/// room over REST and return `room:{id}` plus a token allowed to send in it.
+#[allow(dead_code)]
+async fn fandesk_room(_server: &Server) -> Result<(String, String)> {
+    bail!(NOT_YET)
+}
+
+fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
+    let mut kinds = vec![Kind::Naive, Kind::Ceiling];
+    if coalesced {
+        kinds.push(Kind::CeilingCoalesced);
+    }
+    ctx.kinds(&[kinds, vec![Kind::Nats]].concat())
+}
+
+fn columns(kinds: &[Kind]) -> Vec<&'static str> {
+    let mut columns = vec![Kind::Fandesk.label()];
+    columns.extend(kinds.iter().map(|kind| kind.label()));
+    columns
+}
+
+fn items(kinds: &[Kind], plans: &[(String, Plan)]) -> Vec<(String, (Kind, Plan, String))> {
+    let mut items = Vec::new();
+    for (name, plan) in plans {
+        for kind in kinds {
+            items.push((
+                format!("{name}/{}", kind.label()),
+                (*kind, *plan, name.clone()),
+            ));
+        }
+    }
+    items
+}
+
+/// A cell: fandesk's is the not-yet note, baselines' come from the samples.
+fn cells(
+    samples: &Samples,
+    group: &str,
+    metric: &str,
+    kinds: &[Kind],
+    decimals: usize,
+    first: bool,
+) -> Vec<String> {
+    let mut cells = vec![if first {
+        NOT_YET.to_owned()
+    } else {
+        "not yet".to_owned()
+    }];
+    cells.extend(
+        kinds
+            .iter()
+            .map(|kind| samples.cell(metric, &format!("{group}/{}", kind.label()), decimals)),
+    );
+    cells
+}
+
+pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
+    let sizes: &[usize] = if ctx.smoke {
+        &[50, 200]
+    } else {
+        &[1_000, 10_000]
+    };
+    let duration = Duration::from_millis(if ctx.smoke { 1_000 } else { 5_000 });
+    let plans: Vec<(String, Plan)> = sizes
+        .iter()
+        .map(|&viewers| {
+            (
+                format!("{viewers}"),
+                Plan {
+                    viewers,
+                    rate: None,
+                    window: 32,
+                    duration,
+                },
+            )
+        })
+        .collect();
+    let kinds = kinds(ctx, false);
+    let samples = run_items(ctx, "room-frames", &items(&kinds, &plans)).await;
+    let mut tables = Vec::new();
+    for (group, plan) in &plans {
+        let mut table = Table::new(
+            format!(
+                "room-frames — one room, {} viewers, one frame per message",
+                fmt(plan.viewers as f64, 0)
+            ),
+            &columns(&kinds),
+        );
+        table.note(format!(
+            "closed loop: the publisher stays at most {} messages ahead of a probe viewer; {} s of publishing; \
+             {BODY_LEN}-byte messages; viewers over {} generator process(es)",
+            plan.window,
+            plan.duration.as_secs_f64(),
+            plan.viewers.div_ceil(PER_GEN).max(2)
+        ));
+        let rows: [(&str, &str, usize, &str); 9] = [
+            (
+                "deliveries_per_sec",
+                "deliveries/s",
+                0,
+                "≥ 0.8× ceiling, ≥ 1.0× naive",
+            ),
+            ("cpu_us_per_delivery", "server CPU per delivery (µs)", 3, ""),
+            ("server_cores", "server CPU (cores)", 2, ""),
+            ("msgs_per_sec", "messages published/s", 0, ""),
+            ("loss_pct", "deliveries lost (%)", 2, "0"),
+            ("p50_ms", "send → receive p50 (ms)", 1, ""),
+            ("p99_ms", "send → receive p99 (ms)", 1, ""),
+            ("gen_cores", "load generators' CPU (cores)", 2, ""),
+            ("rss_mib", "server RSS (MiB)", 1, ""),
+        ];
+        for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
+            let verdict = if target.is_empty() { "" } else { "not yet" };
+            table.row(
+                name,
+                cells(&samples, group, metric, &kinds, decimals, row == 0),
+                target,
+                verdict,
+            );
+        }
+        tables.push(table);
+    }
+    Ok(tables)
+}
+
+pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
+    let viewers = if ctx.smoke { 50 } else { 1_000 };
+    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 10_000 });
+    let plans = vec![(
+        "latency".to_owned(),
+        Plan {
+            viewers,
+            rate: Some(10.0),
+            window: 0,
+            duration,
+        },
+    )];
+    let kinds = kinds(ctx, false);
+    let samples = run_items(ctx, "room-latency", &items(&kinds, &plans)).await;
+    let mut table = Table::new(
+        format!(
+            "room-latency — {} viewers, 10 msg/s",
+            fmt(viewers as f64, 0)
+        ),
+        &columns(&kinds),
+    );
+    table.note(format!("{} s of publishing at a fixed rate; latency = receive time − send time stamped in the body (same clock)", duration.as_secs_f64()));
+    let rows: [(&str, &str, usize, &str); 7] = [
+        ("p50_ms", "send → receive p50 (ms)", 2, ""),
+        (
+            "p99_ms",
+            "send → receive p99 (ms)",
+            2,
+            "≤ 1.2× ceiling and < nats-server",
+        ),
+        ("max_ms", "send → receive max (ms)", 2, ""),
+        ("loss_pct", "deliveries lost (%)", 2, "0"),
+        ("server_cores", "server CPU (cores)", 3, ""),
+        ("gen_cores", "load generators' CPU (cores)", 2, ""),
+        ("rss_mib", "server RSS (MiB)", 1, ""),
+    ];
+    for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
+        let verdict = if target.is_empty() { "" } else { "not yet" };
+        table.row(
+            name,
+            cells(&samples, "latency", metric, &kinds, decimals, row == 0),
+            target,
+            verdict,
+        );
+    }
+    Ok(vec![table])
+}
+
+pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
+    let viewers = if ctx.smoke { 200 } else { 10_000 };
+    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 8_000 });
+    let plans = vec![(
+        "coalesced".to_owned(),
+        Plan {
+            viewers,
+            rate: Some(100.0),
+            window: 0,
+            duration,
+        },
+    )];
+    let kinds = kinds(ctx, true);
+    let samples = run_items(ctx, "room-coalesced", &items(&kinds, &plans)).await;
+    let mut table = Table::new(
+        format!(
+            "room-coalesced — {} viewers, 100 msg/s (≈ {} deliveries/s offered)",
+            fmt(viewers as f64, 0),
+            fmt(viewers as f64 * 100.0, 0)
+        ),
+        &columns(&kinds),
+    );
+    table.note(format!(
+        "{} s of publishing at a fixed rate; the ceiling (50 ms ticks) column is the ceiling server writing \
+         every viewer once per {COALESCE_MS} ms tick (all frames of the tick in one write)",
+        duration.as_secs_f64()
+    ));
+    let rows: [(&str, &str, usize, &str); 8] = [
+        ("deliveries_per_sec", "deliveries/s", 0, ""),
+        ("delivered_pct", "delivered (% of offered)", 1, "≥ 95%"),
+        ("p50_ms", "send → receive p50 (ms)", 1, ""),
+        ("p99_ms", "send → receive p99 (ms)", 1, "≤ 500 ms"),
+        ("server_cores", "server CPU (cores)", 2, "≤ 1 core"),
+        ("cpu_us_per_delivery", "server CPU per delivery (µs)", 3, ""),
+        ("gen_cores", "load generators' CPU (cores)", 2, ""),
+        ("rss_mib", "server RSS (MiB)", 1, ""),
+    ];
+    for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
+        let verdict = if target.is_empty() { "" } else { "not yet" };
+        table.row(
+            name,
+            cells(&samples, "coalesced", metric, &kinds, decimals, row == 0),
+            target,
+            verdict,
+        );
+    }
+    Ok(vec![table])
+}
+
+async fn run_items(ctx: &Ctx, scenario: &str, items: &[(String, (Kind, Plan, String))]) -> Samples {
+    interleaved_items(ctx, scenario, items, |(kind, plan, _group)| async move {
+        trial(ctx, kind, plan).await
+    })
+    .await
+}
+
+async fn trial(ctx: &Ctx, kind: Kind, plan: Plan) -> Result<Trial> {
+    if kind.is_fandesk() {
+        bail!(NOT_YET);
+    }
+    let mut server = Server::start(ctx, kind).await?;
+    let result = run_trial(ctx, &mut server, plan).await;
+    server.stop().await;
+    result
+}
+
+async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> {
+    let kind = server.kind;
+    let topic = "room:bench".to_owned();
+    let gen_count = plan.viewers.div_ceil(PER_GEN).max(2);
+    let mut specs = Vec::new();
+    let mut remaining = plan.viewers;
+    for g in 0..gen_count {
+        let share = remaining / (gen_count - g);
+        remaining -= share;
+        specs.push(Spec {
+            label: format!("g{g}"),
+            server: server.addr,
+            path: kind.ws_path().into(),
+            source_ip: ctx.next_ip(),
+            proto: kind.proto(),
+            connect_concurrency: 64,
+            connect_timeout_secs: 60,
+            lifetime_secs: 240 + plan.duration.as_secs(),
+            read_buffer: 16 * 1024,
+            mode: Mode::Viewers {
+                count: share,
+                tokens: Vec::new(),
+                topic: topic.clone(),
+            },
+        });
+    }
+    let mut gens = Gens::spawn(&specs, ctx.work.path()).await?;
+    let result = async {
+        let ready = gens.ready(Duration::from_secs(180)).await?;
+        if ready.errors > 0 {
+            bail!(
+                "{} viewers failed to connect: {:?}",
+                ready.errors,
+                ready.error_samples
+            );
+        }
+        let probe = match plan.rate {
+            None => Some(Probe::start(server.addr, kind).await?),
+            Some(_) => None,
+        };
+        let mut publisher = room_client(server.addr, kind, kind.publish_path(), false).await?;
+        gens.ask_all("reset", "reset", Duration::from_secs(10))
+            .await?;
+        let before = server.usage()?;
+        let gen_before = gens.cpu_secs();
+        let published = publish(&mut publisher, kind.proto(), &plan, probe.as_ref()).await?;
+        // Drain: until every delivery arrived or the count stops moving (bounded).
+        let expected = published.sent * ready.connected;
+        let mut last = u64::MAX;
+        for _ in 0..80 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let counts = gens
+                .ask_all("count", "count", Duration::from_secs(10))
+                .await?;
+            let total = genctl::sum(&counts, "deliveries");
+            if total >= expected || total == last {
+                break;
+            }
+            last = total;
+        }
+        let after = server.usage()?;
+        let gen_after = gens.cpu_secs();
+        let reports = gens
+            .ask_all("report", "report", Duration::from_secs(30))
+            .await?;
+        if let Some(probe) = probe {
+            probe.stop();
+        }
+        let deliveries = genctl::sum(&reports, "deliveries") as f64;
+        let last_recv = genctl::max(&reports, "last_recv_us");
+        let span = (last_recv.saturating_sub(published.first_us) as f64 / 1e6).max(1e-3);
+        let wall = after.at.duration_since(before.at).as_secs_f64().max(1e-3);
+        let server_cpu = after.cpu_secs - before.cpu_secs;
+        let latency = genctl::merged_histogram(&reports, "latency")?;
+        let mut trial = Trial::default();
+        trial.set("deliveries_per_sec", deliveries / span);
+        trial.set(
+            "msgs_per_sec",
+            published.sent as f64 / published.secs.max(1e-3),
+        );
+        trial.set("server_cores", server_cpu / wall);
+        trial.set("gen_cores", (gen_after - gen_before) / wall);
+        if deliveries > 0.0 {
+            trial.set("cpu_us_per_delivery", server_cpu * 1e6 / deliveries);
+        }
+        if expected > 0 {
+            trial.set("delivered_pct", 100.0 * deliveries / expected as f64);
+            trial.set(
+                "loss_pct",
+                100.0 * (1.0 - deliveries / expected as f64).max(0.0),
+            );
+        }
+        if !latency.is_empty() {
+            trial.set("p50_ms", latency.value_at_quantile(0.50) as f64 / 1000.0);
+            trial.set("p99_ms", latency.value_at_quantile(0.99) as f64 / 1000.0);
+            trial.set("max_ms", latency.max() as f64 / 1000.0);
+        }
+        trial.set("rss_mib", server.usage()?.rss_kib as f64 / 1024.0);
+        trial.set("viewers", ready.connected as f64);
+        if deliveries == 0.0 {
+            trial.problem("nothing was delivered".into());
+        }
+        let closed = genctl::sum(&reports, "closed");
+        if closed > 0 {
+            trial.problem(format!(
+                "{closed} viewers were disconnected, e.g. {:?}",
+                genctl::samples(&reports, "close_samples")
+            ));
+        }
+        if !server.alive() {
+            trial.problem(format!(
+                "{} died; log: {}",
+                kind.label(),
+                crate::servers::tail(&server.log)
+            ));
+        }
+        Ok(trial)
+    }
+    .await;
+    gens.quit().await;
+    result
+}
+
+/// Opens a publisher or probe connection and performs the protocol's setup.
+async fn room_client(
+    addr: std::net::SocketAddr,
+    kind: Kind,
+    path: &str,
+    subscribe: bool,
+) -> Result<Client> {
+    let mut client =
+        Client::connect(addr, None, path, &[], 64 * 1024, Duration::from_secs(10)).await?;
+    match kind.proto() {
+        Proto::Raw => {}
+        Proto::Nats => {
+            let greeting = if subscribe {
+                nats::connect_and_subscribe()
+            } else {
+                nats::connect_only()
+            };
+            client.send(wsraw::OP_BINARY, greeting.as_bytes()).await?;
+            let mut parser = nats::Parser::default();
+            let mut ready = false;
+            for _ in 0..64 {
+                let frame = client
+                    .next()
+                    .await?
+                    .context("nats-server closed during setup")?;
+                parser.feed(client.payload(&frame));
+                while let Some(op) = parser.next() {
+                    match op {
+                        nats::Op::Pong => ready = true,
+                        nats::Op::Err(error) => bail!("nats: {error}"),
+                        _ => {}
+                    }
+                }
+                if ready {
+                    break;
+                }
+            }
+            if !ready {
+                bail!("no PONG from nats-server");
+            }
+        }
+        Proto::Fandesk => bail!(NOT_YET),
+    }
+    Ok(client)
+}
+
+/// A viewer inside the coordinator: the highest message index it has seen paces the
+/// closed-loop publisher.
+struct Probe {
+    seen: Arc<AtomicU64>,
+    progress: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Probe {
+    async fn start(addr: std::net::SocketAddr, kind: Kind) -> Result<Probe> {
+        let mut client = room_client(addr, kind, kind.ws_path(), true).await?;
+        let seen = Arc::new(AtomicU64::new(0));
+        let progress = Arc::new(Notify::new());
+        let (task_seen, task_progress) = (seen.clone(), progress.clone());
+        let proto = kind.proto();
+        let task = tokio::spawn(async move {
+            let mut parser = nats::Parser::default();
+            while let Ok(Some(frame)) = client.next().await {
+                let mut highest = None;
+                let payload = client.payload(&frame);
+                match proto {
+                    Proto::Nats => {
+                        parser.feed(payload);
+                        while let Some(op) = parser.next() {
+                            if let nats::Op::Msg { start, end } = op {
+                                highest = stamp::parse(&parser.buffer()[start..end])
+                                    .map(|(_, i)| i)
+                                    .max(highest);
+                            }
+                        }
+                    }
+                    Proto::Raw => highest = stamp::parse(payload).map(|(_, i)| i),
+                    Proto::Fandesk => highest = stamp::find(payload).map(|(_, i)| i),
+                }
+                if let Some(index) = highest {
+                    task_seen.fetch_max(index + 1, Ordering::Relaxed);
+                    task_progress.notify_one();
+                }
+            }
+        });
+        Ok(Probe {
+            seen,
+            progress,
+            task,
+        })
+    }
+
+    fn stop(self) {
+        self.task.abort();
+    }
+}
+
+struct Published {
+    sent: u64,
+    first_us: u64,
+    secs: f64,
+}
+
+/// Publishes for `plan.duration`: at a fixed rate, or closed loop against the probe.
+async fn publish(
+    client: &mut Client,
+    proto: Proto,
+    plan: &Plan,
+    probe: Option<&Probe>,
+) -> Result<Published> {
+    let started = Instant::now();
+    let first_us = stamp::now_us();
+    let deadline = started + plan.duration;
+    let mut sent: u64 = 0;
+    // A floor under the probe's progress: messages it lost must not stall the loop.
+    let mut assumed_seen: u64 = 0;
+    let max_messages = 10_000_000u64;
+    let mut parser = nats::Parser::default();
+    while Instant::now() < deadline && sent < max_messages {
+        let seen = probe
+            .map(|p| p.seen.load(Ordering::Relaxed).max(assumed_seen))
+            .unwrap_or(u64::MAX);
+        let may_send = probe.is_none() || sent < seen + plan.window;
+        let due = match plan.rate {
+            Some(rate) => started + Duration::from_secs_f64(sent as f64 / rate),
+            None => Instant::now(),
+        };
+        let waiting = async {
+            match probe {
+                Some(probe) => {
+                    tokio::time::timeout(Duration::from_millis(200), probe.progress.notified())
+                        .await
+                        .is_err()
+                }
+                None => std::future::pending::<bool>().await,
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep_until(due), if may_send => {
+                let body = stamp::body(sent, BODY_LEN);
+                match proto {
+                    Proto::Raw => client.send_text(body.as_bytes()).await?,
+                    Proto::Nats => client.send(wsraw::OP_BINARY, nats::publish(&body).as_bytes()).await?,
+                    Proto::Fandesk => bail!(NOT_YET),
+                }
+                sent += 1;
+            }
+            timed_out = waiting, if !may_send => {
+                // No progress for 200 ms: the probe lost messages; move the floor on.
+                if timed_out {
+                    assumed_seen = assumed_seen.max(sent.saturating_sub(plan.window / 2));
+                }
+            }
+            frame = client.next() => {
+                // Echoes (the naive server sends everything to everyone) and pings.
+                let frame = frame?.context("the server closed the publisher")?;
+                if proto == Proto::Nats {
+                    parser.feed(client.payload(&frame));
+                    let mut pings = 0;
+                    while let Some(op) = parser.next() {
+                        if op == nats::Op::Ping {
+                            pings += 1;
+                        }
+                    }
+                    for _ in 0..pings {
+                        client.send(wsraw::OP_BINARY, b"PONG\r\n").await?;
+                    }
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    Ok(Published {
+        sent,
+        first_us,
+        secs: started.elapsed().as_secs_f64(),
+    })
+}

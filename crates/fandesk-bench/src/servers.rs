@@ -1,0 +1,294 @@
+//! The servers under test, each a separate child process: fandesk itself, the two
+//! baselines (subcommands of this binary) and our own nats-server instance.
+
+use crate::Ctx;
+use crate::loadgen::Proto;
+use anyhow::{Context, Result, bail};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+pub const OWNER_EMAIL: &str = "owner@bench.invalid";
+pub const OWNER_PASSWORD: &str = "bench-owner-password-1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Fandesk,
+    FandeskPostgres,
+    Naive,
+    Ceiling,
+    /// The ceiling server writing once per 50 ms tick (the ceiling for coalesced fan-out).
+    CeilingCoalesced,
+    Nats,
+}
+
+pub const COALESCE_MS: u64 = 50;
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Fandesk => "fandesk",
+            Kind::FandeskPostgres => "fandesk (PostgreSQL)",
+            Kind::Naive => "naive (tokio broadcast)",
+            Kind::Ceiling => "ceiling",
+            Kind::CeilingCoalesced => "ceiling (50 ms ticks)",
+            Kind::Nats => "nats-server",
+        }
+    }
+
+    pub fn proto(self) -> Proto {
+        match self {
+            Kind::Fandesk | Kind::FandeskPostgres => Proto::Fandesk,
+            Kind::Naive | Kind::Ceiling | Kind::CeilingCoalesced => Proto::Raw,
+            Kind::Nats => Proto::Nats,
+        }
+    }
+
+    /// Where viewers connect.
+    pub fn ws_path(self) -> &'static str {
+        match self {
+            Kind::Fandesk | Kind::FandeskPostgres => "/api/v1/ws",
+            _ => "/",
+        }
+    }
+
+    /// Where a room publisher connects (the ceiling reads only `/pub` connections).
+    pub fn publish_path(self) -> &'static str {
+        match self {
+            Kind::Ceiling | Kind::CeilingCoalesced => "/pub",
+            other => other.ws_path(),
+        }
+    }
+
+    pub fn is_fandesk(self) -> bool {
+        matches!(self, Kind::Fandesk | Kind::FandeskPostgres)
+    }
+}
+
+pub struct Server {
+    pub kind: Kind,
+    child: Child,
+    pub pid: u32,
+    pub addr: SocketAddr,
+    /// Kept open: the child may print more, and a closed pipe would kill it.
+    _stdout: Option<Lines<BufReader<ChildStdout>>>,
+    database: Option<(String, String)>,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub async fn start(ctx: &Ctx, kind: Kind) -> Result<Server> {
+        let n = ctx.next_serial();
+        let log = ctx.work.path().join(format!(
+            "{}-{n}.log",
+            kind.label().split(' ').next().unwrap_or("server")
+        ));
+        let log_file = std::fs::File::create(&log)?;
+        let exe = std::env::current_exe()?;
+        let mut database = None;
+        let mut command = match kind {
+            Kind::Fandesk | Kind::FandeskPostgres => {
+                let mut command = Command::new(&ctx.fandesk_bin);
+                command
+                    .arg("serve")
+                    .arg("--listen")
+                    .arg("127.0.0.1:0")
+                    .arg("--data-dir")
+                    .arg(ctx.work.path().join(format!("fandesk-data-{n}")))
+                    .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
+                    .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
+                    .env("FANDESK_LOG", "warn")
+                    .env_remove("FANDESK_DATABASE_URL")
+                    .env_remove("FANDESK_LISTEN")
+                    .env_remove("FANDESK_DATA_DIR");
+                if kind == Kind::FandeskPostgres {
+                    let base = ctx
+                        .postgres
+                        .as_deref()
+                        .context("PostgreSQL is not available")?;
+                    let name = format!("fandesk_bench_{}_{n}", std::process::id());
+                    psql(base, &format!("CREATE DATABASE {name}")).await?;
+                    let url = format!("{}/{name}", base.trim_end_matches('/'));
+                    command.arg("--database").arg(&url);
+                    database = Some((base.to_owned(), name));
+                }
+                command
+            }
+            Kind::Naive => {
+                let mut command = Command::new(&exe);
+                command
+                    .arg("baseline-naive")
+                    .arg("--listen")
+                    .arg("127.0.0.1:0");
+                command
+            }
+            Kind::Ceiling | Kind::CeilingCoalesced => {
+                let mut command = Command::new(&exe);
+                command
+                    .arg("baseline-ceiling")
+                    .arg("--listen")
+                    .arg("127.0.0.1:0");
+                if kind == Kind::CeilingCoalesced {
+                    command.arg("--coalesce-ms").arg(COALESCE_MS.to_string());
+                }
+                command
+            }
+            Kind::Nats => return start_nats(ctx, n, log).await,
+        };
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log_file))
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting {}", kind.label()))?;
+        let pid = child.id().context("no pid")?;
+        let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+        let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line()).await;
+        let addr = match first {
+            Ok(Ok(Some(line))) => line
+                .strip_prefix("listening on ")
+                .and_then(|addr| addr.trim().parse::<SocketAddr>().ok())
+                .with_context(|| format!("unexpected first line {line:?}"))?,
+            _ => {
+                let _ = child.start_kill();
+                bail!("{} did not start; log: {}", kind.label(), tail(&log));
+            }
+        };
+        let server = Server {
+            kind,
+            child,
+            pid,
+            addr,
+            _stdout: Some(lines),
+            database,
+            log,
+        };
+        if kind.is_fandesk() {
+            server.wait_healthy().await?;
+        }
+        Ok(server)
+    }
+
+    async fn wait_healthy(&self) -> Result<()> {
+        let api = crate::api::Api::new(self.addr);
+        for _ in 0..100 {
+            if api.healthy().await {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("fandesk never became healthy; log: {}", tail(&self.log))
+    }
+
+    pub fn usage(&self) -> Result<crate::procfs::Usage> {
+        crate::procfs::Usage::of(self.pid)
+    }
+
+    /// Whether the process is still running (a crash mid-trial must not go unnoticed).
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.child.wait()).await;
+        if let Some((base, name)) = self.database.take() {
+            // The connections are gone with the process; drop the database (bounded retries).
+            for _ in 0..10 {
+                if psql(&base, &format!("DROP DATABASE IF EXISTS {name}"))
+                    .await
+                    .is_ok()
+                {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    }
+}
+
+/// The last lines of a log, for error messages.
+pub fn tail(path: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(8)..].join("\n")
+}
+
+/// Runs one SQL statement with `psql` against the `postgres` maintenance database.
+pub async fn psql(base: &str, sql: &str) -> Result<()> {
+    let url = format!("{}/postgres", base.trim_end_matches('/'));
+    let output = tokio::time::timeout(
+        Duration::from_secs(30),
+        Command::new("psql")
+            .arg(&url)
+            .arg("-qAtc")
+            .arg(sql)
+            .stdin(Stdio::null())
+            .output(),
+    )
+    .await
+    .context("psql timed out")?
+    .context("running psql")?;
+    if !output.status.success() {
+        bail!(
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
+    let bin = ctx
+        .nats_bin
+        .as_ref()
+        .context("nats-server is not available")?;
+    let dir = ctx.work.path().join(format!("nats-{n}"));
+    std::fs::create_dir_all(&dir)?;
+    let port = free_port()?;
+    let ws_port = free_port()?;
+    let config = dir.join("nats.conf");
+    std::fs::write(&config, crate::nats::config(port, ws_port, &dir))?;
+    let mut child = Command::new(bin)
+        .arg("-c")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&log)?))
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting nats-server")?;
+    let pid = child.id().context("no pid")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], ws_port).into();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(Server {
+                kind: Kind::Nats,
+                child,
+                pid,
+                addr,
+                _stdout: None,
+                database: None,
+                log,
+            });
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            bail!("nats-server exited ({status}); log: {}", tail(&log));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.start_kill();
+    bail!(
+        "nats-server's WebSocket port never opened; log: {}",
+        tail(&log)
+    )
+}

@@ -1,0 +1,129 @@
+//! Alerts and the editable signal rules (PROTOCOL.md › Alerts; PRODUCT.md › C4, C5).
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Auth, Json, Query};
+use crate::routes::ErrorBody;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use fandesk_service::{AlertView, KeywordRuleView, RestrictedRuleView};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsQuery {
+    /// Alerts created at or after this time (default: the last 24 hours).
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub since: Option<Timestamp>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertList {
+    pub alerts: Vec<AlertView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "signals", security(("bearer" = [])),
+    params(AlertsQuery), responses((status = 200, body = AlertList), (status = 403, body = ErrorBody)))]
+pub async fn alerts(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Query(query): Query<AlertsQuery>,
+) -> ApiResult<axum::Json<AlertList>> {
+    let since = match query.since {
+        Some(since) => since,
+        None => Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .map_err(|_| ApiError::invalid(StatusCode::BAD_REQUEST, Some("since"), "since: out of range"))?,
+    };
+    let alerts = state.app.list_alerts(&session.principal, since, query.limit.unwrap_or(100)).await?;
+    Ok(axum::Json(AlertList { alerts }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeywordRuleList {
+    pub rules: Vec<KeywordRuleView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKeywordRule {
+    /// The rule's name, reported in alerts (e.g. `refund`).
+    pub name: String,
+    /// Words that trigger it; inflections match too (`refunds`, `refunded`).
+    pub patterns: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
+    responses((status = 200, body = KeywordRuleList)))]
+pub async fn list_keyword_rules(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<KeywordRuleList>> {
+    Ok(axum::Json(KeywordRuleList { rules: state.app.list_keyword_rules(&session.principal).await? }))
+}
+
+#[utoipa::path(post, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
+    request_body = CreateKeywordRule,
+    responses((status = 201, body = KeywordRuleView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_keyword_rule(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(input): Json<CreateKeywordRule>,
+) -> ApiResult<(StatusCode, axum::Json<KeywordRuleView>)> {
+    let rule = state.app.create_keyword_rule(&session.principal, &input.name, &input.patterns).await?;
+    Ok((StatusCode::CREATED, axum::Json(rule)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/keyword-rules/{id}", tag = "signals", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_keyword_rule(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.delete_keyword_rule(&session.principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RestrictedRuleList {
+    pub rules: Vec<RestrictedRuleView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRestrictedRule {
+    /// A word or phrase team members must not send.
+    pub pattern: String,
+    /// `block` (refused with `invalid_request`) or `warn` (sent, flagged to supervisors).
+    pub action: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
+    responses((status = 200, body = RestrictedRuleList)))]
+pub async fn list_restricted_rules(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<RestrictedRuleList>> {
+    Ok(axum::Json(RestrictedRuleList { rules: state.app.list_restricted_rules(&session.principal).await? }))
+}
+
+#[utoipa::path(post, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
+    request_body = CreateRestrictedRule,
+    responses((status = 201, body = RestrictedRuleView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn create_restricted_rule(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(input): Json<CreateRestrictedRule>,
+) -> ApiResult<(StatusCode, axum::Json<RestrictedRuleView>)> {
+    let rule = state.app.create_restricted_rule(&session.principal, &input.pattern, &input.action).await?;
+    Ok((StatusCode::CREATED, axum::Json(rule)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/restricted-rules/{id}", tag = "signals", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_restricted_rule(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.delete_restricted_rule(&session.principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
