@@ -10,6 +10,7 @@ mod e2e {
     mod delivery_model;
     mod messages;
     mod rooms;
+    mod supervision;
     mod support;
     mod system;
     mod validation;
