@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod extract;
+mod limits;
 pub mod openapi;
 mod routes;
 pub mod ws;
@@ -20,12 +21,20 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 /// HTTP-level settings.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct HttpConfig {
     /// Browser origins allowed to open WebSockets besides the server's own
     /// (`*` allows any).
     pub allowed_origins: Vec<String>,
     pub ws: WsConfig,
+    /// Login attempts allowed per client IP address and minute (burst of the same size).
+    pub login_attempts_per_minute: u32,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { allowed_origins: Vec::new(), ws: WsConfig::default(), login_attempts_per_minute: 30 }
+    }
 }
 
 /// What every handler gets.
@@ -35,6 +44,8 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Cancelled on shutdown: WebSockets close with 1001.
     pub shutdown: CancellationToken,
+    /// Login attempts per client address (password guessing).
+    pub login_limiter: Arc<limits::LoginLimiter>,
 }
 
 /// All routes.
@@ -106,7 +117,8 @@ pub async fn serve(
     config: HttpConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let state = AppState { app, config: Arc::new(config), shutdown: shutdown.clone() };
+    let login_limiter = Arc::new(limits::LoginLimiter::new(config.login_attempts_per_minute));
+    let state = AppState { app, config: Arc::new(config), shutdown: shutdown.clone(), login_limiter };
     let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -300,6 +300,11 @@ impl App {
         Ok(())
     }
 
+    /// Deletes expired sessions; returns how many.
+    pub async fn purge_expired_sessions(&self) -> ServiceResult<u64> {
+        Ok(self.store().delete_expired_sessions(self.now()).await?)
+    }
+
     /// Announcements of revoked token hashes (each event's `team` bytes are the hash).
     pub fn watch_revocations(&self) -> fandesk_bus::Receiver {
         self.bus().subscribe(REVOCATIONS_TOPIC)

@@ -52,13 +52,33 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on {address}");
     let shutdown = CancellationToken::new();
     tokio::spawn(watch_signals(shutdown.clone()));
-    let http = HttpConfig { allowed_origins: args.allowed_origins.clone(), ws: WsConfig::default() };
+    tokio::spawn(purge_expired_sessions(app.clone(), shutdown.clone()));
+    let http = HttpConfig {
+        allowed_origins: args.allowed_origins.clone(),
+        ws: WsConfig::default(),
+        ..HttpConfig::default()
+    };
     fandesk_http::serve(listener, app.clone(), http, shutdown).await?;
     tracing::info!("no longer accepting; committing queued writes");
     app.shutdown().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Expired tokens are refused anyway; deleting them keeps the sessions table small.
+async fn purge_expired_sessions(app: App, shutdown: CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = every.tick() => match app.purge_expired_sessions().await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "purged expired sessions"),
+                Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+            },
+        }
+    }
 }
 
 async fn watch_signals(shutdown: CancellationToken) {

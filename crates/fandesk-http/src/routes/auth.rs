@@ -4,7 +4,8 @@ use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
 use crate::routes::ErrorBody;
 use crate::AppState;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use std::net::SocketAddr;
 use axum::http::StatusCode;
 use fandesk_service::view::{FanView, MemberView};
 use fandesk_service::{NewFanSession, NewMember};
@@ -25,8 +26,14 @@ pub struct LoginResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, Json(input): Json<LoginRequest>) -> ApiResult<axum::Json<LoginResponse>> {
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+              (status = 429, description = "too many attempts from this address", body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(input): Json<LoginRequest>,
+) -> ApiResult<axum::Json<LoginResponse>> {
+    state.login_limiter.check(peer.ip())?;
     let result = state.app.login(&input.email, &input.password).await?;
     Ok(axum::Json(LoginResponse { token: result.token, member: result.member }))
 }

@@ -68,6 +68,7 @@ pub async fn list(
         unassigned: query.unassigned.unwrap_or(false),
         fan_id: None,
         limit: query.limit.unwrap_or(50),
+        ..ConversationFilter::default()
     };
     let conversations = state.app.list_conversations(&session.principal, filter).await?;
     Ok(axum::Json(ConversationList { conversations }))
