@@ -187,7 +187,7 @@ impl Connection {
             ClientFrame::Hello { .. } => {
                 self.reply(ErrorFrame::new("invalid_request", "already authenticated", None).encode());
             }
-            ClientFrame::Ping => self.reply(ServerFrame::Pong.encode()),
+            ClientFrame::Ping {} => self.reply(ServerFrame::Pong.encode()),
             ClientFrame::Subscribe { topic, after_seq } => self.subscribe(&principal, topic, after_seq).await,
             ClientFrame::Unsubscribe { topic } => {
                 if let Some(task) = self.subscriptions.remove(&topic) {

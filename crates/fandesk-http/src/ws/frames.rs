@@ -28,7 +28,9 @@ pub enum ClientFrame {
         template_id: Option<String>,
         to: Option<String>,
     },
-    Ping,
+    // A struct variant, not a unit one: serde ignores unknown fields beside the tag of a
+    // unit variant even with `deny_unknown_fields`.
+    Ping {},
 }
 
 impl ClientFrame {
@@ -97,7 +99,7 @@ mod tests {
 
     #[test]
     fn client_frames_decode_strictly() {
-        assert!(matches!(ClientFrame::decode(br#"{"type":"ping"}"#), Ok(ClientFrame::Ping)));
+        assert!(matches!(ClientFrame::decode(br#"{"type":"ping"}"#), Ok(ClientFrame::Ping {})));
         assert!(matches!(
             ClientFrame::decode(br#"{"type":"subscribe","topic":"inbox","after_seq":3}"#),
             Ok(ClientFrame::Subscribe { after_seq: Some(3), .. })
