@@ -10,7 +10,10 @@
 use crate::wsraw;
 use anyhow::{Context, Result, bail};
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::collections::VecDeque;
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -158,48 +161,62 @@ async fn publisher(
 }
 
 struct Viewer {
-    stream: TcpStream,
+    stream: Arc<TcpStream>,
     /// Bytes the kernel did not take yet (first entry possibly partly written).
     backlog: VecDeque<Bytes>,
+    /// A writability waiter is armed for this viewer.
+    waiting: bool,
     dead: bool,
 }
 
 impl Viewer {
-    fn offer(&mut self, frame: &Bytes) {
+    /// Queues `frames` behind whatever is pending and writes as much as the socket takes
+    /// right now: several frames go out in one `writev` when the publisher is ahead.
+    fn offer(&mut self, frames: &[Bytes]) {
         if self.dead {
             return;
         }
-        if !self.backlog.is_empty() {
-            if self.backlog.len() >= BACKLOG_LIMIT {
-                self.dead = true;
-            } else {
-                self.backlog.push_back(frame.clone());
-            }
+        if self.backlog.len() + frames.len() > BACKLOG_LIMIT {
+            // A slow consumer: drop it, as every real server must.
+            self.dead = true;
+            self.backlog.clear();
             return;
         }
-        match self.stream.try_write(frame) {
-            Ok(n) if n == frame.len() => {}
-            Ok(n) => self.backlog.push_back(frame.slice(n..)),
-            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                self.backlog.push_back(frame.clone())
-            }
-            Err(_) => self.dead = true,
+        let was_idle = self.backlog.is_empty();
+        self.backlog.extend(frames.iter().cloned());
+        if was_idle {
+            self.flush();
         }
     }
 
+    /// Writes the backlog: up to 64 pending frames per system call (`writev`), so a
+    /// viewer that fell behind catches up without one call per frame.
     fn flush(&mut self) {
-        // Bounded by the backlog length: each pass writes or stops.
+        // Bounded: every pass writes something or stops.
         for _ in 0..BACKLOG_LIMIT {
-            let Some(front) = self.backlog.front_mut() else {
+            if self.backlog.is_empty() {
                 return;
-            };
-            match self.stream.try_write(front) {
-                Ok(n) if n == front.len() => {
-                    self.backlog.pop_front();
-                }
-                Ok(n) => {
-                    *front = front.slice(n..);
-                    return;
+            }
+            let mut slices = [IoSlice::new(&[]); 64];
+            let mut count = 0;
+            for (slot, frame) in slices.iter_mut().zip(self.backlog.iter()) {
+                *slot = IoSlice::new(frame);
+                count += 1;
+            }
+            match self.stream.try_write_vectored(&slices[..count]) {
+                Ok(mut written) => {
+                    while written > 0 {
+                        let Some(front) = self.backlog.front_mut() else {
+                            break;
+                        };
+                        if written >= front.len() {
+                            written -= front.len();
+                            self.backlog.pop_front();
+                        } else {
+                            *front = front.slice(written..);
+                            written = 0;
+                        }
+                    }
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(_) => {
@@ -212,14 +229,25 @@ impl Viewer {
     }
 }
 
+type Waiter = std::pin::Pin<Box<dyn std::future::Future<Output = usize> + Send>>;
+
+/// Resolves with the viewer's slot once its socket can take more bytes.
+async fn writable(stream: Arc<TcpStream>, slot: usize) -> usize {
+    let _ = stream.writable().await;
+    slot
+}
+
+/// One shard: a slab of viewers (slots never move), the frames to send, and a waiter per
+/// viewer whose socket is full — woken by the kernel, not by polling.
 async fn shard(mut receiver: mpsc::UnboundedReceiver<ShardMsg>, coalesce_ms: u64) {
-    let mut viewers: Vec<Viewer> = Vec::new();
+    let mut viewers: Vec<Option<Viewer>> = Vec::new();
+    let mut free: Vec<usize> = Vec::new();
+    let mut waiters: FuturesUnordered<Waiter> = FuturesUnordered::new();
     let mut pending = BytesMut::new();
     let mut tick = tokio::time::interval(Duration::from_millis(coalesce_ms.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut backlogged = false;
-    let mut dead = false;
     loop {
+        let mut frames: Vec<Bytes> = Vec::new();
         tokio::select! {
             message = receiver.recv() => {
                 let Some(message) = message else { return };
@@ -229,16 +257,14 @@ async fn shard(mut receiver: mpsc::UnboundedReceiver<ShardMsg>, coalesce_ms: u64
                 while let Some(message) = next.take() {
                     match message {
                         ShardMsg::Viewer(stream) => {
-                            viewers.push(Viewer { stream, backlog: VecDeque::new(), dead: false });
-                        }
-                        ShardMsg::Frame(frame) if coalesce_ms > 0 => pending.extend_from_slice(&frame),
-                        ShardMsg::Frame(frame) => {
-                            for viewer in &mut viewers {
-                                viewer.offer(&frame);
-                                backlogged |= !viewer.backlog.is_empty();
-                                dead |= viewer.dead;
+                            let viewer = Viewer { stream: Arc::new(stream), backlog: VecDeque::new(), waiting: false, dead: false };
+                            match free.pop() {
+                                Some(slot) => viewers[slot] = Some(viewer),
+                                None => viewers.push(Some(viewer)),
                             }
                         }
+                        ShardMsg::Frame(frame) if coalesce_ms > 0 => pending.extend_from_slice(&frame),
+                        ShardMsg::Frame(frame) => frames.push(frame),
                     }
                     taken += 1;
                     if taken < 1024 {
@@ -248,28 +274,48 @@ async fn shard(mut receiver: mpsc::UnboundedReceiver<ShardMsg>, coalesce_ms: u64
             }
             _ = tick.tick(), if coalesce_ms > 0 => {
                 if !pending.is_empty() {
-                    let frame = pending.split().freeze();
-                    for viewer in &mut viewers {
-                        viewer.offer(&frame);
-                        backlogged |= !viewer.backlog.is_empty();
-                        dead |= viewer.dead;
-                    }
+                    frames.push(pending.split().freeze());
                 }
             }
-            () = tokio::time::sleep(Duration::from_millis(1)), if backlogged => {
-                backlogged = false;
-                for viewer in &mut viewers {
-                    if !viewer.backlog.is_empty() {
-                        viewer.flush();
-                        backlogged |= !viewer.backlog.is_empty();
-                        dead |= viewer.dead;
-                    }
+            Some(slot) = waiters.next(), if !waiters.is_empty() => {
+                if let Some(viewer) = viewers.get_mut(slot).and_then(|entry| entry.as_mut()) {
+                    viewer.waiting = false;
+                    viewer.flush();
                 }
+                settle(&mut viewers, &mut free, &mut waiters, slot);
             }
         }
-        if dead {
-            viewers.retain(|viewer| !viewer.dead);
-            dead = false;
+        // The tight loop: every viewer gets the same bytes (all frames queued since the
+        // last pass, in one system call when there are several).
+        if !frames.is_empty() {
+            for viewer in viewers.iter_mut().flatten() {
+                viewer.offer(&frames);
+            }
         }
+        if !frames.is_empty() {
+            for slot in 0..viewers.len() {
+                settle(&mut viewers, &mut free, &mut waiters, slot);
+            }
+        }
+    }
+}
+
+/// After writing to `slot`: free it if dead, arm a waiter if bytes are left over.
+fn settle(
+    viewers: &mut [Option<Viewer>],
+    free: &mut Vec<usize>,
+    waiters: &mut FuturesUnordered<Waiter>,
+    slot: usize,
+) {
+    let Some(entry) = viewers.get_mut(slot) else {
+        return;
+    };
+    let Some(viewer) = entry.as_mut() else { return };
+    if viewer.dead {
+        *entry = None;
+        free.push(slot);
+    } else if !viewer.backlog.is_empty() && !viewer.waiting {
+        viewer.waiting = true;
+        waiters.push(Box::pin(writable(viewer.stream.clone(), slot)));
     }
 }

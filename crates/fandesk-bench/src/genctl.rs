@@ -6,11 +6,15 @@ use hdrhistogram::Histogram;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 pub struct Gen {
+    /// The generator's latest `progress` (viewers: lowest message index + 1 seen).
+    pub progress: Arc<AtomicU64>,
     child: Child,
     stdin: ChildStdin,
     lines: Lines<BufReader<ChildStdout>>,
@@ -33,14 +37,34 @@ impl Gen {
             .arg(&path)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .context("starting a generator process")?;
         let pid = child.id().context("generator has no pid")?;
         let stdin = child.stdin.take().context("no stdin")?;
         let stdout = child.stdout.take().context("no stdout")?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let progress = Arc::new(AtomicU64::new(0));
+        let task_progress = progress.clone();
+        let label = spec.label.clone();
+        // Progress lines feed the pacer; anything else is the generator talking to us.
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                match line
+                    .strip_prefix("progress ")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    Some(value) => {
+                        task_progress.fetch_max(value, Ordering::Relaxed);
+                    }
+                    None => eprintln!("[{label}] {line}"),
+                }
+            }
+        });
         Ok(Gen {
+            progress,
             child,
             stdin,
             lines: BufReader::new(stdout).lines(),
@@ -159,6 +183,15 @@ impl Gens {
 
     pub fn cpu_secs(&self) -> f64 {
         self.gens.iter().map(Gen::cpu_secs).sum()
+    }
+
+    /// The slowest generator's progress.
+    pub fn progress(&self) -> u64 {
+        self.gens
+            .iter()
+            .map(|g| g.progress.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
     }
 
     pub async fn quit(self) {

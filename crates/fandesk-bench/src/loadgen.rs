@@ -109,6 +109,9 @@ struct State {
     senders_done: usize,
     /// Measurement window (µs since the epoch) for DM latencies and counts.
     window: (u64, u64),
+    /// Viewers: the highest message index + 1 each connection has seen (`u64::MAX` once
+    /// it is gone, so it holds nobody back); the minimum paces a closed-loop publisher.
+    highest: Vec<u64>,
 }
 
 impl State {
@@ -132,6 +135,7 @@ impl State {
             ack_latency: new_histogram(),
             senders_done: 0,
             window: (0, u64::MAX),
+            highest: Vec::new(),
         }
     }
 
@@ -147,6 +151,16 @@ impl State {
         if self.close_samples.len() < 5 {
             self.close_samples.push(why);
         }
+    }
+
+    /// A viewer received message `index` (sent at `sent_at`).
+    fn viewed(&mut self, slot: usize, now: u64, sent_at: u64, index: u64) {
+        if let Some(highest) = self.highest.get_mut(slot)
+            && *highest != u64::MAX
+        {
+            *highest = (*highest).max(index + 1);
+        }
+        self.delivered(now, sent_at, true);
     }
 
     fn delivered(&mut self, now: u64, sent_at: u64, in_window: bool) {
@@ -234,7 +248,14 @@ async fn main(spec: Spec) -> Result<()> {
             };
             state.borrow_mut().connected += 1;
             match &spec.mode {
-                Mode::Hold { .. } | Mode::Viewers { .. } => viewer(client, spec.proto, state).await,
+                Mode::Hold { .. } | Mode::Viewers { .. } => {
+                    let slot = {
+                        let mut state = state.borrow_mut();
+                        state.highest.push(0);
+                        state.highest.len() - 1
+                    };
+                    viewer(client, spec.proto, state, slot).await
+                }
                 Mode::Dm(dm) => {
                     let pair = &dm.pairs[index / 2];
                     let role = if index.is_multiple_of(2) { 'f' } else { 'a' };
@@ -265,6 +286,9 @@ async fn main(spec: Spec) -> Result<()> {
             "error_samples": state.error_samples,
             "connect_secs": started.elapsed().as_secs_f64(),
         }));
+    }
+    if let Mode::Viewers { .. } = spec.mode {
+        tokio::task::spawn_local(report_progress(state.clone()));
     }
     let mut lines = stdin_lines();
     // Bounded: one command per line, the process lifetime bounds the rest.
@@ -329,6 +353,28 @@ async fn main(spec: Spec) -> Result<()> {
     }
     // Exiting closes every socket at once (faster than orderly closes).
     std::process::exit(0);
+}
+
+/// Viewers: prints `progress N` on stderr whenever N — the lowest "highest index + 1"
+/// over this process's viewers — grows, so a closed-loop publisher can pace itself by
+/// the slowest viewer. Runs until the process exits (its lifetime bounds it).
+async fn report_progress(state: Shared) {
+    let mut reported = 0;
+    let mut tick = tokio::time::interval(Duration::from_millis(2));
+    loop {
+        tick.tick().await;
+        let lowest = state
+            .borrow()
+            .highest
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(u64::MAX);
+        if lowest != u64::MAX && lowest > reported {
+            reported = lowest;
+            eprintln!("progress {lowest}");
+        }
+    }
 }
 
 /// stdin's lines, read by a plain thread (the runtime's single thread stays on sockets).
@@ -440,28 +486,33 @@ async fn wait_for(client: &mut Client, needle: &[u8]) -> Result<()> {
 }
 
 /// A viewer (or idle holder): reads until the connection ends, timing stamped messages.
-async fn viewer(mut client: Client, proto: Proto, state: Shared) {
+async fn viewer(mut client: Client, proto: Proto, state: Shared, slot: usize) {
     let mut parser = nats::Parser::default();
+    let gone = |state: &Shared, why: String| {
+        let mut state = state.borrow_mut();
+        state.highest[slot] = u64::MAX;
+        state.lost(why);
+    };
     loop {
         let frame = match client.next().await {
             Ok(Some(frame)) => frame,
-            Ok(None) => return state.borrow_mut().lost("closed by the server".into()),
-            Err(error) => return state.borrow_mut().lost(format!("{error:#}")),
+            Ok(None) => return gone(&state, "closed by the server".into()),
+            Err(error) => return gone(&state, format!("{error:#}")),
         };
         let now = stamp::now_us();
         let payload = client.payload(&frame);
         let mut pings = 0;
         match proto {
             Proto::Raw => {
-                if let Some((sent, _)) = stamp::parse(payload) {
-                    state.borrow_mut().delivered(now, sent, true);
+                if let Some((sent, index)) = stamp::parse(payload) {
+                    state.borrow_mut().viewed(slot, now, sent, index);
                 }
             }
             Proto::Fandesk => {
                 if payload.starts_with(b"{\"type\":\"event\"")
-                    && let Some((sent, _)) = stamp::find(payload)
+                    && let Some((sent, index)) = stamp::find(payload)
                 {
-                    state.borrow_mut().delivered(now, sent, true);
+                    state.borrow_mut().viewed(slot, now, sent, index);
                 }
             }
             Proto::Nats => {
@@ -470,8 +521,9 @@ async fn viewer(mut client: Client, proto: Proto, state: Shared) {
                 while let Some(op) = parser.next() {
                     match op {
                         nats::Op::Msg { start, end } => {
-                            if let Some((sent, _)) = stamp::parse(&parser.buffer()[start..end]) {
-                                state.delivered(now, sent, true);
+                            if let Some((sent, index)) = stamp::parse(&parser.buffer()[start..end])
+                            {
+                                state.viewed(slot, now, sent, index);
                             }
                         }
                         nats::Op::Ping => pings += 1,
@@ -482,7 +534,7 @@ async fn viewer(mut client: Client, proto: Proto, state: Shared) {
         }
         for _ in 0..pings {
             if client.send(wsraw::OP_BINARY, b"PONG\r\n").await.is_err() {
-                return state.borrow_mut().lost("pong failed".into());
+                return gone(&state, "pong failed".into());
             }
         }
     }

@@ -75,6 +75,18 @@ struct Options {
     /// Skip PostgreSQL.
     #[arg(long, global = true)]
     no_postgres: bool,
+    /// Keep the work directory (server logs, databases, generator specs) and print it.
+    #[arg(long, global = true)]
+    keep_work: bool,
+    /// Only these servers (comma-separated: fandesk, naive, ceiling, nats), for exploring.
+    #[arg(long, global = true, value_delimiter = ',')]
+    servers: Vec<String>,
+    /// dm-durable: conversations (default 200; 8 with --smoke), for exploring.
+    #[arg(long, global = true)]
+    dm_conversations: Option<usize>,
+    /// dm-durable: closed-loop sends in flight per connection (default 4).
+    #[arg(long, global = true)]
+    dm_window: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -128,6 +140,9 @@ pub struct Ctx {
     /// `postgres://user@host:port` when reachable.
     pub postgres: Option<String>,
     pub work: tempfile::TempDir,
+    pub dm_conversations: Option<usize>,
+    pub dm_window: Option<usize>,
+    servers: Vec<String>,
     serial: AtomicU64,
     ip: AtomicU64,
     problems: Mutex<Vec<String>>,
@@ -183,6 +198,13 @@ impl Ctx {
                 Kind::Nats => self.nats_bin.is_some(),
                 Kind::FandeskPostgres => self.postgres.is_some(),
                 _ => true,
+            })
+            .filter(|kind| {
+                self.servers.is_empty()
+                    || self
+                        .servers
+                        .iter()
+                        .any(|name| kind.label().starts_with(name.as_str()))
             })
             .collect()
     }
@@ -263,6 +285,10 @@ async fn run_scenarios(options: Options, names: &[&str]) -> Result<()> {
             .open(path)?;
         writeln!(file, "{out}")?;
     }
+    if options.keep_work {
+        let path = ctx.work.keep();
+        eprintln!("work directory kept: {}", path.display());
+    }
     if !problems.is_empty() {
         anyhow::bail!(
             "{} problem(s) during the run (listed above)",
@@ -317,6 +343,9 @@ async fn context(options: &Options) -> Result<Ctx> {
         nats_bin,
         postgres,
         work,
+        dm_conversations: options.dm_conversations,
+        dm_window: options.dm_window,
+        servers: options.servers.clone(),
         serial: AtomicU64::new(0),
         ip: AtomicU64::new(u64::from(std::process::id() % 200) * 250),
         problems: Mutex::new(Vec::new()),

@@ -101,15 +101,24 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
-/// An authenticated caller (PROTOCOL.md › Authentication: every other call).
+/// An authenticated caller (PROTOCOL.md › Authentication: every other call). Without an
+/// `Authorization` header, the console's session cookie is accepted under the CSRF rule
+/// of [`crate::cookie`].
 pub struct Auth(pub Session);
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
-        Ok(Auth(state.app.authenticate(token).await?))
+        let token = match bearer_token(parts) {
+            Some(token) => token.to_owned(),
+            None => {
+                let token = crate::cookie::session_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+                crate::cookie::check_csrf(&parts.method, &parts.headers, &state.config.allowed_origins)?;
+                token
+            }
+        };
+        Ok(Auth(state.app.authenticate(&token).await?))
     }
 }
 

@@ -2,6 +2,8 @@
 //! mapping and the OpenAPI document. Only this crate names axum and the wire DTOs of
 //! requests.
 
+mod console;
+mod cookie;
 pub mod error;
 pub mod extract;
 mod limits;
@@ -68,6 +70,8 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/handback", post(routes::supervision::handback))
         .route("/audit", get(routes::supervision::audit))
         .route("/alerts", get(routes::signals::alerts))
+        .route("/metrics/summary", get(routes::metrics::summary))
+        .route("/reports/weekly", get(routes::metrics::weekly))
         .route("/keyword-rules", get(routes::signals::list_keyword_rules).post(routes::signals::create_keyword_rule))
         .route("/keyword-rules/{id}", axum::routing::delete(routes::signals::delete_keyword_rule))
         .route(
@@ -76,6 +80,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/restricted-rules/{id}", axum::routing::delete(routes::signals::delete_restricted_rule))
         .route("/review/messages", get(routes::supervision::review))
+        .route("/fans/{id}", get(routes::desk::get_fan).patch(routes::desk::update_fan))
+        .route("/queue", get(routes::desk::queue))
+        .route("/desk/agents", get(routes::desk::agents))
+        .route("/members/{id}/capacity", axum::routing::put(routes::desk::set_capacity))
+        .route("/shifts", get(routes::shifts::list).post(routes::shifts::create))
+        .route("/shifts/clock-in", post(routes::shifts::clock_in))
+        .route("/shifts/clock-out", post(routes::shifts::clock_out))
+        .route("/shifts/{id}", axum::routing::patch(routes::shifts::update).delete(routes::shifts::delete))
+        .route("/coverage", get(routes::shifts::coverage))
+        .route("/canned-responses", get(routes::canned::list).post(routes::canned::create))
+        .route("/canned-responses/health", get(routes::canned::health))
+        .route("/canned-responses/{id}", axum::routing::patch(routes::canned::update).delete(routes::canned::delete))
+        .route("/canned-responses/{id}/render", post(routes::canned::render))
         .route(
             "/conversations/{id}/messages",
             post(routes::conversations::send).get(routes::conversations::list_messages),
@@ -94,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::system::healthz))
         .route("/metrics", get(routes::system::metrics))
         .nest("/api/v1", api)
+        .merge(console::routes())
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))

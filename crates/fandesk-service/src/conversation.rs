@@ -30,6 +30,7 @@ impl App {
         match self.store().insert_conversation(&row).await {
             Ok(()) => {
                 publish_conversation(self.bus().as_ref(), &row);
+                self.desk_opened(&row.id, row.created_at);
                 Ok((ConversationView::new(&row, Audience::Fan), true))
             }
             // A concurrent open won the race: the one-unresolved-per-fan index kept a
@@ -73,8 +74,10 @@ impl App {
         mut filter: ConversationFilter,
     ) -> ServiceResult<Vec<ConversationView>> {
         if let Principal::Fan { id, .. } = actor {
-            if filter.assignee_id.is_some() || filter.unassigned {
-                return Err(ServiceError::Forbidden("fans cannot filter by assignee".into()));
+            // Tags, names and priorities are team-only facts: a fan must not probe them.
+            let desk_filter = filter.fan_name.is_some() || filter.tag.is_some() || filter.min_priority.is_some();
+            if filter.assignee_id.is_some() || filter.unassigned || desk_filter {
+                return Err(ServiceError::Forbidden("fans filter only by status".into()));
             }
             filter.fan_id = Some(id.clone());
         }
@@ -85,11 +88,19 @@ impl App {
     }
 
     pub async fn resolve(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
-        self.transition(actor, id, Transition::Resolve).await
+        let view = self.transition(actor, id, Transition::Resolve).await?;
+        // The assignee has capacity again: the desk offers them queued conversations.
+        self.desk_rebalance();
+        Ok(view)
     }
 
     pub async fn reopen(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
-        self.transition(actor, id, Transition::Reopen).await
+        let view = self.transition(actor, id, Transition::Reopen).await?;
+        // A new opening: scored, routed and timed afresh (PRODUCT.md › C2).
+        if let ConversationView::Team(team) = &view {
+            self.desk_opened(&ConversationId::from(team.id.as_str()), team.updated_at);
+        }
+        Ok(view)
     }
 
     pub(crate) async fn transition(

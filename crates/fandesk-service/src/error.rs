@@ -22,6 +22,9 @@ pub enum ServiceError {
     RateLimited(String),
     #[error("the first line of a canned response must be edited before sending")]
     CannedFirstLineUnedited,
+    /// A canned response names a variable with no value and no default (PRODUCT.md › C3).
+    #[error("template variable {variable} has no value and no default")]
+    TemplateVariableMissing { variable: String },
     #[error("{0}")]
     BotRuleViolation(String),
     /// The server is shutting down and no longer takes writes.
@@ -43,6 +46,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => "conflict",
             ServiceError::RateLimited(_) => "rate_limited",
             ServiceError::CannedFirstLineUnedited => "canned_first_line_unedited",
+            ServiceError::TemplateVariableMissing { .. } => "template_variable_missing",
             ServiceError::BotRuleViolation(_) => "bot_rule_violation",
             ServiceError::Unavailable => "unavailable",
             ServiceError::Internal(_) => "internal",
@@ -59,6 +63,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => 409,
             ServiceError::RateLimited(_) => 429,
             ServiceError::CannedFirstLineUnedited | ServiceError::BotRuleViolation(_) => 422,
+            ServiceError::TemplateVariableMissing { .. } => 422,
             ServiceError::Unavailable => 503,
             ServiceError::Internal(_) => 500,
         }

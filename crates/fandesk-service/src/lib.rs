@@ -3,17 +3,26 @@
 
 mod alerts;
 mod auth;
+mod canned;
 mod clock;
 mod conversation;
+mod desk;
 mod error;
+mod fan_profile;
 mod message;
 mod metrics;
+mod metrics_summary;
+mod queue;
 mod room;
 pub mod room_view;
 mod room_viewers;
 mod room_writer;
+mod routing;
+mod scheduler;
+mod shifts;
 mod signal_processor;
 mod signals;
+mod sla;
 mod subscription;
 mod supervision;
 pub mod view;
@@ -21,11 +30,20 @@ mod writer;
 
 pub use alerts::AlertView;
 pub use auth::{LoginResult, NewFanSession, NewMember, Session};
-pub use clock::{Clock, SystemClock};
+pub use canned::{CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use desk::DeskConfig;
+pub use fandesk_domain::desk::FirstLineMode;
 pub use error::{ServiceError, ServiceResult};
+pub use fan_profile::{FanProfilePatch, FanProfileView};
 pub use message::{PendingSend, SendMessage, Sent};
 pub use metrics::Metrics;
+pub use metrics_summary::{StatsView, SummaryGroupView, SummaryGrouping, SummaryView, build_weekly_report};
+/// The weekly report's model and renderers (JSON, CSV, HTML with SVG charts).
+pub use fandesk_analytics::report;
+pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
+pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use subscription::{Subscription, SubscriptionEnd};
 pub use signals::{KeywordRuleView, RestrictedRuleView};
 pub use supervision::AuditView;
@@ -53,6 +71,8 @@ pub struct Config {
     pub write_batch_max: usize,
     /// Ops waiting for the writer before senders wait (backpressure).
     pub write_queue: usize,
+    /// The agent desk: creator time zone and name, SLA target, first-line rule, shifts.
+    pub desk: DeskConfig,
 }
 
 impl Default for Config {
@@ -63,6 +83,7 @@ impl Default for Config {
             fan_token_ttl: Duration::from_secs(30 * 24 * 3600),
             write_batch_max: 512,
             write_queue: 16_384,
+            desk: DeskConfig::default(),
         }
     }
 }
@@ -84,6 +105,8 @@ struct Inner {
     rooms: room::Rooms,
     /// Compiled keyword and restricted-word rules.
     rules: signals::RuleCache,
+    /// The agent desk's worker and the scheduler of timers.
+    desk: desk::DeskRuntime,
 }
 
 impl App {
@@ -94,7 +117,17 @@ impl App {
         let writer = Writer::spawn(store.clone(), bus.clone(), metrics.clone(), &config, signal_sender);
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
         let rules = signals::RuleCache::default();
-        let app = App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer, rooms, rules }) };
+        let desk = desk::DeskRuntime::new();
+        let app = App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer, rooms, rules, desk }) };
+        desk::DeskRuntime::start(&app);
+        // Replies are judged against the configured target when they commit (issue 6 › 2).
+        let target_ms = i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
+        let store = app.inner.store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.set_sla_target_ms(target_ms).await {
+                tracing::warn!(%error, "could not store the SLA target for metrics");
+            }
+        });
         // Ends when the writer stops and drops the queue's sender.
         tokio::spawn(signal_processor::run(app.clone(), signal_inputs));
         app
@@ -103,6 +136,7 @@ impl App {
     /// Stops taking writes, commits and acknowledges everything already queued, then
     /// returns. Reads keep working until the store is closed.
     pub async fn shutdown(&self) {
+        self.inner.desk.shutdown().await;
         self.inner.writer.shutdown().await;
         self.inner.rooms.shutdown().await;
     }

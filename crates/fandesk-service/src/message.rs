@@ -33,6 +33,8 @@ pub struct PendingSend {
     queued: Queued,
     audience: fandesk_domain::Audience,
     metrics: std::sync::Arc<crate::Metrics>,
+    /// The agent desk's follow-up once committed (routing, SLA timer, canned usage).
+    desk: Option<crate::desk::AfterSend>,
 }
 
 impl PendingSend {
@@ -43,6 +45,9 @@ impl PendingSend {
             WriteOutcome::Duplicate { message } => (message, false),
         };
         self.metrics.acks.inc();
+        if created && let Some(desk) = self.desk {
+            desk.committed(&row);
+        }
         let message = MessageView::new(&row, self.audience)
             .ok_or_else(|| ServiceError::Internal("sender cannot see own message".into()))?;
         Ok(Sent { message, created })
@@ -65,14 +70,11 @@ impl App {
             Some(text) => Visibility::parse(text)
                 .ok_or_else(|| ServiceError::invalid("visibility", "must be \"public\" or \"internal\""))?,
         };
-        if input.template_id.is_some() {
-            // Canned responses arrive with the agent desk (issue 3); until then no template
-            // id can name an existing template.
-            return Err(ServiceError::invalid("template_id", "no such canned response"));
-        }
         // Existence and read access are checked here so unknown conversations are a plain
         // 404; posting rules are decided again inside the commit, against current state.
         let conversation = self.readable_conversation(actor, conversation_id).await?;
+        // Shift-scoped access and the canned first-line rule (PROTOCOL.md › Canned responses).
+        let canned = self.check_desk_send(actor, &conversation, &body, input.template_id.as_deref()).await?;
         let extras = self.post_extras(actor, visibility, &body, input.to.as_deref()).await?;
         let op = WriteOp::Post {
             message_id: MessageId(new_id("msg")),
@@ -85,7 +87,8 @@ impl App {
             extras,
         };
         let queued = self.inner.writer.enqueue(op).await?;
-        Ok(PendingSend { queued, audience: audience_of(actor), metrics: self.inner.metrics.clone() })
+        let desk = self.after_send(actor.is_fan(), canned);
+        Ok(PendingSend { queued, audience: audience_of(actor), metrics: self.inner.metrics.clone(), desk })
     }
 
     /// Sends and waits for the acknowledgement (REST).

@@ -26,6 +26,17 @@ pub struct Metrics {
     pub http_requests: Counter,
     /// Committed messages not examined for alerts because the signal queue was full.
     pub signals_dropped: Counter,
+    /// Live desk gauges (PRODUCT.md › C9), refreshed from the store at each scrape.
+    pub desk: DeskGauges,
+}
+
+/// Fans waiting for a human, the oldest wait, members clocked in, alerts raised.
+#[derive(Default)]
+pub struct DeskGauges {
+    pub waiting_fans: Gauge,
+    pub oldest_wait_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    pub agents_online: Gauge,
+    pub alerts_raised: Gauge,
 }
 
 impl Metrics {
@@ -57,6 +68,15 @@ impl Metrics {
             slow_consumers_closed.clone(),
         );
         registry.register("http_requests", "HTTP requests served", http_requests.clone());
+        let desk = DeskGauges::default();
+        registry.register("waiting_fans", "Unresolved conversations whose fan waits for a human reply", desk.waiting_fans.clone());
+        registry.register(
+            "oldest_wait_seconds",
+            "How long the longest-waiting fan has waited for a human reply",
+            desk.oldest_wait_seconds.clone(),
+        );
+        registry.register("agents_online", "Team members clocked in", desk.agents_online.clone());
+        registry.register("alerts_raised", "Alerts raised since the database was created", desk.alerts_raised.clone());
         Metrics {
             registry,
             ws_connections,
@@ -67,7 +87,17 @@ impl Metrics {
             slow_consumers_closed,
             http_requests,
             signals_dropped,
+            desk,
         }
+    }
+
+    /// Sets the live desk gauges from the store's figures as of `now`.
+    pub fn set_desk_figures(&self, figures: &fandesk_store::LiveDeskFigures, now: jiff::Timestamp) {
+        self.desk.waiting_fans.set(figures.waiting_fans);
+        let oldest = figures.oldest_waiting_since.map_or(0.0, |since| now.duration_since(since).as_secs_f64().max(0.0));
+        self.desk.oldest_wait_seconds.set(oldest);
+        self.desk.agents_online.set(figures.agents_clocked_in);
+        self.desk.alerts_raised.set(figures.alerts_raised);
     }
 
     /// The Prometheus text exposition.

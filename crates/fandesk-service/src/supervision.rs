@@ -9,7 +9,7 @@ use crate::{new_id, App};
 use fandesk_bus::Event;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{Audience, MemberId, Principal, Role, Topic};
-use fandesk_store::{AuditRow, ConversationFilter, ReviewFilter};
+use fandesk_store::{AuditRow, ReviewFilter};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::sync::Arc;
@@ -108,8 +108,8 @@ impl App {
         self.transition(actor, id, Transition::Unassign).await
     }
 
-    /// Hands the conversation to `lead_id`, or to the escalation lead with the fewest
-    /// unresolved escalated conversations (shift-aware routing arrives with the desk).
+    /// Hands the conversation to `lead_id`, or to the least loaded escalation lead on
+    /// shift (`App::choose_lead`, issue 3 › Escalation).
     pub async fn escalate(
         &self,
         actor: &Principal,
@@ -129,36 +129,10 @@ impl App {
                 }
                 lead
             }
-            None => self.least_loaded_lead().await?,
+            None => self.choose_lead(actor, id).await?,
         };
         let transition = Transition::Escalate { lead: lead.id, name: lead.name, reason: reason.to_owned() };
         self.transition(actor, id, transition).await
-    }
-
-    async fn least_loaded_lead(&self) -> ServiceResult<fandesk_store::MemberRow> {
-        let leads: Vec<_> = self
-            .store()
-            .list_members()
-            .await?
-            .into_iter()
-            .filter(|member| member.role == Role::EscalationLead)
-            .collect();
-        let mut best: Option<(usize, fandesk_store::MemberRow)> = None;
-        for lead in leads {
-            let filter = ConversationFilter { assignee_id: Some(lead.id.clone()), limit: MAX_PAGE, ..Default::default() };
-            let load = self
-                .store()
-                .list_conversations(&filter)
-                .await?
-                .iter()
-                .filter(|conversation| conversation.status.is_active())
-                .count();
-            if best.as_ref().is_none_or(|(fewest, _)| load < *fewest) {
-                best = Some((load, lead));
-            }
-        }
-        best.map(|(_, lead)| lead)
-            .ok_or_else(|| ServiceError::Conflict("there is no escalation lead to escalate to".into()))
     }
 
     pub async fn take_over(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {

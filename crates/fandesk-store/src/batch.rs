@@ -92,6 +92,9 @@ pub(crate) struct Plan {
     pub new_rows: Vec<MessageRow>,
     pub touched: Vec<ConversationRow>,
     pub audits: Vec<AuditRow>,
+    /// Metric rows the committed ops created or changed (issue 6: maintained in the same
+    /// transaction as the events they fold), compacted to one upsert per row.
+    pub metrics: fandesk_analytics::Changes,
 }
 
 /// What the transaction loaded before deciding.
@@ -101,6 +104,11 @@ pub(crate) struct Loaded {
     pub existing: Vec<MessageRow>,
     /// Fans of reopened conversations who already have another unresolved one.
     pub fans_with_active: HashSet<FanId>,
+    /// Metric state (`load_metric_state!`): latest openings, team messages still waiting
+    /// for the fan, and the SLA target.
+    pub metric_openings: HashMap<ConversationId, fandesk_analytics::Opening>,
+    pub metric_unanswered: HashMap<ConversationId, Vec<fandesk_analytics::TeamMessage>>,
+    pub metric_policy: fandesk_analytics::Policy,
 }
 
 /// Stored times have microsecond precision; deciding with the same precision makes the
@@ -110,7 +118,9 @@ pub(crate) fn to_stored_precision(at: Timestamp) -> Timestamp {
 }
 
 pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
-    let Loaded { mut conversations, existing, mut fans_with_active } = loaded;
+    let Loaded { mut conversations, existing, mut fans_with_active, metric_openings, metric_unanswered, metric_policy } =
+        loaded;
+    let mut metric_state = crate::metric_step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
     let mut sent: HashMap<(String, String), MessageRow> = existing
         .into_iter()
         .filter_map(|row| {
@@ -139,6 +149,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
             )));
             continue;
         }
+        metric_state.seed(conversation);
         let result = apply_op(op, conversation, &mut audits);
         if let Ok(WriteOutcome::Created { message, conversation: after, .. }) = &result {
             if let Some(key) = op.idempotency_key() {
@@ -147,6 +158,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
             if after.status.is_active() {
                 fans_with_active.insert(after.fan_id.clone());
             }
+            metric_state.record(op, message, after);
             new_rows.push(message.clone());
             if !touched_ids.contains(&after.id) {
                 touched_ids.push(after.id.clone());
@@ -155,7 +167,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         results.push(result);
     }
     let touched = touched_ids.iter().filter_map(|id| conversations.remove(id)).collect();
-    Plan { results, new_rows, touched, audits }
+    Plan { results, new_rows, touched, audits, metrics: metric_state.finish() }
 }
 
 fn author_kind(author: &Principal) -> AuthorKind {

@@ -76,8 +76,17 @@ macro_rules! run_batch {
                 fans_with_active.insert(fandesk_domain::FanId(fan));
             }
         }
-        // 4. Decide, then write what was decided.
-        let plan = plan(ops, Loaded { conversations, existing, fans_with_active });
+        // 4. Metric state (issue 6): latest openings, team messages still waiting for the
+        // fan (only those young enough to be answered in time), the SLA target.
+        let (metric_openings, metric_unanswered, metric_policy) = load_metric_state!(
+            tx,
+            $db,
+            &ids,
+            crate::metric_step::answerable_since(ops),
+            ops.iter().any(crate::metric_step::may_stop_clock)
+        );
+        // 5. Decide, then write what was decided.
+        let plan = plan(ops, Loaded { conversations, existing, fans_with_active, metric_openings, metric_unanswered, metric_policy });
         for chunk in plan.new_rows.chunks(INSERT_CHUNK) {
             let mut insert = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO messages ({MESSAGE_COLUMNS}) "));
             insert.push_values(chunk, |mut values, row| {
@@ -116,6 +125,7 @@ macro_rules! run_batch {
             .execute(&mut *tx)
             .await?;
         }
+        write_metric_changes!(tx, $db, &plan.metrics);
         for conversation in &plan.touched {
             sqlx::query::<$db>(
                 "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, \

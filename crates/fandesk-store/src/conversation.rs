@@ -14,6 +14,12 @@ pub struct ConversationFilter {
     /// Only conversations nobody is assigned to.
     pub unassigned: bool,
     pub fan_id: Option<FanId>,
+    /// Case-insensitive part of the fan's display name (issue 3: team search by fan).
+    pub fan_name: Option<String>,
+    /// A fan profile tag, e.g. `vip` (lowercase, as tags are stored).
+    pub tag: Option<String>,
+    /// Only conversations whose stored priority is at least this.
+    pub min_priority: Option<i64>,
     /// Page size, clamped by the caller.
     pub limit: u32,
 }
@@ -21,8 +27,11 @@ pub struct ConversationFilter {
 impl Store {
     /// Inserts a new conversation. A fan already having an unresolved conversation is
     /// `Conflict` (unique partial index), which the caller turns into "return that one".
+    /// The conversation's first metric opening commits with it (issue 6 › 2).
     pub async fn insert_conversation(&self, conversation: &ConversationRow) -> StoreResult<()> {
+        let metrics = crate::metric_step::creation_changes(conversation);
         on_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, \
                  last_seq, last_public_seq, created_at, updated_at, escalated_to, observer_id) \
@@ -40,8 +49,12 @@ impl Store {
             .bind(to_micros(conversation.updated_at))
             .bind(conversation.escalated_to.as_ref().map(MemberId::as_str))
             .bind(conversation.observer_id.as_ref().map(MemberId::as_str))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            for opening in &metrics.openings {
+                insert_opening!(&mut *tx, opening);
+            }
+            tx.commit().await?;
         });
         Ok(())
     }
@@ -90,6 +103,7 @@ impl Store {
             binds.push(fan_id.0.clone());
             sql.push_str(&format!(" AND fan_id = ${}", binds.len()));
         }
+        crate::desk::push_search_filters(filter, &mut sql, &mut binds);
         sql.push_str(&format!(" ORDER BY updated_at DESC, id DESC LIMIT {}", filter.limit));
         on_pool!(self, read, |pool| {
             let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));

@@ -8,26 +8,38 @@
 mod macros;
 #[macro_use]
 mod rows;
+#[macro_use]
+mod metrics;
 mod batch;
 mod batch_sql;
+mod canned;
 mod connect;
 mod conversation;
+mod desk;
 mod error;
 mod fan;
+mod jobs;
 mod member;
 mod message;
+mod metric_step;
 #[macro_use]
 mod room;
 mod room_batch;
 mod session;
+mod shifts;
 mod supervision;
 
 pub use batch::{OpResult, PostExtras, WriteOp, WriteOutcome};
+pub use canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
 pub use connect::Store;
 pub use conversation::ConversationFilter;
+pub use desk::{DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow};
 pub use error::StoreError;
+pub use jobs::{JobRow, NewJob};
+pub use metrics::{LiveDeskFigures, MetricRows};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
+pub use shifts::{ClockRow, ShiftRow};
 pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 pub use rows::{
     AlertRow, AuditRow, ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject,

@@ -5,7 +5,7 @@
 use crate::database::{random_hex, TestDatabase};
 use crate::http::{HttpClient, Reply};
 use fandesk_http::HttpConfig;
-use fandesk_service::{App, Config, SystemClock};
+use fandesk_service::{App, Clock, Config, SystemClock};
 use fandesk_store::Store;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -45,17 +45,23 @@ impl TestServer {
 
     /// A server with `config` (small WebSocket queues, allowed origins, …).
     pub async fn spawn_with(config: HttpConfig) -> TestServer {
-        match TestServer::try_spawn(config).await {
+        TestServer::spawn_service(config, Config::default(), Arc::new(SystemClock)).await
+    }
+
+    /// A server with service settings of its own and an injected clock (a
+    /// `fandesk_service::ManualClock` makes timers testable without sleeping).
+    pub async fn spawn_service(config: HttpConfig, service: Config, clock: Arc<dyn Clock>) -> TestServer {
+        match TestServer::try_spawn(config, service, clock).await {
             Ok(server) => server,
             Err(error) => panic!("TestServer::spawn failed: {error:#}"),
         }
     }
 
-    async fn try_spawn(config: HttpConfig) -> anyhow::Result<TestServer> {
+    async fn try_spawn(config: HttpConfig, service: Config, clock: Arc<dyn Clock>) -> anyhow::Result<TestServer> {
         let database = TestDatabase::fresh()?;
         let store = database.open().await?;
         let bus = Arc::new(fandesk_bus::LocalBus::new());
-        let app = App::start(store.clone(), bus, Config::default(), Arc::new(SystemClock));
+        let app = App::start(store.clone(), bus, service, clock);
         app.bootstrap_owner(OWNER_EMAIL, OWNER_PASSWORD).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;

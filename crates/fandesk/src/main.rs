@@ -1,5 +1,7 @@
 //! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
 
+mod demo;
+mod report;
 mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -17,6 +19,10 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Write the weekly metrics report (HTML with SVG charts, CSV or JSON).
+    Report(report::ReportArgs),
+    /// Run the server with a seeded demo workspace and simulated fan traffic.
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -51,5 +57,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve::run(args).await,
+        Command::Report(args) => report::run(args).await,
+        Command::Demo(args) => demo::run(args).await,
     }
 }

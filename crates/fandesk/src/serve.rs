@@ -5,14 +5,15 @@ use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
 use fandesk_bus::LocalBus;
 use fandesk_http::{HttpConfig, WsConfig};
-use fandesk_service::{App, Config, SystemClock};
+use fandesk_service::{App, Clock, Config, SystemClock};
 use fandesk_store::Store;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
-fn init_logging(format: LogFormat) {
-    let filter = EnvFilter::try_from_env("FANDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+/// Logs to stderr, filtered by `FANDESK_LOG` or else `default` (`info`; the demo: `warn`).
+pub(crate) fn init_logging(format: LogFormat, default: &str) {
+    let filter = EnvFilter::try_from_env("FANDESK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
@@ -25,7 +26,23 @@ fn env_secret(name: &str) -> Option<String> {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging(args.log_format);
+    init_logging(args.log_format, "info");
+    let (store, app) = start(&args, Arc::new(SystemClock)).await?;
+    if let (Some(email), Some(password)) =
+        (env_secret("FANDESK_OWNER_EMAIL"), env_secret("FANDESK_OWNER_PASSWORD"))
+        && app.bootstrap_owner(&email, &password).await.context("creating the owner account")?
+    {
+        tracing::info!(%email, "created the owner account");
+    }
+    let listener = bind(&args, &store).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(watch_signals(shutdown.clone()));
+    serve_until(&args, store, app, listener, shutdown).await
+}
+
+/// Opens the store and starts the service (shared with `fandesk demo`, which passes its
+/// own clock to date the seeded history).
+pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<(Store, App)> {
     let store = match &args.database {
         Some(url) => Store::connect_postgres(url, None).await.context("connecting to PostgreSQL")?,
         None => Store::open_sqlite(&args.data_dir)
@@ -36,13 +53,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
         ..Config::default()
     };
-    let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, Arc::new(SystemClock));
-    if let (Some(email), Some(password)) =
-        (env_secret("FANDESK_OWNER_EMAIL"), env_secret("FANDESK_OWNER_PASSWORD"))
-        && app.bootstrap_owner(&email, &password).await.context("creating the owner account")?
-    {
-        tracing::info!(%email, "created the owner account");
-    }
+    let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);
+    Ok((store, app))
+}
+
+/// Binds the listener and prints the `listening on ADDR` line.
+pub(crate) async fn bind(args: &ServeArgs, store: &Store) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -50,8 +66,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%address, backend = store.backend(), "fandesk is serving");
     // The one line on stdout: scripts and tests read the chosen port from it.
     println!("listening on {address}");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(watch_signals(shutdown.clone()));
+    Ok(listener)
+}
+
+/// Serves until `shutdown` is cancelled, then commits queued writes and closes the store.
+pub(crate) async fn serve_until(
+    args: &ServeArgs,
+    store: Store,
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     tokio::spawn(purge_expired_sessions(app.clone(), shutdown.clone()));
     let http = HttpConfig {
         allowed_origins: args.allowed_origins.clone(),
@@ -81,7 +106,7 @@ async fn purge_expired_sessions(app: App, shutdown: CancellationToken) {
     }
 }
 
-async fn watch_signals(shutdown: CancellationToken) {
+pub(crate) async fn watch_signals(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -8,7 +8,10 @@ mod e2e {
     mod crash;
     mod delivery;
     mod delivery_model;
+    mod desk;
+    mod desk_canned;
     mod messages;
+    mod metrics;
     mod rooms;
     mod supervision;
     mod support;

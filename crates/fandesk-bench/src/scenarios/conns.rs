@@ -64,7 +64,7 @@ pub async fn idle(ctx: &Ctx) -> Result<Vec<Table>> {
 pub async fn capacity(ctx: &Ctx) -> Result<Vec<Table>> {
     let count = if ctx.smoke { 500 } else { 19_000 };
     let gens = if ctx.smoke { 1 } else { 4 };
-    let hold = Duration::from_secs(if ctx.smoke { 1 } else { 5 });
+    let hold = Duration::from_secs(if ctx.smoke { 1 } else { 3 });
     let plan = Hold { count, hold, gens };
     let kinds = ctx.kinds(&[Kind::Fandesk, Kind::Naive, Kind::Ceiling, Kind::Nats]);
     let samples = interleaved(ctx, &kinds, |kind| {
@@ -98,7 +98,7 @@ pub async fn capacity(ctx: &Ctx) -> Result<Vec<Table>> {
         "alive_after_hold",
         "connections alive after the hold",
         0,
-        &format!("{count}, 0 errors"),
+        &format!("{}, 0 errors", crate::report::fmt(count as f64, 0)),
         match ok {
             Some(true) => "met",
             Some(false) => "**not met**",

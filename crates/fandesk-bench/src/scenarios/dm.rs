@@ -59,6 +59,14 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
             gens: 2,
         }
     };
+    let mut plan = plan;
+    if let Some(conversations) = ctx.dm_conversations {
+        plan.conversations = conversations.max(1);
+        plan.agents = plan.agents.min(plan.conversations);
+    }
+    if let Some(window) = ctx.dm_window {
+        plan.window = window.clamp(1, 64);
+    }
     let fixed = if ctx.smoke { 500.0 } else { FIXED_RATE };
     let mut items = vec![
         (
@@ -110,7 +118,7 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
         "{} fans and {} agents; {} WebSocket connections over {} generator processes; closed loop = {} sends in \
          flight per connection (a new send per ack); fixed rate = open loop, latency from the intended send time; \
          {} s measured after {} s warm-up; {}-byte bodies; SQLite in WAL with synchronous=FULL (the server's \
-         default and assertion); PostgreSQL 15 on 127.0.0.1, a fresh database per run",
+         default and assertion); PostgreSQL (when listed) on 127.0.0.1, a fresh database per run",
         plan.conversations,
         plan.agents,
         plan.conversations * 2,

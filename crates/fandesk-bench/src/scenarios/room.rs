@@ -1,6 +1,6 @@
 //! Room fan-out: one publisher, many viewers of one room.
 //!
-//! - `room-frames`: closed loop (the publisher keeps a few messages ahead of a probe
+//! - `room-frames`: closed loop (the publisher keeps a few messages ahead of the slowest
 //!   viewer), one frame per message; deliveries/s and server CPU per delivery.
 //! - `room-latency`: a fixed 10 msg/s; send → receive percentiles.
 //! - `room-coalesced`: a fixed 100 msg/s to 10,000 viewers (≈ 1M deliveries/s offered).
@@ -20,10 +20,7 @@ use crate::servers::{COALESCE_MS, Kind, Server};
 use crate::stamp;
 use crate::wsraw::{self, Client};
 use anyhow::{Context, Result, bail};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 pub const NOT_YET: &str = "not yet: rooms land with issue 7 part 1";
@@ -33,9 +30,9 @@ const BODY_LEN: usize = 128;
 #[derive(Clone, Copy)]
 struct Plan {
     viewers: usize,
-    /// Messages per second; `None` = closed loop against the probe viewer.
+    /// Messages per second; `None` = closed loop against the slowest viewer.
     rate: Option<f64>,
-    /// Closed loop: messages the publisher may be ahead of the probe.
+    /// Closed loop: messages the publisher may be ahead of the slowest viewer.
     window: u64,
     duration: Duration,
 }
@@ -129,7 +126,7 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
             &columns(&kinds),
         );
         table.note(format!(
-            "closed loop: the publisher stays at most {} messages ahead of a probe viewer; {} s of publishing; \
+            "closed loop: the publisher stays at most {} messages ahead of the slowest viewer; {} s of publishing; \
              {BODY_LEN}-byte messages; viewers over {} generator process(es)",
             plan.window,
             plan.duration.as_secs_f64(),
@@ -167,7 +164,7 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
 
 pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
     let viewers = if ctx.smoke { 50 } else { 1_000 };
-    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 10_000 });
+    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 8_000 });
     let plans = vec![(
         "latency".to_owned(),
         Plan {
@@ -215,7 +212,7 @@ pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
 
 pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
     let viewers = if ctx.smoke { 200 } else { 10_000 };
-    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 8_000 });
+    let duration = Duration::from_millis(if ctx.smoke { 1_500 } else { 6_000 });
     let plans = vec![(
         "coalesced".to_owned(),
         Plan {
@@ -315,26 +312,28 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
                 ready.error_samples
             );
         }
-        let probe = match plan.rate {
-            None => Some(Probe::start(server.addr, kind).await?),
-            Some(_) => None,
-        };
         let mut publisher = room_client(server.addr, kind, kind.publish_path(), false).await?;
         gens.ask_all("reset", "reset", Duration::from_secs(10))
             .await?;
         let before = server.usage()?;
         let gen_before = gens.cpu_secs();
-        let published = publish(&mut publisher, kind.proto(), &plan, probe.as_ref()).await?;
-        // Drain: until every delivery arrived or the count stops moving (bounded).
+        let published = publish(&mut publisher, kind.proto(), &plan, &gens).await?;
+        // Drain: until every delivery arrived or the count stopped moving for 1 s
+        // (bounded: 30 s).
         let expected = published.sent * ready.connected;
         let mut last = u64::MAX;
-        for _ in 0..80 {
+        let mut still = 0;
+        for _ in 0..120 {
             tokio::time::sleep(Duration::from_millis(250)).await;
             let counts = gens
                 .ask_all("count", "count", Duration::from_secs(10))
                 .await?;
             let total = genctl::sum(&counts, "deliveries");
-            if total >= expected || total == last {
+            if total >= expected {
+                break;
+            }
+            still = if total == last { still + 1 } else { 0 };
+            if still >= 4 {
                 break;
             }
             last = total;
@@ -344,9 +343,6 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
         let reports = gens
             .ask_all("report", "report", Duration::from_secs(30))
             .await?;
-        if let Some(probe) = probe {
-            probe.stop();
-        }
         let deliveries = genctl::sum(&reports, "deliveries") as f64;
         let last_recv = genctl::max(&reports, "last_recv_us");
         let span = (last_recv.saturating_sub(published.first_us) as f64 / 1e6).max(1e-3);
@@ -402,7 +398,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
     result
 }
 
-/// Opens a publisher or probe connection and performs the protocol's setup.
+/// Opens a publisher connection and performs the protocol's setup.
 async fn room_client(
     addr: std::net::SocketAddr,
     kind: Kind,
@@ -448,97 +444,38 @@ async fn room_client(
     Ok(client)
 }
 
-/// A viewer inside the coordinator: the highest message index it has seen paces the
-/// closed-loop publisher.
-struct Probe {
-    seen: Arc<AtomicU64>,
-    progress: Arc<Notify>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Probe {
-    async fn start(addr: std::net::SocketAddr, kind: Kind) -> Result<Probe> {
-        let mut client = room_client(addr, kind, kind.ws_path(), true).await?;
-        let seen = Arc::new(AtomicU64::new(0));
-        let progress = Arc::new(Notify::new());
-        let (task_seen, task_progress) = (seen.clone(), progress.clone());
-        let proto = kind.proto();
-        let task = tokio::spawn(async move {
-            let mut parser = nats::Parser::default();
-            while let Ok(Some(frame)) = client.next().await {
-                let mut highest = None;
-                let payload = client.payload(&frame);
-                match proto {
-                    Proto::Nats => {
-                        parser.feed(payload);
-                        while let Some(op) = parser.next() {
-                            if let nats::Op::Msg { start, end } = op {
-                                highest = stamp::parse(&parser.buffer()[start..end])
-                                    .map(|(_, i)| i)
-                                    .max(highest);
-                            }
-                        }
-                    }
-                    Proto::Raw => highest = stamp::parse(payload).map(|(_, i)| i),
-                    Proto::Fandesk => highest = stamp::find(payload).map(|(_, i)| i),
-                }
-                if let Some(index) = highest {
-                    task_seen.fetch_max(index + 1, Ordering::Relaxed);
-                    task_progress.notify_one();
-                }
-            }
-        });
-        Ok(Probe {
-            seen,
-            progress,
-            task,
-        })
-    }
-
-    fn stop(self) {
-        self.task.abort();
-    }
-}
-
 struct Published {
     sent: u64,
     first_us: u64,
     secs: f64,
 }
 
-/// Publishes for `plan.duration`: at a fixed rate, or closed loop against the probe.
-async fn publish(
-    client: &mut Client,
-    proto: Proto,
-    plan: &Plan,
-    probe: Option<&Probe>,
-) -> Result<Published> {
+/// Publishes for `plan.duration`: at a fixed rate, or (closed loop) at most
+/// `plan.window` messages ahead of the slowest viewer of every generator.
+async fn publish(client: &mut Client, proto: Proto, plan: &Plan, gens: &Gens) -> Result<Published> {
     let started = Instant::now();
     let first_us = stamp::now_us();
     let deadline = started + plan.duration;
     let mut sent: u64 = 0;
-    // A floor under the probe's progress: messages it lost must not stall the loop.
-    let mut assumed_seen: u64 = 0;
+    let closed_loop = plan.rate.is_none();
+    // A floor under the viewers' progress, moved on when nothing moves for a second
+    // (a viewer that lost messages for good must not stall the loop).
+    let mut floor: u64 = 0;
+    let mut last_progress = (0u64, Instant::now());
     let max_messages = 10_000_000u64;
     let mut parser = nats::Parser::default();
     while Instant::now() < deadline && sent < max_messages {
-        let seen = probe
-            .map(|p| p.seen.load(Ordering::Relaxed).max(assumed_seen))
-            .unwrap_or(u64::MAX);
-        let may_send = probe.is_none() || sent < seen + plan.window;
+        let progress = gens.progress();
+        if progress != last_progress.0 {
+            last_progress = (progress, Instant::now());
+        } else if closed_loop && last_progress.1.elapsed() > Duration::from_secs(1) {
+            floor = floor.max(sent.saturating_sub(plan.window / 2));
+            last_progress = (progress, Instant::now());
+        }
+        let may_send = !closed_loop || sent < progress.max(floor) + plan.window;
         let due = match plan.rate {
             Some(rate) => started + Duration::from_secs_f64(sent as f64 / rate),
             None => Instant::now(),
-        };
-        let waiting = async {
-            match probe {
-                Some(probe) => {
-                    tokio::time::timeout(Duration::from_millis(200), probe.progress.notified())
-                        .await
-                        .is_err()
-                }
-                None => std::future::pending::<bool>().await,
-            }
         };
         tokio::select! {
             () = tokio::time::sleep_until(due), if may_send => {
@@ -550,12 +487,8 @@ async fn publish(
                 }
                 sent += 1;
             }
-            timed_out = waiting, if !may_send => {
-                // No progress for 200 ms: the probe lost messages; move the floor on.
-                if timed_out {
-                    assumed_seen = assumed_seen.max(sent.saturating_sub(plan.window / 2));
-                }
-            }
+            // Closed loop, window full: look at the viewers' progress again shortly.
+            () = tokio::time::sleep(Duration::from_micros(500)), if !may_send => {}
             frame = client.next() => {
                 // Echoes (the naive server sends everything to everyone) and pings.
                 let frame = frame?.context("the server closed the publisher")?;

@@ -17,6 +17,10 @@ use utoipa::ToSchema;
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// Also set the session in an `HttpOnly`, `SameSite=Strict` cookie (the web console).
+    /// Cookie-authenticated writes must come from this server's origin (or carry
+    /// `X-Requested-With` when the browser sends no `Origin`).
+    pub cookie: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -27,22 +31,56 @@ pub struct LoginResponse {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+              (status = 403, description = "cookie asked for from another site", body = ErrorBody),
               (status = 429, description = "too many attempts from this address", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
     Json(input): Json<LoginRequest>,
-) -> ApiResult<axum::Json<LoginResponse>> {
+) -> ApiResult<(axum::http::HeaderMap, axum::Json<LoginResponse>)> {
+    let cookie = input.cookie.unwrap_or(false);
+    if cookie {
+        // Another site must not log a browser into an account of its choosing.
+        crate::cookie::check_csrf(&method, &headers, &state.config.allowed_origins)?;
+    }
     state.login_limiter.check(peer.ip())?;
     let result = state.app.login(&input.email, &input.password).await?;
-    Ok(axum::Json(LoginResponse { token: result.token, member: result.member }))
+    let mut out = axum::http::HeaderMap::new();
+    if cookie {
+        let session = state.app.authenticate(&result.token).await?;
+        let lifetime = session.expires_at.duration_since(jiff::Timestamp::now()).as_secs();
+        if let Some(value) = crate::cookie::set(&result.token, lifetime, crate::cookie::from_https(&headers)) {
+            out.insert(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    Ok((out, axum::Json(LoginResponse { token: result.token, member: result.member })))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
-    responses((status = 204, description = "token revoked; its WebSockets close with 4001")))]
-pub async fn logout(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<StatusCode> {
-    state.app.logout(&session).await?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 204, description = "token revoked; its WebSockets close with 4001; \
+                                            the session cookie, if any, is cleared")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    auth: Result<Auth, crate::error::ApiError>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let result = match auth {
+        Ok(Auth(session)) => state.app.logout(&session).await.map_err(crate::error::ApiError::from),
+        Err(error) => Err(error),
+    };
+    let unauthorized = matches!(&result, Err(error) if error.code_and_message().0 == "unauthorized");
+    let mut response = match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(error) => error.into_response(),
+    };
+    // A stale cookie goes too, so the console does not keep presenting it.
+    if crate::cookie::session_token(&headers).is_some() && (response.status().is_success() || unauthorized) {
+        response.headers_mut().insert(axum::http::header::SET_COOKIE, crate::cookie::clear());
+    }
+    response
 }
 
 #[derive(Serialize, ToSchema)]

@@ -39,6 +39,12 @@ pub struct ListConversationsQuery {
     pub assignee_id: Option<String>,
     /// Only conversations nobody is assigned to.
     pub unassigned: Option<bool>,
+    /// Team: part of the fan's display name (case-insensitive).
+    pub fan_name: Option<String>,
+    /// Team: a fan profile tag, e.g. `vip`.
+    pub tag: Option<String>,
+    /// Team: only conversations whose stored priority is at least this.
+    pub min_priority: Option<i64>,
     /// 1–200, default 50.
     pub limit: Option<u32>,
 }
@@ -67,8 +73,10 @@ pub async fn list(
         assignee_id: query.assignee_id.map(fandesk_domain::MemberId),
         unassigned: query.unassigned.unwrap_or(false),
         fan_id: None,
+        fan_name: query.fan_name,
+        tag: query.tag,
+        min_priority: query.min_priority,
         limit: query.limit.unwrap_or(50),
-        ..ConversationFilter::default()
     };
     let conversations = state.app.list_conversations(&session.principal, filter).await?;
     Ok(axum::Json(ConversationList { conversations }))

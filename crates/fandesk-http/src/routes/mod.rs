@@ -2,8 +2,12 @@
 //! their handler.
 
 pub mod auth;
+pub mod canned;
 pub mod conversations;
+pub mod desk;
+pub mod metrics;
 pub mod rooms;
+pub mod shifts;
 pub mod signals;
 pub mod supervision;
 pub mod system;

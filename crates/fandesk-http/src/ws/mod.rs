@@ -53,8 +53,10 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         ))
         .into_response();
     }
-    let session = match bearer_token(&parts) {
-        Some(token) => match state.app.authenticate(token).await {
+    // The console's session cookie stands in for the header; Origin was checked above.
+    let token = bearer_token(&parts).map(str::to_owned).or_else(|| crate::cookie::session_token(&parts.headers));
+    let session = match token {
+        Some(token) => match state.app.authenticate(&token).await {
             Ok(session) => Some(session),
             Err(error) => return ApiError::from(error).into_response(),
         },
@@ -78,7 +80,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
 
 /// Browsers always send `Origin`; other clients usually don't. A present Origin must be
 /// the server's own (same host) or on the allow-list.
-fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else { return true };
     let Ok(origin) = origin.to_str() else { return false };
     if allowed.iter().any(|entry| entry == "*" || entry.eq_ignore_ascii_case(origin)) {

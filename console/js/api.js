@@ -1,0 +1,104 @@
+// REST calls to /api/v1 with PROTOCOL.md's error shape turned into ApiError. The team
+// console authenticates with its HttpOnly session cookie; the fan page passes a bearer
+// token. Every call carries `X-Requested-With`, which the server's CSRF rule accepts
+// for cookie-authenticated writes (cross-site forms cannot set it).
+
+export class ApiError extends Error {
+  constructor(status, code, message, details = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** Lost connection or a server restart: worth retrying with the same idempotency key. */
+  get retryable() {
+    return this.status === 0 || this.status === 502 || this.status === 503 || this.status === 504;
+  }
+}
+
+/** `method path` with an optional JSON body; resolves to the decoded JSON (or null). */
+export async function api(method, path, body, { token } = {}) {
+  const headers = { Accept: 'application/json', 'X-Requested-With': 'fandesk' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, 'network', 'The server cannot be reached.');
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const error = data && data.error ? data.error : {};
+    throw new ApiError(
+      response.status,
+      error.code || `http_${response.status}`,
+      error.message || response.statusText || 'Request failed',
+      error.details || {},
+    );
+  }
+  return data;
+}
+
+/** Builds a query string from the defined entries of `params`. */
+export function query(params) {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/** A fresh idempotency key for a message (PROTOCOL.md › client_msg_id). */
+export function newClientMsgId() {
+  if (crypto.randomUUID) return `c-${crypto.randomUUID()}`;
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `c-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * Posts a message, retrying network failures with the same `client_msg_id` so a commit
+ * whose answer was lost is returned, not duplicated (PRODUCT.md principle 1).
+ */
+export async function postMessage(conversationId, input, options = {}) {
+  const delays = [500, 1000, 2000, 4000, 8000];
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await api('POST', `/conversations/${encodeURIComponent(conversationId)}/messages`, input, options);
+    } catch (error) {
+      if (!(error instanceof ApiError) || !error.retryable || attempt >= delays.length) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
+    }
+  }
+}
+
+/** Fetches the whole timeline after `afterSeq`, page by page. */
+export async function fetchMessages(conversationId, afterSeq = 0, options = {}) {
+  const all = [];
+  let after = afterSeq;
+  for (;;) {
+    const page = await api(
+      'GET',
+      `/conversations/${encodeURIComponent(conversationId)}/messages${query({ after_seq: after, limit: 200 })}`,
+      undefined,
+      options,
+    );
+    all.push(...page.messages);
+    if (page.messages.length < 200) return all;
+    after = page.messages[page.messages.length - 1].seq;
+  }
+}

@@ -1,0 +1,176 @@
+// The team console's entry point: login (the session lives in an HttpOnly cookie the
+// page cannot read), the top bar, feature detection from the OpenAPI document, the one
+// WebSocket connection, and hash routing between the inbox and the dashboard.
+
+import { api, ApiError } from './api.js';
+import { Directory } from './directory.js';
+import { $, h, replace, toast } from './dom.js';
+import { roleName } from './format.js';
+import { Live } from './live.js';
+import { mountDashboard } from './dashboard.js';
+import { mountInbox } from './inbox.js';
+
+const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
+const main = $('#main');
+const bar = $('#bar');
+
+/** What this server offers beyond the chat core, read from its OpenAPI document. */
+async function detectFeatures() {
+  try {
+    const paths = Object.keys((await api('GET', '/openapi.json')).paths || {});
+    const has = (path) => paths.includes(`/api/v1${path}`);
+    return {
+      queue: has('/queue'),
+      canned: has('/canned-responses') && has('/canned-responses/{id}/render'),
+      fans: has('/fans/{id}'),
+      shifts: has('/shifts'),
+      deskAgents: has('/desk/agents'),
+      metrics: has('/metrics/summary'),
+    };
+  } catch {
+    return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
+  }
+}
+
+function showLogin(notice = '') {
+  replace(bar, h('span', { class: 'brand' }, 'fandesk'));
+  const email = h('input', { type: 'email', name: 'email', autocomplete: 'username', required: true, autofocus: true });
+  const password = h('input', { type: 'password', name: 'password', autocomplete: 'current-password', required: true });
+  const error = h('p', { class: 'form-error', role: 'alert', hidden: !notice }, notice);
+  const button = h('button', { type: 'submit', class: 'primary' }, 'Log in');
+  const form = h('form', {
+    class: 'login',
+    onsubmit: async (event) => {
+      event.preventDefault();
+      button.disabled = true;
+      error.hidden = true;
+      try {
+        await api('POST', '/auth/login', { email: email.value, password: password.value, cookie: true });
+        await boot();
+      } catch (failure) {
+        error.hidden = false;
+        error.textContent = failure instanceof ApiError && failure.status === 401
+          ? 'Wrong email or password.'
+          : failure.message;
+      } finally {
+        button.disabled = false;
+      }
+    },
+  },
+  h('h1', {}, 'Sign in to fandesk'),
+  h('label', {}, 'Email', email),
+  h('label', {}, 'Password', password),
+  error,
+  button,
+  h('p', { class: 'muted small' }, 'Fans chat at ', h('a', { href: '/chat' }, '/chat'), '.'));
+  replace(main, h('div', { class: 'login-wrap' }, form));
+  email.focus();
+}
+
+function showHelp() {
+  const rows = [
+    ['j / k', 'next / previous conversation'],
+    ['r', 'reply (focus the composer)'],
+    ['d', 'resolve'],
+    ['e', 'escalate'],
+    ['/', 'canned responses (in the composer)'],
+    ['Enter / Shift+Enter', 'send / new line'],
+    ['Esc', 'leave the composer'],
+  ];
+  const dialog = h('dialog', { class: 'dialog' },
+    h('h3', {}, 'Keyboard shortcuts'),
+    h('table', { class: 'shortcuts' }, rows.map(([keys, what]) => h('tr', {}, h('td', {}, h('kbd', {}, keys)), h('td', {}, what)))),
+    h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'primary', onclick: () => dialog.close() }, 'Close')));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+let current = null;
+let live = null;
+
+async function boot() {
+  let me;
+  try {
+    me = await api('GET', '/me');
+  } catch (error) {
+    showLogin(error instanceof ApiError && error.status === 401 ? '' : error.message);
+    return;
+  }
+  if (me.kind !== 'member') {
+    showLogin('This page is for the team. Fans chat at /chat.');
+    return;
+  }
+  const features = await detectFeatures();
+  const directory = new Directory(features);
+  await directory.loadMembers().catch(() => []);
+  const status = h('span', { class: 'conn conn-connecting', title: 'Live connection' }, 'connecting');
+  live = new Live({
+    onState: (state) => {
+      status.className = `conn conn-${state}`;
+      status.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'reconnecting…';
+    },
+    onUnauthorized: () => {
+      teardown();
+      showLogin('Your session ended. Please log in again.');
+    },
+    onError: (frame) => {
+      if (frame.code !== 'invalid_request') console.warn('live error', frame);
+    },
+  });
+  const ctx = { me, features, directory, live, navigate, showHelp };
+  const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
+  if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  replace(bar,
+    h('span', { class: 'brand' }, 'fandesk'),
+    h('nav', { class: 'views' }, links),
+    h('span', { class: 'spacer' }),
+    status,
+    h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
+    h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),
+    h('button', { type: 'button', class: 'ghost', onclick: logout }, 'Log out'));
+  live.start();
+  window.onhashchange = () => route(ctx);
+  if (!location.hash) history.replaceState(null, '', SUPERVISING.includes(me.role) && me.role !== 'escalation_lead' ? '#/dashboard' : '#/inbox');
+  route(ctx);
+}
+
+function navigate(hash) {
+  location.hash = hash;
+}
+
+function route(ctx) {
+  const [, view = 'inbox', id] = location.hash.split('/');
+  for (const link of bar.querySelectorAll('[data-view]')) link.classList.toggle('active', link.dataset.view === view);
+  if (current?.view === 'inbox' && view === 'inbox' && id) {
+    current.mounted.select(id);
+    return;
+  }
+  current?.mounted.unmount();
+  main.replaceChildren();
+  const mounted = view === 'dashboard' && SUPERVISING.includes(ctx.me.role)
+    ? mountDashboard(main, ctx)
+    : mountInbox(main, ctx, { conversationId: id });
+  current = { view, mounted };
+}
+
+function teardown() {
+  current?.mounted.unmount();
+  current = null;
+  live?.stop();
+  live = null;
+  window.onhashchange = null;
+}
+
+async function logout() {
+  try {
+    await api('POST', '/auth/logout');
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) toast(error.message, 'error');
+  }
+  teardown();
+  history.replaceState(null, '', '/');
+  showLogin('You are logged out.');
+}
+
+boot();

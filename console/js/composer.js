@@ -1,0 +1,274 @@
+// The message composer: public reply or internal note (a whisper when addressed), Enter
+// to send, and the canned-response picker on `/` (PRODUCT.md › C3). An inserted
+// template's first line stays highlighted until the agent edits it, because the server
+// refuses an unedited first line (`canned_first_line_unedited`); the server's answer is
+// shown as it is, so the charter's `warn`/`off` modes work without console changes.
+
+import { api, ApiError } from './api.js';
+import { firstArray } from './directory.js';
+import { h, replace } from './dom.js';
+
+const firstLine = (text) => text.split('\n', 1)[0].trim();
+
+export class Composer {
+  /**
+   * `onSend({body, visibility, template_id, to})` resolves when committed and rejects
+   * with an ApiError; `conversationId()` names the conversation templates render for.
+   */
+  constructor(root, { features, onSend, conversationId }) {
+    this.features = features;
+    this.onSend = onSend;
+    this.conversationId = conversationId;
+    this.visibility = 'public';
+    this.whisperTo = null;
+    this.defaultWhisper = null;
+    this.template = null;
+    this.canned = null;
+    this.choices = [];
+    this.selected = 0;
+
+    this.mirror = h('div', { class: 'composer-mirror', 'aria-hidden': 'true' });
+    this.input = h('textarea', {
+      class: 'composer-input',
+      rows: '3',
+      placeholder: features.canned ? 'Reply… (type / for canned responses)' : 'Reply…',
+      'aria-label': 'Message',
+      oninput: () => this.changed(),
+      onkeydown: (event) => this.keydown(event),
+      onscroll: () => {
+        this.mirror.scrollTop = this.input.scrollTop;
+      },
+    });
+    this.picker = h('ul', { class: 'picker', role: 'listbox', hidden: true });
+    this.error = h('div', { class: 'composer-error', role: 'alert', hidden: true });
+    this.hint = h('span', { class: 'composer-hint' });
+    this.publicButton = h('button', { type: 'button', class: 'mode', onclick: () => this.setMode('public') }, 'Reply');
+    this.internalButton = h(
+      'button',
+      { type: 'button', class: 'mode', onclick: () => this.setMode('internal') },
+      'Internal note',
+    );
+    this.sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    this.form = h(
+      'form',
+      { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.submit(); } },
+      h('div', { class: 'composer-modes' }, this.publicButton, this.internalButton),
+      h('div', { class: 'composer-field' }, this.mirror, this.input, this.picker),
+      this.error,
+      h('div', { class: 'composer-bar' }, this.hint, this.sendButton),
+    );
+    root.replaceChildren(this.form);
+    this.setMode('public');
+  }
+
+  focus() {
+    this.input.focus();
+  }
+
+  /** Whom an internal message is addressed to by default ({id, name}, or null). */
+  setWhisperTarget(to) {
+    this.defaultWhisper = to;
+    if (this.visibility === 'internal') this.setMode('internal');
+  }
+
+  /** `public`, or `internal` addressed to `to` ({id, name}): a whisper. */
+  setMode(visibility, to = undefined) {
+    this.visibility = visibility;
+    const target = to === undefined ? this.defaultWhisper ?? null : to;
+    this.whisperTo = visibility === 'internal' ? target : null;
+    this.form.classList.toggle('composer-internal', visibility === 'internal');
+    this.publicButton.classList.toggle('active', visibility === 'public');
+    this.internalButton.classList.toggle('active', visibility === 'internal');
+    this.internalButton.textContent = this.whisperTo ? `Whisper to ${this.whisperTo.name}` : 'Internal note';
+    this.updateHint();
+  }
+
+  setEnabled(enabled, why = '') {
+    this.input.disabled = !enabled;
+    this.sendButton.disabled = !enabled;
+    this.input.placeholder = enabled ? this.input.placeholder : why;
+  }
+
+  reset() {
+    this.input.value = '';
+    this.template = null;
+    this.showError(null);
+    this.closePicker();
+    this.changed();
+  }
+
+  showError(message) {
+    this.error.hidden = !message;
+    this.error.textContent = message || '';
+  }
+
+  updateHint() {
+    let text = this.visibility === 'internal' ? 'Team only — the fan never sees this.' : 'Enter to send · Shift+Enter for a new line';
+    if (this.template && this.templateUnedited()) text = 'Personalise the highlighted first line before sending.';
+    else if (this.template) text = `From “${this.template.title}” · first line edited`;
+    this.hint.textContent = text;
+  }
+
+  templateUnedited() {
+    return this.template && firstLine(this.input.value) === this.template.firstLine;
+  }
+
+  changed() {
+    if (this.template && this.input.value.trim() === '') this.template = null;
+    this.paintMirror();
+    this.updateHint();
+    const value = this.input.value;
+    if (this.features.canned && value.startsWith('/') && !value.includes('\n')) this.openPicker(value.slice(1));
+    else this.closePicker();
+  }
+
+  /** Draws the highlight of an unedited template first line behind the textarea. */
+  paintMirror() {
+    const value = this.input.value;
+    const unedited = this.templateUnedited();
+    this.input.classList.toggle('has-template', Boolean(unedited));
+    if (!unedited) {
+      replace(this.mirror);
+      return;
+    }
+    const lineEnd = value.indexOf('\n');
+    const head = lineEnd === -1 ? value : value.slice(0, lineEnd);
+    const rest = lineEnd === -1 ? '' : value.slice(lineEnd);
+    // A trailing newline needs a character after it to take up its line.
+    replace(this.mirror, h('mark', { class: 'first-line' }, head), `${rest}\u200b`);
+    this.mirror.scrollTop = this.input.scrollTop;
+  }
+
+  keydown(event) {
+    if (!this.picker.hidden) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        this.selected = (this.selected + step + this.choices.length) % Math.max(1, this.choices.length);
+        this.paintPicker();
+        return;
+      }
+      if ((event.key === 'Enter' || event.key === 'Tab') && this.choices.length) {
+        event.preventDefault();
+        this.insert(this.choices[this.selected]);
+        return;
+      }
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        this.closePicker();
+        return;
+      }
+    }
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submit();
+    } else if (event.key === 'Escape') {
+      this.input.blur();
+    }
+  }
+
+  async loadCanned() {
+    if (!this.canned) {
+      try {
+        this.canned = firstArray(await api('GET', '/canned-responses'));
+      } catch (error) {
+        this.canned = [];
+        this.showError(`Canned responses are unavailable: ${error.message}`);
+      }
+    }
+    return this.canned;
+  }
+
+  async openPicker(filter) {
+    const all = await this.loadCanned();
+    const needle = filter.trim().toLowerCase();
+    this.choices = all
+      .filter((item) => !needle || `${item.shortcut} ${item.title}`.toLowerCase().includes(needle))
+      .sort((a, b) => Number(!String(a.shortcut).startsWith(needle)) - Number(!String(b.shortcut).startsWith(needle)))
+      .slice(0, 8);
+    this.selected = 0;
+    this.picker.hidden = false;
+    this.paintPicker();
+  }
+
+  paintPicker() {
+    if (!this.choices.length) {
+      replace(this.picker, h('li', { class: 'picker-empty' }, 'No canned response matches.'));
+      return;
+    }
+    replace(
+      this.picker,
+      this.choices.map((item, index) =>
+        h(
+          'li',
+          {
+            role: 'option',
+            class: index === this.selected ? 'picker-item selected' : 'picker-item',
+            'aria-selected': String(index === this.selected),
+            onmousedown: (event) => {
+              event.preventDefault();
+              this.insert(item);
+            },
+          },
+          h('span', { class: 'picker-shortcut' }, `/${item.shortcut}`),
+          h('span', { class: 'picker-title' }, item.title),
+          h('span', { class: 'picker-preview' }, firstLine(item.body || '')),
+        ),
+      ),
+    );
+  }
+
+  closePicker() {
+    this.picker.hidden = true;
+    this.choices = [];
+  }
+
+  /** Renders the template for this conversation and puts it in the composer. */
+  async insert(item) {
+    this.closePicker();
+    try {
+      const rendered = await api('POST', `/canned-responses/${encodeURIComponent(item.id)}/render`, {
+        conversation_id: this.conversationId(),
+      });
+      this.input.value = rendered.body;
+      this.template = { id: item.id, title: item.title, firstLine: firstLine(rendered.body) };
+      this.showError(null);
+    } catch (error) {
+      this.input.value = '';
+      this.template = null;
+      this.showError(error instanceof ApiError ? `${item.title}: ${error.message}` : String(error));
+    }
+    this.changed();
+    this.input.focus();
+    this.input.setSelectionRange(0, firstLine(this.input.value).length);
+  }
+
+  async submit() {
+    const body = this.input.value;
+    if (!body.trim() || this.input.disabled) return;
+    const template = this.template;
+    const input = { body, visibility: this.visibility };
+    if (template) input.template_id = template.id;
+    if (this.whisperTo) input.to = this.whisperTo.id;
+    this.showError(null);
+    this.input.value = '';
+    this.template = null;
+    this.changed();
+    try {
+      await this.onSend(input);
+    } catch (error) {
+      // Give the draft back exactly as it was, template state included.
+      if (!this.input.value) {
+        this.input.value = body;
+        this.template = template;
+        this.changed();
+      }
+      const message = error instanceof ApiError ? error.message : String(error);
+      if (error?.code === 'canned_first_line_unedited') {
+        this.showError(`Not sent: the first line is still the template's. ${message}`);
+        this.input.focus();
+        this.input.setSelectionRange(0, firstLine(body).length);
+      } else this.showError(`Not sent: ${message}`);
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// The fan panel beside a conversation (PRODUCT.md › C1 Fan profile): name, local time,
+// tags, lifetime spend, notes, first/last seen — from the fan profile API when the
+// server has it — and the conversation's own facts (priority, sentiment, age).
+
+import { api } from './api.js';
+import { h, replace, toast } from './dom.js';
+import { ago, localTime, money, mood } from './format.js';
+
+export class FanPanel {
+  constructor(root, ctx) {
+    this.root = root;
+    this.ctx = ctx;
+    this.conversation = null;
+    this.profile = null;
+    this.clockTimer = setInterval(() => this.tick(), 15_000);
+    this.clear();
+  }
+
+  destroy() {
+    clearInterval(this.clockTimer);
+  }
+
+  clear() {
+    this.conversation = null;
+    replace(this.root, h('p', { class: 'muted' }, 'The fan’s profile shows here.'));
+  }
+
+  async show(conversation) {
+    const switched = this.conversation?.fan_id !== conversation.fan_id;
+    this.conversation = conversation;
+    if (switched) {
+      this.profile = null;
+      if (this.ctx.features.fans) {
+        try {
+          this.profile = await this.ctx.directory.profile(conversation.fan_id, { fresh: true });
+        } catch (error) {
+          toast(`Fan profile unavailable: ${error.message}`, 'error');
+        }
+      }
+    }
+    this.paint();
+  }
+
+  tick() {
+    const field = this.root.querySelector('[data-local-time]');
+    if (field && this.profile?.timezone) field.textContent = localTime(this.profile.timezone) || '';
+  }
+
+  paint() {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    const profile = this.profile;
+    const name = profile?.display_name || this.ctx.directory.fanName(conversation.fan_id) || 'Fan';
+    const rows = [];
+    const row = (label, value, attrs = {}) => {
+      if (value === null || value === undefined || value === '') return;
+      rows.push(h('dt', {}, label), h('dd', attrs, value));
+    };
+    if (profile) {
+      const zone = profile.timezone;
+      row('Local time', zone ? `${localTime(zone) || '?'} (${zone})` : 'unknown', { dataset: { localTime: '' } });
+      const spend = profile.lifetime_spend_cents ?? profile.lifetime_spend;
+      row('Lifetime spend', typeof spend === 'number' ? money(spend) : null);
+      row('First seen', profile.first_seen_at || profile.created_at ? ago(profile.first_seen_at || profile.created_at) : null);
+      row('Last seen', profile.last_seen_at ? ago(profile.last_seen_at) : null);
+      row('External id', profile.external_id);
+      for (const [key, value] of Object.entries(profile.attributes || {})) row(key, value);
+    }
+    row('Priority', String(conversation.priority ?? 0));
+    row('Sentiment', mood(conversation.sentiment) ? `${mood(conversation.sentiment)} (${conversation.sentiment.toFixed(2)})` : 'no fan messages yet');
+    row('Opened', ago(conversation.created_at));
+    const tags = profile?.tags ?? [];
+    const sections = [
+      h('h2', { class: 'fan-name' }, name),
+      tags.length ? h('ul', { class: 'tags' }, tags.map((tag) => h('li', { class: `tag tag-${tag === 'vip' ? 'vip' : 'plain'}` }, tag))) : null,
+      h('dl', { class: 'facts' }, rows),
+    ];
+    if (profile) sections.push(this.notesEditor(profile));
+    else {
+      sections.push(h('p', { class: 'muted small' },
+        'Time zone, tags, spend and notes appear here once the server offers fan profiles.'));
+    }
+    replace(this.root, sections);
+  }
+
+  notesEditor(profile) {
+    const notes = h('textarea', { rows: '4', class: 'notes', 'aria-label': 'Notes about this fan' });
+    notes.value = profile.notes || '';
+    const status = h('span', { class: 'muted small' });
+    const save = async () => {
+      if (notes.value === (profile.notes || '')) return;
+      try {
+        const updated = await api('PATCH', `/fans/${encodeURIComponent(profile.id)}`, { notes: notes.value });
+        this.profile = { ...profile, ...updated };
+        this.ctx.directory.profiles.set(profile.id, this.profile);
+        status.textContent = 'Saved';
+      } catch (error) {
+        status.textContent = `Not saved: ${error.message}`;
+      }
+    };
+    notes.addEventListener('blur', save);
+    return h('div', { class: 'notes-box' }, h('h3', {}, 'Notes'), notes, status);
+  }
+}

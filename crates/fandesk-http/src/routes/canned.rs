@@ -1,0 +1,115 @@
+//! Canned responses (PROTOCOL.md › Canned responses; PRODUCT.md › C3): the library,
+//! rendering for a conversation, and library health.
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Auth, Json};
+use crate::routes::ErrorBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use fandesk_service::{CannedHealthView, CannedInput, CannedView};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CannedRequest {
+    /// `[a-z0-9_-]{1,32}`, typed after `/` in the console; unique.
+    pub shortcut: Option<String>,
+    /// 1–100 characters.
+    pub title: Option<String>,
+    /// The template: `{{ fan.name }}`, `{{ fan.first_name }}`, `{{ agent.name }}`,
+    /// `{{ creator.name }}`, `{{ fan.attributes.KEY }}`, with defaults as
+    /// `{{ fan.first_name | default: "there" }}`.
+    pub body: Option<String>,
+}
+
+impl From<CannedRequest> for CannedInput {
+    fn from(request: CannedRequest) -> Self {
+        CannedInput { shortcut: request.shortcut, title: request.title, body: request.body }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CannedList {
+    pub canned_responses: Vec<CannedView>,
+}
+
+#[utoipa::path(post, path = "/api/v1/canned-responses", tag = "canned", security(("bearer" = [])),
+    request_body = CannedRequest,
+    description = "Owner and supervisors. `shortcut`, `title` and `body` are required; the body is \
+                   checked (syntax, known variables) before it is stored.",
+    responses((status = 201, body = CannedView), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(input): Json<CannedRequest>,
+) -> ApiResult<(StatusCode, axum::Json<CannedView>)> {
+    let canned = state.app.create_canned(&session.principal, input.into()).await?;
+    Ok((StatusCode::CREATED, axum::Json(canned)))
+}
+
+#[utoipa::path(get, path = "/api/v1/canned-responses", tag = "canned", security(("bearer" = [])),
+    responses((status = 200, body = CannedList), (status = 403, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<CannedList>> {
+    Ok(axum::Json(CannedList { canned_responses: state.app.list_canned(&session.principal).await? }))
+}
+
+#[utoipa::path(patch, path = "/api/v1/canned-responses/{id}", tag = "canned", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CannedRequest,
+    responses((status = 200, body = CannedView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<CannedRequest>,
+) -> ApiResult<axum::Json<CannedView>> {
+    Ok(axum::Json(state.app.update_canned(&session.principal, &id, input.into()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/canned-responses/{id}", tag = "canned", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.delete_canned(&session.principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    pub conversation_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Rendered {
+    pub body: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/canned-responses/{id}/render", tag = "canned", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = RenderRequest,
+    description = "Renders the template for the conversation's fan, signed by the caller. A variable \
+                   with no value and no default is refused with 422 `template_variable_missing`.",
+    responses((status = 200, body = Rendered), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn render(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<RenderRequest>,
+) -> ApiResult<axum::Json<Rendered>> {
+    let body = state.app.render_canned(&session.principal, &id, &input.conversation_id).await?;
+    Ok(axum::Json(Rendered { body }))
+}
+
+#[utoipa::path(get, path = "/api/v1/canned-responses/health", tag = "canned", security(("bearer" = [])),
+    description = "Usage counts, stale templates (not edited in 90 days), templates over-used by an \
+                   agent, and a warning outside the recommended 10–15 templates.",
+    responses((status = 200, body = CannedHealthView), (status = 403, body = ErrorBody)))]
+pub async fn health(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<CannedHealthView>> {
+    Ok(axum::Json(state.app.canned_health(&session.principal).await?))
+}

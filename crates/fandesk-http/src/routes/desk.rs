@@ -1,0 +1,119 @@
+//! The agent desk's team endpoints (issue 3): fan profiles, the queue ("why is this
+//! first?"), who is on shift with what load, and per-agent capacity.
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Auth, Json, Query};
+use crate::routes::ErrorBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use fandesk_service::{AgentDeskView, FanProfilePatch, FanProfileView, QueueView};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+#[utoipa::path(get, path = "/api/v1/fans/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    description = "A fan's profile (team only; fans get 404).",
+    responses((status = 200, body = FanProfileView), (status = 404, body = ErrorBody)))]
+pub async fn get_fan(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<FanProfileView>> {
+    Ok(axum::Json(state.app.get_fan_profile(&session.principal, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FanPatchRequest {
+    /// Replaces the tags: 1–32 characters of a-z, 0-9, `_`, `-` each, at most 20.
+    pub tags: Option<Vec<String>>,
+    /// Set by the creator's platform through a bot token, or by the owner.
+    pub lifetime_spend_cents: Option<i64>,
+    pub notes: Option<String>,
+    /// Replaces the custom attributes (string values; keys without `.`).
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// IANA time zone, e.g. `Europe/Paris`.
+    pub timezone: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/fans/{id}", tag = "desk", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = FanPatchRequest,
+    description = "Team members edit tags, notes, attributes and time zone; the lifetime spend \
+                   is set by the owner or a bot token (the creator's platform). The fan's open \
+                   conversation is re-scored.",
+    responses((status = 200, body = FanProfileView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_fan(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<FanPatchRequest>,
+) -> ApiResult<axum::Json<FanProfileView>> {
+    let patch = FanProfilePatch {
+        tags: input.tags,
+        lifetime_spend_cents: input.lifetime_spend_cents,
+        notes: input.notes,
+        attributes: input.attributes,
+        timezone: input.timezone,
+    };
+    Ok(axum::Json(state.app.update_fan_profile(&session.principal, &id, patch).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    /// Also list assigned conversations whose fan waits for a reply (live timers).
+    pub all: Option<bool>,
+    /// 1–200, default 100.
+    pub limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/queue", tag = "desk", security(("bearer" = [])),
+    params(QueueQuery),
+    description = "Unassigned open and pending conversations, highest current score first, with \
+                   waiting timers, SLA deadlines and the inputs of each score. Changes are pushed \
+                   on the `inbox` topic as `queue.updated` events.",
+    responses((status = 200, body = QueueView), (status = 403, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Query(query): Query<QueueQuery>,
+) -> ApiResult<axum::Json<QueueView>> {
+    let view =
+        state.app.queue(&session.principal, query.all.unwrap_or(false), query.limit.unwrap_or(100)).await?;
+    Ok(axum::Json(view))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentList {
+    pub agents: Vec<AgentDeskView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/desk/agents", tag = "desk", security(("bearer" = [])),
+    description = "Every human team member: on shift or not, and their load.",
+    responses((status = 200, body = AgentList), (status = 403, body = ErrorBody)))]
+pub async fn agents(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<AgentList>> {
+    Ok(axum::Json(AgentList { agents: state.app.desk_agents(&session.principal).await? }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CapacityRequest {
+    /// Most conversations assigned automatically at once (0–100; 0 takes none). Default 5.
+    pub max_concurrent: i64,
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{id}/capacity", tag = "desk", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CapacityRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_capacity(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<CapacityRequest>,
+) -> ApiResult<StatusCode> {
+    state.app.set_capacity(&session.principal, &id, input.max_concurrent).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

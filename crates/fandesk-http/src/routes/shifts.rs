@@ -1,0 +1,135 @@
+//! Shifts, clock-in and coverage (PRODUCT.md › C2; issue 3 › Shifts and 24/7 coverage).
+
+use crate::AppState;
+use crate::error::ApiResult;
+use crate::extract::{Auth, Json, Query};
+use crate::routes::ErrorBody;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use fandesk_service::{ClockView, CoverageView, ShiftInput, ShiftView};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Serialize, ToSchema)]
+pub struct ShiftList {
+    pub shifts: Vec<ShiftView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftRequest {
+    /// 1–64 characters, unique.
+    pub name: Option<String>,
+    /// Local days the shift starts on: `mon` … `sun` (or full names).
+    pub weekdays: Option<Vec<String>>,
+    /// Local `HH:MM` in the creator's time zone.
+    pub start: Option<String>,
+    /// Local `HH:MM`; at or before `start` means the next day (night shifts).
+    pub end: Option<String>,
+    /// Replaces who works the shift (human team members).
+    pub member_ids: Option<Vec<String>>,
+}
+
+impl From<ShiftRequest> for ShiftInput {
+    fn from(request: ShiftRequest) -> Self {
+        ShiftInput {
+            name: request.name,
+            weekdays: request.weekdays,
+            start: request.start,
+            end: request.end,
+            member_ids: request.member_ids,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/shifts", tag = "shifts", security(("bearer" = [])),
+    responses((status = 200, body = ShiftList), (status = 403, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<ShiftList>> {
+    Ok(axum::Json(ShiftList { shifts: state.app.list_shifts(&session.principal).await? }))
+}
+
+#[utoipa::path(post, path = "/api/v1/shifts", tag = "shifts", security(("bearer" = [])),
+    request_body = ShiftRequest,
+    description = "Owner and supervisors. `name`, `weekdays`, `start` and `end` are required.",
+    responses((status = 201, body = ShiftView), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(input): Json<ShiftRequest>,
+) -> ApiResult<(StatusCode, axum::Json<ShiftView>)> {
+    let shift = state.app.create_shift(&session.principal, input.into()).await?;
+    Ok((StatusCode::CREATED, axum::Json(shift)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/shifts/{id}", tag = "shifts", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ShiftRequest,
+    responses((status = 200, body = ShiftView), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<ShiftRequest>,
+) -> ApiResult<axum::Json<ShiftView>> {
+    Ok(axum::Json(state.app.update_shift(&session.principal, &id, input.into()).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/shifts/{id}", tag = "shifts", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.app.delete_shift(&session.principal, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Clock-in and clock-out take an empty object.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClockRequest {}
+
+#[utoipa::path(post, path = "/api/v1/shifts/clock-in", tag = "shifts", security(("bearer" = [])),
+    request_body = ClockRequest,
+    description = "The caller is on shift until clock-out (also outside their scheduled shifts).",
+    responses((status = 200, body = ClockView), (status = 403, body = ErrorBody)))]
+pub async fn clock_in(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(_input): Json<ClockRequest>,
+) -> ApiResult<axum::Json<ClockView>> {
+    Ok(axum::Json(state.app.clock(&session.principal, true).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/shifts/clock-out", tag = "shifts", security(("bearer" = [])),
+    request_body = ClockRequest,
+    description = "Ends the caller's shift early: off shift until their next shift window or clock-in.",
+    responses((status = 200, body = ClockView), (status = 403, body = ErrorBody)))]
+pub async fn clock_out(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Json(_input): Json<ClockRequest>,
+) -> ApiResult<axum::Json<ClockView>> {
+    Ok(axum::Json(state.app.clock(&session.principal, false).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    /// The local date (`YYYY-MM-DD`) the seven days start on; default this week's Monday.
+    pub week: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "shifts", security(("bearer" = [])),
+    params(CoverageQuery),
+    description = "Every hour of the week, in the creator's time zone, that no staffed shift fully covers.",
+    responses((status = 200, body = CoverageView), (status = 422, body = ErrorBody)))]
+pub async fn coverage(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Query(query): Query<CoverageQuery>,
+) -> ApiResult<axum::Json<CoverageView>> {
+    Ok(axum::Json(state.app.coverage(&session.principal, query.week.as_deref()).await?))
+}

@@ -1,0 +1,458 @@
+//! The agent desk's state outside the timeline (PRODUCT.md › C1, C2; issue 3): fan
+//! profiles, each conversation's stored priority with its inputs and its current opening,
+//! the queue, agents' loads, and the log of automatic assignments. Assignments themselves
+//! are timeline entries and go through [`Store::apply_batch`].
+
+use crate::rows::{CONVERSATION_COLUMNS, FAN_COLUMNS};
+use crate::{ConversationRow, FanRow, Store, StoreError, StoreResult, from_micros, to_micros};
+use fandesk_domain::desk::priority::WAITING_SECONDS_PER_POINT;
+use fandesk_domain::{ConversationId, FanId, MemberId, Role};
+use jiff::Timestamp;
+use sqlx::AssertSqlSafe;
+use std::collections::BTreeMap;
+
+/// A fan with the profile the team keeps (PRODUCT.md › C1 Fan profile).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FanProfileRow {
+    /// Display name, external id, time zone, first seen (`created_at`) and last seen.
+    pub fan: FanRow,
+    /// Lowercase, sorted, unique (`vip`, custom tags).
+    pub tags: Vec<String>,
+    /// Set by the creator's platform, in its currency's minor unit.
+    pub lifetime_spend_cents: i64,
+    pub notes: String,
+    /// Custom attributes, the `fan.attributes.KEY` of canned responses.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A partial profile update; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FanProfileUpdate {
+    pub tags: Option<Vec<String>>,
+    pub lifetime_spend_cents: Option<i64>,
+    pub notes: Option<String>,
+    pub attributes: Option<BTreeMap<String, String>>,
+    pub timezone: Option<String>,
+}
+
+/// A conversation with its desk state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeskConversationRow {
+    pub conversation: ConversationRow,
+    pub fan_name: String,
+    /// JSON array of the priority inputs other than waiting.
+    pub priority_inputs: String,
+    /// Start of the current opening; `None` for conversations older than the desk.
+    pub opened_at: Option<Timestamp>,
+    pub off_hours_replied_at: Option<Timestamp>,
+}
+
+impl DeskConversationRow {
+    /// The opening's start: its recorded start, or the creation for older rows.
+    pub fn opening(&self) -> Timestamp {
+        self.opened_at.unwrap_or(self.conversation.created_at)
+    }
+}
+
+/// A team member's current load, as automatic assignment and escalation see it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberLoadRow {
+    pub id: MemberId,
+    pub name: String,
+    pub role: Role,
+    pub max_concurrent: i64,
+    /// Unresolved conversations assigned to them.
+    pub active: i64,
+    /// Unresolved escalated conversations they own.
+    pub escalations: i64,
+    /// Automatic assignments since the `since` of the query.
+    pub assigned_recently: i64,
+}
+
+/// A fan message's text and sentiment (team-only), for the priority score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FanMessageRow {
+    pub body: String,
+    pub sentiment: Option<f64>,
+    pub created_at: Timestamp,
+}
+
+const PROFILE_COLUMNS: &str = "tags, lifetime_spend_cents, notes, attributes";
+
+fn desk_columns() -> String {
+    format!(
+        "{CONVERSATION_COLUMNS}, priority_inputs, opened_at, off_hours_replied_at, \
+         (SELECT display_name FROM fans WHERE fans.id = conversations.fan_id) AS fan_name"
+    )
+}
+
+fn optional_time(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
+    micros.map(from_micros).transpose()
+}
+
+fn corrupt_json(what: &str, error: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {error}"))
+}
+
+macro_rules! decode_desk_conversation {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        DeskConversationRow {
+            conversation: decode_conversation!(row),
+            fan_name: row.try_get("fan_name")?,
+            priority_inputs: row.try_get("priority_inputs")?,
+            opened_at: optional_time(row.try_get("opened_at")?)?,
+            off_hours_replied_at: optional_time(row.try_get("off_hours_replied_at")?)?,
+        }
+    }};
+}
+
+macro_rules! decode_profile {
+    ($row:expr) => {{
+        use sqlx::Row as _;
+        let row = $row;
+        let tags: String = row.try_get("tags")?;
+        let attributes: String = row.try_get("attributes")?;
+        FanProfileRow {
+            fan: decode_fan!(row),
+            tags: serde_json::from_str(&tags).map_err(|error| corrupt_json("fan tags", error))?,
+            lifetime_spend_cents: row.try_get("lifetime_spend_cents")?,
+            notes: row.try_get("notes")?,
+            attributes: serde_json::from_str(&attributes)
+                .map_err(|error| corrupt_json("fan attributes", error))?,
+        }
+    }};
+}
+
+impl Store {
+    pub async fn find_fan_profile(&self, id: &FanId) -> StoreResult<Option<FanProfileRow>> {
+        let sql = format!("SELECT {FAN_COLUMNS}, {PROFILE_COLUMNS} FROM fans WHERE id = $1");
+        on_pool!(self, read, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(row) => Ok(Some(decode_profile!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Applies the given fields; `NotFound` when the fan does not exist.
+    pub async fn update_fan_profile(&self, id: &FanId, update: &FanProfileUpdate) -> StoreResult<()> {
+        let mut sets: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let mut add = |column: &str, value: String, sets: &mut Vec<String>| {
+            texts.push(value);
+            sets.push(format!("{column} = ${}", texts.len() + 1));
+        };
+        if let Some(tags) = &update.tags {
+            add("tags", serde_json::Value::from(tags.clone()).to_string(), &mut sets);
+        }
+        if let Some(notes) = &update.notes {
+            add("notes", notes.clone(), &mut sets);
+        }
+        if let Some(attributes) = &update.attributes {
+            let json = serde_json::to_string(attributes).map_err(|error| corrupt_json("fan attributes", error))?;
+            add("attributes", json, &mut sets);
+        }
+        if let Some(timezone) = &update.timezone {
+            add("timezone", timezone.clone(), &mut sets);
+        }
+        let spend_index = texts.len() + 2;
+        if update.lifetime_spend_cents.is_some() {
+            sets.push(format!("lifetime_spend_cents = ${spend_index}"));
+        }
+        if sets.is_empty() {
+            return match self.find_fan(id).await? {
+                Some(_) => Ok(()),
+                None => Err(StoreError::NotFound("fan")),
+            };
+        }
+        let sql = format!("UPDATE fans SET {} WHERE id = $1", sets.join(", "));
+        let updated = on_pool!(self, write, |pool| {
+            let mut query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str());
+            for text in &texts {
+                query = query.bind(text.as_str());
+            }
+            if let Some(spend) = update.lifetime_spend_cents {
+                query = query.bind(spend);
+            }
+            query.execute(pool).await?.rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound("fan"));
+        }
+        Ok(())
+    }
+
+    pub async fn find_desk_conversation(
+        &self,
+        id: &ConversationId,
+    ) -> StoreResult<Option<DeskConversationRow>> {
+        let sql = format!("SELECT {} FROM conversations WHERE id = $1", desk_columns());
+        on_pool!(self, read, |pool| {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(row) => Ok(Some(decode_desk_conversation!(&row))),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// Stores the score without its waiting term and its inputs (JSON). The group commit
+    /// never writes these columns, so this cannot undo a concurrent timeline change.
+    pub async fn set_priority(&self, id: &ConversationId, priority: i64, inputs: &str) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query("UPDATE conversations SET priority = $2, priority_inputs = $3 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(priority)
+                .bind(inputs)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Records the start of a new opening (creation or reopen).
+    pub async fn set_opened_at(&self, id: &ConversationId, at: Timestamp) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query("UPDATE conversations SET opened_at = $2 WHERE id = $1")
+                .bind(id.as_str())
+                .bind(to_micros(at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Claims the off-hours reply of the opening that started at `opening`: true for the
+    /// one caller that may send it, on every node (a conditional update, not a read).
+    pub async fn claim_off_hours_reply(
+        &self,
+        id: &ConversationId,
+        opening: Timestamp,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let claimed = on_pool!(self, write, |pool| {
+            sqlx::query(
+                "UPDATE conversations SET off_hours_replied_at = $2 WHERE id = $1 \
+                 AND (off_hours_replied_at IS NULL OR off_hours_replied_at < $3)",
+            )
+            .bind(id.as_str())
+            .bind(to_micros(at))
+            .bind(to_micros(opening))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(claimed == 1)
+    }
+
+    /// The fan's messages in the conversation since `since`, oldest first, at most the
+    /// newest `limit`.
+    pub async fn list_fan_messages(
+        &self,
+        id: &ConversationId,
+        since: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<FanMessageRow>> {
+        let mut messages = on_pool!(self, read, |pool| {
+            let rows = sqlx::query(
+                "SELECT body, sentiment, created_at FROM messages WHERE conversation_id = $1 \
+                 AND author_kind = 'fan' AND created_at >= $2 ORDER BY seq DESC LIMIT $3",
+            )
+            .bind(id.as_str())
+            .bind(to_micros(since))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?;
+            let mut messages = Vec::with_capacity(rows.len());
+            for row in &rows {
+                use sqlx::Row as _;
+                messages.push(FanMessageRow {
+                    body: row.try_get("body")?,
+                    sentiment: row.try_get("sentiment")?,
+                    created_at: from_micros(row.try_get("created_at")?)?,
+                });
+            }
+            messages
+        });
+        messages.reverse();
+        Ok(messages)
+    }
+
+    /// The member who last had one of the fan's conversations (assignee, or the observer
+    /// after a takeover), other than `except`, most recent first: the sticky candidate.
+    pub async fn find_previous_agent(
+        &self,
+        fan_id: &FanId,
+        except: &ConversationId,
+    ) -> StoreResult<Option<MemberId>> {
+        let previous: Option<String> = on_pool!(self, read, |pool| {
+            sqlx::query_scalar(
+                "SELECT COALESCE(assignee_id, observer_id) FROM conversations WHERE fan_id = $1 \
+                 AND id <> $2 AND COALESCE(assignee_id, observer_id) IS NOT NULL \
+                 ORDER BY updated_at DESC LIMIT 1",
+            )
+            .bind(fan_id.as_str())
+            .bind(except.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(previous.map(MemberId))
+    }
+
+    /// The queue: open or pending conversations nobody is assigned to (with
+    /// `include_assigned`, also assigned ones whose fan waits for a human reply), highest
+    /// current score first.
+    ///
+    /// The score is `priority + waited / 6 s` (`desk::priority`), so its order at any
+    /// instant is the order of `priority * 6 s − waiting_since`: no score is recomputed.
+    pub async fn list_queue(&self, include_assigned: bool, limit: u32) -> StoreResult<Vec<DeskConversationRow>> {
+        let scope = if include_assigned {
+            "(assignee_id IS NULL OR awaiting_since IS NOT NULL)"
+        } else {
+            "assignee_id IS NULL"
+        };
+        let micros_per_point = WAITING_SECONDS_PER_POINT * 1_000_000;
+        let sql = format!(
+            "SELECT {} FROM conversations WHERE status IN ('open', 'pending') AND {scope} \
+             ORDER BY priority * {micros_per_point} - COALESCE(awaiting_since, opened_at, created_at) DESC, \
+             id LIMIT $1",
+            desk_columns()
+        );
+        on_pool!(self, read, |pool| {
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            let mut queue = Vec::with_capacity(rows.len());
+            for row in &rows {
+                queue.push(decode_desk_conversation!(row));
+            }
+            Ok(queue)
+        })
+    }
+
+    /// Every human member's load; `assigned_recently` counts automatic assignments since
+    /// `since`.
+    pub async fn list_member_loads(&self, since: Timestamp) -> StoreResult<Vec<MemberLoadRow>> {
+        on_pool!(self, read, |pool| {
+            let rows = sqlx::query(
+                "SELECT m.id, m.name, m.role, m.max_concurrent, \
+                 (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = m.id \
+                  AND c.status <> 'resolved') AS active, \
+                 (SELECT COUNT(*) FROM conversations c WHERE c.escalated_to = m.id \
+                  AND c.escalated AND c.status <> 'resolved') AS escalations, \
+                 (SELECT COUNT(*) FROM desk_assignments d WHERE d.member_id = m.id \
+                  AND d.created_at >= $1) AS assigned_recently \
+                 FROM members m WHERE m.role <> 'bot' ORDER BY m.id",
+            )
+            .bind(to_micros(since))
+            .fetch_all(pool)
+            .await?;
+            let mut loads = Vec::with_capacity(rows.len());
+            for row in &rows {
+                use sqlx::Row as _;
+                loads.push(MemberLoadRow {
+                    id: MemberId(row.try_get("id")?),
+                    name: row.try_get("name")?,
+                    role: crate::rows::parse(row.try_get::<&str, _>("role")?, "role", Role::parse)?,
+                    max_concurrent: row.try_get("max_concurrent")?,
+                    active: row.try_get("active")?,
+                    escalations: row.try_get("escalations")?,
+                    assigned_recently: row.try_get("assigned_recently")?,
+                });
+            }
+            Ok(loads)
+        })
+    }
+
+    /// Sets a member's ceiling of automatically assigned conversations.
+    pub async fn set_max_concurrent(&self, member: &MemberId, max_concurrent: i64) -> StoreResult<()> {
+        let updated = on_pool!(self, write, |pool| {
+            sqlx::query("UPDATE members SET max_concurrent = $2 WHERE id = $1")
+                .bind(member.as_str())
+                .bind(max_concurrent)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if updated == 0 {
+            return Err(StoreError::NotFound("member"));
+        }
+        Ok(())
+    }
+
+    /// Logs a committed automatic assignment and why it was made.
+    pub async fn insert_desk_assignment(
+        &self,
+        id: &str,
+        conversation: &ConversationId,
+        member: &MemberId,
+        reason: &str,
+        at: Timestamp,
+    ) -> StoreResult<()> {
+        on_pool!(self, write, |pool| {
+            sqlx::query(
+                "INSERT INTO desk_assignments (id, conversation_id, member_id, reason, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(conversation.as_str())
+            .bind(member.as_str())
+            .bind(reason)
+            .bind(to_micros(at))
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+}
+
+/// `%`, `_` and `\` match literally in a `LIKE … ESCAPE '\'` pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        if matches!(character, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(character);
+    }
+    escaped
+}
+
+/// The desk's filters of [`Store::list_conversations`] (issue 3: team search by fan name,
+/// tag and priority), appended to its SQL with their text binds.
+pub(crate) fn push_search_filters(
+    filter: &crate::ConversationFilter,
+    sql: &mut String,
+    binds: &mut Vec<String>,
+) {
+    if let Some(name) = &filter.fan_name {
+        binds.push(format!("%{}%", escape_like(&name.to_lowercase())));
+        sql.push_str(&format!(
+            " AND fan_id IN (SELECT id FROM fans WHERE LOWER(display_name) LIKE ${} ESCAPE '\\')",
+            binds.len()
+        ));
+    }
+    if let Some(tag) = &filter.tag {
+        // Tags are stored as a JSON array of strings: match the quoted element.
+        let quoted = serde_json::Value::from(tag.to_lowercase()).to_string();
+        binds.push(format!("%{}%", escape_like(&quoted)));
+        sql.push_str(&format!(
+            " AND fan_id IN (SELECT id FROM fans WHERE tags LIKE ${} ESCAPE '\\')",
+            binds.len()
+        ));
+    }
+    if let Some(minimum) = filter.min_priority {
+        // An integer, not text: formatted into the SQL rather than bound as a string.
+        sql.push_str(&format!(" AND priority >= {minimum}"));
+    }
+}

@@ -1,0 +1,168 @@
+//! Metric rows maintained by the group commit (issue 6 › 2): after any sequence of
+//! batches, the stored rows equal `fandesk_analytics::replay` of the same events, and a
+//! period's rows come back from `list_metric_rows` without touching messages.
+
+use crate::support::{add_member, apply, at, created, member_id, open_conversation};
+use fandesk_analytics::{Actor, Event, EventKind, OpeningKind, Policy, Records, replay};
+use fandesk_domain::conversation::Transition;
+use fandesk_domain::{ConversationId, MessageId, Principal, Role, Visibility};
+use fandesk_store::{MetricRows, Store, WriteOp};
+use jiff::Timestamp;
+
+fn post(conversation: &ConversationId, author: &Principal, seconds: i64, visibility: Visibility) -> WriteOp {
+    WriteOp::Post {
+        message_id: MessageId(crate::support::new_id()),
+        conversation_id: conversation.clone(),
+        author: author.clone(),
+        client_msg_id: Some(crate::support::new_id()),
+        body: "text".to_owned(),
+        visibility,
+        at: at(seconds),
+        extras: Default::default(),
+    }
+}
+
+fn change(conversation: &ConversationId, actor: &Principal, seconds: i64, transition: Transition) -> WriteOp {
+    WriteOp::Transition {
+        message_id: MessageId(crate::support::new_id()),
+        conversation_id: conversation.clone(),
+        actor: actor.clone(),
+        transition,
+        at: at(seconds),
+    }
+}
+
+fn actor(principal: &Principal) -> Actor {
+    match principal {
+        Principal::Fan { .. } => Actor::Fan,
+        Principal::Member { id, role: Role::Bot, .. } => Actor::Bot(id.clone()),
+        Principal::Member { id, .. } => Actor::Member(id.clone()),
+    }
+}
+
+/// The events of committed ops, as the oracle sees them, starting with the creation.
+async fn committed_events(store: &Store, conversation: &ConversationId, ops: &[WriteOp], results: &[crate::support::OpResult]) -> Vec<Event> {
+    let row = store.find_conversation(conversation).await.unwrap().unwrap();
+    let mut events = vec![Event {
+        id: conversation.0.clone(),
+        conversation: conversation.clone(),
+        at: row.created_at,
+        actor: Actor::Fan,
+        kind: EventKind::Created,
+    }];
+    for (op, result) in ops.iter().zip(results) {
+        let (message, after) = created(result);
+        let kind = match op {
+            WriteOp::Post { author, visibility, .. } => match (author, visibility) {
+                (_, Visibility::Internal) => EventKind::Internal,
+                (Principal::Fan { .. }, _) => EventKind::FanMessage,
+                (Principal::Member { role: Role::Bot, .. }, _) => EventKind::AutomatedReply,
+                _ => EventKind::HumanReply,
+            },
+            WriteOp::Transition { transition: Transition::Resolve, .. } => EventKind::Resolved { assignee: after.assignee_id.clone() },
+            WriteOp::Transition { transition: Transition::Reopen, .. } => EventKind::Reopened,
+            WriteOp::Transition { transition: Transition::Escalate { .. }, .. } => EventKind::Escalated,
+            WriteOp::Transition { .. } => EventKind::Internal,
+        };
+        let who = match op {
+            WriteOp::Post { author, .. } => actor(author),
+            WriteOp::Transition { actor: who, .. } => actor(who),
+        };
+        events.push(Event { id: message.id.0.clone(), conversation: conversation.clone(), at: message.created_at, actor: who, kind });
+    }
+    events
+}
+
+fn as_records(rows: MetricRows) -> Records {
+    Records { openings: rows.openings, team_messages: rows.team_messages, resolutions: rows.resolutions }
+}
+
+store_test!(rows_equal_the_replay, rows_equal_the_replay_sqlite, rows_equal_the_replay_postgres);
+async fn rows_equal_the_replay(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Agent).await;
+    let other = add_member(store, Role::Agent).await;
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let lead = add_member(store, Role::EscalationLead).await;
+    let bot = add_member(store, Role::Bot).await;
+    let lead_id = member_id(&lead);
+    let ops = vec![
+        post(&conversation, &fan, 10, Visibility::Public),
+        post(&conversation, &bot, 11, Visibility::Public),
+        post(&conversation, &fan, 20, Visibility::Public),
+        post(&conversation, &supervisor, 25, Visibility::Internal),
+        // The agent claims it with the first human reply: FRT 90 s, a breach of 60 s.
+        post(&conversation, &agent, 100, Visibility::Public),
+        post(&conversation, &fan, 3_600, Visibility::Public),
+        post(&conversation, &supervisor, 3_630, Visibility::Public),
+        change(&conversation, &agent, 3_700, Transition::Resolve),
+        change(&conversation, &other, 7_200, Transition::Reopen),
+        post(&conversation, &fan, 7_300, Visibility::Public),
+        change(&conversation, &agent, 7_310, Transition::Escalate { lead: lead_id, name: "Lead".into(), reason: "refund".into() }),
+        post(&conversation, &lead, 7_330, Visibility::Public),
+        // Answered 24 h + 1 s later: not within the reply window.
+        post(&conversation, &fan, 7_331 + 86_400, Visibility::Public),
+        change(&conversation, &lead, 7_400 + 86_400, Transition::Resolve),
+    ];
+    // One op per batch up to the resolution, the rest in one batch. (A resolve and a
+    // reopen of one conversation in one batch is refused by the reopen rule, which checks
+    // the fan's other conversations as loaded before the batch.)
+    let mut results = Vec::new();
+    for op in &ops[..8] {
+        results.extend(apply(store, std::slice::from_ref(op)).await);
+    }
+    results.extend(apply(store, &ops[8..]).await);
+    let events = committed_events(store, &conversation, &ops, &results).await;
+    let expected = replay(&events, &Policy::default());
+    let stored = as_records(store.list_conversation_metric_rows(conversation.as_str()).await.unwrap());
+    assert_eq!(stored, expected);
+
+    // The hand-computed numbers, too.
+    let openings: Vec<(OpeningKind, Option<i64>, Option<i64>, bool)> =
+        stored.openings.iter().map(|o| (o.kind, o.frt_ms, o.first_touch_ms(), o.breached)).collect();
+    assert_eq!(
+        openings,
+        vec![(OpeningKind::Created, Some(90_000), Some(1_000), true), (OpeningKind::Reopened, Some(30_000), Some(30_000), false)]
+    );
+    assert_eq!(stored.openings[0].replier, Some(member_id(&agent)));
+    let answered: Vec<bool> = stored.team_messages.iter().map(|m| m.answered_at.is_some()).collect();
+    assert_eq!(answered, vec![true, true, false]);
+    let resolutions: Vec<(bool, u64)> = stored.resolutions.iter().map(|r| (r.escalated, r.public_messages)).collect();
+    assert_eq!(resolutions, vec![(false, 6), (true, 9)]);
+    assert_eq!(stored.resolutions[1].assignee, Some(member_id(&lead)));
+}
+
+store_test!(period_rows_and_sla_target, period_rows_and_sla_target_sqlite, period_rows_and_sla_target_postgres);
+async fn period_rows_and_sla_target(store: &Store) {
+    store.set_sla_target_ms(10_000).await.unwrap();
+    let agent = add_member(store, Role::Agent).await;
+    let mut conversations = Vec::new();
+    for offset in [0, 1_000, 2_000] {
+        let (conversation, fan) = open_conversation(store).await;
+        apply(store, &[post(&conversation, &fan, offset, Visibility::Public)]).await;
+        apply(store, &[post(&conversation, &agent, offset + 20, Visibility::Public)]).await;
+        conversations.push(conversation);
+    }
+    let rows = store.list_metric_rows(at(500), at(2_000)).await.unwrap();
+    let frts: Vec<(Option<i64>, bool)> = rows.openings.iter().map(|o| (o.frt_ms, o.breached)).collect();
+    assert_eq!(frts, vec![(Some(20_000), true)], "only [from, to), judged against 10 s");
+    assert_eq!(rows.openings[0].conversation, conversations[1]);
+    assert_eq!(rows.team_messages.len(), 1);
+    assert!(rows.resolutions.is_empty());
+    let everything = store.list_metric_rows(Timestamp::MIN, Timestamp::MAX).await.unwrap();
+    assert_eq!(everything.openings.len(), 3);
+}
+
+store_test!(a_refused_op_changes_no_metric, a_refused_op_changes_no_metric_sqlite, a_refused_op_changes_no_metric_postgres);
+async fn a_refused_op_changes_no_metric(store: &Store) {
+    let (conversation, fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Agent).await;
+    let other = add_member(store, Role::Agent).await;
+    apply(store, &[post(&conversation, &fan, 0, Visibility::Public), post(&conversation, &agent, 5, Visibility::Public)]).await;
+    // Assigned to `agent` now: `other` may not answer, and nothing is recorded for it.
+    let results = apply(store, &[post(&conversation, &other, 6, Visibility::Public)]).await;
+    assert!(results[0].is_err());
+    let rows = store.list_conversation_metric_rows(conversation.as_str()).await.unwrap();
+    assert_eq!(rows.team_messages.len(), 1);
+    assert_eq!(rows.openings[0].replier, Some(member_id(&agent)));
+}
