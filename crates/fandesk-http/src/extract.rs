@@ -52,6 +52,20 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// Decodes an already parsed JSON value as `T`, naming the field at fault.
+pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let field = field_name(&path, &message);
+        ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field.as_deref(),
+            format!("{}: {}", field.as_deref().unwrap_or("body"), strip_position(&message)),
+        )
+    })
+}
+
 /// serde reports an unknown or missing field at its parent's path; the field's own name
 /// is in the message between backticks.
 fn field_name(path: &str, message: &str) -> Option<String> {

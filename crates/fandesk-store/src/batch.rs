@@ -73,6 +73,9 @@ impl WriteOp {
 }
 
 /// What one op did.
+// Outcomes live only from the commit to the ack; boxing the larger variant would cost an
+// allocation per message for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug)]
 pub enum WriteOutcome {
     /// Appended; `conversation` is the state right after this op, and `changed` says

@@ -2,24 +2,19 @@
 //! server control frames are built here. Event frames come pre-encoded from the service.
 
 use crate::error::ApiError;
-use crate::extract::decode_json;
+use crate::extract::{decode_json, decode_value};
 use axum::body::Bytes;
 use fandesk_service::ServiceError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+/// A decoded client frame. Decoding reads `type` first and then decodes the rest into
+/// that frame's own struct, so an error can name the field at fault (serde cannot track
+/// field paths inside an internally tagged enum).
+#[derive(Debug)]
 pub enum ClientFrame {
-    Hello {
-        token: String,
-    },
-    Subscribe {
-        topic: String,
-        after_seq: Option<u64>,
-    },
-    Unsubscribe {
-        topic: String,
-    },
+    Hello { token: String },
+    Subscribe { topic: String, after_seq: Option<u64> },
+    Unsubscribe { topic: String },
     Send {
         topic: String,
         client_msg_id: String,
@@ -28,15 +23,94 @@ pub enum ClientFrame {
         template_id: Option<String>,
         to: Option<String>,
     },
-    // A struct variant, not a unit one: serde ignores unknown fields beside the tag of a
-    // unit variant even with `deny_unknown_fields`.
     Ping {},
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HelloFrame {
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubscribeFrame {
+    topic: String,
+    after_seq: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnsubscribeFrame {
+    topic: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendFrame {
+    topic: String,
+    client_msg_id: String,
+    body: String,
+    visibility: Option<String>,
+    template_id: Option<String>,
+    to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingFrame {}
+
 impl ClientFrame {
     pub fn decode(text: &[u8]) -> Result<ClientFrame, ErrorFrame> {
-        decode_json(text).map_err(|error: ApiError| ErrorFrame::from_api(&error, None))
+        Self::decode_api(text).map_err(|error: ApiError| ErrorFrame::from_api(&error, None))
     }
+
+    fn decode_api(text: &[u8]) -> Result<ClientFrame, ApiError> {
+        let mut object: serde_json::Map<String, serde_json::Value> = decode_json(text)?;
+        let kind = match object.remove("type") {
+            Some(serde_json::Value::String(kind)) => kind,
+            _ => return Err(invalid_type("type: must be a string naming the frame")),
+        };
+        let rest = serde_json::Value::Object(object);
+        Ok(match kind.as_str() {
+            "hello" => {
+                let frame: HelloFrame = decode_value(rest)?;
+                ClientFrame::Hello { token: frame.token }
+            }
+            "subscribe" => {
+                let frame: SubscribeFrame = decode_value(rest)?;
+                ClientFrame::Subscribe { topic: frame.topic, after_seq: frame.after_seq }
+            }
+            "unsubscribe" => {
+                let frame: UnsubscribeFrame = decode_value(rest)?;
+                ClientFrame::Unsubscribe { topic: frame.topic }
+            }
+            "send" => {
+                let frame: SendFrame = decode_value(rest)?;
+                ClientFrame::Send {
+                    topic: frame.topic,
+                    client_msg_id: frame.client_msg_id,
+                    body: frame.body,
+                    visibility: frame.visibility,
+                    template_id: frame.template_id,
+                    to: frame.to,
+                }
+            }
+            "ping" => {
+                let _: PingFrame = decode_value(rest)?;
+                ClientFrame::Ping {}
+            }
+            other => {
+                return Err(invalid_type(&format!(
+                    "type: unknown frame type {other:?} (hello, subscribe, unsubscribe, send, ping)"
+                )));
+            }
+        })
+    }
+}
+
+fn invalid_type(message: &str) -> ApiError {
+    ApiError::invalid(axum::http::StatusCode::UNPROCESSABLE_ENTITY, Some("type"), message)
 }
 
 #[derive(Debug, Serialize)]
