@@ -167,20 +167,22 @@ export class Composer {
     }
   }
 
-  async loadCanned() {
+  /** The library, fetched once (every keystroke shares the one request). */
+  loadCanned() {
     if (!this.canned) {
-      try {
-        this.canned = firstArray(await api('GET', '/canned-responses'));
-      } catch (error) {
-        this.canned = [];
+      this.canned = api('GET', '/canned-responses').then(firstArray).catch((error) => {
         this.showError(`Canned responses are unavailable: ${error.message}`);
-      }
+        return [];
+      });
     }
     return this.canned;
   }
 
   async openPicker(filter) {
+    const call = (this.pickerCall = (this.pickerCall || 0) + 1);
     const all = await this.loadCanned();
+    // Only the latest keystroke's list counts.
+    if (call !== this.pickerCall || this.input.value !== `/${filter}`) return;
     const needle = filter.trim().toLowerCase();
     this.choices = all
       .filter((item) => !needle || `${item.shortcut} ${item.title}`.toLowerCase().includes(needle))
@@ -219,6 +221,7 @@ export class Composer {
   }
 
   closePicker() {
+    this.pickerCall = (this.pickerCall || 0) + 1;
     this.picker.hidden = true;
     this.choices = [];
   }

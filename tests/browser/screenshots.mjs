@@ -29,7 +29,7 @@ try {
   await fan.fill('input[name=display_name]', 'Robin Fairweather');
   await fan.click('form.welcome button[type=submit]');
   await fan.waitForSelector('.conn-live');
-  await fan.fill('.chat-composer textarea', 'Hi! Will the tour hoodie come back in size M? 🙏');
+  await fan.fill('.chat-composer textarea', 'Hi! Will the tour hoodie come back in size M?');
   await fan.press('.chat-composer textarea', 'Enter');
   await fan.waitForSelector('.msg-mine:not(.msg-pending)');
   const conversation = await fan.evaluate(() => JSON.parse(localStorage.getItem('fandesk.fan')).conversation_id);
@@ -59,6 +59,7 @@ try {
   await inbox.waitForSelector('.picker-item');
   await inbox.keyboard.press('Enter');
   await inbox.waitForSelector('.composer-mirror mark.first-line');
+  await inbox.keyboard.press('End');
   await inbox.screenshot({ path: join(docs, 'console-inbox.png') });
 
   // The dashboard, monitoring a waiting fan with the whisper composer open.

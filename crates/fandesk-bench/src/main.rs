@@ -379,7 +379,7 @@ fn header(ctx: &Ctx, names: &[&str]) -> String {
         "## fandesk-bench {} — {date}\n\n\
          - command: `{command}` (scenarios: {})\n\
          - machine: {cores} cores (nproc), kernel {}, `ulimit -n` {fd_limit} per process; load average at start {}\n\
-         - fandesk {} at {git}; runs per server: {} (median, with min–max of the runs)\n\n",
+         - fandesk binary: `{}` (check its commit: the working tree here is at {git}); runs per server: {} (median, with min–max of the runs)\n\n",
         if ctx.smoke { "smoke" } else { "run" },
         names.join(", "),
         kernel.trim(),

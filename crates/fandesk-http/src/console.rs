@@ -4,11 +4,11 @@
 //! script or style, connections only to this host), `nosniff`, and revalidation by ETag
 //! so a new binary's files are picked up at once.
 
+use axum::Router;
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 
 struct Asset {
     path: &'static str,
@@ -26,7 +26,11 @@ macro_rules! asset {
         Asset {
             path: $path,
             content_type: $type,
-            body: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../console/", $path)),
+            body: include_bytes!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../console/",
+                $path
+            )),
         }
     };
 }
@@ -83,13 +87,22 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
         (StatusCode::OK, asset.body).into_response()
     };
     let out = response.headers_mut();
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if let Ok(value) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, value);
     }
-    out.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    out.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    out.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     out.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if let Ok(value) = HeaderValue::from_str(&content_security_policy(headers)) {
         out.insert(header::CONTENT_SECURITY_POLICY, value);
@@ -106,7 +119,9 @@ fn content_security_policy(headers: &HeaderMap) -> String {
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
         .filter(|host| valid_host(host));
-    let sockets = host.map(|host| format!(" ws://{host} wss://{host}")).unwrap_or_default();
+    let sockets = host
+        .map(|host| format!(" ws://{host} wss://{host}"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'{sockets}; object-src 'none'; base-uri 'none'; form-action 'self'; \
@@ -118,12 +133,16 @@ fn content_security_policy(headers: &HeaderMap) -> String {
 fn valid_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
-        && host.bytes().all(|byte| byte.is_ascii_alphanumeric() || b".-:[]".contains(&byte))
+        && host
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b".-:[]".contains(&byte))
 }
 
 /// FNV-1a: a stable, dependency-free fingerprint for the ETag.
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]
@@ -141,7 +160,12 @@ mod tests {
                 if path.is_dir() {
                     pending.push(path);
                 } else {
-                    found.push(path.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"));
+                    found.push(
+                        path.strip_prefix(&root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    );
                 }
             }
         }
@@ -163,9 +187,17 @@ mod tests {
             assert!(absent.is_empty() || !policy.contains(absent), "{policy}");
             assert!(!policy.contains("unsafe"), "{policy}");
         };
-        check(Some("127.0.0.1:8080"), "connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080;", "");
+        check(
+            Some("127.0.0.1:8080"),
+            "connect-src 'self' ws://127.0.0.1:8080 wss://127.0.0.1:8080;",
+            "",
+        );
         check(Some("[::1]:80"), "ws://[::1]:80", "");
-        check(Some("a; script-src *"), "connect-src 'self';", "script-src *");
+        check(
+            Some("a; script-src *"),
+            "connect-src 'self';",
+            "script-src *",
+        );
         check(None, "connect-src 'self';", "ws://");
     }
 

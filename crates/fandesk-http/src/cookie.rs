@@ -11,7 +11,7 @@
 //! requests are not exposed to CSRF (browsers never attach the header by themselves).
 
 use crate::error::ApiError;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 
 /// The cookie's name; `__Host-` would forbid it on plain-HTTP development servers.
 pub const NAME: &str = "fandesk_session";
@@ -33,7 +33,10 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
 /// page was served over HTTPS, so the cookie must never travel over plain HTTP).
 pub fn set(token: &str, max_age_secs: i64, secure: bool) -> Option<HeaderValue> {
     let secure = if secure { "; Secure" } else { "" };
-    let value = format!("{NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}", max_age_secs.max(0));
+    let value = format!(
+        "{NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        max_age_secs.max(0)
+    );
     HeaderValue::from_str(&value).ok()
 }
 
@@ -57,7 +60,11 @@ pub fn from_https(headers: &HeaderMap) -> bool {
 
 /// The CSRF rule of this module's comment, for a request authenticated by the cookie
 /// (or asking for one).
-pub fn check_csrf(method: &Method, headers: &HeaderMap, allowed_origins: &[String]) -> Result<(), ApiError> {
+pub fn check_csrf(
+    method: &Method,
+    headers: &HeaderMap,
+    allowed_origins: &[String],
+) -> Result<(), ApiError> {
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(());
     }
@@ -83,7 +90,10 @@ mod tests {
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
         for (name, value) in pairs {
-            map.append(header::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+            map.append(
+                header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
         map
     }
@@ -91,11 +101,18 @@ mod tests {
     #[test]
     fn finds_the_session_cookie() {
         let check = |pairs: &[(&str, &str)], expected: Option<&str>| {
-            assert_eq!(session_token(&headers(pairs)).as_deref(), expected, "{pairs:?}");
+            assert_eq!(
+                session_token(&headers(pairs)).as_deref(),
+                expected,
+                "{pairs:?}"
+            );
         };
         check(&[("cookie", "fandesk_session=abc")], Some("abc"));
         check(&[("cookie", "a=1; fandesk_session=abc; b=2")], Some("abc"));
-        check(&[("cookie", "a=1"), ("cookie", "fandesk_session=xyz")], Some("xyz"));
+        check(
+            &[("cookie", "a=1"), ("cookie", "fandesk_session=xyz")],
+            Some("xyz"),
+        );
         check(&[("cookie", "fandesk_session=")], None);
         check(&[("cookie", "xfandesk_session=abc")], None);
         check(&[], None);
@@ -104,8 +121,17 @@ mod tests {
     #[test]
     fn cookie_attributes() {
         let value = set("fdk_1", 3600, false).unwrap();
-        assert_eq!(value, "fandesk_session=fdk_1; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600");
-        assert!(set("fdk_1", 60, true).unwrap().to_str().unwrap().ends_with("; Secure"));
+        assert_eq!(
+            value,
+            "fandesk_session=fdk_1; Path=/; HttpOnly; SameSite=Strict; Max-Age=3600"
+        );
+        assert!(
+            set("fdk_1", 60, true)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .ends_with("; Secure")
+        );
         assert!(clear().to_str().unwrap().contains("Max-Age=0"));
     }
 
@@ -113,16 +139,55 @@ mod tests {
     fn csrf_rule() {
         let host = ("host", "desk.example:8080");
         let check = |method: Method, pairs: &[(&str, &str)], ok: bool| {
-            assert_eq!(check_csrf(&method, &headers(pairs), &[]).is_ok(), ok, "{method} {pairs:?}");
+            assert_eq!(
+                check_csrf(&method, &headers(pairs), &[]).is_ok(),
+                ok,
+                "{method} {pairs:?}"
+            );
         };
-        check(Method::GET, &[host, ("origin", "http://evil.example")], true);
-        check(Method::POST, &[host, ("origin", "http://desk.example:8080")], true);
-        check(Method::POST, &[host, ("origin", "https://desk.example:8080")], true);
-        check(Method::POST, &[host, ("origin", "http://evil.example")], false);
-        check(Method::POST, &[host, ("origin", "http://evil.example"), ("x-requested-with", "fandesk")], false);
+        check(
+            Method::GET,
+            &[host, ("origin", "http://evil.example")],
+            true,
+        );
+        check(
+            Method::POST,
+            &[host, ("origin", "http://desk.example:8080")],
+            true,
+        );
+        check(
+            Method::POST,
+            &[host, ("origin", "https://desk.example:8080")],
+            true,
+        );
+        check(
+            Method::POST,
+            &[host, ("origin", "http://evil.example")],
+            false,
+        );
+        check(
+            Method::POST,
+            &[
+                host,
+                ("origin", "http://evil.example"),
+                ("x-requested-with", "fandesk"),
+            ],
+            false,
+        );
         check(Method::POST, &[host, ("origin", "null")], false);
         check(Method::DELETE, &[host], false);
-        check(Method::PATCH, &[host, ("x-requested-with", "fandesk")], true);
-        assert!(check_csrf(&Method::POST, &headers(&[host, ("origin", "http://app.example")]), &["http://app.example".into()]).is_ok());
+        check(
+            Method::PATCH,
+            &[host, ("x-requested-with", "fandesk")],
+            true,
+        );
+        assert!(
+            check_csrf(
+                &Method::POST,
+                &headers(&[host, ("origin", "http://app.example")]),
+                &["http://app.example".into()]
+            )
+            .is_ok()
+        );
     }
 }

@@ -127,8 +127,13 @@ impl FromRequestParts<AppState> for Auth {
         let token = match bearer_token(parts) {
             Some(token) => token.to_owned(),
             None => {
-                let token = crate::cookie::session_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-                crate::cookie::check_csrf(&parts.method, &parts.headers, &state.config.allowed_origins)?;
+                let token = crate::cookie::session_token(&parts.headers)
+                    .ok_or_else(ApiError::unauthorized)?;
+                crate::cookie::check_csrf(
+                    &parts.method,
+                    &parts.headers,
+                    &state.config.allowed_origins,
+                )?;
                 token
             }
         };

@@ -11,8 +11,8 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::shifts::require_manager;
 use crate::{App, new_id};
 use fandesk_domain::desk::{
-    CannedTemplate, FirstLineVerdict, HealthPolicy, TemplateError, TemplateVars, check_first_line, is_stale,
-    library_size_warning, overuse_share, validate_shortcut,
+    CannedTemplate, FirstLineVerdict, HealthPolicy, TemplateError, TemplateVars, check_first_line,
+    is_stale, library_size_warning, overuse_share, validate_shortcut,
 };
 use fandesk_domain::{Principal, Role};
 use fandesk_store::{CannedRow, ConversationRow, StoreError};
@@ -109,14 +109,18 @@ fn view(row: &CannedRow, uses: i64) -> CannedView {
 
 fn template_error(error: TemplateError) -> ServiceError {
     match error {
-        TemplateError::VariableMissing { variable } => ServiceError::TemplateVariableMissing { variable },
+        TemplateError::VariableMissing { variable } => {
+            ServiceError::TemplateVariableMissing { variable }
+        }
         other => ServiceError::invalid("body", other.to_string()),
     }
 }
 
 fn shortcut_taken(error: StoreError) -> ServiceError {
     match error {
-        StoreError::Conflict(_) => ServiceError::Conflict("a canned response with this shortcut exists".into()),
+        StoreError::Conflict(_) => {
+            ServiceError::Conflict("a canned response with this shortcut exists".into())
+        }
         other => other.into(),
     }
 }
@@ -130,12 +134,16 @@ fn apply(row: &mut CannedRow, input: CannedInput) -> ServiceResult<()> {
     if let Some(title) = input.title {
         let title = title.trim().to_owned();
         if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-            return Err(ServiceError::invalid("title", format!("must be 1 to {MAX_TITLE_CHARS} characters")));
+            return Err(ServiceError::invalid(
+                "title",
+                format!("must be 1 to {MAX_TITLE_CHARS} characters"),
+            ));
         }
         row.title = title;
     }
     if let Some(body) = input.body {
-        CannedTemplate::parse(&body).map_err(|error| ServiceError::invalid("body", error.to_string()))?;
+        CannedTemplate::parse(&body)
+            .map_err(|error| ServiceError::invalid("body", error.to_string()))?;
         row.body = body;
     }
     Ok(())
@@ -144,12 +152,18 @@ fn apply(row: &mut CannedRow, input: CannedInput) -> ServiceResult<()> {
 fn require_team(actor: &Principal) -> ServiceResult<()> {
     match actor.role() {
         Some(_) => Ok(()),
-        None => Err(ServiceError::Forbidden("canned responses are for the team".into())),
+        None => Err(ServiceError::Forbidden(
+            "canned responses are for the team".into(),
+        )),
     }
 }
 
 impl App {
-    pub async fn create_canned(&self, actor: &Principal, input: CannedInput) -> ServiceResult<CannedView> {
+    pub async fn create_canned(
+        &self,
+        actor: &Principal,
+        input: CannedInput,
+    ) -> ServiceResult<CannedView> {
         require_manager(actor, "the canned-response library")?;
         for (field, present) in [
             ("shortcut", input.shortcut.is_some()),
@@ -171,7 +185,10 @@ impl App {
             updated_at: now,
         };
         apply(&mut row, input)?;
-        self.store().insert_canned(&row).await.map_err(shortcut_taken)?;
+        self.store()
+            .insert_canned(&row)
+            .await
+            .map_err(shortcut_taken)?;
         Ok(view(&row, 0))
     }
 
@@ -185,16 +202,36 @@ impl App {
             .map(|row| (row.template_id, row.uses))
             .collect();
         let library = self.store().list_canned().await?;
-        Ok(library.iter().map(|row| view(row, usage.get(&row.id).copied().unwrap_or(0))).collect())
+        Ok(library
+            .iter()
+            .map(|row| view(row, usage.get(&row.id).copied().unwrap_or(0)))
+            .collect())
     }
 
-    pub async fn update_canned(&self, actor: &Principal, id: &str, input: CannedInput) -> ServiceResult<CannedView> {
+    pub async fn update_canned(
+        &self,
+        actor: &Principal,
+        id: &str,
+        input: CannedInput,
+    ) -> ServiceResult<CannedView> {
         require_manager(actor, "the canned-response library")?;
-        let mut row = self.store().find_canned(id).await?.ok_or(ServiceError::NotFound("canned response"))?;
+        let mut row = self
+            .store()
+            .find_canned(id)
+            .await?
+            .ok_or(ServiceError::NotFound("canned response"))?;
         apply(&mut row, input)?;
         row.updated_at = self.now();
-        self.store().update_canned(&row).await.map_err(shortcut_taken)?;
-        let uses = self.store().list_canned_usage().await?.into_iter().find(|usage| usage.template_id == row.id);
+        self.store()
+            .update_canned(&row)
+            .await
+            .map_err(shortcut_taken)?;
+        let uses = self
+            .store()
+            .list_canned_usage()
+            .await?
+            .into_iter()
+            .find(|usage| usage.template_id == row.id);
         Ok(view(&row, uses.map_or(0, |usage| usage.uses)))
     }
 
@@ -204,21 +241,38 @@ impl App {
     }
 
     /// What a template says to this conversation's fan, signed by the acting member.
-    pub async fn render_canned(&self, actor: &Principal, id: &str, conversation_id: &str) -> ServiceResult<String> {
+    pub async fn render_canned(
+        &self,
+        actor: &Principal,
+        id: &str,
+        conversation_id: &str,
+    ) -> ServiceResult<String> {
         require_team(actor)?;
         let conversation = self.readable_conversation(actor, conversation_id).await?;
-        let row = self.store().find_canned(id).await?.ok_or(ServiceError::NotFound("canned response"))?;
+        let row = self
+            .store()
+            .find_canned(id)
+            .await?
+            .ok_or(ServiceError::NotFound("canned response"))?;
         let template = CannedTemplate::parse(&row.body).map_err(template_error)?;
         let vars = self.template_vars(actor, &conversation).await?;
         template.render(&vars).map_err(template_error)
     }
 
-    async fn template_vars(&self, actor: &Principal, conversation: &ConversationRow) -> ServiceResult<TemplateVars> {
+    async fn template_vars(
+        &self,
+        actor: &Principal,
+        conversation: &ConversationRow,
+    ) -> ServiceResult<TemplateVars> {
         let profile = self.store().find_fan_profile(&conversation.fan_id).await?;
         Ok(TemplateVars {
-            fan_name: profile.as_ref().map(|profile| profile.fan.display_name.clone()),
+            fan_name: profile
+                .as_ref()
+                .map(|profile| profile.fan.display_name.clone()),
             fan_first_name: None,
-            fan_attributes: profile.map(|profile| profile.attributes).unwrap_or_default(),
+            fan_attributes: profile
+                .map(|profile| profile.attributes)
+                .unwrap_or_default(),
             agent_name: actor.role().map(|_| actor.name().to_owned()),
             creator_name: self.inner.config.desk.creator_name.clone(),
         })
@@ -236,16 +290,25 @@ impl App {
     ) -> ServiceResult<Option<CannedUse>> {
         let config = &self.inner.config.desk;
         if config.shift_scoped_access
-            && let Principal::Member { id, role: Role::Agent, .. } = actor
+            && let Principal::Member {
+                id,
+                role: Role::Agent,
+                ..
+            } = actor
             && !self.is_on_shift(id).await?
         {
             return Err(ServiceError::Forbidden(
                 "agents work fan conversations only while on shift; clock in first".into(),
             ));
         }
-        let Some(template_id) = template_id else { return Ok(None) };
+        let Some(template_id) = template_id else {
+            return Ok(None);
+        };
         let Principal::Member { id: member_id, .. } = actor else {
-            return Err(ServiceError::invalid("template_id", "fans do not send canned responses"));
+            return Err(ServiceError::invalid(
+                "template_id",
+                "fans do not send canned responses",
+            ));
         };
         let row = self
             .store()
@@ -299,15 +362,29 @@ impl App {
                 }
             })
             .collect();
-        let since = now.checked_sub(SignedDuration::from_hours(24 * OVERUSE_WINDOW_DAYS)).unwrap_or(now);
-        let messages: HashMap<_, _> = self.store().count_member_public_messages(since).await?.into_iter().collect();
-        let names: HashMap<_, _> =
-            self.store().list_members().await?.into_iter().map(|member| (member.id, member.name)).collect();
+        let since = now
+            .checked_sub(SignedDuration::from_hours(24 * OVERUSE_WINDOW_DAYS))
+            .unwrap_or(now);
+        let messages: HashMap<_, _> = self
+            .store()
+            .count_member_public_messages(since)
+            .await?
+            .into_iter()
+            .collect();
+        let names: HashMap<_, _> = self
+            .store()
+            .list_members()
+            .await?
+            .into_iter()
+            .map(|member| (member.id, member.name))
+            .collect();
         let mut overused = Vec::new();
         for used in self.store().list_canned_member_uses(since).await? {
             let sent = messages.get(&used.member_id).copied().unwrap_or(0);
             let share = overuse_share(used.uses.max(0) as u64, sent.max(0) as u64, &policy);
-            let (Some(share), Some(template)) = (share, library.iter().find(|row| row.id == used.template_id)) else {
+            let (Some(share), Some(template)) =
+                (share, library.iter().find(|row| row.id == used.template_id))
+            else {
                 continue;
             };
             overused.push(CannedOveruse {
@@ -320,12 +397,17 @@ impl App {
                 share,
             });
         }
-        overused.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.template_id.cmp(&b.template_id)));
+        overused.sort_by(|a, b| {
+            b.share
+                .total_cmp(&a.share)
+                .then_with(|| a.template_id.cmp(&b.template_id))
+        });
         Ok(CannedHealthView {
             templates: library.len(),
             recommended_min: *policy.recommended_size.start(),
             recommended_max: *policy.recommended_size.end(),
-            size_warning: library_size_warning(library.len(), &policy).map(|warning| warning.message()),
+            size_warning: library_size_warning(library.len(), &policy)
+                .map(|warning| warning.message()),
             stale_after_days: policy.stale_after.as_hours() / 24,
             overuse_window_days: OVERUSE_WINDOW_DAYS,
             overuse_share: policy.overuse_share,

@@ -36,7 +36,10 @@ impl ManualClock {
     /// Starts at `start`, at microsecond precision (what the store keeps).
     pub fn new(start: Timestamp) -> ManualClock {
         let start = Timestamp::from_microsecond(start.as_microsecond()).unwrap_or(start);
-        ManualClock { now: Mutex::new(start), changed: Notify::new() }
+        ManualClock {
+            now: Mutex::new(start),
+            changed: Notify::new(),
+        }
     }
 
     /// Starts at the current wall-clock time.
@@ -48,7 +51,10 @@ impl ManualClock {
     pub fn advance(&self, by: std::time::Duration) {
         let by = SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX);
         {
-            let mut now = self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut now = self
+                .now
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             *now = now.saturating_add(by).unwrap_or(*now);
         }
         self.changed.notify_waiters();
@@ -57,7 +63,10 @@ impl ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
-        *self.now.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn changed(&self) -> Option<&Notify> {

@@ -62,8 +62,12 @@ impl Default for DeskConfig {
 impl DeskConfig {
     /// Sets the creator's time zone by IANA name (`Europe/Berlin`).
     pub fn with_creator_timezone(mut self, name: &str) -> ServiceResult<DeskConfig> {
-        self.creator_timezone = TimeZone::get(name)
-            .map_err(|_| ServiceError::invalid("creator_timezone", format!("unknown IANA time zone {name:?}")))?;
+        self.creator_timezone = TimeZone::get(name).map_err(|_| {
+            ServiceError::invalid(
+                "creator_timezone",
+                format!("unknown IANA time zone {name:?}"),
+            )
+        })?;
         Ok(self)
     }
 }
@@ -79,14 +83,25 @@ pub(crate) struct CannedUse {
 
 pub(crate) enum DeskEvent {
     /// Created (or reopened) at `at`: a new opening starts.
-    Opened { conversation: ConversationId, at: Timestamp },
+    Opened {
+        conversation: ConversationId,
+        at: Timestamp,
+    },
     /// A fan message was committed.
-    FanMessage { conversation: ConversationId },
+    FanMessage {
+        conversation: ConversationId,
+    },
     /// Something the score depends on changed (the fan's profile).
-    Rescore { conversation: ConversationId },
+    Rescore {
+        conversation: ConversationId,
+    },
     /// Capacity or shifts changed: offer queued conversations to agents.
     Rebalance,
-    Canned { message_id: String, at: Timestamp, used: CannedUse },
+    Canned {
+        message_id: String,
+        at: Timestamp,
+        used: CannedUse,
+    },
     Flush(oneshot::Sender<()>),
 }
 
@@ -104,7 +119,11 @@ impl AfterSend {
             let _ = self.events.send(DeskEvent::FanMessage { conversation });
         }
         if let Some(used) = self.canned {
-            let event = DeskEvent::Canned { message_id: message.id.0.clone(), at: message.created_at, used };
+            let event = DeskEvent::Canned {
+                message_id: message.id.0.clone(),
+                at: message.created_at,
+                used,
+            };
             let _ = self.events.send(event);
         }
     }
@@ -118,6 +137,8 @@ pub(crate) struct DeskRuntime {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// How long shutdown waits for the desk to finish what it was handed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// Events handled in one pass at most, so a flood still yields to the runtime.
 const BATCH_MAX: usize = 256;
 
@@ -136,29 +157,50 @@ impl DeskRuntime {
     /// last `App` ends them.
     pub(crate) fn start(app: &App) {
         let runtime = &app.inner.desk;
-        let receiver = runtime.receiver.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let receiver = runtime
+            .receiver
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         let Some(receiver) = receiver else { return };
         let weak = Arc::downgrade(&app.inner);
         let worker = tokio::spawn(run_worker(weak.clone(), receiver, runtime.stop.clone()));
         let scheduler = tokio::spawn(crate::scheduler::run(weak, runtime.stop.clone()));
-        runtime.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).extend([worker, scheduler]);
+        runtime
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend([worker, scheduler]);
     }
 
     pub(crate) fn notify(&self, event: DeskEvent) {
         let _ = self.events.send(event);
     }
 
-    /// Stops both tasks after their current pass.
+    /// Handles what was handed over (so the last fan messages still get their SLA timers;
+    /// requests have stopped by now), then stops both tasks after their current pass.
     pub(crate) async fn shutdown(&self) {
+        let (done, handled) = oneshot::channel();
+        self.notify(DeskEvent::Flush(done));
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, handled).await;
         self.stop.cancel();
-        let tasks: Vec<_> = self.tasks.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).drain(..).collect();
+        let tasks: Vec<_> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .drain(..)
+            .collect();
         for task in tasks {
             let _ = task.await;
         }
     }
 }
 
-async fn run_worker(weak: Weak<Inner>, mut receiver: mpsc::UnboundedReceiver<DeskEvent>, stop: CancellationToken) {
+async fn run_worker(
+    weak: Weak<Inner>,
+    mut receiver: mpsc::UnboundedReceiver<DeskEvent>,
+    stop: CancellationToken,
+) {
     loop {
         let first = tokio::select! {
             biased;
@@ -187,7 +229,11 @@ struct Work {
 
 impl App {
     /// The hand-off after a committed send: fan messages and canned uses reach the desk.
-    pub(crate) fn after_send(&self, fan_message: bool, canned: Option<CannedUse>) -> Option<AfterSend> {
+    pub(crate) fn after_send(
+        &self,
+        fan_message: bool,
+        canned: Option<CannedUse>,
+    ) -> Option<AfterSend> {
         (fan_message || canned.is_some()).then(|| AfterSend {
             events: self.inner.desk.events.clone(),
             fan_message,
@@ -198,7 +244,10 @@ impl App {
     /// A conversation was created or reopened at `at` (a new opening, PRODUCT.md › Metric
     /// definitions).
     pub(crate) fn desk_opened(&self, conversation: &ConversationId, at: Timestamp) {
-        self.inner.desk.notify(DeskEvent::Opened { conversation: conversation.clone(), at });
+        self.inner.desk.notify(DeskEvent::Opened {
+            conversation: conversation.clone(),
+            at,
+        });
     }
 
     /// Capacity may have freed up (a resolve, a clock-in, a new ceiling).
@@ -207,7 +256,9 @@ impl App {
     }
 
     pub(crate) fn desk_rescore(&self, conversation: &ConversationId) {
-        self.inner.desk.notify(DeskEvent::Rescore { conversation: conversation.clone() });
+        self.inner.desk.notify(DeskEvent::Rescore {
+            conversation: conversation.clone(),
+        });
     }
 
     /// Waits until the desk has handled every event handed to it before this call
@@ -232,10 +283,20 @@ impl App {
                     rebalance = true;
                     continue;
                 }
-                DeskEvent::Canned { message_id, at, used } => {
+                DeskEvent::Canned {
+                    message_id,
+                    at,
+                    used,
+                } => {
                     let stored = self
                         .store()
-                        .insert_canned_use(&message_id, &used.template_id, &used.member_id, used.unedited, at)
+                        .insert_canned_use(
+                            &message_id,
+                            &used.template_id,
+                            &used.member_id,
+                            used.unedited,
+                            at,
+                        )
                         .await;
                     if let Err(error) = stored {
                         tracing::warn!(%error, "could not record a canned-response use");
@@ -282,14 +343,21 @@ impl App {
         if let Some(at) = work.opened_at {
             self.store().set_opened_at(id, at).await?;
         }
-        let Some(desk) = self.store().find_desk_conversation(id).await? else { return Ok(()) };
+        let Some(desk) = self.store().find_desk_conversation(id).await? else {
+            return Ok(());
+        };
         if !desk.conversation.status.is_active() {
             self.publish_queue_entry(id, None);
             return Ok(());
         }
-        let Rescored { desk, profile, first_message_at } = self.rescore(desk).await?;
+        let Rescored {
+            desk,
+            profile,
+            first_message_at,
+        } = self.rescore(desk).await?;
         if work.fan_message {
-            self.schedule_first_response(&desk, first_message_at).await?;
+            self.schedule_first_response(&desk, first_message_at)
+                .await?;
         }
         let mut assigned = desk.conversation.assignee_id.is_some() || desk.conversation.escalated;
         if !assigned {
@@ -298,7 +366,8 @@ impl App {
         }
         if work.fan_message && !assigned {
             let snapshot = Snapshot::ensure(self, snapshot).await?;
-            self.off_hours_reply(&desk, profile.as_ref(), snapshot).await?;
+            self.off_hours_reply(&desk, profile.as_ref(), snapshot)
+                .await?;
         }
         match self.store().find_desk_conversation(id).await? {
             Some(current) if !assigned && current.conversation.assignee_id.is_none() => {

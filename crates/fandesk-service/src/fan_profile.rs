@@ -6,8 +6,8 @@
 //! zone; the lifetime spend comes from the creator's platform, through a `bot` member's API
 //! token (an integration), or from the owner. Bots may set every field.
 
-use crate::error::{ServiceError, ServiceResult};
 use crate::App;
+use crate::error::{ServiceError, ServiceResult};
 use fandesk_domain::{FanId, Principal, Role};
 use fandesk_store::{FanProfileRow, FanProfileUpdate};
 use jiff::Timestamp;
@@ -72,12 +72,16 @@ pub struct FanProfilePatch {
 /// Lowercase, unique, sorted; `[a-z0-9_-]`, 1–32 characters each, at most 20.
 fn normalize_tags(tags: &[String]) -> ServiceResult<Vec<String>> {
     if tags.len() > MAX_TAGS {
-        return Err(ServiceError::invalid("tags", format!("at most {MAX_TAGS} tags")));
+        return Err(ServiceError::invalid(
+            "tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
     }
     let mut normalized: Vec<String> = Vec::with_capacity(tags.len());
     for tag in tags {
         let tag = tag.trim().to_lowercase();
-        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-';
         if tag.is_empty() || tag.chars().count() > MAX_TAG_CHARS || !tag.chars().all(allowed) {
             return Err(ServiceError::invalid(
                 "tags",
@@ -93,7 +97,10 @@ fn normalize_tags(tags: &[String]) -> ServiceResult<Vec<String>> {
 
 fn check_attributes(attributes: &BTreeMap<String, String>) -> ServiceResult<()> {
     if attributes.len() > MAX_ATTRIBUTES {
-        return Err(ServiceError::invalid("attributes", format!("at most {MAX_ATTRIBUTES} attributes")));
+        return Err(ServiceError::invalid(
+            "attributes",
+            format!("at most {MAX_ATTRIBUTES} attributes"),
+        ));
     }
     for (key, value) in attributes {
         let key_chars = key.chars().count();
@@ -104,7 +111,8 @@ fn check_attributes(attributes: &BTreeMap<String, String>) -> ServiceResult<()> 
                 format!("keys are 1 to {MAX_ATTRIBUTE_KEY_CHARS} characters without '.'"),
             ));
         }
-        if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS || value.chars().any(char::is_control) {
+        if value.chars().count() > MAX_ATTRIBUTE_VALUE_CHARS || value.chars().any(char::is_control)
+        {
             return Err(ServiceError::invalid(
                 "attributes",
                 format!("values are at most {MAX_ATTRIBUTE_VALUE_CHARS} characters of text"),
@@ -116,11 +124,19 @@ fn check_attributes(attributes: &BTreeMap<String, String>) -> ServiceResult<()> 
 
 impl App {
     /// `GET /fans/{id}`: the team sees any fan's profile; for anyone else no fan exists.
-    pub async fn get_fan_profile(&self, actor: &Principal, id: &str) -> ServiceResult<FanProfileView> {
+    pub async fn get_fan_profile(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> ServiceResult<FanProfileView> {
         if actor.is_fan() {
             return Err(ServiceError::NotFound("fan"));
         }
-        let row = self.store().find_fan_profile(&FanId::from(id)).await?.ok_or(ServiceError::NotFound("fan"))?;
+        let row = self
+            .store()
+            .find_fan_profile(&FanId::from(id))
+            .await?
+            .ok_or(ServiceError::NotFound("fan"))?;
         Ok(FanProfileView::from(&row))
     }
 
@@ -143,13 +159,19 @@ impl App {
         }
         if let Some(spend) = patch.lifetime_spend_cents {
             if spend < 0 {
-                return Err(ServiceError::invalid("lifetime_spend_cents", "must not be negative"));
+                return Err(ServiceError::invalid(
+                    "lifetime_spend_cents",
+                    "must not be negative",
+                ));
             }
             update.lifetime_spend_cents = Some(spend);
         }
         if let Some(notes) = patch.notes {
             if notes.chars().count() > MAX_NOTES_CHARS {
-                return Err(ServiceError::invalid("notes", format!("at most {MAX_NOTES_CHARS} characters")));
+                return Err(ServiceError::invalid(
+                    "notes",
+                    format!("at most {MAX_NOTES_CHARS} characters"),
+                ));
             }
             update.notes = Some(notes);
         }
@@ -159,8 +181,9 @@ impl App {
         }
         if let Some(zone) = patch.timezone {
             let zone = zone.trim().to_owned();
-            jiff::tz::TimeZone::get(&zone)
-                .map_err(|_| ServiceError::invalid("timezone", "must be an IANA time zone such as Europe/Paris"))?;
+            jiff::tz::TimeZone::get(&zone).map_err(|_| {
+                ServiceError::invalid("timezone", "must be an IANA time zone such as Europe/Paris")
+            })?;
             update.timezone = Some(zone);
         }
         let fan_id = FanId::from(id);

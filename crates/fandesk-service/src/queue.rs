@@ -30,7 +30,11 @@ pub struct PriorityInputView {
 
 impl From<&PriorityInput> for PriorityInputView {
     fn from(input: &PriorityInput) -> Self {
-        PriorityInputView { name: input.name.to_owned(), points: input.points, reason: input.reason.clone() }
+        PriorityInputView {
+            name: input.name.to_owned(),
+            points: input.points,
+            reason: input.reason.clone(),
+        }
     }
 }
 
@@ -96,11 +100,18 @@ fn seconds(duration: std::time::Duration) -> SignedDuration {
 }
 
 /// Builds one entry as of `now`.
-pub(crate) fn entry_of(desk: &DeskConversationRow, now: Timestamp, config: &DeskConfig) -> QueueEntryView {
+pub(crate) fn entry_of(
+    desk: &DeskConversationRow,
+    now: Timestamp,
+    config: &DeskConfig,
+) -> QueueEntryView {
     let conversation = &desk.conversation;
-    let waiting_since = conversation.awaiting_since.unwrap_or_else(|| desk.opening());
+    let waiting_since = conversation
+        .awaiting_since
+        .unwrap_or_else(|| desk.opening());
     let waited_seconds = now.duration_since(waiting_since).as_secs().max(0);
-    let mut inputs: Vec<PriorityInputView> = serde_json::from_str(&desk.priority_inputs).unwrap_or_default();
+    let mut inputs: Vec<PriorityInputView> =
+        serde_json::from_str(&desk.priority_inputs).unwrap_or_default();
     let waiting = score(&PriorityFacts {
         lifetime_spend_cents: 0,
         tags: &[],
@@ -109,8 +120,12 @@ pub(crate) fn entry_of(desk: &DeskConversationRow, now: Timestamp, config: &Desk
         waited_seconds,
     });
     inputs.extend(waiting.inputs.iter().map(PriorityInputView::from));
-    let sla_due_at = conversation.awaiting_since.and_then(|since| since.checked_add(seconds(config.sla_target)).ok());
-    let stretch_due = conversation.awaiting_since.and_then(|since| since.checked_add(seconds(config.sla_stretch)).ok());
+    let sla_due_at = conversation
+        .awaiting_since
+        .and_then(|since| since.checked_add(seconds(config.sla_target)).ok());
+    let stretch_due = conversation
+        .awaiting_since
+        .and_then(|since| since.checked_add(seconds(config.sla_stretch)).ok());
     QueueEntryView {
         conversation_id: conversation.id.0.clone(),
         fan_id: conversation.fan_id.0.clone(),
@@ -131,15 +146,25 @@ pub(crate) fn entry_of(desk: &DeskConversationRow, now: Timestamp, config: &Desk
 }
 
 pub(crate) fn require_team(actor: &Principal) -> ServiceResult<Role> {
-    actor.role().ok_or_else(|| ServiceError::Forbidden("the desk is for the team".into()))
+    actor
+        .role()
+        .ok_or_else(|| ServiceError::Forbidden("the desk is for the team".into()))
 }
 
 impl App {
     /// `GET /queue`: unassigned open or pending conversations by current score; with
     /// `include_assigned`, also assigned ones whose fan waits for a reply.
-    pub async fn queue(&self, actor: &Principal, include_assigned: bool, limit: u32) -> ServiceResult<QueueView> {
+    pub async fn queue(
+        &self,
+        actor: &Principal,
+        include_assigned: bool,
+        limit: u32,
+    ) -> ServiceResult<QueueView> {
         require_team(actor)?;
-        let rows = self.store().list_queue(include_assigned, limit.clamp(1, MAX_QUEUE)).await?;
+        let rows = self
+            .store()
+            .list_queue(include_assigned, limit.clamp(1, MAX_QUEUE))
+            .await?;
         let now = self.now();
         let config = &self.inner.config.desk;
         Ok(QueueView {
@@ -156,7 +181,11 @@ impl App {
 
     /// Ephemeral `queue.updated` on `inbox`: the conversation's entry, or `null` when it
     /// left the queue. Team-only: no fan frame (PRODUCT.md principle 2).
-    pub(crate) fn publish_queue_entry(&self, conversation: &ConversationId, entry: Option<QueueEntryView>) {
+    pub(crate) fn publish_queue_entry(
+        &self,
+        conversation: &ConversationId,
+        entry: Option<QueueEntryView>,
+    ) {
         let topic = Topic::Inbox.to_string();
         let frame = serde_json::json!({
             "type": "event",
@@ -193,12 +222,19 @@ impl App {
     }
 
     /// Sets a member's ceiling of automatic assignments (owner and supervisors).
-    pub async fn set_capacity(&self, actor: &Principal, member: &str, max_concurrent: i64) -> ServiceResult<()> {
+    pub async fn set_capacity(
+        &self,
+        actor: &Principal,
+        member: &str,
+        max_concurrent: i64,
+    ) -> ServiceResult<()> {
         crate::shifts::require_manager(actor, "capacity")?;
         if !(0..=100).contains(&max_concurrent) {
             return Err(ServiceError::invalid("max_concurrent", "must be 0 to 100"));
         }
-        self.store().set_max_concurrent(&member.into(), max_concurrent).await?;
+        self.store()
+            .set_max_concurrent(&member.into(), max_concurrent)
+            .await?;
         self.desk_rebalance();
         Ok(())
     }

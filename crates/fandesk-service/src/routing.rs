@@ -13,11 +13,13 @@ use crate::{App, new_id};
 use fandesk_bus::Event;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::desk::{
-    AgentLoad, PriorityFacts, choose_agent, choose_escalation_lead, next_coverage_start, off_hours_reply,
-    score,
+    AgentLoad, PriorityFacts, choose_agent, choose_escalation_lead, next_coverage_start,
+    off_hours_reply, score,
 };
 use fandesk_domain::{Audience, MemberId, MessageId, Principal, Role, Topic, Visibility};
-use fandesk_store::{DeskConversationRow, FanProfileRow, MemberLoadRow, MemberRow, StoreError, WriteOp, WriteOutcome};
+use fandesk_store::{
+    DeskConversationRow, FanProfileRow, MemberLoadRow, MemberRow, StoreError, WriteOp, WriteOutcome,
+};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Arc;
@@ -49,18 +51,24 @@ pub(crate) struct Snapshot {
 impl Snapshot {
     pub(crate) async fn load(app: &App) -> ServiceResult<Snapshot> {
         let now = app.now();
-        let since = now.checked_sub(SignedDuration::from_hours(24)).unwrap_or(now);
+        let since = now
+            .checked_sub(SignedDuration::from_hours(24))
+            .unwrap_or(now);
         let roster = Roster::load(app).await?;
         let loads = app.store().list_member_loads(since).await?;
         Ok(Snapshot { now, roster, loads })
     }
 
     /// The pass's snapshot, loaded on first use.
-    pub(crate) async fn ensure<'a>(app: &App, slot: &'a mut Option<Snapshot>) -> ServiceResult<&'a mut Snapshot> {
+    pub(crate) async fn ensure<'a>(
+        app: &App,
+        slot: &'a mut Option<Snapshot>,
+    ) -> ServiceResult<&'a mut Snapshot> {
         if slot.is_none() {
             *slot = Some(Snapshot::load(app).await?);
         }
-        slot.as_mut().ok_or_else(|| ServiceError::Internal("desk snapshot missing".into()))
+        slot.as_mut()
+            .ok_or_else(|| ServiceError::Internal("desk snapshot missing".into()))
     }
 
     fn load_of(&self, row: &MemberLoadRow, active: i64, on_shift: bool) -> AgentLoad {
@@ -96,16 +104,23 @@ impl Snapshot {
     }
 
     fn has_candidate(&self) -> bool {
-        self.agent_loads().iter().any(|agent| agent.on_shift && agent.has_capacity())
+        self.agent_loads()
+            .iter()
+            .any(|agent| agent.on_shift && agent.has_capacity())
     }
 
     /// Whether any human team member is on shift (off-hours means nobody is).
     fn anyone_on_shift(&self) -> bool {
-        self.loads.iter().any(|row| self.roster.on_shift(&row.id, self.now))
+        self.loads
+            .iter()
+            .any(|row| self.roster.on_shift(&row.id, self.now))
     }
 
     fn name_of(&self, member: &MemberId) -> String {
-        self.loads.iter().find(|row| row.id == *member).map_or_else(|| member.0.clone(), |row| row.name.clone())
+        self.loads
+            .iter()
+            .find(|row| row.id == *member)
+            .map_or_else(|| member.0.clone(), |row| row.name.clone())
     }
 
     fn record_assignment(&mut self, member: &MemberId) {
@@ -124,11 +139,21 @@ impl App {
     pub(crate) async fn rescore(&self, mut desk: DeskConversationRow) -> ServiceResult<Rescored> {
         let conversation = &desk.conversation;
         let profile = self.store().find_fan_profile(&conversation.fan_id).await?;
-        let messages = self.store().list_fan_messages(&conversation.id, desk.opening(), SCORED_MESSAGES).await?;
-        let bodies: Vec<String> = messages.iter().map(|message| message.body.clone()).collect();
+        let messages = self
+            .store()
+            .list_fan_messages(&conversation.id, desk.opening(), SCORED_MESSAGES)
+            .await?;
+        let bodies: Vec<String> = messages
+            .iter()
+            .map(|message| message.body.clone())
+            .collect();
         // The mean of this opening's scored fan messages (the `sentiment` of each row).
-        let scored: Vec<f64> = messages.iter().filter_map(|message| message.sentiment).collect();
-        let sentiment = (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64);
+        let scored: Vec<f64> = messages
+            .iter()
+            .filter_map(|message| message.sentiment)
+            .collect();
+        let sentiment =
+            (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64);
         let (tags, spend) = match &profile {
             Some(profile) => (profile.tags.clone(), profile.lifetime_spend_cents),
             None => (Vec::new(), 0),
@@ -141,11 +166,18 @@ impl App {
             waited_seconds: 0,
         };
         let priority = score(&facts);
-        let inputs: Vec<PriorityInputView> = priority.inputs.iter().map(PriorityInputView::from).collect();
-        let json = serde_json::to_string(&inputs).map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let inputs: Vec<PriorityInputView> = priority
+            .inputs
+            .iter()
+            .map(PriorityInputView::from)
+            .collect();
+        let json = serde_json::to_string(&inputs)
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
         let base = priority.base_points();
         if base != desk.conversation.priority || json != desk.priority_inputs {
-            self.store().set_priority(&desk.conversation.id, base, &json).await?;
+            self.store()
+                .set_priority(&desk.conversation.id, base, &json)
+                .await?;
             desk.conversation.priority = base;
             desk.priority_inputs = json;
             let inbox = Topic::Inbox.to_string();
@@ -158,7 +190,11 @@ impl App {
             }));
         }
         let first_message_at = messages.first().map(|message| message.created_at);
-        Ok(Rescored { desk, profile, first_message_at })
+        Ok(Rescored {
+            desk,
+            profile,
+            first_message_at,
+        })
     }
 
     /// Assigns an unassigned conversation to the chosen on-shift agent. True when the
@@ -168,14 +204,27 @@ impl App {
     /// agent as actor), decided inside the group commit against the state as of the
     /// preceding write: it succeeds only while nobody is assigned, so it can never
     /// overwrite a concurrent claim or manual assignment (issue 3 › Assignment).
-    pub(crate) async fn auto_assign(&self, desk: &DeskConversationRow, snapshot: &mut Snapshot) -> ServiceResult<bool> {
+    pub(crate) async fn auto_assign(
+        &self,
+        desk: &DeskConversationRow,
+        snapshot: &mut Snapshot,
+    ) -> ServiceResult<bool> {
         let conversation = &desk.conversation;
         if !snapshot.has_candidate() {
             return Ok(false);
         }
-        let previous = self.store().find_previous_agent(&conversation.fan_id, &conversation.id).await?;
-        let Some(choice) = choose_agent(&snapshot.agent_loads(), previous.as_ref()) else { return Ok(false) };
-        let actor = Principal::Member { id: choice.member_id.clone(), role: Role::Agent, name: ROUTING_ACTOR.into() };
+        let previous = self
+            .store()
+            .find_previous_agent(&conversation.fan_id, &conversation.id)
+            .await?;
+        let Some(choice) = choose_agent(&snapshot.agent_loads(), previous.as_ref()) else {
+            return Ok(false);
+        };
+        let actor = Principal::Member {
+            id: choice.member_id.clone(),
+            role: Role::Agent,
+            name: ROUTING_ACTOR.into(),
+        };
         let transition = Transition::Assign {
             member: choice.member_id.clone(),
             name: snapshot.name_of(&choice.member_id),
@@ -192,7 +241,13 @@ impl App {
             Ok(WriteOutcome::Created { .. }) => {
                 let reason = choice.reason.as_str();
                 self.store()
-                    .insert_desk_assignment(&new_id("asg"), &conversation.id, &choice.member_id, reason, snapshot.now)
+                    .insert_desk_assignment(
+                        &new_id("asg"),
+                        &conversation.id,
+                        &choice.member_id,
+                        reason,
+                        snapshot.now,
+                    )
                     .await?;
                 snapshot.record_assignment(&choice.member_id);
                 self.publish_queue_entry(&conversation.id, None);
@@ -212,7 +267,11 @@ impl App {
         if !snapshot.has_candidate() {
             return Ok(());
         }
-        for entry in self.store().list_queue(false, crate::queue::MAX_QUEUE).await? {
+        for entry in self
+            .store()
+            .list_queue(false, crate::queue::MAX_QUEUE)
+            .await?
+        {
             if !snapshot.has_candidate() {
                 break;
             }
@@ -228,7 +287,11 @@ impl App {
     /// escalation still needs an owner ("a flag with the lead who owns it", PRODUCT.md ›
     /// C1): it goes to the least loaded lead, and supervisors are alerted when the team has
     /// a schedule that left no lead on shift.
-    pub(crate) async fn choose_lead(&self, actor: &Principal, conversation: &str) -> ServiceResult<MemberRow> {
+    pub(crate) async fn choose_lead(
+        &self,
+        actor: &Principal,
+        conversation: &str,
+    ) -> ServiceResult<MemberRow> {
         let snapshot = Snapshot::load(self).await?;
         let escalating = match actor {
             Principal::Member { id, .. } => Some(id),
@@ -239,7 +302,9 @@ impl App {
             Some(choice) => choice,
             None => {
                 let choice = choose_escalation_lead(&snapshot.lead_loads(true), escalating)
-                    .ok_or_else(|| ServiceError::Conflict("there is no escalation lead to escalate to".into()))?;
+                    .ok_or_else(|| {
+                        ServiceError::Conflict("there is no escalation lead to escalate to".into())
+                    })?;
                 if snapshot.roster.has_staffed_shifts() {
                     let alert = NewAlert {
                         kind: "escalation_off_shift",
@@ -255,7 +320,10 @@ impl App {
                 choice
             }
         };
-        self.store().find_member(&choice.member_id).await?.ok_or(ServiceError::NotFound("member"))
+        self.store()
+            .find_member(&choice.member_id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))
     }
 
     /// The off-hours auto-reply (PRODUCT.md › C2): when the team has a schedule and nobody
@@ -279,7 +347,11 @@ impl App {
             .unwrap_or_else(|| config.creator_timezone.clone());
         let body = off_hours_reply(next, &zone);
         let opening = desk.opening();
-        if !self.store().claim_off_hours_reply(&desk.conversation.id, opening, snapshot.now).await? {
+        if !self
+            .store()
+            .claim_off_hours_reply(&desk.conversation.id, opening, snapshot.now)
+            .await?
+        {
             return Ok(());
         }
         let op = WriteOp::Post {
@@ -317,6 +389,10 @@ impl App {
                 Err(error) => return Err(error.into()),
             }
         }
-        Ok(Principal::Member { id, role: Role::Bot, name: AWAY_BOT_NAME.into() })
+        Ok(Principal::Member {
+            id,
+            role: Role::Bot,
+            name: AWAY_BOT_NAME.into(),
+        })
     }
 }

@@ -19,7 +19,10 @@ const PASS_MAX: u32 = 100;
 pub(crate) async fn run(weak: Weak<Inner>, stop: CancellationToken) {
     let Some(inner) = weak.upgrade() else { return };
     let clock = inner.clock.clone();
-    let (poll, rebalance_every) = (inner.config.desk.scheduler_poll, inner.config.desk.rebalance_every);
+    let (poll, rebalance_every) = (
+        inner.config.desk.scheduler_poll,
+        inner.config.desk.rebalance_every,
+    );
     drop(inner);
     let mut last_rebalance = tokio::time::Instant::now();
     loop {
@@ -54,7 +57,10 @@ impl App {
     /// The scheduler calls this each poll; tests may call it directly after advancing a
     /// `ManualClock`.
     pub async fn run_due_jobs(&self) -> ServiceResult<usize> {
-        let jobs = self.store().claim_due_jobs(self.now(), LEASE, PASS_MAX).await?;
+        let jobs = self
+            .store()
+            .claim_due_jobs(self.now(), LEASE, PASS_MAX)
+            .await?;
         for job in &jobs {
             let result = match job.kind.as_str() {
                 SLA_JOB => self.run_sla_job(job).await,
@@ -68,9 +74,13 @@ impl App {
                 Err(error) => {
                     // 10 s, 20 s, 40 s … up to an hour: a failing handler must not spin.
                     let backoff = 10_i64.saturating_mul(1 << job.attempts.clamp(1, 9)) / 2;
-                    let retry_at = self.now().saturating_add(SignedDuration::from_secs(backoff.min(3_600)));
+                    let retry_at = self
+                        .now()
+                        .saturating_add(SignedDuration::from_secs(backoff.min(3_600)));
                     tracing::warn!(%error, job = %job.id, attempts = job.attempts, "job failed; retrying later");
-                    self.store().release_job(&job.id, retry_at.unwrap_or_else(|_| self.now())).await?;
+                    self.store()
+                        .release_job(&job.id, retry_at.unwrap_or_else(|_| self.now()))
+                        .await?;
                 }
             }
         }

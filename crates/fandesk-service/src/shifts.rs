@@ -6,8 +6,8 @@
 //! and not clocked out since that window began. Clocking in covers ad-hoc work outside the
 //! schedule; clocking out ends a scheduled shift early. A clock-in lasts until clock-out.
 
-use crate::error::{ServiceError, ServiceResult};
 use crate::App;
+use crate::error::{ServiceError, ServiceResult};
 use fandesk_domain::desk::{Shift, ShiftWindow, coverage, parse_weekday};
 use fandesk_domain::{MemberId, Principal, Role};
 use fandesk_store::{ClockRow, ShiftRow, StoreError};
@@ -39,12 +39,20 @@ impl Roster {
                 Some((row, shift?))
             })
             .collect();
-        let clocks = app.store().list_clocks().await?.into_iter().map(|row| (row.member_id.clone(), row)).collect();
+        let clocks = app
+            .store()
+            .list_clocks()
+            .await?
+            .into_iter()
+            .map(|row| (row.member_id.clone(), row))
+            .collect();
         Ok(Roster { shifts, clocks })
     }
 
     pub(crate) fn clocked_in(&self, member: &MemberId) -> bool {
-        self.clocks.get(member).is_some_and(|clock| clock.clocked_in)
+        self.clocks
+            .get(member)
+            .is_some_and(|clock| clock.clocked_in)
     }
 
     pub(crate) fn on_shift(&self, member: &MemberId, now: Timestamp) -> bool {
@@ -67,25 +75,38 @@ impl Roster {
 
     /// Shifts somebody works: only these provide coverage.
     pub(crate) fn staffed_shifts(&self) -> Vec<Shift> {
-        self.shifts.iter().filter(|(row, _)| !row.member_ids.is_empty()).map(|(_, shift)| shift.clone()).collect()
+        self.shifts
+            .iter()
+            .filter(|(row, _)| !row.member_ids.is_empty())
+            .map(|(_, shift)| shift.clone())
+            .collect()
     }
 
     /// Whether the team has a schedule at all (off-hours exist only then).
     pub(crate) fn has_staffed_shifts(&self) -> bool {
-        self.shifts.iter().any(|(row, _)| !row.member_ids.is_empty())
+        self.shifts
+            .iter()
+            .any(|(row, _)| !row.member_ids.is_empty())
     }
 }
 
 /// The occurrence of `shift` running at `now`, if any.
 fn current_window(shift: &Shift, now: Timestamp) -> Option<ShiftWindow> {
     let until = now.checked_add(SignedDuration::from_secs(1)).ok()?;
-    shift.windows_overlapping(now, until).into_iter().find(|window| window.contains(now))
+    shift
+        .windows_overlapping(now, until)
+        .into_iter()
+        .find(|window| window.contains(now))
 }
 
 fn shift_of(row: &ShiftRow, zone: &jiff::tz::TimeZone) -> Option<Shift> {
     Some(Shift {
         name: row.name.clone(),
-        weekdays: row.weekdays.iter().map(|day| parse_weekday(day)).collect::<Option<_>>()?,
+        weekdays: row
+            .weekdays
+            .iter()
+            .map(|day| parse_weekday(day))
+            .collect::<Option<_>>()?,
         start: row.start_time.parse().ok()?,
         end: row.end_time.parse().ok()?,
         time_zone: zone.clone(),
@@ -107,7 +128,9 @@ const WEEK: [(Weekday, &str); 7] = [
 pub(crate) fn require_manager(actor: &Principal, what: &str) -> ServiceResult<()> {
     match actor.role() {
         Some(Role::Owner | Role::Supervisor) => Ok(()),
-        _ => Err(ServiceError::Forbidden(format!("{what} is managed by the owner and supervisors"))),
+        _ => Err(ServiceError::Forbidden(format!(
+            "{what} is managed by the owner and supervisors"
+        ))),
     }
 }
 
@@ -163,7 +186,10 @@ pub struct ClockView {
 }
 
 fn parse_time(field: &str, text: &str) -> ServiceResult<String> {
-    let time: Time = text.trim().parse().map_err(|_| ServiceError::invalid(field, "must be a local time HH:MM"))?;
+    let time: Time = text
+        .trim()
+        .parse()
+        .map_err(|_| ServiceError::invalid(field, "must be a local time HH:MM"))?;
     if time.second() != 0 || time.subsec_nanosecond() != 0 {
         return Err(ServiceError::invalid(field, "must be a local time HH:MM"));
     }
@@ -173,11 +199,19 @@ fn parse_time(field: &str, text: &str) -> ServiceResult<String> {
 fn parse_weekdays(days: &[String]) -> ServiceResult<Vec<String>> {
     let mut parsed = Vec::new();
     for day in days {
-        let weekday = parse_weekday(day)
-            .ok_or_else(|| ServiceError::invalid("weekdays", format!("unknown weekday {day:?}; use mon … sun")))?;
+        let weekday = parse_weekday(day).ok_or_else(|| {
+            ServiceError::invalid(
+                "weekdays",
+                format!("unknown weekday {day:?}; use mon … sun"),
+            )
+        })?;
         parsed.push(weekday);
     }
-    Ok(WEEK.iter().filter(|(day, _)| parsed.contains(day)).map(|(_, name)| (*name).to_owned()).collect())
+    Ok(WEEK
+        .iter()
+        .filter(|(day, _)| parsed.contains(day))
+        .map(|(_, name)| (*name).to_owned())
+        .collect())
 }
 
 impl App {
@@ -195,7 +229,11 @@ impl App {
     }
 
     /// Applies `input` to `row` and checks the result with the domain's rules.
-    async fn apply_shift_input(&self, row: &mut ShiftRow, input: &ShiftInput) -> ServiceResult<Option<Vec<MemberId>>> {
+    async fn apply_shift_input(
+        &self,
+        row: &mut ShiftRow,
+        input: &ShiftInput,
+    ) -> ServiceResult<Option<Vec<MemberId>>> {
         if let Some(name) = &input.name {
             row.name = name.trim().to_owned();
         }
@@ -211,7 +249,9 @@ impl App {
         let shift = shift_of(row, &self.inner.config.desk.creator_timezone)
             .ok_or_else(|| ServiceError::invalid("start", "must be a local time HH:MM"))?;
         shift.validate()?;
-        let Some(ids) = &input.member_ids else { return Ok(None) };
+        let Some(ids) = &input.member_ids else {
+            return Ok(None);
+        };
         let mut members = Vec::with_capacity(ids.len());
         for id in ids {
             let member = self
@@ -219,7 +259,9 @@ impl App {
                 .find_member(&MemberId::from(id.as_str()))
                 .await?
                 .filter(|member| member.role.is_human())
-                .ok_or_else(|| ServiceError::invalid("member_ids", format!("{id} is not a human team member")))?;
+                .ok_or_else(|| {
+                    ServiceError::invalid("member_ids", format!("{id} is not a human team member"))
+                })?;
             if !members.contains(&member.id) {
                 members.push(member.id);
             }
@@ -229,10 +271,20 @@ impl App {
 
     pub async fn list_shifts(&self, actor: &Principal) -> ServiceResult<Vec<ShiftView>> {
         crate::queue::require_team(actor)?;
-        Ok(self.store().list_shifts().await?.iter().map(|row| self.shift_view(row)).collect())
+        Ok(self
+            .store()
+            .list_shifts()
+            .await?
+            .iter()
+            .map(|row| self.shift_view(row))
+            .collect())
     }
 
-    pub async fn create_shift(&self, actor: &Principal, input: ShiftInput) -> ServiceResult<ShiftView> {
+    pub async fn create_shift(
+        &self,
+        actor: &Principal,
+        input: ShiftInput,
+    ) -> ServiceResult<ShiftView> {
         require_manager(actor, "the schedule")?;
         let now = self.now();
         let mut row = ShiftRow {
@@ -264,7 +316,12 @@ impl App {
         Ok(self.shift_view(&row))
     }
 
-    pub async fn update_shift(&self, actor: &Principal, id: &str, input: ShiftInput) -> ServiceResult<ShiftView> {
+    pub async fn update_shift(
+        &self,
+        actor: &Principal,
+        id: &str,
+        input: ShiftInput,
+    ) -> ServiceResult<ShiftView> {
         require_manager(actor, "the schedule")?;
         let mut row = self
             .store()
@@ -304,7 +361,11 @@ impl App {
             self.desk_rebalance();
         }
         let roster = Roster::load(self).await?;
-        Ok(ClockView { member_id: id.0.clone(), clocked_in, on_shift: roster.on_shift(id, now) })
+        Ok(ClockView {
+            member_id: id.0.clone(),
+            clocked_in,
+            on_shift: roster.on_shift(id, now),
+        })
     }
 
     /// Whether `member` is on shift now (shift-scoped access).
@@ -314,15 +375,24 @@ impl App {
 
     /// `GET /coverage?week=YYYY-MM-DD`: every hour of the seven local days from `week`
     /// (default: this week's Monday) that no staffed shift fully covers.
-    pub async fn coverage(&self, actor: &Principal, week: Option<&str>) -> ServiceResult<CoverageView> {
+    pub async fn coverage(
+        &self,
+        actor: &Principal,
+        week: Option<&str>,
+    ) -> ServiceResult<CoverageView> {
         crate::queue::require_team(actor)?;
         let zone = self.inner.config.desk.creator_timezone.clone();
         let week_start: Date = match week {
-            Some(text) => text.trim().parse().map_err(|_| ServiceError::invalid("week", "must be a date YYYY-MM-DD"))?,
+            Some(text) => text
+                .trim()
+                .parse()
+                .map_err(|_| ServiceError::invalid("week", "must be a date YYYY-MM-DD"))?,
             None => {
                 let today = self.now().to_zoned_datetime(zone.clone()).date();
                 let back = i64::from(today.weekday().to_monday_zero_offset());
-                today.checked_sub(jiff::Span::new().days(back)).unwrap_or(today)
+                today
+                    .checked_sub(jiff::Span::new().days(back))
+                    .unwrap_or(today)
             }
         };
         let roster = Roster::load(self).await?;
@@ -330,7 +400,10 @@ impl App {
         Ok(CoverageView {
             time_zone: zone.iana_name().unwrap_or("UTC").to_owned(),
             week_start: week_start.to_string(),
-            uncovered_minutes_total: hours.iter().map(|hour| u64::from(hour.uncovered_minutes)).sum(),
+            uncovered_minutes_total: hours
+                .iter()
+                .map(|hour| u64::from(hour.uncovered_minutes))
+                .sum(),
             uncovered_hours: hours
                 .iter()
                 .map(|hour| UncoveredHourView {

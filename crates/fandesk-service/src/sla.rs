@@ -37,18 +37,27 @@ impl App {
     ) -> ServiceResult<()> {
         let conversation = &desk.conversation;
         // Already answered (awaiting_since is cleared by a human's public reply).
-        let (Some(first_message_at), Some(_)) = (first_message_at, conversation.awaiting_since) else {
+        let (Some(first_message_at), Some(_)) = (first_message_at, conversation.awaiting_since)
+        else {
             return Ok(());
         };
         let opening = desk.opening();
-        let target = SignedDuration::try_from(self.inner.config.desk.sla_target).unwrap_or(SignedDuration::MAX);
-        let payload = SlaPayload { conversation_id: conversation.id.0.clone(), opening, first_message_at };
+        let target = SignedDuration::try_from(self.inner.config.desk.sla_target)
+            .unwrap_or(SignedDuration::MAX);
+        let payload = SlaPayload {
+            conversation_id: conversation.id.0.clone(),
+            opening,
+            first_message_at,
+        };
         let job = NewJob {
             id: new_id("job"),
             kind: SLA_JOB.to_owned(),
             key: format!("sla:{}:{}", conversation.id, opening.as_microsecond()),
-            payload: serde_json::to_string(&payload).map_err(|error| ServiceError::Internal(error.to_string()))?,
-            due_at: first_message_at.saturating_add(target).unwrap_or(first_message_at),
+            payload: serde_json::to_string(&payload)
+                .map_err(|error| ServiceError::Internal(error.to_string()))?,
+            due_at: first_message_at
+                .saturating_add(target)
+                .unwrap_or(first_message_at),
         };
         self.store().insert_job(&job, self.now()).await?;
         Ok(())
@@ -65,18 +74,25 @@ impl App {
             }
         };
         let id = ConversationId(payload.conversation_id.clone());
-        let Some(desk) = self.store().find_desk_conversation(&id).await? else { return Ok(()) };
+        let Some(desk) = self.store().find_desk_conversation(&id).await? else {
+            return Ok(());
+        };
         let conversation = &desk.conversation;
         // Resolved, or reopened since (the new opening has a timer of its own).
         if !conversation.status.is_active() || desk.opening() != payload.opening {
             return Ok(());
         }
         // A human reply clears awaiting_since; a later fan message sets it anew, after ours.
-        let unanswered = conversation.awaiting_since.is_some_and(|since| since <= payload.first_message_at);
+        let unanswered = conversation
+            .awaiting_since
+            .is_some_and(|since| since <= payload.first_message_at);
         if !unanswered {
             return Ok(());
         }
-        let raised = self.store().last_alert_at("sla_breach", Some(&id), Some(SLA_RULE)).await?;
+        let raised = self
+            .store()
+            .last_alert_at("sla_breach", Some(&id), Some(SLA_RULE))
+            .await?;
         if raised.is_some_and(|at| at >= payload.opening) {
             return Ok(());
         }

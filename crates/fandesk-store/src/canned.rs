@@ -61,7 +61,9 @@ const COMMITTED_USES: &str = "canned_uses u JOIN messages m ON m.id = u.message_
 impl Store {
     /// Inserts a template; a taken shortcut is `Conflict`.
     pub async fn insert_canned(&self, canned: &CannedRow) -> StoreResult<()> {
-        let sql = format!("INSERT INTO canned_responses ({CANNED_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)");
+        let sql = format!(
+            "INSERT INTO canned_responses ({CANNED_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        );
         on_pool!(self, write, |pool| {
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(canned.id.as_str())
@@ -204,7 +206,10 @@ impl Store {
     }
 
     /// Committed uses per template and member since `since`.
-    pub async fn list_canned_member_uses(&self, since: Timestamp) -> StoreResult<Vec<CannedMemberUseRow>> {
+    pub async fn list_canned_member_uses(
+        &self,
+        since: Timestamp,
+    ) -> StoreResult<Vec<CannedMemberUseRow>> {
         let sql = format!(
             "SELECT u.template_id, u.member_id, COUNT(*) AS uses FROM {COMMITTED_USES} \
              WHERE u.created_at >= $1 GROUP BY u.template_id, u.member_id"
@@ -228,7 +233,10 @@ impl Store {
     }
 
     /// Public messages per human team member since `since` (the base of over-use shares).
-    pub async fn count_member_public_messages(&self, since: Timestamp) -> StoreResult<Vec<(MemberId, i64)>> {
+    pub async fn count_member_public_messages(
+        &self,
+        since: Timestamp,
+    ) -> StoreResult<Vec<(MemberId, i64)>> {
         on_pool!(self, read, |pool| {
             let rows = sqlx::query(
                 "SELECT author_id, COUNT(*) AS messages FROM messages WHERE author_kind = 'member' \
@@ -240,7 +248,10 @@ impl Store {
             let mut counts = Vec::with_capacity(rows.len());
             for row in &rows {
                 use sqlx::Row as _;
-                counts.push((MemberId(row.try_get("author_id")?), row.try_get("messages")?));
+                counts.push((
+                    MemberId(row.try_get("author_id")?),
+                    row.try_get("messages")?,
+                ));
             }
             Ok(counts)
         })

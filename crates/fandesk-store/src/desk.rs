@@ -141,7 +141,11 @@ impl Store {
     }
 
     /// Applies the given fields; `NotFound` when the fan does not exist.
-    pub async fn update_fan_profile(&self, id: &FanId, update: &FanProfileUpdate) -> StoreResult<()> {
+    pub async fn update_fan_profile(
+        &self,
+        id: &FanId,
+        update: &FanProfileUpdate,
+    ) -> StoreResult<()> {
         let mut sets: Vec<String> = Vec::new();
         let mut texts: Vec<String> = Vec::new();
         let mut add = |column: &str, value: String, sets: &mut Vec<String>| {
@@ -149,13 +153,18 @@ impl Store {
             sets.push(format!("{column} = ${}", texts.len() + 1));
         };
         if let Some(tags) = &update.tags {
-            add("tags", serde_json::Value::from(tags.clone()).to_string(), &mut sets);
+            add(
+                "tags",
+                serde_json::Value::from(tags.clone()).to_string(),
+                &mut sets,
+            );
         }
         if let Some(notes) = &update.notes {
             add("notes", notes.clone(), &mut sets);
         }
         if let Some(attributes) = &update.attributes {
-            let json = serde_json::to_string(attributes).map_err(|error| corrupt_json("fan attributes", error))?;
+            let json = serde_json::to_string(attributes)
+                .map_err(|error| corrupt_json("fan attributes", error))?;
             add("attributes", json, &mut sets);
         }
         if let Some(timezone) = &update.timezone {
@@ -207,14 +216,21 @@ impl Store {
 
     /// Stores the score without its waiting term and its inputs (JSON). The group commit
     /// never writes these columns, so this cannot undo a concurrent timeline change.
-    pub async fn set_priority(&self, id: &ConversationId, priority: i64, inputs: &str) -> StoreResult<()> {
+    pub async fn set_priority(
+        &self,
+        id: &ConversationId,
+        priority: i64,
+        inputs: &str,
+    ) -> StoreResult<()> {
         on_pool!(self, write, |pool| {
-            sqlx::query("UPDATE conversations SET priority = $2, priority_inputs = $3 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(priority)
-                .bind(inputs)
-                .execute(pool)
-                .await?;
+            sqlx::query(
+                "UPDATE conversations SET priority = $2, priority_inputs = $3 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(priority)
+            .bind(inputs)
+            .execute(pool)
+            .await?;
         });
         Ok(())
     }
@@ -314,7 +330,11 @@ impl Store {
     ///
     /// The score is `priority + waited / 6 s` (`desk::priority`), so its order at any
     /// instant is the order of `priority * 6 s − waiting_since`: no score is recomputed.
-    pub async fn list_queue(&self, include_assigned: bool, limit: u32) -> StoreResult<Vec<DeskConversationRow>> {
+    pub async fn list_queue(
+        &self,
+        include_assigned: bool,
+        limit: u32,
+    ) -> StoreResult<Vec<DeskConversationRow>> {
         let scope = if include_assigned {
             "(assignee_id IS NULL OR awaiting_since IS NOT NULL)"
         } else {
@@ -375,7 +395,11 @@ impl Store {
     }
 
     /// Sets a member's ceiling of automatically assigned conversations.
-    pub async fn set_max_concurrent(&self, member: &MemberId, max_concurrent: i64) -> StoreResult<()> {
+    pub async fn set_max_concurrent(
+        &self,
+        member: &MemberId,
+        max_concurrent: i64,
+    ) -> StoreResult<()> {
         let updated = on_pool!(self, write, |pool| {
             sqlx::query("UPDATE members SET max_concurrent = $2 WHERE id = $1")
                 .bind(member.as_str())

@@ -125,9 +125,11 @@ impl Store {
     /// How many jobs are not yet done (operations and tests).
     pub async fn count_pending_jobs(&self) -> StoreResult<i64> {
         on_pool!(self, read, |pool| {
-            Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
-                .fetch_one(pool)
-                .await?)
+            Ok(
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
+                    .fetch_one(pool)
+                    .await?,
+            )
         })
     }
 }

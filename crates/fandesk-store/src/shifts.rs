@@ -163,7 +163,12 @@ impl Store {
     }
 
     /// Records a clock-in (`true`) or clock-out; only the latest one is kept.
-    pub async fn set_clock(&self, member: &MemberId, clocked_in: bool, at: Timestamp) -> StoreResult<()> {
+    pub async fn set_clock(
+        &self,
+        member: &MemberId,
+        clocked_in: bool,
+        at: Timestamp,
+    ) -> StoreResult<()> {
         on_pool!(self, write, |pool| {
             sqlx::query(
                 "INSERT INTO member_clock (member_id, clocked_in, at) VALUES ($1, $2, $3) \
@@ -180,9 +185,11 @@ impl Store {
 
     pub async fn list_clocks(&self) -> StoreResult<Vec<ClockRow>> {
         on_pool!(self, read, |pool| {
-            let rows = sqlx::query("SELECT member_id, clocked_in, at FROM member_clock ORDER BY member_id")
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT member_id, clocked_in, at FROM member_clock ORDER BY member_id",
+            )
+            .fetch_all(pool)
+            .await?;
             let mut clocks = Vec::with_capacity(rows.len());
             for row in &rows {
                 use sqlx::Row as _;

@@ -12,7 +12,9 @@ pub const POSTGRES_URL_VAR: &str = "FANDESK_TEST_POSTGRES_URL";
 
 /// The PostgreSQL server to test against, when configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var(POSTGRES_URL_VAR).ok().filter(|url| !url.trim().is_empty())
+    std::env::var(POSTGRES_URL_VAR)
+        .ok()
+        .filter(|url| !url.trim().is_empty())
 }
 
 /// 32 random lowercase hex digits (128 bits), for unique names (schemas, emails, canaries).
@@ -34,7 +36,10 @@ impl TestDatabase {
     /// A fresh database on the backend chosen by the environment.
     pub fn fresh() -> anyhow::Result<TestDatabase> {
         Ok(match postgres_url() {
-            Some(url) => TestDatabase::Postgres { url, schema: format!("e2e_{}", random_hex()) },
+            Some(url) => TestDatabase::Postgres {
+                url,
+                schema: format!("e2e_{}", random_hex()),
+            },
             None => TestDatabase::Sqlite(tempfile::tempdir().context("temp dir")?),
         })
     }
@@ -51,7 +56,9 @@ impl TestDatabase {
     pub async fn open(&self) -> anyhow::Result<Store> {
         Ok(match self {
             TestDatabase::Sqlite(dir) => Store::open_sqlite(dir.path()).await?,
-            TestDatabase::Postgres { url, schema } => Store::connect_postgres(url, Some(schema)).await?,
+            TestDatabase::Postgres { url, schema } => {
+                Store::connect_postgres(url, Some(schema)).await?
+            }
         })
     }
 }
@@ -59,7 +66,10 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let TestDatabase::Postgres { url, schema } = self {
-            drop_on_thread(url.clone(), format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+            drop_on_thread(
+                url.clone(),
+                format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+            );
         }
     }
 }
@@ -75,9 +85,13 @@ pub struct PostgresDatabase {
 impl PostgresDatabase {
     /// `None` when `FANDESK_TEST_POSTGRES_URL` is not set.
     pub async fn create() -> anyhow::Result<Option<PostgresDatabase>> {
-        let Some(admin_url) = postgres_url() else { return Ok(None) };
+        let Some(admin_url) = postgres_url() else {
+            return Ok(None);
+        };
         let name = format!("fandesk_e2e_{}", random_hex());
-        let pool = sqlx::PgPool::connect(&admin_url).await.context("connect to the admin database")?;
+        let pool = sqlx::PgPool::connect(&admin_url)
+            .await
+            .context("connect to the admin database")?;
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&pool)
             .await
@@ -85,7 +99,11 @@ impl PostgresDatabase {
         pool.close().await;
         let mut url = reqwest::Url::parse(&admin_url).context("parse FANDESK_TEST_POSTGRES_URL")?;
         url.set_path(&format!("/{name}"));
-        Ok(Some(PostgresDatabase { admin_url, name, url: url.to_string() }))
+        Ok(Some(PostgresDatabase {
+            admin_url,
+            name,
+            url: url.to_string(),
+        }))
     }
 
     /// The URL to hand to `fandesk serve --database`.
@@ -96,7 +114,10 @@ impl PostgresDatabase {
 
 impl Drop for PostgresDatabase {
     fn drop(&mut self) {
-        drop_on_thread(self.admin_url.clone(), format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        drop_on_thread(
+            self.admin_url.clone(),
+            format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
     }
 }
 
@@ -104,12 +125,18 @@ impl Drop for PostgresDatabase {
 /// run inside (or after) the test's runtime, even while a failed test unwinds.
 fn drop_on_thread(url: String, statement: String) {
     let cleanup = std::thread::spawn(move || -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(async {
             let mut connection = sqlx::PgConnection::connect(&url).await?;
             // A connection left behind by an aborted server must not hang the test run.
-            sqlx::query("SET lock_timeout = '10s'").execute(&mut connection).await?;
-            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut connection).await?;
+            sqlx::query("SET lock_timeout = '10s'")
+                .execute(&mut connection)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut connection)
+                .await?;
             connection.close().await?;
             Ok(())
         })

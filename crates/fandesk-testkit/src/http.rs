@@ -40,7 +40,12 @@ impl Reply {
     /// Panics unless the status is `expected`, showing the body.
     #[track_caller]
     pub fn expect_status(&self, expected: u16) -> &Self {
-        assert_eq!(self.status, expected, "unexpected status; body: {}", self.text());
+        assert_eq!(
+            self.status,
+            expected,
+            "unexpected status; body: {}",
+            self.text()
+        );
         self
     }
 
@@ -49,10 +54,23 @@ impl Reply {
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: &str) -> &Self {
         self.expect_status(status);
-        assert_eq!(self.error_code(), Some(code), "error code; body: {}", self.text());
+        assert_eq!(
+            self.error_code(),
+            Some(code),
+            "error code; body: {}",
+            self.text()
+        );
         let error = &self.json["error"];
-        assert!(error["message"].is_string(), "error.message must be a string: {}", self.text());
-        assert!(error.get("details").is_some(), "error.details must be present: {}", self.text());
+        assert!(
+            error["message"].is_string(),
+            "error.message must be a string: {}",
+            self.text()
+        );
+        assert!(
+            error.get("details").is_some(),
+            "error.details must be present: {}",
+            self.text()
+        );
         self
     }
 }
@@ -78,7 +96,10 @@ impl HttpClient {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .expect("build HTTP client");
-        HttpClient { client, base: base.into() }
+        HttpClient {
+            client,
+            base: base.into(),
+        }
     }
 
     pub fn base(&self) -> &str {
@@ -104,23 +125,43 @@ impl HttpClient {
         }
         request = match body {
             Some(Body::Json(value)) => request.json(&value),
-            Some(Body::Raw(bytes)) => request.header("content-type", "application/json").body(bytes),
+            Some(Body::Raw(bytes)) => request
+                .header("content-type", "application/json")
+                .body(bytes),
             None => request,
         };
-        let response = request.send().await.with_context(|| format!("{method} {path}"))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("{method} {path}"))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
             .get("content-type")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
-        let bytes = response.bytes().await.with_context(|| format!("{method} {path}: body"))?.to_vec();
+        let bytes = response
+            .bytes()
+            .await
+            .with_context(|| format!("{method} {path}: body"))?
+            .to_vec();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Reply { status, json, bytes, content_type })
+        Ok(Reply {
+            status,
+            json,
+            bytes,
+            content_type,
+        })
     }
 
     /// Like [`Self::try_request`], panicking on transport errors.
-    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Body>) -> Reply {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Body>,
+    ) -> Reply {
         match self.try_request(method, path, token, body).await {
             Ok(reply) => reply,
             Err(error) => panic!("HTTP request failed: {error:#}"),
@@ -132,7 +173,8 @@ impl HttpClient {
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
-        self.request(Method::POST, path, token, Some(Body::Json(body))).await
+        self.request(Method::POST, path, token, Some(Body::Json(body)))
+            .await
     }
 
     /// POST with no body at all (actions such as resolve and logout).
@@ -141,7 +183,13 @@ impl HttpClient {
     }
 
     /// POST of raw bytes labelled `application/json`.
-    pub async fn post_raw(&self, path: &str, token: Option<&str>, bytes: impl Into<Vec<u8>>) -> Reply {
-        self.request(Method::POST, path, token, Some(Body::Raw(bytes.into()))).await
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Reply {
+        self.request(Method::POST, path, token, Some(Body::Raw(bytes.into())))
+            .await
     }
 }

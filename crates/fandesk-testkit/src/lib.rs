@@ -8,11 +8,11 @@ pub mod process;
 pub mod server;
 pub mod ws;
 
-pub use database::{postgres_url, random_hex, PostgresDatabase, TestDatabase, POSTGRES_URL_VAR};
+pub use database::{POSTGRES_URL_VAR, PostgresDatabase, TestDatabase, postgres_url, random_hex};
 pub use http::{Body, HttpClient, Reply};
 pub use process::ServerProcess;
-pub use server::{TestServer, MEMBER_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD};
-pub use ws::{Closed, ConnectError, Incoming, WsClient, DEFAULT_TIMEOUT};
+pub use server::{MEMBER_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD, TestServer};
+pub use ws::{Closed, ConnectError, DEFAULT_TIMEOUT, Incoming, WsClient};
 
 /// Re-exported so tests can configure servers without depending on the crate directly.
 pub use fandesk_http::{HttpConfig, WsConfig};

@@ -4,7 +4,7 @@
 
 use crate::http::HttpClient;
 use crate::server::{OWNER_EMAIL, OWNER_PASSWORD};
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
@@ -32,7 +32,11 @@ impl ServerProcess {
     /// Runs `EXE serve --listen 127.0.0.1:0 --data-dir DIR [--database URL]` with the owner
     /// set through `FANDESK_OWNER_EMAIL` / `FANDESK_OWNER_PASSWORD`, and waits for its single
     /// stdout line `listening on 127.0.0.1:PORT`.
-    pub async fn start(exe: &Path, data_dir: &Path, database: Option<&str>) -> anyhow::Result<ServerProcess> {
+    pub async fn start(
+        exe: &Path,
+        data_dir: &Path,
+        database: Option<&str>,
+    ) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new(exe);
         command
             .arg("serve")
@@ -51,7 +55,9 @@ impl ServerProcess {
         if let Some(url) = database {
             command.args(["--database", url]);
         }
-        let mut child = command.spawn().with_context(|| format!("spawn {}", exe.display()))?;
+        let mut child = command
+            .spawn()
+            .with_context(|| format!("spawn {}", exe.display()))?;
         let stderr = Output::default();
         collect(child.stderr.take().context("stderr")?, stderr.clone());
         let mut stdout = BufReader::new(child.stdout.take().context("stdout")?);
@@ -61,7 +67,9 @@ impl ServerProcess {
             Ok(Ok(count)) if count > 0 => parse_listening(&first),
             Ok(Ok(_)) => Err(anyhow::anyhow!("stdout closed before the listening line")),
             Ok(Err(error)) => Err(error.into()),
-            Err(_) => Err(anyhow::anyhow!("no listening line within {STARTUP_TIMEOUT:?}")),
+            Err(_) => Err(anyhow::anyhow!(
+                "no listening line within {STARTUP_TIMEOUT:?}"
+            )),
         };
         let addr = match addr {
             Ok(addr) => addr,
@@ -74,7 +82,13 @@ impl ServerProcess {
         let stdout_rest = Output::default();
         collect(stdout, stdout_rest.clone());
         let http = HttpClient::new(format!("http://{addr}"));
-        Ok(ServerProcess { child, addr, http, stdout_rest, stderr })
+        Ok(ServerProcess {
+            child,
+            addr,
+            http,
+            stdout_rest,
+            stderr,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -91,12 +105,18 @@ impl ServerProcess {
 
     /// What the process wrote to stderr so far (for failure messages).
     pub fn stderr(&self) -> String {
-        self.stderr.lock().map(|text| text.clone()).unwrap_or_default()
+        self.stderr
+            .lock()
+            .map(|text| text.clone())
+            .unwrap_or_default()
     }
 
     /// What the process wrote to stdout after its `listening on` line.
     pub fn stdout_rest(&self) -> String {
-        self.stdout_rest.lock().map(|text| text.clone()).unwrap_or_default()
+        self.stdout_rest
+            .lock()
+            .map(|text| text.clone())
+            .unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown code runs, exactly like a crash or a power cut of the process.
@@ -107,13 +127,19 @@ impl ServerProcess {
     /// SIGTERM, then waits for the process to exit on its own (graceful shutdown).
     pub async fn terminate(mut self, timeout: Duration) -> anyhow::Result<ExitStatus> {
         let pid = self.child.id().context("process already exited")?;
-        let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
         if !status.success() {
             bail!("kill -TERM {pid} failed: {status}");
         }
         match tokio::time::timeout(timeout, self.child.wait()).await {
             Ok(status) => Ok(status?),
-            Err(_) => bail!("fandesk serve did not exit within {timeout:?} of SIGTERM\nstderr:\n{}", self.stderr()),
+            Err(_) => bail!(
+                "fandesk serve did not exit within {timeout:?} of SIGTERM\nstderr:\n{}",
+                self.stderr()
+            ),
         }
     }
 }
@@ -123,7 +149,9 @@ fn parse_listening(line: &str) -> anyhow::Result<SocketAddr> {
         .trim_end_matches(['\r', '\n'])
         .strip_prefix("listening on ")
         .with_context(|| format!("first stdout line is not `listening on ADDR`: {line:?}"))?;
-    address.parse().with_context(|| format!("bad address in {line:?}"))
+    address
+        .parse()
+        .with_context(|| format!("bad address in {line:?}"))
 }
 
 /// Copies a child's stream into `into` on a background task until it closes.

@@ -2,15 +2,15 @@
 //! database of its own (SQLite in a `TempDir`, or a PostgreSQL schema when
 //! `FANDESK_TEST_POSTGRES_URL` is set), with the owner bootstrapped and logged in.
 
-use crate::database::{random_hex, TestDatabase};
+use crate::database::{TestDatabase, random_hex};
 use crate::http::{HttpClient, Reply};
 use fandesk_http::HttpConfig;
 use fandesk_service::{App, Clock, Config, SystemClock};
 use fandesk_store::Store;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -50,14 +50,22 @@ impl TestServer {
 
     /// A server with service settings of its own and an injected clock (a
     /// `fandesk_service::ManualClock` makes timers testable without sleeping).
-    pub async fn spawn_service(config: HttpConfig, service: Config, clock: Arc<dyn Clock>) -> TestServer {
+    pub async fn spawn_service(
+        config: HttpConfig,
+        service: Config,
+        clock: Arc<dyn Clock>,
+    ) -> TestServer {
         match TestServer::try_spawn(config, service, clock).await {
             Ok(server) => server,
             Err(error) => panic!("TestServer::spawn failed: {error:#}"),
         }
     }
 
-    async fn try_spawn(config: HttpConfig, service: Config, clock: Arc<dyn Clock>) -> anyhow::Result<TestServer> {
+    async fn try_spawn(
+        config: HttpConfig,
+        service: Config,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<TestServer> {
         let database = TestDatabase::fresh()?;
         let store = database.open().await?;
         let bus = Arc::new(fandesk_bus::LocalBus::new());
@@ -66,7 +74,12 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
-        let task = tokio::spawn(fandesk_http::serve(listener, app.clone(), config, stop.clone()));
+        let task = tokio::spawn(fandesk_http::serve(
+            listener,
+            app.clone(),
+            config,
+            stop.clone(),
+        ));
         let http = HttpClient::new(format!("http://{addr}"));
         let mut server = TestServer {
             addr,
@@ -117,16 +130,27 @@ impl TestServer {
 
     /// Logs in; panics unless it succeeds. Returns the token and the member object.
     pub async fn login(&self, email: &str, password: &str) -> (String, Value) {
-        let reply = self.http.post("/api/v1/auth/login", None, json!({"email": email, "password": password})).await;
+        let reply = self
+            .http
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         reply.expect_status(200);
-        let token = reply.json["token"].as_str().expect("login token").to_owned();
+        let token = reply.json["token"]
+            .as_str()
+            .expect("login token")
+            .to_owned();
         (token, reply.json["member"].clone())
     }
 
     /// Creates a member with `role` (as the owner) and logs them in: `(token, id)`.
     pub async fn create_member(&self, role: &str) -> (String, String) {
         let number = self.members.fetch_add(1, Ordering::Relaxed) + 1;
-        self.create_member_named(role, &format!("{role} {number}")).await
+        self.create_member_named(role, &format!("{role} {number}"))
+            .await
     }
 
     /// Like [`Self::create_member`] with a chosen display name.
@@ -143,13 +167,20 @@ impl TestServer {
         reply.expect_status(201);
         let id = reply.json["id"].as_str().expect("member id").to_owned();
         let (token, member) = self.login(&email, MEMBER_PASSWORD).await;
-        assert_eq!(member["id"], id.as_str(), "login returns the created member");
+        assert_eq!(
+            member["id"],
+            id.as_str(),
+            "login returns the created member"
+        );
         (token, id)
     }
 
     /// A new anonymous fan: `(token, fan_id)`.
     pub async fn fan_session(&self, name: &str) -> (String, String) {
-        let reply = self.http.post("/api/v1/fan-sessions", None, json!({"display_name": name})).await;
+        let reply = self
+            .http
+            .post("/api/v1/fan-sessions", None, json!({"display_name": name}))
+            .await;
         reply.expect_status(201);
         let token = reply.json["token"].as_str().expect("fan token").to_owned();
         let id = reply.json["fan"]["id"].as_str().expect("fan id").to_owned();
@@ -158,9 +189,20 @@ impl TestServer {
 
     /// Opens (or continues) the fan's conversation; returns its id.
     pub async fn open_conversation(&self, fan_token: &str) -> String {
-        let reply = self.http.post("/api/v1/conversations", Some(fan_token), json!({})).await;
-        assert!(matches!(reply.status, 200 | 201), "open conversation: {} {}", reply.status, reply.text());
-        reply.json["id"].as_str().expect("conversation id").to_owned()
+        let reply = self
+            .http
+            .post("/api/v1/conversations", Some(fan_token), json!({}))
+            .await;
+        assert!(
+            matches!(reply.status, 200 | 201),
+            "open conversation: {} {}",
+            reply.status,
+            reply.text()
+        );
+        reply.json["id"]
+            .as_str()
+            .expect("conversation id")
+            .to_owned()
     }
 
     /// `POST /conversations/{id}/messages`.
@@ -182,16 +224,25 @@ impl TestServer {
 
     /// The whole timeline as `token` sees it, paged with `after_seq`; also returns every
     /// byte of every page (for leak scans).
-    pub async fn history_with_bytes(&self, token: &str, conversation: &str) -> (Vec<Value>, Vec<u8>) {
+    pub async fn history_with_bytes(
+        &self,
+        token: &str,
+        conversation: &str,
+    ) -> (Vec<Value>, Vec<u8>) {
         let mut messages: Vec<Value> = Vec::new();
         let mut bytes = Vec::new();
         let mut after = 0;
         loop {
-            let path = format!("/api/v1/conversations/{conversation}/messages?after_seq={after}&limit={PAGE}");
+            let path = format!(
+                "/api/v1/conversations/{conversation}/messages?after_seq={after}&limit={PAGE}"
+            );
             let reply = self.http.get(&path, Some(token)).await;
             reply.expect_status(200);
             bytes.extend_from_slice(&reply.bytes);
-            let page = reply.json["messages"].as_array().cloned().expect("messages array");
+            let page = reply.json["messages"]
+                .as_array()
+                .cloned()
+                .expect("messages array");
             let count = page.len();
             if let Some(last) = page.last() {
                 after = last["seq"].as_u64().expect("seq");

@@ -3,7 +3,7 @@
 //! particular one, and a record of every byte received, for leak scans.
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -37,7 +37,10 @@ pub enum Incoming {
 #[derive(Debug)]
 pub enum ConnectError {
     /// The server answered the upgrade with this HTTP status instead of 101.
-    Rejected { status: u16, body: String },
+    Rejected {
+        status: u16,
+        body: String,
+    },
     Other(anyhow::Error),
 }
 
@@ -53,14 +56,26 @@ pub struct WsClient {
 impl WsClient {
     /// Connects to `url` (`ws://…/api/v1/ws`), with `Authorization: Bearer token` and an
     /// `Origin` header when given.
-    pub async fn connect_url(url: &str, token: Option<&str>, origin: Option<&str>) -> Result<WsClient, ConnectError> {
-        let mut request = url.into_client_request().map_err(|error| ConnectError::Other(error.into()))?;
-        let header = |text: String| HeaderValue::from_str(&text).map_err(|error| ConnectError::Other(error.into()));
+    pub async fn connect_url(
+        url: &str,
+        token: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<WsClient, ConnectError> {
+        let mut request = url
+            .into_client_request()
+            .map_err(|error| ConnectError::Other(error.into()))?;
+        let header = |text: String| {
+            HeaderValue::from_str(&text).map_err(|error| ConnectError::Other(error.into()))
+        };
         if let Some(token) = token {
-            request.headers_mut().insert("authorization", header(format!("Bearer {token}"))?);
+            request
+                .headers_mut()
+                .insert("authorization", header(format!("Bearer {token}"))?);
         }
         if let Some(origin) = origin {
-            request.headers_mut().insert("origin", header(origin.to_owned())?);
+            request
+                .headers_mut()
+                .insert("origin", header(origin.to_owned())?);
         }
         match tokio_tungstenite::connect_async(request).await {
             Ok((stream, response)) => {
@@ -71,11 +86,17 @@ impl WsClient {
                     received.extend_from_slice(value.as_bytes());
                     received.extend_from_slice(b"\r\n");
                 }
-                Ok(WsClient { stream, pending: VecDeque::new(), received, closed: None })
+                Ok(WsClient {
+                    stream,
+                    pending: VecDeque::new(),
+                    received,
+                    closed: None,
+                })
             }
             Err(WsError::Http(response)) => Err(ConnectError::Rejected {
                 status: response.status().as_u16(),
-                body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+                body: String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+                    .into_owned(),
             }),
             Err(error) => Err(ConnectError::Other(error.into())),
         }
@@ -84,15 +105,28 @@ impl WsClient {
     /// Connects with a bearer token over a socket whose receive buffer is `bytes` (no
     /// kernel autotuning), so a client that stops reading backs the server up quickly:
     /// slow-consumer tests.
-    pub async fn connect_small_buffer(server: &crate::TestServer, token: &str, bytes: u32) -> WsClient {
+    pub async fn connect_small_buffer(
+        server: &crate::TestServer,
+        token: &str,
+        bytes: u32,
+    ) -> WsClient {
         let attempt = async {
             let socket = tokio::net::TcpSocket::new_v4()?;
             socket.set_recv_buffer_size(bytes)?;
             let stream = socket.connect(server.addr()).await?;
             let mut request = server.ws_url().into_client_request()?;
-            request.headers_mut().insert("authorization", HeaderValue::from_str(&format!("Bearer {token}"))?);
-            let (stream, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
-            anyhow::Ok(WsClient { stream, pending: VecDeque::new(), received: Vec::new(), closed: None })
+            request.headers_mut().insert(
+                "authorization",
+                HeaderValue::from_str(&format!("Bearer {token}"))?,
+            );
+            let (stream, _) =
+                tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await?;
+            anyhow::Ok(WsClient {
+                stream,
+                pending: VecDeque::new(),
+                received: Vec::new(),
+                closed: None,
+            })
         };
         match attempt.await {
             Ok(client) => client,
@@ -115,7 +149,9 @@ impl WsClient {
             Ok(client) => client,
             Err(error) => panic!("WebSocket connect failed: {error:?}"),
         };
-        client.send_json(&json!({"type": "hello", "token": token})).await;
+        client
+            .send_json(&json!({"type": "hello", "token": token}))
+            .await;
         let welcome = client.recv_json().await;
         assert_eq!(welcome["type"], "welcome", "answer to hello: {welcome}");
         (client, welcome)
@@ -141,13 +177,17 @@ impl WsClient {
         }
         let deadline = Instant::now() + timeout;
         loop {
-            let item = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
+            let item = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()?;
             let closed = match item {
                 Some(Ok(Message::Text(text))) => {
                     self.received.extend_from_slice(text.as_bytes());
                     match serde_json::from_str(text.as_str()) {
                         Ok(value) => return Some(Incoming::Frame(value)),
-                        Err(error) => panic!("server sent a frame that is not JSON ({error}): {text}"),
+                        Err(error) => {
+                            panic!("server sent a frame that is not JSON ({error}): {text}")
+                        }
                     }
                 }
                 Some(Ok(Message::Binary(bytes))) => {
@@ -167,8 +207,14 @@ impl WsClient {
                     self.received.extend_from_slice(reason.as_bytes());
                     Closed { code, reason }
                 }
-                Some(Err(error)) => Closed { code: None, reason: format!("connection error: {error}") },
-                None => Closed { code: None, reason: "stream ended".to_owned() },
+                Some(Err(error)) => Closed {
+                    code: None,
+                    reason: format!("connection error: {error}"),
+                },
+                None => Closed {
+                    code: None,
+                    reason: "stream ended".to_owned(),
+                },
             };
             self.closed = Some(closed.clone());
             return Some(Incoming::Closed(closed));
@@ -209,7 +255,11 @@ impl WsClient {
     /// Waits for the first frame matching `wanted` (buffered ones first); frames that do
     /// not match stay buffered in order. Panics on timeout, on close, and on an `error`
     /// frame that `wanted` does not accept (so failures show at once, not as timeouts).
-    pub async fn recv_matching(&mut self, timeout: Duration, wanted: impl Fn(&Value) -> bool) -> Value {
+    pub async fn recv_matching(
+        &mut self,
+        timeout: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) -> Value {
         if let Some(index) = self.pending.iter().position(&wanted) {
             return self.pending.remove(index).unwrap_or_default();
         }
@@ -217,9 +267,15 @@ impl WsClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.read(left).await {
-                None => panic!("no matching WebSocket frame within {timeout:?}; buffered: {:?}", self.pending),
+                None => panic!(
+                    "no matching WebSocket frame within {timeout:?}; buffered: {:?}",
+                    self.pending
+                ),
                 Some(Incoming::Closed(closed)) => {
-                    panic!("WebSocket closed while waiting for a frame: {closed:?}; buffered: {:?}", self.pending)
+                    panic!(
+                        "WebSocket closed while waiting for a frame: {closed:?}; buffered: {:?}",
+                        self.pending
+                    )
                 }
                 Some(Incoming::Frame(frame)) if wanted(&frame) => return frame,
                 Some(Incoming::Frame(frame)) if frame["type"] == "error" => {
@@ -232,7 +288,8 @@ impl WsClient {
 
     /// Waits for the first frame whose `type` is `kind` (see [`Self::recv_matching`]).
     pub async fn expect_type(&mut self, kind: &str) -> Value {
-        self.recv_matching(DEFAULT_TIMEOUT, |frame| frame["type"] == kind).await
+        self.recv_matching(DEFAULT_TIMEOUT, |frame| frame["type"] == kind)
+            .await
     }
 
     /// Subscribes and waits for `subscribed` (sent once the live subscription is in place,
@@ -245,10 +302,15 @@ impl WsClient {
         self.send_json(&frame).await;
         let answer = self
             .recv_matching(DEFAULT_TIMEOUT, |frame| {
-                (frame["type"] == "subscribed" && frame["topic"] == topic) || frame["type"] == "error"
+                (frame["type"] == "subscribed" && frame["topic"] == topic)
+                    || frame["type"] == "error"
             })
             .await;
-        if answer["type"] == "error" { Err(answer) } else { Ok(()) }
+        if answer["type"] == "error" {
+            Err(answer)
+        } else {
+            Ok(())
+        }
     }
 
     /// Sends a message and waits for its `ack`, or the `error` whose `ref` is
@@ -260,7 +322,8 @@ impl WsClient {
         body: &str,
         visibility: Option<&str>,
     ) -> Value {
-        let mut frame = json!({"type": "send", "topic": topic, "client_msg_id": client_msg_id, "body": body});
+        let mut frame =
+            json!({"type": "send", "topic": topic, "client_msg_id": client_msg_id, "body": body});
         if let Some(visibility) = visibility {
             frame["visibility"] = json!(visibility);
         }
@@ -278,7 +341,10 @@ impl WsClient {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.read(left).await {
-                None => panic!("connection not closed within {timeout:?}; buffered: {:?}", self.pending),
+                None => panic!(
+                    "connection not closed within {timeout:?}; buffered: {:?}",
+                    self.pending
+                ),
                 Some(Incoming::Closed(closed)) => return closed,
                 Some(Incoming::Frame(frame)) => self.pending.push_back(frame),
             }
@@ -314,7 +380,10 @@ impl WsClient {
     pub async fn close(mut self) -> Vec<u8> {
         if self.closed.is_none() && self.stream.close(None).await.is_ok() {
             let deadline = Instant::now() + Duration::from_secs(1);
-            while let Some(Incoming::Frame(frame)) = self.read(deadline.saturating_duration_since(Instant::now())).await {
+            while let Some(Incoming::Frame(frame)) = self
+                .read(deadline.saturating_duration_since(Instant::now()))
+                .await
+            {
                 self.pending.push_back(frame);
             }
         }

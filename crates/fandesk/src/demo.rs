@@ -9,14 +9,14 @@ mod script;
 mod seed;
 mod traffic;
 
-use crate::{serve, LogFormat, ServeArgs};
+use crate::{LogFormat, ServeArgs, serve};
 use anyhow::Context;
 use fandesk_service::Clock;
 use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use tokio_util::sync::CancellationToken;
 
 /// Settings of `fandesk demo`. Deliberately no `FANDESK_DATA_DIR`: the demo must never
@@ -51,14 +51,17 @@ pub struct DemoClock {
 impl DemoClock {
     /// From now on, `now()` is `seconds_ago` seconds in the past (0: wall time).
     pub fn rewind_to(&self, seconds_ago: i64) {
-        self.offset_micros.store(-seconds_ago.max(0) * 1_000_000, Ordering::SeqCst);
+        self.offset_micros
+            .store(-seconds_ago.max(0) * 1_000_000, Ordering::SeqCst);
     }
 }
 
 impl Clock for DemoClock {
     fn now(&self) -> Timestamp {
         let offset = SignedDuration::from_micros(self.offset_micros.load(Ordering::SeqCst));
-        Timestamp::now().saturating_add(offset).unwrap_or_else(|_| Timestamp::now())
+        Timestamp::now()
+            .saturating_add(offset)
+            .unwrap_or_else(|_| Timestamp::now())
     }
 }
 
@@ -75,12 +78,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clock = Arc::new(DemoClock::default());
     let (store, app) = serve::start(&serve_args, clock.clone()).await?;
     eprintln!("Seeding the demo workspace…");
-    let seeded = seed::seed(&app, &clock).await.context("seeding the demo workspace")?;
+    let seeded = seed::seed(&app, &clock)
+        .await
+        .context("seeding the demo workspace")?;
     let listener = serve::bind(&serve_args, &store).await?;
-    print_banner(listener.local_addr()?, &seeded, args.fan_messages_per_minute);
+    print_banner(
+        listener.local_addr()?,
+        &seeded,
+        args.fan_messages_per_minute,
+    );
     let shutdown = CancellationToken::new();
     tokio::spawn(serve::watch_signals(shutdown.clone()));
-    let generator = tokio::spawn(traffic::run(app.clone(), seeded, args.fan_messages_per_minute, shutdown.clone()));
+    let generator = tokio::spawn(traffic::run(
+        app.clone(),
+        seeded,
+        args.fan_messages_per_minute,
+        shutdown.clone(),
+    ));
     let served = serve::serve_until(&serve_args, store, app, listener, shutdown.clone()).await;
     shutdown.cancel();
     let _ = generator.await;
@@ -98,7 +112,11 @@ fn data_dir(requested: Option<&PathBuf>) -> anyhow::Result<(PathBuf, bool)> {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => true,
             Err(error) => return Err(error).with_context(|| format!("reading {}", dir.display())),
         };
-        anyhow::ensure!(empty, "the demo seeds a fresh workspace: {} must be empty or absent", dir.display());
+        anyhow::ensure!(
+            empty,
+            "the demo seeds a fresh workspace: {} must be empty or absent",
+            dir.display()
+        );
         return Ok((dir.clone(), false));
     }
     let stamp = Timestamp::now().as_millisecond();
@@ -108,7 +126,11 @@ fn data_dir(requested: Option<&PathBuf>) -> anyhow::Result<(PathBuf, bool)> {
 }
 
 fn print_banner(address: SocketAddr, seeded: &seed::Seeded, per_minute: u32) {
-    let host = if address.ip().is_unspecified() { "127.0.0.1".to_owned() } else { address.ip().to_string() };
+    let host = if address.ip().is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else {
+        address.ip().to_string()
+    };
     let url = if address.is_ipv6() && !address.ip().is_unspecified() {
         format!("http://[{host}]:{}", address.port())
     } else {

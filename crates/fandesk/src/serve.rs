@@ -5,7 +5,7 @@ use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
 use fandesk_bus::LocalBus;
 use fandesk_http::{HttpConfig, WsConfig};
-use fandesk_service::{App, Clock, Config, SystemClock};
+use fandesk_service::{App, Clock, Config, DeskConfig, FirstLineMode, SystemClock};
 use fandesk_store::Store;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -23,6 +23,35 @@ pub(crate) fn init_logging(format: LogFormat, default: &str) {
 
 fn env_secret(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// The agent desk's settings from the environment (README › Agent desk), until the
+/// charter holds them (PRODUCT.md › C10).
+fn desk_config() -> anyhow::Result<DeskConfig> {
+    let mut desk = DeskConfig::default();
+    if let Some(zone) = env_secret("FANDESK_CREATOR_TIMEZONE") {
+        desk = desk.with_creator_timezone(&zone).map_err(|error| anyhow::anyhow!("FANDESK_CREATOR_TIMEZONE: {error}"))?;
+    }
+    desk.creator_name = env_secret("FANDESK_CREATOR_NAME");
+    let seconds = |name: &str| -> anyhow::Result<Option<std::time::Duration>> {
+        env_secret(name)
+            .map(|text| text.parse().map(std::time::Duration::from_secs).with_context(|| format!("{name}: whole seconds")))
+            .transpose()
+    };
+    if let Some(target) = seconds("FANDESK_SLA_TARGET_SECS")? {
+        desk.sla_target = target;
+    }
+    if let Some(stretch) = seconds("FANDESK_SLA_STRETCH_SECS")? {
+        desk.sla_stretch = stretch;
+    }
+    if let Some(mode) = env_secret("FANDESK_CANNED_FIRST_LINE") {
+        desk.first_line = FirstLineMode::parse(&mode)
+            .ok_or_else(|| anyhow::anyhow!("FANDESK_CANNED_FIRST_LINE: enforce, warn or off"))?;
+    }
+    if let Some(flag) = env_secret("FANDESK_SHIFT_SCOPED_ACCESS") {
+        desk.shift_scoped_access = flag.parse().context("FANDESK_SHIFT_SCOPED_ACCESS: true or false")?;
+    }
+    Ok(desk)
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -44,13 +73,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// own clock to date the seeded history).
 pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<(Store, App)> {
     let store = match &args.database {
-        Some(url) => Store::connect_postgres(url, None).await.context("connecting to PostgreSQL")?,
+        Some(url) => Store::connect_postgres(url, None)
+            .await
+            .context("connecting to PostgreSQL")?,
         None => Store::open_sqlite(&args.data_dir)
             .await
             .with_context(|| format!("opening SQLite in {}", args.data_dir.display()))?,
     };
     let config = Config {
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
+        desk: desk_config()?,
         ..Config::default()
     };
     let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);
@@ -58,7 +90,10 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
 }
 
 /// Binds the listener and prints the `listening on ADDR` line.
-pub(crate) async fn bind(args: &ServeArgs, store: &Store) -> anyhow::Result<tokio::net::TcpListener> {
+pub(crate) async fn bind(
+    args: &ServeArgs,
+    store: &Store,
+) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

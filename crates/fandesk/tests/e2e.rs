@@ -10,6 +10,7 @@ mod e2e {
     mod delivery_model;
     mod desk;
     mod desk_canned;
+    mod desk_timers;
     mod messages;
     mod metrics;
     mod rooms;

@@ -50,12 +50,23 @@ pub async fn login(
     let mut out = axum::http::HeaderMap::new();
     if cookie {
         let session = state.app.authenticate(&result.token).await?;
-        let lifetime = session.expires_at.duration_since(jiff::Timestamp::now()).as_secs();
-        if let Some(value) = crate::cookie::set(&result.token, lifetime, crate::cookie::from_https(&headers)) {
+        let lifetime = session
+            .expires_at
+            .duration_since(jiff::Timestamp::now())
+            .as_secs();
+        if let Some(value) =
+            crate::cookie::set(&result.token, lifetime, crate::cookie::from_https(&headers))
+        {
             out.insert(axum::http::header::SET_COOKIE, value);
         }
     }
-    Ok((out, axum::Json(LoginResponse { token: result.token, member: result.member })))
+    Ok((
+        out,
+        axum::Json(LoginResponse {
+            token: result.token,
+            member: result.member,
+        }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -68,17 +79,26 @@ pub async fn logout(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let result = match auth {
-        Ok(Auth(session)) => state.app.logout(&session).await.map_err(crate::error::ApiError::from),
+        Ok(Auth(session)) => state
+            .app
+            .logout(&session)
+            .await
+            .map_err(crate::error::ApiError::from),
         Err(error) => Err(error),
     };
-    let unauthorized = matches!(&result, Err(error) if error.code_and_message().0 == "unauthorized");
+    let unauthorized =
+        matches!(&result, Err(error) if error.code_and_message().0 == "unauthorized");
     let mut response = match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(error) => error.into_response(),
     };
     // A stale cookie goes too, so the console does not keep presenting it.
-    if crate::cookie::session_token(&headers).is_some() && (response.status().is_success() || unauthorized) {
-        response.headers_mut().insert(axum::http::header::SET_COOKIE, crate::cookie::clear());
+    if crate::cookie::session_token(&headers).is_some()
+        && (response.status().is_success() || unauthorized)
+    {
+        response
+            .headers_mut()
+            .insert(axum::http::header::SET_COOKIE, crate::cookie::clear());
     }
     response
 }

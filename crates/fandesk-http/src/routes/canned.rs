@@ -26,7 +26,11 @@ pub struct CannedRequest {
 
 impl From<CannedRequest> for CannedInput {
     fn from(request: CannedRequest) -> Self {
-        CannedInput { shortcut: request.shortcut, title: request.title, body: request.body }
+        CannedInput {
+            shortcut: request.shortcut,
+            title: request.title,
+            body: request.body,
+        }
     }
 }
 
@@ -46,14 +50,22 @@ pub async fn create(
     Auth(session): Auth,
     Json(input): Json<CannedRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CannedView>)> {
-    let canned = state.app.create_canned(&session.principal, input.into()).await?;
+    let canned = state
+        .app
+        .create_canned(&session.principal, input.into())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(canned)))
 }
 
 #[utoipa::path(get, path = "/api/v1/canned-responses", tag = "canned", security(("bearer" = [])),
     responses((status = 200, body = CannedList), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<CannedList>> {
-    Ok(axum::Json(CannedList { canned_responses: state.app.list_canned(&session.principal).await? }))
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<CannedList>> {
+    Ok(axum::Json(CannedList {
+        canned_responses: state.app.list_canned(&session.principal).await?,
+    }))
 }
 
 #[utoipa::path(patch, path = "/api/v1/canned-responses/{id}", tag = "canned", security(("bearer" = [])),
@@ -66,7 +78,12 @@ pub async fn update(
     Path(id): Path<String>,
     Json(input): Json<CannedRequest>,
 ) -> ApiResult<axum::Json<CannedView>> {
-    Ok(axum::Json(state.app.update_canned(&session.principal, &id, input.into()).await?))
+    Ok(axum::Json(
+        state
+            .app
+            .update_canned(&session.principal, &id, input.into())
+            .await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/canned-responses/{id}", tag = "canned", security(("bearer" = [])),
@@ -102,7 +119,10 @@ pub async fn render(
     Path(id): Path<String>,
     Json(input): Json<RenderRequest>,
 ) -> ApiResult<axum::Json<Rendered>> {
-    let body = state.app.render_canned(&session.principal, &id, &input.conversation_id).await?;
+    let body = state
+        .app
+        .render_canned(&session.principal, &id, &input.conversation_id)
+        .await?;
     Ok(axum::Json(Rendered { body }))
 }
 
@@ -110,6 +130,11 @@ pub async fn render(
     description = "Usage counts, stale templates (not edited in 90 days), templates over-used by an \
                    agent, and a warning outside the recommended 10–15 templates.",
     responses((status = 200, body = CannedHealthView), (status = 403, body = ErrorBody)))]
-pub async fn health(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<CannedHealthView>> {
-    Ok(axum::Json(state.app.canned_health(&session.principal).await?))
+pub async fn health(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<CannedHealthView>> {
+    Ok(axum::Json(
+        state.app.canned_health(&session.principal).await?,
+    ))
 }

@@ -21,7 +21,9 @@ pub async fn get_fan(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<FanProfileView>> {
-    Ok(axum::Json(state.app.get_fan_profile(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.get_fan_profile(&session.principal, &id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -58,7 +60,12 @@ pub async fn update_fan(
         attributes: input.attributes,
         timezone: input.timezone,
     };
-    Ok(axum::Json(state.app.update_fan_profile(&session.principal, &id, patch).await?))
+    Ok(axum::Json(
+        state
+            .app
+            .update_fan_profile(&session.principal, &id, patch)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -81,8 +88,14 @@ pub async fn queue(
     Auth(session): Auth,
     Query(query): Query<QueueQuery>,
 ) -> ApiResult<axum::Json<QueueView>> {
-    let view =
-        state.app.queue(&session.principal, query.all.unwrap_or(false), query.limit.unwrap_or(100)).await?;
+    let view = state
+        .app
+        .queue(
+            &session.principal,
+            query.all.unwrap_or(false),
+            query.limit.unwrap_or(100),
+        )
+        .await?;
     Ok(axum::Json(view))
 }
 
@@ -94,8 +107,13 @@ pub struct AgentList {
 #[utoipa::path(get, path = "/api/v1/desk/agents", tag = "desk", security(("bearer" = [])),
     description = "Every human team member: on shift or not, and their load.",
     responses((status = 200, body = AgentList), (status = 403, body = ErrorBody)))]
-pub async fn agents(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<AgentList>> {
-    Ok(axum::Json(AgentList { agents: state.app.desk_agents(&session.principal).await? }))
+pub async fn agents(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<AgentList>> {
+    Ok(axum::Json(AgentList {
+        agents: state.app.desk_agents(&session.principal).await?,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -114,6 +132,9 @@ pub async fn set_capacity(
     Path(id): Path<String>,
     Json(input): Json<CapacityRequest>,
 ) -> ApiResult<StatusCode> {
-    state.app.set_capacity(&session.principal, &id, input.max_concurrent).await?;
+    state
+        .app
+        .set_capacity(&session.principal, &id, input.max_concurrent)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -44,8 +44,13 @@ impl From<ShiftRequest> for ShiftInput {
 
 #[utoipa::path(get, path = "/api/v1/shifts", tag = "shifts", security(("bearer" = [])),
     responses((status = 200, body = ShiftList), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<ShiftList>> {
-    Ok(axum::Json(ShiftList { shifts: state.app.list_shifts(&session.principal).await? }))
+pub async fn list(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<ShiftList>> {
+    Ok(axum::Json(ShiftList {
+        shifts: state.app.list_shifts(&session.principal).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/shifts", tag = "shifts", security(("bearer" = [])),
@@ -58,7 +63,10 @@ pub async fn create(
     Auth(session): Auth,
     Json(input): Json<ShiftRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ShiftView>)> {
-    let shift = state.app.create_shift(&session.principal, input.into()).await?;
+    let shift = state
+        .app
+        .create_shift(&session.principal, input.into())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(shift)))
 }
 
@@ -72,7 +80,12 @@ pub async fn update(
     Path(id): Path<String>,
     Json(input): Json<ShiftRequest>,
 ) -> ApiResult<axum::Json<ShiftView>> {
-    Ok(axum::Json(state.app.update_shift(&session.principal, &id, input.into()).await?))
+    Ok(axum::Json(
+        state
+            .app
+            .update_shift(&session.principal, &id, input.into())
+            .await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/shifts/{id}", tag = "shifts", security(("bearer" = [])),
@@ -112,7 +125,9 @@ pub async fn clock_out(
     Auth(session): Auth,
     Json(_input): Json<ClockRequest>,
 ) -> ApiResult<axum::Json<ClockView>> {
-    Ok(axum::Json(state.app.clock(&session.principal, false).await?))
+    Ok(axum::Json(
+        state.app.clock(&session.principal, false).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -131,5 +146,10 @@ pub async fn coverage(
     Auth(session): Auth,
     Query(query): Query<CoverageQuery>,
 ) -> ApiResult<axum::Json<CoverageView>> {
-    Ok(axum::Json(state.app.coverage(&session.principal, query.week.as_deref()).await?))
+    Ok(axum::Json(
+        state
+            .app
+            .coverage(&session.principal, query.week.as_deref())
+            .await?,
+    ))
 }

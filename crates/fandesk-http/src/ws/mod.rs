@@ -54,7 +54,9 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         .into_response();
     }
     // The console's session cookie stands in for the header; Origin was checked above.
-    let token = bearer_token(&parts).map(str::to_owned).or_else(|| crate::cookie::session_token(&parts.headers));
+    let token = bearer_token(&parts)
+        .map(str::to_owned)
+        .or_else(|| crate::cookie::session_token(&parts.headers));
     let session = match token {
         Some(token) => match state.app.authenticate(&token).await {
             Ok(session) => Some(session),

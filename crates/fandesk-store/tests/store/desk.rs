@@ -78,12 +78,12 @@ async fn fan_profiles_and_search(store: &Store) {
         fan_name: Some(name[name.len() - 4..].to_owned()),
         ..Default::default()
     });
-    assert_eq!(by_name.await, [conversation.clone()]);
+    assert_eq!(by_name.await, std::slice::from_ref(&conversation));
     let by_tag = search(ConversationFilter {
         tag: Some("VIP".into()),
         ..Default::default()
     });
-    assert_eq!(by_tag.await, [conversation.clone()]);
+    assert_eq!(by_tag.await, std::slice::from_ref(&conversation));
     // `_` is literal, not a LIKE wildcard; a tag prefix is not the tag.
     for tag in ["whale1", "whale_", "vi"] {
         let none = search(ConversationFilter {
@@ -96,7 +96,7 @@ async fn fan_profiles_and_search(store: &Store) {
         min_priority: Some(100),
         ..Default::default()
     });
-    assert_eq!(by_priority.await, [conversation.clone()]);
+    assert_eq!(by_priority.await, std::slice::from_ref(&conversation));
     let everyone = search(ConversationFilter::default()).await;
     assert!(everyone.contains(&other) && everyone.contains(&conversation));
 }
@@ -346,7 +346,7 @@ async fn shifts_and_clock(store: &Store) {
         .await;
     assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
     store
-        .set_shift_members("shf_1", &[agent.clone()])
+        .set_shift_members("shf_1", std::slice::from_ref(&agent))
         .await
         .unwrap();
     let listed = store.list_shifts().await.unwrap();

@@ -136,17 +136,61 @@ pub const WHISPERS: [&str; 3] = [
 
 /// `(shortcut, title, body)`: about a dozen, inside the recommended 10–15.
 pub const CANNED: [(&str, &str, &str); 11] = [
-    ("hi", "Greeting", "Hi {{ fan.first_name | default: \"there\" }}! Thanks for reaching out 💜\nHow can I help you today?"),
-    ("refund", "Refund request", "Hi {{ fan.first_name | default: \"there\" }}, I'm sorry about that.\nRefunds are processed within 5 business days once approved. Could you share the email on your account so I can check the charge?"),
-    ("cancel", "Cancel subscription", "Hi {{ fan.first_name | default: \"there\" }}, sorry to see you go!\nYou can cancel any time under Settings → Membership; you keep access until the end of the paid period."),
-    ("ship", "Shipping times", "Hi {{ fan.first_name | default: \"there\" }}!\nMerch ships within 3 business days; delivery takes 5–10 days in Europe and North America, up to 3 weeks elsewhere."),
-    ("vip", "VIP thank you", "Hey {{ fan.first_name | default: \"there\" }}, you're one of our VIPs ✨\nAs a thank-you, early access to the next drop is already on your account."),
-    ("login", "Login trouble", "Hi {{ fan.first_name | default: \"there\" }}, let's get you back in.\nPlease try \"Forgot password\" on the login page; the link is valid for one hour."),
-    ("replay", "Where is the replay", "Hi {{ fan.first_name | default: \"there\" }}!\nReplays are in the Members area under Lives, usually within an hour after the stream ends."),
-    ("custom", "Custom request", "Hi {{ fan.first_name | default: \"there\" }}, love that idea!\nCustom shout-outs take about a week. Tell me the name and the occasion and I'll set it up."),
-    ("bug", "Technical issue", "Hi {{ fan.first_name | default: \"there\" }}, sorry about that!\nCould you tell me your device and browser? Clearing the app cache fixes most playback issues."),
-    ("later", "Checking with the team", "Thanks {{ fan.first_name | default: \"there\" }}!\nI'm checking this with the team and will get back to you within the hour. — {{ agent.name }}"),
-    ("bye", "Thanks and close", "Thanks for chatting, {{ fan.first_name | default: \"friend\" }}!\nHave a great day, and see you at the next live 💜"),
+    (
+        "hi",
+        "Greeting",
+        "Hi {{ fan.first_name | default: \"there\" }}! Thanks for reaching out 💜\nHow can I help you today?",
+    ),
+    (
+        "refund",
+        "Refund request",
+        "Hi {{ fan.first_name | default: \"there\" }}, I'm sorry about that.\nRefunds are processed within 5 business days once approved. Could you share the email on your account so I can check the charge?",
+    ),
+    (
+        "cancel",
+        "Cancel subscription",
+        "Hi {{ fan.first_name | default: \"there\" }}, sorry to see you go!\nYou can cancel any time under Settings → Membership; you keep access until the end of the paid period.",
+    ),
+    (
+        "ship",
+        "Shipping times",
+        "Hi {{ fan.first_name | default: \"there\" }}!\nMerch ships within 3 business days; delivery takes 5–10 days in Europe and North America, up to 3 weeks elsewhere.",
+    ),
+    (
+        "vip",
+        "VIP thank you",
+        "Hey {{ fan.first_name | default: \"there\" }}, you're one of our VIPs ✨\nAs a thank-you, early access to the next drop is already on your account.",
+    ),
+    (
+        "login",
+        "Login trouble",
+        "Hi {{ fan.first_name | default: \"there\" }}, let's get you back in.\nPlease try \"Forgot password\" on the login page; the link is valid for one hour.",
+    ),
+    (
+        "replay",
+        "Where is the replay",
+        "Hi {{ fan.first_name | default: \"there\" }}!\nReplays are in the Members area under Lives, usually within an hour after the stream ends.",
+    ),
+    (
+        "custom",
+        "Custom request",
+        "Hi {{ fan.first_name | default: \"there\" }}, love that idea!\nCustom shout-outs take about a week. Tell me the name and the occasion and I'll set it up.",
+    ),
+    (
+        "bug",
+        "Technical issue",
+        "Hi {{ fan.first_name | default: \"there\" }}, sorry about that!\nCould you tell me your device and browser? Clearing the app cache fixes most playback issues.",
+    ),
+    (
+        "later",
+        "Checking with the team",
+        "Thanks {{ fan.first_name | default: \"there\" }}!\nI'm checking this with the team and will get back to you within the hour. — {{ agent.name }}",
+    ),
+    (
+        "bye",
+        "Thanks and close",
+        "Thanks for chatting, {{ fan.first_name | default: \"friend\" }}!\nHave a great day, and see you at the next live 💜",
+    ),
 ];
 
 /// xorshift64*: small, fast, deterministic for a given seed. Not for secrets.

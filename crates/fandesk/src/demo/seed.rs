@@ -4,12 +4,13 @@
 //! shifts and clock-ins so routing runs as on a real floor. The history is replayed in
 //! time order with the demo clock wound back to each step's moment.
 
-use super::script::{self, Random, CANNED, FANS, TEAM};
+use super::script::{self, CANNED, FANS, Random, TEAM};
 use super::{DemoClock, PASSWORD};
 use anyhow::Context;
 use fandesk_service::view::ConversationView;
 use fandesk_service::{
-    App, CannedInput, FanProfilePatch, NewFanSession, NewMember, Principal, SendMessage, ServiceError, ShiftInput,
+    App, CannedInput, FanProfilePatch, NewFanSession, NewMember, Principal, SendMessage,
+    ServiceError, ShiftInput,
 };
 use std::collections::BTreeMap;
 
@@ -74,12 +75,20 @@ pub async fn seed(app: &App, clock: &DemoClock) -> anyhow::Result<Seeded> {
     clock.rewind_to(80 * 3600);
     let team = create_team(app).await?;
     create_rules(app, &team[OWNER]).await?;
-    let mut seeder = Seeder { app, team, fans: (0..FANS.len()).map(|_| None).collect(), sent: 0 };
+    let mut seeder = Seeder {
+        app,
+        team,
+        fans: (0..FANS.len()).map(|_| None).collect(),
+        sent: 0,
+    };
     let mut steps = history(&mut random);
     steps.sort_by_key(|step| std::cmp::Reverse(step.seconds_ago));
     for step in steps {
         clock.rewind_to(step.seconds_ago);
-        seeder.perform(step.fan, step.act).await.with_context(|| format!("seeding fan {}", FANS[step.fan].0))?;
+        seeder
+            .perform(step.fan, step.act)
+            .await
+            .with_context(|| format!("seeding fan {}", FANS[step.fan].0))?;
         // Routing, scores and timers run at the step's moment, as they would have.
         app.settle_desk().await;
     }
@@ -93,11 +102,22 @@ pub async fn seed(app: &App, clock: &DemoClock) -> anyhow::Result<Seeded> {
         .flatten()
         .filter_map(|fan| {
             let conversation_id = fan.conversation.clone()?;
-            Some(FanHandle { principal: fan.principal.clone(), conversation_id })
+            Some(FanHandle {
+                principal: fan.principal.clone(),
+                conversation_id,
+            })
         })
         .collect();
-    let logins = TEAM.iter().map(|(_, role, email)| (role.replace('_', " "), (*email).to_owned())).collect();
-    Ok(Seeded { logins, fan_count: FANS.len(), team: seeder.team, fans })
+    let logins = TEAM
+        .iter()
+        .map(|(_, role, email)| (role.replace('_', " "), (*email).to_owned()))
+        .collect();
+    Ok(Seeded {
+        logins,
+        fan_count: FANS.len(),
+        team: seeder.team,
+        fans,
+    })
 }
 
 async fn create_team(app: &App) -> anyhow::Result<Vec<Principal>> {
@@ -125,10 +145,18 @@ async fn principal(app: &App, email: &str) -> anyhow::Result<Principal> {
 
 async fn create_rules(app: &App, owner: &Principal) -> anyhow::Result<()> {
     // `cancel`, `refund` and `complaint` are built in; these are the creator's own.
-    app.create_keyword_rule(owner, "chargeback", &["chargeback".to_owned(), "dispute".to_owned()]).await?;
-    app.create_keyword_rule(owner, "purchase", &["buy".to_owned(), "order".to_owned()]).await?;
-    app.create_restricted_rule(owner, "paypal me", "block").await?;
-    app.create_restricted_rule(owner, "guarantee", "warn").await?;
+    app.create_keyword_rule(
+        owner,
+        "chargeback",
+        &["chargeback".to_owned(), "dispute".to_owned()],
+    )
+    .await?;
+    app.create_keyword_rule(owner, "purchase", &["buy".to_owned(), "order".to_owned()])
+        .await?;
+    app.create_restricted_rule(owner, "paypal me", "block")
+        .await?;
+    app.create_restricted_rule(owner, "guarantee", "warn")
+        .await?;
     for (shortcut, title, body) in CANNED {
         let input = CannedInput {
             shortcut: Some(shortcut.to_owned()),
@@ -145,9 +173,16 @@ async fn create_rules(app: &App, owner: &Principal) -> anyhow::Result<()> {
 async fn staff_the_floor(app: &App, team: &[Principal]) -> anyhow::Result<()> {
     let owner = &team[OWNER];
     let id = |index: usize| team[index].author_id().to_owned();
-    let every_day: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].map(String::from).to_vec();
+    let every_day: Vec<String> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .map(String::from)
+        .to_vec();
     let shifts = [
-        ("Early", "06:00", "14:00", vec![id(3), id(4), id(SUPERVISOR)]),
+        (
+            "Early",
+            "06:00",
+            "14:00",
+            vec![id(3), id(4), id(SUPERVISOR)],
+        ),
         ("Late", "14:00", "22:00", vec![id(5), id(3), id(LEAD)]),
         ("Night", "22:00", "06:00", vec![id(4), id(5)]),
     ];
@@ -174,27 +209,44 @@ async fn staff_the_floor(app: &App, team: &[Principal]) -> anyhow::Result<()> {
 /// The seeded timeline, unordered: `(seconds ago, fan, act)`.
 fn history(random: &mut Random) -> Vec<Step> {
     let mut steps = Vec::new();
-    let mut add = |seconds_ago: i64, fan: usize, act: Act| steps.push(Step { seconds_ago, fan, act });
+    let mut add = |seconds_ago: i64, fan: usize, act: Act| {
+        steps.push(Step {
+            seconds_ago,
+            fan,
+            act,
+        })
+    };
     for fan in 0..FANS.len() {
         let agent = AGENTS[fan % AGENTS.len()];
         if fan < HISTORY {
             // One or two past conversations, resolved (some escalated first).
             let mut starts = vec![random.range(2 * 3600, 46 * 3600)];
-            if fan % 4 == 0 {
+            if fan.is_multiple_of(4) {
                 starts.push(random.range(50 * 3600, 72 * 3600));
             }
             for start in starts {
                 let mut at = start;
                 add(at, fan, Act::FanSays(random.pick(&script::OPENERS)));
                 at -= random.range(15, 150);
-                add(at, fan, Act::Reply(agent, random.pick(&script::FIRST_REPLIES)));
+                add(
+                    at,
+                    fan,
+                    Act::Reply(agent, random.pick(&script::FIRST_REPLIES)),
+                );
                 at -= random.range(30, 400);
                 add(at, fan, Act::FanSays(random.pick(&script::FOLLOW_UPS)));
                 let closer = if fan % 7 == 3 {
                     at -= random.range(20, 90);
                     add(at, fan, Act::Escalate(agent));
                     at -= random.range(60, 600);
-                    add(at, fan, Act::Reply(LEAD, "I'm the escalation lead — I've sorted this out personally for you."));
+                    add(
+                        at,
+                        fan,
+                        Act::Reply(
+                            LEAD,
+                            "I'm the escalation lead — I've sorted this out personally for you.",
+                        ),
+                    );
                     LEAD
                 } else {
                     at -= random.range(20, 120);
@@ -209,18 +261,26 @@ fn history(random: &mut Random) -> Vec<Step> {
             let mut at = random.range(4 * 60, 25 * 60);
             add(at, fan, Act::FanSays(random.pick(&script::OPENERS)));
             at -= random.range(20, 90);
-            add(at, fan, Act::Reply(agent, random.pick(&script::FIRST_REPLIES)));
+            add(
+                at,
+                fan,
+                Act::Reply(agent, random.pick(&script::FIRST_REPLIES)),
+            );
             if fan % 4 == 1 {
                 at -= random.range(10, 60);
                 add(at, fan, Act::Whisper(random.pick(&script::WHISPERS)));
             }
-            if fan % 2 == 0 {
+            if fan.is_multiple_of(2) {
                 at = (at - random.range(30, 200)).max(20);
                 add(at, fan, Act::FanSays(random.pick(&script::FOLLOW_UPS)));
             }
         } else {
             // In the queue, nobody has answered yet.
-            add(random.range(8, 170), fan, Act::FanSays(random.pick(&script::OPENERS)));
+            add(
+                random.range(8, 170),
+                fan,
+                Act::FanSays(random.pick(&script::OPENERS)),
+            );
         }
     }
     steps
@@ -251,7 +311,9 @@ impl Seeder<'_> {
                 match self.send(&author, &conversation, text, None).await {
                     Err(error) if is_forbidden(&error) => {
                         // Routed elsewhere meanwhile: the owner hands it to the author.
-                        self.app.assign(&self.team[OWNER], &conversation, author.author_id()).await?;
+                        self.app
+                            .assign(&self.team[OWNER], &conversation, author.author_id())
+                            .await?;
                         self.send(&author, &conversation, text, None).await
                     }
                     other => other,
@@ -259,7 +321,11 @@ impl Seeder<'_> {
             }
             Act::Whisper(text) => {
                 let conversation = self.conversation(fan)?;
-                let assignee = match self.app.get_conversation(&self.team[OWNER], &conversation).await? {
+                let assignee = match self
+                    .app
+                    .get_conversation(&self.team[OWNER], &conversation)
+                    .await?
+                {
                     ConversationView::Team(view) => view.assignee_id,
                     ConversationView::Fan(_) => None,
                 };
@@ -270,7 +336,9 @@ impl Seeder<'_> {
                 let conversation = self.conversation(fan)?;
                 let lead = self.team[LEAD].author_id().to_owned();
                 let reason = "Payment issue that needs a lead's decision";
-                self.app.escalate(&self.team[member], &conversation, reason, Some(&lead)).await?;
+                self.app
+                    .escalate(&self.team[member], &conversation, reason, Some(&lead))
+                    .await?;
                 Ok(())
             }
             Act::Resolve(member) => {
@@ -302,13 +370,24 @@ impl Seeder<'_> {
             };
             let (token, fan) = self.app.create_fan_session(session).await?;
             let principal = self.app.authenticate(&token).await?.principal;
-            self.app.update_fan_profile(&self.team[OWNER], &fan.id, profile(index)).await?;
-            self.fans[index] = Some(FanState { principal, conversation: None });
+            self.app
+                .update_fan_profile(&self.team[OWNER], &fan.id, profile(index))
+                .await?;
+            self.fans[index] = Some(FanState {
+                principal,
+                conversation: None,
+            });
         }
         self.fans[index].as_ref().context("fan state")
     }
 
-    async fn send(&mut self, author: &Principal, conversation: &str, body: &str, to: Option<String>) -> anyhow::Result<()> {
+    async fn send(
+        &mut self,
+        author: &Principal,
+        conversation: &str,
+        body: &str,
+        to: Option<String>,
+    ) -> anyhow::Result<()> {
         self.sent += 1;
         let input = SendMessage {
             client_msg_id: format!("demo-seed-{}", self.sent),
@@ -323,7 +402,10 @@ impl Seeder<'_> {
 }
 
 fn is_forbidden(error: &anyhow::Error) -> bool {
-    matches!(error.downcast_ref::<ServiceError>(), Some(ServiceError::Forbidden(_)))
+    matches!(
+        error.downcast_ref::<ServiceError>(),
+        Some(ServiceError::Forbidden(_))
+    )
 }
 
 /// Tags, spend, notes and attributes: every sixth fan is a VIP big spender.
@@ -334,18 +416,29 @@ fn profile(index: usize) -> FanProfilePatch {
     if vip {
         tags.push("vip".to_owned());
     }
-    if index % 5 == 0 {
+    if index.is_multiple_of(5) {
         tags.push("merch".to_owned());
     }
     if index % 9 == 4 {
         tags.push("annual".to_owned());
     }
     let mut attributes = BTreeMap::new();
-    attributes.insert("favourite_series".to_owned(), ["Studio sessions", "Tour diaries", "Q&A"][index % 3].to_owned());
+    attributes.insert(
+        "favourite_series".to_owned(),
+        ["Studio sessions", "Tour diaries", "Q&A"][index % 3].to_owned(),
+    );
     FanProfilePatch {
         tags: Some(tags),
-        lifetime_spend_cents: Some(if vip { 25_000 + index_cents * 3_100 } else { (index_cents * 730) % 9_000 }),
-        notes: Some(if vip { "Long-time supporter since the first tour. Prefers short answers.".to_owned() } else { String::new() }),
+        lifetime_spend_cents: Some(if vip {
+            25_000 + index_cents * 3_100
+        } else {
+            (index_cents * 730) % 9_000
+        }),
+        notes: Some(if vip {
+            "Long-time supporter since the first tour. Prefers short answers.".to_owned()
+        } else {
+            String::new()
+        }),
         attributes: Some(attributes),
         timezone: None,
     }

@@ -3,11 +3,13 @@
 //! their waiting fans and resolve conversations so routing keeps moving. Ana is left to
 //! the person trying the console. Bounded in messages and time; stops on shutdown.
 
-use super::script::{self, Random, FANS};
+use super::script::{self, FANS, Random};
 use super::seed::{FanHandle, Seeded};
 use fandesk_domain::MemberId;
 use fandesk_service::view::ConversationView;
-use fandesk_service::{App, ConversationFilter, NewFanSession, Principal, SendMessage, ServiceError};
+use fandesk_service::{
+    App, ConversationFilter, NewFanSession, Principal, SendMessage, ServiceError,
+};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +25,8 @@ const SIMULATED_AGENTS: [usize; 2] = [4, 5];
 const OWNER: usize = 0;
 
 const FIRST_NAMES: [&str; 16] = [
-    "Jade", "Eli", "Rosa", "Finn", "Nia", "Hugo", "Iris", "Kai", "Lena", "Milo", "Noor", "Otto", "Pia", "Quinn", "Sana", "Theo",
+    "Jade", "Eli", "Rosa", "Finn", "Nia", "Hugo", "Iris", "Kai", "Lena", "Milo", "Noor", "Otto",
+    "Pia", "Quinn", "Sana", "Theo",
 ];
 
 struct Generator {
@@ -39,17 +42,28 @@ pub async fn run(app: App, seeded: Seeded, per_minute: u32, shutdown: Cancellati
         return;
     }
     let seed = jiff::Timestamp::now().as_nanosecond().unsigned_abs() as u64;
-    let mut generator = Generator { app, team: seeded.team, fans: seeded.fans, random: Random::new(seed), sent: 0 };
+    let mut generator = Generator {
+        app,
+        team: seeded.team,
+        fans: seeded.fans,
+        random: Random::new(seed),
+        sent: 0,
+    };
     let every = i64::from(60_000 / per_minute.clamp(1, 600));
     let started = Instant::now();
     loop {
-        let pause = Duration::from_millis(u64::try_from(generator.random.range(every / 2, every * 3 / 2)).unwrap_or(15_000));
+        let pause = Duration::from_millis(
+            u64::try_from(generator.random.range(every / 2, every * 3 / 2)).unwrap_or(15_000),
+        );
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(pause) => {}
         }
         if generator.sent >= MAX_MESSAGES || started.elapsed() > MAX_RUNTIME {
-            tracing::warn!(messages = generator.sent, "demo traffic generator finished; the server keeps running");
+            tracing::warn!(
+                messages = generator.sent,
+                "demo traffic generator finished; the server keeps running"
+            );
             return;
         }
         if let Err(error) = generator.agents_work().await {
@@ -101,14 +115,27 @@ impl Generator {
         if self.fans.len() >= MAX_FANS {
             self.fans.remove(0);
         }
-        self.fans.push(FanHandle { principal, conversation_id });
+        self.fans.push(FanHandle {
+            principal,
+            conversation_id,
+        });
         Ok(())
     }
 
     async fn unassigned_count(&self) -> Result<usize, ServiceError> {
-        let filter = ConversationFilter { unassigned: true, limit: 200, ..Default::default() };
-        let conversations = self.app.list_conversations(&self.team[OWNER], filter).await?;
-        Ok(conversations.iter().filter(|view| matches!(view, ConversationView::Team(team) if team.status == "open")).count())
+        let filter = ConversationFilter {
+            unassigned: true,
+            limit: 200,
+            ..Default::default()
+        };
+        let conversations = self
+            .app
+            .list_conversations(&self.team[OWNER], filter)
+            .await?;
+        Ok(conversations
+            .iter()
+            .filter(|view| matches!(view, ConversationView::Team(team) if team.status == "open"))
+            .count())
     }
 
     /// Ben and Chloé answer a fan who has waited 20 s or more, and now and then resolve a
@@ -132,8 +159,13 @@ impl Generator {
                 })
                 .collect();
             let now = jiff::Timestamp::now();
-            let waited = |since: Option<jiff::Timestamp>| since.map(|since| now.duration_since(since).as_secs());
-            if let Some(waiting) = mine.iter().find(|team| waited(team.awaiting_since).is_some_and(|secs| secs >= 20)) {
+            let waited = |since: Option<jiff::Timestamp>| {
+                since.map(|since| now.duration_since(since).as_secs())
+            };
+            if let Some(waiting) = mine
+                .iter()
+                .find(|team| waited(team.awaiting_since).is_some_and(|secs| secs >= 20))
+            {
                 let text = if self.random.chance(50) {
                     self.random.pick(&script::FIRST_REPLIES)
                 } else {
@@ -149,14 +181,26 @@ impl Generator {
         Ok(())
     }
 
-    async fn send(&mut self, author: &Principal, conversation: &str, body: &str) -> Result<(), ServiceError> {
+    async fn send(
+        &mut self,
+        author: &Principal,
+        conversation: &str,
+        body: &str,
+    ) -> Result<(), ServiceError> {
         let input = SendMessage {
-            client_msg_id: format!("demo-live-{}-{}", jiff::Timestamp::now().as_microsecond(), self.random.next() % 1000),
+            client_msg_id: format!(
+                "demo-live-{}-{}",
+                jiff::Timestamp::now().as_microsecond(),
+                self.random.next() % 1000
+            ),
             body: body.to_owned(),
             visibility: None,
             template_id: None,
             to: None,
         };
-        self.app.send_message(author, conversation, input).await.map(|_| ())
+        self.app
+            .send_message(author, conversation, input)
+            .await
+            .map(|_| ())
     }
 }

@@ -40,8 +40,20 @@ async fn actors(server: &TestServer, conversations: usize) -> Vec<Actor> {
         let (fan, fan_id) = server.fan_session(&format!("Fan {index}")).await;
         let conversation = server.open_conversation(&fan).await;
         let (agent, agent_id) = server.create_member("agent").await;
-        actors.push(Actor::new(format!("fan{index}"), true, fan, fan_id, conversation.clone()));
-        actors.push(Actor::new(format!("agent{index}"), false, agent, agent_id, conversation));
+        actors.push(Actor::new(
+            format!("fan{index}"),
+            true,
+            fan,
+            fan_id,
+            conversation.clone(),
+        ));
+        actors.push(Actor::new(
+            format!("agent{index}"),
+            false,
+            agent,
+            agent_id,
+            conversation,
+        ));
     }
     for actor in &mut actors {
         actor.resume(server).await;
@@ -51,14 +63,22 @@ async fn actors(server: &TestServer, conversations: usize) -> Vec<Actor> {
 
 /// `(id, seq, body, visibility)`: what delivery must preserve.
 fn essence(message: &Value) -> (Value, Value, Value, Value) {
-    (message["id"].clone(), message["seq"].clone(), message["body"].clone(), message["visibility"].clone())
+    (
+        message["id"].clone(),
+        message["seq"].clone(),
+        message["body"].clone(),
+        message["visibility"].clone(),
+    )
 }
 
 async fn run(conversations: usize, rounds: Vec<Vec<Option<Op>>>) {
     let server = TestServer::spawn().await;
     let mut actors = actors(&server, conversations).await;
     for round in rounds {
-        let steps = actors.iter_mut().zip(round).filter_map(|(actor, op)| Some(actor.apply(&server, op?)));
+        let steps = actors
+            .iter_mut()
+            .zip(round)
+            .filter_map(|(actor, op)| Some(actor.apply(&server, op?)));
         join_all(steps).await;
     }
     let mut settled: HashMap<String, Vec<Acked>> = HashMap::new();
@@ -67,36 +87,85 @@ async fn run(conversations: usize, rounds: Vec<Vec<Option<Op>>>) {
     }
 
     for pair in actors.chunks_mut(2) {
-        let [fan, agent] = pair else { unreachable!("actors come in pairs") };
+        let [fan, agent] = pair else {
+            unreachable!("actors come in pairs")
+        };
         let team = server.history(&agent.token, &agent.conversation).await;
         let public = server.history(&fan.token, &fan.conversation).await;
-        let dense = |messages: &[Value]| messages.iter().enumerate().all(|(i, m)| m["seq"] == i as u64 + 1);
+        let dense = |messages: &[Value]| {
+            messages
+                .iter()
+                .enumerate()
+                .all(|(i, m)| m["seq"] == i as u64 + 1)
+        };
         assert!(dense(&team), "team history is dense: {team:?}");
         assert!(dense(&public), "fan history is dense: {public:?}");
-        let team_public: Vec<Value> = team.iter().filter(|m| m["visibility"] == "public").map(|m| m["id"].clone()).collect();
+        let team_public: Vec<Value> = team
+            .iter()
+            .filter(|m| m["visibility"] == "public")
+            .map(|m| m["id"].clone())
+            .collect();
         let fan_ids: Vec<Value> = public.iter().map(|m| m["id"].clone()).collect();
-        assert_eq!(team_public, fan_ids, "the fan sees exactly the public messages, in order");
+        assert_eq!(
+            team_public, fan_ids,
+            "the fan sees exactly the public messages, in order"
+        );
 
         for actor in [&*fan, &*agent] {
             // Exactly once, in ack order, with the original body.
             let mut previous = 0;
             for acked in &actor.acked {
-                assert!(acked.seq > previous, "{}: acks in seq order: {:?}", actor.label, actor.acked);
+                assert!(
+                    acked.seq > previous,
+                    "{}: acks in seq order: {:?}",
+                    actor.label,
+                    actor.acked
+                );
                 previous = acked.seq;
             }
             for acked in actor.acked.iter().chain(&settled[&actor.label]) {
-                let copies: Vec<&Value> = team.iter().filter(|m| m["id"] == acked.message_id.as_str()).collect();
-                assert_eq!(copies.len(), 1, "{}: {} stored once", actor.label, acked.client_msg_id);
-                assert_eq!(copies[0]["body"], acked.body.as_str(), "{}: original body", actor.label);
+                let copies: Vec<&Value> = team
+                    .iter()
+                    .filter(|m| m["id"] == acked.message_id.as_str())
+                    .collect();
+                assert_eq!(
+                    copies.len(),
+                    1,
+                    "{}: {} stored once",
+                    actor.label,
+                    acked.client_msg_id
+                );
+                assert_eq!(
+                    copies[0]["body"],
+                    acked.body.as_str(),
+                    "{}: original body",
+                    actor.label
+                );
                 assert_eq!(copies[0]["author"]["id"], actor.author_id.as_str());
-                let keyed = team.iter().filter(|m| m["client_msg_id"] == acked.client_msg_id.as_str()).count();
-                assert_eq!(keyed, 1, "{}: no duplicate of {}", actor.label, acked.client_msg_id);
+                let keyed = team
+                    .iter()
+                    .filter(|m| m["client_msg_id"] == acked.client_msg_id.as_str())
+                    .count();
+                assert_eq!(
+                    keyed, 1,
+                    "{}: no duplicate of {}",
+                    actor.label, acked.client_msg_id
+                );
             }
         }
-        let authored = |actor: &Actor| team.iter().filter(|m| m["author"]["id"] == actor.author_id.as_str()).count();
+        let authored = |actor: &Actor| {
+            team.iter()
+                .filter(|m| m["author"]["id"] == actor.author_id.as_str())
+                .count()
+        };
         for actor in [&*fan, &*agent] {
             let acked = actor.acked.len() + settled[&actor.label].len();
-            assert_eq!(authored(actor), acked, "{}: nothing stored that was not acked", actor.label);
+            assert_eq!(
+                authored(actor),
+                acked,
+                "{}: nothing stored that was not acked",
+                actor.label
+            );
         }
 
         // Every subscriber, resumed as often as it was, saw its whole timeline once.
@@ -105,8 +174,16 @@ async fn run(conversations: usize, rounds: Vec<Vec<Option<Op>>>) {
         fan.catch_up(&server, public_last).await;
         agent.catch_up(&server, team_last).await;
         let seen = |actor: &Actor| actor.seen.iter().map(essence).collect::<Vec<_>>();
-        assert_eq!(seen(fan), public.iter().map(essence).collect::<Vec<_>>(), "fan's events = fan history");
-        assert_eq!(seen(agent), team.iter().map(essence).collect::<Vec<_>>(), "agent's events = team history");
+        assert_eq!(
+            seen(fan),
+            public.iter().map(essence).collect::<Vec<_>>(),
+            "fan's events = fan history"
+        );
+        assert_eq!(
+            seen(agent),
+            team.iter().map(essence).collect::<Vec<_>>(),
+            "agent's events = team history"
+        );
     }
     server.shutdown().await;
 }

@@ -3,7 +3,7 @@
 //! and resumes from its last seen `seq`, checking every event as it arrives.
 
 use fandesk_testkit::{TestServer, WsClient};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// One step of one actor.
 #[derive(Clone, Debug)]
@@ -52,7 +52,13 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn new(label: String, fan: bool, token: String, author_id: String, conversation: String) -> Actor {
+    pub fn new(
+        label: String,
+        fan: bool,
+        token: String,
+        author_id: String,
+        conversation: String,
+    ) -> Actor {
         let topic = format!("conversation:{conversation}");
         Actor {
             label,
@@ -72,7 +78,9 @@ impl Actor {
 
     /// Takes in frames the socket has buffered (see [`Self::take_frame`]).
     fn absorb(&mut self) {
-        let Some(socket) = &mut self.socket else { return };
+        let Some(socket) = &mut self.socket else {
+            return;
+        };
         for frame in socket.take_pending() {
             self.take_frame(frame);
         }
@@ -83,13 +91,27 @@ impl Actor {
     fn take_frame(&mut self, frame: Value) {
         match frame["type"].as_str() {
             Some("event") if frame.get("seq").is_some() => {
-                assert_eq!(frame["topic"], self.topic.as_str(), "{}: {frame}", self.label);
+                assert_eq!(
+                    frame["topic"],
+                    self.topic.as_str(),
+                    "{}: {frame}",
+                    self.label
+                );
                 let seq = frame["seq"].as_u64().expect("seq");
-                assert_eq!(seq, self.last_seen + 1, "{}: gap or duplicate at {frame}", self.label);
+                assert_eq!(
+                    seq,
+                    self.last_seen + 1,
+                    "{}: gap or duplicate at {frame}",
+                    self.label
+                );
                 let message = frame["event"]["message"].clone();
                 assert_eq!(message["seq"], seq, "{}: {frame}", self.label);
                 if self.fan {
-                    assert_eq!(message["visibility"], "public", "{}: fan got {frame}", self.label);
+                    assert_eq!(
+                        message["visibility"], "public",
+                        "{}: fan got {frame}",
+                        self.label
+                    );
                 }
                 self.last_seen = seq;
                 self.seen.push(message);
@@ -126,23 +148,49 @@ impl Actor {
 
     fn next_message(&mut self) -> (String, String) {
         self.sent += 1;
-        (format!("{}-{}", self.label, self.sent), format!("{} says {}", self.label, self.sent))
+        (
+            format!("{}-{}", self.label, self.sent),
+            format!("{} says {}", self.label, self.sent),
+        )
     }
 
     /// Sends over REST or WebSocket and returns `(message_id, seq, created)`.
-    async fn send(&mut self, server: &TestServer, ws: bool, id: &str, body: &str, visibility: &str) -> (String, u64, bool) {
+    async fn send(
+        &mut self,
+        server: &TestServer,
+        ws: bool,
+        id: &str,
+        body: &str,
+        visibility: &str,
+    ) -> (String, u64, bool) {
         if ws {
             let topic = self.topic.clone();
-            let ack = self.connected(server).await.send_message(&topic, id, body, Some(visibility)).await;
+            let ack = self
+                .connected(server)
+                .await
+                .send_message(&topic, id, body, Some(visibility))
+                .await;
             self.absorb();
             assert_eq!(ack["type"], "ack", "{}: {ack}", self.label);
             let message_id = ack["message_id"].as_str().expect("message_id").to_owned();
             (message_id, ack["seq"].as_u64().expect("seq"), true)
         } else {
-            let reply = server.post_message(&self.token, &self.conversation, id, body, Some(visibility)).await;
-            assert!(matches!(reply.status, 200 | 201), "{}: {} {}", self.label, reply.status, reply.text());
+            let reply = server
+                .post_message(&self.token, &self.conversation, id, body, Some(visibility))
+                .await;
+            assert!(
+                matches!(reply.status, 200 | 201),
+                "{}: {} {}",
+                self.label,
+                reply.status,
+                reply.text()
+            );
             let message_id = reply.json["id"].as_str().expect("id").to_owned();
-            (message_id, reply.json["seq"].as_u64().expect("seq"), reply.status == 201)
+            (
+                message_id,
+                reply.json["seq"].as_u64().expect("seq"),
+                reply.status == 201,
+            )
         }
     }
 
@@ -150,26 +198,60 @@ impl Actor {
         match op {
             Op::Send { ws, internal } => {
                 let (id, body) = self.next_message();
-                let visibility = if internal && !self.fan { "internal" } else { "public" };
-                let (message_id, seq, created) = self.send(server, ws, &id, &body, visibility).await;
+                let visibility = if internal && !self.fan {
+                    "internal"
+                } else {
+                    "public"
+                };
+                let (message_id, seq, created) =
+                    self.send(server, ws, &id, &body, visibility).await;
                 if !ws {
-                    assert!(created, "{}: a new client_msg_id creates a message", self.label);
+                    assert!(
+                        created,
+                        "{}: a new client_msg_id creates a message",
+                        self.label
+                    );
                 }
-                self.acked.push(Acked { client_msg_id: id, message_id, seq, body, visibility });
+                self.acked.push(Acked {
+                    client_msg_id: id,
+                    message_id,
+                    seq,
+                    body,
+                    visibility,
+                });
             }
             Op::Retry { ws, new_body } => {
-                let Some(original) = self.acked.last().cloned() else { return };
-                let body = if new_body { format!("{} (edited)", original.body) } else { original.body.clone() };
-                let (message_id, seq, created) =
-                    self.send(server, ws, &original.client_msg_id, &body, original.visibility).await;
-                assert_eq!((message_id, seq), (original.message_id, original.seq), "{}: retry ack", self.label);
+                let Some(original) = self.acked.last().cloned() else {
+                    return;
+                };
+                let body = if new_body {
+                    format!("{} (edited)", original.body)
+                } else {
+                    original.body.clone()
+                };
+                let (message_id, seq, created) = self
+                    .send(
+                        server,
+                        ws,
+                        &original.client_msg_id,
+                        &body,
+                        original.visibility,
+                    )
+                    .await;
+                assert_eq!(
+                    (message_id, seq),
+                    (original.message_id, original.seq),
+                    "{}: retry ack",
+                    self.label
+                );
                 if !ws {
                     assert!(!created, "{}: a retry answers 200", self.label);
                 }
             }
             Op::SendAndDrop => {
                 let (id, body) = self.next_message();
-                let frame = json!({"type": "send", "topic": self.topic, "client_msg_id": id, "body": body});
+                let frame =
+                    json!({"type": "send", "topic": self.topic, "client_msg_id": id, "body": body});
                 self.connected(server).await.send_json(&frame).await;
                 self.disconnect();
                 self.unknown.push((id, body));
@@ -183,12 +265,31 @@ impl Actor {
     pub async fn settle(&mut self, server: &TestServer) -> Vec<Acked> {
         let mut settled = Vec::new();
         for (id, body) in std::mem::take(&mut self.unknown) {
-            let reply = server.post_message(&self.token, &self.conversation, &id, &body, None).await;
-            assert!(matches!(reply.status, 200 | 201), "{}: {} {}", self.label, reply.status, reply.text());
-            assert_eq!(reply.json["body"], body.as_str(), "{}: the original body", self.label);
+            let reply = server
+                .post_message(&self.token, &self.conversation, &id, &body, None)
+                .await;
+            assert!(
+                matches!(reply.status, 200 | 201),
+                "{}: {} {}",
+                self.label,
+                reply.status,
+                reply.text()
+            );
+            assert_eq!(
+                reply.json["body"],
+                body.as_str(),
+                "{}: the original body",
+                self.label
+            );
             let message_id = reply.json["id"].as_str().expect("id").to_owned();
             let seq = reply.json["seq"].as_u64().expect("seq");
-            settled.push(Acked { client_msg_id: id, message_id, seq, body, visibility: "public" });
+            settled.push(Acked {
+                client_msg_id: id,
+                message_id,
+                seq,
+                body,
+                visibility: "public",
+            });
         }
         settled
     }

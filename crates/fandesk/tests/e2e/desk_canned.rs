@@ -11,16 +11,29 @@ use std::sync::Arc;
 const THANKS: &str = "Hi {{ fan.first_name }}, thanks for writing!\nYour {{ fan.attributes.tier }} order ships Monday.";
 
 async fn create(server: &TestServer, token: &str, shortcut: &str, body: &str) -> Reply {
-    let request = json!({"shortcut": shortcut, "title": format!("The {shortcut} reply"), "body": body});
-    server.http().post("/api/v1/canned-responses", Some(token), request).await
+    let request =
+        json!({"shortcut": shortcut, "title": format!("The {shortcut} reply"), "body": body});
+    server
+        .http()
+        .post("/api/v1/canned-responses", Some(token), request)
+        .await
 }
 
 async fn render(server: &TestServer, token: &str, template: &str, conversation: &str) -> Reply {
     let path = format!("/api/v1/canned-responses/{template}/render");
-    server.http().post(&path, Some(token), json!({"conversation_id": conversation})).await
+    server
+        .http()
+        .post(&path, Some(token), json!({"conversation_id": conversation}))
+        .await
 }
 
-async fn send(server: &TestServer, token: &str, conversation: &str, body: &str, template: &str) -> Reply {
+async fn send(
+    server: &TestServer,
+    token: &str,
+    conversation: &str,
+    body: &str,
+    template: &str,
+) -> Reply {
     let path = format!("/api/v1/conversations/{conversation}/messages");
     let request = json!({"client_msg_id": client_id(), "body": body, "template_id": template});
     server.http().post(&path, Some(token), request).await
@@ -29,16 +42,31 @@ async fn send(server: &TestServer, token: &str, conversation: &str, body: &str, 
 /// A server (with `mode`), a supervisor and an agent, and a fan "Anna Schmidt" with a
 /// `tier` attribute in an open conversation: `(server, supervisor, agent, fan, conversation)`.
 async fn library(mode: FirstLineMode) -> (TestServer, String, String, String, String) {
-    let desk = DeskConfig { first_line: mode, ..DeskConfig::default() };
-    let config = Config { desk, ..Config::default() };
-    let server = TestServer::spawn_service(HttpConfig::default(), config, Arc::new(SystemClock)).await;
+    let desk = DeskConfig {
+        first_line: mode,
+        ..DeskConfig::default()
+    };
+    let config = Config {
+        desk,
+        ..Config::default()
+    };
+    let server =
+        TestServer::spawn_service(HttpConfig::default(), config, Arc::new(SystemClock)).await;
     let (supervisor, _) = server.create_member("supervisor").await;
     let (agent, _) = server.create_member_named("agent", "Sam Agent").await;
     let (fan, fan_id) = server.fan_session("Anna Schmidt").await;
     let conversation = server.open_conversation(&fan).await;
     let patch = json!({"attributes": {"tier": "gold"}});
     let path = format!("/api/v1/fans/{fan_id}");
-    let reply = server.http().request(reqwest::Method::PATCH, &path, Some(&agent), Some(Body::Json(patch))).await;
+    let reply = server
+        .http()
+        .request(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&agent),
+            Some(Body::Json(patch)),
+        )
+        .await;
     reply.expect_status(200);
     (server, supervisor, agent, fan, conversation)
 }
@@ -47,48 +75,96 @@ async fn library(mode: FirstLineMode) -> (TestServer, String, String, String, St
 async fn render_and_the_first_line_rule() {
     let (server, supervisor, agent, fan, conversation) = library(FirstLineMode::Enforce).await;
     // Only the owner and supervisors write the library; templates are checked first.
-    create(&server, &agent, "thanks", THANKS).await.expect_error(403, "forbidden");
-    create(&server, &supervisor, "thanks", "Hi {{ user.name }}").await.expect_error(422, "invalid_request");
-    create(&server, &supervisor, "Thanks!", THANKS).await.expect_error(422, "invalid_request");
+    create(&server, &agent, "thanks", THANKS)
+        .await
+        .expect_error(403, "forbidden");
+    create(&server, &supervisor, "thanks", "Hi {{ user.name }}")
+        .await
+        .expect_error(422, "invalid_request");
+    create(&server, &supervisor, "Thanks!", THANKS)
+        .await
+        .expect_error(422, "invalid_request");
     let created = create(&server, &supervisor, "thanks", THANKS).await;
     created.expect_status(201);
     let thanks = created.json["id"].as_str().unwrap().to_owned();
-    create(&server, &supervisor, "thanks", "again").await.expect_error(409, "conflict");
+    create(&server, &supervisor, "thanks", "again")
+        .await
+        .expect_error(409, "conflict");
     // Rendered from the fan's profile.
     let rendered = render(&server, &agent, &thanks, &conversation).await;
     rendered.expect_status(200);
     let body = rendered.json["body"].as_str().unwrap().to_owned();
-    assert_eq!(body, "Hi Anna, thanks for writing!\nYour gold order ships Monday.");
+    assert_eq!(
+        body,
+        "Hi Anna, thanks for writing!\nYour gold order ships Monday."
+    );
     // Sent as rendered: refused. The rest edited but not the first line: refused too.
-    send(&server, &agent, &conversation, &body, &thanks).await.expect_error(422, "canned_first_line_unedited");
+    send(&server, &agent, &conversation, &body, &thanks)
+        .await
+        .expect_error(422, "canned_first_line_unedited");
     let rest_edited = "  Hi Anna, thanks for writing!  \nShips Tuesday.";
-    send(&server, &agent, &conversation, rest_edited, &thanks).await.expect_error(422, "canned_first_line_unedited");
+    send(&server, &agent, &conversation, rest_edited, &thanks)
+        .await
+        .expect_error(422, "canned_first_line_unedited");
     // An edited first line goes out.
     let edited = "Anna! Great to hear from you.\nYour gold order ships Monday.";
-    send(&server, &agent, &conversation, edited, &thanks).await.expect_status(201);
-    send(&server, &agent, &conversation, "hello", "cr_missing").await.expect_error(422, "invalid_request");
-    send(&server, &fan, &conversation, "hi", &thanks).await.expect_error(422, "invalid_request");
+    send(&server, &agent, &conversation, edited, &thanks)
+        .await
+        .expect_status(201);
+    send(&server, &agent, &conversation, "hello", "cr_missing")
+        .await
+        .expect_error(422, "invalid_request");
+    send(&server, &fan, &conversation, "hi", &thanks)
+        .await
+        .expect_error(422, "invalid_request");
     // Missing variables never render empty; a default covers them.
-    let signed = create(&server, &supervisor, "signed", "Thanks!\n{{ creator.name }}").await;
+    let signed = create(
+        &server,
+        &supervisor,
+        "signed",
+        "Thanks!\n{{ creator.name }}",
+    )
+    .await;
     let signed = signed.json["id"].as_str().unwrap().to_owned();
     let missing = render(&server, &agent, &signed, &conversation).await;
     missing.expect_error(422, "template_variable_missing");
     assert!(missing.error_message().unwrap().contains("creator.name"));
     let path = format!("/api/v1/canned-responses/{signed}");
-    let patch = json!({"body": "Thanks!\n{{ creator.name | default: \"The team\" }}, {{ agent.name }}"});
-    let reply = server.http().request(reqwest::Method::PATCH, &path, Some(&supervisor), Some(Body::Json(patch))).await;
+    let patch =
+        json!({"body": "Thanks!\n{{ creator.name | default: \"The team\" }}, {{ agent.name }}"});
+    let reply = server
+        .http()
+        .request(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&supervisor),
+            Some(Body::Json(patch)),
+        )
+        .await;
     reply.expect_status(200);
     let rendered = render(&server, &agent, &signed, &conversation).await;
     assert_eq!(rendered.json["body"], "Thanks!\nThe team, Sam Agent");
     // The fan sees only the message that was sent, and no canned-response endpoint.
-    server.http().get("/api/v1/canned-responses", Some(&fan)).await.expect_error(403, "forbidden");
-    render(&server, &fan, &thanks, &conversation).await.expect_error(403, "forbidden");
+    server
+        .http()
+        .get("/api/v1/canned-responses", Some(&fan))
+        .await
+        .expect_error(403, "forbidden");
+    render(&server, &fan, &thanks, &conversation)
+        .await
+        .expect_error(403, "forbidden");
     let history = server.history(&fan, &conversation).await;
-    let bodies: Vec<&str> = history.iter().filter_map(|message| message["body"].as_str()).collect();
+    let bodies: Vec<&str> = history
+        .iter()
+        .filter_map(|message| message["body"].as_str())
+        .collect();
     assert_eq!(bodies, [edited]);
     // Usage counts.
     server.app().settle_desk().await;
-    let listed = server.http().get("/api/v1/canned-responses", Some(&agent)).await;
+    let listed = server
+        .http()
+        .get("/api/v1/canned-responses", Some(&agent))
+        .await;
     listed.expect_status(200);
     let uses: Vec<(Value, Value)> = listed.json["canned_responses"]
         .as_array()
@@ -96,11 +172,19 @@ async fn render_and_the_first_line_rule() {
         .iter()
         .map(|item| (item["shortcut"].clone(), item["uses"].clone()))
         .collect();
-    assert_eq!(uses, [(json!("signed"), json!(0)), (json!("thanks"), json!(1))]);
+    assert_eq!(
+        uses,
+        [(json!("signed"), json!(0)), (json!("thanks"), json!(1))]
+    );
     // Deleting removes it.
-    let reply = server.http().request(reqwest::Method::DELETE, &path, Some(&supervisor), None).await;
+    let reply = server
+        .http()
+        .request(reqwest::Method::DELETE, &path, Some(&supervisor), None)
+        .await;
     reply.expect_status(204);
-    render(&server, &agent, &signed, &conversation).await.expect_error(404, "not_found");
+    render(&server, &agent, &signed, &conversation)
+        .await
+        .expect_error(404, "not_found");
     server.shutdown().await;
 }
 
@@ -109,18 +193,37 @@ async fn warn_mode_sends_and_health_reports() {
     let (server, supervisor, agent, _fan, conversation) = library(FirstLineMode::Warn).await;
     let created = create(&server, &supervisor, "thanks", THANKS).await;
     let thanks = created.json["id"].as_str().unwrap().to_owned();
-    let body = render(&server, &agent, &thanks, &conversation).await.json["body"].as_str().unwrap().to_owned();
+    let body = render(&server, &agent, &thanks, &conversation).await.json["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Under `warn` the unedited first line is sent, and counted for coaching.
-    send(&server, &agent, &conversation, &body, &thanks).await.expect_status(201);
+    send(&server, &agent, &conversation, &body, &thanks)
+        .await
+        .expect_status(201);
     server.app().settle_desk().await;
-    server.http().get("/api/v1/canned-responses/health", Some(&agent)).await.expect_error(403, "forbidden");
-    let health = server.http().get("/api/v1/canned-responses/health", Some(&supervisor)).await;
+    server
+        .http()
+        .get("/api/v1/canned-responses/health", Some(&agent))
+        .await
+        .expect_error(403, "forbidden");
+    let health = server
+        .http()
+        .get("/api/v1/canned-responses/health", Some(&supervisor))
+        .await;
     health.expect_status(200);
     assert_eq!(health.json["templates"], 1);
     let warning = health.json["size_warning"].as_str().unwrap();
     assert!(warning.contains("at least 10"), "{warning}");
     let entry = &health.json["entries"][0];
-    assert_eq!((entry["uses"].clone(), entry["unedited_uses"].clone(), entry["stale"].clone()), (json!(1), json!(1), json!(false)));
+    assert_eq!(
+        (
+            entry["uses"].clone(),
+            entry["unedited_uses"].clone(),
+            entry["stale"].clone()
+        ),
+        (json!(1), json!(1), json!(false))
+    );
     assert_eq!(health.json["stale_after_days"], 90);
     // One message in total is too few to call anything over-used.
     assert_eq!(health.json["overused"], json!([]));

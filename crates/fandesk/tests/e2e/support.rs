@@ -1,6 +1,6 @@
 //! Shared fixtures and assertions of the end-to-end tests.
 
-use fandesk_testkit::{random_hex, TestServer};
+use fandesk_testkit::{TestServer, random_hex};
 use serde_json::Value;
 
 /// A fresh idempotency key.
@@ -24,7 +24,14 @@ impl Desk {
         let (fan, fan_id) = server.fan_session("Fan One").await;
         let conversation = server.open_conversation(&fan).await;
         let (agent, agent_id) = server.create_member("agent").await;
-        Desk { server, fan, fan_id, agent, agent_id, conversation }
+        Desk {
+            server,
+            fan,
+            fan_id,
+            agent,
+            agent_id,
+            conversation,
+        }
     }
 
     pub fn topic(&self) -> String {
@@ -38,7 +45,10 @@ impl Desk {
 
     /// Posts over REST and panics unless it is created (201); returns the message.
     pub async fn post(&self, token: &str, body: &str, visibility: Option<&str>) -> Value {
-        let reply = self.server.post_message(token, &self.conversation, &client_id(), body, visibility).await;
+        let reply = self
+            .server
+            .post_message(token, &self.conversation, &client_id(), body, visibility)
+            .await;
         reply.expect_status(201);
         reply.json
     }
@@ -50,14 +60,25 @@ impl Desk {
 
 /// The `seq` of each message or event frame.
 pub fn seqs(items: &[Value]) -> Vec<u64> {
-    items.iter().map(|item| item["seq"].as_u64().unwrap_or_else(|| panic!("no seq in {item}"))).collect()
+    items
+        .iter()
+        .map(|item| {
+            item["seq"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no seq in {item}"))
+        })
+        .collect()
 }
 
 /// Panics unless `seqs` is exactly `first..first+len`: dense, ordered, no duplicate.
 #[track_caller]
 pub fn assert_dense_from(seqs: &[u64], first: u64) {
     let expected: Vec<u64> = (first..first + seqs.len() as u64).collect();
-    assert_eq!(seqs, expected.as_slice(), "sequence must be dense from {first}");
+    assert_eq!(
+        seqs,
+        expected.as_slice(),
+        "sequence must be dense from {first}"
+    );
 }
 
 /// The `message.created` events of `topic` among `frames`, as their messages with the
@@ -68,7 +89,10 @@ pub fn created_events(frames: &[Value], topic: &str) -> Vec<Value> {
         .filter(|frame| frame["type"] == "event" && frame["topic"] == topic)
         .filter(|frame| frame["event"]["kind"] == "message.created")
         .map(|frame| {
-            assert_eq!(frame["seq"], frame["event"]["message"]["seq"], "frame seq = message seq: {frame}");
+            assert_eq!(
+                frame["seq"], frame["event"]["message"]["seq"],
+                "frame seq = message seq: {frame}"
+            );
             frame["event"]["message"].clone()
         })
         .collect()
@@ -76,5 +100,7 @@ pub fn created_events(frames: &[Value], topic: &str) -> Vec<Value> {
 
 /// Whether `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
 }

@@ -18,8 +18,14 @@ async fn openapi_documents_the_routes() {
     let server = TestServer::spawn().await;
     let reply = server.http().get("/api/v1/openapi.json", None).await;
     reply.expect_status(200);
-    let paths = reply.json["paths"].as_object().unwrap_or_else(|| panic!("no paths: {}", reply.text()));
-    let documented = |route: &str| paths.keys().any(|key| key == route || format!("/api/v1{key}") == route);
+    let paths = reply.json["paths"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no paths: {}", reply.text()));
+    let documented = |route: &str| {
+        paths
+            .keys()
+            .any(|key| key == route || format!("/api/v1{key}") == route)
+    };
     for route in [
         "/api/v1/auth/login",
         "/api/v1/auth/logout",
@@ -33,14 +39,24 @@ async fn openapi_documents_the_routes() {
         "/api/v1/conversations/{id}/reopen",
         "/api/v1/ws",
     ] {
-        assert!(documented(route), "{route} missing from openapi.json paths: {:?}", paths.keys());
+        assert!(
+            documented(route),
+            "{route} missing from openapi.json paths: {:?}",
+            paths.keys()
+        );
     }
     server.shutdown().await;
 }
 
 /// The value of an unlabelled Prometheus sample.
 fn sample(text: &str, name: &str) -> Option<f64> {
-    text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    text.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +65,8 @@ async fn metrics_count_written_messages() {
     let before = desk.server.http().get("/metrics", None).await;
     before.expect_status(200);
     let name = "fandesk_messages_written_total";
-    let start = sample(&before.text(), name).unwrap_or_else(|| panic!("{name} missing:\n{}", before.text()));
+    let start = sample(&before.text(), name)
+        .unwrap_or_else(|| panic!("{name} missing:\n{}", before.text()));
     desk.post(&desk.fan, "hello", None).await;
     desk.post(&desk.agent, "hi there", None).await;
     let after = desk.server.http().get("/metrics", None).await;
@@ -62,7 +79,11 @@ async fn metrics_count_written_messages() {
 async fn unknown_routes_are_not_found_errors() {
     let server = TestServer::spawn().await;
     for path in ["/nope", "/api/v1/nope"] {
-        server.http().get(path, Some(server.owner_token())).await.expect_error(404, "not_found");
+        server
+            .http()
+            .get(path, Some(server.owner_token()))
+            .await
+            .expect_error(404, "not_found");
     }
     server.shutdown().await;
 }

@@ -2,9 +2,9 @@
 //! with no gap and no duplicate while others keep sending, live-only subscriptions, slow
 //! consumers (4008) and server shutdown (1001).
 
-use super::support::{assert_dense_from, client_id, created_events, seqs, Desk};
-use fandesk_testkit::{HttpConfig, TestServer, WsClient, WsConfig, DEFAULT_TIMEOUT};
-use serde_json::{json, Value};
+use super::support::{Desk, assert_dense_from, client_id, created_events, seqs};
+use fandesk_testkit::{DEFAULT_TIMEOUT, HttpConfig, TestServer, WsClient, WsConfig};
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -62,22 +62,42 @@ async fn replay_then_live(fan_audience: bool) {
     let token = if fan_audience { &desk.fan } else { &desk.agent };
     let mut subscribers = Vec::new();
     for (after_seq, when_sent) in [(0u64, 0usize), (3, 10), (5, 30)] {
-        progress.wait_for(|count| *count >= when_sent).await.expect("writer alive");
+        progress
+            .wait_for(|count| *count >= when_sent)
+            .await
+            .expect("writer alive");
         let mut socket = WsClient::connect(&desk.server, token).await;
-        socket.subscribe(&topic, Some(after_seq)).await.expect("subscribe");
-        assert!(socket.take_pending().is_empty(), "`subscribed` comes before any replayed event");
+        socket
+            .subscribe(&topic, Some(after_seq))
+            .await
+            .expect("subscribe");
+        assert!(
+            socket.take_pending().is_empty(),
+            "`subscribed` comes before any replayed event"
+        );
         subscribers.push((after_seq, socket));
     }
     writer.await.expect("writer");
     let history = desk.server.history(token, &desk.conversation).await;
-    let last = history.last().and_then(|message| message["seq"].as_u64()).expect("messages");
+    let last = history
+        .last()
+        .and_then(|message| message["seq"].as_u64())
+        .expect("messages");
     assert_dense_from(&seqs(&history), 1);
     for (after_seq, mut socket) in subscribers {
         let events = events_until(&mut socket, &topic, last).await;
         assert_dense_from(&seqs(&events), after_seq + 1);
-        assert_eq!(events, history[after_seq as usize..], "events match the stored timeline");
+        assert_eq!(
+            events,
+            history[after_seq as usize..],
+            "events match the stored timeline"
+        );
         if fan_audience {
-            assert!(events.iter().all(|message| message["visibility"] == "public"));
+            assert!(
+                events
+                    .iter()
+                    .all(|message| message["visibility"] == "public")
+            );
         }
     }
     desk.shutdown().await;
@@ -106,7 +126,10 @@ async fn live_only_subscriptions_start_with_the_next_event() {
     assert_eq!(frame["seq"], 2, "no replay without after_seq: {frame}");
     assert_eq!(frame["event"]["kind"], "message.created");
     let stored = desk.server.history(&desk.agent, &desk.conversation).await;
-    assert_eq!(frame["event"]["message"], stored[1], "the event carries the message as the team reads it");
+    assert_eq!(
+        frame["event"]["message"], stored[1],
+        "the event carries the message as the team reads it"
+    );
     desk.shutdown().await;
 }
 
@@ -116,8 +139,15 @@ fn body_path(conversation: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_is_closed_with_4008_and_resumes_without_gap() {
-    let ws = WsConfig { queue_frames: 8, ..WsConfig::default() };
-    let server = TestServer::spawn_with(HttpConfig { ws, ..HttpConfig::default() }).await;
+    let ws = WsConfig {
+        queue_frames: 8,
+        ..WsConfig::default()
+    };
+    let server = TestServer::spawn_with(HttpConfig {
+        ws,
+        ..HttpConfig::default()
+    })
+    .await;
     let (fan, _) = server.fan_session("Busy fan").await;
     let conversation = server.open_conversation(&fan).await;
     let topic = format!("conversation:{conversation}");
@@ -131,12 +161,19 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_without_gap() {
     let count = 800u64;
     let mut senders = Vec::new();
     for task in 0..4 {
-        let (http, owner, path) = (server.http().clone(), server.owner_token().to_owned(), body_path(&conversation));
+        let (http, owner, path) = (
+            server.http().clone(),
+            server.owner_token().to_owned(),
+            body_path(&conversation),
+        );
         let body = body.clone();
         senders.push(tokio::spawn(async move {
             for number in 0..count / 4 {
-                let request = json!({"client_msg_id": format!("bulk-{task}-{number}"), "body": body});
-                http.post(&path, Some(&owner), request).await.expect_status(201);
+                let request =
+                    json!({"client_msg_id": format!("bulk-{task}-{number}"), "body": body});
+                http.post(&path, Some(&owner), request)
+                    .await
+                    .expect_status(201);
             }
         }));
     }
@@ -148,10 +185,18 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_without_gap() {
     assert_eq!(closed.code, Some(4008), "{closed:?}");
     let seen = created_events(&slow.take_pending(), &topic);
     assert_dense_from(&seqs(&seen), 1);
-    assert!((seen.len() as u64) < count, "the slow client was cut off early");
-    let last_seen = seen.last().map_or(0, |message| message["seq"].as_u64().unwrap_or(0));
+    assert!(
+        (seen.len() as u64) < count,
+        "the slow client was cut off early"
+    );
+    let last_seen = seen
+        .last()
+        .map_or(0, |message| message["seq"].as_u64().unwrap_or(0));
     let mut resumed = WsClient::connect(&server, &agent).await;
-    resumed.subscribe(&topic, Some(last_seen)).await.expect("resume");
+    resumed
+        .subscribe(&topic, Some(last_seen))
+        .await
+        .expect("resume");
     let rest = events_until(&mut resumed, &topic, count).await;
     assert_dense_from(&seqs(&rest), last_seen + 1);
     server.shutdown().await;
@@ -161,7 +206,10 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_without_gap() {
 async fn shutdown_closes_sockets_with_1001() {
     let desk = Desk::new().await;
     let mut socket = WsClient::connect(&desk.server, &desk.fan).await;
-    socket.subscribe(&desk.topic(), Some(0)).await.expect("subscribe");
+    socket
+        .subscribe(&desk.topic(), Some(0))
+        .await
+        .expect("subscribe");
     desk.server.begin_shutdown();
     let closed = socket.expect_close(Duration::from_secs(10)).await;
     assert_eq!(closed.code, Some(1001), "{closed:?}");
