@@ -26,10 +26,10 @@ mod svg;
 
 pub use event::{Actor, Event, EventKind};
 pub use record::{Opening, OpeningKind, Resolution, TeamMessage};
-pub use shift_calendar::ShiftCalendar;
+pub use shift_calendar::{Segments, ShiftCalendar, day_segments};
 pub use stats::{Stats, percentile_nearest_rank};
 pub use step::{
     Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Policy, REPLY_WINDOW_MS, Records,
     replay, step,
 };
-pub use summary::{GroupBy, GroupSummary, Period, Summary, summarize};
+pub use summary::{GroupBy, GroupSummary, GroupTotals, Period, Summary, summarize, summary_from_totals};

@@ -52,6 +52,56 @@ impl ShiftCalendar {
     }
 }
 
+/// `[from, to)` cut into consecutive intervals with one key each: `(end, key)` in order,
+/// the first starting at `from`. A database groups by these with one `CASE` expression, so
+/// shift and day attribution need no row to leave it.
+pub type Segments = Vec<(Timestamp, Option<String>)>;
+
+impl ShiftCalendar {
+    /// The period cut where the running shift changes.
+    pub fn segments(&self, period: Period) -> Segments {
+        let mut cuts: Vec<Timestamp> = self
+            .windows
+            .iter()
+            .flat_map(|(start, end, _)| [*start, *end])
+            .filter(|at| period.from < *at && *at < period.to)
+            .collect();
+        cuts.push(period.to);
+        cuts.sort();
+        cuts.dedup();
+        let mut segments: Segments = Vec::new();
+        let mut start = period.from;
+        for end in cuts {
+            let key = self.shift_at(start);
+            match segments.last_mut() {
+                Some(last) if last.1 == key => last.0 = end,
+                _ => segments.push((end, key)),
+            }
+            start = end;
+        }
+        segments
+    }
+}
+
+/// The period cut at local midnights of `time_zone`, keyed by local date `YYYY-MM-DD`.
+pub fn day_segments(time_zone: &jiff::tz::TimeZone, period: Period) -> Segments {
+    let mut segments = Vec::new();
+    let mut start = period.from;
+    while start < period.to {
+        let date = time_zone.to_datetime(start).date();
+        let next = date
+            .tomorrow()
+            .ok()
+            .and_then(|day| fandesk_domain::desk::local_instant(time_zone, day.to_datetime(jiff::civil::Time::midnight())))
+            .filter(|next| *next > start)
+            .unwrap_or(period.to)
+            .min(period.to);
+        segments.push((next, Some(date.to_string())));
+        start = next;
+    }
+    segments
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,6 +133,26 @@ mod tests {
             assert_eq!(calendar.shift_at(at), expected, "{at}");
             at = at.checked_add(SignedDuration::from_mins(17)).unwrap();
         }
+    }
+
+    #[test]
+    fn segments_agree_with_shift_at_and_days() {
+        let shifts = [shift("day", "08:00", "20:00"), shift("evening", "16:00", "23:00")];
+        let from: Timestamp = "2026-10-31T03:17:00Z".parse().unwrap();
+        let period = Period { from, to: from.checked_add(SignedDuration::from_hours(72)).unwrap() };
+        let calendar = ShiftCalendar::new(&shifts, period);
+        let check = |segments: Segments, key_of: &dyn Fn(Timestamp) -> Option<String>| {
+            assert_eq!(segments.last().unwrap().0, period.to);
+            let mut at = period.from;
+            while at < period.to {
+                let index = segments.partition_point(|(end, _)| *end <= at);
+                assert_eq!(segments[index].1, key_of(at), "{at}");
+                at = at.checked_add(SignedDuration::from_mins(7)).unwrap();
+            }
+        };
+        check(calendar.segments(period), &|at| calendar.shift_at(at));
+        let zone = TimeZone::get("America/New_York").unwrap();
+        check(day_segments(&zone, period), &|at| Some(zone.to_datetime(at).date().to_string()));
     }
 
     #[test]

@@ -115,10 +115,15 @@ impl Records {
 }
 
 fn upsert<T>(table: &mut Vec<T>, rows: Vec<T>, key: impl Fn(&T) -> String) {
+    let mut position: HashMap<String, usize> =
+        table.iter().enumerate().map(|(index, row)| (key(row), index)).collect();
     for row in rows {
-        match table.iter_mut().find(|existing| key(existing) == key(&row)) {
-            Some(existing) => *existing = row,
-            None => table.push(row),
+        match position.get(&key(&row)) {
+            Some(&index) => table[index] = row,
+            None => {
+                position.insert(key(&row), table.len());
+                table.push(row);
+            }
         }
     }
 }

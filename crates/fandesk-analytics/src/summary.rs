@@ -87,19 +87,42 @@ pub struct Summary {
     pub groups: Vec<GroupSummary>,
 }
 
-#[derive(Default)]
-struct Accumulator {
-    frt: Vec<i64>,
-    touch: Vec<i64>,
-    breaches: u64,
-    volume: u64,
-    unanswered: u64,
-    resolved: u64,
-    resolved_clean: u64,
-    length_sum: u64,
-    decided: u64,
-    answered: u64,
+/// The raw totals of one group, before statistics: what [`summarize`] accumulates from
+/// records, and what a database can aggregate itself (`Store::aggregate_metrics`) so that
+/// only these totals, not the rows, leave it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupTotals {
+    /// FRT of each answered opening, ms.
+    pub frt: Vec<i64>,
+    /// First-touch time of each touched opening, ms.
+    pub touch: Vec<i64>,
+    pub breaches: u64,
+    pub volume: u64,
+    pub unanswered: u64,
+    pub resolved: u64,
+    pub resolved_clean: u64,
+    pub length_sum: u64,
+    /// Team messages whose reply window is decided, and of those the answered ones.
+    pub decided: u64,
+    pub answered: u64,
 }
+
+impl GroupTotals {
+    pub fn merge(&mut self, other: GroupTotals) {
+        self.frt.extend(other.frt);
+        self.touch.extend(other.touch);
+        self.breaches += other.breaches;
+        self.volume += other.volume;
+        self.unanswered += other.unanswered;
+        self.resolved += other.resolved;
+        self.resolved_clean += other.resolved_clean;
+        self.length_sum += other.length_sum;
+        self.decided += other.decided;
+        self.answered += other.answered;
+    }
+}
+
+type Accumulator = GroupTotals;
 
 /// Summarises the records that fall in `period`, grouped by `group_by`. `now` decides
 /// which team messages' 24 h windows are over: younger unanswered ones are left out of
@@ -159,6 +182,20 @@ pub fn summarize(
         group.resolved += 1;
         group.resolved_clean += u64::from(!resolution.escalated);
         group.length_sum += resolution.public_messages;
+    }
+    summary_from_totals(groups.into_iter().collect(), matches!(group_by, GroupBy::None))
+}
+
+/// The summary of per-group totals (several entries of one key are merged). With
+/// `overall`, the `"all"` group is present even when empty, as [`summarize`] does for
+/// [`GroupBy::None`].
+pub fn summary_from_totals(totals: Vec<(Option<String>, GroupTotals)>, overall: bool) -> Summary {
+    let mut groups: BTreeMap<Option<String>, GroupTotals> = BTreeMap::new();
+    if overall {
+        groups.entry(Some("all".to_owned())).or_default();
+    }
+    for (key, group) in totals {
+        groups.entry(key).or_default().merge(group);
     }
     let mut summaries: Vec<GroupSummary> = groups.into_iter().map(|(key, group)| finish(key, group)).collect();
     // Named groups in key order, the unattributed (`null`) group last.

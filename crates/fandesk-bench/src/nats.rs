@@ -108,9 +108,10 @@ pub fn publish(payload: &str) -> String {
 }
 
 /// A configuration for our own nats-server instance (never the system one).
-pub fn config(port: u16, ws_port: u16, dir: &std::path::Path) -> String {
+pub fn config(port: u16, ws_port: u16, monitor_port: u16, dir: &std::path::Path) -> String {
     format!(
         "listen: \"127.0.0.1:{port}\"\n\
+         http: \"127.0.0.1:{monitor_port}\"\n\
          max_connections: 100000\n\
          max_payload: 1048576\n\
          max_pending: 67108864\n\

@@ -77,6 +77,8 @@ pub struct Server {
     _stdout: Option<Lines<BufReader<ChildStdout>>>,
     database: Option<(String, String)>,
     pub log: PathBuf,
+    /// nats-server's monitoring endpoint (`/varz`).
+    pub monitor: Option<SocketAddr>,
 }
 
 impl Server {
@@ -166,6 +168,7 @@ impl Server {
             _stdout: Some(lines),
             database,
             log,
+            monitor: None,
         };
         if kind.is_fandesk() {
             server.wait_healthy().await?;
@@ -256,8 +259,12 @@ async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
     std::fs::create_dir_all(&dir)?;
     let port = free_port()?;
     let ws_port = free_port()?;
+    let monitor_port = free_port()?;
     let config = dir.join("nats.conf");
-    std::fs::write(&config, crate::nats::config(port, ws_port, &dir))?;
+    std::fs::write(
+        &config,
+        crate::nats::config(port, ws_port, monitor_port, &dir),
+    )?;
     let mut child = Command::new(bin)
         .arg("-c")
         .arg(&config)
@@ -279,6 +286,7 @@ async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
                 _stdout: None,
                 database: None,
                 log,
+                monitor: Some(([127, 0, 0, 1], monitor_port).into()),
             });
         }
         if let Ok(Some(status)) = child.try_wait() {

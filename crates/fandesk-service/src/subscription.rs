@@ -144,7 +144,17 @@ impl App {
         let mut viewer = None;
         let source = match &parsed {
             Topic::Conversation(id) => {
-                Some(ReplaySource::Conversation(self.readable_conversation(actor, id.as_str()).await?.id))
+                let row = self.readable_conversation(actor, id.as_str()).await?;
+                // A position past the end would silently skip the next events: the client
+                // has state from another conversation or a corrupted cursor.
+                let last = if audience.uses_public_seq() { row.last_public_seq } else { row.last_seq };
+                if after_seq.is_some_and(|after| after > last) {
+                    return Err(ServiceError::invalid(
+                        "after_seq",
+                        format!("is past the end of this timeline (last seq is {last})"),
+                    ));
+                }
+                Some(ReplaySource::Conversation(row.id))
             }
             Topic::Inbox if actor.is_fan() => {
                 return Err(ServiceError::Forbidden("the inbox is for team members".into()));

@@ -60,9 +60,14 @@ impl WriteOp {
         }
     }
 
-    pub(crate) fn idempotency_key(&self) -> Option<(&str, &str)> {
+    /// (author, client_msg_id, conversation): a key is scoped to its conversation, so a
+    /// client reusing a key in another conversation is never answered with a message of
+    /// the first (as rooms scope keys per room).
+    pub(crate) fn idempotency_key(&self) -> Option<(&str, &str, &str)> {
         match self {
-            WriteOp::Post { author, client_msg_id: Some(id), .. } => Some((author.author_id(), id)),
+            WriteOp::Post { author, client_msg_id: Some(id), conversation_id, .. } => {
+                Some((author.author_id(), id, conversation_id.as_str()))
+            }
             _ => None,
         }
     }
@@ -124,10 +129,10 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
     let Loaded { mut conversations, existing, mut fans_with_active, metric_openings, metric_unanswered, metric_policy } =
         loaded;
     let mut metric_state = crate::metric_step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
-    let mut sent: HashMap<(String, String), MessageRow> = existing
+    let mut sent: HashMap<(String, String, String), MessageRow> = existing
         .into_iter()
         .filter_map(|row| {
-            let key = (row.author_id.clone(), row.client_msg_id.clone()?);
+            let key = (row.author_id.clone(), row.client_msg_id.clone()?, row.conversation_id.0.clone());
             Some((key, row))
         })
         .collect();
@@ -136,8 +141,8 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
     let mut audits = Vec::new();
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
-        if let Some((author, client_id)) = op.idempotency_key()
-            && let Some(original) = sent.get(&(author.to_owned(), client_id.to_owned()))
+        if let Some((author, client_id, conversation)) = op.idempotency_key()
+            && let Some(original) = sent.get(&(author.to_owned(), client_id.to_owned(), conversation.to_owned()))
         {
             results.push(Ok(WriteOutcome::Duplicate { message: original.clone() }));
             continue;
@@ -156,7 +161,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         let result = apply_op(op, conversation, &mut audits);
         if let Ok(WriteOutcome::Created { message, conversation: after, .. }) = &result {
             if let Some(key) = op.idempotency_key() {
-                sent.insert((key.0.to_owned(), key.1.to_owned()), message.clone());
+                sent.insert((key.0.to_owned(), key.1.to_owned(), key.2.to_owned()), message.clone());
             }
             if after.status.is_active() {
                 fans_with_active.insert(after.fan_id.clone());

@@ -66,6 +66,20 @@ impl Store {
         lease: SignedDuration,
         limit: u32,
     ) -> StoreResult<Vec<JobRow>> {
+        // Look first on the read side: the scheduler asks every second, and on SQLite an
+        // empty claim would still queue behind (and hold up) the group commit's writer.
+        let due: Option<String> = on_pool!(self, read, |pool| {
+            sqlx::query_scalar(
+                "SELECT id FROM jobs WHERE done_at IS NULL AND due_at <= $1 \
+                 AND (claimed_until IS NULL OR claimed_until <= $1) LIMIT 1",
+            )
+            .bind(to_micros(now))
+            .fetch_optional(pool)
+            .await?
+        });
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let until = now.saturating_add(lease).unwrap_or(now);
         let lock = match self {
             Store::Sqlite(_) => "",

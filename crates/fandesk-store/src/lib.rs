@@ -22,6 +22,7 @@ mod jobs;
 mod member;
 mod message;
 mod metric_step;
+mod metrics_aggregate;
 #[macro_use]
 mod room;
 mod room_batch;
@@ -37,6 +38,7 @@ pub use desk::{DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpda
 pub use error::StoreError;
 pub use jobs::{JobRow, NewJob};
 pub use metrics::{LiveDeskFigures, MetricRows};
+pub use metrics_aggregate::MetricGrouping;
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
 pub use shifts::{ClockRow, ShiftRow};

@@ -26,6 +26,8 @@ use tokio::time::Instant;
 pub const NOT_YET: &str = "not yet: rooms land with issue 7 part 1";
 const PER_GEN: usize = 5_000;
 const BODY_LEN: usize = 128;
+/// Drain polls (250 ms apart) without a new delivery before the drain counts as over.
+const STILL_POLLS: u32 = 20;
 
 #[derive(Clone, Copy)]
 struct Plan {
@@ -69,6 +71,15 @@ fn items(kinds: &[Kind], plans: &[(String, Plan)]) -> Vec<(String, (Kind, Plan, 
         }
     }
     items
+}
+
+/// The last run's notes of every server (nats-server's own counters).
+fn add_notes(table: &mut Table, samples: &Samples, group: &str, kinds: &[Kind]) {
+    for kind in kinds {
+        for note in samples.notes(&format!("{group}/{}", kind.label())) {
+            table.note(format!("{}, last run: {note}", kind.label()));
+        }
+    }
 }
 
 /// A cell: fandesk's is the not-yet note, baselines' come from the samples.
@@ -148,6 +159,7 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
             ("gen_cores", "load generators' CPU (cores)", 2, ""),
             ("rss_mib", "server RSS (MiB)", 1, ""),
         ];
+        add_notes(&mut table, &samples, group, &kinds);
         for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
             let verdict = if target.is_empty() { "" } else { "not yet" };
             table.row(
@@ -198,6 +210,7 @@ pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
         ("gen_cores", "load generators' CPU (cores)", 2, ""),
         ("rss_mib", "server RSS (MiB)", 1, ""),
     ];
+    add_notes(&mut table, &samples, "latency", &kinds);
     for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
         let verdict = if target.is_empty() { "" } else { "not yet" };
         table.row(
@@ -247,6 +260,7 @@ pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
         ("gen_cores", "load generators' CPU (cores)", 2, ""),
         ("rss_mib", "server RSS (MiB)", 1, ""),
     ];
+    add_notes(&mut table, &samples, "coalesced", &kinds);
     for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
         let verdict = if target.is_empty() { "" } else { "not yet" };
         table.row(
@@ -333,7 +347,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
                 break;
             }
             still = if total == last { still + 1 } else { 0 };
-            if still >= 4 {
+            if still >= STILL_POLLS {
                 break;
             }
             last = total;
@@ -343,13 +357,30 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
         let reports = gens
             .ask_all("report", "report", Duration::from_secs(30))
             .await?;
+        let mut notes = Vec::new();
+        if let Some(monitor) = server.monitor {
+            // nats-server's own counters: what it took in, sent out, and gave up on.
+            if let Ok(varz) = nats_varz(monitor).await {
+                let field = |name: &str| varz[name].as_u64().unwrap_or(0);
+                notes.push(format!(
+                    "nats-server /varz: in_msgs {}, out_msgs {}, slow_consumers {} (published {})",
+                    field("in_msgs"),
+                    field("out_msgs"),
+                    field("slow_consumers"),
+                    published.sent
+                ));
+            }
+        }
         let deliveries = genctl::sum(&reports, "deliveries") as f64;
         let last_recv = genctl::max(&reports, "last_recv_us");
         let span = (last_recv.saturating_sub(published.first_us) as f64 / 1e6).max(1e-3);
         let wall = after.at.duration_since(before.at).as_secs_f64().max(1e-3);
         let server_cpu = after.cpu_secs - before.cpu_secs;
         let latency = genctl::merged_histogram(&reports, "latency")?;
-        let mut trial = Trial::default();
+        let mut trial = Trial {
+            notes,
+            ..Trial::default()
+        };
         trial.set("deliveries_per_sec", deliveries / span);
         trial.set(
             "msgs_per_sec",
@@ -396,6 +427,18 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
     .await;
     gens.quit().await;
     result
+}
+
+async fn nats_varz(monitor: std::net::SocketAddr) -> Result<serde_json::Value> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?;
+    Ok(client
+        .get(format!("http://{monitor}/varz"))
+        .send()
+        .await?
+        .json()
+        .await?)
 }
 
 /// Opens a publisher connection and performs the protocol's setup.

@@ -65,6 +65,6 @@ CREATE TABLE messages (
 );
 CREATE UNIQUE INDEX messages_seq ON messages (conversation_id, seq);
 CREATE UNIQUE INDEX messages_public_seq ON messages (conversation_id, public_seq) WHERE public_seq IS NOT NULL;
--- Idempotency: one message per (author, client_msg_id); client_msg_id first so a batch
--- look-up by IN (…) uses the index.
-CREATE UNIQUE INDEX messages_idempotency ON messages (client_msg_id, author_id) WHERE client_msg_id IS NOT NULL;
+-- Idempotency: one message per (author, client_msg_id) in a conversation; client_msg_id
+-- first so a batch look-up by IN (…) uses the index.
+CREATE UNIQUE INDEX messages_idempotency ON messages (client_msg_id, author_id, conversation_id) WHERE client_msg_id IS NOT NULL;

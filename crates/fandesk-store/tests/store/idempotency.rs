@@ -111,6 +111,26 @@ async fn refused_op_reserves_no_client_msg_id(store: &Store) {
 }
 
 store_test!(
+    client_msg_id_is_per_conversation,
+    client_msg_id_is_per_conversation_sqlite,
+    client_msg_id_is_per_conversation_postgres
+);
+async fn client_msg_id_is_per_conversation(store: &Store) {
+    // A supervisor reusing a key in another conversation gets a new message there, never
+    // the first conversation's message.
+    let (first, _) = open_conversation(store).await;
+    let (second, _) = open_conversation(store).await;
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let one = apply(store, &[send(&first, &supervisor, "k-1", "to one")]).await;
+    let two = apply(store, &[send(&second, &supervisor, "k-1", "to two")]).await;
+    let (one, two) = (created(&one[0]).0, created(&two[0]).0);
+    assert_ne!(one.id, two.id);
+    assert_eq!((two.conversation_id.clone(), two.body.as_str()), (second.clone(), "to two"));
+    let again = apply(store, &[send(&second, &supervisor, "k-1", "retry")]).await;
+    assert_eq!(duplicate(&again[0]).id, two.id);
+}
+
+store_test!(
     client_msg_id_is_per_author,
     client_msg_id_is_per_author_sqlite,
     client_msg_id_is_per_author_postgres

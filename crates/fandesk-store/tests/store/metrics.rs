@@ -166,3 +166,60 @@ async fn a_refused_op_changes_no_metric(store: &Store) {
     assert_eq!(rows.team_messages.len(), 1);
     assert_eq!(rows.openings[0].replier, Some(member_id(&agent)));
 }
+
+store_test!(aggregates_equal_the_fold, aggregates_equal_the_fold_sqlite, aggregates_equal_the_fold_postgres);
+async fn aggregates_equal_the_fold(store: &Store) {
+    use fandesk_analytics::{GroupBy, Period, ShiftCalendar, day_segments, summarize, summary_from_totals};
+    use fandesk_domain::desk::Shift;
+    use fandesk_store::MetricGrouping;
+    let agents = [add_member(store, Role::Agent).await, add_member(store, Role::Agent).await];
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let bot = add_member(store, Role::Bot).await;
+    // Twelve conversations spread over three days, with every kind of event.
+    for n in 0..12_i64 {
+        let (conversation, fan) = open_conversation(store).await;
+        let base = n * 19_000;
+        let agent = &agents[n as usize % 2];
+        let mut ops = vec![post(&conversation, &fan, base, Visibility::Public)];
+        if n % 3 == 0 {
+            ops.push(post(&conversation, &bot, base + 2, Visibility::Public));
+        }
+        if n % 4 != 3 {
+            let replier = if n % 5 == 0 { &supervisor } else { agent };
+            ops.push(post(&conversation, replier, base + 10 + n * 7, Visibility::Public));
+            ops.push(post(&conversation, &fan, base + 86_000 + n * 50, Visibility::Public));
+        }
+        for op in &ops {
+            apply(store, std::slice::from_ref(op)).await;
+        }
+        if n % 2 == 0 {
+            apply(store, &[change(&conversation, &supervisor, base + 90_000, Transition::Resolve)]).await;
+        }
+    }
+    let period = Period { from: at(-3_600), to: at(250_000) };
+    let now = at(150_000);
+    let rows = store.list_metric_rows(period.from, period.to).await.unwrap();
+    let zone = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
+    let shift = Shift {
+        name: "day".into(),
+        weekdays: vec![jiff::civil::Weekday::Monday, jiff::civil::Weekday::Tuesday, jiff::civil::Weekday::Wednesday],
+        start: "09:30".parse().unwrap(),
+        end: "18:00".parse().unwrap(),
+        time_zone: zone.clone(),
+    };
+    let calendar = ShiftCalendar::new(&[shift], period);
+    let shift_of = |at: Timestamp| calendar.shift_at(at);
+    let cases: Vec<(GroupBy<'_>, MetricGrouping)> = vec![
+        (GroupBy::None, MetricGrouping::Constant("all".into())),
+        (GroupBy::Agent, MetricGrouping::Member),
+        (GroupBy::Shift(&shift_of), MetricGrouping::Segments(calendar.segments(period))),
+        (GroupBy::Day(&zone), MetricGrouping::Segments(day_segments(&zone, period))),
+    ];
+    for (group_by, grouping) in cases {
+        let expected = summarize(&rows.openings, &rows.team_messages, &rows.resolutions, period, now, &group_by);
+        let totals = store.aggregate_metrics(period.from, period.to, now, &grouping).await.unwrap();
+        let got = summary_from_totals(totals, matches!(grouping, MetricGrouping::Constant(_)));
+        assert_eq!(got, expected, "{grouping:?}");
+        assert!(!expected.groups.is_empty());
+    }
+}

@@ -229,3 +229,33 @@ async fn warn_mode_sends_and_health_reports() {
     assert_eq!(health.json["overused"], json!([]));
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desk_routes_are_in_the_openapi_document() {
+    let server = TestServer::spawn().await;
+    let reply = server.http().get("/api/v1/openapi.json", None).await;
+    reply.expect_status(200);
+    let paths = reply.json["paths"].as_object().expect("paths");
+    for route in [
+        "/api/v1/fans/{id}",
+        "/api/v1/queue",
+        "/api/v1/desk/agents",
+        "/api/v1/members/{id}/capacity",
+        "/api/v1/shifts",
+        "/api/v1/shifts/{id}",
+        "/api/v1/shifts/clock-in",
+        "/api/v1/shifts/clock-out",
+        "/api/v1/coverage",
+        "/api/v1/canned-responses",
+        "/api/v1/canned-responses/{id}",
+        "/api/v1/canned-responses/{id}/render",
+        "/api/v1/canned-responses/health",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} missing: {:?}",
+            paths.keys()
+        );
+    }
+    server.shutdown().await;
+}
