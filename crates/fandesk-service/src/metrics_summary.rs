@@ -7,10 +7,10 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::App;
 use fandesk_analytics::report::{IsoWeek, ReportInput, WeeklyReport, weekly_report};
-use fandesk_analytics::{GroupBy, GroupSummary, Period, ShiftCalendar, Stats, summarize};
+use fandesk_analytics::{GroupSummary, Period, ShiftCalendar, Stats, day_segments, summary_from_totals};
 use fandesk_domain::desk::{Shift, parse_weekday};
 use fandesk_domain::{Principal, Role};
-use fandesk_store::{MetricRows, Store};
+use fandesk_store::{MetricGrouping, MetricRows, Store};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -166,24 +166,21 @@ impl App {
         let creator_zone = self.inner.config.desk.creator_timezone.clone();
         let zone = time_zone(tz, &creator_zone)?;
         let period = Period { from, to };
-        let calendar = match grouping {
+        // Shift and day keys become segments of the period, so the database groups the
+        // rows itself (`Store::aggregate_metrics`); the result equals
+        // `fandesk_analytics::summarize` over the rows.
+        let store_grouping = match grouping {
             SummaryGrouping::Shift => match load_shifts(self.store(), &creator_zone).await? {
-                Some(shifts) => Some(ShiftCalendar::new(&shifts, period)),
+                Some(shifts) => MetricGrouping::Segments(ShiftCalendar::new(&shifts, period).segments(period)),
                 None => return Err(ServiceError::invalid("group_by", "no shifts are defined")),
             },
-            _ => None,
+            SummaryGrouping::Day => MetricGrouping::Segments(day_segments(&zone, period)),
+            SummaryGrouping::Agent => MetricGrouping::Member,
+            SummaryGrouping::None => MetricGrouping::Constant("all".to_owned()),
         };
-        let rows = self.store().list_metric_rows(from, to).await?;
+        let totals = self.store().aggregate_metrics(from, to, self.now(), &store_grouping).await?;
+        let summary = summary_from_totals(totals, grouping == SummaryGrouping::None);
         let names = if grouping == SummaryGrouping::Agent { member_names(self.store()).await? } else { HashMap::new() };
-        // No await below: the grouping borrows a closure that need not be `Send`.
-        let shift_of = |at: Timestamp| calendar.as_ref().and_then(|calendar| calendar.shift_at(at));
-        let group_by = match grouping {
-            SummaryGrouping::Agent => GroupBy::Agent,
-            SummaryGrouping::Shift => GroupBy::Shift(&shift_of),
-            SummaryGrouping::Day => GroupBy::Day(&zone),
-            SummaryGrouping::None => GroupBy::None,
-        };
-        let summary = summarize(&rows.openings, &rows.team_messages, &rows.resolutions, period, self.now(), &group_by);
         let groups = summary
             .groups
             .iter()
