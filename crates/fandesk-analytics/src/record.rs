@@ -17,7 +17,11 @@ pub enum OpeningKind {
 }
 
 impl OpeningKind {
-    pub const ALL: [OpeningKind; 3] = [OpeningKind::Created, OpeningKind::Reopened, OpeningKind::Handoff];
+    pub const ALL: [OpeningKind; 3] = [
+        OpeningKind::Created,
+        OpeningKind::Reopened,
+        OpeningKind::Handoff,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,7 +32,9 @@ impl OpeningKind {
     }
 
     pub fn parse(text: &str) -> Option<OpeningKind> {
-        OpeningKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        OpeningKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

@@ -35,26 +35,45 @@ impl IsoWeek {
     /// The week containing `at` in `time_zone`.
     pub fn containing(at: Timestamp, time_zone: &TimeZone) -> IsoWeek {
         let iso = time_zone.to_datetime(at).date().iso_week_date();
-        IsoWeek { year: iso.year(), week: iso.week() }
+        IsoWeek {
+            year: iso.year(),
+            week: iso.week(),
+        }
     }
 
     pub fn monday(self) -> Date {
-        ISOWeekDate::new(self.year, self.week, Weekday::Monday).map(|date| date.date()).unwrap_or(Date::MIN)
+        ISOWeekDate::new(self.year, self.week, Weekday::Monday)
+            .map(|date| date.date())
+            .unwrap_or(Date::MIN)
     }
 
     /// The week before.
     pub fn previous(self) -> IsoWeek {
-        let monday = self.monday().checked_sub(jiff::Span::new().days(7)).unwrap_or(Date::MIN);
+        let monday = self
+            .monday()
+            .checked_sub(jiff::Span::new().days(7))
+            .unwrap_or(Date::MIN);
         let iso = monday.iso_week_date();
-        IsoWeek { year: iso.year(), week: iso.week() }
+        IsoWeek {
+            year: iso.year(),
+            week: iso.week(),
+        }
     }
 
     /// Monday 00:00 to the next Monday 00:00, local time in `time_zone`.
     pub fn period(self, time_zone: &TimeZone) -> Period {
         let monday = self.monday();
-        let next = monday.checked_add(jiff::Span::new().days(7)).unwrap_or(Date::MAX);
-        let start = |date: Date| local_instant(time_zone, date.to_datetime(jiff::civil::Time::midnight())).unwrap_or(Timestamp::MIN);
-        Period { from: start(monday), to: start(next) }
+        let next = monday
+            .checked_add(jiff::Span::new().days(7))
+            .unwrap_or(Date::MAX);
+        let start = |date: Date| {
+            local_instant(time_zone, date.to_datetime(jiff::civil::Time::midnight()))
+                .unwrap_or(Timestamp::MIN)
+        };
+        Period {
+            from: start(monday),
+            to: start(next),
+        }
     }
 }
 
@@ -147,7 +166,10 @@ const BUCKETS: [(i64, &str); 8] = [
 fn delta(now: &GroupSummary, before: &GroupSummary) -> Delta {
     let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
     Delta {
-        frt_mean_secs: minus(now.first_response_secs.mean, before.first_response_secs.mean),
+        frt_mean_secs: minus(
+            now.first_response_secs.mean,
+            before.first_response_secs.mean,
+        ),
         frt_p90_secs: minus(now.first_response_secs.p90, before.first_response_secs.p90),
         resolution_rate: minus(now.resolution_rate, before.resolution_rate),
         reply_rate: minus(now.reply_rate, before.reply_rate),
@@ -165,7 +187,17 @@ fn rows(
 ) -> Vec<ReportRow> {
     let this_week = input.week.period(input.time_zone);
     let last_week = input.week.previous().period(input.time_zone);
-    let summary = |period| summarize(input.openings, input.team_messages, input.resolutions, period, input.now, group_by).groups;
+    let summary = |period| {
+        summarize(
+            input.openings,
+            input.team_messages,
+            input.resolutions,
+            period,
+            input.now,
+            group_by,
+        )
+        .groups
+    };
     let current = summary(this_week);
     let mut previous: Vec<GroupSummary> = summary(last_week);
     let mut rows: Vec<ReportRow> = current
@@ -175,19 +207,31 @@ fn rows(
                 .iter()
                 .position(|old| old.key == group.key)
                 .map(|index| previous.remove(index))
-                .unwrap_or_else(|| GroupSummary { key: group.key.clone(), ..GroupSummary::default() });
+                .unwrap_or_else(|| GroupSummary {
+                    key: group.key.clone(),
+                    ..GroupSummary::default()
+                });
             row(group, before, name_of)
         })
         .collect();
     for before in previous {
-        let empty = GroupSummary { key: before.key.clone(), ..GroupSummary::default() };
+        let empty = GroupSummary {
+            key: before.key.clone(),
+            ..GroupSummary::default()
+        };
         rows.push(row(empty, before, name_of));
     }
-    rows.sort_by(|a, b| (a.key.is_none(), &a.name, &a.key).cmp(&(b.key.is_none(), &b.name, &b.key)));
+    rows.sort_by(|a, b| {
+        (a.key.is_none(), &a.name, &a.key).cmp(&(b.key.is_none(), &b.name, &b.key))
+    });
     rows
 }
 
-fn row(this_week: GroupSummary, previous_week: GroupSummary, name_of: &dyn Fn(Option<&str>) -> String) -> ReportRow {
+fn row(
+    this_week: GroupSummary,
+    previous_week: GroupSummary,
+    name_of: &dyn Fn(Option<&str>) -> String,
+) -> ReportRow {
     ReportRow {
         key: this_week.key.clone(),
         name: name_of(this_week.key.as_deref()),
@@ -202,31 +246,62 @@ pub fn weekly_report(input: &ReportInput<'_>) -> WeeklyReport {
     let period = input.week.period(input.time_zone);
     let overall = rows(input, &GroupBy::None, &|_| "All".to_owned()).remove(0);
     let agent_name = |key: Option<&str>| match key {
-        Some(id) => input.names.get(id).cloned().unwrap_or_else(|| id.to_owned()),
+        Some(id) => input
+            .names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned()),
         None => "(unanswered)".to_owned(),
     };
     let agents = rows(input, &GroupBy::Agent, &agent_name);
-    let shift_name = |key: Option<&str>| key.map_or_else(|| "(off shift)".to_owned(), str::to_owned);
+    let shift_name =
+        |key: Option<&str>| key.map_or_else(|| "(off shift)".to_owned(), str::to_owned);
     let shifts = rows(input, &GroupBy::Shift(input.shift_of), &shift_name);
-    let week_openings: Vec<&Opening> =
-        input.openings.iter().filter(|opening| opening.clock_at.is_some_and(|at| period.contains(at))).collect();
-    let mut frt_distribution: Vec<Bucket> =
-        BUCKETS.iter().map(|(_, label)| Bucket { label: (*label).to_owned(), count: 0 }).collect();
+    let week_openings: Vec<&Opening> = input
+        .openings
+        .iter()
+        .filter(|opening| opening.clock_at.is_some_and(|at| period.contains(at)))
+        .collect();
+    let mut frt_distribution: Vec<Bucket> = BUCKETS
+        .iter()
+        .map(|(_, label)| Bucket {
+            label: (*label).to_owned(),
+            count: 0,
+        })
+        .collect();
     let mut volume_by_hour = vec![0_u64; 24];
     for opening in &week_openings {
         if let Some(frt) = opening.frt_ms {
-            let index = BUCKETS.iter().position(|(bound, _)| frt / 1_000 < *bound).unwrap_or(BUCKETS.len() - 1);
+            let index = BUCKETS
+                .iter()
+                .position(|(bound, _)| frt / 1_000 < *bound)
+                .unwrap_or(BUCKETS.len() - 1);
             frt_distribution[index].count += 1;
         }
         if let Some(at) = opening.clock_at {
             volume_by_hour[input.time_zone.to_datetime(at).hour() as usize] += 1;
         }
     }
-    let by_day = summarize(input.openings, input.team_messages, input.resolutions, period, input.now, &GroupBy::Day(input.time_zone));
+    let by_day = summarize(
+        input.openings,
+        input.team_messages,
+        input.resolutions,
+        period,
+        input.now,
+        &GroupBy::Day(input.time_zone),
+    );
     let daily = (0..7)
         .map(|offset| {
-            let date = input.week.monday().checked_add(jiff::Span::new().days(offset)).unwrap_or(Date::MAX).to_string();
-            let group = by_day.groups.iter().find(|group| group.key.as_deref() == Some(date.as_str()));
+            let date = input
+                .week
+                .monday()
+                .checked_add(jiff::Span::new().days(offset))
+                .unwrap_or(Date::MAX)
+                .to_string();
+            let group = by_day
+                .groups
+                .iter()
+                .find(|group| group.key.as_deref() == Some(date.as_str()));
             DailyPoint {
                 volume: group.map_or(0, |group| group.volume),
                 resolution_rate: group.and_then(|group| group.resolution_rate),
@@ -259,14 +334,26 @@ mod tests {
         let week = IsoWeek::parse("2026-W47").unwrap();
         assert_eq!(week.to_string(), "2026-W47");
         assert_eq!(week.monday().to_string(), "2026-11-16");
-        assert_eq!(IsoWeek::parse("2026-W01").unwrap().previous().to_string(), "2025-W52");
-        assert_eq!(IsoWeek::parse("2021-W01").unwrap().previous().to_string(), "2020-W53");
+        assert_eq!(
+            IsoWeek::parse("2026-W01").unwrap().previous().to_string(),
+            "2025-W52"
+        );
+        assert_eq!(
+            IsoWeek::parse("2021-W01").unwrap().previous().to_string(),
+            "2020-W53"
+        );
         for bad in ["2026-47", "2026-W54", "W47", "2026-Wx", ""] {
             assert!(IsoWeek::parse(bad).is_err(), "{bad}");
         }
         // In Berlin the week starts at 23:00 UTC on Sunday.
         let berlin = TimeZone::get("Europe/Berlin").unwrap();
-        assert_eq!(week.period(&berlin).from.to_string(), "2026-11-15T23:00:00Z");
-        assert_eq!(IsoWeek::containing(week.period(&berlin).from, &berlin), week);
+        assert_eq!(
+            week.period(&berlin).from.to_string(),
+            "2026-11-15T23:00:00Z"
+        );
+        assert_eq!(
+            IsoWeek::containing(week.period(&berlin).from, &berlin),
+            week
+        );
     }
 }

@@ -92,7 +92,10 @@ fn change(value: Option<f64>, unit: &str, scale: f64, better_when_lower: bool) -
     } else {
         "worse"
     };
-    format!("<td class=\"delta {class}\">{:+.1}{unit}</td>", value * scale)
+    format!(
+        "<td class=\"delta {class}\">{:+.1}{unit}</td>",
+        value * scale
+    )
 }
 
 fn table(title: &str, rows: &[&ReportRow]) -> String {
@@ -122,7 +125,8 @@ fn table(title: &str, rows: &[&ReportRow]) -> String {
             change(delta.resolution_rate, " pt", 100.0, false),
             percent(now.reply_rate),
             change(delta.reply_rate, " pt", 100.0, false),
-            now.mean_conversation_length.map_or_else(|| "–".to_owned(), |length| format!("{length:.1}")),
+            now.mean_conversation_length
+                .map_or_else(|| "–".to_owned(), |length| format!("{length:.1}")),
         );
     }
     html.push_str("</tbody></table>");
@@ -148,19 +152,57 @@ pub fn to_html(report: &WeeklyReport) -> String {
         zone = escape(&report.time_zone),
     );
     html.push_str(&table("Overall", &[&report.overall]));
-    html.push_str(&table("Per agent", &report.agents.iter().collect::<Vec<_>>()));
-    html.push_str(&table("Per shift", &report.shifts.iter().collect::<Vec<_>>()));
+    html.push_str(&table(
+        "Per agent",
+        &report.agents.iter().collect::<Vec<_>>(),
+    ));
+    html.push_str(&table(
+        "Per shift",
+        &report.shifts.iter().collect::<Vec<_>>(),
+    ));
     html.push_str("<div class=\"charts\">");
-    let labels: Vec<String> = report.frt_distribution.iter().map(|bucket| bucket.label.clone()).collect();
-    let counts: Vec<u64> = report.frt_distribution.iter().map(|bucket| bucket.count).collect();
-    html.push_str(&bar_chart("frt-distribution", "First response time distribution", &labels, &counts));
+    let labels: Vec<String> = report
+        .frt_distribution
+        .iter()
+        .map(|bucket| bucket.label.clone())
+        .collect();
+    let counts: Vec<u64> = report
+        .frt_distribution
+        .iter()
+        .map(|bucket| bucket.count)
+        .collect();
+    html.push_str(&bar_chart(
+        "frt-distribution",
+        "First response time distribution",
+        &labels,
+        &counts,
+    ));
     let hours: Vec<String> = (0..24).map(|hour| format!("{hour:02}")).collect();
-    html.push_str(&bar_chart("volume-by-hour", "Volume by hour (openings)", &hours, &report.volume_by_hour));
-    let days: Vec<String> = report.daily.iter().map(|day| day.date.get(5..).unwrap_or(&day.date).to_owned()).collect();
+    html.push_str(&bar_chart(
+        "volume-by-hour",
+        "Volume by hour (openings)",
+        &hours,
+        &report.volume_by_hour,
+    ));
+    let days: Vec<String> = report
+        .daily
+        .iter()
+        .map(|day| day.date.get(5..).unwrap_or(&day.date).to_owned())
+        .collect();
     let resolution: Vec<Option<f64>> = report.daily.iter().map(|day| day.resolution_rate).collect();
-    html.push_str(&rate_chart("resolution-trend", "Resolution rate by day", &days, &[("resolution", "#4f6bed", resolution)]));
+    html.push_str(&rate_chart(
+        "resolution-trend",
+        "Resolution rate by day",
+        &days,
+        &[("resolution", "#4f6bed", resolution)],
+    ));
     let engagement: Vec<Option<f64>> = report.daily.iter().map(|day| day.reply_rate).collect();
-    html.push_str(&rate_chart("engagement-trend", "Fan reply rate by day", &days, &[("reply rate", "#e8710a", engagement)]));
+    html.push_str(&rate_chart(
+        "engagement-trend",
+        "Fan reply rate by day",
+        &days,
+        &[("reply rate", "#e8710a", engagement)],
+    ));
     html.push_str("</div></body></html>\n");
     html
 }

@@ -43,7 +43,9 @@ impl ShiftCalendar {
             if window.0 < earliest {
                 break;
             }
-            let later_start = best.is_none_or(|chosen| window.0 > chosen.0 || (window.0 == chosen.0 && window.2 < chosen.2));
+            let later_start = best.is_none_or(|chosen| {
+                window.0 > chosen.0 || (window.0 == chosen.0 && window.2 < chosen.2)
+            });
             if at < window.1 && later_start {
                 best = Some(window);
             }
@@ -92,7 +94,12 @@ pub fn day_segments(time_zone: &jiff::tz::TimeZone, period: Period) -> Segments 
         let next = date
             .tomorrow()
             .ok()
-            .and_then(|day| fandesk_domain::desk::local_instant(time_zone, day.to_datetime(jiff::civil::Time::midnight())))
+            .and_then(|day| {
+                fandesk_domain::desk::local_instant(
+                    time_zone,
+                    day.to_datetime(jiff::civil::Time::midnight()),
+                )
+            })
             .filter(|next| *next > start)
             .unwrap_or(period.to)
             .min(period.to);
@@ -113,7 +120,9 @@ mod tests {
         use Weekday::*;
         Shift {
             name: name.to_owned(),
-            weekdays: vec![Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday],
+            weekdays: vec![
+                Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+            ],
             start: start.parse().unwrap(),
             end: end.parse().unwrap(),
             time_zone: TimeZone::get("America/New_York").unwrap(),
@@ -123,13 +132,20 @@ mod tests {
     #[test]
     fn agrees_with_is_on_shift_across_dst() {
         // New York falls back on Sunday 1 November 2026.
-        let shifts = [shift("early", "06:00", "14:00"), shift("late", "14:00", "22:00"), shift("night", "22:00", "06:00")];
+        let shifts = [
+            shift("early", "06:00", "14:00"),
+            shift("late", "14:00", "22:00"),
+            shift("night", "22:00", "06:00"),
+        ];
         let from: Timestamp = "2026-10-30T00:00:00Z".parse().unwrap();
         let to: Timestamp = "2026-11-03T00:00:00Z".parse().unwrap();
         let calendar = ShiftCalendar::new(&shifts, Period { from, to });
         let mut at = from;
         while at < to {
-            let expected = shifts.iter().find(|shift| is_on_shift(shift, at)).map(|shift| shift.name.clone());
+            let expected = shifts
+                .iter()
+                .find(|shift| is_on_shift(shift, at))
+                .map(|shift| shift.name.clone());
             assert_eq!(calendar.shift_at(at), expected, "{at}");
             at = at.checked_add(SignedDuration::from_mins(17)).unwrap();
         }
@@ -137,9 +153,15 @@ mod tests {
 
     #[test]
     fn segments_agree_with_shift_at_and_days() {
-        let shifts = [shift("day", "08:00", "20:00"), shift("evening", "16:00", "23:00")];
+        let shifts = [
+            shift("day", "08:00", "20:00"),
+            shift("evening", "16:00", "23:00"),
+        ];
         let from: Timestamp = "2026-10-31T03:17:00Z".parse().unwrap();
-        let period = Period { from, to: from.checked_add(SignedDuration::from_hours(72)).unwrap() };
+        let period = Period {
+            from,
+            to: from.checked_add(SignedDuration::from_hours(72)).unwrap(),
+        };
         let calendar = ShiftCalendar::new(&shifts, period);
         let check = |segments: Segments, key_of: &dyn Fn(Timestamp) -> Option<String>| {
             assert_eq!(segments.last().unwrap().0, period.to);
@@ -152,17 +174,41 @@ mod tests {
         };
         check(calendar.segments(period), &|at| calendar.shift_at(at));
         let zone = TimeZone::get("America/New_York").unwrap();
-        check(day_segments(&zone, period), &|at| Some(zone.to_datetime(at).date().to_string()));
+        check(day_segments(&zone, period), &|at| {
+            Some(zone.to_datetime(at).date().to_string())
+        });
     }
 
     #[test]
     fn overlap_goes_to_the_latest_start() {
-        let shifts = [shift("day", "08:00", "20:00"), shift("evening", "16:00", "23:00")];
+        let shifts = [
+            shift("day", "08:00", "20:00"),
+            shift("evening", "16:00", "23:00"),
+        ];
         let from: Timestamp = "2026-11-16T00:00:00Z".parse().unwrap();
-        let calendar = ShiftCalendar::new(&shifts, Period { from, to: from.checked_add(SignedDuration::from_hours(48)).unwrap() });
+        let calendar = ShiftCalendar::new(
+            &shifts,
+            Period {
+                from,
+                to: from.checked_add(SignedDuration::from_hours(48)).unwrap(),
+            },
+        );
         // 17:00 New York (EST) = 22:00 UTC: both run; evening started later.
-        assert_eq!(calendar.shift_at("2026-11-16T22:00:00Z".parse().unwrap()).as_deref(), Some("evening"));
-        assert_eq!(calendar.shift_at("2026-11-16T14:00:00Z".parse().unwrap()).as_deref(), Some("day"));
-        assert_eq!(calendar.shift_at("2026-11-16T05:00:00Z".parse().unwrap()), None);
+        assert_eq!(
+            calendar
+                .shift_at("2026-11-16T22:00:00Z".parse().unwrap())
+                .as_deref(),
+            Some("evening")
+        );
+        assert_eq!(
+            calendar
+                .shift_at("2026-11-16T14:00:00Z".parse().unwrap())
+                .as_deref(),
+            Some("day")
+        );
+        assert_eq!(
+            calendar.shift_at("2026-11-16T05:00:00Z".parse().unwrap()),
+            None
+        );
     }
 }

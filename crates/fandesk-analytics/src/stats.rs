@@ -50,7 +50,11 @@ mod tests {
     use super::*;
 
     fn check(values: &[i64], percent: u32, expected: Option<i64>) {
-        assert_eq!(percentile_nearest_rank(values, percent), expected, "p{percent} of {values:?}");
+        assert_eq!(
+            percentile_nearest_rank(values, percent),
+            expected,
+            "p{percent} of {values:?}"
+        );
     }
 
     #[test]

@@ -24,7 +24,9 @@ pub struct Policy {
 
 impl Default for Policy {
     fn default() -> Self {
-        Policy { sla_target_ms: DEFAULT_SLA_TARGET_MS }
+        Policy {
+            sla_target_ms: DEFAULT_SLA_TARGET_MS,
+        }
     }
 }
 
@@ -109,14 +111,21 @@ impl Records {
     /// Applies upserts, as the store's tables do.
     pub fn apply(&mut self, changes: Changes) {
         upsert(&mut self.openings, changes.openings, |row| row.id.clone());
-        upsert(&mut self.team_messages, changes.team_messages, |row| row.id.clone());
-        upsert(&mut self.resolutions, changes.resolutions, |row| row.id.clone());
+        upsert(&mut self.team_messages, changes.team_messages, |row| {
+            row.id.clone()
+        });
+        upsert(&mut self.resolutions, changes.resolutions, |row| {
+            row.id.clone()
+        });
     }
 }
 
 fn upsert<T>(table: &mut Vec<T>, rows: Vec<T>, key: impl Fn(&T) -> String) {
-    let mut position: HashMap<String, usize> =
-        table.iter().enumerate().map(|(index, row)| (key(row), index)).collect();
+    let mut position: HashMap<String, usize> = table
+        .iter()
+        .enumerate()
+        .map(|(index, row)| (key(row), index))
+        .collect();
     for row in rows {
         match position.get(&key(&row)) {
             Some(&index) => table[index] = row,
@@ -145,7 +154,12 @@ pub fn replay(events: &[Event], policy: &Policy) -> Records {
 }
 
 /// Advances `state` by `event` and appends every row it created or changed to `changes`.
-pub fn step(state: &mut ConversationMetrics, event: &Event, policy: &Policy, changes: &mut Changes) {
+pub fn step(
+    state: &mut ConversationMetrics,
+    event: &Event,
+    policy: &Policy,
+    changes: &mut Changes,
+) {
     let at = event.at;
     match &event.kind {
         EventKind::Created => open(state, OpeningKind::Created, at, changes),

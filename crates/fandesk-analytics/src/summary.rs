@@ -157,7 +157,10 @@ pub fn summarize(
             group.touch.push(touch);
         }
     }
-    for message in team_messages.iter().filter(|message| period.contains(message.sent_at)) {
+    for message in team_messages
+        .iter()
+        .filter(|message| period.contains(message.sent_at))
+    {
         let answered = message.answered_at.is_some();
         if !answered && millis_between(message.sent_at, now) <= REPLY_WINDOW_MS {
             continue;
@@ -170,20 +173,31 @@ pub fn summarize(
     // "Conversations resolved in the period": a conversation resolved, reopened and
     // resolved again counts once, as of its last resolution in the period.
     let mut last: HashMap<&str, &Resolution> = HashMap::new();
-    for resolution in resolutions.iter().filter(|row| period.contains(row.resolved_at)) {
-        let entry = last.entry(resolution.conversation.as_str()).or_insert(resolution);
+    for resolution in resolutions
+        .iter()
+        .filter(|row| period.contains(row.resolved_at))
+    {
+        let entry = last
+            .entry(resolution.conversation.as_str())
+            .or_insert(resolution);
         if (resolution.resolved_at, &resolution.id) > (entry.resolved_at, &entry.id) {
             *entry = resolution;
         }
     }
     for resolution in last.into_values() {
-        let key = group_by.key_at(resolution.resolved_at, resolution.assignee.as_ref().map(|id| id.as_str()));
+        let key = group_by.key_at(
+            resolution.resolved_at,
+            resolution.assignee.as_ref().map(|id| id.as_str()),
+        );
         let group = groups.entry(key).or_default();
         group.resolved += 1;
         group.resolved_clean += u64::from(!resolution.escalated);
         group.length_sum += resolution.public_messages;
     }
-    summary_from_totals(groups.into_iter().collect(), matches!(group_by, GroupBy::None))
+    summary_from_totals(
+        groups.into_iter().collect(),
+        matches!(group_by, GroupBy::None),
+    )
 }
 
 /// The summary of per-group totals (several entries of one key are merged). With
@@ -197,7 +211,10 @@ pub fn summary_from_totals(totals: Vec<(Option<String>, GroupTotals)>, overall: 
     for (key, group) in totals {
         groups.entry(key).or_default().merge(group);
     }
-    let mut summaries: Vec<GroupSummary> = groups.into_iter().map(|(key, group)| finish(key, group)).collect();
+    let mut summaries: Vec<GroupSummary> = groups
+        .into_iter()
+        .map(|(key, group)| finish(key, group))
+        .collect();
     // Named groups in key order, the unattributed (`null`) group last.
     summaries.sort_by(|a, b| (a.key.is_none(), &a.key).cmp(&(b.key.is_none(), &b.key)));
     Summary { groups: summaries }

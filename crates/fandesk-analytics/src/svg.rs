@@ -33,7 +33,11 @@ fn open(id: &str, title: &str) -> String {
         r#"<svg id="{id}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}"><title>{title}</title>"#,
         title = escape(title)
     );
-    let _ = write!(svg, r#"<text x="{LEFT}" y="18" class="chart-title">{}</text>"#, escape(title));
+    let _ = write!(
+        svg,
+        r#"<text x="{LEFT}" y="18" class="chart-title">{}</text>"#,
+        escape(title)
+    );
     let _ = write!(
         svg,
         r##"<line x1="{LEFT}" y1="{base}" x2="{right}" y2="{base}" stroke="#888"/>"##,
@@ -53,7 +57,12 @@ fn axis_label(svg: &mut String, x: f64, label: &str) {
 }
 
 fn max_label(svg: &mut String, text: &str) {
-    let _ = write!(svg, r#"<text x="{x}" y="{TOP}" text-anchor="end" class="axis">{}</text>"#, escape(text), x = LEFT - 6.0);
+    let _ = write!(
+        svg,
+        r#"<text x="{x}" y="{TOP}" text-anchor="end" class="axis">{}</text>"#,
+        escape(text),
+        x = LEFT - 6.0
+    );
 }
 
 /// Vertical bars, one per label.
@@ -83,7 +92,12 @@ pub(crate) fn bar_chart(id: &str, title: &str, labels: &[String], values: &[u64]
 
 /// Lines of values between 0 and 1 (rates), one point per label; gaps where a value is
 /// missing.
-pub(crate) fn rate_chart(id: &str, title: &str, labels: &[String], series: &[(&str, &str, Vec<Option<f64>>)]) -> String {
+pub(crate) fn rate_chart(
+    id: &str,
+    title: &str,
+    labels: &[String],
+    series: &[(&str, &str, Vec<Option<f64>>)],
+) -> String {
     let mut svg = open(id, title);
     let plot_height = HEIGHT - TOP - BOTTOM;
     let step = (WIDTH - LEFT - RIGHT) / labels.len().max(1) as f64;
@@ -101,7 +115,13 @@ pub(crate) fn rate_chart(id: &str, title: &str, labels: &[String], series: &[(&s
                 continue;
             };
             let y = HEIGHT - BOTTOM - value.clamp(0.0, 1.0) * plot_height;
-            let _ = write!(path, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x_of(index), y);
+            let _ = write!(
+                path,
+                "{}{:.1},{:.1} ",
+                if pen_down { "L" } else { "M" },
+                x_of(index),
+                y
+            );
             pen_down = true;
             let _ = write!(
                 svg,
@@ -111,7 +131,11 @@ pub(crate) fn rate_chart(id: &str, title: &str, labels: &[String], series: &[(&s
                 value * 100.0
             );
         }
-        let _ = write!(svg, r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#, path.trim_end());
+        let _ = write!(
+            svg,
+            r#"<path d="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+            path.trim_end()
+        );
         let _ = write!(
             svg,
             r#"<text x="{x:.1}" y="18" fill="{colour}" class="legend">{}</text>"#,

@@ -6,9 +6,9 @@
 mod support;
 
 use fandesk_analytics::{
-    Actor, Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Event, EventKind, GroupBy,
-    Opening, OpeningKind, Period, Policy, REPLY_WINDOW_MS, Records, Resolution, TeamMessage,
-    step, summarize,
+    Actor, Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Event, EventKind, GroupBy, Opening,
+    OpeningKind, Period, Policy, REPLY_WINDOW_MS, Records, Resolution, TeamMessage, step,
+    summarize,
 };
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
@@ -45,7 +45,13 @@ fn build_log(draws: &[Draw]) -> Vec<Event> {
         if !created[*conversation] {
             created[*conversation] = true;
             let id = conversation_id.0.clone();
-            events.push(Event { id, conversation: conversation_id.clone(), at, actor: Actor::Fan, kind: EventKind::Created });
+            events.push(Event {
+                id,
+                conversation: conversation_id.clone(),
+                at,
+                actor: Actor::Fan,
+                kind: EventKind::Created,
+            });
         }
         let (actor, kind) = match kind {
             0..=4 => (Actor::Fan, EventKind::FanMessage),
@@ -60,7 +66,13 @@ fn build_log(draws: &[Draw]) -> Vec<Event> {
             13 => (Actor::Member(member()), EventKind::Reopened),
             _ => (Actor::Bot(MemberId::from("bot")), EventKind::BotHandoff),
         };
-        events.push(Event { id: format!("m{index}"), conversation: conversation_id, at, actor, kind });
+        events.push(Event {
+            id: format!("m{index}"),
+            conversation: conversation_id,
+            at,
+            actor,
+            kind,
+        });
     }
     events
 }
@@ -112,7 +124,11 @@ fn incremental(events: &[Event], cuts: &[usize]) -> Records {
                 let row = rows.get(&event.conversation).cloned().unwrap_or_default();
                 ConversationMetrics {
                     conversation: event.conversation.clone(),
-                    opening: table.openings.iter().find(|o| o.conversation == event.conversation && o.latest).cloned(),
+                    opening: table
+                        .openings
+                        .iter()
+                        .find(|o| o.conversation == event.conversation && o.latest)
+                        .cloned(),
                     unanswered: table
                         .team_messages
                         .iter()
@@ -126,7 +142,9 @@ fn incremental(events: &[Event], cuts: &[usize]) -> Records {
                 }
             });
             step(state, event, &policy, &mut changes);
-            rows.entry(event.conversation.clone()).or_default().apply(event);
+            rows.entry(event.conversation.clone())
+                .or_default()
+                .apply(event);
         }
         changes.compact();
         table.apply(changes);
@@ -148,9 +166,17 @@ fn oracle(events: &[Event]) -> Records {
         }
     }
     for conversation in conversations {
-        let log: Vec<&Event> = events.iter().filter(|e| &e.conversation == conversation).collect();
+        let log: Vec<&Event> = events
+            .iter()
+            .filter(|e| &e.conversation == conversation)
+            .collect();
         let starts: Vec<usize> = (0..log.len())
-            .filter(|&i| matches!(log[i].kind, EventKind::Created | EventKind::Reopened | EventKind::BotHandoff))
+            .filter(|&i| {
+                matches!(
+                    log[i].kind,
+                    EventKind::Created | EventKind::Reopened | EventKind::BotHandoff
+                )
+            })
             .collect();
         for (number, &begin) in starts.iter().enumerate() {
             let end = starts.get(number + 1).copied().unwrap_or(log.len());
@@ -162,10 +188,16 @@ fn oracle(events: &[Event]) -> Records {
                 EventKind::HumanReply => None,
                 _ => waiting,
             });
-            let clock_index = if handoff { Some(0) } else { segment.iter().position(|e| e.kind == EventKind::FanMessage) };
+            let clock_index = if handoff {
+                Some(0)
+            } else {
+                segment.iter().position(|e| e.kind == EventKind::FanMessage)
+            };
             let clock_at = clock_index.map(|i| segment[i].at);
             let after = clock_index.map_or(&[][..], |i| &segment[i + 1..]);
-            let touch = after.iter().find(|e| matches!(e.kind, EventKind::HumanReply | EventKind::AutomatedReply));
+            let touch = after
+                .iter()
+                .find(|e| matches!(e.kind, EventKind::HumanReply | EventKind::AutomatedReply));
             let reply = after.iter().find(|e| e.kind == EventKind::HumanReply);
             let frt_ms = reply.map(|r| millis(clock_at.unwrap(), r.at));
             records.openings.push(Opening {
@@ -190,20 +222,31 @@ fn oracle(events: &[Event]) -> Records {
         }
         for (index, event) in log.iter().enumerate() {
             if event.kind == EventKind::HumanReply {
-                let answer = log[index + 1..].iter().find(|e| e.kind == EventKind::FanMessage);
+                let answer = log[index + 1..]
+                    .iter()
+                    .find(|e| e.kind == EventKind::FanMessage);
                 records.team_messages.push(TeamMessage {
                     id: event.id.clone(),
                     conversation: conversation.clone(),
                     author: event.actor.member().cloned().unwrap(),
                     sent_at: event.at,
-                    answered_at: answer.map(|e| e.at).filter(|at| millis(event.at, *at) <= REPLY_WINDOW_MS),
+                    answered_at: answer
+                        .map(|e| e.at)
+                        .filter(|at| millis(event.at, *at) <= REPLY_WINDOW_MS),
                 });
             }
             if let EventKind::Resolved { assignee } = &event.kind {
                 let before = &log[..index];
                 let public = before
                     .iter()
-                    .filter(|e| matches!(e.kind, EventKind::FanMessage | EventKind::HumanReply | EventKind::AutomatedReply))
+                    .filter(|e| {
+                        matches!(
+                            e.kind,
+                            EventKind::FanMessage
+                                | EventKind::HumanReply
+                                | EventKind::AutomatedReply
+                        )
+                    })
                     .count();
                 records.resolutions.push(Resolution {
                     id: event.id.clone(),

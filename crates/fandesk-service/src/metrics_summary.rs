@@ -4,10 +4,12 @@
 //! message table is never scanned. Not to be confused with `metrics.rs`, the Prometheus
 //! registry.
 
-use crate::error::{ServiceError, ServiceResult};
 use crate::App;
+use crate::error::{ServiceError, ServiceResult};
 use fandesk_analytics::report::{IsoWeek, ReportInput, WeeklyReport, weekly_report};
-use fandesk_analytics::{GroupSummary, Period, ShiftCalendar, Stats, day_segments, summary_from_totals};
+use fandesk_analytics::{
+    GroupSummary, Period, ShiftCalendar, Stats, day_segments, summary_from_totals,
+};
 use fandesk_domain::desk::{Shift, parse_weekday};
 use fandesk_domain::{Principal, Role};
 use fandesk_store::{MetricGrouping, MetricRows, Store};
@@ -52,7 +54,12 @@ pub struct StatsView {
 
 impl From<&Stats> for StatsView {
     fn from(stats: &Stats) -> Self {
-        StatsView { mean: stats.mean, p50: stats.p50, p90: stats.p90, count: stats.count }
+        StatsView {
+            mean: stats.mean,
+            p50: stats.p50,
+            p90: stats.p90,
+            count: stats.count,
+        }
     }
 }
 
@@ -110,14 +117,18 @@ pub struct SummaryView {
 fn require_metrics_role(actor: &Principal) -> ServiceResult<()> {
     match actor.role() {
         Some(Role::Owner | Role::Supervisor | Role::EscalationLead) => Ok(()),
-        _ => Err(ServiceError::Forbidden("metrics are for the owner, supervisors and escalation leads".into())),
+        _ => Err(ServiceError::Forbidden(
+            "metrics are for the owner, supervisors and escalation leads".into(),
+        )),
     }
 }
 
 fn time_zone(name: Option<&str>, default: &TimeZone) -> ServiceResult<TimeZone> {
     match name {
         None => Ok(default.clone()),
-        Some(name) => TimeZone::get(name).map_err(|_| ServiceError::invalid("tz", "must be an IANA time zone such as Europe/Paris")),
+        Some(name) => TimeZone::get(name).map_err(|_| {
+            ServiceError::invalid("tz", "must be an IANA time zone such as Europe/Paris")
+        }),
     }
 }
 
@@ -129,7 +140,11 @@ async fn load_shifts(store: &Store, zone: &TimeZone) -> ServiceResult<Option<Vec
         .into_iter()
         .filter_map(|row| {
             Some(Shift {
-                weekdays: row.weekdays.iter().map(|day| parse_weekday(day)).collect::<Option<_>>()?,
+                weekdays: row
+                    .weekdays
+                    .iter()
+                    .map(|day| parse_weekday(day))
+                    .collect::<Option<_>>()?,
                 start: row.start_time.parse().ok()?,
                 end: row.end_time.parse().ok()?,
                 time_zone: zone.clone(),
@@ -142,7 +157,12 @@ async fn load_shifts(store: &Store, zone: &TimeZone) -> ServiceResult<Option<Vec
 
 /// Member id → name, for agent keys.
 async fn member_names(store: &Store) -> ServiceResult<HashMap<String, String>> {
-    Ok(store.list_members().await?.into_iter().map(|member| (member.id.0, member.name)).collect())
+    Ok(store
+        .list_members()
+        .await?
+        .into_iter()
+        .map(|member| (member.id.0, member.name))
+        .collect())
 }
 
 impl App {
@@ -161,7 +181,10 @@ impl App {
             return Err(ServiceError::invalid("to", "must be after from"));
         }
         if to.duration_since(from) > MAX_PERIOD {
-            return Err(ServiceError::invalid("to", "the period may span at most 366 days"));
+            return Err(ServiceError::invalid(
+                "to",
+                "the period may span at most 366 days",
+            ));
         }
         let creator_zone = self.inner.config.desk.creator_timezone.clone();
         let zone = time_zone(tz, &creator_zone)?;
@@ -171,16 +194,25 @@ impl App {
         // `fandesk_analytics::summarize` over the rows.
         let store_grouping = match grouping {
             SummaryGrouping::Shift => match load_shifts(self.store(), &creator_zone).await? {
-                Some(shifts) => MetricGrouping::Segments(ShiftCalendar::new(&shifts, period).segments(period)),
+                Some(shifts) => {
+                    MetricGrouping::Segments(ShiftCalendar::new(&shifts, period).segments(period))
+                }
                 None => return Err(ServiceError::invalid("group_by", "no shifts are defined")),
             },
             SummaryGrouping::Day => MetricGrouping::Segments(day_segments(&zone, period)),
             SummaryGrouping::Agent => MetricGrouping::Member,
             SummaryGrouping::None => MetricGrouping::Constant("all".to_owned()),
         };
-        let totals = self.store().aggregate_metrics(from, to, self.now(), &store_grouping).await?;
+        let totals = self
+            .store()
+            .aggregate_metrics(from, to, self.now(), &store_grouping)
+            .await?;
         let summary = summary_from_totals(totals, grouping == SummaryGrouping::None);
-        let names = if grouping == SummaryGrouping::Agent { member_names(self.store()).await? } else { HashMap::new() };
+        let names = if grouping == SummaryGrouping::Agent {
+            member_names(self.store()).await?
+        } else {
+            HashMap::new()
+        };
         let groups = summary
             .groups
             .iter()
@@ -194,14 +226,28 @@ impl App {
 
     /// `GET /api/v1/reports/weekly`: the weekly report of `week` (`YYYY-Www`, default the
     /// last complete week) in the creator's time zone or `tz`.
-    pub async fn weekly_report(&self, actor: &Principal, week: Option<&str>, tz: Option<&str>) -> ServiceResult<WeeklyReport> {
+    pub async fn weekly_report(
+        &self,
+        actor: &Principal,
+        week: Option<&str>,
+        tz: Option<&str>,
+    ) -> ServiceResult<WeeklyReport> {
         require_metrics_role(actor)?;
         let zone = time_zone(tz, &self.inner.config.desk.creator_timezone)?;
         let week = match week {
-            Some(text) => IsoWeek::parse(text).map_err(|reason| ServiceError::invalid("week", reason))?,
+            Some(text) => {
+                IsoWeek::parse(text).map_err(|reason| ServiceError::invalid("week", reason))?
+            }
             None => IsoWeek::containing(self.now(), &zone).previous(),
         };
-        build_weekly_report(self.store(), week, &zone, &self.inner.config.desk.creator_timezone, self.now()).await
+        build_weekly_report(
+            self.store(),
+            week,
+            &zone,
+            &self.inner.config.desk.creator_timezone,
+            self.now(),
+        )
+        .await
     }
 
     /// Refreshes the live desk gauges, then renders the Prometheus registry (`/metrics`).
@@ -225,9 +271,19 @@ pub async fn build_weekly_report(
 ) -> ServiceResult<WeeklyReport> {
     let this_week = week.period(zone);
     let last_week = week.previous().period(zone);
-    let MetricRows { openings, team_messages, resolutions } = store.list_metric_rows(last_week.from, this_week.to).await?;
+    let MetricRows {
+        openings,
+        team_messages,
+        resolutions,
+    } = store.list_metric_rows(last_week.from, this_week.to).await?;
     let shifts = load_shifts(store, creator_zone).await?.unwrap_or_default();
-    let calendar = ShiftCalendar::new(&shifts, Period { from: last_week.from, to: this_week.to });
+    let calendar = ShiftCalendar::new(
+        &shifts,
+        Period {
+            from: last_week.from,
+            to: this_week.to,
+        },
+    );
     let names = member_names(store).await?;
     Ok(weekly_report(&ReportInput {
         week,

@@ -5,7 +5,9 @@
 
 use crate::batch::WriteOp;
 use crate::rows::{ConversationRow, MessageRow};
-use fandesk_analytics::{Actor, Changes, ConversationMetrics, Event, EventKind, Opening, Policy, TeamMessage};
+use fandesk_analytics::{
+    Actor, Changes, ConversationMetrics, Event, EventKind, Opening, Policy, TeamMessage,
+};
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{AuthorKind, ConversationId, Principal, Role, Visibility};
 use std::collections::HashMap;
@@ -25,7 +27,13 @@ impl MetricState {
         unanswered: HashMap<ConversationId, Vec<TeamMessage>>,
         policy: Policy,
     ) -> MetricState {
-        MetricState { openings, unanswered, policy, states: HashMap::new(), changes: Changes::default() }
+        MetricState {
+            openings,
+            unanswered,
+            policy,
+            states: HashMap::new(),
+            changes: Changes::default(),
+        }
     }
 
     /// Builds a conversation's state the first time the batch touches it, from the row as
@@ -52,7 +60,13 @@ impl MetricState {
         let Some((actor, kind)) = event_of(op, message, after) else {
             return;
         };
-        let event = Event { id: message.id.0.clone(), conversation: after.id.clone(), at: message.created_at, actor, kind };
+        let event = Event {
+            id: message.id.0.clone(),
+            conversation: after.id.clone(),
+            at: message.created_at,
+            actor,
+            kind,
+        };
         if let Some(state) = self.states.get_mut(&after.id) {
             fandesk_analytics::step(state, &event, &self.policy, &mut self.changes);
         }
@@ -67,7 +81,11 @@ impl MetricState {
 fn actor_of(principal: &Principal) -> Actor {
     match principal {
         Principal::Fan { .. } => Actor::Fan,
-        Principal::Member { id, role: Role::Bot, .. } => Actor::Bot(id.clone()),
+        Principal::Member {
+            id,
+            role: Role::Bot,
+            ..
+        } => Actor::Bot(id.clone()),
         Principal::Member { id, .. } => Actor::Member(id.clone()),
     }
 }
@@ -75,7 +93,11 @@ fn actor_of(principal: &Principal) -> Actor {
 /// The metric event of a committed op, if it is one (PRODUCT.md › Metric definitions).
 /// Anything else — internal messages, assignment, take-over, hand-back, and write ops
 /// added later — changes no metric.
-fn event_of(op: &WriteOp, message: &MessageRow, after: &ConversationRow) -> Option<(Actor, EventKind)> {
+fn event_of(
+    op: &WriteOp,
+    message: &MessageRow,
+    after: &ConversationRow,
+) -> Option<(Actor, EventKind)> {
     if let WriteOp::Post { author, .. } = op {
         if message.visibility != Visibility::Public {
             return None;
@@ -88,9 +110,14 @@ fn event_of(op: &WriteOp, message: &MessageRow, after: &ConversationRow) -> Opti
         };
         return Some((actor_of(author), kind));
     }
-    if let WriteOp::Transition { actor, transition, .. } = op {
+    if let WriteOp::Transition {
+        actor, transition, ..
+    } = op
+    {
         let kind = match transition {
-            Transition::Resolve => EventKind::Resolved { assignee: after.assignee_id.clone() },
+            Transition::Resolve => EventKind::Resolved {
+                assignee: after.assignee_id.clone(),
+            },
             Transition::Reopen => EventKind::Reopened,
             Transition::Escalate { .. } => EventKind::Escalated,
             _ => return None,
@@ -120,10 +147,18 @@ pub(crate) fn creation_changes(conversation: &ConversationRow) -> Changes {
 pub(crate) fn answerable_since(ops: &[WriteOp]) -> jiff::Timestamp {
     let earliest = ops
         .iter()
-        .filter_map(|op| if let WriteOp::Post { at, .. } = op { Some(*at) } else { None })
+        .filter_map(|op| {
+            if let WriteOp::Post { at, .. } = op {
+                Some(*at)
+            } else {
+                None
+            }
+        })
         .min();
     let window = jiff::SignedDuration::from_millis(fandesk_analytics::REPLY_WINDOW_MS + 1_000);
-    earliest.and_then(|at| at.checked_sub(window).ok()).unwrap_or(jiff::Timestamp::MIN)
+    earliest
+        .and_then(|at| at.checked_sub(window).ok())
+        .unwrap_or(jiff::Timestamp::MIN)
 }
 
 /// Whether an op may be a human's public reply, the only write an SLA verdict needs.

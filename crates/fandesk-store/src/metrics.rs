@@ -10,7 +10,8 @@ use sqlx::AssertSqlSafe;
 
 pub(crate) const OPENING_COLUMNS: &str = "id, conversation_id, number, kind, opened_at, first_fan_at, \
      clock_at, first_touch_at, replied_at, replier_id, frt_ms, breached, latest";
-pub(crate) const TEAM_MESSAGE_COLUMNS: &str = "message_id, conversation_id, author_id, sent_at, answered_at";
+pub(crate) const TEAM_MESSAGE_COLUMNS: &str =
+    "message_id, conversation_id, author_id, sent_at, answered_at";
 pub(crate) const RESOLUTION_COLUMNS: &str =
     "id, conversation_id, resolved_at, escalated, assignee_id, public_messages";
 
@@ -36,7 +37,9 @@ macro_rules! decode_opening {
             clock_at: $crate::metrics::optional_time(row.try_get("clock_at")?)?,
             first_touch_at: $crate::metrics::optional_time(row.try_get("first_touch_at")?)?,
             replied_at: $crate::metrics::optional_time(row.try_get("replied_at")?)?,
-            replier: row.try_get::<Option<String>, _>("replier_id")?.map(fandesk_domain::MemberId),
+            replier: row
+                .try_get::<Option<String>, _>("replier_id")?
+                .map(fandesk_domain::MemberId),
             frt_ms: row.try_get("frt_ms")?,
             breached: row.try_get("breached")?,
             latest: row.try_get("latest")?,
@@ -67,7 +70,9 @@ macro_rules! decode_resolution {
             conversation: fandesk_domain::ConversationId(row.try_get("conversation_id")?),
             resolved_at: $crate::from_micros(row.try_get("resolved_at")?)?,
             escalated: row.try_get("escalated")?,
-            assignee: row.try_get::<Option<String>, _>("assignee_id")?.map(fandesk_domain::MemberId),
+            assignee: row
+                .try_get::<Option<String>, _>("assignee_id")?
+                .map(fandesk_domain::MemberId),
             public_messages: u64::try_from(row.try_get::<i64, _>("public_messages")?).unwrap_or(0),
         }
     }};
@@ -119,7 +124,8 @@ macro_rules! write_metric_changes {
                     .push_bind($crate::to_micros(row.sent_at))
                     .push_bind(row.answered_at.map($crate::to_micros));
             });
-            insert.push(" ON CONFLICT (message_id) DO UPDATE SET answered_at = excluded.answered_at");
+            insert
+                .push(" ON CONFLICT (message_id) DO UPDATE SET answered_at = excluded.answered_at");
             insert.build().execute(&mut *$tx).await?;
         }
         for chunk in changes.resolutions.chunks($crate::metrics::METRIC_CHUNK) {
@@ -176,14 +182,19 @@ macro_rules! load_metric_state {
     ($tx:expr, $db:ty, $ids:expr, $cutoff:expr, $need_policy:expr) => {{
         let ids: &[&str] = $ids;
         let mut openings = std::collections::HashMap::new();
-        let mut unanswered: std::collections::HashMap<fandesk_domain::ConversationId, Vec<fandesk_analytics::TeamMessage>> =
-            std::collections::HashMap::new();
+        let mut unanswered: std::collections::HashMap<
+            fandesk_domain::ConversationId,
+            Vec<fandesk_analytics::TeamMessage>,
+        > = std::collections::HashMap::new();
         let mut policy = fandesk_analytics::Policy::default();
         if !ids.is_empty() {
             let sql = format!(
                 "SELECT {} FROM metric_openings WHERE latest AND conversation_id IN ({})",
                 $crate::metrics::OPENING_COLUMNS,
-                (1..=ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+                (1..=ids.len())
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
             let mut query = sqlx::query::<$db>(sqlx::AssertSqlSafe(sql.as_str()));
             for id in ids {
@@ -197,21 +208,30 @@ macro_rules! load_metric_state {
                 "SELECT {} FROM metric_team_messages WHERE answered_at IS NULL AND sent_at >= $1 \
                  AND conversation_id IN ({}) ORDER BY sent_at, message_id",
                 $crate::metrics::TEAM_MESSAGE_COLUMNS,
-                (2..=ids.len() + 1).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+                (2..=ids.len() + 1)
+                    .map(|n| format!("${n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
-            let mut query = sqlx::query::<$db>(sqlx::AssertSqlSafe(sql.as_str())).bind($crate::to_micros($cutoff));
+            let mut query = sqlx::query::<$db>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind($crate::to_micros($cutoff));
             for id in ids {
                 query = query.bind(*id);
             }
             for row in query.fetch_all(&mut *$tx).await? {
                 let message = decode_team_message!(&row);
-                unanswered.entry(message.conversation.clone()).or_default().push(message);
+                unanswered
+                    .entry(message.conversation.clone())
+                    .or_default()
+                    .push(message);
             }
         }
         if $need_policy {
-            let target: Option<i64> = sqlx::query_scalar::<$db, i64>("SELECT sla_target_ms FROM metric_settings WHERE id = 1")
-                .fetch_optional(&mut *$tx)
-                .await?;
+            let target: Option<i64> = sqlx::query_scalar::<$db, i64>(
+                "SELECT sla_target_ms FROM metric_settings WHERE id = 1",
+            )
+            .fetch_optional(&mut *$tx)
+            .await?;
             if let Some(target) = target {
                 policy.sla_target_ms = target;
             }
@@ -233,7 +253,11 @@ pub struct MetricRows {
 
 impl Store {
     /// The metric rows of `[from, to)` — three index range reads, no message scan.
-    pub async fn list_metric_rows(&self, from: Timestamp, to: Timestamp) -> StoreResult<MetricRows> {
+    pub async fn list_metric_rows(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<MetricRows> {
         let (from, to) = (to_micros(from), to_micros(to));
         let openings_sql = format!(
             "SELECT {OPENING_COLUMNS} FROM metric_openings WHERE clock_at IS NOT NULL \
@@ -249,13 +273,28 @@ impl Store {
         );
         on_pool!(self, read, |pool| {
             let mut rows = MetricRows::default();
-            for row in sqlx::query(AssertSqlSafe(openings_sql.as_str())).bind(from).bind(to).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(openings_sql.as_str()))
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.openings.push(decode_opening!(&row));
             }
-            for row in sqlx::query(AssertSqlSafe(messages_sql.as_str())).bind(from).bind(to).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(messages_sql.as_str()))
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.team_messages.push(decode_team_message!(&row));
             }
-            for row in sqlx::query(AssertSqlSafe(resolutions_sql.as_str())).bind(from).bind(to).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(resolutions_sql.as_str()))
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.resolutions.push(decode_resolution!(&row));
             }
             Ok(rows)
@@ -263,8 +302,13 @@ impl Store {
     }
 
     /// Every metric row of one conversation (tests and audits compare them with a replay).
-    pub async fn list_conversation_metric_rows(&self, conversation: &str) -> StoreResult<MetricRows> {
-        let openings_sql = format!("SELECT {OPENING_COLUMNS} FROM metric_openings WHERE conversation_id = $1 ORDER BY number");
+    pub async fn list_conversation_metric_rows(
+        &self,
+        conversation: &str,
+    ) -> StoreResult<MetricRows> {
+        let openings_sql = format!(
+            "SELECT {OPENING_COLUMNS} FROM metric_openings WHERE conversation_id = $1 ORDER BY number"
+        );
         let messages_sql = format!(
             "SELECT {TEAM_MESSAGE_COLUMNS} FROM metric_team_messages WHERE conversation_id = $1 ORDER BY sent_at, message_id"
         );
@@ -273,13 +317,25 @@ impl Store {
         );
         on_pool!(self, write, |pool| {
             let mut rows = MetricRows::default();
-            for row in sqlx::query(AssertSqlSafe(openings_sql.as_str())).bind(conversation).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(openings_sql.as_str()))
+                .bind(conversation)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.openings.push(decode_opening!(&row));
             }
-            for row in sqlx::query(AssertSqlSafe(messages_sql.as_str())).bind(conversation).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(messages_sql.as_str()))
+                .bind(conversation)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.team_messages.push(decode_team_message!(&row));
             }
-            for row in sqlx::query(AssertSqlSafe(resolutions_sql.as_str())).bind(conversation).fetch_all(pool).await? {
+            for row in sqlx::query(AssertSqlSafe(resolutions_sql.as_str()))
+                .bind(conversation)
+                .fetch_all(pool)
+                .await?
+            {
                 rows.resolutions.push(decode_resolution!(&row));
             }
             Ok(rows)
@@ -308,10 +364,13 @@ impl Store {
             )
             .fetch_one(pool)
             .await?;
-            let clocked_in: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM member_clock WHERE clocked_in")
+            let clocked_in: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM member_clock WHERE clocked_in")
+                    .fetch_one(pool)
+                    .await?;
+            let alerts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts")
                 .fetch_one(pool)
                 .await?;
-            let alerts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alerts").fetch_one(pool).await?;
             Ok(LiveDeskFigures {
                 waiting_fans: waiting,
                 oldest_waiting_since: optional_time(oldest)?,

@@ -31,8 +31,14 @@ struct KeySql {
 impl KeySql {
     fn new(grouping: &MetricGrouping) -> KeySql {
         match grouping {
-            MetricGrouping::Constant(key) => KeySql { ends: Vec::new(), keys: vec![Some(key.clone())] },
-            MetricGrouping::Member => KeySql { ends: Vec::new(), keys: Vec::new() },
+            MetricGrouping::Constant(key) => KeySql {
+                ends: Vec::new(),
+                keys: vec![Some(key.clone())],
+            },
+            MetricGrouping::Member => KeySql {
+                ends: Vec::new(),
+                keys: Vec::new(),
+            },
             MetricGrouping::Segments(segments) => KeySql {
                 ends: segments.iter().map(|(end, _)| to_micros(*end)).collect(),
                 keys: segments.iter().map(|(_, key)| key.clone()).collect(),
@@ -68,7 +74,12 @@ fn values(list: Option<String>) -> StoreResult<Vec<i64>> {
         .unwrap_or("")
         .split(',')
         .filter(|value| !value.is_empty())
-        .map(|value| value.trim().parse().map_err(|_| StoreError::Corrupt(format!("aggregate value {value:?}"))))
+        .map(|value| {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("aggregate value {value:?}")))
+        })
         .collect()
 }
 
@@ -101,7 +112,9 @@ impl Store {
                AND $3 = $3 GROUP BY 1",
             key_sql = key.expression(grouping, "replier_id", "clock_at"),
             frt = list("frt_ms"),
-            touch_list = list(&format!("CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END")),
+            touch_list = list(&format!(
+                "CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END"
+            )),
         );
         let messages_sql = format!(
             "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
@@ -127,8 +140,14 @@ impl Store {
         let mut totals: Vec<(Option<String>, GroupTotals)> = Vec::new();
         on_pool!(self, read, |pool| {
             use sqlx::Row as _;
-            for (index, sql) in [&openings_sql, &messages_sql, &resolutions_sql].into_iter().enumerate() {
-                let mut query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(from).bind(to).bind(cutoff);
+            for (index, sql) in [&openings_sql, &messages_sql, &resolutions_sql]
+                .into_iter()
+                .enumerate()
+            {
+                let mut query = sqlx::query(AssertSqlSafe(sql.as_str()))
+                    .bind(from)
+                    .bind(to)
+                    .bind(cutoff);
                 for end in &key.ends {
                     query = query.bind(*end);
                 }

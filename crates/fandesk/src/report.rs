@@ -25,7 +25,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// IANA time zone of the week and of the shifts (the creator's).
-    #[arg(long, env = "FANDESK_TIMEZONE", default_value = "UTC")]
+    #[arg(long, env = "FANDESK_CREATOR_TIMEZONE", default_value = "UTC")]
     pub tz: String,
     /// Directory of the embedded SQLite database.
     #[arg(long, env = "FANDESK_DATA_DIR", default_value = "./fandesk-data")]
@@ -36,14 +36,17 @@ pub struct ReportArgs {
 }
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
-    let zone = jiff::tz::TimeZone::get(&args.tz).with_context(|| format!("unknown time zone {:?}", args.tz))?;
+    let zone = jiff::tz::TimeZone::get(&args.tz)
+        .with_context(|| format!("unknown time zone {:?}", args.tz))?;
     let now = jiff::Timestamp::now();
     let week = match &args.week {
         Some(text) => IsoWeek::parse(text).map_err(anyhow::Error::msg)?,
         None => IsoWeek::containing(now, &zone).previous(),
     };
     let store = match &args.database {
-        Some(url) => Store::connect_postgres(url, None).await.context("connecting to PostgreSQL")?,
+        Some(url) => Store::connect_postgres(url, None)
+            .await
+            .context("connecting to PostgreSQL")?,
         None => Store::open_sqlite(&args.data_dir)
             .await
             .with_context(|| format!("opening the database in {}", args.data_dir.display()))?,
@@ -57,7 +60,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         ReportFormat::Json => to_json(&report),
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
         None => print!("{text}"),
     }
     Ok(())

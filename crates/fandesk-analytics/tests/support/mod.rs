@@ -24,12 +24,24 @@ pub struct Log {
 }
 
 impl Log {
-    pub fn push(&mut self, conversation: &str, seconds: i64, actor: Actor, kind: EventKind) -> &mut Log {
+    pub fn push(
+        &mut self,
+        conversation: &str,
+        seconds: i64,
+        actor: Actor,
+        kind: EventKind,
+    ) -> &mut Log {
         let id = match kind {
             EventKind::Created => conversation.to_owned(),
             _ => format!("m{}", self.events.len()),
         };
-        self.events.push(Event { id, conversation: ConversationId::from(conversation), at: t(seconds), actor, kind });
+        self.events.push(Event {
+            id,
+            conversation: ConversationId::from(conversation),
+            at: t(seconds),
+            actor,
+            kind,
+        });
         self
     }
 
@@ -46,7 +58,12 @@ impl Log {
     }
 
     pub fn bot(&mut self, conversation: &str, seconds: i64) -> &mut Log {
-        self.push(conversation, seconds, Actor::Bot(MemberId::from("bot")), EventKind::AutomatedReply)
+        self.push(
+            conversation,
+            seconds,
+            Actor::Bot(MemberId::from("bot")),
+            EventKind::AutomatedReply,
+        )
     }
 
     pub fn internal(&mut self, conversation: &str, seconds: i64, who: &str) -> &mut Log {
@@ -57,9 +74,20 @@ impl Log {
         self.push(conversation, seconds, member(who), EventKind::Escalated)
     }
 
-    pub fn resolve(&mut self, conversation: &str, seconds: i64, who: &str, assignee: Option<&str>) -> &mut Log {
+    pub fn resolve(
+        &mut self,
+        conversation: &str,
+        seconds: i64,
+        who: &str,
+        assignee: Option<&str>,
+    ) -> &mut Log {
         let assignee = assignee.map(MemberId::from);
-        self.push(conversation, seconds, member(who), EventKind::Resolved { assignee })
+        self.push(
+            conversation,
+            seconds,
+            member(who),
+            EventKind::Resolved { assignee },
+        )
     }
 
     pub fn reopen(&mut self, conversation: &str, seconds: i64, who: &str) -> &mut Log {
@@ -67,6 +95,11 @@ impl Log {
     }
 
     pub fn handoff(&mut self, conversation: &str, seconds: i64) -> &mut Log {
-        self.push(conversation, seconds, Actor::Bot(MemberId::from("bot")), EventKind::BotHandoff)
+        self.push(
+            conversation,
+            seconds,
+            Actor::Bot(MemberId::from("bot")),
+            EventKind::BotHandoff,
+        )
     }
 }

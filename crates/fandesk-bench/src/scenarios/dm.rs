@@ -411,10 +411,12 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, variant: Variant, plan: &Plan
             .iter()
             .map(|(name, cores)| format!("`{name}` {cores:.2}"))
             .collect();
-        trial.notes.push(format!(
-            "server CPU by thread (cores): {}",
-            listed.join(", ")
-        ));
+        if !listed.is_empty() {
+            trial.notes.push(format!(
+                "server CPU by thread (cores): {}",
+                listed.join(", ")
+            ));
+        }
         if acks > 0.0 {
             trial.set("server_cpu_us_per_msg", server_cpu * 1e6 / acks);
         }

@@ -2,12 +2,12 @@
 //! PRODUCT.md › C9 and issue 6 › 4: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
 //! is in `system.rs`.
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Query};
 use crate::routes::ErrorBody;
-use crate::AppState;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use fandesk_service::report::{to_csv, to_html, to_json};
 use fandesk_service::{ServiceError, SummaryGrouping, SummaryView};
@@ -45,10 +45,20 @@ pub async fn summary(
 ) -> ApiResult<axum::Json<SummaryView>> {
     let grouping = match query.group_by.as_deref() {
         None => SummaryGrouping::None,
-        Some(text) => SummaryGrouping::parse(text)
-            .ok_or_else(|| ServiceError::invalid("group_by", "must be agent, shift, day or none"))?,
+        Some(text) => SummaryGrouping::parse(text).ok_or_else(|| {
+            ServiceError::invalid("group_by", "must be agent, shift, day or none")
+        })?,
     };
-    let view = state.app.metrics_summary(&session.principal, query.from, query.to, grouping, query.tz.as_deref()).await?;
+    let view = state
+        .app
+        .metrics_summary(
+            &session.principal,
+            query.from,
+            query.to,
+            grouping,
+            query.tz.as_deref(),
+        )
+        .await?;
     Ok(axum::Json(view))
 }
 
@@ -80,9 +90,22 @@ pub async fn weekly(
         "json" => "application/json",
         "csv" => "text/csv; charset=utf-8",
         "html" => "text/html; charset=utf-8",
-        _ => return Err(ApiError::invalid(StatusCode::UNPROCESSABLE_ENTITY, Some("format"), "format: must be json, csv or html")),
+        _ => {
+            return Err(ApiError::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("format"),
+                "format: must be json, csv or html",
+            ));
+        }
     };
-    let report = state.app.weekly_report(&session.principal, query.week.as_deref(), query.tz.as_deref()).await?;
+    let report = state
+        .app
+        .weekly_report(
+            &session.principal,
+            query.week.as_deref(),
+            query.tz.as_deref(),
+        )
+        .await?;
     let body = match format {
         "csv" => to_csv(&report),
         "html" => to_html(&report),

@@ -21,8 +21,16 @@ impl Db {
     pub async fn open(postgres: Option<&str>, schema: &str, dir: &Path) -> Db {
         match postgres {
             Some(url) => {
-                let options = sqlx::postgres::PgConnectOptions::from_str(url).expect("url").options([("search_path", schema)]);
-                Db::Postgres(sqlx::postgres::PgPoolOptions::new().max_connections(2).connect_with(options).await.expect("pg"))
+                let options = sqlx::postgres::PgConnectOptions::from_str(url)
+                    .expect("url")
+                    .options([("search_path", schema)]);
+                Db::Postgres(
+                    sqlx::postgres::PgPoolOptions::new()
+                        .max_connections(2)
+                        .connect_with(options)
+                        .await
+                        .expect("pg"),
+                )
             }
             None => {
                 // Loading needs no durability: the benchmark database is thrown away.
@@ -31,7 +39,13 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Off)
                     .foreign_keys(false);
-                Db::Sqlite(SqlitePoolOptions::new().max_connections(1).connect_with(options).await.expect("sqlite"))
+                Db::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(1)
+                        .connect_with(options)
+                        .await
+                        .expect("sqlite"),
+                )
             }
         }
     }
@@ -49,7 +63,10 @@ impl Db {
             Db::Sqlite(pool) => pool.close().await,
             Db::Postgres(pool) => {
                 let sql = format!("DROP SCHEMA {schema} CASCADE");
-                sqlx::query(AssertSqlSafe(sql)).execute(pool).await.expect("drop schema");
+                sqlx::query(AssertSqlSafe(sql))
+                    .execute(pool)
+                    .await
+                    .expect("drop schema");
                 pool.close().await;
             }
         }
@@ -85,24 +102,51 @@ impl Db {
         );
         let (from, to) = (period.from.as_microsecond(), period.to.as_microsecond());
         match self {
-            Db::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await.map(|rows| rows.len()),
-            Db::Postgres(pool) => sqlx::query(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await.map(|rows| rows.len()),
+            Db::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql))
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await
+                .map(|rows| rows.len()),
+            Db::Postgres(pool) => sqlx::query(AssertSqlSafe(sql))
+                .bind(from)
+                .bind(to)
+                .fetch_all(pool)
+                .await
+                .map(|rows| rows.len()),
         }
         .expect("naive query")
     }
 
     /// Per-conversation FRTs from the naive query, attributed to shifts in Rust.
-    pub async fn naive_by_shift(&self, period: Period, shift_of: &dyn Fn(Timestamp) -> Option<String>) -> usize {
+    pub async fn naive_by_shift(
+        &self,
+        period: Period,
+        shift_of: &dyn Fn(Timestamp) -> Option<String>,
+    ) -> usize {
         let sql = Db::naive_sql(
             "SELECT first_fan_at, frt_us FROM replies WHERE position = 1 AND first_fan_at >= $1 AND first_fan_at < $2",
         );
         let (from, to) = (period.from.as_microsecond(), period.to.as_microsecond());
         let rows: Vec<(i64, i64)> = match self {
-            Db::Sqlite(pool) => sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await,
-            Db::Postgres(pool) => sqlx::query_as(AssertSqlSafe(sql)).bind(from).bind(to).fetch_all(pool).await,
+            Db::Sqlite(pool) => {
+                sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(pool)
+                    .await
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_as(AssertSqlSafe(sql))
+                    .bind(from)
+                    .bind(to)
+                    .fetch_all(pool)
+                    .await
+            }
         }
         .expect("naive query");
-        let mut groups: std::collections::HashMap<Option<String>, (u64, i64)> = std::collections::HashMap::new();
+        let mut groups: std::collections::HashMap<Option<String>, (u64, i64)> =
+            std::collections::HashMap::new();
         for (first_fan_at, frt) in rows {
             let key = shift_of(Timestamp::from_microsecond(first_fan_at).expect("time"));
             let group = groups.entry(key).or_default();
@@ -114,14 +158,34 @@ impl Db {
 }
 
 pub async fn members(db: &Db, agents: usize) {
-    let mut rows: Vec<(String, &str)> = (0..agents).map(|n| (format!("agent{n:02}"), "agent")).collect();
-    rows.extend([("supervisor".to_owned(), "supervisor"), ("lead".to_owned(), "escalation_lead"), ("bot".to_owned(), "bot")]);
+    let mut rows: Vec<(String, &str)> = (0..agents)
+        .map(|n| (format!("agent{n:02}"), "agent"))
+        .collect();
+    rows.extend([
+        ("supervisor".to_owned(), "supervisor"),
+        ("lead".to_owned(), "escalation_lead"),
+        ("bot".to_owned(), "bot"),
+    ]);
     for (id, role) in rows {
         let sql = "INSERT INTO members (id, email, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, 'x', 0)";
         let email = format!("{id}@bench.test");
         match db {
-            Db::Sqlite(pool) => sqlx::query(sql).bind(&id).bind(&email).bind(&id).bind(role).execute(pool).await.map(drop),
-            Db::Postgres(pool) => sqlx::query(sql).bind(&id).bind(&email).bind(&id).bind(role).execute(pool).await.map(drop),
+            Db::Sqlite(pool) => sqlx::query(sql)
+                .bind(&id)
+                .bind(&email)
+                .bind(&id)
+                .bind(role)
+                .execute(pool)
+                .await
+                .map(drop),
+            Db::Postgres(pool) => sqlx::query(sql)
+                .bind(&id)
+                .bind(&email)
+                .bind(&id)
+                .bind(role)
+                .execute(pool)
+                .await
+                .map(drop),
         }
         .expect("member");
     }
@@ -129,8 +193,12 @@ pub async fn members(db: &Db, agents: usize) {
 
 pub async fn batch(db: &Db, conversations: &[Generated], records: &Records) {
     match db {
-        Db::Sqlite(pool) => sqlite_batch(pool, conversations, records).await.expect("sqlite batch"),
-        Db::Postgres(pool) => postgres_batch(pool, conversations, records).await.expect("postgres batch"),
+        Db::Sqlite(pool) => sqlite_batch(pool, conversations, records)
+            .await
+            .expect("sqlite batch"),
+        Db::Postgres(pool) => postgres_batch(pool, conversations, records)
+            .await
+            .expect("postgres batch"),
     }
 }
 
@@ -150,13 +218,22 @@ macro_rules! insert_rows {
     };
 }
 
-async fn sqlite_batch(pool: &SqlitePool, conversations: &[Generated], records: &Records) -> sqlx::Result<()> {
+async fn sqlite_batch(
+    pool: &SqlitePool,
+    conversations: &[Generated],
+    records: &Records,
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    insert_rows!(tx, "INSERT INTO fans (id, display_name, created_at, last_seen_at) ", conversations, |values, c| values
-        .push_bind(c.id.replacen('c', "f", 1))
-        .push_bind("Fan")
-        .push_bind(c.created_at)
-        .push_bind(c.created_at));
+    insert_rows!(
+        tx,
+        "INSERT INTO fans (id, display_name, created_at, last_seen_at) ",
+        conversations,
+        |values, c| values
+            .push_bind(c.id.replacen('c', "f", 1))
+            .push_bind("Fan")
+            .push_bind(c.created_at)
+            .push_bind(c.created_at)
+    );
     insert_rows!(
         tx,
         "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, last_seq, last_public_seq, created_at, updated_at) ",
@@ -169,7 +246,13 @@ async fn sqlite_batch(pool: &SqlitePool, conversations: &[Generated], records: &
             .push_bind(c.escalated)
             .push_bind(0_i64)
             .push_bind(c.messages.len() as i64)
-            .push_bind(c.messages.iter().filter_map(|m| m.public_seq).max().unwrap_or(0))
+            .push_bind(
+                c.messages
+                    .iter()
+                    .filter_map(|m| m.public_seq)
+                    .max()
+                    .unwrap_or(0)
+            )
             .push_bind(c.created_at)
             .push_bind(c.messages.last().map_or(c.created_at, |m| m.created_at))
     );
@@ -237,7 +320,11 @@ async fn sqlite_batch(pool: &SqlitePool, conversations: &[Generated], records: &
     tx.commit().await
 }
 
-async fn postgres_batch(pool: &PgPool, conversations: &[Generated], records: &Records) -> sqlx::Result<()> {
+async fn postgres_batch(
+    pool: &PgPool,
+    conversations: &[Generated],
+    records: &Records,
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     let ids: Vec<String> = conversations.iter().map(|c| c.id.clone()).collect();
     let fans: Vec<String> = ids.iter().map(|id| id.replacen('c', "f", 1)).collect();

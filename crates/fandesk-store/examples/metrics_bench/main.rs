@@ -12,7 +12,8 @@
 //! from the same events — exactly what the group commit would have written.
 
 use fandesk_analytics::{
-    Actor, Event, EventKind, GroupBy, Period, Policy, ShiftCalendar, replay, summarize, summary_from_totals,
+    Actor, Event, EventKind, GroupBy, Period, Policy, ShiftCalendar, replay, summarize,
+    summary_from_totals,
 };
 use fandesk_domain::desk::Shift;
 use fandesk_domain::{ConversationId, MemberId};
@@ -35,7 +36,12 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut parsed = Args { conversations: 1_000_000, messages: 10, weeks: 52, postgres: None };
+    let mut parsed = Args {
+        conversations: 1_000_000,
+        messages: 10,
+        weeks: 52,
+        postgres: None,
+    };
     let mut words = std::env::args().skip(1);
     while let Some(word) = words.next() {
         let mut value = || words.next().expect("flag value");
@@ -93,14 +99,26 @@ pub struct Generated {
 
 fn generate(index: usize, args: &Args, start: Timestamp, random: &mut Random) -> Generated {
     let span = args.weeks * 7 * 86_400 * 1_000_000;
-    let created_micros = start.as_microsecond() + span / args.conversations as i64 * index as i64 + random.below(1_000_000) as i64;
+    let created_micros = start.as_microsecond()
+        + span / args.conversations as i64 * index as i64
+        + random.below(1_000_000) as i64;
     let id = format!("c{index:08}");
     let conversation = ConversationId(id.clone());
     let agent = format!("agent{:02}", index % AGENTS);
-    let replier = if random.below(100) < 3 { "supervisor".to_owned() } else { agent.clone() };
+    let replier = if random.below(100) < 3 {
+        "supervisor".to_owned()
+    } else {
+        agent.clone()
+    };
     let escalated = random.below(100) < 5;
     let at = |micros: i64| Timestamp::from_microsecond(micros).expect("time");
-    let mut events = vec![Event { id: id.clone(), conversation: conversation.clone(), at: at(created_micros), actor: Actor::Fan, kind: EventKind::Created }];
+    let mut events = vec![Event {
+        id: id.clone(),
+        conversation: conversation.clone(),
+        at: at(created_micros),
+        actor: Actor::Fan,
+        kind: EventKind::Created,
+    }];
     let mut messages = Vec::with_capacity(args.messages);
     let mut clock = created_micros + 1_000_000;
     let mut public_seq = 0;
@@ -109,17 +127,45 @@ fn generate(index: usize, args: &Args, start: Timestamp, random: &mut Random) ->
     for seq in 1..=args.messages as i64 {
         let last = seq == args.messages as i64;
         let (author, kind, visibility, automated, event) = if last {
-            let kind = EventKind::Resolved { assignee: Some(MemberId(if escalated { "lead".into() } else { agent.clone() })) };
+            let kind = EventKind::Resolved {
+                assignee: Some(MemberId(if escalated {
+                    "lead".into()
+                } else {
+                    agent.clone()
+                })),
+            };
             ("system".to_owned(), "system", "internal", false, kind)
         } else if seq == 1 || (seq > 3 && seq % 2 == 0) {
-            (format!("f{index:08}"), "fan", "public", false, EventKind::FanMessage)
+            (
+                format!("f{index:08}"),
+                "fan",
+                "public",
+                false,
+                EventKind::FanMessage,
+            )
         } else if seq == 2 && random.below(100) < 20 {
-            ("bot".to_owned(), "bot", "public", true, EventKind::AutomatedReply)
+            (
+                "bot".to_owned(),
+                "bot",
+                "public",
+                true,
+                EventKind::AutomatedReply,
+            )
         } else if seq == 5 {
-            let kind = if escalated { EventKind::Escalated } else { EventKind::Internal };
+            let kind = if escalated {
+                EventKind::Escalated
+            } else {
+                EventKind::Internal
+            };
             (agent.clone(), "member", "internal", false, kind)
         } else {
-            let who = if seq <= 3 { replier.clone() } else if escalated { "lead".to_owned() } else { agent.clone() };
+            let who = if seq <= 3 {
+                replier.clone()
+            } else if escalated {
+                "lead".to_owned()
+            } else {
+                agent.clone()
+            };
             (who, "member", "public", false, EventKind::HumanReply)
         };
         clock += match (&event, seq) {
@@ -145,7 +191,13 @@ fn generate(index: usize, args: &Args, start: Timestamp, random: &mut Random) ->
             "bot" => Actor::Bot(MemberId(author.clone())),
             _ => Actor::Member(MemberId(author.clone())),
         };
-        events.push(Event { id: message_id.clone(), conversation: conversation.clone(), at: at(clock), actor, kind: event });
+        events.push(Event {
+            id: message_id.clone(),
+            conversation: conversation.clone(),
+            at: at(clock),
+            actor,
+            kind: event,
+        });
         messages.push(Message {
             id: message_id,
             conversation_id: id.clone(),
@@ -159,7 +211,14 @@ fn generate(index: usize, args: &Args, start: Timestamp, random: &mut Random) ->
             reply_ms,
         });
     }
-    Generated { id, created_at: created_micros, assignee: if escalated { "lead".into() } else { agent }, escalated, messages, events }
+    Generated {
+        id,
+        created_at: created_micros,
+        assignee: if escalated { "lead".into() } else { agent },
+        escalated,
+        messages,
+        events,
+    }
 }
 
 /// Generates and loads everything, in batches of conversations.
@@ -170,32 +229,51 @@ async fn populate(db: &load::Db, args: &Args, start: Timestamp) {
     let mut done = 0;
     while done < args.conversations {
         let count = BATCH.min(args.conversations - done);
-        let batch: Vec<Generated> = (done..done + count).map(|index| generate(index, args, start, &mut random)).collect();
-        let events: Vec<Event> = batch.iter().flat_map(|conversation| conversation.events.iter().cloned()).collect();
+        let batch: Vec<Generated> = (done..done + count)
+            .map(|index| generate(index, args, start, &mut random))
+            .collect();
+        let events: Vec<Event> = batch
+            .iter()
+            .flat_map(|conversation| conversation.events.iter().cloned())
+            .collect();
         let records = replay(&events, &Policy::default());
         load::batch(db, &batch, &records).await;
         done += count;
         if done % 200_000 == 0 || done == args.conversations {
-            eprintln!("  {done} conversations, {:.0} s", started.elapsed().as_secs_f64());
+            eprintln!(
+                "  {done} conversations, {:.0} s",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
-    eprintln!("generated {} conversations / {} messages in {:.1} s", args.conversations, args.conversations * args.messages, started.elapsed().as_secs_f64());
+    eprintln!(
+        "generated {} conversations / {} messages in {:.1} s",
+        args.conversations,
+        args.conversations * args.messages,
+        started.elapsed().as_secs_f64()
+    );
 }
 
 fn shifts() -> Vec<Shift> {
     use Weekday::*;
-    let every_day = vec![Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday];
+    let every_day = vec![
+        Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+    ];
     let zone = TimeZone::get("Europe/Berlin").expect("zone");
-    [("early", "06:00", "14:00"), ("late", "14:00", "22:00"), ("night", "22:00", "06:00")]
-        .into_iter()
-        .map(|(name, start, end)| Shift {
-            name: name.to_owned(),
-            weekdays: every_day.clone(),
-            start: start.parse().expect("time"),
-            end: end.parse().expect("time"),
-            time_zone: zone.clone(),
-        })
-        .collect()
+    [
+        ("early", "06:00", "14:00"),
+        ("late", "14:00", "22:00"),
+        ("night", "22:00", "06:00"),
+    ]
+    .into_iter()
+    .map(|(name, start, end)| Shift {
+        name: name.to_owned(),
+        weekdays: every_day.clone(),
+        start: start.parse().expect("time"),
+        end: end.parse().expect("time"),
+        time_zone: zone.clone(),
+    })
+    .collect()
 }
 
 /// Median and minimum of `runs` timings of `work`, in milliseconds.
@@ -222,36 +300,82 @@ async fn main() {
     let schema = format!("bench_{}", std::process::id());
     // The store creates the schema and runs the migrations; the loader writes directly.
     let store = match &args.postgres {
-        Some(url) => Store::connect_postgres(url, Some(&schema)).await.expect("connect postgres"),
+        Some(url) => Store::connect_postgres(url, Some(&schema))
+            .await
+            .expect("connect postgres"),
         None => Store::open_sqlite(dir.path()).await.expect("open sqlite"),
     };
     let db = load::Db::open(args.postgres.as_deref(), &schema, dir.path()).await;
-    eprintln!("backend {}, {} conversations × {} messages over {} weeks", store.backend(), args.conversations, args.messages, args.weeks);
+    eprintln!(
+        "backend {}, {} conversations × {} messages over {} weeks",
+        store.backend(),
+        args.conversations,
+        args.messages,
+        args.weeks
+    );
     populate(&db, &args, start).await;
     db.analyze().await;
     // A week in the middle of the data.
-    let from = start.checked_add(SignedDuration::from_hours(24 * 7 * (args.weeks / 2))).expect("time");
-    let period = Period { from, to: from.checked_add(SignedDuration::from_hours(24 * 7)).expect("time") };
-    let now = period.to.checked_add(SignedDuration::from_hours(24 * 400)).expect("time");
+    let from = start
+        .checked_add(SignedDuration::from_hours(24 * 7 * (args.weeks / 2)))
+        .expect("time");
+    let period = Period {
+        from,
+        to: from
+            .checked_add(SignedDuration::from_hours(24 * 7))
+            .expect("time"),
+    };
+    let now = period
+        .to
+        .checked_add(SignedDuration::from_hours(24 * 400))
+        .expect("time");
     let shifts = shifts();
     let runs = 7;
     // Exactly what `GET /api/v1/metrics/summary` does (service/metrics_summary.rs).
     let by_agent = time(runs, || async {
-        let totals = store.aggregate_metrics(period.from, period.to, now, &MetricGrouping::Member).await.expect("totals");
+        let totals = store
+            .aggregate_metrics(period.from, period.to, now, &MetricGrouping::Member)
+            .await
+            .expect("totals");
         summary_from_totals(totals, false).groups.len()
     })
     .await;
     let by_shift = time(runs, || async {
         let segments = ShiftCalendar::new(&shifts, period).segments(period);
-        let totals = store.aggregate_metrics(period.from, period.to, now, &MetricGrouping::Segments(segments)).await.expect("totals");
+        let totals = store
+            .aggregate_metrics(
+                period.from,
+                period.to,
+                now,
+                &MetricGrouping::Segments(segments),
+            )
+            .await
+            .expect("totals");
         summary_from_totals(totals, false).groups.len()
     })
     .await;
     // The same numbers as the fold over the rows (checked once, not timed).
-    let rows = store.list_metric_rows(period.from, period.to).await.expect("rows");
-    let folded = summarize(&rows.openings, &rows.team_messages, &rows.resolutions, period, now, &GroupBy::Agent);
-    let totals = store.aggregate_metrics(period.from, period.to, now, &MetricGrouping::Member).await.expect("totals");
-    assert_eq!(summary_from_totals(totals, false), folded, "aggregated summary = fold");
+    let rows = store
+        .list_metric_rows(period.from, period.to)
+        .await
+        .expect("rows");
+    let folded = summarize(
+        &rows.openings,
+        &rows.team_messages,
+        &rows.resolutions,
+        period,
+        now,
+        &GroupBy::Agent,
+    );
+    let totals = store
+        .aggregate_metrics(period.from, period.to, now, &MetricGrouping::Member)
+        .await
+        .expect("totals");
+    assert_eq!(
+        summary_from_totals(totals, false),
+        folded,
+        "aggregated summary = fold"
+    );
     eprintln!(
         "week {} – {}: {} openings, {} team messages, {} resolutions",
         period.from,
@@ -266,9 +390,14 @@ async fn main() {
         db.naive_by_shift(period, &|at| calendar.shift_at(at)).await
     })
     .await;
-    println!("| backend | query | summary (median / min ms) | naive window query (median / min ms) | speed-up |");
+    println!(
+        "| backend | query | summary (median / min ms) | naive window query (median / min ms) | speed-up |"
+    );
     println!("|---|---|---|---|---|");
-    for (name, fast, naive) in [("by agent", by_agent, naive_agent), ("by shift", by_shift, naive_shift)] {
+    for (name, fast, naive) in [
+        ("by agent", by_agent, naive_agent),
+        ("by shift", by_shift, naive_shift),
+    ] {
         println!(
             "| {} | {name}, one week | {:.1} / {:.1} | {:.0} / {:.0} | {:.0}× |",
             store.backend(),

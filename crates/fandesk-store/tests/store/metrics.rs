@@ -9,7 +9,12 @@ use fandesk_domain::{ConversationId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{MetricRows, Store, WriteOp};
 use jiff::Timestamp;
 
-fn post(conversation: &ConversationId, author: &Principal, seconds: i64, visibility: Visibility) -> WriteOp {
+fn post(
+    conversation: &ConversationId,
+    author: &Principal,
+    seconds: i64,
+    visibility: Visibility,
+) -> WriteOp {
     WriteOp::Post {
         message_id: MessageId(crate::support::new_id()),
         conversation_id: conversation.clone(),
@@ -22,7 +27,12 @@ fn post(conversation: &ConversationId, author: &Principal, seconds: i64, visibil
     }
 }
 
-fn change(conversation: &ConversationId, actor: &Principal, seconds: i64, transition: Transition) -> WriteOp {
+fn change(
+    conversation: &ConversationId,
+    actor: &Principal,
+    seconds: i64,
+    transition: Transition,
+) -> WriteOp {
     WriteOp::Transition {
         message_id: MessageId(crate::support::new_id()),
         conversation_id: conversation.clone(),
@@ -35,14 +45,27 @@ fn change(conversation: &ConversationId, actor: &Principal, seconds: i64, transi
 fn actor(principal: &Principal) -> Actor {
     match principal {
         Principal::Fan { .. } => Actor::Fan,
-        Principal::Member { id, role: Role::Bot, .. } => Actor::Bot(id.clone()),
+        Principal::Member {
+            id,
+            role: Role::Bot,
+            ..
+        } => Actor::Bot(id.clone()),
         Principal::Member { id, .. } => Actor::Member(id.clone()),
     }
 }
 
 /// The events of committed ops, as the oracle sees them, starting with the creation.
-async fn committed_events(store: &Store, conversation: &ConversationId, ops: &[WriteOp], results: &[crate::support::OpResult]) -> Vec<Event> {
-    let row = store.find_conversation(conversation).await.unwrap().unwrap();
+async fn committed_events(
+    store: &Store,
+    conversation: &ConversationId,
+    ops: &[WriteOp],
+    results: &[crate::support::OpResult],
+) -> Vec<Event> {
+    let row = store
+        .find_conversation(conversation)
+        .await
+        .unwrap()
+        .unwrap();
     let mut events = vec![Event {
         id: conversation.0.clone(),
         conversation: conversation.clone(),
@@ -53,31 +76,63 @@ async fn committed_events(store: &Store, conversation: &ConversationId, ops: &[W
     for (op, result) in ops.iter().zip(results) {
         let (message, after) = created(result);
         let kind = match op {
-            WriteOp::Post { author, visibility, .. } => match (author, visibility) {
+            WriteOp::Post {
+                author, visibility, ..
+            } => match (author, visibility) {
                 (_, Visibility::Internal) => EventKind::Internal,
                 (Principal::Fan { .. }, _) => EventKind::FanMessage,
-                (Principal::Member { role: Role::Bot, .. }, _) => EventKind::AutomatedReply,
+                (
+                    Principal::Member {
+                        role: Role::Bot, ..
+                    },
+                    _,
+                ) => EventKind::AutomatedReply,
                 _ => EventKind::HumanReply,
             },
-            WriteOp::Transition { transition: Transition::Resolve, .. } => EventKind::Resolved { assignee: after.assignee_id.clone() },
-            WriteOp::Transition { transition: Transition::Reopen, .. } => EventKind::Reopened,
-            WriteOp::Transition { transition: Transition::Escalate { .. }, .. } => EventKind::Escalated,
+            WriteOp::Transition {
+                transition: Transition::Resolve,
+                ..
+            } => EventKind::Resolved {
+                assignee: after.assignee_id.clone(),
+            },
+            WriteOp::Transition {
+                transition: Transition::Reopen,
+                ..
+            } => EventKind::Reopened,
+            WriteOp::Transition {
+                transition: Transition::Escalate { .. },
+                ..
+            } => EventKind::Escalated,
             WriteOp::Transition { .. } => EventKind::Internal,
         };
         let who = match op {
             WriteOp::Post { author, .. } => actor(author),
             WriteOp::Transition { actor: who, .. } => actor(who),
         };
-        events.push(Event { id: message.id.0.clone(), conversation: conversation.clone(), at: message.created_at, actor: who, kind });
+        events.push(Event {
+            id: message.id.0.clone(),
+            conversation: conversation.clone(),
+            at: message.created_at,
+            actor: who,
+            kind,
+        });
     }
     events
 }
 
 fn as_records(rows: MetricRows) -> Records {
-    Records { openings: rows.openings, team_messages: rows.team_messages, resolutions: rows.resolutions }
+    Records {
+        openings: rows.openings,
+        team_messages: rows.team_messages,
+        resolutions: rows.resolutions,
+    }
 }
 
-store_test!(rows_equal_the_replay, rows_equal_the_replay_sqlite, rows_equal_the_replay_postgres);
+store_test!(
+    rows_equal_the_replay,
+    rows_equal_the_replay_sqlite,
+    rows_equal_the_replay_postgres
+);
 async fn rows_equal_the_replay(store: &Store) {
     let (conversation, fan) = open_conversation(store).await;
     let agent = add_member(store, Role::Agent).await;
@@ -98,7 +153,16 @@ async fn rows_equal_the_replay(store: &Store) {
         change(&conversation, &agent, 3_700, Transition::Resolve),
         change(&conversation, &other, 7_200, Transition::Reopen),
         post(&conversation, &fan, 7_300, Visibility::Public),
-        change(&conversation, &agent, 7_310, Transition::Escalate { lead: lead_id, name: "Lead".into(), reason: "refund".into() }),
+        change(
+            &conversation,
+            &agent,
+            7_310,
+            Transition::Escalate {
+                lead: lead_id,
+                name: "Lead".into(),
+                reason: "refund".into(),
+            },
+        ),
         post(&conversation, &lead, 7_330, Visibility::Public),
         // Answered 24 h + 1 s later: not within the reply window.
         post(&conversation, &fan, 7_331 + 86_400, Visibility::Public),
@@ -114,65 +178,130 @@ async fn rows_equal_the_replay(store: &Store) {
     results.extend(apply(store, &ops[8..]).await);
     let events = committed_events(store, &conversation, &ops, &results).await;
     let expected = replay(&events, &Policy::default());
-    let stored = as_records(store.list_conversation_metric_rows(conversation.as_str()).await.unwrap());
+    let stored = as_records(
+        store
+            .list_conversation_metric_rows(conversation.as_str())
+            .await
+            .unwrap(),
+    );
     assert_eq!(stored, expected);
 
     // The hand-computed numbers, too.
-    let openings: Vec<(OpeningKind, Option<i64>, Option<i64>, bool)> =
-        stored.openings.iter().map(|o| (o.kind, o.frt_ms, o.first_touch_ms(), o.breached)).collect();
+    let openings: Vec<(OpeningKind, Option<i64>, Option<i64>, bool)> = stored
+        .openings
+        .iter()
+        .map(|o| (o.kind, o.frt_ms, o.first_touch_ms(), o.breached))
+        .collect();
     assert_eq!(
         openings,
-        vec![(OpeningKind::Created, Some(90_000), Some(1_000), true), (OpeningKind::Reopened, Some(30_000), Some(30_000), false)]
+        vec![
+            (OpeningKind::Created, Some(90_000), Some(1_000), true),
+            (OpeningKind::Reopened, Some(30_000), Some(30_000), false)
+        ]
     );
     assert_eq!(stored.openings[0].replier, Some(member_id(&agent)));
-    let answered: Vec<bool> = stored.team_messages.iter().map(|m| m.answered_at.is_some()).collect();
+    let answered: Vec<bool> = stored
+        .team_messages
+        .iter()
+        .map(|m| m.answered_at.is_some())
+        .collect();
     assert_eq!(answered, vec![true, true, false]);
-    let resolutions: Vec<(bool, u64)> = stored.resolutions.iter().map(|r| (r.escalated, r.public_messages)).collect();
+    let resolutions: Vec<(bool, u64)> = stored
+        .resolutions
+        .iter()
+        .map(|r| (r.escalated, r.public_messages))
+        .collect();
     assert_eq!(resolutions, vec![(false, 6), (true, 9)]);
     assert_eq!(stored.resolutions[1].assignee, Some(member_id(&lead)));
 }
 
-store_test!(period_rows_and_sla_target, period_rows_and_sla_target_sqlite, period_rows_and_sla_target_postgres);
+store_test!(
+    period_rows_and_sla_target,
+    period_rows_and_sla_target_sqlite,
+    period_rows_and_sla_target_postgres
+);
 async fn period_rows_and_sla_target(store: &Store) {
     store.set_sla_target_ms(10_000).await.unwrap();
     let agent = add_member(store, Role::Agent).await;
     let mut conversations = Vec::new();
     for offset in [0, 1_000, 2_000] {
         let (conversation, fan) = open_conversation(store).await;
-        apply(store, &[post(&conversation, &fan, offset, Visibility::Public)]).await;
-        apply(store, &[post(&conversation, &agent, offset + 20, Visibility::Public)]).await;
+        apply(
+            store,
+            &[post(&conversation, &fan, offset, Visibility::Public)],
+        )
+        .await;
+        apply(
+            store,
+            &[post(&conversation, &agent, offset + 20, Visibility::Public)],
+        )
+        .await;
         conversations.push(conversation);
     }
     let rows = store.list_metric_rows(at(500), at(2_000)).await.unwrap();
-    let frts: Vec<(Option<i64>, bool)> = rows.openings.iter().map(|o| (o.frt_ms, o.breached)).collect();
-    assert_eq!(frts, vec![(Some(20_000), true)], "only [from, to), judged against 10 s");
+    let frts: Vec<(Option<i64>, bool)> = rows
+        .openings
+        .iter()
+        .map(|o| (o.frt_ms, o.breached))
+        .collect();
+    assert_eq!(
+        frts,
+        vec![(Some(20_000), true)],
+        "only [from, to), judged against 10 s"
+    );
     assert_eq!(rows.openings[0].conversation, conversations[1]);
     assert_eq!(rows.team_messages.len(), 1);
     assert!(rows.resolutions.is_empty());
-    let everything = store.list_metric_rows(Timestamp::MIN, Timestamp::MAX).await.unwrap();
+    let everything = store
+        .list_metric_rows(Timestamp::MIN, Timestamp::MAX)
+        .await
+        .unwrap();
     assert_eq!(everything.openings.len(), 3);
 }
 
-store_test!(a_refused_op_changes_no_metric, a_refused_op_changes_no_metric_sqlite, a_refused_op_changes_no_metric_postgres);
+store_test!(
+    a_refused_op_changes_no_metric,
+    a_refused_op_changes_no_metric_sqlite,
+    a_refused_op_changes_no_metric_postgres
+);
 async fn a_refused_op_changes_no_metric(store: &Store) {
     let (conversation, fan) = open_conversation(store).await;
     let agent = add_member(store, Role::Agent).await;
     let other = add_member(store, Role::Agent).await;
-    apply(store, &[post(&conversation, &fan, 0, Visibility::Public), post(&conversation, &agent, 5, Visibility::Public)]).await;
+    apply(
+        store,
+        &[
+            post(&conversation, &fan, 0, Visibility::Public),
+            post(&conversation, &agent, 5, Visibility::Public),
+        ],
+    )
+    .await;
     // Assigned to `agent` now: `other` may not answer, and nothing is recorded for it.
     let results = apply(store, &[post(&conversation, &other, 6, Visibility::Public)]).await;
     assert!(results[0].is_err());
-    let rows = store.list_conversation_metric_rows(conversation.as_str()).await.unwrap();
+    let rows = store
+        .list_conversation_metric_rows(conversation.as_str())
+        .await
+        .unwrap();
     assert_eq!(rows.team_messages.len(), 1);
     assert_eq!(rows.openings[0].replier, Some(member_id(&agent)));
 }
 
-store_test!(aggregates_equal_the_fold, aggregates_equal_the_fold_sqlite, aggregates_equal_the_fold_postgres);
+store_test!(
+    aggregates_equal_the_fold,
+    aggregates_equal_the_fold_sqlite,
+    aggregates_equal_the_fold_postgres
+);
 async fn aggregates_equal_the_fold(store: &Store) {
-    use fandesk_analytics::{GroupBy, Period, ShiftCalendar, day_segments, summarize, summary_from_totals};
+    use fandesk_analytics::{
+        GroupBy, Period, ShiftCalendar, day_segments, summarize, summary_from_totals,
+    };
     use fandesk_domain::desk::Shift;
     use fandesk_store::MetricGrouping;
-    let agents = [add_member(store, Role::Agent).await, add_member(store, Role::Agent).await];
+    let agents = [
+        add_member(store, Role::Agent).await,
+        add_member(store, Role::Agent).await,
+    ];
     let supervisor = add_member(store, Role::Supervisor).await;
     let bot = add_member(store, Role::Bot).await;
     // Twelve conversations spread over three days, with every kind of event.
@@ -186,23 +315,52 @@ async fn aggregates_equal_the_fold(store: &Store) {
         }
         if n % 4 != 3 {
             let replier = if n % 5 == 0 { &supervisor } else { agent };
-            ops.push(post(&conversation, replier, base + 10 + n * 7, Visibility::Public));
-            ops.push(post(&conversation, &fan, base + 86_000 + n * 50, Visibility::Public));
+            ops.push(post(
+                &conversation,
+                replier,
+                base + 10 + n * 7,
+                Visibility::Public,
+            ));
+            ops.push(post(
+                &conversation,
+                &fan,
+                base + 86_000 + n * 50,
+                Visibility::Public,
+            ));
         }
         for op in &ops {
             apply(store, std::slice::from_ref(op)).await;
         }
         if n % 2 == 0 {
-            apply(store, &[change(&conversation, &supervisor, base + 90_000, Transition::Resolve)]).await;
+            apply(
+                store,
+                &[change(
+                    &conversation,
+                    &supervisor,
+                    base + 90_000,
+                    Transition::Resolve,
+                )],
+            )
+            .await;
         }
     }
-    let period = Period { from: at(-3_600), to: at(250_000) };
+    let period = Period {
+        from: at(-3_600),
+        to: at(250_000),
+    };
     let now = at(150_000);
-    let rows = store.list_metric_rows(period.from, period.to).await.unwrap();
+    let rows = store
+        .list_metric_rows(period.from, period.to)
+        .await
+        .unwrap();
     let zone = jiff::tz::TimeZone::get("Asia/Kolkata").unwrap();
     let shift = Shift {
         name: "day".into(),
-        weekdays: vec![jiff::civil::Weekday::Monday, jiff::civil::Weekday::Tuesday, jiff::civil::Weekday::Wednesday],
+        weekdays: vec![
+            jiff::civil::Weekday::Monday,
+            jiff::civil::Weekday::Tuesday,
+            jiff::civil::Weekday::Wednesday,
+        ],
         start: "09:30".parse().unwrap(),
         end: "18:00".parse().unwrap(),
         time_zone: zone.clone(),
@@ -212,12 +370,28 @@ async fn aggregates_equal_the_fold(store: &Store) {
     let cases: Vec<(GroupBy<'_>, MetricGrouping)> = vec![
         (GroupBy::None, MetricGrouping::Constant("all".into())),
         (GroupBy::Agent, MetricGrouping::Member),
-        (GroupBy::Shift(&shift_of), MetricGrouping::Segments(calendar.segments(period))),
-        (GroupBy::Day(&zone), MetricGrouping::Segments(day_segments(&zone, period))),
+        (
+            GroupBy::Shift(&shift_of),
+            MetricGrouping::Segments(calendar.segments(period)),
+        ),
+        (
+            GroupBy::Day(&zone),
+            MetricGrouping::Segments(day_segments(&zone, period)),
+        ),
     ];
     for (group_by, grouping) in cases {
-        let expected = summarize(&rows.openings, &rows.team_messages, &rows.resolutions, period, now, &group_by);
-        let totals = store.aggregate_metrics(period.from, period.to, now, &grouping).await.unwrap();
+        let expected = summarize(
+            &rows.openings,
+            &rows.team_messages,
+            &rows.resolutions,
+            period,
+            now,
+            &group_by,
+        );
+        let totals = store
+            .aggregate_metrics(period.from, period.to, now, &grouping)
+            .await
+            .unwrap();
         let got = summary_from_totals(totals, matches!(grouping, MetricGrouping::Constant(_)));
         assert_eq!(got, expected, "{grouping:?}");
         assert!(!expected.groups.is_empty());
