@@ -29,8 +29,8 @@ pub use record::{Opening, OpeningKind, Resolution, TeamMessage};
 pub use shift_calendar::{Segments, ShiftCalendar, day_segments};
 pub use stats::{Stats, percentile_nearest_rank};
 pub use step::{
-    Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Policy, REPLY_WINDOW_MS, Records, replay,
-    step,
+    Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Policy, REPLY_WINDOW_MS, Records,
+    answerable_since, replay, step,
 };
 pub use summary::{
     GroupBy, GroupSummary, GroupTotals, Period, Summary, summarize, summary_from_totals,

@@ -15,6 +15,14 @@ pub const DEFAULT_SLA_TARGET_MS: i64 = 60_000;
 /// "answered by the fan within 24 h"); an answer at exactly 24 h still counts.
 pub const REPLY_WINDOW_MS: i64 = 24 * 3_600 * 1_000;
 
+/// The oldest team message a fan message at or after `earliest` can still answer in
+/// time, with a second to spare for the rounding to whole milliseconds: a loader of
+/// [`ConversationMetrics::unanswered`] may leave out anything older.
+pub fn answerable_since(earliest: Timestamp) -> Timestamp {
+    let window = jiff::SignedDuration::from_millis(REPLY_WINDOW_MS + 1_000);
+    earliest.checked_sub(window).unwrap_or(Timestamp::MIN)
+}
+
 /// The settings a decision depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {

@@ -7,8 +7,8 @@ mod support;
 
 use fandesk_analytics::{
     Actor, Changes, ConversationMetrics, DEFAULT_SLA_TARGET_MS, Event, EventKind, GroupBy, Opening,
-    OpeningKind, Period, Policy, REPLY_WINDOW_MS, Records, Resolution, TeamMessage, step,
-    summarize,
+    OpeningKind, Period, Policy, REPLY_WINDOW_MS, Records, Resolution, TeamMessage,
+    answerable_since, step, summarize,
 };
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
@@ -116,7 +116,8 @@ fn incremental(events: &[Event], cuts: &[usize]) -> Records {
         let batch = &events[start..end.max(start)];
         start = end.max(start);
         let Some(first) = batch.first() else { continue };
-        let cutoff = first.at.as_microsecond() - REPLY_WINDOW_MS * 1_000;
+        // What the store loads (metric_step.rs): only messages still answerable in time.
+        let cutoff = answerable_since(first.at).as_microsecond();
         let mut states: HashMap<ConversationId, ConversationMetrics> = HashMap::new();
         let mut changes = Changes::default();
         for event in batch {

@@ -261,7 +261,7 @@ impl Client {
         }
     }
 
-    /// The close code of a close frame payload, if any (for diagnostics).
+    /// The payload of a frame returned by [`Client::next`].
     pub fn payload(&self, frame: &FrameRef) -> &[u8] {
         &self.buf[frame.start..frame.end]
     }

@@ -110,8 +110,9 @@ pub(crate) struct Loaded {
     pub conversations: HashMap<ConversationId, ConversationRow>,
     /// Earlier messages carrying the batch's client_msg_ids.
     pub existing: Vec<MessageRow>,
-    /// Fans of reopened conversations who already have another unresolved one.
-    pub fans_with_active: HashSet<FanId>,
+    /// For fans of reopened conversations: their unresolved conversations, kept current
+    /// while the batch is decided (a resolve then a reopen in one batch is fine).
+    pub fans_with_active: HashMap<FanId, HashSet<ConversationId>>,
     /// Metric state (`load_metric_state!`): latest openings, team messages still waiting
     /// for the fan, and the SLA target.
     pub metric_openings: HashMap<ConversationId, fandesk_analytics::Opening>,
@@ -151,7 +152,10 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
             results.push(Err(RuleViolation::Hidden));
             continue;
         };
-        if op.is_reopen() && fans_with_active.contains(&conversation.fan_id) {
+        let has_other_active = fans_with_active
+            .get(&conversation.fan_id)
+            .is_some_and(|active| active.iter().any(|id| *id != conversation.id));
+        if op.is_reopen() && has_other_active {
             results.push(Err(RuleViolation::InvalidTransition(
                 "the fan has opened another conversation since; continue in that one",
             )));
@@ -163,8 +167,11 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
             if let Some(key) = op.idempotency_key() {
                 sent.insert((key.0.to_owned(), key.1.to_owned(), key.2.to_owned()), message.clone());
             }
+            let active = fans_with_active.entry(after.fan_id.clone()).or_default();
             if after.status.is_active() {
-                fans_with_active.insert(after.fan_id.clone());
+                active.insert(after.id.clone());
+            } else {
+                active.remove(&after.id);
             }
             metric_state.record(op, message, after);
             new_rows.push(message.clone());

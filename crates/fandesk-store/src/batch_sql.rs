@@ -57,7 +57,8 @@ macro_rules! run_batch {
             }
         }
         // 3. A reopen must not give a fan two unresolved conversations.
-        let mut fans_with_active = HashSet::new();
+        let mut fans_with_active: HashMap<fandesk_domain::FanId, HashSet<fandesk_domain::ConversationId>> =
+            HashMap::new();
         let reopen_fans: Vec<String> = ops
             .iter()
             .filter(|op| op.is_reopen())
@@ -65,15 +66,18 @@ macro_rules! run_batch {
             .collect();
         if !reopen_fans.is_empty() {
             let sql = format!(
-                "SELECT fan_id FROM conversations WHERE status <> 'resolved' AND fan_id IN ({})",
+                "SELECT fan_id, id FROM conversations WHERE status <> 'resolved' AND fan_id IN ({})",
                 placeholders(reopen_fans.len())
             );
-            let mut query = sqlx::query_scalar::<$db, String>(AssertSqlSafe(sql.as_str()));
+            let mut query = sqlx::query_as::<$db, (String, String)>(AssertSqlSafe(sql.as_str()));
             for fan in &reopen_fans {
                 query = query.bind(fan.as_str());
             }
-            for fan in query.fetch_all(&mut *tx).await? {
-                fans_with_active.insert(fandesk_domain::FanId(fan));
+            for (fan, id) in query.fetch_all(&mut *tx).await? {
+                fans_with_active
+                    .entry(fandesk_domain::FanId(fan))
+                    .or_default()
+                    .insert(fandesk_domain::ConversationId(id));
             }
         }
         // 4. Metric state (issue 6): latest openings, team messages still waiting for the

@@ -142,8 +142,8 @@ pub(crate) fn creation_changes(conversation: &ConversationRow) -> Changes {
     changes
 }
 
-/// The oldest team message a fan message of this batch can still answer in time (with a
-/// second to spare for rounding): older waiting ones need not be loaded.
+/// The oldest team message a fan message of this batch can still answer in time
+/// (`fandesk_analytics::answerable_since`): older waiting ones need not be loaded.
 pub(crate) fn answerable_since(ops: &[WriteOp]) -> jiff::Timestamp {
     let earliest = ops
         .iter()
@@ -155,10 +155,7 @@ pub(crate) fn answerable_since(ops: &[WriteOp]) -> jiff::Timestamp {
             }
         })
         .min();
-    let window = jiff::SignedDuration::from_millis(fandesk_analytics::REPLY_WINDOW_MS + 1_000);
-    earliest
-        .and_then(|at| at.checked_sub(window).ok())
-        .unwrap_or(jiff::Timestamp::MIN)
+    earliest.map_or(jiff::Timestamp::MIN, fandesk_analytics::answerable_since)
 }
 
 /// Whether an op may be a human's public reply, the only write an SLA verdict needs.

@@ -480,8 +480,11 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, variant: Variant, plan: &Plan
 /// subscriptions (without them the server writes only the ack to a sender's socket).
 pub async fn diagnose(ctx: &Ctx) -> Result<Vec<Table>> {
     let plan = Plan {
-        conversations: if ctx.smoke { 8 } else { 50 },
-        agents: if ctx.smoke { 2 } else { 10 },
+        conversations: ctx
+            .dm_conversations
+            .unwrap_or(if ctx.smoke { 8 } else { 10 })
+            .max(1),
+        agents: 2,
         window: 1,
         warmup: Duration::from_millis(if ctx.smoke { 300 } else { 1_000 }),
         duration: Duration::from_millis(if ctx.smoke { 1_500 } else { 6_000 }),

@@ -6,9 +6,10 @@
 //! - `room-coalesced`: a fixed 100 msg/s to 10,000 viewers (≈ 1M deliveries/s offered).
 //!
 //! fandesk has no rooms yet (issue 7 part 1): its column says so, and the harness is
-//! ready for it — [`Kind::Fandesk`] viewers speak `subscribe room:{id}` ([`crate::gen`]),
-//! the publisher sends `send` frames; only [`fandesk_room`] (create a room, return its
-//! topic) has to be written when the room API lands.
+//! ready for it — [`Kind::Fandesk`] viewers already speak `subscribe room:{id}`
+//! ([`crate::loadgen`]) and time `event` frames. When the room API lands, write
+//! [`fandesk_room`] (create a room over REST, return its topic and a token that may send),
+//! the publisher's `send` frame in [`publish`], and drop the not-yet guard in `trial`.
 
 use super::{Trial, interleaved_items};
 use crate::Ctx;

@@ -312,6 +312,28 @@ async fn transition_entry_is_internal_system(store: &Store) {
 }
 
 store_test!(
+    resolve_then_reopen_in_one_batch,
+    resolve_then_reopen_in_one_batch_sqlite,
+    resolve_then_reopen_in_one_batch_postgres
+);
+async fn resolve_then_reopen_in_one_batch(store: &Store) {
+    // The fan's only unresolved conversation is this one: resolving and reopening it in
+    // the same group commit must both succeed.
+    let (conversation, _fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Supervisor).await;
+    let results = apply(
+        store,
+        &[
+            transition(&conversation, &agent, Transition::Resolve),
+            transition(&conversation, &agent, Transition::Reopen),
+        ],
+    )
+    .await;
+    assert_eq!(created(&results[0]).1.status, Status::Resolved);
+    assert_eq!(created(&results[1]).1.status, Status::Open);
+}
+
+store_test!(
     reopen_conflict_is_refused_per_op,
     reopen_conflict_is_refused_per_op_sqlite,
     reopen_conflict_is_refused_per_op_postgres
