@@ -27,7 +27,9 @@ impl LocalBus {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Arc<Event>>>> {
         // A poisoned map is still a valid map: the panic that poisoned it cannot have left a
         // half-inserted entry, so keep serving.
-        self.topics.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.topics
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

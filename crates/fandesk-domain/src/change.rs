@@ -17,10 +17,18 @@ pub enum Transition {
     Reopen,
     /// Give the conversation to `member` (an agent picking from the queue assigns
     /// themselves).
-    Assign { member: MemberId, name: String, role: Role },
+    Assign {
+        member: MemberId,
+        name: String,
+        role: Role,
+    },
     Unassign,
     /// Hand to an escalation lead; the current assignee stays as observer.
-    Escalate { lead: MemberId, name: String, reason: String },
+    Escalate {
+        lead: MemberId,
+        name: String,
+        reason: String,
+    },
     /// The acting supervisor becomes the assignee; the agent stays as observer.
     TakeOver,
     /// Give the conversation back to the observer.
@@ -61,40 +69,67 @@ impl Transition {
         actor: &Principal,
         state: &mut ConversationState,
     ) -> Result<ChangeOutcome, RuleViolation> {
-        let Principal::Member { id: actor_id, role, name: actor_name } = actor else {
-            return Err(RuleViolation::Forbidden("only team members change a conversation"));
+        let Principal::Member {
+            id: actor_id,
+            role,
+            name: actor_name,
+        } = actor
+        else {
+            return Err(RuleViolation::Forbidden(
+                "only team members change a conversation",
+            ));
         };
         let role = *role;
         if role == Role::Bot {
-            return Err(RuleViolation::Forbidden("bots cannot change a conversation"));
+            return Err(RuleViolation::Forbidden(
+                "bots cannot change a conversation",
+            ));
         }
         let own = state.assignee_id.as_ref() == Some(actor_id);
         let unassigned = state.assignee_id.is_none();
         let lead_here = role == Role::EscalationLead && state.escalated;
         let may_work = is_supervisor(role) || own || unassigned || lead_here;
         if !matches!(self, Transition::Reopen) && state.status == Status::Resolved {
-            return Err(RuleViolation::InvalidTransition("conversation is resolved; reopen it first"));
+            return Err(RuleViolation::InvalidTransition(
+                "conversation is resolved; reopen it first",
+            ));
         }
         let plain = |text: String| Ok(ChangeOutcome { text, audit: None });
-        let audited = |text: String, action| Ok(ChangeOutcome { text, audit: Some(action) });
+        let audited = |text: String, action| {
+            Ok(ChangeOutcome {
+                text,
+                audit: Some(action),
+            })
+        };
         match self {
             Transition::Resolve => {
                 if !may_work {
-                    return Err(RuleViolation::Forbidden("this conversation is assigned to another member"));
+                    return Err(RuleViolation::Forbidden(
+                        "this conversation is assigned to another member",
+                    ));
                 }
                 state.status = Status::Resolved;
                 plain(format!("Resolved by {actor_name}"))
             }
             Transition::Reopen => {
                 if state.status != Status::Resolved {
-                    return Err(RuleViolation::InvalidTransition("only a resolved conversation can be reopened"));
+                    return Err(RuleViolation::InvalidTransition(
+                        "only a resolved conversation can be reopened",
+                    ));
                 }
                 state.status = Status::Open;
                 plain(format!("Reopened by {actor_name}"))
             }
-            Transition::Assign { member, name, role: target_role } => {
+            Transition::Assign {
+                member,
+                name,
+                role: target_role,
+            } => {
                 if !target_role.is_human() {
-                    return Err(RuleViolation::invalid("member_id", "bots cannot be assigned"));
+                    return Err(RuleViolation::invalid(
+                        "member_id",
+                        "bots cannot be assigned",
+                    ));
                 }
                 let self_pick = member == actor_id && unassigned;
                 if !(is_supervisor(role) || lead_here || self_pick) {
@@ -103,19 +138,29 @@ impl Transition {
                     ));
                 }
                 if state.assignee_id.as_ref() == Some(member) {
-                    return Err(RuleViolation::InvalidTransition("already assigned to this member"));
+                    return Err(RuleViolation::InvalidTransition(
+                        "already assigned to this member",
+                    ));
                 }
                 let reassign = state.assignee_id.is_some();
                 state.assignee_id = Some(member.clone());
                 let text = format!("Assigned to {name} by {actor_name}");
-                if reassign && member != actor_id { audited(text, "reassign") } else { plain(text) }
+                if reassign && member != actor_id {
+                    audited(text, "reassign")
+                } else {
+                    plain(text)
+                }
             }
             Transition::Unassign => {
                 if !(is_supervisor(role) || own) {
-                    return Err(RuleViolation::Forbidden("only the assignee or a supervisor can unassign"));
+                    return Err(RuleViolation::Forbidden(
+                        "only the assignee or a supervisor can unassign",
+                    ));
                 }
                 if unassigned {
-                    return Err(RuleViolation::InvalidTransition("conversation is not assigned"));
+                    return Err(RuleViolation::InvalidTransition(
+                        "conversation is not assigned",
+                    ));
                 }
                 state.assignee_id = None;
                 plain(format!("Unassigned by {actor_name}"))
@@ -123,13 +168,20 @@ impl Transition {
             Transition::Escalate { lead, name, reason } => {
                 let chars = reason.trim().chars().count();
                 if chars == 0 || chars > MAX_REASON_CHARS {
-                    return Err(RuleViolation::invalid("reason", format!("must be 1 to {MAX_REASON_CHARS} characters")));
+                    return Err(RuleViolation::invalid(
+                        "reason",
+                        format!("must be 1 to {MAX_REASON_CHARS} characters"),
+                    ));
                 }
                 if !(is_supervisor(role) || own || unassigned) {
-                    return Err(RuleViolation::Forbidden("this conversation is assigned to another member"));
+                    return Err(RuleViolation::Forbidden(
+                        "this conversation is assigned to another member",
+                    ));
                 }
                 if state.escalated {
-                    return Err(RuleViolation::InvalidTransition("conversation is already escalated"));
+                    return Err(RuleViolation::InvalidTransition(
+                        "conversation is already escalated",
+                    ));
                 }
                 state.escalated = true;
                 state.escalated_to = Some(lead.clone());
@@ -137,14 +189,21 @@ impl Transition {
                     state.observer_id = state.assignee_id.take();
                 }
                 state.assignee_id = Some(lead.clone());
-                audited(format!("Escalated to {name} by {actor_name}: {}", reason.trim()), "escalate")
+                audited(
+                    format!("Escalated to {name} by {actor_name}: {}", reason.trim()),
+                    "escalate",
+                )
             }
             Transition::TakeOver => {
                 if !(is_supervisor(role) || lead_here) {
-                    return Err(RuleViolation::Forbidden("only supervisors, the owner or the escalation lead take over"));
+                    return Err(RuleViolation::Forbidden(
+                        "only supervisors, the owner or the escalation lead take over",
+                    ));
                 }
                 if own {
-                    return Err(RuleViolation::InvalidTransition("you are already the assignee"));
+                    return Err(RuleViolation::InvalidTransition(
+                        "you are already the assignee",
+                    ));
                 }
                 state.observer_id = state.assignee_id.take();
                 state.assignee_id = Some(actor_id.clone());
@@ -152,7 +211,9 @@ impl Transition {
             }
             Transition::HandBack => {
                 if !(own || is_supervisor(role)) {
-                    return Err(RuleViolation::Forbidden("only the assignee or a supervisor hands back"));
+                    return Err(RuleViolation::Forbidden(
+                        "only the assignee or a supervisor hands back",
+                    ));
                 }
                 let Some(observer) = state.observer_id.take() else {
                     return Err(RuleViolation::InvalidTransition("nobody to hand back to"));
@@ -170,7 +231,11 @@ mod tests {
     use crate::ids::FanId;
 
     fn member(id: &str, role: Role) -> Principal {
-        Principal::Member { id: MemberId::from(id), role, name: id.to_uppercase() }
+        Principal::Member {
+            id: MemberId::from(id),
+            role,
+            name: id.to_uppercase(),
+        }
     }
 
     fn state(assignee: Option<&str>, status: Status) -> ConversationState {
@@ -187,7 +252,12 @@ mod tests {
     /// Expected (assignee, observer, status, audit action), or None if refused.
     type Expected<'a> = Option<(Option<&'a str>, Option<&'a str>, Status, Option<&'a str>)>;
 
-    fn check(actor: Principal, mut before: ConversationState, change: Transition, expected: Expected<'_>) {
+    fn check(
+        actor: Principal,
+        mut before: ConversationState,
+        change: Transition,
+        expected: Expected<'_>,
+    ) {
         let got = change.apply_to(&actor, &mut before).ok().map(|outcome| {
             (
                 before.assignee_id.as_ref().map(|id| id.0.clone()),
@@ -197,13 +267,22 @@ mod tests {
             )
         });
         let expected = expected.map(|(a, o, s, audit)| {
-            (a.map(str::to_owned), o.map(str::to_owned), s, audit.map(str::to_owned))
+            (
+                a.map(str::to_owned),
+                o.map(str::to_owned),
+                s,
+                audit.map(str::to_owned),
+            )
         });
         assert_eq!(got, expected, "{actor:?} {change:?}");
     }
 
     fn assign(id: &str, role: Role) -> Transition {
-        Transition::Assign { member: MemberId::from(id), name: id.into(), role }
+        Transition::Assign {
+            member: MemberId::from(id),
+            name: id.into(),
+            role,
+        }
     }
 
     #[test]
@@ -212,31 +291,111 @@ mod tests {
         let sup = || member("s", Role::Supervisor);
         let agent = |id: &str| member(id, Role::Agent);
         // Resolve / reopen.
-        check(agent("a"), state(Some("a"), Open), Transition::Resolve, Some((Some("a"), None, Resolved, None)));
-        check(agent("a"), state(Some("b"), Open), Transition::Resolve, None);
-        check(sup(), state(Some("b"), Open), Transition::Resolve, Some((Some("b"), None, Resolved, None)));
+        check(
+            agent("a"),
+            state(Some("a"), Open),
+            Transition::Resolve,
+            Some((Some("a"), None, Resolved, None)),
+        );
+        check(
+            agent("a"),
+            state(Some("b"), Open),
+            Transition::Resolve,
+            None,
+        );
+        check(
+            sup(),
+            state(Some("b"), Open),
+            Transition::Resolve,
+            Some((Some("b"), None, Resolved, None)),
+        );
         check(sup(), state(None, Resolved), Transition::Resolve, None);
-        check(agent("a"), state(None, Resolved), Transition::Reopen, Some((None, None, Open, None)));
+        check(
+            agent("a"),
+            state(None, Resolved),
+            Transition::Reopen,
+            Some((None, None, Open, None)),
+        );
         check(agent("a"), state(None, Open), Transition::Reopen, None);
-        check(member("bot", Role::Bot), state(None, Open), Transition::Resolve, None);
+        check(
+            member("bot", Role::Bot),
+            state(None, Open),
+            Transition::Resolve,
+            None,
+        );
         // Assign: agents pick for themselves; supervisors reassign (audited).
-        check(agent("a"), state(None, Open), assign("a", Role::Agent), Some((Some("a"), None, Open, None)));
-        check(agent("a"), state(None, Open), assign("b", Role::Agent), None);
-        check(agent("a"), state(Some("b"), Open), assign("a", Role::Agent), None);
-        check(sup(), state(Some("b"), Open), assign("c", Role::Agent), Some((Some("c"), None, Open, Some("reassign"))));
-        check(sup(), state(None, Open), assign("c", Role::Agent), Some((Some("c"), None, Open, None)));
+        check(
+            agent("a"),
+            state(None, Open),
+            assign("a", Role::Agent),
+            Some((Some("a"), None, Open, None)),
+        );
+        check(
+            agent("a"),
+            state(None, Open),
+            assign("b", Role::Agent),
+            None,
+        );
+        check(
+            agent("a"),
+            state(Some("b"), Open),
+            assign("a", Role::Agent),
+            None,
+        );
+        check(
+            sup(),
+            state(Some("b"), Open),
+            assign("c", Role::Agent),
+            Some((Some("c"), None, Open, Some("reassign"))),
+        );
+        check(
+            sup(),
+            state(None, Open),
+            assign("c", Role::Agent),
+            Some((Some("c"), None, Open, None)),
+        );
         check(sup(), state(None, Open), assign("bot", Role::Bot), None);
-        check(sup(), state(Some("c"), Open), assign("c", Role::Agent), None);
+        check(
+            sup(),
+            state(Some("c"), Open),
+            assign("c", Role::Agent),
+            None,
+        );
         // Unassign.
-        check(agent("a"), state(Some("a"), Open), Transition::Unassign, Some((None, None, Open, None)));
-        check(agent("a"), state(Some("b"), Open), Transition::Unassign, None);
+        check(
+            agent("a"),
+            state(Some("a"), Open),
+            Transition::Unassign,
+            Some((None, None, Open, None)),
+        );
+        check(
+            agent("a"),
+            state(Some("b"), Open),
+            Transition::Unassign,
+            None,
+        );
         // Take over keeps the agent as observer; hand back restores them.
-        check(sup(), state(Some("a"), Open), Transition::TakeOver, Some((Some("s"), Some("a"), Open, Some("takeover"))));
-        check(agent("b"), state(Some("a"), Open), Transition::TakeOver, None);
+        check(
+            sup(),
+            state(Some("a"), Open),
+            Transition::TakeOver,
+            Some((Some("s"), Some("a"), Open, Some("takeover"))),
+        );
+        check(
+            agent("b"),
+            state(Some("a"), Open),
+            Transition::TakeOver,
+            None,
+        );
         check(sup(), state(Some("s"), Open), Transition::TakeOver, None);
         let mut taken = state(Some("s"), Open);
         taken.observer_id = Some(MemberId::from("a"));
-        check(sup(), taken.clone(), Transition::HandBack, Some((Some("a"), None, Open, Some("handback"))));
+        check(
+            sup(),
+            taken.clone(),
+            Transition::HandBack,
+            Some((Some("a"), None, Open, Some("handback"))),
+        );
         check(agent("b"), taken, Transition::HandBack, None);
         check(sup(), state(Some("s"), Open), Transition::HandBack, None);
     }
@@ -258,12 +417,28 @@ mod tests {
         assert_eq!(conversation.escalated_to, Some(MemberId::from("l")));
         assert_eq!(conversation.observer_id, Some(MemberId::from("a")));
         // Twice is a conflict; an empty reason is invalid; another agent may not.
-        assert!(escalate("again").apply_to(&member("s", Role::Supervisor), &mut conversation).is_err());
+        assert!(
+            escalate("again")
+                .apply_to(&member("s", Role::Supervisor), &mut conversation)
+                .is_err()
+        );
         let mut fresh = state(Some("a"), Status::Open);
-        assert!(escalate("  ").apply_to(&member("a", Role::Agent), &mut fresh).is_err());
-        assert!(escalate("x").apply_to(&member("b", Role::Agent), &mut fresh).is_err());
+        assert!(
+            escalate("  ")
+                .apply_to(&member("a", Role::Agent), &mut fresh)
+                .is_err()
+        );
+        assert!(
+            escalate("x")
+                .apply_to(&member("b", Role::Agent), &mut fresh)
+                .is_err()
+        );
         // The lead now works it, and may take it over from nobody else.
         let lead = member("l", Role::EscalationLead);
-        assert!(Transition::Resolve.apply_to(&lead, &mut conversation).is_ok());
+        assert!(
+            Transition::Resolve
+                .apply_to(&lead, &mut conversation)
+                .is_ok()
+        );
     }
 }

@@ -14,7 +14,12 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [Status::Open, Status::Pending, Status::Snoozed, Status::Resolved];
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::Pending,
+        Status::Snoozed,
+        Status::Resolved,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,7 +31,9 @@ impl Status {
     }
 
     pub fn parse(text: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|status| status.as_str() == text)
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == text)
     }
 
     /// A fan "continues their open one" (PRODUCT.md › C1) while it is not resolved.

@@ -20,6 +20,9 @@ pub enum RuleViolation {
 
 impl RuleViolation {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        RuleViolation::Invalid { field, reason: reason.into() }
+        RuleViolation::Invalid {
+            field,
+            reason: reason.into(),
+        }
     }
 }

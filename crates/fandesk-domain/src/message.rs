@@ -89,7 +89,10 @@ mod tests {
             assert_eq!(validate_body(input).ok().as_deref(), expected, "{input:?}");
         }
         assert!(validate_body(&"x".repeat(4_000)).is_ok());
-        assert!(validate_body(&"é".repeat(4_000)).is_ok(), "limit counts characters, not bytes");
+        assert!(
+            validate_body(&"é".repeat(4_000)).is_ok(),
+            "limit counts characters, not bytes"
+        );
         assert!(validate_body(&"x".repeat(4_001)).is_err());
     }
 

@@ -15,7 +15,10 @@ pub struct PostDecision {
     pub automated: bool,
 }
 
-const PLAIN: PostDecision = PostDecision { claims: false, automated: false };
+const PLAIN: PostDecision = PostDecision {
+    claims: false,
+    automated: false,
+};
 
 /// Every team member can read every conversation; a fan only their own, and any other
 /// conversation does not exist for them (404, never 403).
@@ -47,7 +50,9 @@ pub fn decide_post(
             return if visibility == Visibility::Public {
                 Ok(PLAIN)
             } else {
-                Err(RuleViolation::Forbidden("fans may only send public messages"))
+                Err(RuleViolation::Forbidden(
+                    "fans may only send public messages",
+                ))
             };
         }
         Principal::Member { id, role, .. } => (id, *role),
@@ -58,7 +63,10 @@ pub fn decide_post(
         if assigned_to_self {
             Ok(PLAIN)
         } else if unassigned {
-            Ok(PostDecision { claims: visibility == Visibility::Public, automated: false })
+            Ok(PostDecision {
+                claims: visibility == Visibility::Public,
+                automated: false,
+            })
         } else {
             Err(RuleViolation::Forbidden(
                 "this conversation is assigned to another member",
@@ -69,7 +77,10 @@ pub fn decide_post(
         Role::Owner | Role::Supervisor => Ok(PLAIN),
         Role::EscalationLead if conversation.escalated => Ok(PLAIN),
         Role::EscalationLead | Role::Agent => as_agent(),
-        Role::Bot if unassigned => Ok(PostDecision { claims: false, automated: true }),
+        Role::Bot if unassigned => Ok(PostDecision {
+            claims: false,
+            automated: true,
+        }),
         Role::Bot => Err(RuleViolation::Forbidden(
             "bots may only post in conversations no human is assigned to",
         )),
@@ -83,11 +94,18 @@ mod tests {
     use crate::ids::{FanId, MemberId};
 
     fn member(id: &str, role: Role) -> Principal {
-        Principal::Member { id: MemberId::from(id), role, name: id.to_owned() }
+        Principal::Member {
+            id: MemberId::from(id),
+            role,
+            name: id.to_owned(),
+        }
     }
 
     fn fan(id: &str) -> Principal {
-        Principal::Fan { id: FanId::from(id), name: id.to_owned() }
+        Principal::Fan {
+            id: FanId::from(id),
+            name: id.to_owned(),
+        }
     }
 
     fn conversation(assignee: Option<&str>, escalated: bool, status: Status) -> ConversationState {
@@ -111,7 +129,10 @@ mod tests {
         let got = decide_post(&principal, &state, visibility)
             .ok()
             .map(|decision| (decision.claims, decision.automated));
-        assert_eq!(got, expected, "{principal:?} in {state:?} posting {visibility:?}");
+        assert_eq!(
+            got, expected,
+            "{principal:?} in {state:?} posting {visibility:?}"
+        );
     }
 
     #[test]
@@ -124,15 +145,45 @@ mod tests {
         check(fan("fan1"), open(None), Internal, None);
         check(fan("fan2"), open(None), Public, None);
         // Agents: unassigned (public reply claims) or their own.
-        check(member("a1", Role::Agent), open(None), Public, Some((true, false)));
-        check(member("a1", Role::Agent), open(None), Internal, Some((false, false)));
-        check(member("a1", Role::Agent), open(Some("a1")), Public, Some((false, false)));
+        check(
+            member("a1", Role::Agent),
+            open(None),
+            Public,
+            Some((true, false)),
+        );
+        check(
+            member("a1", Role::Agent),
+            open(None),
+            Internal,
+            Some((false, false)),
+        );
+        check(
+            member("a1", Role::Agent),
+            open(Some("a1")),
+            Public,
+            Some((false, false)),
+        );
         check(member("a1", Role::Agent), open(Some("a2")), Public, None);
         check(member("a1", Role::Agent), open(Some("a2")), Internal, None);
         // Supervisors and the owner: anywhere, never claiming.
-        check(member("s", Role::Supervisor), open(Some("a2")), Public, Some((false, false)));
-        check(member("s", Role::Supervisor), open(None), Internal, Some((false, false)));
-        check(member("o", Role::Owner), open(Some("a2")), Public, Some((false, false)));
+        check(
+            member("s", Role::Supervisor),
+            open(Some("a2")),
+            Public,
+            Some((false, false)),
+        );
+        check(
+            member("s", Role::Supervisor),
+            open(None),
+            Internal,
+            Some((false, false)),
+        );
+        check(
+            member("o", Role::Owner),
+            open(Some("a2")),
+            Public,
+            Some((false, false)),
+        );
         // Escalation leads: escalated conversations, and wherever an agent may.
         check(
             member("l", Role::EscalationLead),
@@ -140,24 +191,65 @@ mod tests {
             Public,
             Some((false, false)),
         );
-        check(member("l", Role::EscalationLead), open(Some("a2")), Public, None);
-        check(member("l", Role::EscalationLead), open(None), Public, Some((true, false)));
+        check(
+            member("l", Role::EscalationLead),
+            open(Some("a2")),
+            Public,
+            None,
+        );
+        check(
+            member("l", Role::EscalationLead),
+            open(None),
+            Public,
+            Some((true, false)),
+        );
         // Bots: only where no human is assigned, always automated, never claiming.
-        check(member("b", Role::Bot), open(None), Public, Some((false, true)));
+        check(
+            member("b", Role::Bot),
+            open(None),
+            Public,
+            Some((false, true)),
+        );
         check(member("b", Role::Bot), open(Some("a1")), Public, None);
         // Nobody posts in a resolved conversation.
-        check(fan("fan1"), conversation(None, false, Resolved), Public, None);
-        check(member("o", Role::Owner), conversation(None, false, Resolved), Public, None);
+        check(
+            fan("fan1"),
+            conversation(None, false, Resolved),
+            Public,
+            None,
+        );
+        check(
+            member("o", Role::Owner),
+            conversation(None, false, Resolved),
+            Public,
+            None,
+        );
         // Pending and snoozed conversations still take messages.
-        check(fan("fan1"), conversation(None, false, Pending), Public, Some((false, false)));
-        check(fan("fan1"), conversation(None, false, Snoozed), Public, Some((false, false)));
+        check(
+            fan("fan1"),
+            conversation(None, false, Pending),
+            Public,
+            Some((false, false)),
+        );
+        check(
+            fan("fan1"),
+            conversation(None, false, Snoozed),
+            Public,
+            Some((false, false)),
+        );
     }
 
     #[test]
     fn another_fans_conversation_is_hidden_not_forbidden() {
         let state = conversation(None, false, Status::Open);
-        assert_eq!(can_read_conversation(&fan("fan2"), &state), Err(RuleViolation::Hidden));
+        assert_eq!(
+            can_read_conversation(&fan("fan2"), &state),
+            Err(RuleViolation::Hidden)
+        );
         assert_eq!(can_read_conversation(&fan("fan1"), &state), Ok(()));
-        assert_eq!(can_read_conversation(&member("b", Role::Bot), &state), Ok(()));
+        assert_eq!(
+            can_read_conversation(&member("b", Role::Bot), &state),
+            Ok(())
+        );
     }
 }

@@ -49,18 +49,22 @@ impl Role {
 
     /// Supervisors, leads and the owner receive alerts (PROTOCOL.md › `alerts` topic).
     pub fn may_watch_alerts(self) -> bool {
-        matches!(
-            self,
-            Role::Owner | Role::Supervisor | Role::EscalationLead
-        )
+        matches!(self, Role::Owner | Role::Supervisor | Role::EscalationLead)
     }
 }
 
 /// Who is acting. Resolved from a bearer token by the service layer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Principal {
-    Member { id: MemberId, role: Role, name: String },
-    Fan { id: FanId, name: String },
+    Member {
+        id: MemberId,
+        role: Role,
+        name: String,
+    },
+    Fan {
+        id: FanId,
+        name: String,
+    },
 }
 
 impl Principal {

@@ -54,7 +54,14 @@ mod tests {
         for text in ["inbox", "alerts", "conversation:c_1", "room:r9"] {
             assert_eq!(Topic::parse(text).unwrap().to_string(), text);
         }
-        for bad in ["", "conversation:", "room", "nope:1", "conversation:a b", "INBOX"] {
+        for bad in [
+            "",
+            "conversation:",
+            "room",
+            "nope:1",
+            "conversation:a b",
+            "INBOX",
+        ] {
             assert!(Topic::parse(bad).is_err(), "{bad:?}");
         }
     }

@@ -66,7 +66,11 @@ mod tests {
             (Audience::Fan, Visibility::Internal, false),
         ];
         for (audience, visibility, expected) in cases {
-            assert_eq!(audience.sees(visibility), expected, "{audience:?} {visibility:?}");
+            assert_eq!(
+                audience.sees(visibility),
+                expected,
+                "{audience:?} {visibility:?}"
+            );
         }
     }
 }

@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use fandesk_service::ServiceError;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: json!({}) }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: json!({}),
+        }
     }
 
     /// `invalid_request` naming the offending field (PROTOCOL.md › Errors).
@@ -25,7 +30,12 @@ impl ApiError {
             Some(field) => json!({ "field": field }),
             None => json!({}),
         };
-        ApiError { status, code: "invalid_request", message: message.into(), details }
+        ApiError {
+            status,
+            code: "invalid_request",
+            message: message.into(),
+            details,
+        }
     }
 
     pub fn unauthorized() -> Self {
@@ -44,7 +54,8 @@ impl ApiError {
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
-        let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::error!(error = %error, "request failed");
         }
@@ -52,7 +63,12 @@ impl From<ServiceError> for ApiError {
             Some(field) => json!({ "field": field }),
             None => json!({}),
         };
-        ApiError { status, code: error.code(), message: error.public_message(), details }
+        ApiError {
+            status,
+            code: error.code(),
+            message: error.public_message(),
+            details,
+        }
     }
 }
 

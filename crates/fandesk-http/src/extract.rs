@@ -1,12 +1,12 @@
 //! Request extractors whose rejections use PROTOCOL.md's error shape: strict JSON bodies
 //! and queries (unknown fields rejected, the field named), and bearer authentication.
 
-use crate::error::ApiError;
 use crate::AppState;
+use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use fandesk_service::Session;
 use serde::de::DeserializeOwned;
 
@@ -21,10 +21,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            ApiError::invalid(rejection.status(), None, format!("unreadable body: {rejection}"))
-        })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::invalid(
+                    rejection.status(),
+                    None,
+                    format!("unreadable body: {rejection}"),
+                )
+            })?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
         decode_json(bytes).map(Json)
     }
 }
@@ -37,18 +47,30 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = error.path().to_string();
         let inner = error.into_inner();
         if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-            return ApiError::invalid(StatusCode::BAD_REQUEST, None, format!("malformed JSON: {inner}"));
+            return ApiError::invalid(
+                StatusCode::BAD_REQUEST,
+                None,
+                format!("malformed JSON: {inner}"),
+            );
         }
         let field = field_name(&path, &inner.to_string());
         ApiError::invalid(
             StatusCode::UNPROCESSABLE_ENTITY,
             field.as_deref(),
-            format!("{}: {}", field.as_deref().unwrap_or("body"), strip_position(&inner.to_string())),
+            format!(
+                "{}: {}",
+                field.as_deref().unwrap_or("body"),
+                strip_position(&inner.to_string())
+            ),
         )
     })?;
-    deserializer
-        .end()
-        .map_err(|error| ApiError::invalid(StatusCode::BAD_REQUEST, None, format!("malformed JSON: {error}")))?;
+    deserializer.end().map_err(|error| {
+        ApiError::invalid(
+            StatusCode::BAD_REQUEST,
+            None,
+            format!("malformed JSON: {error}"),
+        )
+    })?;
     Ok(value)
 }
 
@@ -61,7 +83,11 @@ pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, 
         ApiError::invalid(
             StatusCode::UNPROCESSABLE_ENTITY,
             field.as_deref(),
-            format!("{}: {}", field.as_deref().unwrap_or("body"), strip_position(&message)),
+            format!(
+                "{}: {}",
+                field.as_deref().unwrap_or("body"),
+                strip_position(&message)
+            ),
         )
     })
 }
@@ -75,7 +101,9 @@ fn field_name(path: &str, message: &str) -> Option<String> {
     match (named, path) {
         (Some(name), "." | "") => Some(name),
         // serde_path_to_error already ends the path with an unknown field's name.
-        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => Some(path.to_owned()),
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+            Some(path.to_owned())
+        }
         (Some(name), parent) => Some(format!("{parent}.{name}")),
         (None, "." | "") => None,
         (None, path) => Some(path.to_owned()),
@@ -94,17 +122,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
-            let path = error.path().to_string();
-            let message = error.into_inner().to_string();
-            let field = field_name(&path, &message);
-            ApiError::invalid(
-                StatusCode::BAD_REQUEST,
-                field.as_deref(),
-                format!("query {}: {message}", field.as_deref().unwrap_or("string")),
-            )
-        })
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(Query)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.into_inner().to_string();
+                let field = field_name(&path, &message);
+                ApiError::invalid(
+                    StatusCode::BAD_REQUEST,
+                    field.as_deref(),
+                    format!("query {}: {message}", field.as_deref().unwrap_or("string")),
+                )
+            })
     }
 }
 
@@ -112,7 +143,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// An authenticated caller (PROTOCOL.md › Authentication: every other call). Without an
@@ -123,7 +156,10 @@ pub struct Auth(pub Session);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = match bearer_token(parts) {
             Some(token) => token.to_owned(),
             None => {
@@ -163,13 +199,32 @@ mod tests {
 
     #[test]
     fn rejections_name_the_field() {
-        assert_eq!(field_name(".", "unknown field `colour`, expected one of"), Some("colour".into()));
+        assert_eq!(
+            field_name(".", "unknown field `colour`, expected one of"),
+            Some("colour".into())
+        );
         assert_eq!(field_name(".", "missing field `body`"), Some("body".into()));
-        assert_eq!(field_name("body", "invalid type: integer `5`, expected a string"), Some("body".into()));
-        assert_eq!(field_name("author", "unknown field `x`"), Some("author.x".into()));
-        assert_eq!(field_name("colour", "unknown field `colour`"), Some("colour".into()));
-        assert_eq!(field_name("author.x", "unknown field `x`"), Some("author.x".into()));
-        check(r#"{"client_msg_id":"a","body":"b","colour":1}"#, 422, Some("colour"));
+        assert_eq!(
+            field_name("body", "invalid type: integer `5`, expected a string"),
+            Some("body".into())
+        );
+        assert_eq!(
+            field_name("author", "unknown field `x`"),
+            Some("author.x".into())
+        );
+        assert_eq!(
+            field_name("colour", "unknown field `colour`"),
+            Some("colour".into())
+        );
+        assert_eq!(
+            field_name("author.x", "unknown field `x`"),
+            Some("author.x".into())
+        );
+        check(
+            r#"{"client_msg_id":"a","body":"b","colour":1}"#,
+            422,
+            Some("colour"),
+        );
         check(r#"{"client_msg_id":"a","body":5}"#, 422, Some("body"));
         check(r#"{"client_msg_id":"a""#, 400, None);
         check(r#"{"client_msg_id":"a","body":"b"} trailing"#, 400, None);

@@ -15,13 +15,17 @@ pub struct LoginLimiter {
 impl LoginLimiter {
     pub fn new(per_minute: u32) -> LoginLimiter {
         let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        LoginLimiter { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)) }
+        LoginLimiter {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
+        }
     }
 
     /// Counts one attempt from `address`; refuses it past the quota.
     pub fn check(&self, address: IpAddr) -> Result<(), ApiError> {
         self.limiter.check_key(&address).map_err(|_| {
-            ApiError::from(ServiceError::RateLimited("too many login attempts; wait a minute".into()))
+            ApiError::from(ServiceError::RateLimited(
+                "too many login attempts; wait a minute".into(),
+            ))
         })?;
         if self.limiter.len() > 100_000 {
             // Forget addresses whose quota has refilled, so the table cannot grow without

@@ -2,7 +2,8 @@
 //! the handlers' annotations so it cannot drift from the routes.
 
 use crate::routes::{
-    auth, canned, conversations, desk, metrics, rooms, shifts, signals, supervision, system, ErrorBody, ErrorDetail,
+    ErrorBody, ErrorDetail, auth, canned, conversations, desk, metrics, rooms, shifts, signals,
+    supervision, system,
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};

@@ -3,7 +3,7 @@
 
 use crate::conversation::MAX_PAGE;
 use crate::error::{ServiceError, ServiceResult};
-use crate::{new_id, App};
+use crate::{App, new_id};
 use fandesk_bus::Event;
 use fandesk_domain::{ConversationId, Principal, Role, Topic};
 use fandesk_store::AlertRow;
@@ -56,11 +56,21 @@ pub(crate) struct NewAlert {
 
 impl App {
     /// `GET /alerts?since=T`: supervisors, escalation leads and the owner.
-    pub async fn list_alerts(&self, actor: &Principal, since: Timestamp, limit: u32) -> ServiceResult<Vec<AlertView>> {
+    pub async fn list_alerts(
+        &self,
+        actor: &Principal,
+        since: Timestamp,
+        limit: u32,
+    ) -> ServiceResult<Vec<AlertView>> {
         if !actor.role().is_some_and(Role::may_watch_alerts) {
-            return Err(ServiceError::Forbidden("alerts are for supervisors, leads and the owner".into()));
+            return Err(ServiceError::Forbidden(
+                "alerts are for supervisors, leads and the owner".into(),
+            ));
         }
-        let rows = self.store().list_alerts(since, limit.clamp(1, MAX_PAGE)).await?;
+        let rows = self
+            .store()
+            .list_alerts(since, limit.clamp(1, MAX_PAGE))
+            .await?;
         Ok(rows.iter().map(AlertView::from).collect())
     }
 

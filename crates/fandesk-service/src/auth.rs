@@ -3,10 +3,10 @@
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{FanView, MemberView};
-use crate::{new_id, App};
+use crate::{App, new_id};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use fandesk_bus::Event;
 use fandesk_domain::{FanId, MemberId, Principal, Role};
 use fandesk_store::{FanRow, MemberRow, SessionRow, StoreError, Subject};
@@ -77,7 +77,11 @@ async fn hash_password(password: String) -> ServiceResult<String> {
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -88,19 +92,25 @@ fn check_text(field: &str, value: &str, max_chars: usize) -> ServiceResult<Strin
     let trimmed = value.trim();
     let chars = trimmed.chars().count();
     if chars == 0 || chars > max_chars {
-        return Err(ServiceError::invalid(field, format!("must be 1 to {max_chars} characters")));
+        return Err(ServiceError::invalid(
+            field,
+            format!("must be 1 to {max_chars} characters"),
+        ));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(field, "must not contain control characters"));
+        return Err(ServiceError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
 
 fn check_email(email: &str) -> ServiceResult<String> {
     let email = check_text("email", email, 254)?.to_lowercase();
-    let valid = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !email.contains(' '));
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !email.contains(' ')
+    });
     if !valid {
         return Err(ServiceError::invalid("email", "must be an email address"));
     }
@@ -129,9 +139,15 @@ impl App {
     }
 
     /// `POST /members`: owner only.
-    pub async fn create_member(&self, actor: &Principal, input: NewMember) -> ServiceResult<MemberView> {
+    pub async fn create_member(
+        &self,
+        actor: &Principal,
+        input: NewMember,
+    ) -> ServiceResult<MemberView> {
         if !actor.role().is_some_and(Role::may_manage_members) {
-            return Err(ServiceError::Forbidden("only the owner manages members".into()));
+            return Err(ServiceError::Forbidden(
+                "only the owner manages members".into(),
+            ));
         }
         self.insert_member(input).await
     }
@@ -140,11 +156,17 @@ impl App {
         let email = check_email(&input.email)?;
         let name = check_text("name", &input.name, 100)?;
         let role = Role::parse(&input.role).ok_or_else(|| {
-            ServiceError::invalid("role", "must be one of owner, supervisor, escalation_lead, agent, bot")
+            ServiceError::invalid(
+                "role",
+                "must be one of owner, supervisor, escalation_lead, agent, bot",
+            )
         })?;
         let length = input.password.chars().count();
         if !(8..=256).contains(&length) {
-            return Err(ServiceError::invalid("password", "must be 8 to 256 characters"));
+            return Err(ServiceError::invalid(
+                "password",
+                "must be 8 to 256 characters",
+            ));
         }
         let row = MemberRow {
             id: MemberId(new_id("mem")),
@@ -156,7 +178,9 @@ impl App {
         };
         match self.store().insert_member(&row).await {
             Ok(()) => Ok(MemberView::from(&row)),
-            Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict("a member with this email exists".into())),
+            Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(
+                "a member with this email exists".into(),
+            )),
             Err(error) => Err(error.into()),
         }
     }
@@ -164,9 +188,17 @@ impl App {
     /// Team members of the workspace (any team member may list them).
     pub async fn list_members(&self, actor: &Principal) -> ServiceResult<Vec<MemberView>> {
         if actor.is_fan() {
-            return Err(ServiceError::Forbidden("fans cannot list team members".into()));
+            return Err(ServiceError::Forbidden(
+                "fans cannot list team members".into(),
+            ));
         }
-        Ok(self.store().list_members().await?.iter().map(MemberView::from).collect())
+        Ok(self
+            .store()
+            .list_members()
+            .await?
+            .iter()
+            .map(MemberView::from)
+            .collect())
     }
 
     /// `POST /auth/login`. Wrong email and wrong password look the same to the caller.
@@ -182,36 +214,53 @@ impl App {
         if !verify_password(password.to_owned(), member.password_hash.clone()).await {
             return Err(ServiceError::Unauthorized);
         }
-        let token = self.issue_token(Subject::Member(member.id.clone()), self.inner.config.member_token_ttl).await?;
-        Ok(LoginResult { token, member: MemberView::from(&member) })
+        let token = self
+            .issue_token(
+                Subject::Member(member.id.clone()),
+                self.inner.config.member_token_ttl,
+            )
+            .await?;
+        Ok(LoginResult {
+            token,
+            member: MemberView::from(&member),
+        })
     }
 
     /// `POST /fan-sessions`: an anonymous or identity-verified fan. With a secret
     /// configured, an `external_id` must carry a valid signature and then identifies the
     /// same fan across sessions; without one, `external_id` cannot be trusted and every
     /// session is a new anonymous fan.
-    pub async fn create_fan_session(&self, input: NewFanSession) -> ServiceResult<(String, FanView)> {
+    pub async fn create_fan_session(
+        &self,
+        input: NewFanSession,
+    ) -> ServiceResult<(String, FanView)> {
         let display_name = check_text("display_name", &input.display_name, 100)?;
         let timezone = match input.timezone.as_deref() {
             None => None,
             Some(name) => {
-                jiff::tz::TimeZone::get(name)
-                    .map_err(|_| ServiceError::invalid("timezone", "must be an IANA time zone such as Europe/Paris"))?;
+                jiff::tz::TimeZone::get(name).map_err(|_| {
+                    ServiceError::invalid(
+                        "timezone",
+                        "must be an IANA time zone such as Europe/Paris",
+                    )
+                })?;
                 Some(name.to_owned())
             }
         };
         let external_id = match (&input.external_id, &self.inner.config.fan_identity_secret) {
             (Some(id), Some(secret)) => {
                 let id = check_text("external_id", id, 200)?;
-                let signature = input
-                    .signature
-                    .as_deref()
-                    .ok_or_else(|| ServiceError::invalid("signature", "is required with external_id"))?;
+                let signature = input.signature.as_deref().ok_or_else(|| {
+                    ServiceError::invalid("signature", "is required with external_id")
+                })?;
                 verify_signature(secret, &id, signature)?;
                 Some(id)
             }
             (None, _) if input.signature.is_some() => {
-                return Err(ServiceError::invalid("signature", "is only valid with external_id"));
+                return Err(ServiceError::invalid(
+                    "signature",
+                    "is only valid with external_id",
+                ));
             }
             _ => None,
         };
@@ -222,7 +271,9 @@ impl App {
         };
         let fan = match existing {
             Some(mut fan) => {
-                self.store().touch_fan(&fan.id, &display_name, timezone.as_deref(), now).await?;
+                self.store()
+                    .touch_fan(&fan.id, &display_name, timezone.as_deref(), now)
+                    .await?;
                 fan.display_name = display_name;
                 fan
             }
@@ -235,24 +286,40 @@ impl App {
                     created_at: now,
                     last_seen_at: now,
                 };
-                self.store().insert_fan(&fan).await.map_err(|error| match error {
-                    StoreError::Conflict(_) => ServiceError::Conflict("a session for this fan is being created; retry".into()),
-                    other => other.into(),
-                })?;
+                self.store()
+                    .insert_fan(&fan)
+                    .await
+                    .map_err(|error| match error {
+                        StoreError::Conflict(_) => ServiceError::Conflict(
+                            "a session for this fan is being created; retry".into(),
+                        ),
+                        other => other.into(),
+                    })?;
                 fan
             }
         };
-        let token = self.issue_token(Subject::Fan(fan.id.clone()), self.inner.config.fan_token_ttl).await?;
+        let token = self
+            .issue_token(
+                Subject::Fan(fan.id.clone()),
+                self.inner.config.fan_token_ttl,
+            )
+            .await?;
         Ok((token, FanView::from(&fan)))
     }
 
-    async fn issue_token(&self, subject: Subject, lifetime: std::time::Duration) -> ServiceResult<String> {
+    async fn issue_token(
+        &self,
+        subject: Subject,
+        lifetime: std::time::Duration,
+    ) -> ServiceResult<String> {
         let token = new_token();
         let now = self.now();
         let session = SessionRow {
             token_hash: hash_token(&token),
             subject,
-            expires_at: now.saturating_add(ttl(lifetime)).map_err(|error| ServiceError::Internal(error.to_string()))?,
+            expires_at: now
+                .saturating_add(ttl(lifetime))
+                .map_err(|error| ServiceError::Internal(error.to_string()))?,
         };
         self.store().insert_session(&session, now).await?;
         Ok(token)
@@ -270,21 +337,44 @@ impl App {
     /// [`App::authenticate`] by the token's hash (re-checks of an open connection).
     pub async fn authenticate_hash(&self, token_hash: &str) -> ServiceResult<Session> {
         let token_hash = token_hash.to_owned();
-        let session = self.store().find_session(&token_hash).await?.ok_or(ServiceError::Unauthorized)?;
+        let session = self
+            .store()
+            .find_session(&token_hash)
+            .await?
+            .ok_or(ServiceError::Unauthorized)?;
         if session.expires_at <= self.now() {
             return Err(ServiceError::Unauthorized);
         }
         let principal = match &session.subject {
             Subject::Member(id) => {
-                let member = self.store().find_member(id).await?.ok_or(ServiceError::Unauthorized)?;
-                Principal::Member { id: member.id, role: member.role, name: member.name }
+                let member = self
+                    .store()
+                    .find_member(id)
+                    .await?
+                    .ok_or(ServiceError::Unauthorized)?;
+                Principal::Member {
+                    id: member.id,
+                    role: member.role,
+                    name: member.name,
+                }
             }
             Subject::Fan(id) => {
-                let fan = self.store().find_fan(id).await?.ok_or(ServiceError::Unauthorized)?;
-                Principal::Fan { id: fan.id, name: fan.display_name }
+                let fan = self
+                    .store()
+                    .find_fan(id)
+                    .await?
+                    .ok_or(ServiceError::Unauthorized)?;
+                Principal::Fan {
+                    id: fan.id,
+                    name: fan.display_name,
+                }
             }
         };
-        Ok(Session { principal, token_hash, expires_at: session.expires_at })
+        Ok(Session {
+            principal,
+            token_hash,
+            expires_at: session.expires_at,
+        })
     }
 
     /// Revokes the session's token; its open WebSockets close too (on every node).

@@ -3,24 +3,33 @@
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{ConversationView, MessageView};
 use crate::writer::publish_conversation;
-use crate::{new_id, App};
+use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
-use fandesk_domain::{can_read_conversation, Audience, ConversationId, MessageId, Principal, Role};
+use fandesk_domain::{Audience, ConversationId, MessageId, Principal, Role, can_read_conversation};
 use fandesk_store::{ConversationFilter, ConversationRow, StoreError, WriteOp, WriteOutcome};
 
 /// Largest page of conversations or messages.
 pub const MAX_PAGE: u32 = 200;
 
 pub(crate) fn audience_of(principal: &Principal) -> Audience {
-    if principal.is_fan() { Audience::Fan } else { Audience::Team }
+    if principal.is_fan() {
+        Audience::Fan
+    } else {
+        Audience::Team
+    }
 }
 
 impl App {
     /// A fan opens a conversation or continues their unresolved one. Returns the view and
     /// whether it was created.
-    pub async fn open_conversation(&self, actor: &Principal) -> ServiceResult<(ConversationView, bool)> {
+    pub async fn open_conversation(
+        &self,
+        actor: &Principal,
+    ) -> ServiceResult<(ConversationView, bool)> {
         let Principal::Fan { id: fan_id, .. } = actor else {
-            return Err(ServiceError::Forbidden("only fans open conversations".into()));
+            return Err(ServiceError::Forbidden(
+                "only fans open conversations".into(),
+            ));
         };
         if let Some(existing) = self.store().find_active_conversation(fan_id).await? {
             return Ok((ConversationView::new(&existing, Audience::Fan), false));
@@ -40,7 +49,9 @@ impl App {
                     .store()
                     .find_active_conversation(fan_id)
                     .await?
-                    .ok_or_else(|| ServiceError::Conflict("conversation changed concurrently; retry".into()))?;
+                    .ok_or_else(|| {
+                        ServiceError::Conflict("conversation changed concurrently; retry".into())
+                    })?;
                 Ok((ConversationView::new(&existing, Audience::Fan), false))
             }
             Err(error) => Err(error.into()),
@@ -62,7 +73,11 @@ impl App {
         Ok(row)
     }
 
-    pub async fn get_conversation(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
+    pub async fn get_conversation(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> ServiceResult<ConversationView> {
         let row = self.readable_conversation(actor, id).await?;
         Ok(ConversationView::new(&row, audience_of(actor)))
     }
@@ -75,7 +90,8 @@ impl App {
     ) -> ServiceResult<Vec<ConversationView>> {
         if let Principal::Fan { id, .. } = actor {
             // Tags, names and priorities are team-only facts: a fan must not probe them.
-            let desk_filter = filter.fan_name.is_some() || filter.tag.is_some() || filter.min_priority.is_some();
+            let desk_filter =
+                filter.fan_name.is_some() || filter.tag.is_some() || filter.min_priority.is_some();
             if filter.assignee_id.is_some() || filter.unassigned || desk_filter {
                 return Err(ServiceError::Forbidden("fans filter only by status".into()));
             }
@@ -84,7 +100,10 @@ impl App {
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         let audience = audience_of(actor);
         let rows = self.store().list_conversations(&filter).await?;
-        Ok(rows.iter().map(|row| ConversationView::new(row, audience)).collect())
+        Ok(rows
+            .iter()
+            .map(|row| ConversationView::new(row, audience))
+            .collect())
     }
 
     pub async fn resolve(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
@@ -110,8 +129,16 @@ impl App {
         transition: Transition,
     ) -> ServiceResult<ConversationView> {
         match actor.role() {
-            None => return Err(ServiceError::Forbidden("only team members change a conversation".into())),
-            Some(Role::Bot) => return Err(ServiceError::Forbidden("bots cannot change a conversation".into())),
+            None => {
+                return Err(ServiceError::Forbidden(
+                    "only team members change a conversation".into(),
+                ));
+            }
+            Some(Role::Bot) => {
+                return Err(ServiceError::Forbidden(
+                    "bots cannot change a conversation".into(),
+                ));
+            }
             Some(_) => {}
         }
         let row = self.readable_conversation(actor, id).await?;
@@ -123,8 +150,12 @@ impl App {
             at: self.now(),
         };
         match self.inner.writer.submit(op).await? {
-            WriteOutcome::Created { conversation, .. } => Ok(ConversationView::new(&conversation, Audience::Team)),
-            WriteOutcome::Duplicate { .. } => Err(ServiceError::Internal("status change reported as duplicate".into())),
+            WriteOutcome::Created { conversation, .. } => {
+                Ok(ConversationView::new(&conversation, Audience::Team))
+            }
+            WriteOutcome::Duplicate { .. } => Err(ServiceError::Internal(
+                "status change reported as duplicate".into(),
+            )),
         }
     }
 
@@ -139,7 +170,13 @@ impl App {
     ) -> ServiceResult<Vec<MessageView>> {
         let row = self.readable_conversation(actor, conversation_id).await?;
         let audience = audience_of(actor);
-        let rows = self.store().list_messages(&row.id, audience, after_seq, limit.clamp(1, MAX_PAGE)).await?;
-        Ok(rows.iter().filter_map(|message| MessageView::new(message, audience)).collect())
+        let rows = self
+            .store()
+            .list_messages(&row.id, audience, after_seq, limit.clamp(1, MAX_PAGE))
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|message| MessageView::new(message, audience))
+            .collect())
     }
 }

@@ -86,7 +86,10 @@ impl ServiceError {
     }
 
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ServiceError::InvalidRequest { field: field.into(), reason: reason.into() }
+        ServiceError::InvalidRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

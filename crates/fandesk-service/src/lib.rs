@@ -33,19 +33,21 @@ pub use auth::{LoginResult, NewFanSession, NewMember, Session};
 pub use canned::{CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use desk::DeskConfig;
-pub use fandesk_domain::desk::FirstLineMode;
 pub use error::{ServiceError, ServiceResult};
 pub use fan_profile::{FanProfilePatch, FanProfileView};
-pub use message::{PendingSend, SendMessage, Sent};
-pub use metrics::Metrics;
-pub use metrics_summary::{StatsView, SummaryGroupView, SummaryGrouping, SummaryView, build_weekly_report};
 /// The weekly report's model and renderers (JSON, CSV, HTML with SVG charts).
 pub use fandesk_analytics::report;
+pub use fandesk_domain::desk::FirstLineMode;
+pub use message::{PendingSend, SendMessage, Sent};
+pub use metrics::Metrics;
+pub use metrics_summary::{
+    StatsView, SummaryGroupView, SummaryGrouping, SummaryView, build_weekly_report,
+};
 pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
 pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
-pub use subscription::{Subscription, SubscriptionEnd};
 pub use signals::{KeywordRuleView, RestrictedRuleView};
+pub use subscription::{Subscription, SubscriptionEnd};
 pub use supervision::AuditView;
 
 pub use fandesk_domain::{Audience, Principal, Role};
@@ -113,15 +115,35 @@ impl App {
     /// Starts the service, including its group-commit writer task.
     pub fn start(store: Store, bus: Arc<dyn Bus>, config: Config, clock: Arc<dyn Clock>) -> App {
         let metrics = Arc::new(Metrics::new());
-        let (signal_sender, signal_inputs) = tokio::sync::mpsc::channel(signal_processor::SIGNAL_QUEUE);
-        let writer = Writer::spawn(store.clone(), bus.clone(), metrics.clone(), &config, signal_sender);
+        let (signal_sender, signal_inputs) =
+            tokio::sync::mpsc::channel(signal_processor::SIGNAL_QUEUE);
+        let writer = Writer::spawn(
+            store.clone(),
+            bus.clone(),
+            metrics.clone(),
+            &config,
+            signal_sender,
+        );
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
         let rules = signals::RuleCache::default();
         let desk = desk::DeskRuntime::new();
-        let app = App { inner: Arc::new(Inner { store, bus, config, clock, metrics, writer, rooms, rules, desk }) };
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                config,
+                clock,
+                metrics,
+                writer,
+                rooms,
+                rules,
+                desk,
+            }),
+        };
         desk::DeskRuntime::start(&app);
         // Replies are judged against the configured target when they commit (issue 6 › 2).
-        let target_ms = i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
+        let target_ms =
+            i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
         let store = app.inner.store.clone();
         tokio::spawn(async move {
             if let Err(error) = store.set_sla_target_ms(target_ms).await {

@@ -5,8 +5,8 @@ use crate::conversation::audience_of;
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::MessageView;
 use crate::writer::Queued;
-use crate::{new_id, App};
-use fandesk_domain::{validate_body, validate_client_msg_id, MessageId, Principal, Visibility};
+use crate::{App, new_id};
+use fandesk_domain::{MessageId, Principal, Visibility, validate_body, validate_client_msg_id};
 use fandesk_store::{WriteOp, WriteOutcome};
 
 #[derive(Clone, Debug)]
@@ -67,15 +67,20 @@ impl App {
         let body = validate_body(&input.body)?;
         let visibility = match input.visibility.as_deref() {
             None => Visibility::Public,
-            Some(text) => Visibility::parse(text)
-                .ok_or_else(|| ServiceError::invalid("visibility", "must be \"public\" or \"internal\""))?,
+            Some(text) => Visibility::parse(text).ok_or_else(|| {
+                ServiceError::invalid("visibility", "must be \"public\" or \"internal\"")
+            })?,
         };
         // Existence and read access are checked here so unknown conversations are a plain
         // 404; posting rules are decided again inside the commit, against current state.
         let conversation = self.readable_conversation(actor, conversation_id).await?;
         // Shift-scoped access and the canned first-line rule (PROTOCOL.md › Canned responses).
-        let canned = self.check_desk_send(actor, &conversation, &body, input.template_id.as_deref()).await?;
-        let extras = self.post_extras(actor, visibility, &body, input.to.as_deref()).await?;
+        let canned = self
+            .check_desk_send(actor, &conversation, &body, input.template_id.as_deref())
+            .await?;
+        let extras = self
+            .post_extras(actor, visibility, &body, input.to.as_deref())
+            .await?;
         let op = WriteOp::Post {
             message_id: MessageId(new_id("msg")),
             conversation_id: conversation.id,
@@ -88,7 +93,12 @@ impl App {
         };
         let queued = self.inner.writer.enqueue(op).await?;
         let desk = self.after_send(actor.is_fan(), canned);
-        Ok(PendingSend { queued, audience: audience_of(actor), metrics: self.inner.metrics.clone(), desk })
+        Ok(PendingSend {
+            queued,
+            audience: audience_of(actor),
+            metrics: self.inner.metrics.clone(),
+            desk,
+        })
     }
 
     /// Sends and waits for the acknowledgement (REST).
@@ -98,6 +108,9 @@ impl App {
         conversation_id: &str,
         input: SendMessage,
     ) -> ServiceResult<Sent> {
-        self.begin_send(actor, conversation_id, input).await?.wait().await
+        self.begin_send(actor, conversation_id, input)
+            .await?
+            .wait()
+            .await
     }
 }

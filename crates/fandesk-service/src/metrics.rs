@@ -45,7 +45,8 @@ impl Metrics {
         let ws_connections = Gauge::default();
         let messages_written = Counter::default();
         let acks = Counter::default();
-        let batch_size = Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]);
+        let batch_size =
+            Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]);
         let commit_seconds = Histogram::new([
             0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
         ]);
@@ -57,26 +58,58 @@ impl Metrics {
             "Committed messages skipped by alerting because its queue was full",
             signals_dropped.clone(),
         );
-        registry.register("ws_connections", "Open WebSocket connections", ws_connections.clone());
-        registry.register("messages_written", "Messages committed", messages_written.clone());
+        registry.register(
+            "ws_connections",
+            "Open WebSocket connections",
+            ws_connections.clone(),
+        );
+        registry.register(
+            "messages_written",
+            "Messages committed",
+            messages_written.clone(),
+        );
         registry.register("acks", "Send acknowledgements given", acks.clone());
-        registry.register("write_batch_size", "Ops per group-commit transaction", batch_size.clone());
-        registry.register("commit_seconds", "Group-commit transaction latency", commit_seconds.clone());
+        registry.register(
+            "write_batch_size",
+            "Ops per group-commit transaction",
+            batch_size.clone(),
+        );
+        registry.register(
+            "commit_seconds",
+            "Group-commit transaction latency",
+            commit_seconds.clone(),
+        );
         registry.register(
             "slow_consumers_closed",
             "WebSocket subscribers closed for falling behind (4008)",
             slow_consumers_closed.clone(),
         );
-        registry.register("http_requests", "HTTP requests served", http_requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests served",
+            http_requests.clone(),
+        );
         let desk = DeskGauges::default();
-        registry.register("waiting_fans", "Unresolved conversations whose fan waits for a human reply", desk.waiting_fans.clone());
+        registry.register(
+            "waiting_fans",
+            "Unresolved conversations whose fan waits for a human reply",
+            desk.waiting_fans.clone(),
+        );
         registry.register(
             "oldest_wait_seconds",
             "How long the longest-waiting fan has waited for a human reply",
             desk.oldest_wait_seconds.clone(),
         );
-        registry.register("agents_online", "Team members clocked in", desk.agents_online.clone());
-        registry.register("alerts_raised", "Alerts raised since the database was created", desk.alerts_raised.clone());
+        registry.register(
+            "agents_online",
+            "Team members clocked in",
+            desk.agents_online.clone(),
+        );
+        registry.register(
+            "alerts_raised",
+            "Alerts raised since the database was created",
+            desk.alerts_raised.clone(),
+        );
         Metrics {
             registry,
             ws_connections,
@@ -94,7 +127,9 @@ impl Metrics {
     /// Sets the live desk gauges from the store's figures as of `now`.
     pub fn set_desk_figures(&self, figures: &fandesk_store::LiveDeskFigures, now: jiff::Timestamp) {
         self.desk.waiting_fans.set(figures.waiting_fans);
-        let oldest = figures.oldest_waiting_since.map_or(0.0, |since| now.duration_since(since).as_secs_f64().max(0.0));
+        let oldest = figures.oldest_waiting_since.map_or(0.0, |since| {
+            now.duration_since(since).as_secs_f64().max(0.0)
+        });
         self.desk.oldest_wait_seconds.set(oldest);
         self.desk.agents_online.set(figures.agents_clocked_in);
         self.desk.alerts_raised.set(figures.alerts_raised);

@@ -1,11 +1,11 @@
 //! Signals on messages before they are committed (PRODUCT.md › C4 restricted words, C5
 //! sentiment), the team-only annotations a post carries, and the editable rules.
 
-use crate::error::{ServiceError, ServiceResult};
 use crate::App;
+use crate::error::{ServiceError, ServiceResult};
 use fandesk_domain::signals::{
-    message_score, KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRule, RestrictedVerdict,
-    RestrictedWords,
+    KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRule, RestrictedVerdict,
+    RestrictedWords, message_score,
 };
 use fandesk_domain::{MemberId, Principal, Visibility};
 use fandesk_store::PostExtras;
@@ -23,11 +23,17 @@ pub(crate) struct RuleCache(RwLock<Option<Arc<CompiledRules>>>);
 
 impl RuleCache {
     fn get(&self) -> Option<Arc<CompiledRules>> {
-        self.0.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     fn set(&self, rules: Option<Arc<CompiledRules>>) {
-        *self.0.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = rules;
+        *self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = rules;
     }
 }
 
@@ -42,7 +48,10 @@ impl App {
             .list_keyword_rules()
             .await?
             .into_iter()
-            .map(|row| KeywordRule { name: row.name, patterns: row.patterns })
+            .map(|row| KeywordRule {
+                name: row.name,
+                patterns: row.patterns,
+            })
             .collect();
         let restricted_rules: Vec<RestrictedRule> = self
             .store()
@@ -79,7 +88,9 @@ impl App {
         } else {
             match self.compiled_rules().await?.restricted.check(body) {
                 RestrictedVerdict::Clean => {}
-                RestrictedVerdict::Warn(hits) => extras.flag = hits.first().map(|hit| hit.rule.clone()),
+                RestrictedVerdict::Warn(hits) => {
+                    extras.flag = hits.first().map(|hit| hit.rule.clone())
+                }
                 blocked @ RestrictedVerdict::Block(_) => {
                     blocked.into_result()?;
                 }
@@ -87,7 +98,10 @@ impl App {
         }
         if let Some(to) = to {
             if actor.is_fan() || visibility != Visibility::Internal {
-                return Err(ServiceError::invalid("to", "only team members address internal messages"));
+                return Err(ServiceError::invalid(
+                    "to",
+                    "only team members address internal messages",
+                ));
             }
             let member = self
                 .store()
@@ -117,12 +131,17 @@ pub struct RestrictedRuleView {
     pub action: String,
 }
 
-const RULE_EDITORS: [fandesk_domain::Role; 2] = [fandesk_domain::Role::Owner, fandesk_domain::Role::Supervisor];
+const RULE_EDITORS: [fandesk_domain::Role; 2] = [
+    fandesk_domain::Role::Owner,
+    fandesk_domain::Role::Supervisor,
+];
 
 fn require_editor(actor: &Principal) -> ServiceResult<()> {
     match actor.role() {
         Some(role) if RULE_EDITORS.contains(&role) => Ok(()),
-        _ => Err(ServiceError::Forbidden("rules are edited by the owner and supervisors".into())),
+        _ => Err(ServiceError::Forbidden(
+            "rules are edited by the owner and supervisors".into(),
+        )),
     }
 }
 
@@ -138,18 +157,28 @@ fn check_pattern(field: &str, pattern: &str) -> ServiceResult<String> {
     let pattern = pattern.trim();
     let chars = pattern.chars().count();
     if chars == 0 || chars > 64 || pattern.chars().any(char::is_control) {
-        return Err(ServiceError::invalid(field, "each pattern must be 1 to 64 characters"));
+        return Err(ServiceError::invalid(
+            field,
+            "each pattern must be 1 to 64 characters",
+        ));
     }
     Ok(pattern.to_owned())
 }
 
 impl App {
-    pub async fn list_keyword_rules(&self, actor: &Principal) -> ServiceResult<Vec<KeywordRuleView>> {
+    pub async fn list_keyword_rules(
+        &self,
+        actor: &Principal,
+    ) -> ServiceResult<Vec<KeywordRuleView>> {
         require_team(actor)?;
         let rows = self.store().list_keyword_rules().await?;
         Ok(rows
             .into_iter()
-            .map(|row| KeywordRuleView { id: row.id, name: row.name, patterns: row.patterns })
+            .map(|row| KeywordRuleView {
+                id: row.id,
+                name: row.name,
+                patterns: row.patterns,
+            })
             .collect())
     }
 
@@ -165,19 +194,32 @@ impl App {
         for pattern in patterns {
             words.push(check_pattern("patterns", pattern)?);
         }
-        KeywordRule { name: name.clone(), patterns: words.clone() }.validate()?;
+        KeywordRule {
+            name: name.clone(),
+            patterns: words.clone(),
+        }
+        .validate()?;
         let row = fandesk_store::KeywordRuleRow {
             id: crate::new_id("kw"),
             name,
             patterns: words,
             created_at: self.now(),
         };
-        self.store().insert_keyword_rule(&row).await.map_err(|error| match error {
-            fandesk_store::StoreError::Conflict(_) => ServiceError::Conflict("a keyword rule with this name exists".into()),
-            other => other.into(),
-        })?;
+        self.store()
+            .insert_keyword_rule(&row)
+            .await
+            .map_err(|error| match error {
+                fandesk_store::StoreError::Conflict(_) => {
+                    ServiceError::Conflict("a keyword rule with this name exists".into())
+                }
+                other => other.into(),
+            })?;
         self.rules_changed();
-        Ok(KeywordRuleView { id: row.id, name: row.name, patterns: row.patterns })
+        Ok(KeywordRuleView {
+            id: row.id,
+            name: row.name,
+            patterns: row.patterns,
+        })
     }
 
     pub async fn delete_keyword_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
@@ -187,12 +229,19 @@ impl App {
         Ok(())
     }
 
-    pub async fn list_restricted_rules(&self, actor: &Principal) -> ServiceResult<Vec<RestrictedRuleView>> {
+    pub async fn list_restricted_rules(
+        &self,
+        actor: &Principal,
+    ) -> ServiceResult<Vec<RestrictedRuleView>> {
         require_team(actor)?;
         let rows = self.store().list_restricted_rules().await?;
         Ok(rows
             .into_iter()
-            .map(|row| RestrictedRuleView { id: row.id, pattern: row.pattern, action: row.action })
+            .map(|row| RestrictedRuleView {
+                id: row.id,
+                pattern: row.pattern,
+                action: row.action,
+            })
             .collect())
     }
 
@@ -206,19 +255,33 @@ impl App {
         let pattern = check_pattern("pattern", pattern)?;
         let parsed = RestrictedAction::parse(action)
             .ok_or_else(|| ServiceError::invalid("action", "must be \"block\" or \"warn\""))?;
-        RestrictedRule { name: pattern.clone(), patterns: vec![pattern.clone()], action: parsed }.validate()?;
+        RestrictedRule {
+            name: pattern.clone(),
+            patterns: vec![pattern.clone()],
+            action: parsed,
+        }
+        .validate()?;
         let row = fandesk_store::RestrictedRuleRow {
             id: crate::new_id("rw"),
             pattern,
             action: action.to_owned(),
             created_at: self.now(),
         };
-        self.store().insert_restricted_rule(&row).await.map_err(|error| match error {
-            fandesk_store::StoreError::Conflict(_) => ServiceError::Conflict("this pattern already has a rule".into()),
-            other => other.into(),
-        })?;
+        self.store()
+            .insert_restricted_rule(&row)
+            .await
+            .map_err(|error| match error {
+                fandesk_store::StoreError::Conflict(_) => {
+                    ServiceError::Conflict("this pattern already has a rule".into())
+                }
+                other => other.into(),
+            })?;
         self.rules_changed();
-        Ok(RestrictedRuleView { id: row.id, pattern: row.pattern, action: row.action })
+        Ok(RestrictedRuleView {
+            id: row.id,
+            pattern: row.pattern,
+            action: row.action,
+        })
     }
 
     pub async fn delete_restricted_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {

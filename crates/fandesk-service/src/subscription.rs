@@ -3,11 +3,11 @@
 //! gap and no duplicate. The bus is subscribed *before* the store is read, so an event
 //! committed in between is seen twice at most, and the second copy is dropped by `seq`.
 
-use crate::conversation::{audience_of, MAX_PAGE};
+use crate::App;
+use crate::conversation::{MAX_PAGE, audience_of};
 use crate::error::{ServiceError, ServiceResult};
 use crate::room_viewers::ViewerGuard;
 use crate::view::message_frame;
-use crate::App;
 use bytes::Bytes;
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, ConversationId, Principal, Topic};
@@ -76,8 +76,13 @@ impl Subscription {
                 let conversation = match &replay.source {
                     ReplaySource::Conversation(conversation) => conversation,
                     ReplaySource::Room(room) => {
-                        let page = self.app.room_replay_page(room, &self.topic, self.audience, self.last_seq).await;
-                        let Ok((frames, exhausted)) = page else { return Err(SubscriptionEnd::Lagged) };
+                        let page = self
+                            .app
+                            .room_replay_page(room, &self.topic, self.audience, self.last_seq)
+                            .await;
+                        let Ok((frames, exhausted)) = page else {
+                            return Err(SubscriptionEnd::Lagged);
+                        };
                         replay.exhausted = exhausted;
                         replay.buffered.extend(frames);
                         continue;
@@ -147,7 +152,11 @@ impl App {
                 let row = self.readable_conversation(actor, id.as_str()).await?;
                 // A position past the end would silently skip the next events: the client
                 // has state from another conversation or a corrupted cursor.
-                let last = if audience.uses_public_seq() { row.last_public_seq } else { row.last_seq };
+                let last = if audience.uses_public_seq() {
+                    row.last_public_seq
+                } else {
+                    row.last_seq
+                };
                 if after_seq.is_some_and(|after| after > last) {
                     return Err(ServiceError::invalid(
                         "after_seq",
@@ -157,11 +166,19 @@ impl App {
                 Some(ReplaySource::Conversation(row.id))
             }
             Topic::Inbox if actor.is_fan() => {
-                return Err(ServiceError::Forbidden("the inbox is for team members".into()));
+                return Err(ServiceError::Forbidden(
+                    "the inbox is for team members".into(),
+                ));
             }
             Topic::Inbox => None,
-            Topic::Alerts if !actor.role().is_some_and(fandesk_domain::Role::may_watch_alerts) => {
-                return Err(ServiceError::Forbidden("alerts are for supervisors, leads and the owner".into()));
+            Topic::Alerts
+                if !actor
+                    .role()
+                    .is_some_and(fandesk_domain::Role::may_watch_alerts) =>
+            {
+                return Err(ServiceError::Forbidden(
+                    "alerts are for supervisors, leads and the owner".into(),
+                ));
             }
             Topic::Alerts => None,
             // Rooms are public events: anyone signed in may watch one that exists.
@@ -175,7 +192,11 @@ impl App {
         // Subscribe before reading the store (see the module comment).
         let live = self.bus().subscribe(&topic);
         let replay = match (source, after_seq) {
-            (Some(source), Some(_)) => Some(Replay { source, buffered: VecDeque::new(), exhausted: false }),
+            (Some(source), Some(_)) => Some(Replay {
+                source,
+                buffered: VecDeque::new(),
+                exhausted: false,
+            }),
             _ => None,
         };
         let last_seq = match (after_seq, &replay) {
@@ -183,6 +204,14 @@ impl App {
             // Live only: no replay, so accept whatever comes next.
             (None, _) => 0,
         };
-        Ok(Subscription { topic, audience, live, replay, last_seq, app: self.clone(), _viewer: viewer })
+        Ok(Subscription {
+            topic,
+            audience,
+            live,
+            replay,
+            last_seq,
+            app: self.clone(),
+            _viewer: viewer,
+        })
     }
 }

@@ -5,7 +5,7 @@
 use crate::conversation::MAX_PAGE;
 use crate::error::{ServiceError, ServiceResult};
 use crate::view::{ConversationView, MessageView};
-use crate::{new_id, App};
+use crate::{App, new_id};
 use fandesk_bus::Event;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{Audience, MemberId, Principal, Role, Topic};
@@ -46,12 +46,19 @@ impl From<&AuditRow> for AuditView {
 fn require_role(actor: &Principal, allowed: &[Role], what: &str) -> ServiceResult<Role> {
     match actor.role() {
         Some(role) if allowed.contains(&role) => Ok(role),
-        _ => Err(ServiceError::Forbidden(format!("{what} is for {}", role_list(allowed)))),
+        _ => Err(ServiceError::Forbidden(format!(
+            "{what} is for {}",
+            role_list(allowed)
+        ))),
     }
 }
 
 fn role_list(roles: &[Role]) -> String {
-    roles.iter().map(|role| role.as_str()).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const SUPERVISING: [Role; 3] = [Role::Owner, Role::Supervisor, Role::EscalationLead];
@@ -63,7 +70,9 @@ impl App {
         let role = require_role(actor, &SUPERVISING, "monitoring")?;
         let row = self.readable_conversation(actor, id).await?;
         if role == Role::EscalationLead && !row.escalated {
-            return Err(ServiceError::Forbidden("escalation leads monitor escalated conversations".into()));
+            return Err(ServiceError::Forbidden(
+                "escalation leads monitor escalated conversations".into(),
+            ));
         }
         let now = self.now();
         self.store()
@@ -94,13 +103,22 @@ impl App {
 
     /// Assigns to `member_id` (supervisors) or picks from the queue (an agent assigning
     /// themselves an unassigned conversation).
-    pub async fn assign(&self, actor: &Principal, id: &str, member_id: &str) -> ServiceResult<ConversationView> {
+    pub async fn assign(
+        &self,
+        actor: &Principal,
+        id: &str,
+        member_id: &str,
+    ) -> ServiceResult<ConversationView> {
         let member = self
             .store()
             .find_member(&MemberId::from(member_id))
             .await?
             .ok_or_else(|| ServiceError::invalid("member_id", "no such member"))?;
-        let transition = Transition::Assign { member: member.id, name: member.name, role: member.role };
+        let transition = Transition::Assign {
+            member: member.id,
+            name: member.name,
+            role: member.role,
+        };
         self.transition(actor, id, transition).await
     }
 
@@ -125,13 +143,20 @@ impl App {
                     .await?
                     .ok_or_else(|| ServiceError::invalid("lead_id", "no such member"))?;
                 if lead.role != Role::EscalationLead {
-                    return Err(ServiceError::invalid("lead_id", "is not an escalation lead"));
+                    return Err(ServiceError::invalid(
+                        "lead_id",
+                        "is not an escalation lead",
+                    ));
                 }
                 lead
             }
             None => self.choose_lead(actor, id).await?,
         };
-        let transition = Transition::Escalate { lead: lead.id, name: lead.name, reason: reason.to_owned() };
+        let transition = Transition::Escalate {
+            lead: lead.id,
+            name: lead.name,
+            reason: reason.to_owned(),
+        };
         self.transition(actor, id, transition).await
     }
 
@@ -151,15 +176,25 @@ impl App {
         limit: u32,
     ) -> ServiceResult<Vec<AuditView>> {
         require_role(actor, &[Role::Owner, Role::Supervisor], "the audit log")?;
-        let rows = self.store().list_audit(before, limit.clamp(1, MAX_PAGE)).await?;
+        let rows = self
+            .store()
+            .list_audit(before, limit.clamp(1, MAX_PAGE))
+            .await?;
         Ok(rows.iter().map(AuditView::from).collect())
     }
 
     /// Team messages with their reply times, newest first (PRODUCT.md › C4 Message review).
-    pub async fn review_messages(&self, actor: &Principal, mut filter: ReviewFilter) -> ServiceResult<Vec<MessageView>> {
+    pub async fn review_messages(
+        &self,
+        actor: &Principal,
+        mut filter: ReviewFilter,
+    ) -> ServiceResult<Vec<MessageView>> {
         require_role(actor, &SUPERVISING, "message review")?;
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         let rows = self.store().list_review_messages(&filter).await?;
-        Ok(rows.iter().filter_map(|row| MessageView::new(row, Audience::Team)).collect())
+        Ok(rows
+            .iter()
+            .filter_map(|row| MessageView::new(row, Audience::Team))
+            .collect())
     }
 }

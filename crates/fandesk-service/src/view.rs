@@ -41,7 +41,10 @@ pub struct FanView {
 
 impl From<&FanRow> for FanView {
     fn from(row: &FanRow) -> Self {
-        FanView { id: row.id.0.clone(), display_name: row.display_name.clone() }
+        FanView {
+            id: row.id.0.clone(),
+            display_name: row.display_name.clone(),
+        }
     }
 }
 
@@ -174,7 +177,11 @@ impl MessageView {
             Audience::Team => (row.seq, row.public_seq, row.client_msg_id.clone()),
             Audience::Fan => {
                 let own = row.author_kind == AuthorKind::Fan;
-                (row.public_seq?, None, row.client_msg_id.clone().filter(|_| own))
+                (
+                    row.public_seq?,
+                    None,
+                    row.client_msg_id.clone().filter(|_| own),
+                )
             }
         };
         Some(MessageView {
@@ -202,7 +209,11 @@ impl MessageView {
 
 /// Team-only annotations are dropped for fans here, in the one serializer.
 fn team_only<T>(audience: Audience, value: Option<T>) -> Option<T> {
-    if audience == Audience::Team { value } else { None }
+    if audience == Audience::Team {
+        value
+    } else {
+        None
+    }
 }
 
 #[derive(Serialize)]
@@ -247,6 +258,8 @@ pub fn conversation_frame(topic: &str, row: &ConversationRow, audience: Audience
         r#type: "event",
         topic,
         seq: None,
-        event: EventBody::ConversationUpdated { conversation: &view },
+        event: EventBody::ConversationUpdated {
+            conversation: &view,
+        },
     })
 }

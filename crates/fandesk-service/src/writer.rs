@@ -3,11 +3,11 @@
 //! then answers each caller. An acknowledgement therefore always follows the commit, and
 //! fan-out order equals `seq` order.
 
+use crate::Config;
 use crate::error::{ServiceError, ServiceResult};
 use crate::metrics::Metrics;
-use crate::view::{conversation_frame, message_frame};
 use crate::signal_processor::SignalInput;
-use crate::Config;
+use crate::view::{conversation_frame, message_frame};
 use fandesk_bus::{Bus, Event};
 use fandesk_domain::{Audience, Topic};
 use fandesk_store::{ConversationRow, MessageRow, Store, WriteOp, WriteOutcome};
@@ -49,9 +49,18 @@ impl Writer {
         let (sender, receiver) = mpsc::channel(config.write_queue.max(1));
         let stop = CancellationToken::new();
         let batch_max = config.write_batch_max.max(1);
-        let sinks = Sinks { store, bus, metrics, signals };
+        let sinks = Sinks {
+            store,
+            bus,
+            metrics,
+            signals,
+        };
         let task = tokio::spawn(run(receiver, stop.clone(), sinks, batch_max));
-        Writer { sender, stop, task: Mutex::new(Some(task)) }
+        Writer {
+            sender,
+            stop,
+            task: Mutex::new(Some(task)),
+        }
     }
 
     /// Queues `op` and waits for its committed outcome.
@@ -67,14 +76,21 @@ impl Writer {
             return Err(ServiceError::Unavailable);
         }
         let (reply, answer) = oneshot::channel();
-        self.sender.send(Pending { op, reply }).await.map_err(|_| ServiceError::Unavailable)?;
+        self.sender
+            .send(Pending { op, reply })
+            .await
+            .map_err(|_| ServiceError::Unavailable)?;
         Ok(Queued(answer))
     }
 
     /// Refuses new writes, drains the queue, waits for the last commit.
     pub(crate) async fn shutdown(&self) {
         self.stop.cancel();
-        let task = self.task.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         if let Some(task) = task {
             let _ = task.await;
         }
@@ -89,7 +105,12 @@ struct Sinks {
     signals: mpsc::Sender<SignalInput>,
 }
 
-async fn run(mut receiver: mpsc::Receiver<Pending>, stop: CancellationToken, sinks: Sinks, batch_max: usize) {
+async fn run(
+    mut receiver: mpsc::Receiver<Pending>,
+    stop: CancellationToken,
+    sinks: Sinks,
+    batch_max: usize,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(batch_max);
     loop {
         let first = tokio::select! {
@@ -114,7 +135,12 @@ async fn run(mut receiver: mpsc::Receiver<Pending>, stop: CancellationToken, sin
 }
 
 async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
-    let Sinks { store, bus, metrics, signals } = sinks;
+    let Sinks {
+        store,
+        bus,
+        metrics,
+        signals,
+    } = sinks;
     let ops: Vec<WriteOp> = batch.iter().map(|pending| pending.op.clone()).collect();
     let started = Instant::now();
     let mut outcome = store.apply_batch(&ops).await;
@@ -123,13 +149,21 @@ async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
         // insert; a second pass sees it and answers with the original.
         outcome = store.apply_batch(&ops).await;
     }
-    metrics.commit_seconds.observe(started.elapsed().as_secs_f64());
+    metrics
+        .commit_seconds
+        .observe(started.elapsed().as_secs_f64());
     metrics.batch_size.observe(ops.len() as f64);
     match outcome {
         Ok(results) => {
             for (pending, result) in batch.drain(..).zip(results) {
                 let reply = result.map_err(ServiceError::from);
-                if let Ok(WriteOutcome::Created { message, conversation, changed, turned_negative }) = &reply {
+                if let Ok(WriteOutcome::Created {
+                    message,
+                    conversation,
+                    changed,
+                    turned_negative,
+                }) = &reply
+                {
                     metrics.messages_written.inc();
                     publish(bus.as_ref(), message, conversation, *changed);
                     if SignalInput::wanted(message) {
@@ -149,7 +183,9 @@ async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
         Err(error) => {
             tracing::error!(%error, ops = ops.len(), "group commit failed; nothing in the batch was acknowledged");
             for pending in batch.drain(..) {
-                let _ = pending.reply.send(Err(ServiceError::Internal(error.to_string())));
+                let _ = pending
+                    .reply
+                    .send(Err(ServiceError::Internal(error.to_string())));
             }
         }
     }

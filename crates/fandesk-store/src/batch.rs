@@ -7,11 +7,11 @@
 
 use crate::rows::{AuditRow, ConversationRow, MessageRow};
 use fandesk_domain::conversation::Transition;
+use fandesk_domain::signals::TurnRule;
 use fandesk_domain::{
     AuthorKind, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation,
     Visibility, decide_post,
 };
-use fandesk_domain::signals::TurnRule;
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 
@@ -54,9 +54,12 @@ pub enum WriteOp {
 impl WriteOp {
     pub(crate) fn conversation_id(&self) -> &ConversationId {
         match self {
-            WriteOp::Post { conversation_id, .. } | WriteOp::Transition { conversation_id, .. } => {
-                conversation_id
+            WriteOp::Post {
+                conversation_id, ..
             }
+            | WriteOp::Transition {
+                conversation_id, ..
+            } => conversation_id,
         }
     }
 
@@ -65,15 +68,24 @@ impl WriteOp {
     /// the first (as rooms scope keys per room).
     pub(crate) fn idempotency_key(&self) -> Option<(&str, &str, &str)> {
         match self {
-            WriteOp::Post { author, client_msg_id: Some(id), conversation_id, .. } => {
-                Some((author.author_id(), id, conversation_id.as_str()))
-            }
+            WriteOp::Post {
+                author,
+                client_msg_id: Some(id),
+                conversation_id,
+                ..
+            } => Some((author.author_id(), id, conversation_id.as_str())),
             _ => None,
         }
     }
 
     pub(crate) fn is_reopen(&self) -> bool {
-        matches!(self, WriteOp::Transition { transition: Transition::Reopen, .. })
+        matches!(
+            self,
+            WriteOp::Transition {
+                transition: Transition::Reopen,
+                ..
+            }
+        )
     }
 }
 
@@ -87,7 +99,12 @@ pub enum WriteOutcome {
     /// whether the op changed its status, assignee or escalation (so subscribers get an
     /// update). `turned_negative`: this fan message turned the conversation's rolling
     /// sentiment negative (raise `negative_sentiment`).
-    Created { message: MessageRow, conversation: ConversationRow, changed: bool, turned_negative: bool },
+    Created {
+        message: MessageRow,
+        conversation: ConversationRow,
+        changed: bool,
+        turned_negative: bool,
+    },
     /// The author already sent this `client_msg_id`: the original message, unchanged.
     Duplicate { message: MessageRow },
 }
@@ -127,13 +144,24 @@ pub(crate) fn to_stored_precision(at: Timestamp) -> Timestamp {
 }
 
 pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
-    let Loaded { mut conversations, existing, mut fans_with_active, metric_openings, metric_unanswered, metric_policy } =
-        loaded;
-    let mut metric_state = crate::metric_step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
+    let Loaded {
+        mut conversations,
+        existing,
+        mut fans_with_active,
+        metric_openings,
+        metric_unanswered,
+        metric_policy,
+    } = loaded;
+    let mut metric_state =
+        crate::metric_step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
     let mut sent: HashMap<(String, String, String), MessageRow> = existing
         .into_iter()
         .filter_map(|row| {
-            let key = (row.author_id.clone(), row.client_msg_id.clone()?, row.conversation_id.0.clone());
+            let key = (
+                row.author_id.clone(),
+                row.client_msg_id.clone()?,
+                row.conversation_id.0.clone(),
+            );
             Some((key, row))
         })
         .collect();
@@ -143,9 +171,15 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
     let mut results = Vec::with_capacity(ops.len());
     for op in ops {
         if let Some((author, client_id, conversation)) = op.idempotency_key()
-            && let Some(original) = sent.get(&(author.to_owned(), client_id.to_owned(), conversation.to_owned()))
+            && let Some(original) = sent.get(&(
+                author.to_owned(),
+                client_id.to_owned(),
+                conversation.to_owned(),
+            ))
         {
-            results.push(Ok(WriteOutcome::Duplicate { message: original.clone() }));
+            results.push(Ok(WriteOutcome::Duplicate {
+                message: original.clone(),
+            }));
             continue;
         }
         let Some(conversation) = conversations.get_mut(op.conversation_id()) else {
@@ -163,9 +197,17 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         }
         metric_state.seed(conversation);
         let result = apply_op(op, conversation, &mut audits);
-        if let Ok(WriteOutcome::Created { message, conversation: after, .. }) = &result {
+        if let Ok(WriteOutcome::Created {
+            message,
+            conversation: after,
+            ..
+        }) = &result
+        {
             if let Some(key) = op.idempotency_key() {
-                sent.insert((key.0.to_owned(), key.1.to_owned(), key.2.to_owned()), message.clone());
+                sent.insert(
+                    (key.0.to_owned(), key.1.to_owned(), key.2.to_owned()),
+                    message.clone(),
+                );
             }
             let active = fans_with_active.entry(after.fan_id.clone()).or_default();
             if after.status.is_active() {
@@ -181,8 +223,17 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         }
         results.push(result);
     }
-    let touched = touched_ids.iter().filter_map(|id| conversations.remove(id)).collect();
-    Plan { results, new_rows, touched, audits, metrics: metric_state.finish() }
+    let touched = touched_ids
+        .iter()
+        .filter_map(|id| conversations.remove(id))
+        .collect();
+    Plan {
+        results,
+        new_rows,
+        touched,
+        audits,
+        metrics: metric_state.finish(),
+    }
 }
 
 fn author_kind(author: &Principal) -> AuthorKind {
@@ -194,13 +245,29 @@ fn author_kind(author: &Principal) -> AuthorKind {
 }
 
 /// Applies one op to the in-memory conversation, returning the row to insert.
-fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<AuditRow>) -> OpResult {
+fn apply_op(
+    op: &WriteOp,
+    conversation: &mut ConversationRow,
+    audits: &mut Vec<AuditRow>,
+) -> OpResult {
     match op {
-        WriteOp::Post { message_id, author, client_msg_id, body, visibility, at, extras, .. } => {
+        WriteOp::Post {
+            message_id,
+            author,
+            client_msg_id,
+            body,
+            visibility,
+            at,
+            extras,
+            ..
+        } => {
             let at = to_stored_precision(*at);
             let decision = decide_post(author, &conversation.state(), *visibility)?;
             if extras.whisper_to.is_some() && *visibility != Visibility::Internal {
-                return Err(RuleViolation::invalid("to", "only internal messages are addressed"));
+                return Err(RuleViolation::invalid(
+                    "to",
+                    "only internal messages are addressed",
+                ));
             }
             let changed = decision.claims;
             if decision.claims
@@ -229,34 +296,91 @@ fn apply_op(op: &WriteOp, conversation: &mut ConversationRow, audits: &mut Vec<A
                 && let Some(role) = author.role()
                 && (extras.whisper_to.is_some() || matches!(role, Role::Owner | Role::Supervisor))
             {
-                audits.push(audit(author, "whisper", conversation, at, format!(
-                    r#"{{"message_id":{:?},"to":{}}}"#,
-                    message_id.0,
-                    extras.whisper_to.as_ref().map_or("null".to_owned(), |id| format!("{:?}", id.0))
-                )));
+                audits.push(audit(
+                    author,
+                    "whisper",
+                    conversation,
+                    at,
+                    format!(
+                        r#"{{"message_id":{:?},"to":{}}}"#,
+                        message_id.0,
+                        extras
+                            .whisper_to
+                            .as_ref()
+                            .map_or("null".to_owned(), |id| format!("{:?}", id.0))
+                    ),
+                ));
             }
-            let mut message = append(conversation, message_id, author, kind, client_msg_id.clone(), body.clone(), *visibility, decision.automated, at);
+            let mut message = append(
+                conversation,
+                message_id,
+                author,
+                kind,
+                client_msg_id.clone(),
+                body.clone(),
+                *visibility,
+                decision.automated,
+                at,
+            );
             message.whisper_to = extras.whisper_to.clone();
             message.reply_ms = reply_ms;
             message.sentiment = extras.sentiment.filter(|_| kind == AuthorKind::Fan);
             message.flag = extras.flag.clone();
-            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed, turned_negative })
+            Ok(WriteOutcome::Created {
+                message,
+                conversation: conversation.clone(),
+                changed,
+                turned_negative,
+            })
         }
-        WriteOp::Transition { message_id, actor, transition, at, .. } => {
+        WriteOp::Transition {
+            message_id,
+            actor,
+            transition,
+            at,
+            ..
+        } => {
             let at = to_stored_precision(*at);
             let mut state = conversation.state();
             let outcome = transition.apply_to(actor, &mut state)?;
             conversation.set_state(state);
             if let Some(action) = outcome.audit {
-                audits.push(audit(actor, action, conversation, at, format!(r#"{{"text":{:?}}}"#, outcome.text)));
+                audits.push(audit(
+                    actor,
+                    action,
+                    conversation,
+                    at,
+                    format!(r#"{{"text":{:?}}}"#, outcome.text),
+                ));
             }
-            let message = append(conversation, message_id, actor, AuthorKind::System, None, outcome.text, Visibility::Internal, false, at);
-            Ok(WriteOutcome::Created { message, conversation: conversation.clone(), changed: true, turned_negative: false })
+            let message = append(
+                conversation,
+                message_id,
+                actor,
+                AuthorKind::System,
+                None,
+                outcome.text,
+                Visibility::Internal,
+                false,
+                at,
+            );
+            Ok(WriteOutcome::Created {
+                message,
+                conversation: conversation.clone(),
+                changed: true,
+                turned_negative: false,
+            })
         }
     }
 }
 
-fn audit(actor: &Principal, action: &str, conversation: &ConversationRow, at: Timestamp, details: String) -> AuditRow {
+fn audit(
+    actor: &Principal,
+    action: &str,
+    conversation: &ConversationRow,
+    at: Timestamp,
+    details: String,
+) -> AuditRow {
     AuditRow {
         id: format!("aud_{}_{}", conversation.id, conversation.last_seq + 1),
         actor_id: actor.author_id().to_owned(),

@@ -1,9 +1,9 @@
 //! The SQL of the group commit: load what the batch touches, let `batch::plan` decide,
 //! write the decisions. One transaction per batch, instantiated once per backend.
 
-use crate::batch::{plan, Loaded, OpResult, WriteOp};
+use crate::batch::{Loaded, OpResult, WriteOp, plan};
 use crate::rows::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
-use crate::{to_micros, Store, StoreResult};
+use crate::{Store, StoreResult, to_micros};
 use sqlx::AssertSqlSafe;
 use std::collections::{HashMap, HashSet};
 
@@ -11,7 +11,10 @@ use std::collections::{HashMap, HashSet};
 const INSERT_CHUNK: usize = 400;
 
 fn placeholders(count: usize) -> String {
-    (1..=count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+    (1..=count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The transaction body, instantiated once per backend. `$lock` is the row-lock suffix.

@@ -1,13 +1,13 @@
 //! Opening a store: SQLite in the data directory (WAL, `synchronous=FULL`, asserted) or
 //! PostgreSQL; migrations run on open.
 
-use sqlx::AssertSqlSafe;
 use crate::{StoreError, StoreResult};
+use sqlx::AssertSqlSafe;
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::ConnectOptions;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -72,11 +72,23 @@ impl Store {
     pub async fn connect_postgres(url: &str, schema: Option<&str>) -> StoreResult<Store> {
         let mut options = PgConnectOptions::from_str(url)?.disable_statement_logging();
         if let Some(schema) = schema {
-            if !schema.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
-                return Err(StoreError::Misconfigured(format!("bad schema name {schema:?}")));
+            if !schema
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(StoreError::Misconfigured(format!(
+                    "bad schema name {schema:?}"
+                )));
             }
-            let pool = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-            sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA IF NOT EXISTS {schema}"))).execute(&pool).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            sqlx::query(AssertSqlSafe(format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}"
+            )))
+            .execute(&pool)
+            .await?;
             pool.close().await;
             options = options.options([("search_path", schema)]);
         }
@@ -100,13 +112,17 @@ impl Store {
     /// Refuses to run SQLite without WAL and `synchronous=FULL`: an ack must mean the
     /// message survives a power cut (PRODUCT.md principle 1).
     async fn assert_durable(&self) -> StoreResult<()> {
-        let Store::Sqlite(db) = self else { return Ok(()) };
+        let Store::Sqlite(db) = self else {
+            return Ok(());
+        };
         for pool in [&db.write, &db.read] {
             let mut connection = pool.acquire().await?;
-            let synchronous: i64 =
-                sqlx::query_scalar("PRAGMA synchronous").fetch_one(&mut *connection).await?;
-            let journal: String =
-                sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *connection).await?;
+            let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *connection)
+                .await?;
+            let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *connection)
+                .await?;
             if synchronous != 2 || !journal.eq_ignore_ascii_case("wal") {
                 return Err(StoreError::Misconfigured(format!(
                     "SQLite must run with journal_mode=WAL and synchronous=FULL \

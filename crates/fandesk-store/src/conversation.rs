@@ -1,10 +1,10 @@
 //! Conversations: creation and reads. State changes go through [`Store::apply_batch`] so
 //! that they take their place in the timeline's sequence.
 
-use sqlx::AssertSqlSafe;
 use crate::rows::CONVERSATION_COLUMNS;
-use crate::{to_micros, ConversationRow, Store, StoreResult};
+use crate::{ConversationRow, Store, StoreResult, to_micros};
 use fandesk_domain::{ConversationId, FanId, MemberId, Status};
+use sqlx::AssertSqlSafe;
 
 /// Team-side listing filter (issue 2: filterable by status and assignee).
 #[derive(Clone, Debug, Default)]
@@ -59,10 +59,17 @@ impl Store {
         Ok(())
     }
 
-    pub async fn find_conversation(&self, id: &ConversationId) -> StoreResult<Option<ConversationRow>> {
+    pub async fn find_conversation(
+        &self,
+        id: &ConversationId,
+    ) -> StoreResult<Option<ConversationRow>> {
         let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_conversation!(&row))),
                 None => Ok(None),
             }
@@ -70,14 +77,21 @@ impl Store {
     }
 
     /// The fan's conversation that is not resolved, if any (at most one exists).
-    pub async fn find_active_conversation(&self, fan_id: &FanId) -> StoreResult<Option<ConversationRow>> {
+    pub async fn find_active_conversation(
+        &self,
+        fan_id: &FanId,
+    ) -> StoreResult<Option<ConversationRow>> {
         let sql = format!(
             "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE fan_id = $1 AND status <> 'resolved'"
         );
         // Read through the writer pool on SQLite: this follows a failed insert and must see
         // the row that made it fail.
         on_pool!(self, write, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(fan_id.as_str()).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(fan_id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_conversation!(&row))),
                 None => Ok(None),
             }
@@ -85,7 +99,10 @@ impl Store {
     }
 
     /// Most recently updated first.
-    pub async fn list_conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<ConversationRow>> {
+    pub async fn list_conversations(
+        &self,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Vec<ConversationRow>> {
         let mut sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE 1 = 1");
         let mut binds: Vec<String> = Vec::new();
         if let Some(status) = filter.status {
@@ -104,7 +121,10 @@ impl Store {
             sql.push_str(&format!(" AND fan_id = ${}", binds.len()));
         }
         crate::desk::push_search_filters(filter, &mut sql, &mut binds);
-        sql.push_str(&format!(" ORDER BY updated_at DESC, id DESC LIMIT {}", filter.limit));
+        sql.push_str(&format!(
+            " ORDER BY updated_at DESC, id DESC LIMIT {}",
+            filter.limit
+        ));
         on_pool!(self, read, |pool| {
             let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
             for bind in &binds {

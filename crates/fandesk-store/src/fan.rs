@@ -1,10 +1,10 @@
 //! Fans.
 
-use sqlx::AssertSqlSafe;
 use crate::rows::FAN_COLUMNS;
-use crate::{to_micros, FanRow, Store, StoreResult};
+use crate::{FanRow, Store, StoreResult, to_micros};
 use fandesk_domain::FanId;
 use jiff::Timestamp;
+use sqlx::AssertSqlSafe;
 
 impl Store {
     /// Inserts a fan; a taken `external_id` is `Conflict`.
@@ -29,7 +29,11 @@ impl Store {
     pub async fn find_fan(&self, id: &FanId) -> StoreResult<Option<FanRow>> {
         let sql = format!("SELECT {FAN_COLUMNS} FROM fans WHERE id = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_fan!(&row))),
                 None => Ok(None),
             }
@@ -39,7 +43,11 @@ impl Store {
     pub async fn find_fan_by_external_id(&self, external_id: &str) -> StoreResult<Option<FanRow>> {
         let sql = format!("SELECT {FAN_COLUMNS} FROM fans WHERE external_id = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(external_id).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(external_id)
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_fan!(&row))),
                 None => Ok(None),
             }

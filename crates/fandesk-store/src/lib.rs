@@ -34,18 +34,20 @@ pub use batch::{OpResult, PostExtras, WriteOp, WriteOutcome};
 pub use canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
 pub use connect::Store;
 pub use conversation::ConversationFilter;
-pub use desk::{DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow};
+pub use desk::{
+    DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
+};
 pub use error::StoreError;
 pub use jobs::{JobRow, NewJob};
 pub use metrics::{LiveDeskFigures, MetricRows};
 pub use metrics_aggregate::MetricGrouping;
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
-pub use shifts::{ClockRow, ShiftRow};
-pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 pub use rows::{
     AlertRow, AuditRow, ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject,
 };
+pub use shifts::{ClockRow, ShiftRow};
+pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -1,9 +1,9 @@
 //! Team members.
 
-use sqlx::AssertSqlSafe;
 use crate::rows::MEMBER_COLUMNS;
-use crate::{to_micros, MemberRow, Store, StoreResult};
+use crate::{MemberRow, Store, StoreResult, to_micros};
 use fandesk_domain::MemberId;
+use sqlx::AssertSqlSafe;
 
 impl Store {
     /// Inserts a member; a taken email is `Conflict`.
@@ -28,7 +28,11 @@ impl Store {
     pub async fn find_member(&self, id: &MemberId) -> StoreResult<Option<MemberRow>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(id.as_str())
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_member!(&row))),
                 None => Ok(None),
             }
@@ -39,7 +43,11 @@ impl Store {
     pub async fn find_member_by_email(&self, email: &str) -> StoreResult<Option<MemberRow>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE email = $1");
         on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(email).fetch_optional(pool).await? {
+            match sqlx::query(AssertSqlSafe(sql.as_str()))
+                .bind(email)
+                .fetch_optional(pool)
+                .await?
+            {
                 Some(row) => Ok(Some(decode_member!(&row))),
                 None => Ok(None),
             }
@@ -49,7 +57,9 @@ impl Store {
     pub async fn list_members(&self) -> StoreResult<Vec<MemberRow>> {
         let sql = format!("SELECT {MEMBER_COLUMNS} FROM members ORDER BY created_at, id");
         on_pool!(self, read, |pool| {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str())).fetch_all(pool).await?;
+            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
+                .fetch_all(pool)
+                .await?;
             let mut members = Vec::with_capacity(rows.len());
             for row in &rows {
                 members.push(decode_member!(row));
@@ -60,7 +70,9 @@ impl Store {
 
     pub async fn count_members(&self) -> StoreResult<i64> {
         on_pool!(self, read, |pool| {
-            Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM members").fetch_one(pool).await?)
+            Ok(sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM members")
+                .fetch_one(pool)
+                .await?)
         })
     }
 }

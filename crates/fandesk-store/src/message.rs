@@ -1,9 +1,9 @@
 //! Reading timelines. Writes go through [`Store::apply_batch`].
 
-use sqlx::AssertSqlSafe;
 use crate::rows::MESSAGE_COLUMNS;
 use crate::{MessageRow, Store, StoreResult};
 use fandesk_domain::{Audience, ConversationId};
+use sqlx::AssertSqlSafe;
 
 impl Store {
     /// Entries of `conversation` after position `after_seq`, in order, as `audience` may
@@ -41,6 +41,9 @@ impl Store {
             }
             messages
         });
-        Ok(rows.into_iter().filter(|message| audience.sees(message.visibility)).collect())
+        Ok(rows
+            .into_iter()
+            .filter(|message| audience.sees(message.visibility))
+            .collect())
     }
 }

@@ -2,11 +2,11 @@
 //! the same decoding serves both backends.
 
 use crate::{StoreError, StoreResult};
+use fandesk_domain::signals::RollingSentiment;
 use fandesk_domain::{
     AuthorKind, ConversationId, ConversationState, FanId, MemberId, MessageId, Role, Status,
     Visibility,
 };
-use fandesk_domain::signals::RollingSentiment;
 use jiff::Timestamp;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -156,7 +156,11 @@ pub struct AlertRow {
     pub created_at: Timestamp,
 }
 
-pub(crate) fn parse<T>(text: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> StoreResult<T> {
+pub(crate) fn parse<T>(
+    text: &str,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> StoreResult<T> {
     parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown {what} {text:?}")))
 }
 
@@ -182,7 +186,11 @@ macro_rules! decode_member {
             id: fandesk_domain::MemberId(row.try_get("id")?),
             email: row.try_get("email")?,
             name: row.try_get("name")?,
-            role: $crate::rows::parse(row.try_get::<&str, _>("role")?, "role", fandesk_domain::Role::parse)?,
+            role: $crate::rows::parse(
+                row.try_get::<&str, _>("role")?,
+                "role",
+                fandesk_domain::Role::parse,
+            )?,
             password_hash: row.try_get("password_hash")?,
             created_at: $crate::from_micros(row.try_get("created_at")?)?,
         }
@@ -211,11 +219,21 @@ macro_rules! decode_conversation {
         $crate::rows::ConversationRow {
             id: fandesk_domain::ConversationId(row.try_get("id")?),
             fan_id: fandesk_domain::FanId(row.try_get("fan_id")?),
-            status: $crate::rows::parse(row.try_get::<&str, _>("status")?, "status", fandesk_domain::Status::parse)?,
-            assignee_id: row.try_get::<Option<String>, _>("assignee_id")?.map(fandesk_domain::MemberId),
+            status: $crate::rows::parse(
+                row.try_get::<&str, _>("status")?,
+                "status",
+                fandesk_domain::Status::parse,
+            )?,
+            assignee_id: row
+                .try_get::<Option<String>, _>("assignee_id")?
+                .map(fandesk_domain::MemberId),
             escalated: row.try_get("escalated")?,
-            escalated_to: row.try_get::<Option<String>, _>("escalated_to")?.map(fandesk_domain::MemberId),
-            observer_id: row.try_get::<Option<String>, _>("observer_id")?.map(fandesk_domain::MemberId),
+            escalated_to: row
+                .try_get::<Option<String>, _>("escalated_to")?
+                .map(fandesk_domain::MemberId),
+            observer_id: row
+                .try_get::<Option<String>, _>("observer_id")?
+                .map(fandesk_domain::MemberId),
             priority: row.try_get("priority")?,
             last_seq: $crate::rows::to_seq(row.try_get("last_seq")?)?,
             last_public_seq: $crate::rows::to_seq(row.try_get("last_public_seq")?)?,
@@ -227,7 +245,8 @@ macro_rules! decode_conversation {
             },
             sentiment: fandesk_domain::signals::RollingSentiment {
                 score: row.try_get("sentiment")?,
-                messages: u32::try_from(row.try_get::<i64, _>("sentiment_messages")?).unwrap_or(u32::MAX),
+                messages: u32::try_from(row.try_get::<i64, _>("sentiment_messages")?)
+                    .unwrap_or(u32::MAX),
                 negative: row.try_get("sentiment_negative")?,
             },
         }
@@ -247,14 +266,24 @@ macro_rules! decode_message {
                 None => None,
             },
             author_id: row.try_get("author_id")?,
-            author_kind: $crate::rows::parse(row.try_get::<&str, _>("author_kind")?, "author kind", fandesk_domain::AuthorKind::parse)?,
+            author_kind: $crate::rows::parse(
+                row.try_get::<&str, _>("author_kind")?,
+                "author kind",
+                fandesk_domain::AuthorKind::parse,
+            )?,
             author_name: row.try_get("author_name")?,
             client_msg_id: row.try_get("client_msg_id")?,
             body: row.try_get("body")?,
-            visibility: $crate::rows::parse(row.try_get::<&str, _>("visibility")?, "visibility", fandesk_domain::Visibility::parse)?,
+            visibility: $crate::rows::parse(
+                row.try_get::<&str, _>("visibility")?,
+                "visibility",
+                fandesk_domain::Visibility::parse,
+            )?,
             automated: row.try_get("automated")?,
             created_at: $crate::from_micros(row.try_get("created_at")?)?,
-            whisper_to: row.try_get::<Option<String>, _>("whisper_to")?.map(fandesk_domain::MemberId),
+            whisper_to: row
+                .try_get::<Option<String>, _>("whisper_to")?
+                .map(fandesk_domain::MemberId),
             reply_ms: row.try_get("reply_ms")?,
             sentiment: row.try_get("sentiment")?,
             flag: row.try_get("flag")?,

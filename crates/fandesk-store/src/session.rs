@@ -1,11 +1,15 @@
 //! Bearer-token sessions, stored by the SHA-256 of the token.
 
-use crate::{from_micros, to_micros, SessionRow, Store, StoreError, StoreResult, Subject};
+use crate::{SessionRow, Store, StoreError, StoreResult, Subject, from_micros, to_micros};
 use fandesk_domain::{FanId, MemberId};
 use jiff::Timestamp;
 
 impl Store {
-    pub async fn insert_session(&self, session: &SessionRow, created_at: Timestamp) -> StoreResult<()> {
+    pub async fn insert_session(
+        &self,
+        session: &SessionRow,
+        created_at: Timestamp,
+    ) -> StoreResult<()> {
         let (member_id, fan_id) = match &session.subject {
             Subject::Member(id) => (Some(id.as_str()), None),
             Subject::Fan(id) => (None, Some(id.as_str())),
@@ -41,7 +45,11 @@ impl Store {
             let subject = match (member_id, fan_id) {
                 (Some(id), None) => Subject::Member(MemberId(id)),
                 (None, Some(id)) => Subject::Fan(FanId(id)),
-                _ => return Err(StoreError::Corrupt("session without exactly one subject".into())),
+                _ => {
+                    return Err(StoreError::Corrupt(
+                        "session without exactly one subject".into(),
+                    ));
+                }
             };
             Ok(Some(SessionRow {
                 token_hash: row.try_get("token_hash")?,

@@ -2,7 +2,9 @@
 //! listing (PRODUCT.md › C4, C5).
 
 use crate::rows::MESSAGE_COLUMNS;
-use crate::{from_micros, to_micros, AlertRow, AuditRow, MessageRow, Store, StoreError, StoreResult};
+use crate::{
+    AlertRow, AuditRow, MessageRow, Store, StoreError, StoreResult, from_micros, to_micros,
+};
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
 use sqlx::AssertSqlSafe;
@@ -44,7 +46,9 @@ macro_rules! decode_alert {
         AlertRow {
             id: row.try_get("id")?,
             kind: row.try_get("kind")?,
-            conversation_id: row.try_get::<Option<String>, _>("conversation_id")?.map(ConversationId),
+            conversation_id: row
+                .try_get::<Option<String>, _>("conversation_id")?
+                .map(ConversationId),
             rule: row.try_get("rule")?,
             excerpt: row.try_get("excerpt")?,
             details: row.try_get("details")?,
@@ -74,7 +78,11 @@ impl Store {
     }
 
     /// Newest first; `before` pages backwards.
-    pub async fn list_audit(&self, before: Option<Timestamp>, limit: u32) -> StoreResult<Vec<AuditRow>> {
+    pub async fn list_audit(
+        &self,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditRow>> {
         let before = before.map(to_micros).unwrap_or(i64::MAX);
         on_pool!(self, read, |pool| {
             let rows = sqlx::query(
@@ -93,7 +101,9 @@ impl Store {
                     actor_id: row.try_get("actor_id")?,
                     actor_name: row.try_get("actor_name")?,
                     action: row.try_get("action")?,
-                    conversation_id: row.try_get::<Option<String>, _>("conversation_id")?.map(ConversationId),
+                    conversation_id: row
+                        .try_get::<Option<String>, _>("conversation_id")?
+                        .map(ConversationId),
                     details: row.try_get("details")?,
                     created_at: from_micros(row.try_get("created_at")?)?,
                 });
@@ -163,9 +173,11 @@ impl Store {
 
     pub async fn list_keyword_rules(&self) -> StoreResult<Vec<KeywordRuleRow>> {
         on_pool!(self, read, |pool| {
-            let rows = sqlx::query("SELECT id, name, patterns, created_at FROM keyword_rules ORDER BY name")
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT id, name, patterns, created_at FROM keyword_rules ORDER BY name",
+            )
+            .fetch_all(pool)
+            .await?;
             let mut rules = Vec::with_capacity(rows.len());
             for row in &rows {
                 use sqlx::Row as _;
@@ -196,7 +208,11 @@ impl Store {
 
     pub async fn delete_keyword_rule(&self, id: &str) -> StoreResult<()> {
         let deleted = on_pool!(self, write, |pool| {
-            sqlx::query("DELETE FROM keyword_rules WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
+            sqlx::query("DELETE FROM keyword_rules WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         if deleted == 0 {
             return Err(StoreError::NotFound("keyword rule"));
@@ -206,9 +222,11 @@ impl Store {
 
     pub async fn list_restricted_rules(&self) -> StoreResult<Vec<RestrictedRuleRow>> {
         on_pool!(self, read, |pool| {
-            let rows = sqlx::query("SELECT id, pattern, action, created_at FROM restricted_rules ORDER BY pattern")
-                .fetch_all(pool)
-                .await?;
+            let rows = sqlx::query(
+                "SELECT id, pattern, action, created_at FROM restricted_rules ORDER BY pattern",
+            )
+            .fetch_all(pool)
+            .await?;
             let mut rules = Vec::with_capacity(rows.len());
             for row in &rows {
                 use sqlx::Row as _;
@@ -238,7 +256,11 @@ impl Store {
 
     pub async fn delete_restricted_rule(&self, id: &str) -> StoreResult<()> {
         let deleted = on_pool!(self, write, |pool| {
-            sqlx::query("DELETE FROM restricted_rules WHERE id = $1").bind(id).execute(pool).await?.rows_affected()
+            sqlx::query("DELETE FROM restricted_rules WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?
+                .rows_affected()
         });
         if deleted == 0 {
             return Err(StoreError::NotFound("restricted rule"));
@@ -247,7 +269,10 @@ impl Store {
     }
 
     /// Team members' messages (human and bot), newest first, with reply times.
-    pub async fn list_review_messages(&self, filter: &ReviewFilter) -> StoreResult<Vec<MessageRow>> {
+    pub async fn list_review_messages(
+        &self,
+        filter: &ReviewFilter,
+    ) -> StoreResult<Vec<MessageRow>> {
         let mut sql = format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author_kind IN ('member', 'bot') AND created_at < $1 \
              AND created_at >= $2 AND created_at < $3"
@@ -279,7 +304,10 @@ impl Store {
 
     /// Fan messages since `since`, oldest first: (arrival, body). Feeds the clipped-reply
     /// detector after a restart.
-    pub async fn list_fan_message_bodies_since(&self, since: Timestamp) -> StoreResult<Vec<(Timestamp, String)>> {
+    pub async fn list_fan_message_bodies_since(
+        &self,
+        since: Timestamp,
+    ) -> StoreResult<Vec<(Timestamp, String)>> {
         on_pool!(self, read, |pool| {
             let rows: Vec<(i64, String)> = sqlx::query_as(
                 "SELECT created_at, body FROM messages WHERE author_kind = 'fan' AND created_at >= $1 \
@@ -288,7 +316,9 @@ impl Store {
             .bind(to_micros(since))
             .fetch_all(pool)
             .await?;
-            rows.into_iter().map(|(at, body)| Ok((from_micros(at)?, body))).collect()
+            rows.into_iter()
+                .map(|(at, body)| Ok((from_micros(at)?, body)))
+                .collect()
         })
     }
 }

@@ -9,7 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "fandesk", version, about = "Real-time chat operations for creator teams")]
+#[command(
+    name = "fandesk",
+    version,
+    about = "Real-time chat operations for creator teams"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,7 +52,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FANDESK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
     /// Extra browser origins allowed to open WebSockets (comma-separated; `*` for any).
-    #[arg(long = "allowed-origins", env = "FANDESK_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origins",
+        env = "FANDESK_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 }
 

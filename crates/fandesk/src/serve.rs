@@ -14,7 +14,9 @@ use tracing_subscriber::EnvFilter;
 /// Logs to stderr, filtered by `FANDESK_LOG` or else `default` (`info`; the demo: `warn`).
 pub(crate) fn init_logging(format: LogFormat, default: &str) {
     let filter = EnvFilter::try_from_env("FANDESK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -30,12 +32,18 @@ fn env_secret(name: &str) -> Option<String> {
 fn desk_config() -> anyhow::Result<DeskConfig> {
     let mut desk = DeskConfig::default();
     if let Some(zone) = env_secret("FANDESK_CREATOR_TIMEZONE") {
-        desk = desk.with_creator_timezone(&zone).map_err(|error| anyhow::anyhow!("FANDESK_CREATOR_TIMEZONE: {error}"))?;
+        desk = desk
+            .with_creator_timezone(&zone)
+            .map_err(|error| anyhow::anyhow!("FANDESK_CREATOR_TIMEZONE: {error}"))?;
     }
     desk.creator_name = env_secret("FANDESK_CREATOR_NAME");
     let seconds = |name: &str| -> anyhow::Result<Option<std::time::Duration>> {
         env_secret(name)
-            .map(|text| text.parse().map(std::time::Duration::from_secs).with_context(|| format!("{name}: whole seconds")))
+            .map(|text| {
+                text.parse()
+                    .map(std::time::Duration::from_secs)
+                    .with_context(|| format!("{name}: whole seconds"))
+            })
             .transpose()
     };
     if let Some(target) = seconds("FANDESK_SLA_TARGET_SECS")? {
@@ -49,7 +57,9 @@ fn desk_config() -> anyhow::Result<DeskConfig> {
             .ok_or_else(|| anyhow::anyhow!("FANDESK_CANNED_FIRST_LINE: enforce, warn or off"))?;
     }
     if let Some(flag) = env_secret("FANDESK_SHIFT_SCOPED_ACCESS") {
-        desk.shift_scoped_access = flag.parse().context("FANDESK_SHIFT_SCOPED_ACCESS: true or false")?;
+        desk.shift_scoped_access = flag
+            .parse()
+            .context("FANDESK_SHIFT_SCOPED_ACCESS: true or false")?;
     }
     Ok(desk)
 }
@@ -57,9 +67,13 @@ fn desk_config() -> anyhow::Result<DeskConfig> {
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format, "info");
     let (store, app) = start(&args, Arc::new(SystemClock)).await?;
-    if let (Some(email), Some(password)) =
-        (env_secret("FANDESK_OWNER_EMAIL"), env_secret("FANDESK_OWNER_PASSWORD"))
-        && app.bootstrap_owner(&email, &password).await.context("creating the owner account")?
+    if let (Some(email), Some(password)) = (
+        env_secret("FANDESK_OWNER_EMAIL"),
+        env_secret("FANDESK_OWNER_PASSWORD"),
+    ) && app
+        .bootstrap_owner(&email, &password)
+        .await
+        .context("creating the owner account")?
     {
         tracing::info!(%email, "created the owner account");
     }
@@ -145,15 +159,16 @@ pub(crate) async fn watch_signals(shutdown: CancellationToken) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(error) => {
-                tracing::warn!(%error, "cannot watch SIGTERM");
-                let _ = ctrl_c.await;
-                shutdown.cancel();
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch SIGTERM");
+                    let _ = ctrl_c.await;
+                    shutdown.cancel();
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = terminate.recv() => {}

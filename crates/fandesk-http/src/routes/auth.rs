@@ -1,15 +1,15 @@
 //! Login, logout, members and fan sessions (PROTOCOL.md › Authentication).
 
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
 use crate::routes::ErrorBody;
-use crate::AppState;
 use axum::extract::{ConnectInfo, State};
-use std::net::SocketAddr;
 use axum::http::StatusCode;
 use fandesk_service::view::{FanView, MemberView};
 use fandesk_service::{NewFanSession, NewMember};
 use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
 use utoipa::ToSchema;
 
 #[derive(Deserialize, ToSchema)]
@@ -144,7 +144,12 @@ pub async fn create_member(
     Auth(session): Auth,
     Json(input): Json<CreateMemberRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MemberView>)> {
-    let input = NewMember { email: input.email, name: input.name, role: input.role, password: input.password };
+    let input = NewMember {
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        password: input.password,
+    };
     let member = state.app.create_member(&session.principal, input).await?;
     Ok((StatusCode::CREATED, axum::Json(member)))
 }
@@ -156,7 +161,10 @@ pub struct MemberList {
 
 #[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
     responses((status = 200, body = MemberList)))]
-pub async fn list_members(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<MemberList>> {
+pub async fn list_members(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<MemberList>> {
     let members = state.app.list_members(&session.principal).await?;
     Ok(axum::Json(MemberList { members }))
 }
@@ -192,5 +200,8 @@ pub async fn create_fan_session(
         signature: input.signature,
     };
     let (token, fan) = state.app.create_fan_session(input).await?;
-    Ok((StatusCode::CREATED, axum::Json(FanSessionResponse { token, fan })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(FanSessionResponse { token, fan }),
+    ))
 }

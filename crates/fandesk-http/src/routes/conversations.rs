@@ -1,9 +1,9 @@
 //! Conversations and messages (PROTOCOL.md › Conversations and messages).
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
 use crate::routes::ErrorBody;
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_service::view::{ConversationView, MessageView};
@@ -27,7 +27,11 @@ pub async fn open(
     Json(_input): Json<OpenConversationRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<ConversationView>)> {
     let (view, created) = state.app.open_conversation(&session.principal).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(view)))
 }
 
@@ -65,7 +69,11 @@ pub async fn list(
     let status = match query.status.as_deref() {
         None => None,
         Some(text) => Some(fandesk_domain::Status::parse(text).ok_or_else(|| {
-            ApiError::invalid(StatusCode::BAD_REQUEST, Some("status"), "status: must be open, pending, snoozed or resolved")
+            ApiError::invalid(
+                StatusCode::BAD_REQUEST,
+                Some("status"),
+                "status: must be open, pending, snoozed or resolved",
+            )
         })?),
     };
     let filter = ConversationFilter {
@@ -78,7 +86,10 @@ pub async fn list(
         min_priority: query.min_priority,
         limit: query.limit.unwrap_or(50),
     };
-    let conversations = state.app.list_conversations(&session.principal, filter).await?;
+    let conversations = state
+        .app
+        .list_conversations(&session.principal, filter)
+        .await?;
     Ok(axum::Json(ConversationList { conversations }))
 }
 
@@ -90,7 +101,9 @@ pub async fn get(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.get_conversation(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.get_conversation(&session.principal, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", security(("bearer" = [])),
@@ -101,7 +114,9 @@ pub async fn resolve(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.resolve(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.resolve(&session.principal, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
@@ -149,8 +164,15 @@ pub async fn send(
         template_id: input.template_id,
         to: input.to,
     };
-    let sent = state.app.send_message(&session.principal, &id, input).await?;
-    let status = if sent.created { StatusCode::CREATED } else { StatusCode::OK };
+    let sent = state
+        .app
+        .send_message(&session.principal, &id, input)
+        .await?;
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, axum::Json(sent.message)))
 }
 
@@ -179,7 +201,12 @@ pub async fn list_messages(
 ) -> ApiResult<axum::Json<MessageList>> {
     let messages = state
         .app
-        .list_messages(&session.principal, &id, query.after_seq.unwrap_or(0), query.limit.unwrap_or(100))
+        .list_messages(
+            &session.principal,
+            &id,
+            query.after_seq.unwrap_or(0),
+            query.limit.unwrap_or(100),
+        )
         .await?;
     Ok(axum::Json(MessageList { messages }))
 }

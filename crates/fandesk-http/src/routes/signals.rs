@@ -1,9 +1,9 @@
 //! Alerts and the editable signal rules (PROTOCOL.md › Alerts; PRODUCT.md › C4, C5).
 
+use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
 use crate::routes::ErrorBody;
-use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_service::{AlertView, KeywordRuleView, RestrictedRuleView};
@@ -36,9 +36,18 @@ pub async fn alerts(
         Some(since) => since,
         None => Timestamp::now()
             .checked_sub(jiff::SignedDuration::from_hours(24))
-            .map_err(|_| ApiError::invalid(StatusCode::BAD_REQUEST, Some("since"), "since: out of range"))?,
+            .map_err(|_| {
+                ApiError::invalid(
+                    StatusCode::BAD_REQUEST,
+                    Some("since"),
+                    "since: out of range",
+                )
+            })?,
     };
-    let alerts = state.app.list_alerts(&session.principal, since, query.limit.unwrap_or(100)).await?;
+    let alerts = state
+        .app
+        .list_alerts(&session.principal, since, query.limit.unwrap_or(100))
+        .await?;
     Ok(axum::Json(AlertList { alerts }))
 }
 
@@ -58,8 +67,13 @@ pub struct CreateKeywordRule {
 
 #[utoipa::path(get, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
     responses((status = 200, body = KeywordRuleList)))]
-pub async fn list_keyword_rules(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<KeywordRuleList>> {
-    Ok(axum::Json(KeywordRuleList { rules: state.app.list_keyword_rules(&session.principal).await? }))
+pub async fn list_keyword_rules(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<KeywordRuleList>> {
+    Ok(axum::Json(KeywordRuleList {
+        rules: state.app.list_keyword_rules(&session.principal).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
@@ -70,7 +84,10 @@ pub async fn create_keyword_rule(
     Auth(session): Auth,
     Json(input): Json<CreateKeywordRule>,
 ) -> ApiResult<(StatusCode, axum::Json<KeywordRuleView>)> {
-    let rule = state.app.create_keyword_rule(&session.principal, &input.name, &input.patterns).await?;
+    let rule = state
+        .app
+        .create_keyword_rule(&session.principal, &input.name, &input.patterns)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(rule)))
 }
 
@@ -81,7 +98,10 @@ pub async fn delete_keyword_rule(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.app.delete_keyword_rule(&session.principal, &id).await?;
+    state
+        .app
+        .delete_keyword_rule(&session.principal, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -101,8 +121,13 @@ pub struct CreateRestrictedRule {
 
 #[utoipa::path(get, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
     responses((status = 200, body = RestrictedRuleList)))]
-pub async fn list_restricted_rules(State(state): State<AppState>, Auth(session): Auth) -> ApiResult<axum::Json<RestrictedRuleList>> {
-    Ok(axum::Json(RestrictedRuleList { rules: state.app.list_restricted_rules(&session.principal).await? }))
+pub async fn list_restricted_rules(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+) -> ApiResult<axum::Json<RestrictedRuleList>> {
+    Ok(axum::Json(RestrictedRuleList {
+        rules: state.app.list_restricted_rules(&session.principal).await?,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
@@ -113,7 +138,10 @@ pub async fn create_restricted_rule(
     Auth(session): Auth,
     Json(input): Json<CreateRestrictedRule>,
 ) -> ApiResult<(StatusCode, axum::Json<RestrictedRuleView>)> {
-    let rule = state.app.create_restricted_rule(&session.principal, &input.pattern, &input.action).await?;
+    let rule = state
+        .app
+        .create_restricted_rule(&session.principal, &input.pattern, &input.action)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(rule)))
 }
 
@@ -124,6 +152,9 @@ pub async fn delete_restricted_rule(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.app.delete_restricted_rule(&session.principal, &id).await?;
+    state
+        .app
+        .delete_restricted_rule(&session.principal, &id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

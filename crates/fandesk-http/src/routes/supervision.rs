@@ -1,10 +1,10 @@
 //! Team actions on a conversation and supervision (PROTOCOL.md › Conversations: assign,
 //! escalate, monitor, takeover; PRODUCT.md › C4: hand back, audit log, message review).
 
+use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query};
 use crate::routes::ErrorBody;
-use crate::AppState;
 use axum::extract::{Path, State};
 use fandesk_service::view::{ConversationView, MessageView};
 use fandesk_service::{AuditView, ReviewFilter};
@@ -27,7 +27,12 @@ pub async fn assign(
     Path(id): Path<String>,
     Json(input): Json<AssignRequest>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.assign(&session.principal, &id, &input.member_id).await?))
+    Ok(axum::Json(
+        state
+            .app
+            .assign(&session.principal, &id, &input.member_id)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/unassign", tag = "conversations", security(("bearer" = [])),
@@ -38,7 +43,9 @@ pub async fn unassign(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.unassign(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.unassign(&session.principal, &id).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -59,7 +66,15 @@ pub async fn escalate(
     Path(id): Path<String>,
     Json(input): Json<EscalateRequest>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    let view = state.app.escalate(&session.principal, &id, &input.reason, input.lead_id.as_deref()).await?;
+    let view = state
+        .app
+        .escalate(
+            &session.principal,
+            &id,
+            &input.reason,
+            input.lead_id.as_deref(),
+        )
+        .await?;
     Ok(axum::Json(view))
 }
 
@@ -73,7 +88,9 @@ pub async fn monitor(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.monitor(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.monitor(&session.principal, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/takeover", tag = "supervision", security(("bearer" = [])),
@@ -85,7 +102,9 @@ pub async fn takeover(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.take_over(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.take_over(&session.principal, &id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/handback", tag = "supervision", security(("bearer" = [])),
@@ -96,7 +115,9 @@ pub async fn handback(
     Auth(session): Auth,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
-    Ok(axum::Json(state.app.hand_back(&session.principal, &id).await?))
+    Ok(axum::Json(
+        state.app.hand_back(&session.principal, &id).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -120,7 +141,10 @@ pub async fn audit(
     Auth(session): Auth,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<axum::Json<AuditList>> {
-    let entries = state.app.list_audit(&session.principal, query.before, query.limit.unwrap_or(50)).await?;
+    let entries = state
+        .app
+        .list_audit(&session.principal, query.before, query.limit.unwrap_or(50))
+        .await?;
     Ok(axum::Json(AuditList { entries }))
 }
 
@@ -159,6 +183,9 @@ pub async fn review(
         before: query.before,
         limit: query.limit.unwrap_or(50),
     };
-    let messages = state.app.review_messages(&session.principal, filter).await?;
+    let messages = state
+        .app
+        .review_messages(&session.principal, filter)
+        .await?;
     Ok(axum::Json(ReviewList { messages }))
 }

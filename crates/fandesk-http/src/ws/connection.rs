@@ -4,13 +4,13 @@
 //! and acknowledges each only after its commit.
 
 use super::frames::{ClientFrame, ErrorFrame, ServerFrame};
-use super::outbound::{Closer, Outbound, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, Closer, Outbound};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use fandesk_service::{Principal, SendMessage, ServiceError, Session, SubscriptionEnd};
-use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
 use futures_util::SinkExt;
+use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
 use rand::RngCore;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -27,7 +27,12 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
     let (sink, stream) = socket.split();
     let (outbound, frames) = Outbound::new(state.config.ws.queue_frames);
     let ping_every = state.config.ws.idle_timeout / 3;
-    let writer = tokio::spawn(write_loop(sink, frames, outbound.closer.clone(), ping_every));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        frames,
+        outbound.closer.clone(),
+        ping_every,
+    ));
     let mut connection = Connection {
         state: state.clone(),
         outbound: outbound.clone(),
@@ -45,7 +50,8 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
         outbound.closer.close(1000, "bye");
     }
     let _ = writer.await;
-    if outbound.closer.reason().map(|reason| reason.0) == Some(super::outbound::CLOSE_SLOW_CONSUMER) {
+    if outbound.closer.reason().map(|reason| reason.0) == Some(super::outbound::CLOSE_SLOW_CONSUMER)
+    {
         state.app.metrics().slow_consumers_closed.inc();
     }
     state.app.metrics().ws_connections.dec();
@@ -72,8 +78,14 @@ impl PendingAck {
     /// `(message_id, seq)` once committed.
     async fn wait(self) -> Result<(String, u64), ServiceError> {
         match self {
-            PendingAck::Conversation(pending) => pending.wait().await.map(|sent| (sent.message.id, sent.message.seq)),
-            PendingAck::Room(pending) => pending.wait().await.map(|sent| (sent.message.id, sent.message.seq)),
+            PendingAck::Conversation(pending) => pending
+                .wait()
+                .await
+                .map(|sent| (sent.message.id, sent.message.seq)),
+            PendingAck::Room(pending) => pending
+                .wait()
+                .await
+                .map(|sent| (sent.message.id, sent.message.seq)),
         }
     }
 }
@@ -146,12 +158,20 @@ impl Connection {
 
     /// Whether a revocation concerns this connection. After missing announcements
     /// (lagged), the token is checked again against the store.
-    async fn is_revoked(&self, revoked: Result<std::sync::Arc<fandesk_bus::Event>, RecvError>) -> bool {
-        let Some(session) = &self.session else { return false };
+    async fn is_revoked(
+        &self,
+        revoked: Result<std::sync::Arc<fandesk_bus::Event>, RecvError>,
+    ) -> bool {
+        let Some(session) = &self.session else {
+            return false;
+        };
         match revoked {
             Ok(event) => event.team.as_ref() == session.token_hash.as_bytes(),
             Err(RecvError::Lagged(_)) => {
-                matches!(self.state.app.authenticate_hash(&session.token_hash).await, Err(ServiceError::Unauthorized))
+                matches!(
+                    self.state.app.authenticate_hash(&session.token_hash).await,
+                    Err(ServiceError::Unauthorized)
+                )
             }
             Err(RecvError::Closed) => false,
         }
@@ -176,26 +196,41 @@ impl Connection {
                     }
                     Err(error) => {
                         self.reply(ErrorFrame::from_service(&error, None).encode());
-                        self.outbound.closer.close(CLOSE_UNAUTHORIZED, "invalid token");
+                        self.outbound
+                            .closer
+                            .close(CLOSE_UNAUTHORIZED, "invalid token");
                     }
                 },
-                _ => self.reply(ErrorFrame::new("unauthorized", "send hello with a token first", None).encode()),
+                _ => self.reply(
+                    ErrorFrame::new("unauthorized", "send hello with a token first", None).encode(),
+                ),
             };
         };
         let principal = session.principal.clone();
         match frame {
             ClientFrame::Hello { .. } => {
-                self.reply(ErrorFrame::new("invalid_request", "already authenticated", None).encode());
+                self.reply(
+                    ErrorFrame::new("invalid_request", "already authenticated", None).encode(),
+                );
             }
             ClientFrame::Ping {} => self.reply(ServerFrame::Pong.encode()),
-            ClientFrame::Subscribe { topic, after_seq } => self.subscribe(&principal, topic, after_seq).await,
+            ClientFrame::Subscribe { topic, after_seq } => {
+                self.subscribe(&principal, topic, after_seq).await
+            }
             ClientFrame::Unsubscribe { topic } => {
                 if let Some(task) = self.subscriptions.remove(&topic) {
                     task.abort();
                 }
                 self.reply(ServerFrame::Unsubscribed { topic: &topic }.encode());
             }
-            ClientFrame::Send { topic, client_msg_id, body, visibility, template_id, to } => {
+            ClientFrame::Send {
+                topic,
+                client_msg_id,
+                body,
+                visibility,
+                template_id,
+                to,
+            } => {
                 let target = if let Some(id) = topic.strip_prefix("conversation:") {
                     SendTarget::Conversation(id.to_owned())
                 } else if let Some(id) = topic.strip_prefix("room:") {
@@ -210,7 +245,13 @@ impl Connection {
                 };
                 let request = SendRequest {
                     target,
-                    input: SendMessage { client_msg_id, body, visibility, template_id, to },
+                    input: SendMessage {
+                        client_msg_id,
+                        body,
+                        visibility,
+                        template_id,
+                        to,
+                    },
                 };
                 if let Some((sends, _)) = &self.sends {
                     // Waits when MAX_SENDS_IN_FLIGHT are queued: backpressure on a client
@@ -247,7 +288,10 @@ impl Connection {
                         }
                     }
                     Err(SubscriptionEnd::Lagged) => {
-                        outbound.closer.close(super::outbound::CLOSE_SLOW_CONSUMER, "slow consumer: resume with after_seq");
+                        outbound.closer.close(
+                            super::outbound::CLOSE_SLOW_CONSUMER,
+                            "slow consumer: resume with after_seq",
+                        );
                         return;
                     }
                     Err(SubscriptionEnd::Closed) => return,
@@ -367,7 +411,10 @@ async fn write_loop(
             }
         }
     }
-    let close = Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) }));
+    let close = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }));
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
 }
 

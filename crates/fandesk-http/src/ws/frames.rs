@@ -12,9 +12,16 @@ use serde::{Deserialize, Serialize};
 /// field paths inside an internally tagged enum).
 #[derive(Debug)]
 pub enum ClientFrame {
-    Hello { token: String },
-    Subscribe { topic: String, after_seq: Option<u64> },
-    Unsubscribe { topic: String },
+    Hello {
+        token: String,
+    },
+    Subscribe {
+        topic: String,
+        after_seq: Option<u64>,
+    },
+    Unsubscribe {
+        topic: String,
+    },
     Send {
         topic: String,
         client_msg_id: String,
@@ -79,7 +86,10 @@ impl ClientFrame {
             }
             "subscribe" => {
                 let frame: SubscribeFrame = decode_value(rest)?;
-                ClientFrame::Subscribe { topic: frame.topic, after_seq: frame.after_seq }
+                ClientFrame::Subscribe {
+                    topic: frame.topic,
+                    after_seq: frame.after_seq,
+                }
             }
             "unsubscribe" => {
                 let frame: UnsubscribeFrame = decode_value(rest)?;
@@ -110,18 +120,34 @@ impl ClientFrame {
 }
 
 fn invalid_type(message: &str) -> ApiError {
-    ApiError::invalid(axum::http::StatusCode::UNPROCESSABLE_ENTITY, Some("type"), message)
+    ApiError::invalid(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Some("type"),
+        message,
+    )
 }
 
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame<'a> {
-    Welcome { session_id: &'a str },
-    Subscribed { topic: &'a str },
-    Unsubscribed { topic: &'a str },
-    Ack { client_msg_id: &'a str, message_id: &'a str, seq: u64 },
+    Welcome {
+        session_id: &'a str,
+    },
+    Subscribed {
+        topic: &'a str,
+    },
+    Unsubscribed {
+        topic: &'a str,
+    },
+    Ack {
+        client_msg_id: &'a str,
+        message_id: &'a str,
+        seq: u64,
+    },
     Pong,
-    Resync { topic: &'a str },
+    Resync {
+        topic: &'a str,
+    },
 }
 
 impl ServerFrame<'_> {
@@ -173,10 +199,16 @@ mod tests {
 
     #[test]
     fn client_frames_decode_strictly() {
-        assert!(matches!(ClientFrame::decode(br#"{"type":"ping"}"#), Ok(ClientFrame::Ping {})));
+        assert!(matches!(
+            ClientFrame::decode(br#"{"type":"ping"}"#),
+            Ok(ClientFrame::Ping {})
+        ));
         assert!(matches!(
             ClientFrame::decode(br#"{"type":"subscribe","topic":"inbox","after_seq":3}"#),
-            Ok(ClientFrame::Subscribe { after_seq: Some(3), .. })
+            Ok(ClientFrame::Subscribe {
+                after_seq: Some(3),
+                ..
+            })
         ));
         for bad in [
             r#"{"type":"ping","x":1}"#,

@@ -5,12 +5,12 @@ mod connection;
 pub mod frames;
 mod outbound;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::bearer_token;
-use crate::AppState;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
@@ -83,13 +83,24 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
 /// Browsers always send `Origin`; other clients usually don't. A present Origin must be
 /// the server's own (same host) or on the allow-list.
 pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else { return true };
-    let Ok(origin) = origin.to_str() else { return false };
-    if allowed.iter().any(|entry| entry == "*" || entry.eq_ignore_ascii_case(origin)) {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if allowed
+        .iter()
+        .any(|entry| entry == "*" || entry.eq_ignore_ascii_case(origin))
+    {
         return true;
     }
-    let host = headers.get(header::HOST).and_then(|host| host.to_str().ok());
-    let origin_host = origin.strip_prefix("http://").or_else(|| origin.strip_prefix("https://"));
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
     matches!((origin_host, host), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b))
 }
 
@@ -105,7 +116,11 @@ mod tests {
             headers.insert(header::ORIGIN, HeaderValue::from_str(origin).unwrap());
         }
         let allowed: Vec<String> = allowed.iter().map(|s| s.to_string()).collect();
-        assert_eq!(origin_allowed(&headers, &allowed), expected, "{origin:?} on {host}");
+        assert_eq!(
+            origin_allowed(&headers, &allowed),
+            expected,
+            "{origin:?} on {host}"
+        );
     }
 
     #[test]
@@ -114,7 +129,12 @@ mod tests {
         check(Some("http://a:8080"), "a:8080", &[], true);
         check(Some("https://a:8080"), "a:8080", &[], true);
         check(Some("http://evil.example"), "a:8080", &[], false);
-        check(Some("http://evil.example"), "a:8080", &["http://evil.example"], true);
+        check(
+            Some("http://evil.example"),
+            "a:8080",
+            &["http://evil.example"],
+            true,
+        );
         check(Some("null"), "a:8080", &[], false);
     }
 }

@@ -22,7 +22,13 @@ pub struct Outbound {
 impl Outbound {
     pub fn new(capacity: usize) -> (Outbound, mpsc::Receiver<Bytes>) {
         let (frames, receiver) = mpsc::channel(capacity.max(1));
-        (Outbound { frames, closer: Closer::default() }, receiver)
+        (
+            Outbound {
+                frames,
+                closer: Closer::default(),
+            },
+            receiver,
+        )
     }
 
     /// Queues a frame without waiting; a full queue closes the connection with 4008.
@@ -31,7 +37,8 @@ impl Outbound {
         match self.frames.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.closer.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume with after_seq");
+                self.closer
+                    .close(CLOSE_SLOW_CONSUMER, "slow consumer: resume with after_seq");
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -56,7 +63,10 @@ pub struct Closer {
 
 impl Closer {
     pub fn close(&self, code: u16, reason: &'static str) {
-        let mut slot = self.reason.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut slot = self
+            .reason
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if slot.is_none() {
             *slot = Some((code, reason));
         }
@@ -73,7 +83,10 @@ impl Closer {
     }
 
     pub fn reason(&self) -> Option<(u16, &'static str)> {
-        *self.reason.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self
+            .reason
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -88,7 +101,10 @@ mod tests {
         assert!(outbound.push(Bytes::from_static(b"2")));
         assert!(!outbound.closer.is_closed());
         assert!(!outbound.push(Bytes::from_static(b"3")));
-        assert_eq!(outbound.closer.reason().map(|reason| reason.0), Some(CLOSE_SLOW_CONSUMER));
+        assert_eq!(
+            outbound.closer.reason().map(|reason| reason.0),
+            Some(CLOSE_SLOW_CONSUMER)
+        );
         assert_eq!(receiver.recv().await.as_deref(), Some(&b"1"[..]));
     }
 

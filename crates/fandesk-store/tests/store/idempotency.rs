@@ -125,7 +125,10 @@ async fn client_msg_id_is_per_conversation(store: &Store) {
     let two = apply(store, &[send(&second, &supervisor, "k-1", "to two")]).await;
     let (one, two) = (created(&one[0]).0, created(&two[0]).0);
     assert_ne!(one.id, two.id);
-    assert_eq!((two.conversation_id.clone(), two.body.as_str()), (second.clone(), "to two"));
+    assert_eq!(
+        (two.conversation_id.clone(), two.body.as_str()),
+        (second.clone(), "to two")
+    );
     let again = apply(store, &[send(&second, &supervisor, "k-1", "retry")]).await;
     assert_eq!(duplicate(&again[0]).id, two.id);
 }
