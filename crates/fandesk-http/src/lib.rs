@@ -220,6 +220,13 @@ pub async fn serve(
         login_limiter,
     };
     let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Acks and events are small writes: without TCP_NODELAY, Nagle's algorithm and the
+    // peer's delayed ACK hold an ack back ~40 ms (measured, BENCHMARKS.md).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
     axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

@@ -173,7 +173,10 @@ impl App {
             email,
             name,
             role,
-            password_hash: hash_password(input.password).await?,
+            password_hash: {
+                let _slot = self.password_slot().await?;
+                hash_password(input.password).await?
+            },
             created_at: self.now(),
         };
         match self.store().insert_member(&row).await {
@@ -208,10 +211,15 @@ impl App {
         let Some(member) = member else {
             // Spend the same time as a real check so response time does not reveal which
             // emails exist.
+            let _slot = self.password_slot().await?;
             let _ = hash_password(password.to_owned()).await;
             return Err(ServiceError::Unauthorized);
         };
-        if !verify_password(password.to_owned(), member.password_hash.clone()).await {
+        let verified = {
+            let _slot = self.password_slot().await?;
+            verify_password(password.to_owned(), member.password_hash.clone()).await
+        };
+        if !verified {
             return Err(ServiceError::Unauthorized);
         }
         let token = self
@@ -388,6 +396,15 @@ impl App {
             fan: None,
         }));
         Ok(())
+    }
+
+    /// Waits for one of the few concurrent password-hashing slots.
+    async fn password_slot(&self) -> ServiceResult<tokio::sync::SemaphorePermit<'_>> {
+        self.inner
+            .password_slots
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Unavailable)
     }
 
     /// Deletes expired sessions; returns how many.

@@ -12,6 +12,7 @@ mod fan_profile;
 mod message;
 mod metrics;
 mod metrics_summary;
+mod presence;
 mod queue;
 mod room;
 pub mod room_view;
@@ -43,6 +44,7 @@ pub use metrics::Metrics;
 pub use metrics_summary::{
     StatsView, SummaryGroupView, SummaryGrouping, SummaryView, build_weekly_report,
 };
+pub use presence::PresenceState;
 pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
 pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
@@ -109,6 +111,9 @@ struct Inner {
     rules: signals::RuleCache,
     /// The agent desk's worker and the scheduler of timers.
     desk: desk::DeskRuntime,
+    /// Password hashes in progress at once: each argon2 hash holds 19 MiB, so a burst of
+    /// logins must queue rather than grow the heap (measured, BENCHMARKS.md).
+    password_slots: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -138,6 +143,7 @@ impl App {
                 rooms,
                 rules,
                 desk,
+                password_slots: tokio::sync::Semaphore::new(2),
             }),
         };
         desk::DeskRuntime::start(&app);

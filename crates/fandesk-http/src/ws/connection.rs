@@ -8,7 +8,9 @@ use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, Closer
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use fandesk_service::{Principal, SendMessage, ServiceError, Session, SubscriptionEnd};
+use fandesk_service::{
+    PresenceState, Principal, SendMessage, ServiceError, Session, SubscriptionEnd,
+};
 use futures_util::SinkExt;
 use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
 use rand::RngCore;
@@ -39,6 +41,7 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
         session: None,
         subscriptions: HashMap::new(),
         sends: None,
+        last_typing: None,
     };
     if let Some(session) = session {
         connection.authenticated(session);
@@ -96,6 +99,8 @@ struct Connection {
     session: Option<Session>,
     subscriptions: HashMap<String, JoinHandle<()>>,
     sends: Option<(mpsc::Sender<SendRequest>, JoinHandle<()>)>,
+    /// When this connection last announced typing (throttle).
+    last_typing: Option<tokio::time::Instant>,
 }
 
 impl Connection {
@@ -220,8 +225,28 @@ impl Connection {
             ClientFrame::Unsubscribe { topic } => {
                 if let Some(task) = self.subscriptions.remove(&topic) {
                     task.abort();
+                    let _ = self
+                        .state
+                        .app
+                        .announce_presence(&principal, &topic, PresenceState::Left)
+                        .await;
                 }
                 self.reply(ServerFrame::Unsubscribed { topic: &topic }.encode());
+            }
+            ClientFrame::Typing { topic } => {
+                // At most one typing event per second per connection: clients send it on
+                // every keystroke.
+                let now = tokio::time::Instant::now();
+                if self
+                    .last_typing
+                    .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1))
+                {
+                    return;
+                }
+                self.last_typing = Some(now);
+                if let Err(error) = self.state.app.announce_typing(&principal, &topic).await {
+                    self.reply(ErrorFrame::from_service(&error, None).encode());
+                }
             }
             ClientFrame::Send {
                 topic,
@@ -263,6 +288,16 @@ impl Connection {
     }
 
     async fn subscribe(&mut self, principal: &Principal, topic: String, after_seq: Option<u64>) {
+        // Announced before this connection subscribes, so those already watching learn
+        // who joined and the member does not hear about themselves. (Team members may read
+        // every conversation: only a missing one fails below, and nobody watches that.)
+        if !self.subscriptions.contains_key(&topic) {
+            let _ = self
+                .state
+                .app
+                .announce_presence(principal, &topic, PresenceState::Viewing)
+                .await;
+        }
         let mut subscription = match self.state.app.subscribe(principal, &topic, after_seq).await {
             Ok(subscription) => subscription,
             Err(error) => return self.reply(ErrorFrame::from_service(&error, None).encode()),
@@ -302,8 +337,19 @@ impl Connection {
     }
 
     fn finish(&mut self) {
+        let topics: Vec<String> = self.subscriptions.keys().cloned().collect();
         for (_, task) in self.subscriptions.drain() {
             task.abort();
+        }
+        if let Some(session) = &self.session {
+            let (app, principal) = (self.state.app.clone(), session.principal.clone());
+            tokio::spawn(async move {
+                for topic in topics {
+                    let _ = app
+                        .announce_presence(&principal, &topic, PresenceState::Left)
+                        .await;
+                }
+            });
         }
         // Dropping the sender lets the pipeline finish acknowledging what it holds; the
         // commits themselves complete regardless.

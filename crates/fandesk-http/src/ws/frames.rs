@@ -31,6 +31,16 @@ pub enum ClientFrame {
         to: Option<String>,
     },
     Ping {},
+    /// The sender is typing in a conversation (collision view; team-only event).
+    Typing {
+        topic: String,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypingFrame {
+    topic: String,
 }
 
 #[derive(Deserialize)]
@@ -110,9 +120,13 @@ impl ClientFrame {
                 let _: PingFrame = decode_value(rest)?;
                 ClientFrame::Ping {}
             }
+            "typing" => {
+                let frame: TypingFrame = decode_value(rest)?;
+                ClientFrame::Typing { topic: frame.topic }
+            }
             other => {
                 return Err(invalid_type(&format!(
-                    "type: unknown frame type {other:?} (hello, subscribe, unsubscribe, send, ping)"
+                    "type: unknown frame type {other:?} (hello, subscribe, unsubscribe, send, ping, typing)"
                 )));
             }
         })

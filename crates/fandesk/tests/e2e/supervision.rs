@@ -348,3 +348,79 @@ async fn message_review_lists_team_replies_with_reply_times() {
     public_whisper.expect_error(422, "invalid_request");
     desk.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collision_view_shows_viewers_and_typing_to_the_team_only() {
+    let desk = Desk::new().await;
+    let topic = desk.topic();
+    let mut fan_socket = WsClient::connect(&desk.server, &desk.fan).await;
+    fan_socket
+        .subscribe(&topic, None)
+        .await
+        .expect("fan subscribes");
+    let mut agent_socket = WsClient::connect(&desk.server, &desk.agent).await;
+    agent_socket
+        .subscribe(&topic, None)
+        .await
+        .expect("agent subscribes");
+    let (supervisor, supervisor_id) = desk.server.create_member("supervisor").await;
+    let mut supervisor_socket = WsClient::connect(&desk.server, &supervisor).await;
+    supervisor_socket
+        .subscribe(&topic, None)
+        .await
+        .expect("supervisor subscribes");
+
+    let viewing = agent_socket
+        .recv_matching(DEFAULT_TIMEOUT, |frame| {
+            frame["event"]["kind"] == "presence"
+                && frame["event"]["member_id"] == supervisor_id.as_str()
+        })
+        .await;
+    assert_eq!(viewing["event"]["member_id"], supervisor_id.as_str());
+    assert_eq!(viewing["event"]["state"], "viewing");
+    assert!(viewing.get("seq").is_none(), "presence is ephemeral");
+    supervisor_socket
+        .send_json(&json!({"type": "typing", "topic": topic}))
+        .await;
+    let typing = agent_socket
+        .recv_matching(DEFAULT_TIMEOUT, |frame| frame["event"]["kind"] == "typing")
+        .await;
+    assert_eq!(typing["event"]["author"]["id"], supervisor_id.as_str());
+    // The fan's typing reaches the team too.
+    fan_socket
+        .send_json(&json!({"type": "typing", "topic": topic}))
+        .await;
+    let fan_typing = agent_socket
+        .recv_matching(DEFAULT_TIMEOUT, |frame| {
+            frame["event"]["kind"] == "typing" && frame["event"]["author"]["kind"] == "fan"
+        })
+        .await;
+    assert_eq!(fan_typing["event"]["author"]["id"], desk.fan_id.as_str());
+    supervisor_socket.close().await;
+    let left = agent_socket
+        .recv_matching(DEFAULT_TIMEOUT, |frame| frame["event"]["state"] == "left")
+        .await;
+    assert_eq!(left["event"]["member_id"], supervisor_id.as_str());
+    // The fan got none of it, and a typing frame for a stranger's conversation is refused.
+    desk.post(&desk.agent, "hello", None).await;
+    fan_socket
+        .recv_matching(DEFAULT_TIMEOUT, |frame| {
+            frame["event"]["kind"] == "message.created"
+        })
+        .await;
+    drain(&mut fan_socket).await;
+    for leak in ["presence", "typing", "viewing", supervisor_id.as_str()] {
+        assert!(
+            !contains(fan_socket.received(), leak),
+            "fan received {leak:?}"
+        );
+    }
+    let (stranger, _) = desk.server.fan_session("Stranger").await;
+    let mut stranger_socket = WsClient::connect(&desk.server, &stranger).await;
+    stranger_socket
+        .send_json(&json!({"type": "typing", "topic": topic}))
+        .await;
+    let refused = stranger_socket.expect_type("error").await;
+    assert_eq!(refused["code"], "not_found");
+    desk.shutdown().await;
+}
