@@ -132,7 +132,11 @@ export class ConversationPane {
       case 'typing':
         if (event.member_id !== this.ctx.me.id) {
           const key = `${event.kind}:${event.member_id ?? event.fan_id ?? ''}`;
-          this.viewers.set(key, { ...event, at: Date.now() });
+          // A supervisor who monitors also subscribes ("viewing"): keep saying monitoring.
+          const previous = this.viewers.get(key);
+          const keepMonitoring = event.state === 'viewing' && previous?.state === 'monitoring';
+          const state = keepMonitoring ? 'monitoring' : event.state;
+          this.viewers.set(key, { ...event, state, at: Date.now() });
           this.paintPresence();
         }
         break;
