@@ -284,7 +284,7 @@ impl App {
     pub(crate) async fn check_desk_send(
         &self,
         actor: &Principal,
-        conversation: &ConversationRow,
+        conversation_id: &str,
         body: &str,
         template_id: Option<&str>,
     ) -> ServiceResult<Option<CannedUse>> {
@@ -317,7 +317,8 @@ impl App {
             .ok_or_else(|| ServiceError::invalid("template_id", "no such canned response"))?;
         // A template that cannot render for this fan has no first line the agent could
         // have sent unedited: they wrote their own.
-        let vars = self.template_vars(actor, conversation).await?;
+        let conversation = self.readable_conversation(actor, conversation_id).await?;
+        let vars = self.template_vars(actor, &conversation).await?;
         let rendered = CannedTemplate::parse(&row.body).and_then(|template| template.render(&vars));
         let verdict = match rendered {
             Ok(rendered) => check_first_line(body, &rendered, config.first_line),

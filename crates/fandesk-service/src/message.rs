@@ -6,7 +6,9 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::view::MessageView;
 use crate::writer::Queued;
 use crate::{App, new_id};
-use fandesk_domain::{MessageId, Principal, Visibility, validate_body, validate_client_msg_id};
+use fandesk_domain::{
+    ConversationId, MessageId, Principal, Visibility, validate_body, validate_client_msg_id,
+};
 use fandesk_store::{WriteOp, WriteOutcome};
 
 #[derive(Clone, Debug)]
@@ -71,19 +73,19 @@ impl App {
                 ServiceError::invalid("visibility", "must be \"public\" or \"internal\"")
             })?,
         };
-        // Existence and read access are checked here so unknown conversations are a plain
-        // 404; posting rules are decided again inside the commit, against current state.
-        let conversation = self.readable_conversation(actor, conversation_id).await?;
-        // Shift-scoped access and the canned first-line rule (PROTOCOL.md › Canned responses).
+        // Existence, read access and posting rules are decided once, inside the commit
+        // (an unknown or another fan's conversation is `Hidden` there, a plain 404): the
+        // hot path does not read the conversation twice. Shift-scoped access and the canned
+        // first-line rule (PROTOCOL.md › Canned responses) read it only for a template.
         let canned = self
-            .check_desk_send(actor, &conversation, &body, input.template_id.as_deref())
+            .check_desk_send(actor, conversation_id, &body, input.template_id.as_deref())
             .await?;
         let extras = self
             .post_extras(actor, visibility, &body, input.to.as_deref())
             .await?;
         let op = WriteOp::Post {
             message_id: MessageId(new_id("msg")),
-            conversation_id: conversation.id,
+            conversation_id: ConversationId::from(conversation_id),
             author: actor.clone(),
             client_msg_id: Some(input.client_msg_id),
             body,
