@@ -46,6 +46,11 @@ impl ApiError {
         ApiError::from(ServiceError::NotFound(what))
     }
 
+    /// The error's `details` object (e.g. the offending `field`).
+    pub fn details(&self) -> &Value {
+        &self.details
+    }
+
     /// For WebSocket error frames, which carry the same code and message.
     pub fn code_and_message(&self) -> (&'static str, String) {
         (self.code, self.message.clone())

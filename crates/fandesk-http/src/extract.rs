@@ -192,9 +192,11 @@ mod tests {
 
     fn check(input: &str, status: u16, field: Option<&str>) {
         let error = decode_json::<Send>(input.as_bytes()).expect_err(input);
+        let (_, message) = error.code_and_message();
+        let named = error.details()["field"].as_str().map(str::to_owned);
         let response = axum::response::IntoResponse::into_response(error);
         assert_eq!(response.status().as_u16(), status, "{input}");
-        let _ = field;
+        assert_eq!(named.as_deref(), field, "{input}: {message}");
     }
 
     #[test]
