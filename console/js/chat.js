@@ -67,7 +67,10 @@ class Chat {
     this.status = h('span', { class: 'conn conn-connecting' }, 'connecting…');
     this.scroller = h('div', { class: 'timeline chat-timeline' });
     this.notice = h('p', { class: 'chat-notice', hidden: true });
-    this.input = h('textarea', { rows: '2', placeholder: 'Write a message…', 'aria-label': 'Message', maxlength: '4000', onkeydown: (event) => {
+    this.input = h('textarea', { rows: '2', placeholder: 'Write a message…', 'aria-label': 'Message', maxlength: '4000', oninput: () => {
+      // The team sees "… is typing"; the fan never sees the team's typing events.
+      if (this.conversation && this.input.value.trim() !== '') this.live.typing(`conversation:${this.conversation.id}`);
+    }, onkeydown: (event) => {
       if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.submit();

@@ -13,11 +13,13 @@ const firstLine = (text) => text.split('\n', 1)[0].trim();
 export class Composer {
   /**
    * `onSend({body, visibility, template_id, to})` resolves when committed and rejects
-   * with an ApiError; `conversationId()` names the conversation templates render for.
+   * with an ApiError; `conversationId()` names the conversation templates render for;
+   * `onTyping()` is called on every keystroke that writes a message (not a `/` command).
    */
-  constructor(root, { features, onSend, conversationId }) {
+  constructor(root, { features, onSend, conversationId, onTyping = () => {} }) {
     this.features = features;
     this.onSend = onSend;
+    this.onTyping = onTyping;
     this.conversationId = conversationId;
     this.visibility = 'public';
     this.whisperTo = null;
@@ -120,6 +122,7 @@ export class Composer {
     const value = this.input.value;
     if (this.features.canned && value.startsWith('/') && !value.includes('\n')) this.openPicker(value.slice(1));
     else this.closePicker();
+    if (value.trim() !== '' && !value.startsWith('/')) this.onTyping();
   }
 
   /** Draws the highlight of an unedited template first line behind the textarea. */

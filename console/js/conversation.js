@@ -37,6 +37,9 @@ export class ConversationPane {
       features: ctx.features,
       conversationId: () => this.conversation?.id,
       onSend: (input) => this.send(input),
+      onTyping: () => {
+        if (this.conversation) this.ctx.live.typing(`conversation:${this.conversation.id}`);
+      },
     });
     this.presenceTimer = setInterval(() => this.paintPresence(), 5000);
   }

@@ -7,6 +7,8 @@
 
 const PING_EVERY_MS = 25_000;
 const PONG_GRACE_MS = 10_000;
+// Typing indicators expire after 6 s in the console; refresh them well before that.
+const TYPING_EVERY_MS = 3_000;
 
 export class Live {
   /**
@@ -21,6 +23,7 @@ export class Live {
     this.onUnauthorized = onUnauthorized;
     this.onError = onError;
     this.topics = new Map();
+    this.typingSent = new Map();
     this.socket = null;
     this.ready = false;
     this.stopped = true;
@@ -89,6 +92,17 @@ export class Live {
     if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
     this.socket.send(JSON.stringify(frame));
     return true;
+  }
+
+  /**
+   * Tells the others on `topic` that this user is typing (a team-only `typing` event on
+   * the server). Called on every keystroke; sends at most one frame per topic every
+   * TYPING_EVERY_MS, and nothing while offline (typing is ephemeral, never queued).
+   */
+  typing(topic) {
+    const now = Date.now();
+    if (now - (this.typingSent.get(topic) ?? 0) < TYPING_EVERY_MS) return;
+    if (this.send({ type: 'typing', topic })) this.typingSent.set(topic, now);
   }
 
   reconnectNow() {

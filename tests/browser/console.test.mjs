@@ -51,6 +51,8 @@ async function openFromList(page, name) {
 describe('console', () => {
   test('an agent gets a fan message live, is held to the canned first-line rule, and the fan sees the reply', async () => {
     const fan = await newPage(browser, { viewport: { width: 820, height: 900 } });
+    const fanFrames = [];
+    fan.on('websocket', (socket) => socket.on('framereceived', (frame) => fanFrames.push(String(frame.payload))));
     await fanStart(fan, server.url, 'Ann Example');
     await fanSend(fan, 'Hi! Is the merch drop still on Friday?');
 
@@ -65,7 +67,15 @@ describe('console', () => {
     await fanSend(fan, 'Also, do you ship to Canada?');
     await agent.locator('.msg-fan .msg-body', { hasText: 'ship to Canada' }).waitFor({ timeout: 10_000 });
 
+    // Typing: the fan's draft shows on the agent's screen as "… is typing"; the agent's
+    // own typing is team-only and never reaches the fan's socket.
+    await fan.locator('.chat-composer textarea').pressSequentially('One more thing', { delay: 20 });
+    await agent.locator('.conv-presence', { hasText: 'Ann Example is typing' }).waitFor({ timeout: 10_000 });
+    await fan.locator('.chat-composer textarea').fill('');
+
     const input = agent.locator('.composer-input');
+    await input.pressSequentially('Let me check', { delay: 20 });
+    await input.fill('');
     if (canned) {
       await input.click();
       await input.pressSequentially('/hel');
@@ -93,6 +103,8 @@ describe('console', () => {
     await agent.locator('.msg-teamside .msg-body', { hasText: 'Friday at 6 pm' }).waitFor();
     await fan.locator('.msg-teamside .msg-body', { hasText: 'Hi Ann, yes: Friday at 6 pm!' }).waitFor({ timeout: 10_000 });
     assert.equal(await fan.locator('.msg-body', { hasText: 'Thanks for writing' }).count(), 0);
+    assert.ok(fanFrames.some((frame) => frame.includes('Friday at 6 pm')), 'the fan page received frames');
+    assert.deepEqual(fanFrames.filter((frame) => frame.includes('"typing"') || frame.includes('"presence"')), []);
     // The reply claimed the conversation: it is now the agent's.
     await agent.locator('.conv-chips', { hasText: 'assigned to Ana Agent' }).waitFor();
     await screenshot(agent, 'inbox');
@@ -129,6 +141,8 @@ describe('console', () => {
     await supervisor.locator('.panel-monitor .mode.active', { hasText: 'Whisper to Ana Agent' }).waitFor();
     const secret = 'WHISPER-7f3a: offer the express reshipment';
     await composer.fill(secret);
+    // The agent sees the supervisor typing (team-only, like the whisper itself).
+    await agent.locator('.conv-presence', { hasText: 'Sam Supervisor is typing' }).waitFor({ timeout: 5_000 });
     await composer.press('Enter');
     await supervisor.locator('.panel-monitor .msg-internal .msg-body', { hasText: secret }).waitFor();
 
@@ -147,7 +161,7 @@ describe('console', () => {
     assert.ok(frames.some((frame) => frame.includes('reshipping it today')), 'the fan page received frames');
     assert.equal(await fan.locator('body', { hasText: 'WHISPER-7f3a' }).count(), 0);
     assert.ok(!(await fan.content()).includes('WHISPER-7f3a'));
-    assert.deepEqual(frames.filter((frame) => frame.includes('WHISPER-7f3a') || frame.includes('"internal"')), []);
+    assert.deepEqual(frames.filter((frame) => frame.includes('WHISPER-7f3a') || frame.includes('"internal"') || frame.includes('"typing"')), []);
     // The fan's sequence is dense: no gap reveals the whisper.
     const seqs = frames.map((frame) => JSON.parse(frame)).filter((frame) => frame.type === 'event' && typeof frame.seq === 'number').map((frame) => frame.seq);
     assert.deepEqual(seqs, seqs.map((_, index) => seqs[0] + index));
