@@ -12,7 +12,6 @@ mod cells;
 mod fandesk;
 
 use super::{Trial, interleaved_items};
-use cells::{add_notes, cells, row_verdict};
 use crate::Ctx;
 use crate::genctl::{self, Gens};
 use crate::loadgen::{Mode, Proto, Spec};
@@ -22,6 +21,7 @@ use crate::servers::{COALESCE_MS, Kind, Server};
 use crate::stamp;
 use crate::wsraw::{self, Client};
 use anyhow::{Context, Result, bail};
+use cells::{add_notes, cells, row_verdict};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -420,8 +420,15 @@ async fn room_client(
         .iter()
         .map(|value| ("Authorization", value.as_str()))
         .collect();
-    let mut client =
-        Client::connect(addr, None, path, &headers, 64 * 1024, Duration::from_secs(10)).await?;
+    let mut client = Client::connect(
+        addr,
+        None,
+        path,
+        &headers,
+        64 * 1024,
+        Duration::from_secs(10),
+    )
+    .await?;
     match kind.proto() {
         // fandesk: the upgrade carried the token; a publisher subscribes to nothing.
         Proto::Raw | Proto::Fandesk => {}

@@ -79,7 +79,6 @@ pub(super) fn row_verdict(samples: &Samples, group: &str, metric: &str) -> Strin
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,17 +90,60 @@ mod tests {
     #[test]
     fn verdicts_compare_fandesk_with_the_baselines_of_the_run() {
         let mut samples = Samples::default();
-        add(&mut samples, "1000", "deliveries_per_sec", Kind::Ceiling, 400.0);
-        add(&mut samples, "1000", "deliveries_per_sec", Kind::Naive, 100.0);
-        add(&mut samples, "1000", "deliveries_per_sec", Kind::Fandesk, 330.0);
+        add(
+            &mut samples,
+            "1000",
+            "deliveries_per_sec",
+            Kind::Ceiling,
+            400.0,
+        );
+        add(
+            &mut samples,
+            "1000",
+            "deliveries_per_sec",
+            Kind::Naive,
+            100.0,
+        );
+        add(
+            &mut samples,
+            "1000",
+            "deliveries_per_sec",
+            Kind::Fandesk,
+            330.0,
+        );
         assert_eq!(row_verdict(&samples, "1000", "deliveries_per_sec"), "met");
-        add(&mut samples, "10000", "deliveries_per_sec", Kind::Ceiling, 400.0);
-        add(&mut samples, "10000", "deliveries_per_sec", Kind::Naive, 100.0);
-        add(&mut samples, "10000", "deliveries_per_sec", Kind::Fandesk, 310.0);
-        assert_eq!(row_verdict(&samples, "10000", "deliveries_per_sec"), "**not met**");
+        add(
+            &mut samples,
+            "10000",
+            "deliveries_per_sec",
+            Kind::Ceiling,
+            400.0,
+        );
+        add(
+            &mut samples,
+            "10000",
+            "deliveries_per_sec",
+            Kind::Naive,
+            100.0,
+        );
+        add(
+            &mut samples,
+            "10000",
+            "deliveries_per_sec",
+            Kind::Fandesk,
+            310.0,
+        );
+        assert_eq!(
+            row_verdict(&samples, "10000", "deliveries_per_sec"),
+            "**not met**"
+        );
         add(&mut samples, "latency", "p99_ms", Kind::Ceiling, 20.0);
         add(&mut samples, "latency", "p99_ms", Kind::Fandesk, 23.0);
-        assert_eq!(row_verdict(&samples, "latency", "p99_ms"), "n/a", "no nats column");
+        assert_eq!(
+            row_verdict(&samples, "latency", "p99_ms"),
+            "n/a",
+            "no nats column"
+        );
         add(&mut samples, "latency", "p99_ms", Kind::Nats, 22.0);
         assert_eq!(row_verdict(&samples, "latency", "p99_ms"), "**not met**");
         add(&mut samples, "coalesced", "p99_ms", Kind::Fandesk, 480.0);

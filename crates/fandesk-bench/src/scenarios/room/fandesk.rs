@@ -36,7 +36,10 @@ pub async fn fandesk_room(server: &Server, viewers: usize) -> Result<FandeskRoom
             .bearer_auth(&owner)
             .json(&body);
         async move {
-            let response = request.send().await.with_context(|| format!("POST {path}"))?;
+            let response = request
+                .send()
+                .await
+                .with_context(|| format!("POST {path}"))?;
             let status = response.status();
             let text = response.text().await?;
             if !status.is_success() {
