@@ -9,9 +9,11 @@
 //!   each viewer's [`FrameQueue`]: one push per viewer, one wake-up and one flush of its
 //!   connection. Fans get only the fan frames (`Event::fan`, built by the fan-safe
 //!   serializer, `None` when fans must not see the event).
-//! - Coalescing: an event that arrives at least one tick after the worker's last delivery
-//!   goes out at once (a quiet room waits for nothing); when a room is busy, everything of
-//!   the rest of the tick goes out together at the tick's end, in order.
+//! - Coalescing: an event that arrives after the worker's pause since its last delivery
+//!   goes out at once (a quiet room waits for nothing); when a room is busy, everything
+//!   that comes during the pause goes out together at its end, in order. The pause is
+//!   `busy_factor` × the last delivery round's duration, at most one tick: a room whose
+//!   deliveries are cheap (few viewers) waits little, a big room waits the full tick.
 //! - A viewer whose queue would overflow is closed with 4008 by the queue and resumes
 //!   from its last `seq`. A worker that lags on the bus closes all its viewers the same way.
 //! - Resume: a viewer that joins with `after_seq` is joined *before* its replay reads the
@@ -37,9 +39,12 @@ use tokio::time::Instant;
 pub struct RoomFanoutConfig {
     /// Worker tasks one room's viewers are sharded over (about the number of cores).
     pub workers: usize,
-    /// A busy room's coalescing tick: events closer together than this after a delivery
-    /// wait for the tick's end and go out together.
+    /// The longest a busy room's events wait to go out together (the coalescing tick).
     pub tick: Duration,
+    /// How much longer than its last delivery round a worker waits before the next one
+    /// when events keep coming: a busy worker spends at most about 1/`busy_factor` of its
+    /// time delivering, and a room with few viewers waits less than the full tick.
+    pub busy_factor: u32,
     /// Live frames held for a viewer while its replay runs, before it counts as slow.
     pub held_max: usize,
 }
@@ -49,6 +54,7 @@ impl Default for RoomFanoutConfig {
         RoomFanoutConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16)),
             tick: Duration::from_millis(50),
+            busy_factor: 10,
             held_max: 1024,
         }
     }
@@ -288,7 +294,8 @@ impl Worker {
         mut live: fandesk_bus::Receiver,
         mut commands: mpsc::UnboundedReceiver<Command>,
     ) {
-        let mut last_delivery: Option<Instant> = None;
+        // When the next delivery may start (busy: events arriving before wait for it).
+        let mut next_delivery: Option<Instant> = None;
         let mut events: Vec<Arc<Event>> = Vec::new();
         loop {
             tokio::select! {
@@ -303,9 +310,9 @@ impl Worker {
                         Err(RecvError::Lagged(_)) => self.lagged(),
                         Err(RecvError::Closed) => return self.close_all(),
                     }
-                    // Busy: the previous delivery was less than a tick ago, so this one
-                    // waits for the tick's end and takes everything that came meanwhile.
-                    if let Some(due) = last_delivery.map(|at| at + self.config.tick)
+                    // Busy: the previous delivery was too recent, so this one waits for
+                    // the pause's end and takes everything that came meanwhile.
+                    if let Some(due) = next_delivery
                         && Instant::now() < due
                     {
                         tokio::time::sleep_until(due).await;
@@ -322,9 +329,14 @@ impl Worker {
                         self.apply(command);
                     }
                     if !events.is_empty() {
+                        let started = Instant::now();
                         self.deliver(&events);
                         events.clear();
-                        last_delivery = Some(Instant::now());
+                        let now = Instant::now();
+                        let pause = (now - started)
+                            .saturating_mul(self.config.busy_factor)
+                            .min(self.config.tick);
+                        next_delivery = Some(now + pause);
                     }
                 }
             }

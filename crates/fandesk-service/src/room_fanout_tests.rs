@@ -22,6 +22,8 @@ fn hub(tick_ms: u64) -> (Arc<LocalBus>, RoomFanout) {
     let config = RoomFanoutConfig {
         workers: 2,
         tick: Duration::from_millis(tick_ms),
+        // Always the full tick: the tests choose it.
+        busy_factor: u32::MAX,
         held_max: 8,
     };
     (bus.clone(), RoomFanout::new(bus, config))

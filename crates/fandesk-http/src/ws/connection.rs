@@ -119,9 +119,14 @@ impl Connection {
         let idle_timeout = config.idle_timeout;
         let ping_every = (idle_timeout / 3).max(Duration::from_millis(100));
         let hello_deadline = Instant::now() + config.hello_timeout;
-        let shutdown = self.state.shutdown.clone();
         let queue = self.queue.clone();
-        let mut revocations = self.state.app.watch_revocations();
+        // Both wait on state shared by every connection (the shutdown token, the
+        // revocation channel): they are registered once, not on every wake-up, so a busy
+        // room's viewers do not all take the same locks many times a second.
+        let shutdown = self.state.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
+        let revocation = next_revocation(self.state.app.watch_revocations());
+        tokio::pin!(revocation);
         let mut last_heard = Instant::now();
         let mut next_ping = last_heard + ping_every;
         let mut outgoing: Vec<Outgoing> = Vec::new();
@@ -145,11 +150,12 @@ impl Connection {
                         return;
                     }
                 }
-                () = shutdown.cancelled() => {
+                () = &mut shutdown => {
                     queue.close(CLOSE_GOING_AWAY, "server shutting down");
                     return;
                 }
-                revoked = revocations.recv() => {
+                (revoked, revocations) = &mut revocation => {
+                    revocation.set(next_revocation(revocations));
                     if Box::pin(self.is_revoked(revoked)).await {
                         queue.close(CLOSE_UNAUTHORIZED, "session revoked");
                         return;
@@ -441,6 +447,17 @@ impl Connection {
             });
         }
     }
+}
+
+/// The next announcement of a revoked session, with the receiver for the one after.
+async fn next_revocation(
+    mut revocations: fandesk_bus::Receiver,
+) -> (
+    Result<std::sync::Arc<fandesk_bus::Event>, RecvError>,
+    fandesk_bus::Receiver,
+) {
+    let revoked = revocations.recv().await;
+    (revoked, revocations)
 }
 
 /// The next acknowledgement of the sends in flight; pending forever when there are none.
