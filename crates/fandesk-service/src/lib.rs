@@ -9,12 +9,14 @@ mod conversation;
 mod desk;
 mod error;
 mod fan_profile;
+pub mod frame_queue;
 mod message;
 mod metrics;
 mod metrics_summary;
 mod presence;
 mod queue;
 mod room;
+mod room_fanout;
 pub mod room_view;
 mod room_viewers;
 mod room_writer;
@@ -47,9 +49,10 @@ pub use metrics_summary::{
 pub use presence::PresenceState;
 pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
+pub use room_fanout::{RoomFanoutConfig, RoomMembership};
 pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use signals::{KeywordRuleView, RestrictedRuleView};
-pub use subscription::{Subscription, SubscriptionEnd};
+pub use subscription::{RoomReplay, RoomSubscription, Subscription, SubscriptionEnd};
 pub use supervision::AuditView;
 
 pub use fandesk_domain::{Audience, Principal, Role};
@@ -77,6 +80,8 @@ pub struct Config {
     pub write_queue: usize,
     /// The agent desk: creator time zone and name, SLA target, first-line rule, shifts.
     pub desk: DeskConfig,
+    /// Live rooms' fan-out: workers per room and the coalescing tick.
+    pub room_fanout: RoomFanoutConfig,
 }
 
 impl Default for Config {
@@ -88,6 +93,7 @@ impl Default for Config {
             write_batch_max: 512,
             write_queue: 16_384,
             desk: DeskConfig::default(),
+            room_fanout: RoomFanoutConfig::default(),
         }
     }
 }

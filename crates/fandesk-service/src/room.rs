@@ -7,6 +7,7 @@
 use crate::conversation::{MAX_PAGE, audience_of};
 use crate::error::{ServiceError, ServiceResult};
 use crate::message::SendMessage;
+use crate::room_fanout::RoomFanout;
 use crate::room_view::{
     RoomMessageView, RoomView, TimeoutView, fan_timed_out_frame, room_event_frame,
     room_updated_frame,
@@ -30,9 +31,11 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// The room machinery an `App` owns: its writer, its viewer counts and their ticker.
+/// The room machinery an `App` owns: its writer, its fan-out hub, its viewer counts and
+/// their ticker.
 pub(crate) struct Rooms {
     writer: RoomWriter,
+    pub(crate) fanout: RoomFanout,
     viewers: Arc<RoomViewers>,
     stop: CancellationToken,
     ticker: Mutex<Option<JoinHandle<()>>>,
@@ -46,11 +49,13 @@ impl Rooms {
         config: &Config,
     ) -> Rooms {
         let writer = RoomWriter::spawn(store, bus.clone(), metrics, config);
+        let fanout = RoomFanout::new(bus.clone(), config.room_fanout.clone());
         let viewers = Arc::new(RoomViewers::default());
         let stop = CancellationToken::new();
         let ticker = spawn_ticker(Arc::downgrade(&viewers), bus, stop.clone());
         Rooms {
             writer,
+            fanout,
             viewers,
             stop,
             ticker: Mutex::new(Some(ticker)),

@@ -5,11 +5,11 @@
 //! - `room-latency`: a fixed 10 msg/s; send → receive percentiles.
 //! - `room-coalesced`: a fixed 100 msg/s to 10,000 viewers (≈ 1M deliveries/s offered).
 //!
-//! fandesk has no rooms yet (issue 7 part 1): its column says so, and the harness is
-//! ready for it — [`Kind::Fandesk`] viewers already speak `subscribe room:{id}`
-//! ([`crate::loadgen`]) and time `event` frames. When the room API lands, write
-//! [`fandesk_room`] (create a room over REST, return its topic and a token that may send),
-//! the publisher's `send` frame in [`publish`], and drop the not-yet guard in `trial`.
+//! fandesk's viewers are fans subscribed to `room:{id}` ([`crate::loadgen`] times its
+//! `event` frames); its publisher is the owner sending over WebSocket ([`fandesk`]).
+
+mod cells;
+mod fandesk;
 
 use super::{Trial, interleaved_items};
 use crate::Ctx;
@@ -21,10 +21,10 @@ use crate::servers::{COALESCE_MS, Kind, Server};
 use crate::stamp;
 use crate::wsraw::{self, Client};
 use anyhow::{Context, Result, bail};
+use cells::{add_notes, cells, row_verdict};
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub const NOT_YET: &str = "not yet: rooms land with issue 7 part 1";
 const PER_GEN: usize = 5_000;
 const BODY_LEN: usize = 128;
 /// Drain polls (250 ms apart) without a new delivery before the drain counts as over.
@@ -40,15 +40,8 @@ struct Plan {
     duration: Duration,
 }
 
-/// The topic fandesk viewers subscribe to, once rooms exist (issue 7 part 1): create a
-/// room over REST and return `room:{id}` plus a token allowed to send in it.
-#[allow(dead_code)]
-async fn fandesk_room(_server: &Server) -> Result<(String, String)> {
-    bail!(NOT_YET)
-}
-
 fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
-    let mut kinds = vec![Kind::Naive, Kind::Ceiling];
+    let mut kinds = vec![Kind::Fandesk, Kind::Naive, Kind::Ceiling];
     if coalesced {
         kinds.push(Kind::CeilingCoalesced);
     }
@@ -56,9 +49,7 @@ fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
 }
 
 fn columns(kinds: &[Kind]) -> Vec<&'static str> {
-    let mut columns = vec![Kind::Fandesk.label()];
-    columns.extend(kinds.iter().map(|kind| kind.label()));
-    columns
+    kinds.iter().map(|kind| kind.label()).collect()
 }
 
 fn items(kinds: &[Kind], plans: &[(String, Plan)]) -> Vec<(String, (Kind, Plan, String))> {
@@ -72,37 +63,6 @@ fn items(kinds: &[Kind], plans: &[(String, Plan)]) -> Vec<(String, (Kind, Plan, 
         }
     }
     items
-}
-
-/// The last run's notes of every server (nats-server's own counters).
-fn add_notes(table: &mut Table, samples: &Samples, group: &str, kinds: &[Kind]) {
-    for kind in kinds {
-        for note in samples.notes(&format!("{group}/{}", kind.label())) {
-            table.note(format!("{}, last run: {note}", kind.label()));
-        }
-    }
-}
-
-/// A cell: fandesk's is the not-yet note, baselines' come from the samples.
-fn cells(
-    samples: &Samples,
-    group: &str,
-    metric: &str,
-    kinds: &[Kind],
-    decimals: usize,
-    first: bool,
-) -> Vec<String> {
-    let mut cells = vec![if first {
-        NOT_YET.to_owned()
-    } else {
-        "not yet".to_owned()
-    }];
-    cells.extend(
-        kinds
-            .iter()
-            .map(|kind| samples.cell(metric, &format!("{group}/{}", kind.label()), decimals)),
-    );
-    cells
 }
 
 pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
@@ -161,13 +121,12 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
             ("rss_mib", "server RSS (MiB)", 1, ""),
         ];
         add_notes(&mut table, &samples, group, &kinds);
-        for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
-            let verdict = if target.is_empty() { "" } else { "not yet" };
+        for (metric, name, decimals, target) in rows {
             table.row(
                 name,
-                cells(&samples, group, metric, &kinds, decimals, row == 0),
+                cells(&samples, group, metric, &kinds, decimals),
                 target,
-                verdict,
+                &row_verdict(&samples, group, metric),
             );
         }
         tables.push(table);
@@ -212,13 +171,12 @@ pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
         ("rss_mib", "server RSS (MiB)", 1, ""),
     ];
     add_notes(&mut table, &samples, "latency", &kinds);
-    for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
-        let verdict = if target.is_empty() { "" } else { "not yet" };
+    for (metric, name, decimals, target) in rows {
         table.row(
             name,
-            cells(&samples, "latency", metric, &kinds, decimals, row == 0),
+            cells(&samples, "latency", metric, &kinds, decimals),
             target,
-            verdict,
+            &row_verdict(&samples, "latency", metric),
         );
     }
     Ok(vec![table])
@@ -262,13 +220,12 @@ pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
         ("rss_mib", "server RSS (MiB)", 1, ""),
     ];
     add_notes(&mut table, &samples, "coalesced", &kinds);
-    for (row, (metric, name, decimals, target)) in rows.into_iter().enumerate() {
-        let verdict = if target.is_empty() { "" } else { "not yet" };
+    for (metric, name, decimals, target) in rows {
         table.row(
             name,
-            cells(&samples, "coalesced", metric, &kinds, decimals, row == 0),
+            cells(&samples, "coalesced", metric, &kinds, decimals),
             target,
-            verdict,
+            &row_verdict(&samples, "coalesced", metric),
         );
     }
     Ok(vec![table])
@@ -282,9 +239,6 @@ async fn run_items(ctx: &Ctx, scenario: &str, items: &[(String, (Kind, Plan, Str
 }
 
 async fn trial(ctx: &Ctx, kind: Kind, plan: Plan) -> Result<Trial> {
-    if kind.is_fandesk() {
-        bail!(NOT_YET);
-    }
     let mut server = Server::start(ctx, kind).await?;
     let result = run_trial(ctx, &mut server, plan).await;
     server.stop().await;
@@ -293,7 +247,12 @@ async fn trial(ctx: &Ctx, kind: Kind, plan: Plan) -> Result<Trial> {
 
 async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> {
     let kind = server.kind;
-    let topic = "room:bench".to_owned();
+    let (topic, publisher_token, tokens) = if kind.is_fandesk() {
+        let room = fandesk::fandesk_room(server, plan.viewers).await?;
+        (room.topic, Some(room.publisher_token), room.viewer_tokens)
+    } else {
+        ("room:bench".to_owned(), None, Vec::new())
+    };
     let gen_count = plan.viewers.div_ceil(PER_GEN).max(2);
     let mut specs = Vec::new();
     let mut remaining = plan.viewers;
@@ -312,7 +271,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
             read_buffer: 16 * 1024,
             mode: Mode::Viewers {
                 count: share,
-                tokens: Vec::new(),
+                tokens: tokens.clone(),
                 topic: topic.clone(),
             },
         });
@@ -327,12 +286,18 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
                 ready.error_samples
             );
         }
-        let mut publisher = room_client(server.addr, kind, kind.publish_path(), false).await?;
+        let mut publisher = room_client(
+            server.addr,
+            kind,
+            kind.publish_path(),
+            publisher_token.as_deref(),
+        )
+        .await?;
         gens.ask_all("reset", "reset", Duration::from_secs(10))
             .await?;
         let before = server.usage()?;
         let gen_before = gens.cpu_secs();
-        let published = publish(&mut publisher, kind.proto(), &plan, &gens).await?;
+        let published = publish(&mut publisher, kind.proto(), &topic, &plan, &gens).await?;
         // Drain: until every delivery arrived or the count stopped moving for 1 s
         // (bounded: 30 s).
         let expected = published.sent * ready.connected;
@@ -442,23 +407,33 @@ async fn nats_varz(monitor: std::net::SocketAddr) -> Result<serde_json::Value> {
         .await?)
 }
 
-/// Opens a publisher connection and performs the protocol's setup.
+/// Opens a publisher connection (authenticated with `token` when given) and performs the
+/// protocol's setup.
 async fn room_client(
     addr: std::net::SocketAddr,
     kind: Kind,
     path: &str,
-    subscribe: bool,
+    token: Option<&str>,
 ) -> Result<Client> {
-    let mut client =
-        Client::connect(addr, None, path, &[], 64 * 1024, Duration::from_secs(10)).await?;
+    let authorization = token.map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("Authorization", value.as_str()))
+        .collect();
+    let mut client = Client::connect(
+        addr,
+        None,
+        path,
+        &headers,
+        64 * 1024,
+        Duration::from_secs(10),
+    )
+    .await?;
     match kind.proto() {
-        Proto::Raw => {}
+        // fandesk: the upgrade carried the token; a publisher subscribes to nothing.
+        Proto::Raw | Proto::Fandesk => {}
         Proto::Nats => {
-            let greeting = if subscribe {
-                nats::connect_and_subscribe()
-            } else {
-                nats::connect_only()
-            };
+            let greeting = nats::connect_only();
             client.send(wsraw::OP_BINARY, greeting.as_bytes()).await?;
             let mut parser = nats::Parser::default();
             let mut ready = false;
@@ -483,7 +458,6 @@ async fn room_client(
                 bail!("no PONG from nats-server");
             }
         }
-        Proto::Fandesk => bail!(NOT_YET),
     }
     Ok(client)
 }
@@ -496,7 +470,13 @@ struct Published {
 
 /// Publishes for `plan.duration`: at a fixed rate, or (closed loop) at most
 /// `plan.window` messages ahead of the slowest viewer of every generator.
-async fn publish(client: &mut Client, proto: Proto, plan: &Plan, gens: &Gens) -> Result<Published> {
+async fn publish(
+    client: &mut Client,
+    proto: Proto,
+    topic: &str,
+    plan: &Plan,
+    gens: &Gens,
+) -> Result<Published> {
     let started = Instant::now();
     let first_us = stamp::now_us();
     let deadline = started + plan.duration;
@@ -527,7 +507,10 @@ async fn publish(client: &mut Client, proto: Proto, plan: &Plan, gens: &Gens) ->
                 match proto {
                     Proto::Raw => client.send_text(body.as_bytes()).await?,
                     Proto::Nats => client.send(wsraw::OP_BINARY, nats::publish(&body).as_bytes()).await?,
-                    Proto::Fandesk => bail!(NOT_YET),
+                    Proto::Fandesk => {
+                        let frame = fandesk::send_frame(topic, sent, &body);
+                        client.send_text(frame.as_bytes()).await?;
+                    }
                 }
                 sent += 1;
             }
@@ -536,6 +519,10 @@ async fn publish(client: &mut Client, proto: Proto, plan: &Plan, gens: &Gens) ->
             frame = client.next() => {
                 // Echoes (the naive server sends everything to everyone) and pings.
                 let frame = frame?.context("the server closed the publisher")?;
+                // fandesk: acks; a refused send makes the run invalid.
+                if proto == Proto::Fandesk && fandesk::is_error_frame(client.payload(&frame)) {
+                    bail!("send refused: {}", String::from_utf8_lossy(client.payload(&frame)));
+                }
                 if proto == Proto::Nats {
                     parser.feed(client.payload(&frame));
                     let mut pings = 0;

@@ -1,162 +1,202 @@
-//! One WebSocket connection: a reader (this task) that handles client frames, a writer
-//! task that drains the outbound queue (several queued frames go out in one flush), one
-//! forwarder task per subscription, and one send pipeline that commits sends in order
-//! and acknowledges each only after its commit.
+//! One WebSocket connection, one task: it owns the socket and selects over the client's
+//! frames, its outbound [`FrameQueue`] (acks, errors, subscription and room frames), the
+//! sends waiting for their commit, one timer (ping, idle timeout, session expiry),
+//! revocations and shutdown. Whatever is queued when the task wakes is written with one
+//! flush.
+//!
+//! Idle connections stay small: the queue allocates on first use, the send pipeline
+//! exists only from the first send, a room subscription is a membership in the room's
+//! fan-out hub (no task, no receiver), and the handling of a client frame — which awaits
+//! the store — is boxed, so its state is not part of the connection's future while idle.
 
 use super::frames::{ClientFrame, ErrorFrame, ServerFrame};
-use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, Closer, Outbound};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use fandesk_service::frame_queue::{CLOSE_SLOW_CONSUMER, FrameQueue, Outgoing};
 use fandesk_service::{
-    PresenceState, Principal, SendMessage, ServiceError, Session, SubscriptionEnd,
+    PresenceState, Principal, RoomSubscription, SendMessage, ServiceError, Session, SubscriptionEnd,
 };
 use futures_util::SinkExt;
-use futures_util::stream::{FuturesOrdered, SplitSink, StreamExt};
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use rand::RngCore;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-/// Sends one connection may have waiting for their commit.
+/// Sends one connection may have waiting for their commit; beyond it the connection
+/// stops reading (backpressure on a client that sends faster than we commit).
 const MAX_SENDS_IN_FLIGHT: usize = 64;
+/// Close code after a failed write: nothing more can be sent.
+const CLOSE_ABNORMAL: u16 = 1006;
+
+/// A send waiting for its commit: `(client_msg_id, (message_id, seq) or the error)`.
+type AckFuture =
+    Pin<Box<dyn Future<Output = (String, Result<(String, u64), ServiceError>)> + Send>>;
+/// The connection's sends in flight, acknowledged in send order; created on first send.
+type Sends = Option<Box<FuturesOrdered<AckFuture>>>;
 
 pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
     let metrics = state.app.metrics();
     metrics.ws_connections.inc();
-    let (sink, stream) = socket.split();
-    let (outbound, frames) = Outbound::new(state.config.ws.queue_frames);
-    let ping_every = state.config.ws.idle_timeout / 3;
-    let writer = tokio::spawn(write_loop(
-        sink,
-        frames,
-        outbound.closer.clone(),
-        ping_every,
-    ));
+    let queue = FrameQueue::new(state.config.ws.queue_frames);
     let mut connection = Connection {
         state: state.clone(),
-        outbound: outbound.clone(),
+        queue: queue.clone(),
+        expiry: None,
         session: None,
         subscriptions: HashMap::new(),
-        sends: None,
         last_typing: None,
     };
     if let Some(session) = session {
         connection.authenticated(session);
     }
-    connection.read_loop(stream).await;
+    let mut socket = socket;
+    let mut sends: Sends = None;
+    connection.serve(&mut socket, &mut sends).await;
     connection.finish();
-    // Let the writer send the close frame and whatever it still holds.
-    if !outbound.closer.is_closed() {
-        outbound.closer.close(1000, "bye");
+    goodbye(
+        &mut socket,
+        &queue,
+        &mut sends,
+        state.config.ws.idle_timeout,
+    )
+    .await;
+    if queue.reason().map(|reason| reason.0) == Some(CLOSE_SLOW_CONSUMER) {
+        metrics.slow_consumers_closed.inc();
     }
-    let _ = writer.await;
-    if outbound.closer.reason().map(|reason| reason.0) == Some(super::outbound::CLOSE_SLOW_CONSUMER)
-    {
-        state.app.metrics().slow_consumers_closed.inc();
-    }
-    state.app.metrics().ws_connections.dec();
+    metrics.ws_connections.dec();
 }
 
-struct SendRequest {
-    target: SendTarget,
-    input: SendMessage,
+/// A subscription this connection holds.
+enum Subscribed {
+    /// Conversations, inbox, alerts: a task forwarding the topic's frames.
+    Task(JoinHandle<()>),
+    /// A room: a place in its fan-out hub, and the replay task while it runs.
+    Room {
+        _subscription: RoomSubscription,
+        replay: Option<JoinHandle<()>>,
+    },
 }
 
-/// Where a `send` goes: a conversation or a live room (each has its own group commit).
-enum SendTarget {
-    Conversation(String),
-    Room(String),
-}
-
-/// A send queued in either writer, waiting for its commit.
-enum PendingAck {
-    Conversation(fandesk_service::PendingSend),
-    Room(fandesk_service::PendingRoomSend),
-}
-
-impl PendingAck {
-    /// `(message_id, seq)` once committed.
-    async fn wait(self) -> Result<(String, u64), ServiceError> {
+impl Subscribed {
+    fn stop(self) {
         match self {
-            PendingAck::Conversation(pending) => pending
-                .wait()
-                .await
-                .map(|sent| (sent.message.id, sent.message.seq)),
-            PendingAck::Room(pending) => pending
-                .wait()
-                .await
-                .map(|sent| (sent.message.id, sent.message.seq)),
+            Subscribed::Task(task) => task.abort(),
+            Subscribed::Room { replay, .. } => {
+                if let Some(replay) = replay {
+                    replay.abort();
+                }
+            }
         }
     }
 }
 
 struct Connection {
     state: AppState,
-    outbound: Outbound,
+    queue: FrameQueue,
     session: Option<Session>,
-    subscriptions: HashMap<String, JoinHandle<()>>,
-    sends: Option<(mpsc::Sender<SendRequest>, JoinHandle<()>)>,
+    /// When the session expires (or the hello is due, before authentication).
+    expiry: Option<Instant>,
+    subscriptions: HashMap<String, Subscribed>,
     /// When this connection last announced typing (throttle).
-    last_typing: Option<tokio::time::Instant>,
+    last_typing: Option<Instant>,
 }
 
 impl Connection {
     fn authenticated(&mut self, session: Session) {
-        let (sender, requests) = mpsc::channel(MAX_SENDS_IN_FLIGHT);
-        let pipeline = tokio::spawn(send_pipeline(
-            self.state.clone(),
-            session.principal.clone(),
-            requests,
-            self.outbound.clone(),
-        ));
-        self.sends = Some((sender, pipeline));
+        self.expiry = Some(deadline_of(session.expires_at));
         self.session = Some(session);
     }
 
-    async fn read_loop(&mut self, mut stream: futures_util::stream::SplitStream<WebSocket>) {
-        let config = self.state.config.ws.clone();
-        let closer = self.outbound.closer.clone();
-        let shutdown = self.state.shutdown.clone();
-        let mut revocations = self.state.app.watch_revocations();
-        let hello_deadline = tokio::time::Instant::now() + config.hello_timeout;
+    async fn serve(&mut self, socket: &mut WebSocket, sends: &mut Sends) {
+        let config = &self.state.config.ws;
+        let idle_timeout = config.idle_timeout;
+        let ping_every = (idle_timeout / 3).max(Duration::from_millis(100));
+        let hello_deadline = Instant::now() + config.hello_timeout;
+        let queue = self.queue.clone();
+        // Both wait on state shared by every connection (the shutdown token, the
+        // revocation channel): they are registered once, not on every wake-up, so a busy
+        // room's viewers do not all take the same locks many times a second.
+        let shutdown = self.state.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
+        let revocation = next_revocation(self.state.app.watch_revocations());
+        tokio::pin!(revocation);
+        let mut last_heard = Instant::now();
+        let mut next_ping = last_heard + ping_every;
+        let mut outgoing: Vec<Outgoing> = Vec::new();
+        let timer = tokio::time::sleep_until(next_ping);
+        tokio::pin!(timer);
         loop {
-            let expiry = match &self.session {
-                Some(session) => deadline_of(session.expires_at),
-                None => hello_deadline,
-            };
+            let expiry = self.expiry.unwrap_or(hello_deadline);
+            let deadline = expiry.min(last_heard + idle_timeout).min(next_ping);
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
+            let reading = sends.as_ref().map_or(0, |sends| sends.len()) < MAX_SENDS_IN_FLIGHT;
             tokio::select! {
-                () = closer.closed() => return,
-                () = shutdown.cancelled() => {
-                    closer.close(CLOSE_GOING_AWAY, "server shutting down");
-                    return;
-                }
-                () = tokio::time::sleep_until(expiry) => {
-                    let reason = if self.session.is_some() { "session expired" } else { "no hello received" };
-                    closer.close(CLOSE_UNAUTHORIZED, reason);
-                    return;
-                }
-                revoked = revocations.recv() => {
-                    if self.is_revoked(revoked).await {
-                        closer.close(CLOSE_UNAUTHORIZED, "session revoked");
+                biased;
+                () = queue.ready() => {
+                    if queue.is_closed() {
+                        return;
+                    }
+                    queue.take(&mut outgoing);
+                    if !write_all(socket, &mut outgoing, &queue).await {
                         return;
                     }
                 }
-                incoming = tokio::time::timeout(config.idle_timeout, stream.next()) => match incoming {
-                    Err(_) => {
-                        closer.close(CLOSE_POLICY, "idle timeout");
+                () = &mut shutdown => {
+                    queue.close(CLOSE_GOING_AWAY, "server shutting down");
+                    return;
+                }
+                (revoked, revocations) = &mut revocation => {
+                    revocation.set(next_revocation(revocations));
+                    if Box::pin(self.is_revoked(revoked)).await {
+                        queue.close(CLOSE_UNAUTHORIZED, "session revoked");
                         return;
                     }
-                    Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return,
-                    Ok(Some(Ok(Message::Text(text)))) => self.handle(text.as_bytes()).await,
-                    Ok(Some(Ok(Message::Binary(_)))) => {
-                        self.reply(ErrorFrame::new("invalid_request", "frames must be JSON text", None).encode());
+                }
+                Some((client_msg_id, result)) = next_ack(sends) => {
+                    queue.push(ack_frame(&client_msg_id, result));
+                }
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if now >= expiry {
+                        let reason = if self.session.is_some() { "session expired" } else { "no hello received" };
+                        queue.close(CLOSE_UNAUTHORIZED, reason);
+                        return;
                     }
-                    // tungstenite answers pings itself; a pong only proves liveness.
-                    Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
-                },
+                    if now >= last_heard + idle_timeout {
+                        queue.close(CLOSE_POLICY, "idle timeout");
+                        return;
+                    }
+                    if now >= next_ping {
+                        next_ping = now + ping_every;
+                        if socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                            queue.close(CLOSE_ABNORMAL, "write failed");
+                            return;
+                        }
+                    }
+                }
+                incoming = socket.recv(), if reading => {
+                    last_heard = Instant::now();
+                    match incoming {
+                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                        Some(Ok(Message::Text(text))) => {
+                            Box::pin(self.handle(text.as_bytes(), sends)).await;
+                        }
+                        Some(Ok(Message::Binary(_))) => {
+                            self.reply(ErrorFrame::new("invalid_request", "frames must be JSON text", None).encode());
+                        }
+                        // tungstenite answers pings itself; a pong only proves liveness.
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    }
+                }
             }
         }
     }
@@ -183,10 +223,10 @@ impl Connection {
     }
 
     fn reply(&self, frame: Bytes) {
-        self.outbound.push(frame);
+        self.queue.push(frame);
     }
 
-    async fn handle(&mut self, text: &[u8]) {
+    async fn handle(&mut self, text: &[u8], sends: &mut Sends) {
         let frame = match ClientFrame::decode(text) {
             Ok(frame) => frame,
             Err(error) => return self.reply(error.encode()),
@@ -201,9 +241,7 @@ impl Connection {
                     }
                     Err(error) => {
                         self.reply(ErrorFrame::from_service(&error, None).encode());
-                        self.outbound
-                            .closer
-                            .close(CLOSE_UNAUTHORIZED, "invalid token");
+                        self.queue.close(CLOSE_UNAUTHORIZED, "invalid token");
                     }
                 },
                 _ => self.reply(
@@ -223,8 +261,8 @@ impl Connection {
                 self.subscribe(&principal, topic, after_seq).await
             }
             ClientFrame::Unsubscribe { topic } => {
-                if let Some(task) = self.subscriptions.remove(&topic) {
-                    task.abort();
+                if let Some(subscribed) = self.subscriptions.remove(&topic) {
+                    subscribed.stop();
                     let _ = self
                         .state
                         .app
@@ -236,7 +274,7 @@ impl Connection {
             ClientFrame::Typing { topic } => {
                 // At most one typing event per second per connection: clients send it on
                 // every keystroke.
-                let now = tokio::time::Instant::now();
+                let now = Instant::now();
                 if self
                     .last_typing
                     .is_some_and(|last| now.duration_since(last) < Duration::from_secs(1))
@@ -256,35 +294,64 @@ impl Connection {
                 template_id,
                 to,
             } => {
-                let target = if let Some(id) = topic.strip_prefix("conversation:") {
-                    SendTarget::Conversation(id.to_owned())
-                } else if let Some(id) = topic.strip_prefix("room:") {
-                    SendTarget::Room(id.to_owned())
-                } else {
-                    let error = ErrorFrame::new(
-                        "invalid_request",
-                        "topic: send takes a conversation:{id} or room:{id} topic",
-                        Some(&client_msg_id),
-                    );
-                    return self.reply(error.encode());
+                let input = SendMessage {
+                    client_msg_id,
+                    body,
+                    visibility,
+                    template_id,
+                    to,
                 };
-                let request = SendRequest {
-                    target,
-                    input: SendMessage {
-                        client_msg_id,
-                        body,
-                        visibility,
-                        template_id,
-                        to,
-                    },
-                };
-                if let Some((sends, _)) = &self.sends {
-                    // Waits when MAX_SENDS_IN_FLIGHT are queued: backpressure on a client
-                    // that sends faster than we commit.
-                    let _ = sends.send(request).await;
-                }
+                self.send(&principal, &topic, input, sends).await;
             }
         }
+    }
+
+    /// Queues a send in its writer (in arrival order) and adds its acknowledgement to the
+    /// sends in flight.
+    async fn send(
+        &mut self,
+        principal: &Principal,
+        topic: &str,
+        input: SendMessage,
+        sends: &mut Sends,
+    ) {
+        let client_msg_id = input.client_msg_id.clone();
+        let app = &self.state.app;
+        let pending: AckFuture = if let Some(id) = topic.strip_prefix("conversation:") {
+            let pending = app.begin_send(principal, id, input).await;
+            Box::pin(async move {
+                let result = match pending {
+                    Ok(pending) => pending
+                        .wait()
+                        .await
+                        .map(|sent| (sent.message.id, sent.message.seq)),
+                    Err(error) => Err(error),
+                };
+                (client_msg_id, result)
+            })
+        } else if let Some(id) = topic.strip_prefix("room:") {
+            let pending = app.begin_room_send(principal, id, input).await;
+            Box::pin(async move {
+                let result = match pending {
+                    Ok(pending) => pending
+                        .wait()
+                        .await
+                        .map(|sent| (sent.message.id, sent.message.seq)),
+                    Err(error) => Err(error),
+                };
+                (client_msg_id, result)
+            })
+        } else {
+            let error = ErrorFrame::new(
+                "invalid_request",
+                "topic: send takes a conversation:{id} or room:{id} topic",
+                Some(&client_msg_id),
+            );
+            return self.reply(error.encode());
+        };
+        sends
+            .get_or_insert_with(|| Box::new(FuturesOrdered::new()))
+            .push_back(pending);
     }
 
     async fn subscribe(&mut self, principal: &Principal, topic: String, after_seq: Option<u64>) {
@@ -298,48 +365,76 @@ impl Connection {
                 .announce_presence(principal, &topic, PresenceState::Viewing)
                 .await;
         }
+        if topic.starts_with("room:") {
+            return self.subscribe_room(principal, &topic, after_seq).await;
+        }
         let mut subscription = match self.state.app.subscribe(principal, &topic, after_seq).await {
             Ok(subscription) => subscription,
             Err(error) => return self.reply(ErrorFrame::from_service(&error, None).encode()),
         };
         let topic = subscription.topic().to_owned();
         if let Some(previous) = self.subscriptions.remove(&topic) {
-            previous.abort();
+            previous.stop();
         }
         self.reply(ServerFrame::Subscribed { topic: &topic }.encode());
-        let outbound = self.outbound.clone();
+        let queue = self.queue.clone();
         let task = tokio::spawn(async move {
             loop {
                 let replaying = subscription.is_replaying();
                 match subscription.next().await {
                     Ok(frame) if replaying => {
-                        if !outbound.push_waiting(frame).await {
+                        if !queue.push_waiting(frame).await {
                             return;
                         }
                     }
                     Ok(frame) => {
-                        if !outbound.push(frame) {
+                        if !queue.push(frame) {
                             return;
                         }
                     }
                     Err(SubscriptionEnd::Lagged) => {
-                        outbound.closer.close(
-                            super::outbound::CLOSE_SLOW_CONSUMER,
-                            "slow consumer: resume with after_seq",
-                        );
+                        queue.close(CLOSE_SLOW_CONSUMER, "slow consumer: resume with after_seq");
                         return;
                     }
                     Err(SubscriptionEnd::Closed) => return,
                 }
             }
         });
-        self.subscriptions.insert(topic, task);
+        self.subscriptions.insert(topic, Subscribed::Task(task));
+    }
+
+    /// Rooms go through the fan-out hub: live frames land in this connection's queue
+    /// after the `subscribed` frame and after the replay, if any.
+    async fn subscribe_room(&mut self, principal: &Principal, topic: &str, after_seq: Option<u64>) {
+        let app = &self.state.app;
+        let mut subscription = match app
+            .subscribe_room(principal, topic, after_seq, &self.queue)
+            .await
+        {
+            Ok(subscription) => subscription,
+            Err(error) => return self.reply(ErrorFrame::from_service(&error, None).encode()),
+        };
+        let topic = subscription.topic().to_owned();
+        if let Some(previous) = self.subscriptions.remove(&topic) {
+            previous.stop();
+        }
+        self.reply(ServerFrame::Subscribed { topic: &topic }.encode());
+        let replay = subscription
+            .start()
+            .map(|replay| tokio::spawn(replay.run()));
+        self.subscriptions.insert(
+            topic,
+            Subscribed::Room {
+                _subscription: subscription,
+                replay,
+            },
+        );
     }
 
     fn finish(&mut self) {
         let topics: Vec<String> = self.subscriptions.keys().cloned().collect();
-        for (_, task) in self.subscriptions.drain() {
-            task.abort();
+        for (_, subscribed) in self.subscriptions.drain() {
+            subscribed.stop();
         }
         if let Some(session) = &self.session {
             let (app, principal) = (self.state.app.clone(), session.principal.clone());
@@ -351,132 +446,124 @@ impl Connection {
                 }
             });
         }
-        // Dropping the sender lets the pipeline finish acknowledging what it holds; the
-        // commits themselves complete regardless.
-        self.sends = None;
     }
 }
 
-/// Commits a connection's sends in arrival order and acknowledges each after its commit,
-/// keeping up to [`MAX_SENDS_IN_FLIGHT`] in the group-commit queue at once.
-async fn send_pipeline(
-    state: AppState,
-    principal: Principal,
-    mut requests: mpsc::Receiver<SendRequest>,
-    outbound: Outbound,
+/// The next announcement of a revoked session, with the receiver for the one after.
+async fn next_revocation(
+    mut revocations: fandesk_bus::Receiver,
+) -> (
+    Result<std::sync::Arc<fandesk_bus::Event>, RecvError>,
+    fandesk_bus::Receiver,
 ) {
-    let mut in_flight = FuturesOrdered::new();
-    let mut open = true;
-    while open || !in_flight.is_empty() {
-        tokio::select! {
-            request = requests.recv(), if open && in_flight.len() < MAX_SENDS_IN_FLIGHT => {
-                let Some(request) = request else {
-                    open = false;
-                    continue;
-                };
-                let client_msg_id = request.input.client_msg_id.clone();
-                let pending = match request.target {
-                    SendTarget::Conversation(id) => {
-                        state.app.begin_send(&principal, &id, request.input).await.map(PendingAck::Conversation)
-                    }
-                    SendTarget::Room(id) => {
-                        state.app.begin_room_send(&principal, &id, request.input).await.map(PendingAck::Room)
-                    }
-                };
-                in_flight.push_back(async move {
-                    let result = match pending {
-                        Ok(pending) => pending.wait().await,
-                        Err(error) => Err(error),
-                    };
-                    (client_msg_id, result)
-                });
-            }
-            Some((client_msg_id, result)) = in_flight.next(), if !in_flight.is_empty() => {
-                let frame = match result {
-                    Ok((message_id, seq)) => ServerFrame::Ack {
-                        client_msg_id: &client_msg_id,
-                        message_id: &message_id,
-                        seq,
-                    }
-                    .encode(),
-                    Err(error) => ErrorFrame::from_service(&error, Some(&client_msg_id)).encode(),
-                };
-                outbound.push(frame);
-            }
-        }
+    let revoked = revocations.recv().await;
+    (revoked, revocations)
+}
+
+/// The next acknowledgement of the sends in flight; pending forever when there are none.
+async fn next_ack(sends: &mut Sends) -> Option<(String, Result<(String, u64), ServiceError>)> {
+    match sends {
+        Some(sends) if !sends.is_empty() => sends.next().await,
+        _ => std::future::pending().await,
     }
 }
 
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut frames: mpsc::Receiver<Bytes>,
-    closer: Closer,
-    ping_every: Duration,
-) {
-    let mut ping = tokio::time::interval(ping_every.max(Duration::from_millis(100)));
-    ping.tick().await;
-    loop {
-        tokio::select! {
-            biased;
-            () = closer.closed() => break,
-            frame = frames.recv() => {
-                let Some(frame) = frame else { break };
-                if feed(&mut sink, frame).await.is_err() {
-                    closer.close(1006, "write failed");
-                    return;
-                }
-                // Coalesce: everything already queued goes out with one flush.
-                while let Ok(frame) = frames.try_recv() {
-                    if feed(&mut sink, frame).await.is_err() {
-                        closer.close(1006, "write failed");
-                        return;
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    closer.close(1006, "write failed");
-                    return;
-                }
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
-                    closer.close(1006, "write failed");
-                    return;
-                }
-            }
+fn ack_frame(client_msg_id: &str, result: Result<(String, u64), ServiceError>) -> Bytes {
+    match result {
+        Ok((message_id, seq)) => ServerFrame::Ack {
+            client_msg_id,
+            message_id: &message_id,
+            seq,
         }
+        .encode(),
+        Err(error) => ErrorFrame::from_service(&error, Some(client_msg_id)).encode(),
     }
-    let (code, reason) = closer.reason().unwrap_or((1000, "bye"));
-    if code == 1006 {
-        return;
-    }
-    // Frames acknowledged before an orderly close (acks, errors) still go out.
-    if code != super::outbound::CLOSE_SLOW_CONSUMER {
-        while let Ok(frame) = frames.try_recv() {
-            if feed(&mut sink, frame).await.is_err() {
-                return;
-            }
-        }
-    }
-    let close = Message::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from(reason),
-    }));
-    let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close)).await;
 }
 
-async fn feed(sink: &mut SplitSink<WebSocket, Message>, frame: Bytes) -> Result<(), axum::Error> {
+/// Writes everything taken from the queue and flushes once. False when the connection is
+/// over (the write failed, or the queue was closed while the client did not read).
+async fn write_all(
+    socket: &mut WebSocket,
+    outgoing: &mut Vec<Outgoing>,
+    queue: &FrameQueue,
+) -> bool {
+    let written = tokio::select! {
+        written = write_items(socket, outgoing) => written,
+        () = queue.closed() => return false,
+    };
+    if written.is_err() {
+        queue.close(CLOSE_ABNORMAL, "write failed");
+        return false;
+    }
+    true
+}
+
+async fn write_items(
+    socket: &mut WebSocket,
+    outgoing: &mut Vec<Outgoing>,
+) -> Result<(), axum::Error> {
+    for item in outgoing.drain(..) {
+        match item {
+            Outgoing::Frame(frame) => feed(socket, frame).await?,
+            Outgoing::Batch(frames) => {
+                for frame in frames.iter() {
+                    feed(socket, frame.clone()).await?;
+                }
+            }
+        }
+    }
+    socket.flush().await
+}
+
+async fn feed(socket: &mut WebSocket, frame: Bytes) -> Result<(), axum::Error> {
     match Utf8Bytes::try_from(frame) {
-        Ok(text) => sink.feed(Message::Text(text)).await,
+        Ok(text) => socket.feed(Message::Text(text)).await,
         // Frames are serde_json output, always UTF-8; skip rather than send garbage.
         Err(_) => Ok(()),
     }
 }
 
-fn deadline_of(at: jiff::Timestamp) -> tokio::time::Instant {
+/// The end of a connection. On an orderly close, what is queued and the acks of sends
+/// already in flight still go out (bounded: 1 s); then the close frame, which waits for a
+/// slow client to read what is already in the socket (bounded by the idle timeout).
+async fn goodbye(
+    socket: &mut WebSocket,
+    queue: &FrameQueue,
+    sends: &mut Sends,
+    patience: Duration,
+) {
+    if !queue.is_closed() {
+        queue.close(1000, "bye");
+    }
+    let (code, reason) = queue.reason().unwrap_or((1000, "bye"));
+    if code == CLOSE_ABNORMAL {
+        return;
+    }
+    if code != CLOSE_SLOW_CONSUMER {
+        let mut outgoing = Vec::new();
+        queue.take(&mut outgoing);
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            if let Some(sends) = sends.as_mut() {
+                while let Some((client_msg_id, result)) = sends.next().await {
+                    outgoing.push(Outgoing::Frame(ack_frame(&client_msg_id, result)));
+                }
+            }
+            write_items(socket, &mut outgoing).await
+        })
+        .await;
+    }
+    let close = Message::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason),
+    }));
+    let _ = tokio::time::timeout(patience, socket.send(close)).await;
+}
+
+fn deadline_of(at: jiff::Timestamp) -> Instant {
     let remaining = at.duration_since(jiff::Timestamp::now());
     let remaining = Duration::try_from(remaining).unwrap_or(Duration::ZERO);
     // Cap far-away deadlines so the timer arithmetic cannot overflow.
-    tokio::time::Instant::now() + remaining.min(Duration::from_secs(365 * 24 * 3600))
+    Instant::now() + remaining.min(Duration::from_secs(365 * 24 * 3600))
 }
 
 fn session_id() -> String {

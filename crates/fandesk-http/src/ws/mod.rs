@@ -14,6 +14,11 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
 
+/// Bytes tungstenite reads from the socket at once (its read buffer's initial size).
+const READ_BUFFER_BYTES: usize = 512;
+/// Bytes of frames buffered before tungstenite writes without waiting for the flush.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
 /// WebSocket limits.
 #[derive(Clone, Debug)]
 pub struct WsConfig {
@@ -71,9 +76,13 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     let limits = &state.config.ws;
     upgrade
         // tungstenite's defaults are a 128 KiB read buffer and 64 MiB messages per
-        // connection; idle connections must stay small (issue 2 › 6).
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        // connection; idle connections must stay small (issue 7 › 3). Client frames are
+        // small; a larger one (up to `max_message_bytes`) still assembles, the buffer
+        // grows for it.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        // Frames are buffered until the connection flushes, once per wake-up: a room's
+        // coalesced tick goes out in one write. The buffer is empty until first used.
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)

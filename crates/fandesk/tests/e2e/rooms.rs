@@ -2,6 +2,7 @@
 //! and idempotent sends here; moderation (slow mode, deletions, timeouts) and the room's
 //! life (states, who manages it, viewer counts) in the child modules.
 
+mod fanout;
 mod lifecycle;
 mod moderation;
 
@@ -23,7 +24,11 @@ pub(super) struct Venue {
 impl Venue {
     /// A room opened by the owner, with `slow_mode_secs`.
     pub(super) async fn new(slow_mode_secs: u32) -> Venue {
-        let server = TestServer::spawn().await;
+        Venue::on(TestServer::spawn().await, slow_mode_secs).await
+    }
+
+    /// The same on a server of the caller's (e.g. with small WebSocket queues).
+    pub(super) async fn on(server: TestServer, slow_mode_secs: u32) -> Venue {
         let body = json!({"title": "Premiere", "slow_mode_secs": slow_mode_secs});
         let reply = server
             .http()
