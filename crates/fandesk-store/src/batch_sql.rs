@@ -7,8 +7,11 @@ use crate::{Store, StoreResult, to_micros};
 use sqlx::AssertSqlSafe;
 use std::collections::{HashMap, HashSet};
 
-/// Rows per multi-row INSERT: 16 parameters a row stays far below both backends' limits.
-const INSERT_CHUNK: usize = 400;
+/// Rows per multi-row INSERT: 16 parameters a row × 1,000 stays below both backends'
+/// limits (SQLite 32,766, PostgreSQL 65,535), so a full batch is one statement.
+const INSERT_CHUNK: usize = 1000;
+/// Conversations per set-based UPDATE: 13 parameters a row.
+const UPDATE_CHUNK: usize = 1000;
 
 fn placeholders(count: usize) -> String {
     (1..=count)
@@ -117,45 +120,59 @@ macro_rules! run_batch {
             });
             insert.build().execute(&mut *tx).await?;
         }
-        for audit in &plan.audits {
-            sqlx::query::<$db>(
-                "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(audit.id.as_str())
-            .bind(audit.actor_id.as_str())
-            .bind(audit.actor_name.as_str())
-            .bind(audit.action.as_str())
-            .bind(audit.conversation_id.as_ref().map(|id| id.as_str()))
-            .bind(audit.details.as_str())
-            .bind(to_micros(audit.created_at))
-            .execute(&mut *tx)
-            .await?;
+        for chunk in plan.audits.chunks(INSERT_CHUNK) {
+            let mut insert = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) ",
+            );
+            insert.push_values(chunk, |mut values, audit| {
+                values
+                    .push_bind(audit.id.clone())
+                    .push_bind(audit.actor_id.clone())
+                    .push_bind(audit.actor_name.clone())
+                    .push_bind(audit.action.clone())
+                    .push_bind(audit.conversation_id.as_ref().map(|id| id.0.clone()))
+                    .push_bind(audit.details.clone())
+                    .push_bind(to_micros(audit.created_at));
+            });
+            insert.build().execute(&mut *tx).await?;
         }
         write_metric_changes!(tx, $db, &plan.metrics);
-        for conversation in &plan.touched {
-            sqlx::query::<$db>(
-                "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, \
-                 last_public_seq = $5, updated_at = $6, last_message_at = $6, escalated = $7, \
-                 escalated_to = $8, observer_id = $9, awaiting_since = $10, sentiment = $11, \
-                 sentiment_messages = $12, sentiment_negative = $13 \
-                 WHERE id = $1",
-            )
-            .bind(conversation.id.as_str())
-            .bind(conversation.status.as_str())
-            .bind(conversation.assignee_id.as_ref().map(|id| id.as_str()))
-            .bind(conversation.last_seq as i64)
-            .bind(conversation.last_public_seq as i64)
-            .bind(to_micros(conversation.updated_at))
-            .bind(conversation.escalated)
-            .bind(conversation.escalated_to.as_ref().map(|id| id.as_str()))
-            .bind(conversation.observer_id.as_ref().map(|id| id.as_str()))
-            .bind(conversation.awaiting_since.map(to_micros))
-            .bind(conversation.sentiment.score)
-            .bind(i64::from(conversation.sentiment.messages))
-            .bind(conversation.sentiment.negative)
-            .execute(&mut *tx)
-            .await?;
+        // One set-based UPDATE per chunk (not one per conversation): the CTE's column
+        // names work on SQLite (≥ 3.33 for UPDATE … FROM) and PostgreSQL, whose VALUES
+        // take their types from the typed parameters.
+        for chunk in plan.touched.chunks(UPDATE_CHUNK) {
+            let mut update = sqlx::QueryBuilder::<$db>::new(
+                "WITH v (id, status, assignee_id, last_seq, last_public_seq, updated_at, escalated, \
+                 escalated_to, observer_id, awaiting_since, sentiment, sentiment_messages, \
+                 sentiment_negative) AS (",
+            );
+            update.push_values(chunk, |mut values, conversation| {
+                values
+                    .push_bind(conversation.id.0.clone())
+                    .push_bind(conversation.status.as_str())
+                    .push_bind(conversation.assignee_id.as_ref().map(|id| id.0.clone()))
+                    .push_bind(conversation.last_seq as i64)
+                    .push_bind(conversation.last_public_seq as i64)
+                    .push_bind(to_micros(conversation.updated_at))
+                    .push_bind(conversation.escalated)
+                    .push_bind(conversation.escalated_to.as_ref().map(|id| id.0.clone()))
+                    .push_bind(conversation.observer_id.as_ref().map(|id| id.0.clone()))
+                    .push_bind(conversation.awaiting_since.map(to_micros))
+                    .push_bind(conversation.sentiment.score)
+                    .push_bind(i64::from(conversation.sentiment.messages))
+                    .push_bind(conversation.sentiment.negative);
+            });
+            update.push(
+                ") UPDATE conversations SET status = v.status, assignee_id = v.assignee_id, \
+                 last_seq = v.last_seq, last_public_seq = v.last_public_seq, \
+                 updated_at = v.updated_at, last_message_at = v.updated_at, \
+                 escalated = v.escalated, escalated_to = v.escalated_to, \
+                 observer_id = v.observer_id, awaiting_since = v.awaiting_since, \
+                 sentiment = v.sentiment, sentiment_messages = v.sentiment_messages, \
+                 sentiment_negative = v.sentiment_negative \
+                 FROM v WHERE conversations.id = v.id",
+            );
+            update.build().execute(&mut *tx).await?;
         }
         plan.results
     }};
