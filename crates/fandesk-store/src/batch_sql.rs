@@ -6,6 +6,7 @@ use crate::rows::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use crate::{Store, StoreResult, to_micros};
 use sqlx::AssertSqlSafe;
 use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 /// Rows per multi-row INSERT: 16 parameters a row × 1,000 stays below both backends'
 /// limits (SQLite 32,766, PostgreSQL 65,535), so a full batch is one statement.
@@ -110,10 +111,41 @@ const POSTGRES_INSERT_MESSAGES: &str = "INSERT INTO messages (id, conversation_i
      $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::int8[], \
      $13::text[], $14::int8[], $15::float8[], $16::text[])";
 
+/// Wall time of each step of a group commit, for `RUST_LOG=fandesk_store=debug`.
+struct Phases {
+    last: Instant,
+    spent: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Phases {
+        Phases {
+            last: Instant::now(),
+            spent: Vec::with_capacity(10),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.spent.push((phase, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Phases {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (phase, spent) in &self.spent {
+            write!(f, "{phase}={:.2}ms ", spent.as_secs_f64() * 1000.0)?;
+        }
+        Ok(())
+    }
+}
+
 /// The transaction body, instantiated once per backend. `$lock` is the row-lock suffix.
 macro_rules! run_batch {
-    ($backend:ident, $tx:expr, $db:ty, $lock:expr, $ops:expr) => {{
+    ($backend:ident, $tx:expr, $db:ty, $lock:expr, $ops:expr, $phases:expr) => {{
         let tx = $tx;
+        let phases: &mut Phases = $phases;
         let ops: &[WriteOp] = $ops;
         // 1. Load (and on PostgreSQL lock, in id order) every conversation the batch touches.
         let mut ids: Vec<&str> = ops.iter().map(|op| op.conversation_id().as_str()).collect();
@@ -178,6 +210,7 @@ macro_rules! run_batch {
         }
         // 4. Metric state (issue 6): latest openings, team messages still waiting for the
         // fan (only those young enough to be answered in time), the SLA target.
+        phases.mark("load");
         let (metric_openings, metric_unanswered, metric_policy) = load_metric_state!(
             tx,
             $db,
@@ -186,8 +219,11 @@ macro_rules! run_batch {
             ops.iter().any(crate::metric_step::may_stop_clock)
         );
         // 5. Decide, then write what was decided.
+        phases.mark("metric_load");
         let plan = plan(ops, Loaded { conversations, existing, fans_with_active, metric_openings, metric_unanswered, metric_policy });
+        phases.mark("plan");
         insert_messages!($backend, tx, &plan.new_rows);
+        phases.mark("insert");
         for chunk in plan.audits.chunks(INSERT_CHUNK) {
             let mut insert = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) ",
@@ -204,7 +240,9 @@ macro_rules! run_batch {
             });
             insert.build().execute(&mut *tx).await?;
         }
+        phases.mark("audit");
         write_metric_changes!(tx, $db, &plan.metrics);
+        phases.mark("metric_write");
         // One set-based UPDATE per chunk (not one per conversation): the CTE's column
         // names work on SQLite (≥ 3.33 for UPDATE … FROM) and PostgreSQL, whose VALUES
         // take their types from the typed parameters.
@@ -242,6 +280,7 @@ macro_rules! run_batch {
             );
             update.build().execute(&mut *tx).await?;
         }
+        phases.mark("update");
         plan.results
     }};
 }
@@ -254,19 +293,32 @@ impl Store {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        match self {
+        let mut phases = Phases::start();
+        let results = match self {
             Store::Sqlite(db) => {
                 let mut tx = db.write.begin().await?;
-                let results = run_batch!(sqlite, &mut *tx, sqlx::Sqlite, "", ops);
+                phases.mark("begin");
+                let results = run_batch!(sqlite, &mut *tx, sqlx::Sqlite, "", ops, &mut phases);
                 tx.commit().await?;
-                Ok(results)
+                results
             }
             Store::Postgres(db) => {
                 let mut tx = db.pool.begin().await?;
-                let results = run_batch!(postgres, &mut *tx, sqlx::Postgres, " FOR UPDATE", ops);
+                phases.mark("begin");
+                let results = run_batch!(
+                    postgres,
+                    &mut *tx,
+                    sqlx::Postgres,
+                    " FOR UPDATE",
+                    ops,
+                    &mut phases
+                );
                 tx.commit().await?;
-                Ok(results)
+                results
             }
-        }
+        };
+        phases.mark("commit");
+        tracing::debug!(ops = ops.len(), phases = %phases, "group commit");
+        Ok(results)
     }
 }
