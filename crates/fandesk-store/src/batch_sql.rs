@@ -111,7 +111,7 @@ const POSTGRES_INSERT_MESSAGES: &str = "INSERT INTO messages (id, conversation_i
      $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::int8[], \
      $13::text[], $14::int8[], $15::float8[], $16::text[])";
 
-/// Wall time of each step of a group commit, for `RUST_LOG=fandesk_store=debug`.
+/// Wall time of each step of a group commit, logged with `FANDESK_LOG=fandesk_store=debug`.
 struct Phases {
     last: Instant,
     spent: Vec<(&'static str, Duration)>,
