@@ -1,7 +1,8 @@
 //! Group commit (issue 2 › 6): one writer task per database collects concurrent writes,
 //! commits them in one transaction, publishes their events in sequence order, and only
 //! then answers each caller. An acknowledgement therefore always follows the commit, and
-//! fan-out order equals `seq` order.
+//! fan-out order equals `seq` order. Publishing runs in its own task, one batch behind:
+//! the next batch commits while the previous one's events are rendered and sent.
 
 use crate::Config;
 use crate::error::{ServiceError, ServiceResult};
@@ -105,13 +106,27 @@ struct Sinks {
     signals: mpsc::Sender<SignalInput>,
 }
 
+/// A committed (or failed) batch on its way to the publisher.
+struct Committed {
+    replies: Vec<oneshot::Sender<ServiceResult<WriteOutcome>>>,
+    outcome: Result<Vec<fandesk_store::OpResult>, fandesk_store::StoreError>,
+}
+
+/// Batches handed to the publisher ahead of it: the next commit runs while the previous
+/// batch's events are rendered and published, but no further.
+const PUBLISH_AHEAD: usize = 2;
+
 async fn run(
     mut receiver: mpsc::Receiver<Pending>,
     stop: CancellationToken,
     sinks: Sinks,
     batch_max: usize,
 ) {
-    let mut batch: Vec<Pending> = Vec::with_capacity(batch_max);
+    let sinks = Arc::new(sinks);
+    let (committed, to_publish) = mpsc::channel(PUBLISH_AHEAD);
+    let publisher = tokio::spawn(publish_loop(to_publish, sinks.clone()));
+    let mut ops: Vec<WriteOp> = Vec::with_capacity(batch_max);
+    let mut replies = Vec::with_capacity(batch_max);
     loop {
         let first = tokio::select! {
             biased;
@@ -123,39 +138,70 @@ async fn run(
             }
         };
         let Some(first) = first else { break };
-        batch.push(first);
-        while batch.len() < batch_max {
+        ops.push(first.op);
+        replies.push(first.reply);
+        while ops.len() < batch_max {
             match receiver.try_recv() {
-                Ok(item) => batch.push(item),
+                Ok(item) => {
+                    ops.push(item.op);
+                    replies.push(item.reply);
+                }
                 Err(_) => break,
             }
         }
-        commit(&sinks, &mut batch).await;
+        let outcome = commit(&sinks, &ops).await;
+        ops.clear();
+        let batch = Committed {
+            replies: std::mem::replace(&mut replies, Vec::with_capacity(batch_max)),
+            outcome,
+        };
+        if committed.send(batch).await.is_err() {
+            break;
+        }
     }
+    drop(committed);
+    let _ = publisher.await;
 }
 
-async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
-    let Sinks {
-        store,
-        bus,
-        metrics,
-        signals,
-    } = sinks;
-    let ops: Vec<WriteOp> = batch.iter().map(|pending| pending.op.clone()).collect();
+/// Commits one batch; retried once on an idempotency conflict with another node.
+async fn commit(
+    sinks: &Sinks,
+    ops: &[WriteOp],
+) -> Result<Vec<fandesk_store::OpResult>, fandesk_store::StoreError> {
     let started = Instant::now();
-    let mut outcome = store.apply_batch(&ops).await;
+    let mut outcome = sinks.store.apply_batch(ops).await;
     if let Err(fandesk_store::StoreError::Conflict(_)) = &outcome {
         // Another node committed one of these idempotency keys between our read and our
         // insert; a second pass sees it and answers with the original.
-        outcome = store.apply_batch(&ops).await;
+        outcome = sinks.store.apply_batch(ops).await;
     }
-    metrics
+    sinks
+        .metrics
         .commit_seconds
         .observe(started.elapsed().as_secs_f64());
-    metrics.batch_size.observe(ops.len() as f64);
+    sinks.metrics.batch_size.observe(ops.len() as f64);
+    outcome
+}
+
+/// Publishes committed batches in commit order (so fan-out order stays `seq` order) and
+/// only then answers their callers.
+async fn publish_loop(mut batches: mpsc::Receiver<Committed>, sinks: Arc<Sinks>) {
+    while let Some(batch) = batches.recv().await {
+        publish_batch(&sinks, batch);
+    }
+}
+
+fn publish_batch(sinks: &Sinks, batch: Committed) {
+    let Sinks {
+        bus,
+        metrics,
+        signals,
+        ..
+    } = sinks;
+    let Committed { replies, outcome } = batch;
     match outcome {
         Ok(results) => {
-            for (pending, result) in batch.drain(..).zip(results) {
+            for (reply_to, result) in replies.into_iter().zip(results) {
                 let reply = result.map_err(ServiceError::from);
                 if let Ok(WriteOutcome::Created {
                     message,
@@ -177,15 +223,13 @@ async fn commit(sinks: &Sinks, batch: &mut Vec<Pending>) {
                         }
                     }
                 }
-                let _ = pending.reply.send(reply);
+                let _ = reply_to.send(reply);
             }
         }
         Err(error) => {
-            tracing::error!(%error, ops = ops.len(), "group commit failed; nothing in the batch was acknowledged");
-            for pending in batch.drain(..) {
-                let _ = pending
-                    .reply
-                    .send(Err(ServiceError::Internal(error.to_string())));
+            tracing::error!(%error, ops = replies.len(), "group commit failed; nothing in the batch was acknowledged");
+            for reply_to in replies {
+                let _ = reply_to.send(Err(ServiceError::Internal(error.to_string())));
             }
         }
     }

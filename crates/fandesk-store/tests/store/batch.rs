@@ -285,3 +285,64 @@ async fn database_failure_commits_nothing(store: &Store) {
         2
     );
 }
+
+store_test!(
+    one_update_keeps_each_conversations_state,
+    one_update_keeps_each_conversations_state_sqlite,
+    one_update_keeps_each_conversations_state_postgres
+);
+async fn one_update_keeps_each_conversations_state(store: &Store) {
+    // A batch writes every touched conversation with one set-based UPDATE and its audit
+    // rows with one INSERT: each conversation must get its own values, not a neighbour's.
+    let (first, first_fan) = open_conversation(store).await;
+    let (second, _) = open_conversation(store).await;
+    let (third, third_fan) = open_conversation(store).await;
+    let agent = add_member(store, Role::Agent).await;
+    let supervisor = add_member(store, Role::Supervisor).await;
+    let mut negative = public(&first, &first_fan, "this is awful");
+    if let WriteOp::Post { extras, .. } = &mut negative {
+        extras.sentiment = Some(-0.9);
+    }
+    let ops = [
+        negative,
+        public(&second, &agent, "hi, I can help"),
+        public(&third, &third_fan, "hello"),
+        internal(&first, &supervisor, "note one"),
+        public(&third, &third_fan, "anyone?"),
+        internal(&third, &supervisor, "note three"),
+    ];
+    for result in apply(store, &ops).await {
+        created(&result);
+    }
+    let row =
+        |id: ConversationId| async move { store.find_conversation(&id).await.unwrap().unwrap() };
+    let (one, two, three) = (
+        row(first.clone()).await,
+        row(second.clone()).await,
+        row(third.clone()).await,
+    );
+    assert_eq!((one.last_seq, one.last_public_seq), (2, 1));
+    assert_eq!((two.last_seq, two.last_public_seq), (1, 1));
+    assert_eq!((three.last_seq, three.last_public_seq), (3, 2));
+    assert_eq!(one.sentiment.messages, 1);
+    assert!(one.sentiment.score < 0.0, "{:?}", one.sentiment);
+    assert_eq!(three.sentiment.messages, 0);
+    assert!(one.awaiting_since.is_some() && three.awaiting_since.is_some());
+    assert_eq!(two.awaiting_since, None);
+    let Principal::Member { id: agent_id, .. } = agent.clone() else {
+        panic!("an agent is a member");
+    };
+    assert_eq!(two.assignee_id, Some(agent_id));
+    assert_eq!((one.assignee_id, three.assignee_id), (None, None));
+    let mut audited: Vec<Option<ConversationId>> = store
+        .list_audit(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.conversation_id)
+        .collect();
+    audited.sort();
+    let mut expected = vec![Some(first), Some(third)];
+    expected.sort();
+    assert_eq!(audited, expected);
+}
