@@ -40,7 +40,7 @@ pub use desk::{
 pub use error::StoreError;
 pub use jobs::{JobRow, NewJob};
 pub use metrics::{LiveDeskFigures, MetricRows};
-pub use metrics_aggregate::MetricGrouping;
+pub use metrics_aggregate::{MetricGrouping, MetricPart};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
 pub use rows::{

@@ -18,6 +18,27 @@ pub(crate) const RESOLUTION_COLUMNS: &str =
 /// Rows per multi-row upsert: 13 parameters a row stays far below both backends' limits.
 pub(crate) const METRIC_CHUNK: usize = 400;
 
+/// One hour in microseconds: the bucket of `metric_reply_hours` (migration 0006).
+pub(crate) const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// The start of the UTC hour holding `micros`.
+pub(crate) fn reply_hour(micros: i64) -> i64 {
+    micros - micros.rem_euclid(HOUR_MICROS)
+}
+
+/// Follows the `changed` rows of a batch's team messages (before their upsert): one
+/// multi-row statement adds, per (hour, author), the rows that are new and the rows that
+/// became answered.
+pub(crate) const REPLY_HOURS_UPSERT: &str = ") INSERT INTO metric_reply_hours (hour, author_id, sent, answered) \
+     SELECT changed.hour, changed.author_id, \
+       SUM(CASE WHEN stored.message_id IS NULL THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN changed.answered AND stored.answered_at IS NULL THEN 1 ELSE 0 END) \
+     FROM changed LEFT JOIN metric_team_messages stored ON stored.message_id = changed.message_id \
+     WHERE TRUE GROUP BY changed.hour, changed.author_id \
+     HAVING SUM(CASE WHEN stored.message_id IS NULL OR (changed.answered AND stored.answered_at IS NULL) THEN 1 ELSE 0 END) > 0 \
+     ON CONFLICT (hour, author_id) DO UPDATE SET sent = metric_reply_hours.sent + excluded.sent, \
+       answered = metric_reply_hours.answered + excluded.answered";
+
 pub(crate) fn optional_time(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
     micros.map(from_micros).transpose()
 }
@@ -112,6 +133,20 @@ macro_rules! write_metric_changes {
             insert.build().execute(&mut *$tx).await?;
         }
         for chunk in changes.team_messages.chunks($crate::metrics::METRIC_CHUNK) {
+            // The hourly reply counters first: whether a row is new, and whether it was
+            // answered before, is read from the rows as they stand before the upsert.
+            let mut counters = sqlx::QueryBuilder::<$db>::new(
+                "WITH changed (message_id, hour, author_id, answered) AS (",
+            );
+            counters.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id.clone())
+                    .push_bind($crate::metrics::reply_hour($crate::to_micros(row.sent_at)))
+                    .push_bind(row.author.0.clone())
+                    .push_bind(row.answered_at.is_some());
+            });
+            counters.push($crate::metrics::REPLY_HOURS_UPSERT);
+            counters.build().execute(&mut *$tx).await?;
             let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
                 "INSERT INTO metric_team_messages ({}) ",
                 $crate::metrics::TEAM_MESSAGE_COLUMNS

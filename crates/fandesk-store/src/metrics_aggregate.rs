@@ -5,6 +5,7 @@
 //! per group, so percentiles stay exact (nearest rank over every value). The result equals
 //! `fandesk_analytics::summarize` over `list_metric_rows` (tested on both backends).
 
+use crate::metrics::{HOUR_MICROS, reply_hour};
 use crate::{Store, StoreError, StoreResult, to_micros};
 use fandesk_analytics::{GroupTotals, REPLY_WINDOW_MS, Segments};
 use jiff::Timestamp;
@@ -19,6 +20,25 @@ pub enum MetricGrouping {
     Member,
     /// By the record's instant.
     Segments(Segments),
+}
+
+/// One of the summary's three reads (the benchmark times them one by one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricPart {
+    /// FRT, first touch, volume, breaches (`metric_openings`).
+    Openings,
+    /// Reply rate (`metric_team_messages`).
+    TeamMessages,
+    /// Resolution rate and conversation length (`metric_resolutions`).
+    Resolutions,
+}
+
+impl MetricPart {
+    pub const ALL: [MetricPart; 3] = [
+        MetricPart::Openings,
+        MetricPart::TeamMessages,
+        MetricPart::Resolutions,
+    ];
 }
 
 /// Parameters: `$1` from, `$2` to, `$3` now-dependent cut-off; segment keys follow.
@@ -69,6 +89,82 @@ impl KeySql {
     }
 }
 
+/// `[start, end)` intervals of microseconds.
+type Ranges = Vec<(i64, i64)>;
+
+/// Where a period's reply-rate figures come from: `metric_reply_hours` for whole UTC hours
+/// that lie in the period, whose every message's 24 h window is over at the cut-off, and
+/// that no group boundary cuts (so each counter belongs to one group, keyed by its hour's
+/// start); `metric_team_messages` rows for everything else. The two cover the period
+/// exactly once.
+#[derive(Debug, PartialEq, Eq)]
+struct ReplySplit {
+    counters: Ranges,
+    rows: Ranges,
+}
+
+impl ReplySplit {
+    /// `cutoff`: messages sent at or before it are decided; `boundaries`: where the group
+    /// changes (segment ends).
+    fn new(from: i64, to: i64, cutoff: i64, boundaries: &[i64]) -> ReplySplit {
+        let first = reply_hour(from)
+            + if from.rem_euclid(HOUR_MICROS) == 0 {
+                0
+            } else {
+                HOUR_MICROS
+            };
+        // The hour ending at `end` is decided when its last microsecond is.
+        let end = reply_hour(to).min(reply_hour(cutoff.saturating_add(1)));
+        let mut counters: Ranges = Vec::new();
+        let mut rows: Ranges = Vec::new();
+        if first >= end {
+            push_range(&mut rows, from, to);
+            return ReplySplit { counters, rows };
+        }
+        push_range(&mut rows, from, first);
+        let mut cut: Vec<i64> = boundaries
+            .iter()
+            .filter(|at| first < **at && **at < end && at.rem_euclid(HOUR_MICROS) != 0)
+            .map(|at| reply_hour(*at))
+            .collect();
+        cut.sort_unstable();
+        cut.dedup();
+        let mut start = first;
+        for hour in cut {
+            push_range(&mut counters, start, hour);
+            push_range(&mut rows, hour, hour + HOUR_MICROS);
+            start = hour + HOUR_MICROS;
+        }
+        push_range(&mut counters, start, end);
+        push_range(&mut rows, end, to);
+        ReplySplit { counters, rows }
+    }
+}
+
+/// Appends `[start, end)` unless empty, merged with the last range when they touch.
+fn push_range(ranges: &mut Ranges, start: i64, end: i64) {
+    if start >= end {
+        return;
+    }
+    match ranges.last_mut() {
+        Some(last) if last.1 == start => last.1 = end,
+        _ => ranges.push((start, end)),
+    }
+}
+
+/// `(column >= a AND column < b) OR …` with the bounds as integer literals (computed
+/// here, never user text).
+fn ranges_sql(column: &str, ranges: &Ranges) -> String {
+    if ranges.is_empty() {
+        return "FALSE".to_owned();
+    }
+    ranges
+        .iter()
+        .map(|(start, end)| format!("({column} >= {start} AND {column} < {end})"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 fn values(list: Option<String>) -> StoreResult<Vec<i64>> {
     list.as_deref()
         .unwrap_or("")
@@ -97,6 +193,25 @@ impl Store {
         now: Timestamp,
         grouping: &MetricGrouping,
     ) -> StoreResult<Vec<(Option<String>, GroupTotals)>> {
+        let mut totals = Vec::new();
+        for part in MetricPart::ALL {
+            totals.extend(
+                self.aggregate_metric_part(part, from, to, now, grouping)
+                    .await?,
+            );
+        }
+        Ok(totals)
+    }
+
+    /// One part of [`Store::aggregate_metrics`].
+    pub async fn aggregate_metric_part(
+        &self,
+        part: MetricPart,
+        from: Timestamp,
+        to: Timestamp,
+        now: Timestamp,
+        grouping: &MetricGrouping,
+    ) -> StoreResult<Vec<(Option<String>, GroupTotals)>> {
         let key = KeySql::new(grouping);
         let list = |expression: &str| match self {
             Store::Sqlite(_) => format!("group_concat({expression})"),
@@ -116,12 +231,26 @@ impl Store {
                 "CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END"
             )),
         );
+        // Undecided: unanswered and younger than the window (in whole ms, as `summarize`).
+        let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
+        let (from, to) = (to_micros(from), to_micros(to));
+        // Whole hours are read from the hourly counters, the rest from the rows.
+        let split = ReplySplit::new(from, to, cutoff, &key.ends);
         let messages_sql = format!(
             "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
              CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
-             FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 \
+             FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
                AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
             key_sql = key.expression(grouping, "author_id", "sent_at"),
+            ranges = ranges_sql("sent_at", &split.rows),
+        );
+        let counters_sql = format!(
+            "SELECT {key_sql} AS group_key, CAST(SUM(sent) AS BIGINT) AS decided, \
+             CAST(SUM(answered) AS BIGINT) AS answered \
+             FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
+               AND $3 = $3 GROUP BY 1",
+            key_sql = key.expression(grouping, "author_id", "hour"),
+            ranges = ranges_sql("hour", &split.counters),
         );
         // A conversation resolved twice in the period counts once, by its last resolution.
         let resolutions_sql = format!(
@@ -134,16 +263,21 @@ impl Store {
              WHERE position = 1 GROUP BY 1",
             key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
         );
-        // Undecided: unanswered and younger than the window (in whole ms, as `summarize`).
-        let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
-        let (from, to) = (to_micros(from), to_micros(to));
         let mut totals: Vec<(Option<String>, GroupTotals)> = Vec::new();
         on_pool!(self, read, |pool| {
             use sqlx::Row as _;
-            for (index, sql) in [&openings_sql, &messages_sql, &resolutions_sql]
+            let reads: Vec<(usize, &String)> = match part {
+                MetricPart::Openings => vec![(0, &openings_sql)],
+                MetricPart::TeamMessages => [
+                    (!split.counters.is_empty()).then_some((1, &counters_sql)),
+                    (!split.rows.is_empty()).then_some((1, &messages_sql)),
+                ]
                 .into_iter()
-                .enumerate()
-            {
+                .flatten()
+                .collect(),
+                MetricPart::Resolutions => vec![(2, &resolutions_sql)],
+            };
+            for (index, sql) in reads {
                 let mut query = sqlx::query(AssertSqlSafe(sql.as_str()))
                     .bind(from)
                     .bind(to)
@@ -181,5 +315,66 @@ impl Store {
             Ok::<_, StoreError>(())
         })?;
         Ok(totals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = HOUR_MICROS;
+
+    /// Every microsecond of the period in exactly one range, counters on whole decided
+    /// hours that no boundary cuts.
+    fn check(from: i64, to: i64, cutoff: i64, boundaries: &[i64]) -> ReplySplit {
+        let split = ReplySplit::new(from, to, cutoff, boundaries);
+        let mut all: Ranges = split.counters.iter().chain(&split.rows).copied().collect();
+        all.sort_unstable();
+        let mut at = from;
+        for (start, end) in &all {
+            assert_eq!(*start, at, "{split:?}");
+            at = *end;
+        }
+        assert_eq!(at, to, "{split:?}");
+        for (start, end) in &split.counters {
+            assert_eq!(start.rem_euclid(H), 0);
+            assert_eq!(end.rem_euclid(H), 0);
+            assert!(*end - 1 <= cutoff, "{split:?}");
+            assert!(
+                !boundaries
+                    .iter()
+                    .any(|b| start < b && b < end && b.rem_euclid(H) != 0)
+            );
+        }
+        split
+    }
+
+    #[test]
+    fn whole_decided_hours_come_from_the_counters() {
+        // A week on hour marks, long decided, boundaries on hour marks: counters only.
+        let week = 168 * H;
+        let split = check(100 * H, 100 * H + week, 1_000 * H, &[110 * H, 130 * H]);
+        assert_eq!(split.counters, vec![(100 * H, 100 * H + week)]);
+        assert!(split.rows.is_empty());
+        // Ragged ends, a half-hour boundary, and a cut-off inside the period.
+        let split = check(
+            10 * H + 5,
+            40 * H + 7,
+            30 * H + H / 2,
+            &[20 * H + H / 2, 40 * H + 7],
+        );
+        assert_eq!(split.counters, vec![(11 * H, 20 * H), (21 * H, 30 * H)]);
+        assert_eq!(
+            split.rows,
+            vec![(10 * H + 5, 11 * H), (20 * H, 21 * H), (30 * H, 40 * H + 7)]
+        );
+        // The last microsecond of an hour decides it.
+        let split = check(0, 3 * H, 2 * H - 1, &[]);
+        assert_eq!(split.counters, vec![(0, 2 * H)]);
+        // Nothing decided, or less than an hour: rows only.
+        assert!(check(0, 3 * H, -1, &[]).counters.is_empty());
+        assert_eq!(check(5, H + 4, 10 * H, &[]).rows, vec![(5, H + 4)]);
+        // Before 1970 the hours still start on hour marks.
+        check(-5 * H - 3, -H + 2, 0, &[-3 * H - 1]);
     }
 }
