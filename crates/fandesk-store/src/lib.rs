@@ -39,7 +39,7 @@ pub use desk::{
 };
 pub use error::StoreError;
 pub use jobs::{JobRow, NewJob};
-pub use metrics::{LiveDeskFigures, MetricRows};
+pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
 pub use metrics_aggregate::{MetricGrouping, MetricPart};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};

@@ -377,6 +377,35 @@ impl Store {
         })
     }
 
+    /// The hourly reply counters of the hours starting in `[from, to)` (migration 0006),
+    /// by hour and author: tests and audits compare them with the rows.
+    pub async fn list_reply_hours(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ReplyHourRow>> {
+        let rows: Vec<(i64, String, i64, i64)> = on_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT hour, author_id, sent, answered FROM metric_reply_hours \
+                 WHERE hour >= $1 AND hour < $2 ORDER BY hour, author_id",
+            )
+            .bind(to_micros(from))
+            .bind(to_micros(to))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(hour, author, sent, answered)| {
+                Ok(ReplyHourRow {
+                    hour: from_micros(hour)?,
+                    author,
+                    sent,
+                    answered,
+                })
+            })
+            .collect()
+    }
+
     /// Sets the first-response target later replies are judged against (PRODUCT.md › C2:
     /// "target from the charter"); replies already committed keep their verdict.
     pub async fn set_sla_target_ms(&self, target_ms: i64) -> StoreResult<()> {
@@ -414,6 +443,16 @@ impl Store {
             })
         })
     }
+}
+
+/// One counter of `metric_reply_hours`: an author's public human team messages sent in
+/// the UTC hour starting at `hour`, and how many the fan answered within 24 h.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReplyHourRow {
+    pub hour: Timestamp,
+    pub author: String,
+    pub sent: i64,
+    pub answered: i64,
 }
 
 /// See [`Store::live_desk_figures`].
