@@ -14,6 +14,7 @@ mod metrics;
 mod metrics_summary;
 mod presence;
 mod queue;
+mod report_delivery;
 mod room;
 pub mod room_view;
 mod room_viewers;
@@ -46,6 +47,9 @@ pub use metrics_summary::{
 };
 pub use presence::PresenceState;
 pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
+pub use report_delivery::{
+    ReportDelivery, ReportFormat, ReportWebhook, report_file_name, report_signature,
+};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
 pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use signals::{KeywordRuleView, RestrictedRuleView};
@@ -77,6 +81,8 @@ pub struct Config {
     pub write_queue: usize,
     /// The agent desk: creator time zone and name, SLA target, first-line rule, shifts.
     pub desk: DeskConfig,
+    /// Scheduled weekly report delivery (issue 6 › 4); `None`: off.
+    pub report_delivery: Option<ReportDelivery>,
 }
 
 impl Default for Config {
@@ -88,6 +94,7 @@ impl Default for Config {
             write_batch_max: 512,
             write_queue: 16_384,
             desk: DeskConfig::default(),
+            report_delivery: None,
         }
     }
 }
@@ -156,6 +163,14 @@ impl App {
                 tracing::warn!(%error, "could not store the SLA target for metrics");
             }
         });
+        if app.inner.config.report_delivery.is_some() {
+            let reports = app.clone();
+            tokio::spawn(async move {
+                if let Err(error) = reports.schedule_report_deliveries().await {
+                    tracing::warn!(%error, "could not schedule the weekly report delivery");
+                }
+            });
+        }
         // Ends when the writer stops and drops the queue's sender.
         tokio::spawn(signal_processor::run(app.clone(), signal_inputs));
         app
