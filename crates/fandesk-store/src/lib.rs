@@ -38,7 +38,7 @@ pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
 };
 pub use error::StoreError;
-pub use jobs::{JobRow, NewJob};
+pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
 pub use metrics_aggregate::{MetricGrouping, MetricPart};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};

@@ -31,6 +31,9 @@ pub enum MetricPart {
     TeamMessages,
     /// Resolution rate and conversation length (`metric_resolutions`).
     Resolutions,
+    /// The reply rate from `metric_team_messages` rows alone, as before the hourly
+    /// counters (the benchmark's A/B; same numbers as [`MetricPart::TeamMessages`]).
+    TeamMessageRows,
 }
 
 impl MetricPart {
@@ -235,7 +238,13 @@ impl Store {
         let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
         let (from, to) = (to_micros(from), to_micros(to));
         // Whole hours are read from the hourly counters, the rest from the rows.
-        let split = ReplySplit::new(from, to, cutoff, &key.ends);
+        let split = match part {
+            MetricPart::TeamMessageRows => ReplySplit {
+                counters: Vec::new(),
+                rows: vec![(from, to)],
+            },
+            _ => ReplySplit::new(from, to, cutoff, &key.ends),
+        };
         let messages_sql = format!(
             "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
              CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
@@ -268,7 +277,7 @@ impl Store {
             use sqlx::Row as _;
             let reads: Vec<(usize, &String)> = match part {
                 MetricPart::Openings => vec![(0, &openings_sql)],
-                MetricPart::TeamMessages => [
+                MetricPart::TeamMessages | MetricPart::TeamMessageRows => [
                     (!split.counters.is_empty()).then_some((1, &counters_sql)),
                     (!split.rows.is_empty()).then_some((1, &messages_sql)),
                 ]

@@ -361,7 +361,10 @@ async fn main() {
         ("by agent", MetricGrouping::Member),
         ("by shift", MetricGrouping::Segments(segments)),
     ] {
-        for part in MetricPart::ALL {
+        for part in MetricPart::ALL
+            .into_iter()
+            .chain([MetricPart::TeamMessageRows])
+        {
             let timing = time(runs, || async {
                 store
                     .aggregate_metric_part(part, period.from, period.to, now, &grouping)
