@@ -39,6 +39,19 @@ pub(crate) const REPLY_HOURS_UPSERT: &str = ") INSERT INTO metric_reply_hours (h
      ON CONFLICT (hour, author_id) DO UPDATE SET sent = metric_reply_hours.sent + excluded.sent, \
        answered = metric_reply_hours.answered + excluded.answered";
 
+/// Sets `superseded_at` on the resolutions that a later one of their conversation now
+/// follows; the conversation ids and a closing parenthesis are appended.
+pub(crate) const SUPERSEDE_RESOLUTIONS: &str = "UPDATE metric_resolutions SET superseded_at = \
+     (SELECT MIN(later.resolved_at) FROM metric_resolutions later \
+      WHERE later.conversation_id = metric_resolutions.conversation_id \
+        AND (later.resolved_at > metric_resolutions.resolved_at \
+             OR (later.resolved_at = metric_resolutions.resolved_at AND later.id > metric_resolutions.id))) \
+     WHERE superseded_at IS NULL AND EXISTS (SELECT 1 FROM metric_resolutions later \
+      WHERE later.conversation_id = metric_resolutions.conversation_id \
+        AND (later.resolved_at > metric_resolutions.resolved_at \
+             OR (later.resolved_at = metric_resolutions.resolved_at AND later.id > metric_resolutions.id))) \
+       AND conversation_id IN (";
+
 pub(crate) fn optional_time(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
     micros.map(from_micros).transpose()
 }
@@ -178,6 +191,23 @@ macro_rules! write_metric_changes {
                     .push_bind(row.public_messages as i64);
             });
             insert.build().execute(&mut *$tx).await?;
+        }
+        // A new resolution supersedes the conversation's earlier ones (migration 0006).
+        let mut resolved: Vec<&str> = changes
+            .resolutions
+            .iter()
+            .map(|row| row.conversation.as_str())
+            .collect();
+        resolved.sort_unstable();
+        resolved.dedup();
+        for chunk in resolved.chunks($crate::metrics::METRIC_CHUNK) {
+            let mut update = sqlx::QueryBuilder::<$db>::new($crate::metrics::SUPERSEDE_RESOLUTIONS);
+            let mut ids = update.separated(", ");
+            for id in chunk {
+                ids.push_bind(id.to_string());
+            }
+            update.push(")");
+            update.build().execute(&mut *$tx).await?;
         }
     }};
 }

@@ -34,6 +34,9 @@ pub enum MetricPart {
     /// The reply rate from `metric_team_messages` rows alone, as before the hourly
     /// counters (the benchmark's A/B; same numbers as [`MetricPart::TeamMessages`]).
     TeamMessageRows,
+    /// The resolutions with a window function instead of `superseded_at`, as before
+    /// migration 0006 (the benchmark's A/B; same numbers as [`MetricPart::Resolutions`]).
+    ResolutionsWindow,
 }
 
 impl MetricPart {
@@ -261,8 +264,17 @@ impl Store {
             key_sql = key.expression(grouping, "author_id", "hour"),
             ranges = ranges_sql("hour", &split.counters),
         );
-        // A conversation resolved twice in the period counts once, by its last resolution.
+        // A conversation resolved twice in the period counts once, by its last resolution:
+        // the one in the period whose next resolution is not.
         let resolutions_sql = format!(
+            "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
+             CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
+             CAST(SUM(public_messages) AS BIGINT) AS length_sum \
+             FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 \
+               AND (superseded_at IS NULL OR superseded_at >= $2) AND $3 = $3 GROUP BY 1",
+            key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
+        );
+        let window_sql = format!(
             "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
              CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
              CAST(SUM(public_messages) AS BIGINT) AS length_sum \
@@ -285,6 +297,7 @@ impl Store {
                 .flatten()
                 .collect(),
                 MetricPart::Resolutions => vec![(2, &resolutions_sql)],
+                MetricPart::ResolutionsWindow => vec![(2, &window_sql)],
             };
             for (index, sql) in reads {
                 let mut query = sqlx::query(AssertSqlSafe(sql.as_str()))

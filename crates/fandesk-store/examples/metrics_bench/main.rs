@@ -363,7 +363,7 @@ async fn main() {
     ] {
         for part in MetricPart::ALL
             .into_iter()
-            .chain([MetricPart::TeamMessageRows])
+            .chain([MetricPart::TeamMessageRows, MetricPart::ResolutionsWindow])
         {
             let timing = time(runs, || async {
                 store

@@ -340,6 +340,36 @@ async fn aggregates_equal_the_fold(store: &Store) {
             .await;
         }
     }
+    // One conversation resolved three times: some periods hold all its resolutions, some
+    // one, some cut between them.
+    let (conversation, fan) = open_conversation(store).await;
+    for (index, seconds) in [1_000_i64, 60_000, 130_000].into_iter().enumerate() {
+        let mut ops = Vec::new();
+        if index > 0 {
+            ops.push(change(
+                &conversation,
+                &agents[0],
+                seconds - 500,
+                Transition::Reopen,
+            ));
+        }
+        ops.push(post(&conversation, &fan, seconds - 400, Visibility::Public));
+        ops.push(post(
+            &conversation,
+            &agents[0],
+            seconds - 300,
+            Visibility::Public,
+        ));
+        ops.push(change(
+            &conversation,
+            &supervisor,
+            seconds,
+            Transition::Resolve,
+        ));
+        for op in &ops {
+            apply(store, std::slice::from_ref(op)).await;
+        }
+    }
     // Ragged and hour-aligned periods; cut-offs before, inside and after the data, so the
     // hourly reply counters and the rows each cover part of the period.
     let aligned = Timestamp::from_second(1_699_999_200 + 3_600).unwrap();
@@ -348,6 +378,7 @@ async fn aggregates_equal_the_fold(store: &Store) {
         (at(-3_600), at(250_000), at(900_000)),
         (aligned, at(200_000), at(900_000)),
         (at(40_000), at(120_000), at(100_000)),
+        (at(50_000), at(200_000), at(900_000)),
         (at(-3_600), at(250_000), at(-3_600)),
     ];
     for (from, to, now) in combos {
