@@ -9,7 +9,7 @@ use fandesk_domain::{ConversationId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{MetricRows, Store, WriteOp};
 use jiff::Timestamp;
 
-fn post(
+pub(crate) fn post(
     conversation: &ConversationId,
     author: &Principal,
     seconds: i64,
@@ -27,7 +27,7 @@ fn post(
     }
 }
 
-fn change(
+pub(crate) fn change(
     conversation: &ConversationId,
     actor: &Principal,
     seconds: i64,
