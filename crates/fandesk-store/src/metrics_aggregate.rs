@@ -2,8 +2,12 @@
 //! totals inside the database, so only a handful of rows leave it. Agent keys are a
 //! column; shift and day keys are `fandesk_analytics::Segments` turned into one `CASE`
 //! over the record's instant. FRT and first-touch values travel as one concatenated list
-//! per group, so percentiles stay exact (nearest rank over every value). The result equals
-//! `fandesk_analytics::summarize` over `list_metric_rows` (tested on both backends).
+//! per group, so percentiles stay exact (nearest rank over every value). The reply rate
+//! reads the hourly counters of `metric_reply_hours` for whole decided hours no group
+//! boundary cuts, and `metric_team_messages` rows for the rest ([`ReplySplit`]); the
+//! resolutions read `superseded_at` instead of ranking a period's rows (migration 0006).
+//! The three reads run at once. The result equals `fandesk_analytics::summarize` over
+//! `list_metric_rows` (tested on both backends, also under random traffic).
 
 use crate::metrics::{HOUR_MICROS, reply_hour};
 use crate::{Store, StoreError, StoreResult, to_micros};
