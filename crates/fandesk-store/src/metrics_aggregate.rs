@@ -53,7 +53,8 @@ impl MetricPart {
 
 /// Parameters: `$1` from, `$2` to, `$3` now-dependent cut-off; segment keys follow.
 struct KeySql {
-    /// Values bound after the fixed parameters: segment ends (micros) and keys.
+    /// Segment ends (micros, written into the SQL as literals: computed here, never user
+    /// text), and the keys bound after the fixed parameters.
     ends: Vec<i64>,
     keys: Vec<Option<String>>,
 }
@@ -82,19 +83,7 @@ impl KeySql {
             MetricGrouping::Constant(_) => "CAST($4 AS TEXT)".to_owned(),
             MetricGrouping::Member => member.to_owned(),
             MetricGrouping::Segments(_) if self.ends.is_empty() => "CAST(NULL AS TEXT)".to_owned(),
-            MetricGrouping::Segments(_) => {
-                let count = self.ends.len();
-                let mut sql = String::from("CASE");
-                for index in 0..count {
-                    sql.push_str(&format!(
-                        " WHEN {at} < CAST(${} AS BIGINT) THEN CAST(${} AS TEXT)",
-                        4 + index,
-                        4 + count + index
-                    ));
-                }
-                sql.push_str(" END");
-                sql
-            }
+            MetricGrouping::Segments(_) => self.tree(at, 0, self.ends.len()),
         }
     }
 }
@@ -173,6 +162,24 @@ fn ranges_sql(column: &str, ranges: &Ranges) -> String {
         .map(|(start, end)| format!("({column} >= {start} AND {column} < {end})"))
         .collect::<Vec<_>>()
         .join(" OR ")
+}
+
+impl KeySql {
+    /// The key of segments `lo..hi` as a binary search: nested `CASE`s comparing `at` with
+    /// literal ends, so a row costs about log2(segments) comparisons, not one per segment.
+    /// Records lie in the period, before the last end.
+    fn tree(&self, at: &str, lo: usize, hi: usize) -> String {
+        if hi - lo == 1 {
+            return format!("CAST(${} AS TEXT)", 4 + lo);
+        }
+        let mid = (lo + hi) / 2;
+        format!(
+            "CASE WHEN {at} < {} THEN {} ELSE {} END",
+            self.ends[mid - 1],
+            self.tree(at, lo, mid),
+            self.tree(at, mid, hi)
+        )
+    }
 }
 
 fn values(list: Option<String>) -> StoreResult<Vec<i64>> {
@@ -310,9 +317,6 @@ impl Store {
                     .bind(from)
                     .bind(to)
                     .bind(cutoff);
-                for end in &key.ends {
-                    query = query.bind(*end);
-                }
                 for group_key in &key.keys {
                     query = query.bind(group_key.clone());
                 }

@@ -330,7 +330,7 @@ async fn main() {
         .checked_add(SignedDuration::from_hours(24 * 400))
         .expect("time");
     let shifts = shifts();
-    let runs = 7;
+    let runs = 11;
     // Exactly what `GET /api/v1/metrics/summary` does (service/metrics_summary.rs).
     let by_agent = time(runs, || async {
         let totals = store
