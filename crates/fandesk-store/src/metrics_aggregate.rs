@@ -1,8 +1,9 @@
 //! The summary query (issue 6 › 3): the metric rows of a period reduced to per-group
 //! totals inside the database, so only a handful of rows leave it. Agent keys are a
 //! column; shift and day keys are `fandesk_analytics::Segments` turned into one `CASE`
-//! over the record's instant. FRT and first-touch values travel as one concatenated list
-//! per group, so percentiles stay exact (nearest rank over every value). The reply rate
+//! over the record's instant, a binary search of nested `CASE`s. FRT and first-touch values
+//! travel as one list per group (SQLite: text; PostgreSQL: a `bigint[]`), so percentiles
+//! stay exact (nearest rank over every value). The reply rate
 //! reads the hourly counters of `metric_reply_hours` for whole decided hours no group
 //! boundary cuts, and `metric_team_messages` rows for the rest ([`ReplySplit`]); the
 //! resolutions read `superseded_at` instead of ranking a period's rows (migration 0006).
@@ -182,6 +183,28 @@ impl KeySql {
     }
 }
 
+/// A group's FRT or first-touch values: SQLite's `group_concat` text, PostgreSQL's
+/// `array_agg` array.
+trait ValueList {
+    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>>;
+}
+
+impl ValueList for sqlx::sqlite::SqliteRow {
+    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>> {
+        use sqlx::Row as _;
+        values(self.try_get(column)?)
+    }
+}
+
+impl ValueList for sqlx::postgres::PgRow {
+    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>> {
+        use sqlx::Row as _;
+        Ok(self
+            .try_get::<Option<Vec<i64>>, _>(column)?
+            .unwrap_or_default())
+    }
+}
+
 fn values(list: Option<String>) -> StoreResult<Vec<i64>> {
     list.as_deref()
         .unwrap_or("")
@@ -234,7 +257,10 @@ impl Store {
         let key = KeySql::new(grouping);
         let list = |expression: &str| match self {
             Store::Sqlite(_) => format!("group_concat({expression})"),
-            Store::Postgres(_) => format!("string_agg(CAST({expression} AS TEXT), ',')"),
+            // A bigint[] travels in binary: no number is printed or parsed.
+            Store::Postgres(_) => {
+                format!("array_agg({expression}) FILTER (WHERE {expression} IS NOT NULL)")
+            }
         };
         let touch = "CASE WHEN first_touch_at < clock_at THEN 0 ELSE (first_touch_at - clock_at) / 1000 END";
         let openings_sql = format!(
@@ -328,8 +354,8 @@ impl Store {
                             group.volume = count(row.try_get("volume")?);
                             group.unanswered = count(row.try_get("unanswered")?);
                             group.breaches = count(row.try_get("breaches")?);
-                            group.frt = values(row.try_get("frt")?)?;
-                            group.touch = values(row.try_get("touch")?)?;
+                            group.frt = row.value_list("frt")?;
+                            group.touch = row.value_list("touch")?;
                         }
                         1 => {
                             group.decided = count(row.try_get("decided")?);
