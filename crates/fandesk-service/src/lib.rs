@@ -15,6 +15,7 @@ mod metrics;
 mod metrics_summary;
 mod presence;
 mod queue;
+mod report_delivery;
 mod room;
 mod room_fanout;
 pub mod room_view;
@@ -48,6 +49,9 @@ pub use metrics_summary::{
 };
 pub use presence::PresenceState;
 pub use queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
+pub use report_delivery::{
+    ReportDelivery, ReportFormat, ReportWebhook, report_file_name, report_signature,
+};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
 pub use room_fanout::{RoomFanoutConfig, RoomMembership};
 pub use shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
@@ -82,6 +86,8 @@ pub struct Config {
     pub desk: DeskConfig,
     /// Live rooms' fan-out: workers per room and the coalescing tick.
     pub room_fanout: RoomFanoutConfig,
+    /// Scheduled weekly report delivery (issue 6 › 4); `None`: off.
+    pub report_delivery: Option<ReportDelivery>,
 }
 
 impl Default for Config {
@@ -94,6 +100,7 @@ impl Default for Config {
             write_queue: 16_384,
             desk: DeskConfig::default(),
             room_fanout: RoomFanoutConfig::default(),
+            report_delivery: None,
         }
     }
 }
@@ -162,6 +169,14 @@ impl App {
                 tracing::warn!(%error, "could not store the SLA target for metrics");
             }
         });
+        if app.inner.config.report_delivery.is_some() {
+            let reports = app.clone();
+            tokio::spawn(async move {
+                if let Err(error) = reports.schedule_report_deliveries().await {
+                    tracing::warn!(%error, "could not schedule the weekly report delivery");
+                }
+            });
+        }
         // Ends when the writer stops and drops the queue's sender.
         tokio::spawn(signal_processor::run(app.clone(), signal_inputs));
         app

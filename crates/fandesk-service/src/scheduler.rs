@@ -5,6 +5,7 @@
 //! so a conversation waiting for a shift to start is assigned when the shift begins.
 
 use crate::error::ServiceResult;
+use crate::report_delivery::{REPORT_FILE_JOB, REPORT_WEBHOOK_JOB};
 use crate::sla::SLA_JOB;
 use crate::{App, Inner};
 use jiff::SignedDuration;
@@ -64,6 +65,7 @@ impl App {
         for job in &jobs {
             let result = match job.kind.as_str() {
                 SLA_JOB => self.run_sla_job(job).await,
+                REPORT_FILE_JOB | REPORT_WEBHOOK_JOB => self.run_report_job(job).await,
                 other => {
                     tracing::warn!(kind = other, job = %job.id, "unknown job kind; dropped");
                     Ok(())

@@ -32,6 +32,15 @@ pub struct JobRow {
     pub attempts: i64,
 }
 
+/// See [`Store::find_job`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobState {
+    pub due_at: Timestamp,
+    pub attempts: i64,
+    pub claimed: bool,
+    pub done: bool,
+}
+
 const CLAIM: &str = "UPDATE jobs SET claimed_until = $2, attempts = attempts + 1 WHERE id IN \
      (SELECT id FROM jobs WHERE done_at IS NULL AND due_at <= $1 \
       AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY due_at, id LIMIT $3{lock}) \
@@ -134,6 +143,28 @@ impl Store {
                 .await?;
         });
         Ok(())
+    }
+
+    /// The job with `key`, claimed or not (operations and tests): when it is due, how
+    /// often it was claimed, whether a lease holds it, and whether it is done.
+    pub async fn find_job(&self, key: &str) -> StoreResult<Option<JobState>> {
+        let row: Option<(i64, i64, Option<i64>, Option<i64>)> = on_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT due_at, attempts, claimed_until, done_at FROM jobs WHERE job_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|(due_at, attempts, claimed_until, done_at)| {
+            Ok(JobState {
+                due_at: from_micros(due_at)?,
+                attempts,
+                claimed: claimed_until.is_some(),
+                done: done_at.is_some(),
+            })
+        })
+        .transpose()
     }
 
     /// How many jobs are not yet done (operations and tests).

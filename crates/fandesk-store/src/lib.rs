@@ -38,9 +38,9 @@ pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
 };
 pub use error::StoreError;
-pub use jobs::{JobRow, NewJob};
-pub use metrics::{LiveDeskFigures, MetricRows};
-pub use metrics_aggregate::MetricGrouping;
+pub use jobs::{JobRow, JobState, NewJob};
+pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
+pub use metrics_aggregate::{MetricGrouping, MetricPart};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
 pub use rows::{

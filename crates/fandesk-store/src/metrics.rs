@@ -18,6 +18,40 @@ pub(crate) const RESOLUTION_COLUMNS: &str =
 /// Rows per multi-row upsert: 13 parameters a row stays far below both backends' limits.
 pub(crate) const METRIC_CHUNK: usize = 400;
 
+/// One hour in microseconds: the bucket of `metric_reply_hours` (migration 0006).
+pub(crate) const HOUR_MICROS: i64 = 3_600_000_000;
+
+/// The start of the UTC hour holding `micros`.
+pub(crate) fn reply_hour(micros: i64) -> i64 {
+    micros - micros.rem_euclid(HOUR_MICROS)
+}
+
+/// Follows the `changed` rows of a batch's team messages (before their upsert): one
+/// multi-row statement adds, per (hour, author), the rows that are new and the rows that
+/// became answered.
+pub(crate) const REPLY_HOURS_UPSERT: &str = ") INSERT INTO metric_reply_hours (hour, author_id, sent, answered) \
+     SELECT changed.hour, changed.author_id, \
+       SUM(CASE WHEN stored.message_id IS NULL THEN 1 ELSE 0 END), \
+       SUM(CASE WHEN changed.answered AND stored.answered_at IS NULL THEN 1 ELSE 0 END) \
+     FROM changed LEFT JOIN metric_team_messages stored ON stored.message_id = changed.message_id \
+     WHERE TRUE GROUP BY changed.hour, changed.author_id \
+     HAVING SUM(CASE WHEN stored.message_id IS NULL OR (changed.answered AND stored.answered_at IS NULL) THEN 1 ELSE 0 END) > 0 \
+     ON CONFLICT (hour, author_id) DO UPDATE SET sent = metric_reply_hours.sent + excluded.sent, \
+       answered = metric_reply_hours.answered + excluded.answered";
+
+/// Sets `superseded_at` on the resolutions that a later one of their conversation now
+/// follows; the conversation ids and a closing parenthesis are appended.
+pub(crate) const SUPERSEDE_RESOLUTIONS: &str = "UPDATE metric_resolutions SET superseded_at = \
+     (SELECT MIN(later.resolved_at) FROM metric_resolutions later \
+      WHERE later.conversation_id = metric_resolutions.conversation_id \
+        AND (later.resolved_at > metric_resolutions.resolved_at \
+             OR (later.resolved_at = metric_resolutions.resolved_at AND later.id > metric_resolutions.id))) \
+     WHERE superseded_at IS NULL AND EXISTS (SELECT 1 FROM metric_resolutions later \
+      WHERE later.conversation_id = metric_resolutions.conversation_id \
+        AND (later.resolved_at > metric_resolutions.resolved_at \
+             OR (later.resolved_at = metric_resolutions.resolved_at AND later.id > metric_resolutions.id))) \
+       AND conversation_id IN (";
+
 pub(crate) fn optional_time(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
     micros.map(from_micros).transpose()
 }
@@ -112,6 +146,20 @@ macro_rules! write_metric_changes {
             insert.build().execute(&mut *$tx).await?;
         }
         for chunk in changes.team_messages.chunks($crate::metrics::METRIC_CHUNK) {
+            // The hourly reply counters first: whether a row is new, and whether it was
+            // answered before, is read from the rows as they stand before the upsert.
+            let mut counters = sqlx::QueryBuilder::<$db>::new(
+                "WITH changed (message_id, hour, author_id, answered) AS (",
+            );
+            counters.push_values(chunk, |mut values, row| {
+                values
+                    .push_bind(row.id.clone())
+                    .push_bind($crate::metrics::reply_hour($crate::to_micros(row.sent_at)))
+                    .push_bind(row.author.0.clone())
+                    .push_bind(row.answered_at.is_some());
+            });
+            counters.push($crate::metrics::REPLY_HOURS_UPSERT);
+            counters.build().execute(&mut *$tx).await?;
             let mut insert = sqlx::QueryBuilder::<$db>::new(format!(
                 "INSERT INTO metric_team_messages ({}) ",
                 $crate::metrics::TEAM_MESSAGE_COLUMNS
@@ -143,6 +191,23 @@ macro_rules! write_metric_changes {
                     .push_bind(row.public_messages as i64);
             });
             insert.build().execute(&mut *$tx).await?;
+        }
+        // A new resolution supersedes the conversation's earlier ones (migration 0006).
+        let mut resolved: Vec<&str> = changes
+            .resolutions
+            .iter()
+            .map(|row| row.conversation.as_str())
+            .collect();
+        resolved.sort_unstable();
+        resolved.dedup();
+        for chunk in resolved.chunks($crate::metrics::METRIC_CHUNK) {
+            let mut update = sqlx::QueryBuilder::<$db>::new($crate::metrics::SUPERSEDE_RESOLUTIONS);
+            let mut ids = update.separated(", ");
+            for id in chunk {
+                ids.push_bind(id.to_string());
+            }
+            update.push(")");
+            update.build().execute(&mut *$tx).await?;
         }
     }};
 }
@@ -342,6 +407,35 @@ impl Store {
         })
     }
 
+    /// The hourly reply counters of the hours starting in `[from, to)` (migration 0006),
+    /// by hour and author: tests and audits compare them with the rows.
+    pub async fn list_reply_hours(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<ReplyHourRow>> {
+        let rows: Vec<(i64, String, i64, i64)> = on_pool!(self, read, |pool| {
+            sqlx::query_as(
+                "SELECT hour, author_id, sent, answered FROM metric_reply_hours \
+                 WHERE hour >= $1 AND hour < $2 ORDER BY hour, author_id",
+            )
+            .bind(to_micros(from))
+            .bind(to_micros(to))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(hour, author, sent, answered)| {
+                Ok(ReplyHourRow {
+                    hour: from_micros(hour)?,
+                    author,
+                    sent,
+                    answered,
+                })
+            })
+            .collect()
+    }
+
     /// Sets the first-response target later replies are judged against (PRODUCT.md › C2:
     /// "target from the charter"); replies already committed keep their verdict.
     pub async fn set_sla_target_ms(&self, target_ms: i64) -> StoreResult<()> {
@@ -379,6 +473,16 @@ impl Store {
             })
         })
     }
+}
+
+/// One counter of `metric_reply_hours`: an author's public human team messages sent in
+/// the UTC hour starting at `hour`, and how many the fan answered within 24 h.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ReplyHourRow {
+    pub hour: Timestamp,
+    pub author: String,
+    pub sent: i64,
+    pub answered: i64,
 }
 
 /// See [`Store::live_desk_figures`].

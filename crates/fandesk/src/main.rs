@@ -58,6 +58,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// Scheduled weekly report delivery (`--report-dir`, `--report-webhook`, …).
+    #[command(flatten)]
+    pub report: report::DeliveryArgs,
 }
 
 #[tokio::main]

@@ -97,6 +97,7 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
     let config = Config {
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
         desk: desk_config()?,
+        report_delivery: args.report.delivery()?,
         ..Config::default()
     };
     let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);

@@ -202,6 +202,29 @@ pub async fn batch(db: &Db, conversations: &[Generated], records: &Records) {
     }
 }
 
+/// Adds a batch's counts to the hours earlier batches already counted.
+const REPLY_HOURS_CONFLICT: &str = " ON CONFLICT (hour, author_id) DO UPDATE SET \
+     sent = metric_reply_hours.sent + excluded.sent, \
+     answered = metric_reply_hours.answered + excluded.answered";
+
+type ReplyHours = Vec<((i64, String), (i64, i64))>;
+
+/// The hourly reply counters of a batch's team messages (what the group commit adds).
+fn reply_hours(records: &Records) -> ReplyHours {
+    const HOUR: i64 = 3_600_000_000;
+    let mut hours: std::collections::BTreeMap<(i64, String), (i64, i64)> =
+        std::collections::BTreeMap::new();
+    for message in &records.team_messages {
+        let sent = micros(message.sent_at);
+        let counter = hours
+            .entry((sent - sent.rem_euclid(HOUR), message.author.0.clone()))
+            .or_default();
+        counter.0 += 1;
+        counter.1 += i64::from(message.answered_at.is_some());
+    }
+    hours.into_iter().collect()
+}
+
 fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
@@ -305,6 +328,21 @@ async fn sqlite_batch(
             .push_bind(micros(m.sent_at))
             .push_bind(m.answered_at.map(micros))
     );
+    let hours = reply_hours(records);
+    for chunk in hours.chunks(SQLITE_ROWS) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO metric_reply_hours (hour, author_id, sent, answered) ",
+        );
+        insert.push_values(chunk, |mut values, ((hour, author), (sent, answered))| {
+            values
+                .push_bind(*hour)
+                .push_bind(author.clone())
+                .push_bind(*sent)
+                .push_bind(*answered);
+        });
+        insert.push(REPLY_HOURS_CONFLICT);
+        insert.build().execute(&mut *tx).await?;
+    }
     insert_rows!(
         tx,
         "INSERT INTO metric_resolutions (id, conversation_id, resolved_at, escalated, assignee_id, public_messages) ",
@@ -401,6 +439,28 @@ async fn postgres_batch(
     .bind(team.iter().map(|m| m.answered_at.map(micros)).collect::<Vec<_>>())
     .execute(&mut *tx)
     .await?;
+    let hours = reply_hours(records);
+    let sql = format!(
+        "INSERT INTO metric_reply_hours (hour, author_id, sent, answered) \
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[], $4::bigint[]) {REPLY_HOURS_CONFLICT}"
+    );
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(hours.iter().map(|((hour, _), _)| *hour).collect::<Vec<_>>())
+        .bind(
+            hours
+                .iter()
+                .map(|((_, author), _)| author.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(hours.iter().map(|(_, (sent, _))| *sent).collect::<Vec<_>>())
+        .bind(
+            hours
+                .iter()
+                .map(|(_, (_, answered))| *answered)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await?;
     let resolutions = &records.resolutions;
     sqlx::query(
         "INSERT INTO metric_resolutions (id, conversation_id, resolved_at, escalated, assignee_id, public_messages) \

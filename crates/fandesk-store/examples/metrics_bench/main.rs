@@ -17,7 +17,7 @@ use fandesk_analytics::{
 };
 use fandesk_domain::desk::Shift;
 use fandesk_domain::{ConversationId, MemberId};
-use fandesk_store::{MetricGrouping, Store};
+use fandesk_store::{MetricGrouping, MetricPart, Store};
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -330,7 +330,7 @@ async fn main() {
         .checked_add(SignedDuration::from_hours(24 * 400))
         .expect("time");
     let shifts = shifts();
-    let runs = 7;
+    let runs = 11;
     // Exactly what `GET /api/v1/metrics/summary` does (service/metrics_summary.rs).
     let by_agent = time(runs, || async {
         let totals = store
@@ -354,6 +354,28 @@ async fn main() {
         summary_from_totals(totals, false).groups.len()
     })
     .await;
+    // Each of the three reads on its own, to see where the time goes.
+    let segments = ShiftCalendar::new(&shifts, period).segments(period);
+    let mut parts = Vec::new();
+    for (name, grouping) in [
+        ("by agent", MetricGrouping::Member),
+        ("by shift", MetricGrouping::Segments(segments)),
+    ] {
+        for part in MetricPart::ALL
+            .into_iter()
+            .chain([MetricPart::TeamMessageRows, MetricPart::ResolutionsWindow])
+        {
+            let timing = time(runs, || async {
+                store
+                    .aggregate_metric_part(part, period.from, period.to, now, &grouping)
+                    .await
+                    .expect("part")
+                    .len()
+            })
+            .await;
+            parts.push((name, part, timing));
+        }
+    }
     // The same numbers as the fold over the rows (checked once, not timed).
     let rows = store
         .list_metric_rows(period.from, period.to)
@@ -406,6 +428,17 @@ async fn main() {
             naive.0,
             naive.1,
             naive.0 / fast.0
+        );
+    }
+    println!();
+    println!("| backend | grouping | part | median / min ms |");
+    println!("|---|---|---|---|");
+    for (name, part, timing) in parts {
+        println!(
+            "| {} | {name} | {part:?} | {:.1} / {:.1} |",
+            store.backend(),
+            timing.0,
+            timing.1
         );
     }
     store.close().await;

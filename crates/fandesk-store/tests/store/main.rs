@@ -37,6 +37,7 @@ mod conversations;
 mod desk;
 mod durability;
 mod idempotency;
+mod metric_counters;
 mod metrics;
 mod rules;
 mod support;

@@ -9,7 +9,7 @@ use fandesk_domain::{ConversationId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{MetricRows, Store, WriteOp};
 use jiff::Timestamp;
 
-fn post(
+pub(crate) fn post(
     conversation: &ConversationId,
     author: &Principal,
     seconds: i64,
@@ -27,7 +27,7 @@ fn post(
     }
 }
 
-fn change(
+pub(crate) fn change(
     conversation: &ConversationId,
     actor: &Principal,
     seconds: i64,
@@ -293,11 +293,7 @@ store_test!(
     aggregates_equal_the_fold_postgres
 );
 async fn aggregates_equal_the_fold(store: &Store) {
-    use fandesk_analytics::{
-        GroupBy, Period, ShiftCalendar, day_segments, summarize, summary_from_totals,
-    };
-    use fandesk_domain::desk::Shift;
-    use fandesk_store::MetricGrouping;
+    use fandesk_analytics::Period;
     let agents = [
         add_member(store, Role::Agent).await,
         add_member(store, Role::Agent).await,
@@ -344,11 +340,56 @@ async fn aggregates_equal_the_fold(store: &Store) {
             .await;
         }
     }
-    let period = Period {
-        from: at(-3_600),
-        to: at(250_000),
-    };
-    let now = at(150_000);
+    // One conversation resolved three times: some periods hold all its resolutions, some
+    // one, some cut between them.
+    let (conversation, fan) = open_conversation(store).await;
+    for (index, seconds) in [1_000_i64, 60_000, 130_000].into_iter().enumerate() {
+        let mut ops = Vec::new();
+        if index > 0 {
+            ops.push(change(
+                &conversation,
+                &agents[0],
+                seconds - 500,
+                Transition::Reopen,
+            ));
+        }
+        ops.push(post(&conversation, &fan, seconds - 400, Visibility::Public));
+        ops.push(post(
+            &conversation,
+            &agents[0],
+            seconds - 300,
+            Visibility::Public,
+        ));
+        ops.push(change(
+            &conversation,
+            &supervisor,
+            seconds,
+            Transition::Resolve,
+        ));
+        for op in &ops {
+            apply(store, std::slice::from_ref(op)).await;
+        }
+    }
+    // Ragged and hour-aligned periods; cut-offs before, inside and after the data, so the
+    // hourly reply counters and the rows each cover part of the period.
+    let aligned = Timestamp::from_second(1_699_999_200 + 3_600).unwrap();
+    let combos = [
+        (at(-3_600), at(250_000), at(150_000)),
+        (at(-3_600), at(250_000), at(900_000)),
+        (aligned, at(200_000), at(900_000)),
+        (at(40_000), at(120_000), at(100_000)),
+        (at(50_000), at(200_000), at(900_000)),
+        (at(-3_600), at(250_000), at(-3_600)),
+    ];
+    for (from, to, now) in combos {
+        check_aggregates(store, Period { from, to }, now).await;
+    }
+}
+
+async fn check_aggregates(store: &Store, period: fandesk_analytics::Period, now: Timestamp) {
+    use fandesk_analytics::{GroupBy, ShiftCalendar, day_segments, summarize, summary_from_totals};
+    use fandesk_domain::desk::Shift;
+    use fandesk_store::MetricGrouping;
     let rows = store
         .list_metric_rows(period.from, period.to)
         .await
@@ -393,7 +434,91 @@ async fn aggregates_equal_the_fold(store: &Store) {
             .await
             .unwrap();
         let got = summary_from_totals(totals, matches!(grouping, MetricGrouping::Constant(_)));
-        assert_eq!(got, expected, "{grouping:?}");
+        assert_eq!(got, expected, "{grouping:?} {period:?} now {now}");
         assert!(!expected.groups.is_empty());
     }
+}
+
+store_test!(
+    reply_hours_equal_the_rows,
+    reply_hours_equal_the_rows_sqlite,
+    reply_hours_equal_the_rows_postgres
+);
+/// `metric_reply_hours` holds, per UTC hour and author, exactly the count of the team
+/// message rows and of their answered ones, whatever the batches looked like.
+async fn reply_hours_equal_the_rows(store: &Store) {
+    use std::collections::BTreeMap;
+    let agents = [
+        add_member(store, Role::Agent).await,
+        add_member(store, Role::Agent).await,
+    ];
+    for n in 0..6_i64 {
+        let (conversation, fan) = open_conversation(store).await;
+        let agent = &agents[n as usize % 2];
+        let base = n * 2_000;
+        let ops = [
+            post(&conversation, &fan, base, Visibility::Public),
+            post(&conversation, agent, base + 30, Visibility::Public),
+            post(&conversation, agent, base + 40, Visibility::Public),
+            post(&conversation, agent, base + 50, Visibility::Internal),
+            post(&conversation, &fan, base + 600, Visibility::Public),
+            post(&conversation, agent, base + 4_000, Visibility::Public),
+            // After 24 h: too late to answer the last reply.
+            post(
+                &conversation,
+                &fan,
+                base + 4_001 + 86_400,
+                Visibility::Public,
+            ),
+        ];
+        // Every op alone, everything in one batch, or the answer with its reply.
+        match n % 3 {
+            0 => {
+                for op in &ops {
+                    apply(store, std::slice::from_ref(op)).await;
+                }
+            }
+            1 => {
+                apply(store, &ops).await;
+            }
+            _ => {
+                apply(store, &ops[..1]).await;
+                apply(store, &ops[1..5]).await;
+                apply(store, &ops[5..]).await;
+            }
+        }
+    }
+    let (from, to) = (at(-86_400), at(200_000));
+    let rows = store.list_metric_rows(from, to).await.unwrap();
+    let mut expected: BTreeMap<(i64, String), (i64, i64)> = BTreeMap::new();
+    for message in &rows.team_messages {
+        let micros = message.sent_at.as_microsecond();
+        let hour = micros - micros.rem_euclid(3_600_000_000);
+        let counter = expected
+            .entry((hour, message.author.0.clone()))
+            .or_default();
+        counter.0 += 1;
+        counter.1 += i64::from(message.answered_at.is_some());
+    }
+    assert_eq!(rows.team_messages.len(), 18);
+    assert_eq!(
+        rows.team_messages
+            .iter()
+            .filter(|m| m.answered_at.is_some())
+            .count(),
+        12
+    );
+    let stored: BTreeMap<(i64, String), (i64, i64)> = store
+        .list_reply_hours(from, to)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                (row.hour.as_microsecond(), row.author),
+                (row.sent, row.answered),
+            )
+        })
+        .collect();
+    assert_eq!(stored, expected);
 }
