@@ -33,7 +33,8 @@ impl Api {
         matches!(self.http.get(format!("{}/healthz", self.base)).send().await, Ok(r) if r.status().is_success())
     }
 
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value> {
+    /// `POST /api/v1{path}`; a non-2xx answer is an error carrying the server's body.
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Result<Value> {
         let mut request = self
             .http
             .post(format!("{}/api/v1{path}", self.base))

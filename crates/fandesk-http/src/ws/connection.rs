@@ -41,6 +41,21 @@ type AckFuture =
 /// The connection's sends in flight, acknowledged in send order; created on first send.
 type Sends = Option<Box<FuturesOrdered<AckFuture>>>;
 
+/// The ack of a queued send: `(client_msg_id, (message_id, seq))` once `pending` has
+/// committed, or the error that refused it (before or inside the commit).
+fn ack_after_commit<F>(client_msg_id: String, pending: Result<F, ServiceError>) -> AckFuture
+where
+    F: Future<Output = Result<(String, u64), ServiceError>> + Send + 'static,
+{
+    Box::pin(async move {
+        let result = match pending {
+            Ok(commit) => commit.await,
+            Err(error) => Err(error),
+        };
+        (client_msg_id, result)
+    })
+}
+
 pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
     let metrics = state.app.metrics();
     metrics.ws_connections.inc();
@@ -318,29 +333,23 @@ impl Connection {
         let client_msg_id = input.client_msg_id.clone();
         let app = &self.state.app;
         let pending: AckFuture = if let Some(id) = topic.strip_prefix("conversation:") {
-            let pending = app.begin_send(principal, id, input).await;
-            Box::pin(async move {
-                let result = match pending {
-                    Ok(pending) => pending
-                        .wait()
-                        .await
-                        .map(|sent| (sent.message.id, sent.message.seq)),
-                    Err(error) => Err(error),
-                };
-                (client_msg_id, result)
-            })
+            let pending = app
+                .begin_send(principal, id, input)
+                .await
+                .map(|pending| async move {
+                    let sent = pending.wait().await?;
+                    Ok((sent.message.id, sent.message.seq))
+                });
+            ack_after_commit(client_msg_id, pending)
         } else if let Some(id) = topic.strip_prefix("room:") {
-            let pending = app.begin_room_send(principal, id, input).await;
-            Box::pin(async move {
-                let result = match pending {
-                    Ok(pending) => pending
-                        .wait()
-                        .await
-                        .map(|sent| (sent.message.id, sent.message.seq)),
-                    Err(error) => Err(error),
-                };
-                (client_msg_id, result)
-            })
+            let pending =
+                app.begin_room_send(principal, id, input)
+                    .await
+                    .map(|pending| async move {
+                        let sent = pending.wait().await?;
+                        Ok((sent.message.id, sent.message.seq))
+                    });
+            ack_after_commit(client_msg_id, pending)
         } else {
             let error = ErrorFrame::new(
                 "invalid_request",

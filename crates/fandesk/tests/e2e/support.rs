@@ -1,6 +1,6 @@
 //! Shared fixtures and assertions of the end-to-end tests.
 
-use fandesk_testkit::{TestServer, random_hex};
+use fandesk_testkit::{HttpClient, TestServer, random_hex};
 use serde_json::Value;
 
 /// A fresh idempotency key.
@@ -103,4 +103,32 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle.as_bytes())
+}
+
+/// Posts `count` messages with `body` to `path` as `token` from four concurrent senders
+/// (keys `bulk-{sender}-{n}`), each answered 201: a burst for slow-consumer tests.
+pub async fn post_burst(http: &HttpClient, token: &str, path: &str, body: &str, count: u64) {
+    let mut senders = Vec::new();
+    for task in 0..4 {
+        let (http, token, path, body) = (
+            http.clone(),
+            token.to_owned(),
+            path.to_owned(),
+            body.to_owned(),
+        );
+        senders.push(tokio::spawn(async move {
+            for number in 0..count / 4 {
+                let request = serde_json::json!({
+                    "client_msg_id": format!("bulk-{task}-{number}"),
+                    "body": body,
+                });
+                http.post(&path, Some(&token), request)
+                    .await
+                    .expect_status(201);
+            }
+        }));
+    }
+    for sender in senders {
+        sender.await.expect("sender");
+    }
 }

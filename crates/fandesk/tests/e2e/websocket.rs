@@ -2,7 +2,7 @@
 //! with no gap and no duplicate while others keep sending, live-only subscriptions, slow
 //! consumers (4008) and server shutdown (1001).
 
-use super::support::{Desk, assert_dense_from, client_id, created_events, seqs};
+use super::support::{Desk, assert_dense_from, client_id, created_events, post_burst, seqs};
 use fandesk_testkit::{DEFAULT_TIMEOUT, HttpConfig, TestServer, WsClient, WsConfig};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -159,27 +159,14 @@ async fn a_slow_consumer_is_closed_with_4008_and_resumes_without_gap() {
     // the server's queue and a client that does not read.
     let body = "€".repeat(4000);
     let count = 800u64;
-    let mut senders = Vec::new();
-    for task in 0..4 {
-        let (http, owner, path) = (
-            server.http().clone(),
-            server.owner_token().to_owned(),
-            body_path(&conversation),
-        );
-        let body = body.clone();
-        senders.push(tokio::spawn(async move {
-            for number in 0..count / 4 {
-                let request =
-                    json!({"client_msg_id": format!("bulk-{task}-{number}"), "body": body});
-                http.post(&path, Some(&owner), request)
-                    .await
-                    .expect_status(201);
-            }
-        }));
-    }
-    for sender in senders {
-        sender.await.expect("sender");
-    }
+    post_burst(
+        server.http(),
+        server.owner_token(),
+        &body_path(&conversation),
+        &body,
+        count,
+    )
+    .await;
 
     let closed = slow.expect_close(Duration::from_secs(30)).await;
     assert_eq!(closed.code, Some(4008), "{closed:?}");

@@ -6,8 +6,7 @@
 use crate::api::Api;
 use crate::servers::Server;
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
-use std::time::Duration;
+use serde_json::json;
 
 /// Fan sessions the viewers share (every upgrade is still authenticated by the server).
 const VIEWER_TOKENS: usize = 100;
@@ -26,35 +25,17 @@ pub struct FandeskRoom {
 pub async fn fandesk_room(server: &Server, viewers: usize) -> Result<FandeskRoom> {
     let api = Api::new(server.addr);
     let owner = api.owner_token().await?;
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(60))
-        .build()?;
-    let base = format!("http://{}/api/v1", server.addr);
-    let post = |path: String, body: Value| {
-        let request = http
-            .post(format!("{base}{path}"))
-            .bearer_auth(&owner)
-            .json(&body);
-        async move {
-            let response = request
-                .send()
-                .await
-                .with_context(|| format!("POST {path}"))?;
-            let status = response.status();
-            let text = response.text().await?;
-            if !status.is_success() {
-                bail!("POST {path}: {status} {text}");
-            }
-            Ok::<Value, anyhow::Error>(serde_json::from_str(&text)?)
-        }
-    };
-    let room = post(
-        "/rooms".into(),
-        json!({"title": "Bench premiere", "slow_mode_secs": 0}),
-    )
-    .await?;
+    let room = api
+        .post(
+            "/rooms",
+            Some(&owner),
+            json!({"title": "Bench premiere", "slow_mode_secs": 0}),
+        )
+        .await?;
     let id = room["id"].as_str().context("room has no id")?.to_owned();
-    let opened = post(format!("/rooms/{id}/open"), json!({})).await?;
+    let opened = api
+        .post(&format!("/rooms/{id}/open"), Some(&owner), json!({}))
+        .await?;
     if opened["state"] != "open" || opened["slow_mode_secs"] != 0 {
         bail!("the bench room is not open without slow mode: {opened}");
     }
@@ -91,7 +72,7 @@ mod tests {
     fn send_frames_carry_the_stamp_the_viewers_parse() {
         let body = crate::stamp::body(7, 64);
         let frame = send_frame("room:r1", 7, &body);
-        let value: Value = serde_json::from_str(&frame).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&frame).unwrap();
         assert_eq!(value["type"], "send");
         assert_eq!(value["topic"], "room:r1");
         assert_eq!(value["client_msg_id"], "bench-7");

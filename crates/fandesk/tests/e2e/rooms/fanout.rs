@@ -3,7 +3,7 @@
 //! but in order.
 
 use super::{Venue, is_timeline_event, seqs, timeline_until};
-use crate::e2e::support::{assert_dense_from, client_id};
+use crate::e2e::support::{assert_dense_from, client_id, post_burst};
 use fandesk_testkit::{HttpConfig, TestServer, WsClient, WsConfig};
 use serde_json::json;
 use std::time::Duration;
@@ -28,27 +28,14 @@ async fn a_slow_viewer_is_closed_with_4008_and_resumes_without_gap() {
     // the server's queue and a viewer that does not read.
     let body = "€".repeat(4000);
     let count = 800u64;
-    let mut senders = Vec::new();
-    for task in 0..4 {
-        let (http, owner, path) = (
-            venue.server.http().clone(),
-            venue.server.owner_token().to_owned(),
-            venue.path("/messages"),
-        );
-        let body = body.clone();
-        senders.push(tokio::spawn(async move {
-            for number in 0..count / 4 {
-                let request =
-                    json!({"client_msg_id": format!("bulk-{task}-{number}"), "body": body});
-                http.post(&path, Some(&owner), request)
-                    .await
-                    .expect_status(201);
-            }
-        }));
-    }
-    for sender in senders {
-        sender.await.expect("sender");
-    }
+    post_burst(
+        venue.server.http(),
+        venue.server.owner_token(),
+        &venue.path("/messages"),
+        &body,
+        count,
+    )
+    .await;
 
     let closed = slow.expect_close(Duration::from_secs(30)).await;
     assert_eq!(closed.code, Some(4008), "{closed:?}");
