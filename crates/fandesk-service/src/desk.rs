@@ -16,7 +16,6 @@ use fandesk_domain::ConversationId;
 use fandesk_domain::desk::FirstLineMode;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -136,16 +135,7 @@ pub(crate) struct DeskRuntime {
     receiver: Mutex<Option<mpsc::UnboundedReceiver<DeskEvent>>>,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-    /// Job keys of first-response timers this process already stored. Every fan message
-    /// of an opening asks for the same timer; the unique `job_key` makes the repeats
-    /// no-ops, but on SQLite each one still queues for the single write connection ahead
-    /// of the group commit (BENCHMARKS.md › dm-durable). Forgetting is always safe: the
-    /// insert is idempotent.
-    scheduled_timers: Mutex<HashSet<String>>,
 }
-
-/// Remembered timer keys at most; past it the set starts over (the store stays the guard).
-const SCHEDULED_TIMERS_MAX: usize = 100_000;
 
 /// How long shutdown waits for the desk to finish what it was handed.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -160,28 +150,7 @@ impl DeskRuntime {
             receiver: Mutex::new(Some(receiver)),
             stop: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
-            scheduled_timers: Mutex::new(HashSet::new()),
         }
-    }
-
-    /// Whether this process already stored the timer `key`.
-    pub(crate) fn timer_stored(&self, key: &str) -> bool {
-        self.scheduled_timers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .contains(key)
-    }
-
-    /// Remembers that the timer `key` is stored (or already was).
-    pub(crate) fn remember_timer(&self, key: String) {
-        let mut keys = self
-            .scheduled_timers
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if keys.len() >= SCHEDULED_TIMERS_MAX {
-            keys.clear();
-        }
-        keys.insert(key);
     }
 
     /// Spawns the worker and the scheduler. They hold the `App` weakly, so dropping the

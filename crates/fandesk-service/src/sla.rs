@@ -42,10 +42,6 @@ impl App {
             return Ok(());
         };
         let opening = desk.opening();
-        let key = format!("sla:{}:{}", conversation.id, opening.as_microsecond());
-        if self.inner.desk.timer_stored(&key) {
-            return Ok(());
-        }
         let target = SignedDuration::try_from(self.inner.config.desk.sla_target)
             .unwrap_or(SignedDuration::MAX);
         let payload = SlaPayload {
@@ -56,7 +52,7 @@ impl App {
         let job = NewJob {
             id: new_id("job"),
             kind: SLA_JOB.to_owned(),
-            key: key.clone(),
+            key: format!("sla:{}:{}", conversation.id, opening.as_microsecond()),
             payload: serde_json::to_string(&payload)
                 .map_err(|error| ServiceError::Internal(error.to_string()))?,
             due_at: first_message_at
@@ -64,7 +60,6 @@ impl App {
                 .unwrap_or(first_message_at),
         };
         self.store().insert_job(&job, self.now()).await?;
-        self.inner.desk.remember_timer(key);
         Ok(())
     }
 
