@@ -382,10 +382,7 @@ impl Connection {
             Err(error) => return self.reply(ErrorFrame::from_service(&error, None).encode()),
         };
         let topic = subscription.topic().to_owned();
-        if let Some(previous) = self.subscriptions.remove(&topic) {
-            previous.stop();
-        }
-        self.reply(ServerFrame::Subscribed { topic: &topic }.encode());
+        self.acknowledge_subscription(&topic);
         let queue = self.queue.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -412,6 +409,15 @@ impl Connection {
         self.subscriptions.insert(topic, Subscribed::Task(task));
     }
 
+    /// A new subscription to `topic` replaces any earlier one, then the client is told
+    /// `subscribed` — before any replayed or live frame of it is queued.
+    fn acknowledge_subscription(&mut self, topic: &str) {
+        if let Some(previous) = self.subscriptions.remove(topic) {
+            previous.stop();
+        }
+        self.reply(ServerFrame::Subscribed { topic }.encode());
+    }
+
     /// Rooms go through the fan-out hub: live frames land in this connection's queue
     /// after the `subscribed` frame and after the replay, if any.
     async fn subscribe_room(&mut self, principal: &Principal, topic: &str, after_seq: Option<u64>) {
@@ -424,10 +430,7 @@ impl Connection {
             Err(error) => return self.reply(ErrorFrame::from_service(&error, None).encode()),
         };
         let topic = subscription.topic().to_owned();
-        if let Some(previous) = self.subscriptions.remove(&topic) {
-            previous.stop();
-        }
-        self.reply(ServerFrame::Subscribed { topic: &topic }.encode());
+        self.acknowledge_subscription(&topic);
         let replay = subscription
             .start()
             .map(|replay| tokio::spawn(replay.run()));
