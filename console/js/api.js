@@ -1,4 +1,5 @@
-// REST calls to /api/v1 with PROTOCOL.md's error shape turned into ApiError. The team
+// REST calls to /api/v1 with the API's error shape (docs/api.md › Errors) turned into
+// ApiError. The team
 // console authenticates with its HttpOnly session cookie; the fan page passes a bearer
 // token. Every call carries `X-Requested-With`, which the server's CSRF rule accepts
 // for cookie-authenticated writes (cross-site forms cannot set it).
@@ -63,7 +64,7 @@ export function query(params) {
   return text ? `?${text}` : '';
 }
 
-/** A fresh idempotency key for a message (PROTOCOL.md › client_msg_id). */
+/** A fresh idempotency key for a message (docs/api.md › Conversations and messages). */
 export function newClientMsgId() {
   if (crypto.randomUUID) return `c-${crypto.randomUUID()}`;
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -72,7 +73,7 @@ export function newClientMsgId() {
 
 /**
  * Posts a message, retrying network failures with the same `client_msg_id` so a commit
- * whose answer was lost is returned, not duplicated (PRODUCT.md principle 1).
+ * whose answer was lost is returned, not duplicated (docs/product.md › Principles).
  */
 export async function postMessage(conversationId, input, options = {}) {
   const delays = [500, 1000, 2000, 4000, 8000];

@@ -1,6 +1,6 @@
 // The fan chat page (/chat): a fan session kept in localStorage, the fan's conversation
 // continued after a reload with its history, real-time replies over the WebSocket with
-// resume, and automated replies labelled "Automated" (PRODUCT.md principle 3). A
+// resume, and automated replies labelled "Automated" (docs/product.md › Principles). A
 // conversation is only opened when the fan first writes, so visitors who never write
 // do not fill the team's queue.
 

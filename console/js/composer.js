@@ -1,8 +1,9 @@
 // The message composer: public reply or internal note (a whisper when addressed), Enter
-// to send, and the canned-response picker on `/` (PRODUCT.md › C3). An inserted
-// template's first line stays highlighted until the agent edits it, because the server
-// refuses an unedited first line (`canned_first_line_unedited`); the server's answer is
-// shown as it is, so the charter's `warn`/`off` modes work without console changes.
+// to send, and the canned-response picker on `/` (docs/product.md › Canned responses). An
+// inserted template's first line stays highlighted until the agent edits it, because the
+// server refuses an unedited first line (`canned_first_line_unedited`); the server's
+// answer is shown as it is, so the rule's `warn`/`off` modes (FANDESK_CANNED_FIRST_LINE)
+// work without console changes.
 
 import { api, ApiError } from './api.js';
 import { firstArray } from './directory.js';

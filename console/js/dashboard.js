@@ -1,4 +1,4 @@
-// The supervisor dashboard (PRODUCT.md › C9 live dashboard, C4 supervision): waiting
+// The supervisor dashboard (docs/product.md › Metrics and reports, Supervision): waiting
 // fans with timers, the live alerts feed from the `alerts` topic with one-click
 // monitor / whisper / take over, agents with their load, a sentiment overview, and the
 // day's metrics when the server has the metrics API. Monitoring opens the conversation

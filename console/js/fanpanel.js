@@ -1,4 +1,4 @@
-// The fan panel beside a conversation (PRODUCT.md › C1 Fan profile): name, local time,
+// The fan panel beside a conversation (docs/product.md › Conversations): name, local time,
 // tags, lifetime spend, notes, first/last seen — from the fan profile API when the
 // server has it — and the conversation's own facts (priority, sentiment, age).
 

@@ -1,5 +1,6 @@
 // Small formatting helpers: times, durations, money, and the first-response timer
-// colours against the charter's targets (PRODUCT.md › C2: 60 s target, 30 s stretch).
+// colours against the first-response targets (docs/product.md › SLA: 60 s target, 30 s
+// stretch).
 
 export const FRT_TARGET_SECS = 60;
 export const FRT_STRETCH_SECS = 30;

@@ -40,7 +40,10 @@ export function byUrgency(a, b) {
   return Date.parse(b.updated_at) - Date.parse(a.updated_at);
 }
 
-/** Highest priority first, then waiting longest (the order of PRODUCT.md › C2). */
+/**
+ * Highest priority first, then waiting longest (docs/product.md › Routing, priority and
+ * shifts).
+ */
 export function byPriority(a, b) {
   return (b.priority ?? 0) - (a.priority ?? 0) || byUrgency(a, b);
 }

@@ -1,4 +1,4 @@
-// The WebSocket client (PROTOCOL.md › WebSocket): one connection, many topics,
+// The WebSocket client (docs/api.md › WebSocket): one connection, many topics,
 // reconnect with backoff, and resume. For each tracked topic it remembers the last
 // timeline `seq` delivered and resubscribes with `after_seq` after a drop, so the server
 // replays exactly what was missed; anything at or below that `seq` is dropped here too,

@@ -1,8 +1,8 @@
-// End-to-end tests of the console and the fan page in headless Chromium (issue 5 › Tests):
-// live delivery agent ↔ fan, the canned first-line rule, whispers that never reach the
-// fan (DOM and raw WebSocket frames), history after a reload, resume after a server
-// restart, XSS payloads rendered as text, automated replies labelled, and the security
-// headers and CSRF rule. Screenshots land in tests/browser/artifacts/.
+// End-to-end tests of the console and the fan page in headless Chromium (README › Web
+// console): live delivery agent ↔ fan, the canned first-line rule, whispers that never
+// reach the fan (DOM and raw WebSocket frames), history after a reload, resume after a
+// server restart, XSS payloads rendered as text, automated replies labelled, and the
+// security headers and CSRF rule. Screenshots land in tests/browser/artifacts/.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

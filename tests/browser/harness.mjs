@@ -1,6 +1,6 @@
 // Test harness: a real `fandesk serve` on port 0 with its own data directory, REST
 // helpers to set up a workspace, and headless Debian Chromium driven by playwright-core
-// (ECOSYSTEM.md › browser tests: never a downloaded browser).
+// (Debian's packaged browser, never one downloaded by the test tooling).
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';

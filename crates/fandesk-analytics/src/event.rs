@@ -1,5 +1,5 @@
 //! What the metrics fold consumes: one entry per thing that happened in a conversation,
-//! with its time, actor and conversation (PRODUCT.md › Metric definitions).
+//! with its time, actor and conversation (docs/metrics.md).
 
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
@@ -10,7 +10,7 @@ pub enum Actor {
     Fan,
     /// A human team member (owner, supervisor, escalation lead, agent).
     Member(MemberId),
-    /// A bot member: its public messages are automated (PRODUCT.md principle 3).
+    /// A bot member: its public messages are automated (docs/product.md › Principles).
     Bot(MemberId),
     /// The server itself (creation of a conversation by a fan's request, a rule).
     System,
@@ -29,12 +29,12 @@ impl Actor {
 /// What happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// The conversation was created: its first opening (PRODUCT.md › Metric definitions).
+    /// The conversation was created: its first opening (docs/metrics.md › Openings).
     Created,
     /// A resolved conversation was reopened: a new opening.
     Reopened,
     /// A bot handed the conversation to a human: a new opening whose clock starts at the
-    /// hand-off (issue 6 › 1).
+    /// hand-off (docs/metrics.md › First response time).
     BotHandoff,
     /// A public message from the fan.
     FanMessage,

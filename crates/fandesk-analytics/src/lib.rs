@@ -1,7 +1,6 @@
-//! fandesk's metrics as pure folds over conversation events (PRODUCT.md › Metric
-//! definitions, C9), and the weekly report's rendering. No IO and no clock: the store
-//! feeds events in and persists the records [`step`] produces; queries fold records with
-//! [`summarize`].
+//! fandesk's metrics as pure folds over conversation events (docs/metrics.md), and the
+//! weekly report's rendering. No IO and no clock: the store feeds events in and persists
+//! the records [`step`] produces; queries fold records with [`summarize`].
 //!
 //! The pipeline:
 //! - [`Event`]: what happened in a conversation (created, reopened, bot hand-off, fan

@@ -6,8 +6,8 @@ use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
 use serde::Serialize;
 
-/// What started an opening (PRODUCT.md › Metric definitions: "creation, reopen, or bot
-/// hand-off to a human").
+/// What started an opening (docs/metrics.md › Openings: creation, reopen, or bot
+/// hand-off to a human).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OpeningKind {
@@ -52,18 +52,19 @@ pub struct Opening {
     /// hand-off the oldest one still waiting for a human when it happened.
     pub first_fan_at: Option<Timestamp>,
     /// When the FRT clock started: the first fan message after the opening, or the
-    /// hand-off itself (issue 6 › 1). The opening belongs to the period, day and shift of
-    /// this instant.
+    /// hand-off itself (docs/metrics.md › First response time). The opening belongs to
+    /// the period, day and shift of this instant.
     pub clock_at: Option<Timestamp>,
     /// The first public reply of any kind (automated included) after the clock started.
     pub first_touch_at: Option<Timestamp>,
     /// The first public reply by a human team member after the clock started.
     pub replied_at: Option<Timestamp>,
-    /// Who gave that reply, assigned or not (issue 6 › 1: credit the replier).
+    /// Who gave that reply, assigned or not (docs/metrics.md: credit the replier).
     pub replier: Option<MemberId>,
     /// `replied_at − clock_at` in milliseconds.
     pub frt_ms: Option<i64>,
-    /// FRT over the SLA target in force when the reply was given (PRODUCT.md › SLA breach).
+    /// FRT over the SLA target in force when the reply was given (docs/metrics.md › SLA
+    /// breach).
     pub breached: bool,
     /// Whether this is the conversation's current opening (the one later events update).
     pub latest: bool,
@@ -85,7 +86,7 @@ pub struct TeamMessage {
     pub author: MemberId,
     pub sent_at: Timestamp,
     /// The fan's next public message, set only when it came within the reply window
-    /// (PRODUCT.md › Fan engagement rate: "answered by the fan within 24 h").
+    /// (docs/metrics.md › Reply rate: answered by the fan within 24 h).
     pub answered_at: Option<Timestamp>,
 }
 
@@ -96,13 +97,13 @@ pub struct Resolution {
     pub id: String,
     pub conversation: ConversationId,
     pub resolved_at: Timestamp,
-    /// Whether the conversation had ever been escalated by then (PRODUCT.md › Resolution
-    /// rate: "resolved conversations that were never escalated").
+    /// Whether the conversation had ever been escalated by then (docs/metrics.md ›
+    /// Resolution rate: resolved conversations that were never escalated).
     pub escalated: bool,
     /// Who held the conversation when it was resolved.
     pub assignee: Option<MemberId>,
-    /// Public messages in the conversation by then (PRODUCT.md › Fan engagement rate:
-    /// "mean conversation length (public messages per conversation)").
+    /// Public messages in the conversation by then (docs/metrics.md › Mean
+    /// conversation length: public messages per conversation).
     pub public_messages: u64,
 }
 

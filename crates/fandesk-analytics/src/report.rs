@@ -1,5 +1,5 @@
-//! The weekly report (PRODUCT.md › C9: "Weekly report: HTML with charts (SVG), CSV and
-//! JSON"; issue 6 › 4): per agent and per shift tables with week-over-week deltas, the FRT
+//! The weekly report (docs/metrics.md › Weekly report: HTML with SVG charts, CSV and
+//! JSON): per agent and per shift tables with week-over-week deltas, the FRT
 //! distribution, volume by hour, and the daily resolution and engagement trends. Built
 //! from metric records only; rendered by `report_render`.
 

@@ -1,6 +1,6 @@
 //! The weekly report as JSON, CSV and a self-contained HTML page with inline SVG charts
-//! (PRODUCT.md › C9). Numbers are printed the same way in CSV and HTML: seconds with one
-//! decimal, rates as fractions in CSV and percentages in HTML.
+//! (docs/metrics.md › Weekly report). Numbers are printed the same way in CSV and HTML:
+//! seconds with one decimal, rates as fractions in CSV and percentages in HTML.
 
 use crate::report::{ReportRow, WeeklyReport};
 use crate::svg::{bar_chart, escape, rate_chart};
@@ -145,7 +145,7 @@ pub fn to_html(report: &WeeklyReport) -> String {
     let mut html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>fandesk weekly report {week}</title>\
          <style>{STYLE}</style></head><body><h1>Weekly report {week}</h1>\
-         <p>{from} – {to} ({zone}). Definitions: PRODUCT.md › Metric definitions; percentiles by nearest rank.</p>",
+         <p>{from} – {to} ({zone}). Definitions: docs/metrics.md in the fandesk repository; percentiles by nearest rank.</p>",
         week = escape(&report.week),
         from = report.from,
         to = report.to,

@@ -1,5 +1,5 @@
-//! Which shift an instant belongs to, for a whole period at once (PRODUCT.md › First
-//! response time: "attributed … to the shift in which the fan message arrived").
+//! Which shift an instant belongs to, for a whole period at once (docs/metrics.md ›
+//! Grouping: an opening belongs to the shift in which the fan message arrived).
 //!
 //! The windows of every shift overlapping the period are computed once with
 //! `desk::Shift::windows_overlapping` (local times, midnight crossings and DST resolved

@@ -1,5 +1,4 @@
-//! Mean, p50, p90 and count of a set of durations (PRODUCT.md › C9: "first-response time
-//! (mean, p50, p90)").
+//! Mean, p50, p90 and count of a set of durations (docs/metrics.md › Percentiles).
 //!
 //! Percentiles use the **nearest-rank** method: the p-th percentile of n sorted values is
 //! the value at rank ⌈p·n/100⌉ (1-based). It is always one of the observed durations, needs

@@ -1,6 +1,7 @@
 //! The incremental fold: one conversation's metric state, advanced one event at a time.
-//! Every rule below is a sentence of PRODUCT.md › Metric definitions; the hard cases of
-//! issue 6 › 1 are spelled out where they are decided.
+//! Every rule below is a sentence of docs/metrics.md; the hard cases (reopen, bot
+//! hand-off, automated replies, crediting the replier) are spelled out where they are
+//! decided.
 
 use crate::event::{Actor, Event, EventKind};
 use crate::record::{Opening, OpeningKind, Resolution, TeamMessage, millis_between};
@@ -8,11 +9,12 @@ use fandesk_domain::ConversationId;
 use jiff::Timestamp;
 use std::collections::HashMap;
 
-/// The first-response target when the charter sets none (PRODUCT.md › C2: "default 60 s").
+/// The first-response target when none is configured (docs/product.md › SLA: 60 s by
+/// default).
 pub const DEFAULT_SLA_TARGET_MS: i64 = 60_000;
 
-/// How long a team message waits for the fan's answer (PRODUCT.md › Fan engagement rate:
-/// "answered by the fan within 24 h"); an answer at exactly 24 h still counts.
+/// How long a team message waits for the fan's answer (docs/metrics.md › Reply rate:
+/// answered by the fan within 24 h); an answer at exactly 24 h still counts.
 pub const REPLY_WINDOW_MS: i64 = 24 * 3_600 * 1_000;
 
 /// The oldest team message a fan message at or after `earliest` can still answer in
@@ -26,7 +28,7 @@ pub fn answerable_since(earliest: Timestamp) -> Timestamp {
 /// The settings a decision depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// A first response slower than this is an SLA breach (PRODUCT.md › SLA breach).
+    /// A first response slower than this is an SLA breach (docs/metrics.md › SLA breach).
     pub sla_target_ms: i64,
 }
 
@@ -50,7 +52,8 @@ pub struct ConversationMetrics {
     pub unanswered: Vec<TeamMessage>,
     /// The oldest fan message no human has answered (the conversation's `awaiting_since`).
     pub waiting_since: Option<Timestamp>,
-    /// Ever escalated (escalation is a flag that is never cleared, PRODUCT.md › C1).
+    /// Ever escalated (escalation is a flag that is never cleared, docs/product.md ›
+    /// Conversations).
     pub escalated: bool,
     /// Public messages so far (the conversation's `last_public_seq`).
     pub public_messages: u64,
@@ -185,7 +188,7 @@ pub fn step(
                 }
             }
             // FRT: the first fan message after an opening starts the clock; later ones
-            // before the answer do not move it (issue 6 › 1).
+            // before the answer do not move it.
             if let Some(opening) = &mut state.opening
                 && opening.clock_at.is_none()
             {
@@ -201,7 +204,7 @@ pub fn step(
                 return;
             };
             // FRT: the first public human reply after the clock started stops it, and is
-            // credited to whoever wrote it, assigned or not (issue 6 › 1).
+            // credited to whoever wrote it, assigned or not.
             if let Some(opening) = &mut state.opening
                 && let Some(clock_at) = opening.clock_at
                 && opening.replied_at.is_none()
@@ -227,7 +230,7 @@ pub fn step(
         EventKind::AutomatedReply => {
             state.public_messages += 1;
             // Automated replies do not stop the clock; the first one is the opening's
-            // first touch (PRODUCT.md › First response time).
+            // first touch (docs/metrics.md › First touch).
             if let Some(opening) = &mut state.opening
                 && opening.clock_at.is_some()
                 && opening.first_touch_at.is_none()
@@ -268,7 +271,7 @@ fn open(state: &mut ConversationMetrics, kind: OpeningKind, at: Timestamp, chang
         }
         None => 1,
     };
-    // A bot hand-off starts the clock at once (issue 6 › 1): the fan is handed to a human
+    // A bot hand-off starts the clock at once: the fan is handed to a human
     // because they want one; the message they are waiting on, if any, is kept for the
     // record.
     let (first_fan_at, clock_at) = match kind {

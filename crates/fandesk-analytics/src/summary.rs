@@ -1,9 +1,9 @@
-//! Records of a period → one summary per group (PROTOCOL.md › Alerts and metrics:
-//! `GET /api/v1/metrics/summary`; PRODUCT.md › C9: per agent, per shift, per day).
+//! Records of a period → one summary per group (docs/api.md › Metrics and reports:
+//! `GET /api/v1/metrics/summary`, per agent, per shift, per day).
 //!
 //! Each record belongs to the period, day and shift of one instant: an opening to its
-//! clock start (for a fan-started opening, the fan message's arrival — PRODUCT.md ›
-//! First response time: "to the shift in which the fan message arrived"), a team message
+//! clock start (for a fan-started opening, the fan message's arrival — docs/metrics.md
+//! › Grouping: "the shift in which the fan message arrived"), a team message
 //! to when it was sent, a resolution to when it happened. By agent, an opening goes to its
 //! replier, a team message to its author, a resolution to the assignee of the time.
 
@@ -52,24 +52,24 @@ impl GroupBy<'_> {
     }
 }
 
-/// The numbers of one group (PROTOCOL.md fields first, then fandesk's extensions).
+/// The numbers of one group (the original summary fields first, then the later ones).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct GroupSummary {
     pub key: Option<String>,
-    /// FRT of the openings answered by a human (PRODUCT.md › First response time).
+    /// FRT of the openings answered by a human (docs/metrics.md › First response time).
     pub first_response_secs: Stats,
     /// Resolved without ever being escalated ÷ resolved, counting each conversation once
-    /// per period by its last resolution in it (PRODUCT.md › Resolution rate).
+    /// per period by its last resolution in it (docs/metrics.md › Resolution rate).
     pub resolution_rate: Option<f64>,
     /// Public human team messages answered by the fan within 24 h ÷ those whose 24 h are
-    /// over or that were answered (PRODUCT.md › Fan engagement rate).
+    /// over or that were answered (docs/metrics.md › Reply rate).
     pub reply_rate: Option<f64>,
     /// Public messages per conversation resolved in the period.
     pub mean_conversation_length: Option<f64>,
-    /// First responses over the SLA target (PRODUCT.md › SLA breach).
+    /// First responses over the SLA target (docs/metrics.md › SLA breach).
     pub sla_breaches: u64,
     /// Time from the clock start to the first public reply of any kind, automated
-    /// included (PRODUCT.md › First response time: "first touch").
+    /// included (docs/metrics.md › First touch).
     pub first_touch_secs: Stats,
     /// Openings whose clock started in the period (fan demand).
     pub volume: u64,

@@ -1,5 +1,5 @@
-//! Hand-made inline SVG charts for the weekly report (PRODUCT.md › C9: "HTML with charts
-//! (SVG)"): a bar chart and a line chart, no scripts, text escaped.
+//! Hand-made inline SVG charts for the weekly report (docs/metrics.md › Weekly report):
+//! a bar chart and a line chart, no scripts, text escaped.
 
 use std::fmt::Write as _;
 

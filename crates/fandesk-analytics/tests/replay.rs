@@ -1,4 +1,4 @@
-//! Property test (issue 6 › Tests): random event logs are folded incrementally the way the
+//! Property test: random event logs are folded incrementally the way the
 //! store does it — in random batches, the state rebuilt between batches from the stored
 //! rows and the conversation row only — and the rows must equal a straightforward
 //! recomputation from the full log, written here independently as the oracle.

@@ -1,5 +1,5 @@
-//! Weekly report rendering (issue 6 › Tests): insta snapshots of the JSON and CSV of a
-//! hand-written fortnight, and the HTML page's inline SVG charts.
+//! Weekly report rendering (docs/metrics.md › Weekly report): insta snapshots of the JSON
+//! and CSV of a hand-written fortnight, and the HTML page's inline SVG charts.
 
 mod support;
 

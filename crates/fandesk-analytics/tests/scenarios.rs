@@ -1,5 +1,6 @@
-//! Hand-computed scenarios for every hard case of issue 6 › 1, each asserting exact
-//! numbers (PRODUCT.md › Metric definitions). Times are seconds after Monday 16 November
+//! Hand-computed scenarios for every hard case of the metric definitions (reopen, bot
+//! hand-off, automated replies, crediting the replier, SLA breach), each asserting exact
+//! numbers (docs/metrics.md). Times are seconds after Monday 16 November
 //! 2026, 09:00 UTC.
 
 mod support;

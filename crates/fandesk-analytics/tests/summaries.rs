@@ -1,6 +1,6 @@
-//! Hand-computed summaries (issue 6 › 1 and 3): resolution rate, reply rate, conversation
+//! Hand-computed summaries: resolution rate, reply rate, conversation
 //! length, mean / p50 / p90, and attribution to shifts across midnight and DST and to
-//! local days (PRODUCT.md › Metric definitions). Times are seconds after Monday 16
+//! local days (docs/metrics.md). Times are seconds after Monday 16
 //! November 2026, 09:00 UTC.
 
 mod support;

@@ -28,7 +28,7 @@ mod dm;
 /// How a connection talks to its server.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proto {
-    /// fandesk: Bearer token on the upgrade, JSON frames (PROTOCOL.md › WebSocket).
+    /// fandesk: Bearer token on the upgrade, JSON frames (docs/api.md › WebSocket).
     Fandesk,
     /// The baselines: every frame is one message body.
     Raw,

@@ -1,5 +1,5 @@
-//! `fandesk-bench`: fandesk against baseline servers, side by side (issue 7 › the
-//! benchmark harness). See BENCHMARKS.md for what each scenario measures and the numbers.
+//! `fandesk-bench`: fandesk against baseline servers, side by side. See BENCHMARKS.md
+//! for what each scenario measures and the numbers.
 //!
 //! ```text
 //! cargo build --release -p fandesk -p fandesk-bench

@@ -1,6 +1,6 @@
 //! Per-test databases: a SQLite data directory in a `TempDir`, or a PostgreSQL schema (or a
-//! whole database, for child processes) of its own, so tests run in parallel
-//! (STYLE.md › Tests). PostgreSQL is used when `FANDESK_TEST_POSTGRES_URL` is set.
+//! whole database, for child processes) of its own, so tests run in parallel. PostgreSQL
+//! is used when `FANDESK_TEST_POSTGRES_URL` is set.
 
 use anyhow::Context;
 use fandesk_store::Store;

@@ -23,12 +23,12 @@ impl Reply {
         String::from_utf8_lossy(&self.bytes).into_owned()
     }
 
-    /// `error.code` of a PROTOCOL.md error body.
+    /// `error.code` of an API error body (docs/api.md › Errors).
     pub fn error_code(&self) -> Option<&str> {
         self.json.pointer("/error/code").and_then(Value::as_str)
     }
 
-    /// `error.message` of a PROTOCOL.md error body.
+    /// `error.message` of an API error body.
     pub fn error_message(&self) -> Option<&str> {
         self.json.pointer("/error/message").and_then(Value::as_str)
     }
@@ -49,8 +49,8 @@ impl Reply {
         self
     }
 
-    /// Panics unless this is a PROTOCOL.md error with `status` and `code`, shaped
-    /// `{"error":{"code","message","details"}}`.
+    /// Panics unless this is an API error (docs/api.md › Errors) with `status` and `code`,
+    /// shaped `{"error":{"code","message","details"}}`.
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: &str) -> &Self {
         self.expect_status(status);

@@ -1,6 +1,6 @@
-//! Test support for fandesk's end-to-end tests (STYLE.md › Tests): a real server on port 0
-//! with a database of its own ([`TestServer`]), the `fandesk serve` binary as a child
-//! process ([`ServerProcess`]), a JSON HTTP client and a WebSocket client ([`WsClient`]).
+//! Test support for fandesk's end-to-end tests: a real server on port 0 with a database
+//! of its own ([`TestServer`]), the `fandesk serve` binary as a child process
+//! ([`ServerProcess`]), a JSON HTTP client and a WebSocket client ([`WsClient`]).
 
 pub mod database;
 pub mod http;

@@ -1,6 +1,6 @@
 //! `ServerProcess`: the real `fandesk serve` binary as a child process, for tests that
 //! must kill the whole process (crash durability) or check the command line contract
-//! (PROTOCOL.md › Running).
+//! (docs/api.md › Running).
 
 use crate::http::HttpClient;
 use crate::server::{OWNER_EMAIL, OWNER_PASSWORD};

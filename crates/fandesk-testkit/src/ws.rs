@@ -1,4 +1,4 @@
-//! A WebSocket test client (PROTOCOL.md › WebSocket): JSON frames in and out, waits with
+//! A WebSocket test client (docs/api.md › WebSocket): JSON frames in and out, waits with
 //! timeouts instead of sleeps, a buffer for frames that arrive while it waits for a
 //! particular one, and a record of every byte received, for leak scans.
 

@@ -1,4 +1,4 @@
-//! `fandesk demo` (PROTOCOL.md › Running; issue 5 › 6): the server on a fresh data
+//! `fandesk demo` (docs/api.md › Running; README › Quick start): the server on a fresh data
 //! directory with a seeded workspace — team, rules, canned responses, shifts, 50 fans
 //! with history across time zones — and a gentle simulated fan traffic generator, so a
 //! newcomer watches a live console within a minute. Seeding goes through the service

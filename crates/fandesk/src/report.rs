@@ -1,5 +1,5 @@
 //! `fandesk report --week 2026-W47 [--format html|csv|json] [--out FILE]`: the weekly report
-//! (PRODUCT.md › C9; issue 6 › 4) read straight from the database, no server needed.
+//! (docs/metrics.md › Weekly report) read straight from the database, no server needed.
 
 use anyhow::Context;
 use clap::ValueEnum;
@@ -69,9 +69,10 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `fandesk serve`'s scheduled weekly report delivery (issue 6 › 4): last week's report is
-/// written to `--report-dir` and/or posted to `--report-webhook` on `--report-weekday` at
-/// `--report-hour`:00 in `--report-timezone`. Off unless a directory or webhook is given.
+/// `fandesk serve`'s scheduled weekly report delivery (docs/api.md › Metrics and reports):
+/// last week's report is written to `--report-dir` and/or posted to `--report-webhook` on
+/// `--report-weekday` at `--report-hour`:00 in `--report-timezone`. Off unless a directory
+/// or webhook is given.
 /// The webhook secret comes from `FANDESK_REPORT_WEBHOOK_SECRET` only.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct DeliveryArgs {

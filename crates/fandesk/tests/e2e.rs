@@ -1,4 +1,4 @@
-//! End-to-end tests (STYLE.md › Tests): one test binary that drives the real server over
+//! End-to-end tests: one test binary that drives the real server over
 //! HTTP and real WebSockets. Every test gets its own server and database (SQLite, or a
 //! PostgreSQL schema when `FANDESK_TEST_POSTGRES_URL` is set), so they run in parallel.
 

@@ -129,8 +129,9 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
         plan.body_len
     ));
     table.note(
-        "no baseline server for the durable path: the raw database probes in ECOSYSTEM.md (SQLite FULL \
-         100-row commits 24–26k rows/s, PostgreSQL 100-row batches ~48k rows/s) are the reference",
+        "no baseline server for the durable path: raw database probes on this machine class \
+         (SQLite FULL 100-row commits 24–26k rows/s, PostgreSQL 100-row batches ~48k rows/s) \
+         are the reference",
     );
     for (label, _) in &items {
         for note in samples.notes(label) {

@@ -1,4 +1,4 @@
-//! Authentication over REST and WebSocket (PROTOCOL.md › Authentication, WebSocket):
+//! Authentication over REST and WebSocket (docs/api.md › Authentication, WebSocket):
 //! login, 401s, logout closing open sockets with 4001, `hello`, and the Origin check.
 
 use super::support::Desk;

@@ -1,4 +1,5 @@
-//! Conversations (PRODUCT.md › C1, Who uses it; PROTOCOL.md › Conversations): open and
+//! Conversations (docs/product.md › Conversations, Roles; docs/api.md › Conversations and
+//! messages): open and
 //! continue, team and fan views, other fans' conversations do not exist, claiming, bots,
 //! resolve and reopen.
 

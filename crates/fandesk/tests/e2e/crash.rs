@@ -1,7 +1,7 @@
-//! Crash durability of the real binary (PRODUCT.md principle 1: a message is acked only
-//! after it is durably committed): `fandesk serve` is SIGKILLed while several clients send
-//! as fast as they can, restarted on the same data, and every message that got a 2xx is
-//! there exactly once, with dense sequences. Runs on SQLite, and on PostgreSQL when
+//! Crash durability of the real binary (docs/product.md › Principles: a message is acked
+//! only after it is durably committed): `fandesk serve` is SIGKILLed while several clients
+//! send as fast as they can, restarted on the same data, and every message that got a 2xx
+//! is there exactly once, with dense sequences. Runs on SQLite, and on PostgreSQL when
 //! `FANDESK_TEST_POSTGRES_URL` is set.
 
 use fandesk_testkit::{
@@ -141,7 +141,8 @@ fn check(
         *counts.entry(id).or_default() += 1;
         if let Some(Some((message_id, seq))) = outcomes.get(id) {
             assert_eq!(message["id"], message_id.as_str(), "{id}: acked id");
-            // Fans are acked with the public sequence (PROTOCOL.md › messages).
+            // Fans are acked with the public sequence (docs/api.md › Conversations and
+            // messages).
             let numbering = if id.starts_with("fan") {
                 "public_seq"
             } else {

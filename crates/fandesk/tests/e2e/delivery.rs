@@ -1,4 +1,4 @@
-//! The delivery invariant as a property (PRODUCT.md principle 1, PROTOCOL.md ›
+//! The delivery invariant as a property (docs/product.md › Principles, docs/api.md ›
 //! WebSocket): for random interleavings of sends over REST and WebSocket, retries with the
 //! same `client_msg_id`, dropped connections and resumes from the last seen `seq`, across
 //! two or three conversations with a fan and an agent each,

@@ -1,4 +1,5 @@
-//! The agent desk through a real server (issue 3): automatic assignment (least loaded,
+//! The agent desk through a real server (docs/product.md › Routing, priority and shifts):
+//! automatic assignment (least loaded,
 //! capacity-bound, sticky, never twice under racing claims), the priority queue pushed on
 //! `inbox` with its inputs, and shift-aware escalation — none of it reaching a fan. Timers
 //! and shifts are in `desk_timers`, canned responses in `desk_canned`.

@@ -1,6 +1,7 @@
-//! Canned responses through a real server (PROTOCOL.md › Canned responses; PRODUCT.md ›
-//! C3): the library and its permissions, rendering with the fan's profile, the first-line
-//! rule on sends (`enforce` and `warn`), missing variables, usage and library health.
+//! Canned responses through a real server (docs/api.md › Canned responses; docs/product.md
+//! › Canned responses): the library and its permissions, rendering with the fan's profile,
+//! the first-line rule on sends (`enforce` and `warn`), missing variables, usage and
+//! library health.
 
 use super::support::client_id;
 use fandesk_service::{Config, DeskConfig, FirstLineMode, SystemClock};

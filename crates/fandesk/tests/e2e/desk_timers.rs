@@ -1,4 +1,5 @@
-//! The agent desk's timers and shifts through a real server (issue 3): the SLA breach
+//! The agent desk's timers and shifts through a real server (docs/product.md › SLA, and
+//! Routing, priority and shifts): the SLA breach
 //! alert on a manual clock (once per opening, never by sleeping), shifts with the coverage
 //! view, on-shift by schedule or clock-in, shift-scoped access, and the off-hours reply
 //! labelled automated — with nothing internal reaching the fan.

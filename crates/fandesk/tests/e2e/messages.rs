@@ -1,6 +1,6 @@
-//! Sending and reading messages (PROTOCOL.md › Conversations and messages, WebSocket;
-//! PRODUCT.md principle 1): idempotent sends over REST and WebSocket, the message shape,
-//! paging, and the fans' dense public sequence.
+//! Sending and reading messages (docs/api.md › Conversations and messages, WebSocket;
+//! docs/product.md › Principles): idempotent sends over REST and WebSocket, the message
+//! shape, paging, and the fans' dense public sequence.
 
 use super::support::{Desk, client_id, seqs};
 use fandesk_testkit::WsClient;

@@ -1,4 +1,4 @@
-//! Metrics end to end (PROTOCOL.md › Alerts and metrics; PRODUCT.md › C9): the summary
+//! Metrics end to end (docs/api.md › Metrics and reports; docs/metrics.md): the summary
 //! of a real conversation by none / agent / day / shift, who may ask, strict parameters,
 //! the weekly report in its three formats, and the live gauges on `/metrics`.
 
@@ -44,7 +44,8 @@ async fn summary_of_a_real_conversation() {
     assert_eq!(groups.len(), 1, "{}", reply.json);
     let all = &groups[0];
     assert_eq!(all["key"], "all");
-    // PROTOCOL.md's fields, with the numbers of this conversation.
+    // The summary's fields (docs/api.md › Metrics and reports), with the numbers of this
+    // conversation.
     for field in ["mean", "p50", "p90", "count"] {
         assert!(all["first_response_secs"].get(field).is_some(), "{field}");
     }

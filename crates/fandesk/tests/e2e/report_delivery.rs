@@ -1,7 +1,7 @@
-//! Scheduled weekly report delivery (issue 6 › 4) on a manual clock: last week's report
-//! lands in the directory once, the webhook receives it with a valid signature, a failed
-//! webhook is retried with backoff, and a restart delivers nothing twice. Real store (SQLite
-//! or PostgreSQL), real scheduler, real HTTP webhook on port 0.
+//! Scheduled weekly report delivery (docs/api.md › Metrics and reports) on a manual clock:
+//! last week's report lands in the directory once, the webhook receives it with a valid
+//! signature, a failed webhook is retried with backoff, and a restart delivers nothing
+//! twice. Real store (SQLite or PostgreSQL), real scheduler, real HTTP webhook on port 0.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -1,6 +1,6 @@
-//! Live rooms end to end (issue 7): fan-out order across viewers, resume with `after_seq`
-//! and idempotent sends here; moderation (slow mode, deletions, timeouts) and the room's
-//! life (states, who manages it, viewer counts) in the child modules.
+//! Live rooms end to end (docs/api.md › Rooms): fan-out order across viewers, resume with
+//! `after_seq` and idempotent sends here; moderation (slow mode, deletions, timeouts) and
+//! the room's life (states, who manages it, viewer counts) in the child modules.
 
 mod fanout;
 mod lifecycle;

@@ -1,6 +1,7 @@
-//! Supervision and signals end to end (PRODUCT.md › C4, C5): monitor, whisper, takeover,
-//! escalation and hand-back never reach the fan in any byte; keyword, sentiment and
-//! restricted-word alerts reach supervisors; the audit log and message review.
+//! Supervision and signals end to end (docs/product.md › Supervision, Signals): monitor,
+//! whisper, takeover, escalation and hand-back never reach the fan in any byte; keyword,
+//! sentiment and restricted-word alerts reach supervisors; the audit log and message
+//! review.
 
 use super::support::{Desk, client_id, contains};
 use fandesk_testkit::{DEFAULT_TIMEOUT, WsClient, random_hex};

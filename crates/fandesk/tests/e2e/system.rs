@@ -1,5 +1,5 @@
-//! Health, metrics, the OpenAPI document and unknown routes (PROTOCOL.md › Running,
-//! Errors; PRODUCT.md › C9, C11).
+//! Health, metrics, the OpenAPI document and unknown routes (docs/api.md › Running,
+//! Errors, OpenAPI document).
 
 use super::support::Desk;
 use fandesk_testkit::TestServer;

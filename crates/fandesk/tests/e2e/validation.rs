@@ -1,6 +1,6 @@
-//! Strict JSON (PRODUCT.md principle 4, PROTOCOL.md › Errors): unknown fields, malformed
-//! JSON, wrong types and limits are `invalid_request` errors whose message names the field,
-//! over REST and over the WebSocket; nothing invalid is stored.
+//! Strict JSON (docs/product.md › Principles, docs/api.md › Errors): unknown fields,
+//! malformed JSON, wrong types and limits are `invalid_request` errors whose message names
+//! the field, over REST and over the WebSocket; nothing invalid is stored.
 
 use super::support::{Desk, client_id};
 use fandesk_testkit::{Reply, WsClient};

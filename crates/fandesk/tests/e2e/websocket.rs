@@ -1,4 +1,4 @@
-//! The WebSocket protocol (PROTOCOL.md › WebSocket): ping, frame shapes, replay then live
+//! The WebSocket protocol (docs/api.md › WebSocket): ping, frame shapes, replay then live
 //! with no gap and no duplicate while others keep sending, live-only subscriptions, slow
 //! consumers (4008) and server shutdown (1001).
 

@@ -1,6 +1,6 @@
-//! Whisper isolation (PRODUCT.md principle 2): random canary strings in internal messages,
-//! sent over REST and WebSocket by a supervisor and an agent, never reach a fan in any
-//! byte, whether the fan follows live, resumes, replays or polls REST, and the fan's
+//! Whisper isolation (docs/product.md › Principles): random canary strings in internal
+//! messages, sent over REST and WebSocket by a supervisor and an agent, never reach a fan
+//! in any byte, whether the fan follows live, resumes, replays or polls REST, and the fan's
 //! sequence stays dense.
 
 use super::support::{Desk, assert_dense_from, client_id, contains, created_events, seqs};

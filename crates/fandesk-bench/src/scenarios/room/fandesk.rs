@@ -1,6 +1,6 @@
 //! fandesk's side of the room scenarios: a room created and opened over REST by the
 //! bootstrap owner (slow mode off), fan sessions for the viewers, and the publisher's
-//! `send` frame (PROTOCOL.md › WebSocket). The owner is a team member, so the room's
+//! `send` frame (docs/api.md › WebSocket). The owner is a team member, so the room's
 //! slow mode would not apply to it anyway; it is off so fans are treated alike too.
 
 use crate::api::Api;

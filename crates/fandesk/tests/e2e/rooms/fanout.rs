@@ -49,7 +49,8 @@ async fn a_slow_viewer_is_closed_with_4008_and_resumes_without_gap() {
         (seen.len() as u64) < count,
         "the slow viewer was cut off early"
     );
-    // Resume as PROTOCOL.md says: after a 4008, subscribe again from the last seq held.
+    // Resume as docs/api.md › WebSocket says: after a 4008, subscribe again from the last
+    // seq held.
     // This server's queues hold only 8 frames, so a resumed viewer may be cut off again
     // while the hub still drains the burst; every attempt must continue without a gap.
     let mut last_seen = seqs(&seen).last().copied().unwrap_or(0);
