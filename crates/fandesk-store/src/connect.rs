@@ -1,6 +1,7 @@
 //! Opening a store: SQLite in the data directory (WAL, `synchronous=FULL`, asserted) or
 //! PostgreSQL; migrations run on open.
 
+use crate::statement::PoolRef;
 use crate::{StoreError, StoreResult};
 use sqlx::AssertSqlSafe;
 use sqlx::ConnectOptions;
@@ -190,6 +191,24 @@ impl Store {
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
         Ok(Store::Postgres(PostgresDb { pool }))
+    }
+
+    /// The pool reads run on: SQLite's reader pool (WAL lets readers run beside the
+    /// writer); PostgreSQL's one pool.
+    pub(crate) fn reader(&self) -> PoolRef<'_> {
+        match self {
+            Store::Sqlite(db) => PoolRef::Sqlite(&db.read),
+            Store::Postgres(db) => PoolRef::Postgres(&db.pool),
+        }
+    }
+
+    /// The pool writes run on: SQLite's one-connection writer pool (one writer per
+    /// database); PostgreSQL's one pool. Reads that must see the latest write use it too.
+    pub(crate) fn writer(&self) -> PoolRef<'_> {
+        match self {
+            Store::Sqlite(db) => PoolRef::Sqlite(&db.write),
+            Store::Postgres(db) => PoolRef::Postgres(&db.pool),
+        }
     }
 
     /// `"sqlite"` or `"postgres"`.

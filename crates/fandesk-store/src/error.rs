@@ -25,8 +25,23 @@ pub enum StoreError {
     Misconfigured(String),
 }
 
+impl StoreError {
+    /// Carries a store error through sqlx's `FromRow`, which returns sqlx errors only;
+    /// `From<sqlx::Error>` unwraps it again, so a corrupt value stays `Corrupt`.
+    pub(crate) fn into_decode(self) -> sqlx::Error {
+        sqlx::Error::Decode(Box::new(self))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        let error = match error {
+            sqlx::Error::Decode(source) => match source.downcast::<StoreError>() {
+                Ok(store) => return *store,
+                Err(source) => sqlx::Error::Decode(source),
+            },
+            error => error,
+        };
         if let sqlx::Error::Database(db) = &error
             && db.is_unique_violation()
         {

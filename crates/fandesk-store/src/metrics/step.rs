@@ -3,8 +3,8 @@
 //! metric state, so the metric rows commit in the same transaction as the messages. Pure,
 //! like `batch::plan`, which calls it.
 
-use crate::batch::WriteOp;
-use crate::rows::{ConversationRow, MessageRow};
+use crate::conversation::plan::WriteOp;
+use crate::conversation::rows::{ConversationRow, MessageRow};
 use fandesk_analytics::{
     Actor, Changes, ConversationMetrics, Event, EventKind, Opening, Policy, TeamMessage,
 };
@@ -134,7 +134,7 @@ pub(crate) fn creation_changes(conversation: &ConversationRow) -> Changes {
     let event = Event {
         id: conversation.id.0.clone(),
         conversation: conversation.id.clone(),
-        at: crate::batch::to_stored_precision(conversation.created_at),
+        at: crate::conversation::plan::to_stored_precision(conversation.created_at),
         actor: Actor::Fan,
         kind: EventKind::Created,
     };
