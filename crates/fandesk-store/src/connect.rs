@@ -220,7 +220,7 @@ impl Store {
     }
 
     /// Refuses to run SQLite without WAL and `synchronous=FULL`: an ack must mean the
-    /// message survives a power cut (PRODUCT.md principle 1).
+    /// message survives a power cut (`docs/product.md` › Principles, 1).
     async fn assert_durable(&self) -> StoreResult<()> {
         let Store::Sqlite(db) = self else {
             return Ok(());

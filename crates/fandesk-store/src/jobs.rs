@@ -1,5 +1,5 @@
-//! Durable timers (`docs/product.md` › Multi-node: "scheduled jobs run exactly once across
-//! nodes"): a job is a row with a `due_at`, claimed when due under a lease, and marked
+//! Durable timers (`docs/product.md` › SLA: timers are jobs in the database, run once
+//! even with several nodes): a job is a row with a `due_at`, claimed when due under a lease, and marked
 //! done once handled. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`, so nodes never
 //! wait for or take each other's jobs; SQLite claims inside its single writer connection.
 //! A worker that dies holding a job lets its lease run out, and the job runs again, so

@@ -1,5 +1,5 @@
 //! The audit log, alerts, keyword and restricted-word rules, and the message review
-//! listing (`docs/product.md` › C4, C5).
+//! listing (`docs/product.md` › Supervision, Signals).
 
 use crate::conversation::rows::{MESSAGE_COLUMNS, MessageRow};
 use crate::statement::{Columns, Statement};
@@ -8,7 +8,8 @@ use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, FromRow};
 
-/// One audit-log entry (`docs/product.md` › C4: every supervisory action is logged).
+/// One audit-log entry (`docs/product.md` › Supervision: every
+/// supervisory action is logged).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditRow {
     pub id: String,

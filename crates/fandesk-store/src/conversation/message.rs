@@ -9,7 +9,7 @@ use sqlx::AssertSqlSafe;
 impl Store {
     /// Entries of `conversation` after position `after_seq`, in order, as `audience` may
     /// see them: fans page over the public sequence and never receive an internal row
-    /// (PRODUCT.md principle 2), enforced both in the SQL and by [`Audience::sees`].
+    /// (`docs/product.md` › Principles, 2), enforced both in the SQL and by [`Audience::sees`].
     pub async fn list_messages(
         &self,
         conversation: &ConversationId,

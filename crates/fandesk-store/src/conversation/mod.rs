@@ -13,7 +13,7 @@ use fandesk_domain::{ConversationId, FanId, MemberId, Status};
 use rows::{CONVERSATION_COLUMNS, ConversationRow};
 use sqlx::AssertSqlSafe;
 
-/// Team-side listing filter (issue 2: filterable by status and assignee).
+/// Team-side listing filter (filterable by status and assignee).
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
     pub status: Option<Status>,
@@ -21,7 +21,7 @@ pub struct ConversationFilter {
     /// Only conversations nobody is assigned to.
     pub unassigned: bool,
     pub fan_id: Option<FanId>,
-    /// Case-insensitive part of the fan's display name (issue 3: team search by fan).
+    /// Case-insensitive part of the fan's display name (the team searches by fan).
     pub fan_name: Option<String>,
     /// A fan profile tag, e.g. `vip` (lowercase, as tags are stored).
     pub tag: Option<String>,
@@ -34,7 +34,7 @@ pub struct ConversationFilter {
 impl Store {
     /// Inserts a new conversation. A fan already having an unresolved conversation is
     /// `Conflict` (unique partial index), which the caller turns into "return that one".
-    /// The conversation's first metric opening commits with it (issue 6 › 2).
+    /// The conversation's first metric opening commits with it (`docs/metrics.md`).
     pub async fn insert_conversation(&self, conversation: &ConversationRow) -> StoreResult<()> {
         let metrics = crate::metrics::step::creation_changes(conversation);
         let mut statements = vec![

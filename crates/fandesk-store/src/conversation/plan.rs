@@ -118,7 +118,7 @@ pub(crate) struct Plan {
     pub new_rows: Vec<MessageRow>,
     pub touched: Vec<ConversationRow>,
     pub audits: Vec<AuditRow>,
-    /// Metric rows the committed ops created or changed (issue 6: maintained in the same
+    /// Metric rows the committed ops created or changed (maintained in the same
     /// transaction as the events they fold), compacted to one upsert per row.
     pub metrics: fandesk_analytics::Changes,
 }

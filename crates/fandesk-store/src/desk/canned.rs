@@ -1,4 +1,4 @@
-//! The canned-response library and its usage (`docs/product.md` › C3): templates with shortcuts,
+//! The canned-response library and its usage (`docs/product.md` › Canned responses): templates with shortcuts,
 //! and one row per message sent from a template, counted only once that message exists
 //! (a use is recorded before its send commits, so a refused send must not count).
 

@@ -1,4 +1,5 @@
-//! The agent desk's state outside the timeline (`docs/product.md` › C1, C2): fan
+//! The agent desk's state outside the timeline (`docs/product.md` › Routing,
+//! priority and shifts): fan
 //! profiles, each conversation's stored priority with its inputs and its current opening,
 //! the queue, agents' loads, and the log of automatic assignments. Assignments themselves
 //! are timeline entries and go through [`Store::apply_batch`]. The desk's library of
@@ -17,7 +18,7 @@ use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, FromRow};
 use std::collections::BTreeMap;
 
-/// A fan with the profile the team keeps (PRODUCT.md › C1 Fan profile).
+/// A fan with the profile the team keeps (`docs/api.md` › Agent desk).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FanProfileRow {
     /// Display name, external id, time zone, first seen (`created_at`) and last seen.

@@ -1,4 +1,5 @@
-//! Named shifts, who works them, and clock-in state (`docs/product.md` › C2 Shifts). Weekdays and
+//! Named shifts, who works them, and clock-in state (`docs/product.md` › Routing, priority and
+//! shifts). Weekdays and
 //! local times are stored as the API spells them; the service turns them into
 //! `desk::Shift` windows in the creator's time zone.
 

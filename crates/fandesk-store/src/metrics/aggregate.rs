@@ -1,4 +1,4 @@
-//! The summary query (issue 6 › 3): the metric rows of a period reduced to per-group
+//! The summary query (`docs/metrics.md` › How the numbers are kept): the metric rows of a period reduced to per-group
 //! totals inside the database, so only a handful of rows leave it. Agent keys are a
 //! column; shift and day keys are `fandesk_analytics::Segments` turned into one `CASE`
 //! over the record's instant, a binary search of nested `CASE`s. FRT and first-touch values

@@ -174,8 +174,8 @@ impl Store {
             .collect()
     }
 
-    /// Sets the first-response target later replies are judged against (PRODUCT.md › C2:
-    /// "target from the charter"); replies already committed keep their verdict.
+    /// Sets the first-response target later replies are judged against (`docs/product.md` ›
+    /// SLA: the target comes from the charter); replies already committed keep their verdict.
     pub async fn set_sla_target_ms(&self, target_ms: i64) -> StoreResult<()> {
         let statement =
             Statement::new("UPDATE metric_settings SET sla_target_ms = $1 WHERE id = 1")
@@ -184,7 +184,7 @@ impl Store {
         Ok(())
     }
 
-    /// Live desk figures for `/metrics` (PRODUCT.md › C9): fans waiting for a human and the
+    /// Live desk figures for `/metrics` (`docs/api.md` › Metrics and reports): fans waiting for a human and the
     /// oldest wait's start, members clocked in, alerts raised so far.
     pub async fn live_desk_figures(&self) -> StoreResult<LiveDeskFigures> {
         let reader = self.reader();
