@@ -245,11 +245,11 @@ async fn aggregate_part<D: Dialect>(
         "CASE WHEN first_touch_at < clock_at THEN 0 ELSE (first_touch_at - clock_at) / 1000 END";
     let openings_sql = format!(
         "SELECT {key_sql} AS group_key, COUNT(*) AS volume, \
-             CAST(SUM(CASE WHEN frt_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
-             CAST(SUM(CASE WHEN frt_ms IS NOT NULL AND breached THEN 1 ELSE 0 END) AS BIGINT) AS breaches, \
-             {frt} AS frt, {touch_list} AS touch \
-             FROM metric_openings WHERE clock_at IS NOT NULL AND clock_at >= $1 AND clock_at < $2 \
-               AND $3 = $3 GROUP BY 1",
+         CAST(SUM(CASE WHEN frt_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
+         CAST(SUM(CASE WHEN frt_ms IS NOT NULL AND breached THEN 1 ELSE 0 END) AS BIGINT) AS breaches, \
+         {frt} AS frt, {touch_list} AS touch \
+         FROM metric_openings WHERE clock_at IS NOT NULL AND clock_at >= $1 AND clock_at < $2 \
+           AND $3 = $3 GROUP BY 1",
         key_sql = key.expression(grouping, "replier_id", "clock_at"),
         frt = list("frt_ms"),
         touch_list = list(&format!(
@@ -269,17 +269,17 @@ async fn aggregate_part<D: Dialect>(
     };
     let messages_sql = format!(
         "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
-             CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
-             FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
-               AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
+         CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
+         FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
+           AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
         key_sql = key.expression(grouping, "author_id", "sent_at"),
         ranges = ranges_sql("sent_at", &split.rows),
     );
     let counters_sql = format!(
         "SELECT {key_sql} AS group_key, CAST(SUM(sent) AS BIGINT) AS decided, \
-             CAST(SUM(answered) AS BIGINT) AS answered \
-             FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
-               AND $3 = $3 GROUP BY 1",
+         CAST(SUM(answered) AS BIGINT) AS answered \
+         FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
+           AND $3 = $3 GROUP BY 1",
         key_sql = key.expression(grouping, "author_id", "hour"),
         ranges = ranges_sql("hour", &split.counters),
     );
@@ -287,20 +287,20 @@ async fn aggregate_part<D: Dialect>(
     // the one in the period whose next resolution is not.
     let resolutions_sql = format!(
         "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
-             CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
-             CAST(SUM(public_messages) AS BIGINT) AS length_sum \
-             FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 \
-               AND (superseded_at IS NULL OR superseded_at >= $2) AND $3 = $3 GROUP BY 1",
+         CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
+         CAST(SUM(public_messages) AS BIGINT) AS length_sum \
+         FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 \
+           AND (superseded_at IS NULL OR superseded_at >= $2) AND $3 = $3 GROUP BY 1",
         key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
     );
     let window_sql = format!(
         "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
-             CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
-             CAST(SUM(public_messages) AS BIGINT) AS length_sum \
-             FROM (SELECT assignee_id, resolved_at, escalated, public_messages, \
-                   ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY resolved_at DESC, id DESC) AS position \
-                   FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 AND $3 = $3) AS latest \
-             WHERE position = 1 GROUP BY 1",
+         CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
+         CAST(SUM(public_messages) AS BIGINT) AS length_sum \
+         FROM (SELECT assignee_id, resolved_at, escalated, public_messages, \
+               ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY resolved_at DESC, id DESC) AS position \
+               FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 AND $3 = $3) AS latest \
+         WHERE position = 1 GROUP BY 1",
         key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
     );
     let reads: Vec<(usize, &String)> = match part {
