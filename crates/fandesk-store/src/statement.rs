@@ -122,7 +122,9 @@ pub(crate) fn placeholders(from: usize, count: usize) -> String {
 }
 
 /// What the store needs from an sqlx backend: binding [`Param`]s and running queries on
-/// a connection. Implemented below for every backend that encodes our column types.
+/// a connection. One blanket implementation below names the sqlx bounds (encoders,
+/// executors) once; generic code then needs only `D: Dialect`, whose supertrait this is,
+/// since Rust does not carry a trait's `where` clauses to its users.
 pub(crate) trait Driver: Database {
     /// Binds a statement's parameters.
     fn prepare(statement: Statement<'_>) -> Sql<'static, Self>;

@@ -1,7 +1,8 @@
 //! The SQL of the group commit: load what the batch touches, let [`plan`] decide, write
-//! the decisions. One transaction per batch, generic over the backend's [`Dialect`]; per
-//! batch it runs a fixed number of statements whatever its size (loads by `IN` lists, one
-//! message insert, one multi-row audit insert, one set-based conversation update).
+//! the decisions. One transaction per batch, generic over the backend's [`Dialect`]. Its
+//! statements are set-based, never one per op: loads by `IN` lists, one message insert,
+//! one multi-row audit insert, the metric upserts, one conversation update (each per
+//! 1,000 rows).
 
 use super::plan::{Loaded, OpResult, WriteOp, plan};
 use super::rows::{CONVERSATION_COLUMNS, ConversationRow, MESSAGE_COLUMNS, MessageRow};
