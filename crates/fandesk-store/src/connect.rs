@@ -1,6 +1,7 @@
 //! Opening a store: SQLite in the data directory (WAL, `synchronous=FULL`, asserted) or
 //! PostgreSQL; migrations run on open.
 
+use crate::statement::PoolRef;
 use crate::{StoreError, StoreResult};
 use sqlx::AssertSqlSafe;
 use sqlx::ConnectOptions;
@@ -192,6 +193,24 @@ impl Store {
         Ok(Store::Postgres(PostgresDb { pool }))
     }
 
+    /// The pool reads run on: SQLite's reader pool (WAL lets readers run beside the
+    /// writer); PostgreSQL's one pool.
+    pub(crate) fn reader(&self) -> PoolRef<'_> {
+        match self {
+            Store::Sqlite(db) => PoolRef::Sqlite(&db.read),
+            Store::Postgres(db) => PoolRef::Postgres(&db.pool),
+        }
+    }
+
+    /// The pool writes run on: SQLite's one-connection writer pool (one writer per
+    /// database); PostgreSQL's one pool. Reads that must see the latest write use it too.
+    pub(crate) fn writer(&self) -> PoolRef<'_> {
+        match self {
+            Store::Sqlite(db) => PoolRef::Sqlite(&db.write),
+            Store::Postgres(db) => PoolRef::Postgres(&db.pool),
+        }
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         match self {
@@ -201,7 +220,7 @@ impl Store {
     }
 
     /// Refuses to run SQLite without WAL and `synchronous=FULL`: an ack must mean the
-    /// message survives a power cut (PRODUCT.md principle 1).
+    /// message survives a power cut (`docs/product.md` › Principles, 1).
     async fn assert_durable(&self) -> StoreResult<()> {
         let Store::Sqlite(db) = self else {
             return Ok(());

@@ -25,8 +25,23 @@ pub enum StoreError {
     Misconfigured(String),
 }
 
+impl StoreError {
+    /// Carries a store error through sqlx's `FromRow`, which returns sqlx errors only;
+    /// `From<sqlx::Error>` unwraps it again, so a corrupt value stays `Corrupt`.
+    pub(crate) fn into_decode(self) -> sqlx::Error {
+        sqlx::Error::Decode(Box::new(self))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
+        let error = match error {
+            sqlx::Error::Decode(source) => match source.downcast::<StoreError>() {
+                Ok(store) => return *store,
+                Err(source) => sqlx::Error::Decode(source),
+            },
+            error => error,
+        };
         if let sqlx::Error::Database(db) = &error
             && db.is_unique_violation()
         {
@@ -43,5 +58,90 @@ impl From<sqlx::Error> for StoreError {
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
         StoreError::Migration(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Store, StoreError};
+    use fandesk_domain::{ConversationId, MemberId};
+
+    /// Runs raw SQL on the store's writer, as a damaged database would look.
+    async fn corrupt(store: &Store, sql: &'static str) {
+        match store {
+            Store::Sqlite(db) => sqlx::query(sql).execute(&db.write).await.map(drop),
+            Store::Postgres(db) => sqlx::query(sql).execute(&db.pool).await.map(drop),
+        }
+        .expect("raw write");
+    }
+
+    /// A value that is not ours comes back as `Corrupt` (it travels through sqlx's
+    /// `FromRow` as a decode error), while an absent row stays `None`.
+    async fn check(store: &Store) {
+        corrupt(
+            store,
+            "INSERT INTO members (id, email, name, role, password_hash, created_at) VALUES \
+             ('m_role', 'a@x', 'A', 'emperor', 'h', 0), \
+             ('m_time', 'b@x', 'B', 'agent', 'h', 9223372036854775807)",
+        )
+        .await;
+        corrupt(
+            store,
+            "INSERT INTO fans (id, display_name, created_at, last_seen_at) VALUES ('f', 'F', 0, 0)",
+        )
+        .await;
+        corrupt(
+            store,
+            "INSERT INTO conversations (id, fan_id, status, last_seq, created_at, updated_at) \
+             VALUES ('c_seq', 'f', 'open', -1, 0, 0)",
+        )
+        .await;
+        let text = |result: Result<_, StoreError>| match result {
+            Err(StoreError::Corrupt(text)) => text,
+            other => panic!("expected Corrupt, got {other:?}"),
+        };
+        let role = store.find_member(&MemberId("m_role".into())).await;
+        assert_eq!(text(role.map(drop)), r#"unknown role "emperor""#);
+        let time = store.find_member(&MemberId("m_time".into())).await;
+        assert!(text(time.map(drop)).starts_with("timestamp 9223372036854775807"));
+        let seq = store
+            .find_conversation(&ConversationId("c_seq".into()))
+            .await;
+        assert_eq!(text(seq.map(drop)), "negative sequence -1");
+        let listed = store.list_members().await;
+        assert!(matches!(listed, Err(StoreError::Corrupt(_))), "{listed:?}");
+        let absent = store.find_member(&MemberId("m_none".into())).await;
+        assert_eq!(absent.expect("no error"), None);
+    }
+
+    #[tokio::test]
+    async fn corrupt_rows_are_corrupt_on_sqlite() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_sqlite(dir.path()).await.expect("open");
+        check(&store).await;
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn corrupt_rows_are_corrupt_on_postgres() {
+        let Some(url) = std::env::var("FANDESK_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+        else {
+            eprintln!("skipped, FANDESK_TEST_POSTGRES_URL is not set");
+            return;
+        };
+        let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+        let store = Store::connect_postgres(&url, Some(&schema))
+            .await
+            .expect("connect");
+        check(&store).await;
+        if let Store::Postgres(db) = &store {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&db.pool)
+                .await
+                .expect("drop schema");
+        }
+        store.close().await;
     }
 }

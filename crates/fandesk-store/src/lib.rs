@@ -2,52 +2,44 @@
 //! PostgreSQL (multi-node). Only this crate names sqlx; errors leave it as [`StoreError`].
 //!
 //! Both backends run the same SQL where the dialects agree (SQLite accepts `$N`
-//! placeholders); the [`on_pool!`] macro instantiates each query once per backend.
+//! placeholders). A `Store` method builds its SQL as data (`statement.rs`) and runs it on
+//! either backend's pool; the transactions are functions generic over `dialect::Dialect`,
+//! which says what differs (row locks, aggregate lists, the batch message insert).
+//!
+//! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
+//! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
+//! rooms), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
+//! write time, their aggregation), `supervision.rs`, `jobs.rs`.
 
-#[macro_use]
-mod macros;
-#[macro_use]
-mod rows;
-#[macro_use]
-mod metrics;
-mod batch;
-mod batch_sql;
-mod canned;
+mod accounts;
 mod connect;
 mod conversation;
 mod desk;
+mod dialect;
 mod error;
-mod fan;
 mod jobs;
-mod member;
-mod message;
-mod metric_step;
-mod metrics_aggregate;
-#[macro_use]
+mod metrics;
 mod room;
-mod room_batch;
-mod session;
-mod shifts;
+mod statement;
 mod supervision;
 
-pub use batch::{OpResult, PostExtras, WriteOp, WriteOutcome};
-pub use canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
+pub use accounts::{FanRow, MemberRow, SessionRow, Subject};
 pub use connect::Store;
 pub use conversation::ConversationFilter;
+pub use conversation::plan::{OpResult, PostExtras, WriteOp, WriteOutcome};
+pub use conversation::rows::{ConversationRow, MessageRow};
+pub use desk::canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
+pub use desk::shifts::{ClockRow, ShiftRow};
 pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
 };
 pub use error::StoreError;
 pub use jobs::{JobRow, JobState, NewJob};
+pub use metrics::aggregate::{MetricGrouping, MetricPart};
 pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
-pub use metrics_aggregate::{MetricGrouping, MetricPart};
+pub use room::plan::{RoomOp, RoomOpResult, RoomOutcome};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
-pub use room_batch::{RoomOp, RoomOpResult, RoomOutcome};
-pub use rows::{
-    AlertRow, AuditRow, ConversationRow, FanRow, MemberRow, MessageRow, SessionRow, Subject,
-};
-pub use shifts::{ClockRow, ShiftRow};
-pub use supervision::{KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
+pub use supervision::{AlertRow, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -1,13 +1,39 @@
 //! The audit log, alerts, keyword and restricted-word rules, and the message review
-//! listing (PRODUCT.md › C4, C5).
+//! listing (`docs/product.md` › Supervision, Signals).
 
-use crate::rows::MESSAGE_COLUMNS;
-use crate::{
-    AlertRow, AuditRow, MessageRow, Store, StoreError, StoreResult, from_micros, to_micros,
-};
+use crate::conversation::rows::{MESSAGE_COLUMNS, MessageRow};
+use crate::statement::{Columns, Statement};
+use crate::{Store, StoreError, StoreResult, from_micros, to_micros};
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, FromRow};
+
+/// One audit-log entry (`docs/product.md` › Supervision: every
+/// supervisory action is logged).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditRow {
+    pub id: String,
+    pub actor_id: String,
+    pub actor_name: String,
+    pub action: String,
+    pub conversation_id: Option<ConversationId>,
+    /// JSON object with action-specific facts.
+    pub details: String,
+    pub created_at: Timestamp,
+}
+
+/// One alert (`docs/api.md` › Alerts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRow {
+    pub id: String,
+    pub kind: String,
+    pub conversation_id: Option<ConversationId>,
+    pub rule: Option<String>,
+    pub excerpt: Option<String>,
+    /// JSON object with kind-specific facts.
+    pub details: String,
+    pub created_at: Timestamp,
+}
 
 /// An editable keyword rule: any of its words (with inflections) raises an alert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,41 +65,74 @@ pub struct ReviewFilter {
     pub limit: u32,
 }
 
-macro_rules! decode_alert {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        AlertRow {
-            id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
-            conversation_id: row
-                .try_get::<Option<String>, _>("conversation_id")?
-                .map(ConversationId),
-            rule: row.try_get("rule")?,
-            excerpt: row.try_get("excerpt")?,
-            details: row.try_get("details")?,
-            created_at: from_micros(row.try_get("created_at")?)?,
-        }
-    }};
+impl<'r, R: Columns> FromRow<'r, R> for AuditRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(AuditRow {
+            id: row.text("id")?,
+            actor_id: row.text("actor_id")?,
+            actor_name: row.text("actor_name")?,
+            action: row.text("action")?,
+            conversation_id: row.optional_text("conversation_id")?.map(ConversationId),
+            details: row.text("details")?,
+            created_at: row.time("created_at")?,
+        })
+    }
+}
+
+impl<'r, R: Columns> FromRow<'r, R> for AlertRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(AlertRow {
+            id: row.text("id")?,
+            kind: row.text("kind")?,
+            conversation_id: row.optional_text("conversation_id")?.map(ConversationId),
+            rule: row.optional_text("rule")?,
+            excerpt: row.optional_text("excerpt")?,
+            details: row.text("details")?,
+            created_at: row.time("created_at")?,
+        })
+    }
+}
+
+impl<'r, R: Columns> FromRow<'r, R> for KeywordRuleRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(KeywordRuleRow {
+            id: row.text("id")?,
+            name: row.text("name")?,
+            patterns: row
+                .text("patterns")?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            created_at: row.time("created_at")?,
+        })
+    }
+}
+
+impl<'r, R: Columns> FromRow<'r, R> for RestrictedRuleRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(RestrictedRuleRow {
+            id: row.text("id")?,
+            pattern: row.text("pattern")?,
+            action: row.text("action")?,
+            created_at: row.time("created_at")?,
+        })
+    }
 }
 
 impl Store {
     pub async fn insert_audit(&self, audit: &AuditRow) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query(
-                "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(audit.id.as_str())
-            .bind(audit.actor_id.as_str())
-            .bind(audit.actor_name.as_str())
-            .bind(audit.action.as_str())
-            .bind(audit.conversation_id.as_ref().map(ConversationId::as_str))
-            .bind(audit.details.as_str())
-            .bind(to_micros(audit.created_at))
-            .execute(pool)
-            .await?;
-        });
+        let statement = Statement::new(
+            "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(audit.id.as_str())
+        .bind(audit.actor_id.as_str())
+        .bind(audit.actor_name.as_str())
+        .bind(audit.action.as_str())
+        .bind(audit.conversation_id.as_ref().map(ConversationId::as_str))
+        .bind(audit.details.as_str())
+        .bind(to_micros(audit.created_at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
@@ -84,70 +143,40 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<AuditRow>> {
         let before = before.map(to_micros).unwrap_or(i64::MAX);
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
-                "SELECT id, actor_id, actor_name, action, conversation_id, details, created_at \
-                 FROM audit_log WHERE created_at < $1 ORDER BY created_at DESC, id DESC LIMIT $2",
-            )
-            .bind(before)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            let mut entries = Vec::with_capacity(rows.len());
-            for row in &rows {
-                use sqlx::Row as _;
-                entries.push(AuditRow {
-                    id: row.try_get("id")?,
-                    actor_id: row.try_get("actor_id")?,
-                    actor_name: row.try_get("actor_name")?,
-                    action: row.try_get("action")?,
-                    conversation_id: row
-                        .try_get::<Option<String>, _>("conversation_id")?
-                        .map(ConversationId),
-                    details: row.try_get("details")?,
-                    created_at: from_micros(row.try_get("created_at")?)?,
-                });
-            }
-            Ok(entries)
-        })
+        let statement = Statement::new(
+            "SELECT id, actor_id, actor_name, action, conversation_id, details, created_at \
+             FROM audit_log WHERE created_at < $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+        )
+        .bind(before)
+        .bind(i64::from(limit));
+        self.reader().fetch_all(statement).await
     }
 
     pub async fn insert_alert(&self, alert: &AlertRow) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query(
-                "INSERT INTO alerts (id, kind, conversation_id, rule, excerpt, details, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(alert.id.as_str())
-            .bind(alert.kind.as_str())
-            .bind(alert.conversation_id.as_ref().map(ConversationId::as_str))
-            .bind(alert.rule.as_deref())
-            .bind(alert.excerpt.as_deref())
-            .bind(alert.details.as_str())
-            .bind(to_micros(alert.created_at))
-            .execute(pool)
-            .await?;
-        });
+        let statement = Statement::new(
+            "INSERT INTO alerts (id, kind, conversation_id, rule, excerpt, details, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(alert.id.as_str())
+        .bind(alert.kind.as_str())
+        .bind(alert.conversation_id.as_ref().map(ConversationId::as_str))
+        .bind(alert.rule.as_deref())
+        .bind(alert.excerpt.as_deref())
+        .bind(alert.details.as_str())
+        .bind(to_micros(alert.created_at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
     /// Alerts created at or after `since`, oldest first.
     pub async fn list_alerts(&self, since: Timestamp, limit: u32) -> StoreResult<Vec<AlertRow>> {
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
-                "SELECT id, kind, conversation_id, rule, excerpt, details, created_at FROM alerts \
-                 WHERE created_at >= $1 ORDER BY created_at, id LIMIT $2",
-            )
-            .bind(to_micros(since))
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            let mut alerts = Vec::with_capacity(rows.len());
-            for row in &rows {
-                alerts.push(decode_alert!(row));
-            }
-            Ok(alerts)
-        })
+        let statement = Statement::new(
+            "SELECT id, kind, conversation_id, rule, excerpt, details, created_at FROM alerts \
+             WHERE created_at >= $1 ORDER BY created_at, id LIMIT $2",
+        )
+        .bind(to_micros(since))
+        .bind(i64::from(limit));
+        self.reader().fetch_all(statement).await
     }
 
     /// The newest alert of `kind` for a conversation and rule (de-duplication window).
@@ -157,112 +186,69 @@ impl Store {
         conversation: Option<&ConversationId>,
         rule: Option<&str>,
     ) -> StoreResult<Option<Timestamp>> {
-        let micros: Option<i64> = on_pool!(self, read, |pool| {
-            sqlx::query_scalar(
-                "SELECT MAX(created_at) FROM alerts WHERE kind = $1 \
-                 AND COALESCE(conversation_id, '') = COALESCE($2, '') AND COALESCE(rule, '') = COALESCE($3, '')",
-            )
-            .bind(kind)
-            .bind(conversation.map(ConversationId::as_str))
-            .bind(rule)
-            .fetch_one(pool)
-            .await?
-        });
+        let statement = Statement::new(
+            "SELECT MAX(created_at) FROM alerts WHERE kind = $1 \
+             AND COALESCE(conversation_id, '') = COALESCE($2, '') AND COALESCE(rule, '') = COALESCE($3, '')",
+        )
+        .bind(kind)
+        .bind(conversation.map(ConversationId::as_str))
+        .bind(rule);
+        let (micros,): (Option<i64>,) = self.reader().fetch_one(statement).await?;
         micros.map(from_micros).transpose()
     }
 
     pub async fn list_keyword_rules(&self) -> StoreResult<Vec<KeywordRuleRow>> {
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
+        self.reader()
+            .fetch_all(Statement::new(
                 "SELECT id, name, patterns, created_at FROM keyword_rules ORDER BY name",
-            )
-            .fetch_all(pool)
-            .await?;
-            let mut rules = Vec::with_capacity(rows.len());
-            for row in &rows {
-                use sqlx::Row as _;
-                let patterns: String = row.try_get("patterns")?;
-                rules.push(KeywordRuleRow {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    patterns: patterns.split_whitespace().map(str::to_owned).collect(),
-                    created_at: from_micros(row.try_get("created_at")?)?,
-                });
-            }
-            Ok(rules)
-        })
+            ))
+            .await
     }
 
     pub async fn insert_keyword_rule(&self, rule: &KeywordRuleRow) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query("INSERT INTO keyword_rules (id, name, patterns, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(rule.id.as_str())
-                .bind(rule.name.as_str())
-                .bind(rule.patterns.join(" "))
-                .bind(to_micros(rule.created_at))
-                .execute(pool)
-                .await?;
-        });
+        let patterns = rule.patterns.join(" ");
+        let statement = Statement::new(
+            "INSERT INTO keyword_rules (id, name, patterns, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(rule.id.as_str())
+        .bind(rule.name.as_str())
+        .bind(patterns.as_str())
+        .bind(to_micros(rule.created_at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
     pub async fn delete_keyword_rule(&self, id: &str) -> StoreResult<()> {
-        let deleted = on_pool!(self, write, |pool| {
-            sqlx::query("DELETE FROM keyword_rules WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if deleted == 0 {
+        let statement = Statement::new("DELETE FROM keyword_rules WHERE id = $1").bind(id);
+        if self.writer().execute(statement).await? == 0 {
             return Err(StoreError::NotFound("keyword rule"));
         }
         Ok(())
     }
 
     pub async fn list_restricted_rules(&self) -> StoreResult<Vec<RestrictedRuleRow>> {
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
+        self.reader()
+            .fetch_all(Statement::new(
                 "SELECT id, pattern, action, created_at FROM restricted_rules ORDER BY pattern",
-            )
-            .fetch_all(pool)
-            .await?;
-            let mut rules = Vec::with_capacity(rows.len());
-            for row in &rows {
-                use sqlx::Row as _;
-                rules.push(RestrictedRuleRow {
-                    id: row.try_get("id")?,
-                    pattern: row.try_get("pattern")?,
-                    action: row.try_get("action")?,
-                    created_at: from_micros(row.try_get("created_at")?)?,
-                });
-            }
-            Ok(rules)
-        })
+            ))
+            .await
     }
 
     pub async fn insert_restricted_rule(&self, rule: &RestrictedRuleRow) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query("INSERT INTO restricted_rules (id, pattern, action, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(rule.id.as_str())
-                .bind(rule.pattern.as_str())
-                .bind(rule.action.as_str())
-                .bind(to_micros(rule.created_at))
-                .execute(pool)
-                .await?;
-        });
+        let statement = Statement::new(
+            "INSERT INTO restricted_rules (id, pattern, action, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(rule.id.as_str())
+        .bind(rule.pattern.as_str())
+        .bind(rule.action.as_str())
+        .bind(to_micros(rule.created_at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
     pub async fn delete_restricted_rule(&self, id: &str) -> StoreResult<()> {
-        let deleted = on_pool!(self, write, |pool| {
-            sqlx::query("DELETE FROM restricted_rules WHERE id = $1")
-                .bind(id)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if deleted == 0 {
+        let statement = Statement::new("DELETE FROM restricted_rules WHERE id = $1").bind(id);
+        if self.writer().execute(statement).await? == 0 {
             return Err(StoreError::NotFound("restricted rule"));
         }
         Ok(())
@@ -284,22 +270,15 @@ impl Store {
         let before = filter.before.map(to_micros).unwrap_or(i64::MAX);
         let from = filter.from.map(to_micros).unwrap_or(i64::MIN);
         let to = filter.to.map(to_micros).unwrap_or(i64::MAX);
-        on_pool!(self, read, |pool| {
-            let mut query = sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(before)
-                .bind(from)
-                .bind(to)
-                .bind(i64::from(filter.limit));
-            if let Some(author) = &filter.author_id {
-                query = query.bind(author.as_str());
-            }
-            let rows = query.fetch_all(pool).await?;
-            let mut messages = Vec::with_capacity(rows.len());
-            for row in &rows {
-                messages.push(decode_message!(row));
-            }
-            Ok(messages)
-        })
+        let mut statement = Statement::new(AssertSqlSafe(sql))
+            .bind(before)
+            .bind(from)
+            .bind(to)
+            .bind(i64::from(filter.limit));
+        if let Some(author) = &filter.author_id {
+            statement = statement.bind(author.as_str());
+        }
+        self.reader().fetch_all(statement).await
     }
 
     /// Fan messages since `since`, oldest first: (arrival, body). Feeds the clipped-reply
@@ -308,17 +287,14 @@ impl Store {
         &self,
         since: Timestamp,
     ) -> StoreResult<Vec<(Timestamp, String)>> {
-        on_pool!(self, read, |pool| {
-            let rows: Vec<(i64, String)> = sqlx::query_as(
-                "SELECT created_at, body FROM messages WHERE author_kind = 'fan' AND created_at >= $1 \
-                 ORDER BY created_at LIMIT 500000",
-            )
-            .bind(to_micros(since))
-            .fetch_all(pool)
-            .await?;
-            rows.into_iter()
-                .map(|(at, body)| Ok((from_micros(at)?, body)))
-                .collect()
-        })
+        let statement = Statement::new(
+            "SELECT created_at, body FROM messages WHERE author_kind = 'fan' AND created_at >= $1 \
+             ORDER BY created_at LIMIT 500000",
+        )
+        .bind(to_micros(since));
+        let rows: Vec<(i64, String)> = self.reader().fetch_all(statement).await?;
+        rows.into_iter()
+            .map(|(at, body)| Ok((from_micros(at)?, body)))
+            .collect()
     }
 }

@@ -4,8 +4,9 @@
 use crate::Generated;
 use fandesk_analytics::{Period, Records};
 use jiff::Timestamp;
+use sqlx::query_builder::Separated;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, PgPool, SqlitePool};
+use sqlx::{AssertSqlSafe, PgPool, QueryBuilder, Sqlite, SqlitePool};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -229,16 +230,19 @@ fn micros(at: Timestamp) -> i64 {
     at.as_microsecond()
 }
 
-macro_rules! insert_rows {
-    ($tx:expr, $head:expr, $rows:expr, |$values:ident, $row:ident| $bind:expr) => {
-        for chunk in $rows.chunks(SQLITE_ROWS) {
-            let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new($head);
-            insert.push_values(chunk, |mut $values, $row| {
-                $bind;
-            });
-            insert.build().execute(&mut *$tx).await?;
-        }
-    };
+/// One multi-row INSERT per `SQLITE_ROWS` rows; `bind` pushes one row's values.
+async fn insert_rows<T>(
+    tx: &mut sqlx::SqliteConnection,
+    head: &str,
+    rows: &[T],
+    mut bind: impl FnMut(&mut Separated<'_, Sqlite, &'static str>, &T),
+) -> sqlx::Result<()> {
+    for chunk in rows.chunks(SQLITE_ROWS) {
+        let mut insert = QueryBuilder::<Sqlite>::new(head);
+        insert.push_values(chunk, |mut values, row| bind(&mut values, row));
+        insert.build().execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 async fn sqlite_batch(
@@ -247,87 +251,107 @@ async fn sqlite_batch(
     records: &Records,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
-    insert_rows!(
-        tx,
+    insert_rows(
+        &mut tx,
         "INSERT INTO fans (id, display_name, created_at, last_seen_at) ",
         conversations,
-        |values, c| values
-            .push_bind(c.id.replacen('c', "f", 1))
-            .push_bind("Fan")
-            .push_bind(c.created_at)
-            .push_bind(c.created_at)
-    );
-    insert_rows!(
-        tx,
-        "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, last_seq, last_public_seq, created_at, updated_at) ",
+        |values, c| {
+            values
+                .push_bind(c.id.replacen('c', "f", 1))
+                .push_bind("Fan")
+                .push_bind(c.created_at)
+                .push_bind(c.created_at);
+        },
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, \
+         last_seq, last_public_seq, created_at, updated_at) ",
         conversations,
-        |values, c| values
-            .push_bind(&c.id)
-            .push_bind(c.id.replacen('c', "f", 1))
-            .push_bind("resolved")
-            .push_bind(&c.assignee)
-            .push_bind(c.escalated)
-            .push_bind(0_i64)
-            .push_bind(c.messages.len() as i64)
-            .push_bind(
-                c.messages
-                    .iter()
-                    .filter_map(|m| m.public_seq)
-                    .max()
-                    .unwrap_or(0)
-            )
-            .push_bind(c.created_at)
-            .push_bind(c.messages.last().map_or(c.created_at, |m| m.created_at))
-    );
+        |values, c| {
+            values
+                .push_bind(&c.id)
+                .push_bind(c.id.replacen('c', "f", 1))
+                .push_bind("resolved")
+                .push_bind(&c.assignee)
+                .push_bind(c.escalated)
+                .push_bind(0_i64)
+                .push_bind(c.messages.len() as i64)
+                .push_bind(
+                    c.messages
+                        .iter()
+                        .filter_map(|m| m.public_seq)
+                        .max()
+                        .unwrap_or(0),
+                )
+                .push_bind(c.created_at)
+                .push_bind(c.messages.last().map_or(c.created_at, |m| m.created_at));
+        },
+    )
+    .await?;
     let messages: Vec<&crate::Message> = conversations.iter().flat_map(|c| &c.messages).collect();
-    insert_rows!(
-        tx,
-        "INSERT INTO messages (id, conversation_id, seq, public_seq, author_id, author_kind, author_name, body, visibility, automated, created_at, reply_ms) ",
-        messages,
-        |values, m| values
-            .push_bind(&m.id)
-            .push_bind(&m.conversation_id)
-            .push_bind(m.seq)
-            .push_bind(m.public_seq)
-            .push_bind(&m.author_id)
-            .push_bind(m.author_kind)
-            .push_bind(&m.author_id)
-            .push_bind("a message of about this length")
-            .push_bind(m.visibility)
-            .push_bind(m.automated)
-            .push_bind(m.created_at)
-            .push_bind(m.reply_ms)
-    );
-    insert_rows!(
-        tx,
-        "INSERT INTO metric_openings (id, conversation_id, number, kind, opened_at, first_fan_at, clock_at, first_touch_at, replied_at, replier_id, frt_ms, breached, latest) ",
-        records.openings,
-        |values, o| values
-            .push_bind(&o.id)
-            .push_bind(o.conversation.as_str())
-            .push_bind(i64::from(o.number))
-            .push_bind(o.kind.as_str())
-            .push_bind(micros(o.opened_at))
-            .push_bind(o.first_fan_at.map(micros))
-            .push_bind(o.clock_at.map(micros))
-            .push_bind(o.first_touch_at.map(micros))
-            .push_bind(o.replied_at.map(micros))
-            .push_bind(o.replier.as_ref().map(|id| id.as_str()))
-            .push_bind(o.frt_ms)
-            .push_bind(o.breached)
-            .push_bind(o.latest)
-    );
-    insert_rows!(
-        tx,
-        "INSERT INTO metric_team_messages (message_id, conversation_id, author_id, sent_at, answered_at) ",
-        records.team_messages,
-        |values, m| values
-            .push_bind(&m.id)
-            .push_bind(m.conversation.as_str())
-            .push_bind(m.author.as_str())
-            .push_bind(micros(m.sent_at))
-            .push_bind(m.answered_at.map(micros))
-    );
+    insert_rows(
+        &mut tx,
+        "INSERT INTO messages (id, conversation_id, seq, public_seq, author_id, author_kind, \
+         author_name, body, visibility, automated, created_at, reply_ms) ",
+        &messages,
+        |values, m| {
+            values
+                .push_bind(&m.id)
+                .push_bind(&m.conversation_id)
+                .push_bind(m.seq)
+                .push_bind(m.public_seq)
+                .push_bind(&m.author_id)
+                .push_bind(m.author_kind)
+                .push_bind(&m.author_id)
+                .push_bind("a message of about this length")
+                .push_bind(m.visibility)
+                .push_bind(m.automated)
+                .push_bind(m.created_at)
+                .push_bind(m.reply_ms);
+        },
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO metric_openings (id, conversation_id, number, kind, opened_at, \
+         first_fan_at, clock_at, first_touch_at, replied_at, replier_id, frt_ms, breached, \
+         latest) ",
+        &records.openings,
+        |values, o| {
+            values
+                .push_bind(&o.id)
+                .push_bind(o.conversation.as_str())
+                .push_bind(i64::from(o.number))
+                .push_bind(o.kind.as_str())
+                .push_bind(micros(o.opened_at))
+                .push_bind(o.first_fan_at.map(micros))
+                .push_bind(o.clock_at.map(micros))
+                .push_bind(o.first_touch_at.map(micros))
+                .push_bind(o.replied_at.map(micros))
+                .push_bind(o.replier.as_ref().map(|id| id.as_str()))
+                .push_bind(o.frt_ms)
+                .push_bind(o.breached)
+                .push_bind(o.latest);
+        },
+    )
+    .await?;
+    insert_rows(
+        &mut tx,
+        "INSERT INTO metric_team_messages (message_id, conversation_id, author_id, sent_at, \
+         answered_at) ",
+        &records.team_messages,
+        |values, m| {
+            values
+                .push_bind(&m.id)
+                .push_bind(m.conversation.as_str())
+                .push_bind(m.author.as_str())
+                .push_bind(micros(m.sent_at))
+                .push_bind(m.answered_at.map(micros));
+        },
+    )
+    .await?;
     let hours = reply_hours(records);
     for chunk in hours.chunks(SQLITE_ROWS) {
         let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
@@ -343,18 +367,22 @@ async fn sqlite_batch(
         insert.push(REPLY_HOURS_CONFLICT);
         insert.build().execute(&mut *tx).await?;
     }
-    insert_rows!(
-        tx,
-        "INSERT INTO metric_resolutions (id, conversation_id, resolved_at, escalated, assignee_id, public_messages) ",
-        records.resolutions,
-        |values, r| values
-            .push_bind(&r.id)
-            .push_bind(r.conversation.as_str())
-            .push_bind(micros(r.resolved_at))
-            .push_bind(r.escalated)
-            .push_bind(r.assignee.as_ref().map(|id| id.as_str()))
-            .push_bind(r.public_messages as i64)
-    );
+    insert_rows(
+        &mut tx,
+        "INSERT INTO metric_resolutions (id, conversation_id, resolved_at, escalated, \
+         assignee_id, public_messages) ",
+        &records.resolutions,
+        |values, r| {
+            values
+                .push_bind(&r.id)
+                .push_bind(r.conversation.as_str())
+                .push_bind(micros(r.resolved_at))
+                .push_bind(r.escalated)
+                .push_bind(r.assignee.as_ref().map(|id| id.as_str()))
+                .push_bind(r.public_messages as i64);
+        },
+    )
+    .await?;
     tx.commit().await
 }
 

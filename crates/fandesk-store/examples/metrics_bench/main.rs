@@ -1,4 +1,4 @@
-//! Benchmark (issue 6 › Benchmark, not a test): the metrics summary by agent and by shift
+//! Benchmark (not a test): the metrics summary by agent and by shift
 //! for one week, from the write-time metric rows, against a naive window-function query
 //! over the messages table, on the same generated data.
 //!

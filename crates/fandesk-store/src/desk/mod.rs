@@ -1,17 +1,24 @@
-//! The agent desk's state outside the timeline (PRODUCT.md › C1, C2; issue 3): fan
+//! The agent desk's state outside the timeline (`docs/product.md` › Routing,
+//! priority and shifts): fan
 //! profiles, each conversation's stored priority with its inputs and its current opening,
 //! the queue, agents' loads, and the log of automatic assignments. Assignments themselves
-//! are timeline entries and go through [`Store::apply_batch`].
+//! are timeline entries and go through [`Store::apply_batch`]. The desk's library of
+//! canned responses and its shifts have files of their own.
 
-use crate::rows::{CONVERSATION_COLUMNS, FAN_COLUMNS};
-use crate::{ConversationRow, FanRow, Store, StoreError, StoreResult, from_micros, to_micros};
+pub(crate) mod canned;
+pub(crate) mod shifts;
+
+use crate::accounts::FAN_COLUMNS;
+use crate::conversation::rows::CONVERSATION_COLUMNS;
+use crate::statement::{Columns, Statement};
+use crate::{ConversationRow, FanRow, Store, StoreError, StoreResult, to_micros};
 use fandesk_domain::desk::priority::WAITING_SECONDS_PER_POINT;
 use fandesk_domain::{ConversationId, FanId, MemberId, Role};
 use jiff::Timestamp;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, FromRow};
 use std::collections::BTreeMap;
 
-/// A fan with the profile the team keeps (PRODUCT.md › C1 Fan profile).
+/// A fan with the profile the team keeps (`docs/api.md` › Agent desk).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FanProfileRow {
     /// Display name, external id, time zone, first seen (`created_at`) and last seen.
@@ -86,58 +93,66 @@ fn desk_columns() -> String {
     )
 }
 
-fn optional_time(micros: Option<i64>) -> StoreResult<Option<Timestamp>> {
-    micros.map(from_micros).transpose()
+fn corrupt_json(what: &str, error: serde_json::Error) -> sqlx::Error {
+    StoreError::Corrupt(format!("{what}: {error}")).into_decode()
 }
 
-fn corrupt_json(what: &str, error: serde_json::Error) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {error}"))
+impl<'r, R: Columns> FromRow<'r, R> for DeskConversationRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(DeskConversationRow {
+            conversation: ConversationRow::from_row(row)?,
+            fan_name: row.text("fan_name")?,
+            priority_inputs: row.text("priority_inputs")?,
+            opened_at: row.optional_time("opened_at")?,
+            off_hours_replied_at: row.optional_time("off_hours_replied_at")?,
+        })
+    }
 }
 
-macro_rules! decode_desk_conversation {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        DeskConversationRow {
-            conversation: decode_conversation!(row),
-            fan_name: row.try_get("fan_name")?,
-            priority_inputs: row.try_get("priority_inputs")?,
-            opened_at: optional_time(row.try_get("opened_at")?)?,
-            off_hours_replied_at: optional_time(row.try_get("off_hours_replied_at")?)?,
-        }
-    }};
-}
-
-macro_rules! decode_profile {
-    ($row:expr) => {{
-        use sqlx::Row as _;
-        let row = $row;
-        let tags: String = row.try_get("tags")?;
-        let attributes: String = row.try_get("attributes")?;
-        FanProfileRow {
-            fan: decode_fan!(row),
+impl<'r, R: Columns> FromRow<'r, R> for FanProfileRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let tags = row.text("tags")?;
+        let attributes = row.text("attributes")?;
+        Ok(FanProfileRow {
+            fan: FanRow::from_row(row)?,
             tags: serde_json::from_str(&tags).map_err(|error| corrupt_json("fan tags", error))?,
-            lifetime_spend_cents: row.try_get("lifetime_spend_cents")?,
-            notes: row.try_get("notes")?,
+            lifetime_spend_cents: row.int("lifetime_spend_cents")?,
+            notes: row.text("notes")?,
             attributes: serde_json::from_str(&attributes)
                 .map_err(|error| corrupt_json("fan attributes", error))?,
-        }
-    }};
+        })
+    }
+}
+
+impl<'r, R: Columns> FromRow<'r, R> for FanMessageRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(FanMessageRow {
+            body: row.text("body")?,
+            sentiment: row.optional_real("sentiment")?,
+            created_at: row.time("created_at")?,
+        })
+    }
+}
+
+impl<'r, R: Columns> FromRow<'r, R> for MemberLoadRow {
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        Ok(MemberLoadRow {
+            id: MemberId(row.text("id")?),
+            name: row.text("name")?,
+            role: row.parsed("role", "role", Role::parse)?,
+            max_concurrent: row.int("max_concurrent")?,
+            active: row.int("active")?,
+            escalations: row.int("escalations")?,
+            assigned_recently: row.int("assigned_recently")?,
+        })
+    }
 }
 
 impl Store {
     pub async fn find_fan_profile(&self, id: &FanId) -> StoreResult<Option<FanProfileRow>> {
         let sql = format!("SELECT {FAN_COLUMNS}, {PROFILE_COLUMNS} FROM fans WHERE id = $1");
-        on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(row) => Ok(Some(decode_profile!(&row))),
-                None => Ok(None),
-            }
-        })
+        let statement = Statement::new(AssertSqlSafe(sql)).bind(id.as_str());
+        self.reader().fetch_optional(statement).await
     }
 
     /// Applies the given fields; `NotFound` when the fan does not exist.
@@ -164,7 +179,7 @@ impl Store {
         }
         if let Some(attributes) = &update.attributes {
             let json = serde_json::to_string(attributes)
-                .map_err(|error| corrupt_json("fan attributes", error))?;
+                .map_err(|error| StoreError::Corrupt(format!("fan attributes: {error}")))?;
             add("attributes", json, &mut sets);
         }
         if let Some(timezone) = &update.timezone {
@@ -181,17 +196,13 @@ impl Store {
             };
         }
         let sql = format!("UPDATE fans SET {} WHERE id = $1", sets.join(", "));
-        let updated = on_pool!(self, write, |pool| {
-            let mut query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id.as_str());
-            for text in &texts {
-                query = query.bind(text.as_str());
-            }
-            if let Some(spend) = update.lifetime_spend_cents {
-                query = query.bind(spend);
-            }
-            query.execute(pool).await?.rows_affected()
-        });
-        if updated == 0 {
+        let mut statement = Statement::new(AssertSqlSafe(sql))
+            .bind(id.as_str())
+            .bind_all(texts.iter().map(String::as_str));
+        if let Some(spend) = update.lifetime_spend_cents {
+            statement = statement.bind(spend);
+        }
+        if self.writer().execute(statement).await? == 0 {
             return Err(StoreError::NotFound("fan"));
         }
         Ok(())
@@ -202,16 +213,8 @@ impl Store {
         id: &ConversationId,
     ) -> StoreResult<Option<DeskConversationRow>> {
         let sql = format!("SELECT {} FROM conversations WHERE id = $1", desk_columns());
-        on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(row) => Ok(Some(decode_desk_conversation!(&row))),
-                None => Ok(None),
-            }
-        })
+        let statement = Statement::new(AssertSqlSafe(sql)).bind(id.as_str());
+        self.reader().fetch_optional(statement).await
     }
 
     /// Stores the score without its waiting term and its inputs (JSON). The group commit
@@ -222,28 +225,22 @@ impl Store {
         priority: i64,
         inputs: &str,
     ) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query(
-                "UPDATE conversations SET priority = $2, priority_inputs = $3 WHERE id = $1",
-            )
-            .bind(id.as_str())
-            .bind(priority)
-            .bind(inputs)
-            .execute(pool)
-            .await?;
-        });
+        let statement = Statement::new(
+            "UPDATE conversations SET priority = $2, priority_inputs = $3 WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(priority)
+        .bind(inputs);
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
     /// Records the start of a new opening (creation or reopen).
     pub async fn set_opened_at(&self, id: &ConversationId, at: Timestamp) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query("UPDATE conversations SET opened_at = $2 WHERE id = $1")
-                .bind(id.as_str())
-                .bind(to_micros(at))
-                .execute(pool)
-                .await?;
-        });
+        let statement = Statement::new("UPDATE conversations SET opened_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(to_micros(at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 
@@ -255,19 +252,14 @@ impl Store {
         opening: Timestamp,
         at: Timestamp,
     ) -> StoreResult<bool> {
-        let claimed = on_pool!(self, write, |pool| {
-            sqlx::query(
-                "UPDATE conversations SET off_hours_replied_at = $2 WHERE id = $1 \
-                 AND (off_hours_replied_at IS NULL OR off_hours_replied_at < $3)",
-            )
-            .bind(id.as_str())
-            .bind(to_micros(at))
-            .bind(to_micros(opening))
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(claimed == 1)
+        let statement = Statement::new(
+            "UPDATE conversations SET off_hours_replied_at = $2 WHERE id = $1 \
+             AND (off_hours_replied_at IS NULL OR off_hours_replied_at < $3)",
+        )
+        .bind(id.as_str())
+        .bind(to_micros(at))
+        .bind(to_micros(opening));
+        Ok(self.writer().execute(statement).await? == 1)
     }
 
     /// The fan's messages in the conversation since `since`, oldest first, at most the
@@ -278,27 +270,14 @@ impl Store {
         since: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<FanMessageRow>> {
-        let mut messages = on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
-                "SELECT body, sentiment, created_at FROM messages WHERE conversation_id = $1 \
-                 AND author_kind = 'fan' AND created_at >= $2 ORDER BY seq DESC LIMIT $3",
-            )
-            .bind(id.as_str())
-            .bind(to_micros(since))
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await?;
-            let mut messages = Vec::with_capacity(rows.len());
-            for row in &rows {
-                use sqlx::Row as _;
-                messages.push(FanMessageRow {
-                    body: row.try_get("body")?,
-                    sentiment: row.try_get("sentiment")?,
-                    created_at: from_micros(row.try_get("created_at")?)?,
-                });
-            }
-            messages
-        });
+        let statement = Statement::new(
+            "SELECT body, sentiment, created_at FROM messages WHERE conversation_id = $1 \
+             AND author_kind = 'fan' AND created_at >= $2 ORDER BY seq DESC LIMIT $3",
+        )
+        .bind(id.as_str())
+        .bind(to_micros(since))
+        .bind(i64::from(limit));
+        let mut messages: Vec<FanMessageRow> = self.reader().fetch_all(statement).await?;
         messages.reverse();
         Ok(messages)
     }
@@ -310,18 +289,15 @@ impl Store {
         fan_id: &FanId,
         except: &ConversationId,
     ) -> StoreResult<Option<MemberId>> {
-        let previous: Option<String> = on_pool!(self, read, |pool| {
-            sqlx::query_scalar(
-                "SELECT COALESCE(assignee_id, observer_id) FROM conversations WHERE fan_id = $1 \
-                 AND id <> $2 AND COALESCE(assignee_id, observer_id) IS NOT NULL \
-                 ORDER BY updated_at DESC LIMIT 1",
-            )
-            .bind(fan_id.as_str())
-            .bind(except.as_str())
-            .fetch_optional(pool)
-            .await?
-        });
-        Ok(previous.map(MemberId))
+        let statement = Statement::new(
+            "SELECT COALESCE(assignee_id, observer_id) FROM conversations WHERE fan_id = $1 \
+             AND id <> $2 AND COALESCE(assignee_id, observer_id) IS NOT NULL \
+             ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(fan_id.as_str())
+        .bind(except.as_str());
+        let previous: Option<(String,)> = self.reader().fetch_optional(statement).await?;
+        Ok(previous.map(|(id,)| MemberId(id)))
     }
 
     /// The queue: open or pending conversations nobody is assigned to (with
@@ -347,51 +323,25 @@ impl Store {
              id LIMIT $1",
             desk_columns()
         );
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            let mut queue = Vec::with_capacity(rows.len());
-            for row in &rows {
-                queue.push(decode_desk_conversation!(row));
-            }
-            Ok(queue)
-        })
+        let statement = Statement::new(AssertSqlSafe(sql)).bind(i64::from(limit));
+        self.reader().fetch_all(statement).await
     }
 
     /// Every human member's load; `assigned_recently` counts automatic assignments since
     /// `since`.
     pub async fn list_member_loads(&self, since: Timestamp) -> StoreResult<Vec<MemberLoadRow>> {
-        on_pool!(self, read, |pool| {
-            let rows = sqlx::query(
-                "SELECT m.id, m.name, m.role, m.max_concurrent, \
-                 (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = m.id \
-                  AND c.status <> 'resolved') AS active, \
-                 (SELECT COUNT(*) FROM conversations c WHERE c.escalated_to = m.id \
-                  AND c.escalated AND c.status <> 'resolved') AS escalations, \
-                 (SELECT COUNT(*) FROM desk_assignments d WHERE d.member_id = m.id \
-                  AND d.created_at >= $1) AS assigned_recently \
-                 FROM members m WHERE m.role <> 'bot' ORDER BY m.id",
-            )
-            .bind(to_micros(since))
-            .fetch_all(pool)
-            .await?;
-            let mut loads = Vec::with_capacity(rows.len());
-            for row in &rows {
-                use sqlx::Row as _;
-                loads.push(MemberLoadRow {
-                    id: MemberId(row.try_get("id")?),
-                    name: row.try_get("name")?,
-                    role: crate::rows::parse(row.try_get::<&str, _>("role")?, "role", Role::parse)?,
-                    max_concurrent: row.try_get("max_concurrent")?,
-                    active: row.try_get("active")?,
-                    escalations: row.try_get("escalations")?,
-                    assigned_recently: row.try_get("assigned_recently")?,
-                });
-            }
-            Ok(loads)
-        })
+        let statement = Statement::new(
+            "SELECT m.id, m.name, m.role, m.max_concurrent, \
+             (SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = m.id \
+              AND c.status <> 'resolved') AS active, \
+             (SELECT COUNT(*) FROM conversations c WHERE c.escalated_to = m.id \
+              AND c.escalated AND c.status <> 'resolved') AS escalations, \
+             (SELECT COUNT(*) FROM desk_assignments d WHERE d.member_id = m.id \
+              AND d.created_at >= $1) AS assigned_recently \
+             FROM members m WHERE m.role <> 'bot' ORDER BY m.id",
+        )
+        .bind(to_micros(since));
+        self.reader().fetch_all(statement).await
     }
 
     /// Sets a member's ceiling of automatically assigned conversations.
@@ -400,15 +350,10 @@ impl Store {
         member: &MemberId,
         max_concurrent: i64,
     ) -> StoreResult<()> {
-        let updated = on_pool!(self, write, |pool| {
-            sqlx::query("UPDATE members SET max_concurrent = $2 WHERE id = $1")
-                .bind(member.as_str())
-                .bind(max_concurrent)
-                .execute(pool)
-                .await?
-                .rows_affected()
-        });
-        if updated == 0 {
+        let statement = Statement::new("UPDATE members SET max_concurrent = $2 WHERE id = $1")
+            .bind(member.as_str())
+            .bind(max_concurrent);
+        if self.writer().execute(statement).await? == 0 {
             return Err(StoreError::NotFound("member"));
         }
         Ok(())
@@ -423,19 +368,16 @@ impl Store {
         reason: &str,
         at: Timestamp,
     ) -> StoreResult<()> {
-        on_pool!(self, write, |pool| {
-            sqlx::query(
-                "INSERT INTO desk_assignments (id, conversation_id, member_id, reason, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(conversation.as_str())
-            .bind(member.as_str())
-            .bind(reason)
-            .bind(to_micros(at))
-            .execute(pool)
-            .await?;
-        });
+        let statement = Statement::new(
+            "INSERT INTO desk_assignments (id, conversation_id, member_id, reason, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(conversation.as_str())
+        .bind(member.as_str())
+        .bind(reason)
+        .bind(to_micros(at));
+        self.writer().execute(statement).await?;
         Ok(())
     }
 }
@@ -452,8 +394,8 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// The desk's filters of [`Store::list_conversations`] (issue 3: team search by fan name,
-/// tag and priority), appended to its SQL with their text binds.
+/// The desk's filters of [`Store::list_conversations`] (team search by fan name, tag and
+/// priority), appended to its SQL with their text binds.
 pub(crate) fn push_search_filters(
     filter: &crate::ConversationFilter,
     sql: &mut String,

@@ -3,9 +3,10 @@
 //! with `FOR UPDATE` on PostgreSQL, so several nodes can write one conversation), and
 //! permission rules are evaluated against the state as of each preceding op, so two
 //! agents racing to claim one conversation cannot both win. This file is the pure
-//! decision (`plan`); `batch_sql.rs` loads and writes.
+//! decision (`plan`); `commit.rs` loads and writes.
 
-use crate::rows::{AuditRow, ConversationRow, MessageRow};
+use super::rows::{ConversationRow, MessageRow};
+use crate::supervision::AuditRow;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::signals::TurnRule;
 use fandesk_domain::{
@@ -111,13 +112,13 @@ pub enum WriteOutcome {
 
 pub type OpResult = Result<WriteOutcome, RuleViolation>;
 
-/// The decisions of a batch, for `batch_sql` to write.
+/// The decisions of a batch, for `commit` to write.
 pub(crate) struct Plan {
     pub results: Vec<OpResult>,
     pub new_rows: Vec<MessageRow>,
     pub touched: Vec<ConversationRow>,
     pub audits: Vec<AuditRow>,
-    /// Metric rows the committed ops created or changed (issue 6: maintained in the same
+    /// Metric rows the committed ops created or changed (maintained in the same
     /// transaction as the events they fold), compacted to one upsert per row.
     pub metrics: fandesk_analytics::Changes,
 }
@@ -130,7 +131,7 @@ pub(crate) struct Loaded {
     /// For fans of reopened conversations: their unresolved conversations, kept current
     /// while the batch is decided (a resolve then a reopen in one batch is fine).
     pub fans_with_active: HashMap<FanId, HashSet<ConversationId>>,
-    /// Metric state (`load_metric_state!`): latest openings, team messages still waiting
+    /// Metric state (`metrics::commit::load_state`): latest openings, team messages still waiting
     /// for the fan, and the SLA target.
     pub metric_openings: HashMap<ConversationId, fandesk_analytics::Opening>,
     pub metric_unanswered: HashMap<ConversationId, Vec<fandesk_analytics::TeamMessage>>,
@@ -153,7 +154,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         metric_policy,
     } = loaded;
     let mut metric_state =
-        crate::metric_step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
+        crate::metrics::step::MetricState::new(metric_openings, metric_unanswered, metric_policy);
     let mut sent: HashMap<(String, String, String), MessageRow> = existing
         .into_iter()
         .filter_map(|row| {

@@ -1,12 +1,19 @@
-//! Conversations: creation and reads. State changes go through [`Store::apply_batch`] so
-//! that they take their place in the timeline's sequence.
+//! Conversations: creation and reads. State changes and messages go through
+//! [`Store::apply_batch`] (`plan.rs` decides, `commit.rs` writes) so that they take their
+//! place in the timeline's sequence.
 
-use crate::rows::CONVERSATION_COLUMNS;
-use crate::{ConversationRow, Store, StoreResult, to_micros};
+pub(crate) mod commit;
+mod message;
+pub(crate) mod plan;
+pub(crate) mod rows;
+
+use crate::statement::Statement;
+use crate::{Store, StoreResult, to_micros};
 use fandesk_domain::{ConversationId, FanId, MemberId, Status};
+use rows::{CONVERSATION_COLUMNS, ConversationRow};
 use sqlx::AssertSqlSafe;
 
-/// Team-side listing filter (issue 2: filterable by status and assignee).
+/// Team-side listing filter (filterable by status and assignee).
 #[derive(Clone, Debug, Default)]
 pub struct ConversationFilter {
     pub status: Option<Status>,
@@ -14,7 +21,7 @@ pub struct ConversationFilter {
     /// Only conversations nobody is assigned to.
     pub unassigned: bool,
     pub fan_id: Option<FanId>,
-    /// Case-insensitive part of the fan's display name (issue 3: team search by fan).
+    /// Case-insensitive part of the fan's display name (the team searches by fan).
     pub fan_name: Option<String>,
     /// A fan profile tag, e.g. `vip` (lowercase, as tags are stored).
     pub tag: Option<String>,
@@ -27,12 +34,11 @@ pub struct ConversationFilter {
 impl Store {
     /// Inserts a new conversation. A fan already having an unresolved conversation is
     /// `Conflict` (unique partial index), which the caller turns into "return that one".
-    /// The conversation's first metric opening commits with it (issue 6 › 2).
+    /// The conversation's first metric opening commits with it (`docs/metrics.md`).
     pub async fn insert_conversation(&self, conversation: &ConversationRow) -> StoreResult<()> {
-        let metrics = crate::metric_step::creation_changes(conversation);
-        on_pool!(self, write, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(
+        let metrics = crate::metrics::step::creation_changes(conversation);
+        let mut statements = vec![
+            Statement::new(
                 "INSERT INTO conversations (id, fan_id, status, assignee_id, escalated, priority, \
                  last_seq, last_public_seq, created_at, updated_at, escalated_to, observer_id) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -48,14 +54,15 @@ impl Store {
             .bind(to_micros(conversation.created_at))
             .bind(to_micros(conversation.updated_at))
             .bind(conversation.escalated_to.as_ref().map(MemberId::as_str))
-            .bind(conversation.observer_id.as_ref().map(MemberId::as_str))
-            .execute(&mut *tx)
-            .await?;
-            for opening in &metrics.openings {
-                insert_opening!(&mut *tx, opening);
-            }
-            tx.commit().await?;
-        });
+            .bind(conversation.observer_id.as_ref().map(MemberId::as_str)),
+        ];
+        statements.extend(
+            metrics
+                .openings
+                .iter()
+                .map(crate::metrics::commit::insert_opening),
+        );
+        self.writer().transaction(statements).await?;
         Ok(())
     }
 
@@ -64,16 +71,8 @@ impl Store {
         id: &ConversationId,
     ) -> StoreResult<Option<ConversationRow>> {
         let sql = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
-        on_pool!(self, read, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(row) => Ok(Some(decode_conversation!(&row))),
-                None => Ok(None),
-            }
-        })
+        let statement = Statement::new(AssertSqlSafe(sql)).bind(id.as_str());
+        self.reader().fetch_optional(statement).await
     }
 
     /// The fan's conversation that is not resolved, if any (at most one exists).
@@ -86,16 +85,8 @@ impl Store {
         );
         // Read through the writer pool on SQLite: this follows a failed insert and must see
         // the row that made it fail.
-        on_pool!(self, write, |pool| {
-            match sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(fan_id.as_str())
-                .fetch_optional(pool)
-                .await?
-            {
-                Some(row) => Ok(Some(decode_conversation!(&row))),
-                None => Ok(None),
-            }
-        })
+        let statement = Statement::new(AssertSqlSafe(sql)).bind(fan_id.as_str());
+        self.writer().fetch_optional(statement).await
     }
 
     /// Most recently updated first.
@@ -125,17 +116,8 @@ impl Store {
             " ORDER BY updated_at DESC, id DESC LIMIT {}",
             filter.limit
         ));
-        on_pool!(self, read, |pool| {
-            let mut query = sqlx::query(AssertSqlSafe(sql.as_str()));
-            for bind in &binds {
-                query = query.bind(bind.as_str());
-            }
-            let rows = query.fetch_all(pool).await?;
-            let mut conversations = Vec::with_capacity(rows.len());
-            for row in &rows {
-                conversations.push(decode_conversation!(row));
-            }
-            Ok(conversations)
-        })
+        let statement =
+            Statement::new(AssertSqlSafe(sql)).bind_all(binds.iter().map(String::as_str));
+        self.reader().fetch_all(statement).await
     }
 }

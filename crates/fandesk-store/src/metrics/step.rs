@@ -1,10 +1,10 @@
-//! The metrics side of the group commit (issue 6 › 2): each committed op becomes a
+//! The metrics side of the group commit (`docs/metrics.md`): each committed op becomes a
 //! `fandesk_analytics::Event`, folded by `fandesk_analytics::step` into the conversation's
 //! metric state, so the metric rows commit in the same transaction as the messages. Pure,
-//! like `batch::plan`, which calls it.
+//! like `conversation::plan`, which calls it.
 
-use crate::batch::WriteOp;
-use crate::rows::{ConversationRow, MessageRow};
+use crate::conversation::plan::WriteOp;
+use crate::conversation::rows::{ConversationRow, MessageRow};
 use fandesk_analytics::{
     Actor, Changes, ConversationMetrics, Event, EventKind, Opening, Policy, TeamMessage,
 };
@@ -90,7 +90,7 @@ fn actor_of(principal: &Principal) -> Actor {
     }
 }
 
-/// The metric event of a committed op, if it is one (PRODUCT.md › Metric definitions).
+/// The metric event of a committed op, if it is one (`docs/metrics.md`).
 /// Anything else — internal messages, assignment, take-over, hand-back, and write ops
 /// added later — changes no metric.
 fn event_of(
@@ -134,7 +134,7 @@ pub(crate) fn creation_changes(conversation: &ConversationRow) -> Changes {
     let event = Event {
         id: conversation.id.0.clone(),
         conversation: conversation.id.clone(),
-        at: crate::batch::to_stored_precision(conversation.created_at),
+        at: crate::conversation::plan::to_stored_precision(conversation.created_at),
         actor: Actor::Fan,
         kind: EventKind::Created,
     };

@@ -1,14 +1,15 @@
 //! Reading timelines. Writes go through [`Store::apply_batch`].
 
-use crate::rows::MESSAGE_COLUMNS;
-use crate::{MessageRow, Store, StoreResult};
+use super::rows::{MESSAGE_COLUMNS, MessageRow};
+use crate::statement::Statement;
+use crate::{Store, StoreResult};
 use fandesk_domain::{Audience, ConversationId};
 use sqlx::AssertSqlSafe;
 
 impl Store {
     /// Entries of `conversation` after position `after_seq`, in order, as `audience` may
     /// see them: fans page over the public sequence and never receive an internal row
-    /// (PRODUCT.md principle 2), enforced both in the SQL and by [`Audience::sees`].
+    /// (`docs/product.md` › Principles, 2), enforced both in the SQL and by [`Audience::sees`].
     pub async fn list_messages(
         &self,
         conversation: &ConversationId,
@@ -28,19 +29,11 @@ impl Store {
             )
         };
         let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
-        let rows = on_pool!(self, read, |pool| {
-            let rows = sqlx::query(AssertSqlSafe(sql.as_str()))
-                .bind(conversation.as_str())
-                .bind(after)
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            let mut messages = Vec::with_capacity(rows.len());
-            for row in &rows {
-                messages.push(decode_message!(row));
-            }
-            messages
-        });
+        let statement = Statement::new(AssertSqlSafe(sql))
+            .bind(conversation.as_str())
+            .bind(after)
+            .bind(i64::from(limit));
+        let rows: Vec<MessageRow> = self.reader().fetch_all(statement).await?;
         Ok(rows
             .into_iter()
             .filter(|message| audience.sees(message.visibility))

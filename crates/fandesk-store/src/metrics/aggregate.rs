@@ -1,4 +1,4 @@
-//! The summary query (issue 6 › 3): the metric rows of a period reduced to per-group
+//! The summary query (`docs/metrics.md` › How the numbers are kept): the metric rows of a period reduced to per-group
 //! totals inside the database, so only a handful of rows leave it. Agent keys are a
 //! column; shift and day keys are `fandesk_analytics::Segments` turned into one `CASE`
 //! over the record's instant, a binary search of nested `CASE`s. FRT and first-touch values
@@ -10,11 +10,13 @@
 //! The three reads run at once. The result equals `fandesk_analytics::summarize` over
 //! `list_metric_rows` (tested on both backends, also under random traffic).
 
-use crate::metrics::{HOUR_MICROS, reply_hour};
-use crate::{Store, StoreError, StoreResult, to_micros};
+use super::{HOUR_MICROS, reply_hour};
+use crate::dialect::Dialect;
+use crate::statement::{Columns, Statement};
+use crate::{Store, StoreResult, to_micros};
 use fandesk_analytics::{GroupTotals, REPLY_WINDOW_MS, Segments};
 use jiff::Timestamp;
-use sqlx::AssertSqlSafe;
+use sqlx::{AssertSqlSafe, Postgres, Sqlite};
 
 /// How the database keys records.
 #[derive(Clone, Debug, PartialEq)]
@@ -183,42 +185,6 @@ impl KeySql {
     }
 }
 
-/// A group's FRT or first-touch values: SQLite's `group_concat` text, PostgreSQL's
-/// `array_agg` array.
-trait ValueList {
-    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>>;
-}
-
-impl ValueList for sqlx::sqlite::SqliteRow {
-    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>> {
-        use sqlx::Row as _;
-        values(self.try_get(column)?)
-    }
-}
-
-impl ValueList for sqlx::postgres::PgRow {
-    fn value_list(&self, column: &str) -> StoreResult<Vec<i64>> {
-        use sqlx::Row as _;
-        Ok(self
-            .try_get::<Option<Vec<i64>>, _>(column)?
-            .unwrap_or_default())
-    }
-}
-
-fn values(list: Option<String>) -> StoreResult<Vec<i64>> {
-    list.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .filter(|value| !value.is_empty())
-        .map(|value| {
-            value
-                .trim()
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("aggregate value {value:?}")))
-        })
-        .collect()
-}
-
 fn count(value: i64) -> u64 {
     u64::try_from(value).unwrap_or(0)
 }
@@ -254,126 +220,133 @@ impl Store {
         now: Timestamp,
         grouping: &MetricGrouping,
     ) -> StoreResult<Vec<(Option<String>, GroupTotals)>> {
-        let key = KeySql::new(grouping);
-        let list = |expression: &str| match self {
-            Store::Sqlite(_) => format!("group_concat({expression})"),
-            // A bigint[] travels in binary: no number is printed or parsed.
-            Store::Postgres(_) => {
-                format!("array_agg({expression}) FILTER (WHERE {expression} IS NOT NULL)")
+        match self {
+            Store::Sqlite(db) => {
+                aggregate_part::<Sqlite>(&db.read, part, from, to, now, grouping).await
             }
-        };
-        let touch = "CASE WHEN first_touch_at < clock_at THEN 0 ELSE (first_touch_at - clock_at) / 1000 END";
-        let openings_sql = format!(
-            "SELECT {key_sql} AS group_key, COUNT(*) AS volume, \
-             CAST(SUM(CASE WHEN frt_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
-             CAST(SUM(CASE WHEN frt_ms IS NOT NULL AND breached THEN 1 ELSE 0 END) AS BIGINT) AS breaches, \
-             {frt} AS frt, {touch_list} AS touch \
-             FROM metric_openings WHERE clock_at IS NOT NULL AND clock_at >= $1 AND clock_at < $2 \
-               AND $3 = $3 GROUP BY 1",
-            key_sql = key.expression(grouping, "replier_id", "clock_at"),
-            frt = list("frt_ms"),
-            touch_list = list(&format!(
-                "CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END"
-            )),
-        );
-        // Undecided: unanswered and younger than the window (in whole ms, as `summarize`).
-        let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
-        let (from, to) = (to_micros(from), to_micros(to));
-        // Whole hours are read from the hourly counters, the rest from the rows.
-        let split = match part {
-            MetricPart::TeamMessageRows => ReplySplit {
-                counters: Vec::new(),
-                rows: vec![(from, to)],
-            },
-            _ => ReplySplit::new(from, to, cutoff, &key.ends),
-        };
-        let messages_sql = format!(
-            "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
-             CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
-             FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
-               AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
-            key_sql = key.expression(grouping, "author_id", "sent_at"),
-            ranges = ranges_sql("sent_at", &split.rows),
-        );
-        let counters_sql = format!(
-            "SELECT {key_sql} AS group_key, CAST(SUM(sent) AS BIGINT) AS decided, \
-             CAST(SUM(answered) AS BIGINT) AS answered \
-             FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
-               AND $3 = $3 GROUP BY 1",
-            key_sql = key.expression(grouping, "author_id", "hour"),
-            ranges = ranges_sql("hour", &split.counters),
-        );
-        // A conversation resolved twice in the period counts once, by its last resolution:
-        // the one in the period whose next resolution is not.
-        let resolutions_sql = format!(
-            "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
-             CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
-             CAST(SUM(public_messages) AS BIGINT) AS length_sum \
-             FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 \
-               AND (superseded_at IS NULL OR superseded_at >= $2) AND $3 = $3 GROUP BY 1",
-            key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
-        );
-        let window_sql = format!(
-            "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
-             CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
-             CAST(SUM(public_messages) AS BIGINT) AS length_sum \
-             FROM (SELECT assignee_id, resolved_at, escalated, public_messages, \
-                   ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY resolved_at DESC, id DESC) AS position \
-                   FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 AND $3 = $3) AS latest \
-             WHERE position = 1 GROUP BY 1",
-            key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
-        );
-        let mut totals: Vec<(Option<String>, GroupTotals)> = Vec::new();
-        on_pool!(self, read, |pool| {
-            use sqlx::Row as _;
-            let reads: Vec<(usize, &String)> = match part {
-                MetricPart::Openings => vec![(0, &openings_sql)],
-                MetricPart::TeamMessages | MetricPart::TeamMessageRows => [
-                    (!split.counters.is_empty()).then_some((1, &counters_sql)),
-                    (!split.rows.is_empty()).then_some((1, &messages_sql)),
-                ]
-                .into_iter()
-                .flatten()
-                .collect(),
-                MetricPart::Resolutions => vec![(2, &resolutions_sql)],
-                MetricPart::ResolutionsWindow => vec![(2, &window_sql)],
-            };
-            for (index, sql) in reads {
-                let mut query = sqlx::query(AssertSqlSafe(sql.as_str()))
-                    .bind(from)
-                    .bind(to)
-                    .bind(cutoff);
-                for group_key in &key.keys {
-                    query = query.bind(group_key.clone());
-                }
-                for row in query.fetch_all(pool).await? {
-                    let group_key: Option<String> = row.try_get("group_key")?;
-                    let mut group = GroupTotals::default();
-                    match index {
-                        0 => {
-                            group.volume = count(row.try_get("volume")?);
-                            group.unanswered = count(row.try_get("unanswered")?);
-                            group.breaches = count(row.try_get("breaches")?);
-                            group.frt = row.value_list("frt")?;
-                            group.touch = row.value_list("touch")?;
-                        }
-                        1 => {
-                            group.decided = count(row.try_get("decided")?);
-                            group.answered = count(row.try_get("answered")?);
-                        }
-                        _ => {
-                            group.resolved = count(row.try_get("resolved")?);
-                            group.resolved_clean = count(row.try_get("clean")?);
-                            group.length_sum = count(row.try_get("length_sum")?);
-                        }
-                    }
-                    totals.push((group_key, group));
-                }
+            Store::Postgres(db) => {
+                aggregate_part::<Postgres>(&db.pool, part, from, to, now, grouping).await
             }
-            Ok::<_, StoreError>(())
-        })?;
-        Ok(totals)
+        }
     }
+}
+
+async fn aggregate_part<D: Dialect>(
+    pool: &sqlx::Pool<D>,
+    part: MetricPart,
+    from: Timestamp,
+    to: Timestamp,
+    now: Timestamp,
+    grouping: &MetricGrouping,
+) -> StoreResult<Vec<(Option<String>, GroupTotals)>> {
+    let key = KeySql::new(grouping);
+    let list = D::value_list;
+    let touch =
+        "CASE WHEN first_touch_at < clock_at THEN 0 ELSE (first_touch_at - clock_at) / 1000 END";
+    let openings_sql = format!(
+        "SELECT {key_sql} AS group_key, COUNT(*) AS volume, \
+         CAST(SUM(CASE WHEN frt_ms IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS unanswered, \
+         CAST(SUM(CASE WHEN frt_ms IS NOT NULL AND breached THEN 1 ELSE 0 END) AS BIGINT) AS breaches, \
+         {frt} AS frt, {touch_list} AS touch \
+         FROM metric_openings WHERE clock_at IS NOT NULL AND clock_at >= $1 AND clock_at < $2 \
+           AND $3 = $3 GROUP BY 1",
+        key_sql = key.expression(grouping, "replier_id", "clock_at"),
+        frt = list("frt_ms"),
+        touch_list = list(&format!(
+            "CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END"
+        )),
+    );
+    // Undecided: unanswered and younger than the window (in whole ms, as `summarize`).
+    let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
+    let (from, to) = (to_micros(from), to_micros(to));
+    // Whole hours are read from the hourly counters, the rest from the rows.
+    let split = match part {
+        MetricPart::TeamMessageRows => ReplySplit {
+            counters: Vec::new(),
+            rows: vec![(from, to)],
+        },
+        _ => ReplySplit::new(from, to, cutoff, &key.ends),
+    };
+    let messages_sql = format!(
+        "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
+         CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
+         FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
+           AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
+        key_sql = key.expression(grouping, "author_id", "sent_at"),
+        ranges = ranges_sql("sent_at", &split.rows),
+    );
+    let counters_sql = format!(
+        "SELECT {key_sql} AS group_key, CAST(SUM(sent) AS BIGINT) AS decided, \
+         CAST(SUM(answered) AS BIGINT) AS answered \
+         FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
+           AND $3 = $3 GROUP BY 1",
+        key_sql = key.expression(grouping, "author_id", "hour"),
+        ranges = ranges_sql("hour", &split.counters),
+    );
+    // A conversation resolved twice in the period counts once, by its last resolution:
+    // the one in the period whose next resolution is not.
+    let resolutions_sql = format!(
+        "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
+         CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
+         CAST(SUM(public_messages) AS BIGINT) AS length_sum \
+         FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 \
+           AND (superseded_at IS NULL OR superseded_at >= $2) AND $3 = $3 GROUP BY 1",
+        key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
+    );
+    let window_sql = format!(
+        "SELECT {key_sql} AS group_key, COUNT(*) AS resolved, \
+         CAST(SUM(CASE WHEN escalated THEN 0 ELSE 1 END) AS BIGINT) AS clean, \
+         CAST(SUM(public_messages) AS BIGINT) AS length_sum \
+         FROM (SELECT assignee_id, resolved_at, escalated, public_messages, \
+               ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY resolved_at DESC, id DESC) AS position \
+               FROM metric_resolutions WHERE resolved_at >= $1 AND resolved_at < $2 AND $3 = $3) AS latest \
+         WHERE position = 1 GROUP BY 1",
+        key_sql = key.expression(grouping, "assignee_id", "resolved_at"),
+    );
+    let reads: Vec<(usize, &String)> = match part {
+        MetricPart::Openings => vec![(0, &openings_sql)],
+        MetricPart::TeamMessages | MetricPart::TeamMessageRows => [
+            (!split.counters.is_empty()).then_some((1, &counters_sql)),
+            (!split.rows.is_empty()).then_some((1, &messages_sql)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        MetricPart::Resolutions => vec![(2, &resolutions_sql)],
+        MetricPart::ResolutionsWindow => vec![(2, &window_sql)],
+    };
+    let mut connection = pool.acquire().await?;
+    let mut totals: Vec<(Option<String>, GroupTotals)> = Vec::new();
+    for (index, sql) in reads {
+        let statement = Statement::new(AssertSqlSafe(sql.as_str()))
+            .bind(from)
+            .bind(to)
+            .bind(cutoff)
+            .bind_all(key.keys.iter().map(Option::as_deref));
+        for row in D::fetch_all(&mut connection, D::prepare(statement)).await? {
+            let mut group = GroupTotals::default();
+            match index {
+                0 => {
+                    group.volume = count(row.int("volume")?);
+                    group.unanswered = count(row.int("unanswered")?);
+                    group.breaches = count(row.int("breaches")?);
+                    group.frt = D::read_value_list(&row, "frt")?;
+                    group.touch = D::read_value_list(&row, "touch")?;
+                }
+                1 => {
+                    group.decided = count(row.int("decided")?);
+                    group.answered = count(row.int("answered")?);
+                }
+                _ => {
+                    group.resolved = count(row.int("resolved")?);
+                    group.resolved_clean = count(row.int("clean")?);
+                    group.length_sum = count(row.int("length_sum")?);
+                }
+            }
+            totals.push((row.optional_text("group_key")?, group));
+        }
+    }
+    Ok(totals)
 }
 
 #[cfg(test)]

@@ -1,21 +1,17 @@
-//! The group-commit transaction of live rooms, the twin of `batch.rs`: sends, deletions,
-//! timeouts and state changes applied in one transaction. Each room's `seq` is assigned
-//! here from the room row (locked with `FOR UPDATE` on PostgreSQL, so several nodes can
-//! write one room), and slow mode, timeouts and room state are decided against the state
-//! as of the preceding op, so two quick sends in one batch are judged like two batches.
+//! The group commit of live rooms, the twin of `conversation/plan.rs`: sends, deletions,
+//! timeouts and state changes decided in one batch. Each room's `seq` is assigned here
+//! from the room row (locked on PostgreSQL by `commit.rs`, so several nodes can write one
+//! room), and slow mode, timeouts and room state are decided against the state as of the
+//! preceding op, so two quick sends in one batch are judged like two batches. Pure:
+//! `commit.rs` loads and writes.
 
-use crate::room::{
-    ROOM_COLUMNS, ROOM_EVENT_COLUMNS, ROOM_FAN_COLUMNS, RoomEventKind, RoomEventRow, RoomFanRow,
-    RoomRow,
-};
-use crate::{Store, StoreResult, to_micros};
+use super::{RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 use fandesk_domain::room::{
     RoomAction, RoomId, RoomRefusal, decide_room_post, effective_state, may_manage_rooms,
     may_moderate,
 };
 use fandesk_domain::{AuthorKind, FanId, MemberId, MessageId, Principal, Role};
 use jiff::Timestamp;
-use sqlx::AssertSqlSafe;
 use std::collections::HashMap;
 
 /// One write in a room batch.
@@ -56,7 +52,7 @@ pub enum RoomOp {
 }
 
 impl RoomOp {
-    fn room_id(&self) -> &RoomId {
+    pub(crate) fn room_id(&self) -> &RoomId {
         match self {
             RoomOp::Post { room_id, .. }
             | RoomOp::Delete { room_id, .. }
@@ -66,7 +62,7 @@ impl RoomOp {
     }
 
     /// The fan whose room record this op reads or writes.
-    fn fan(&self) -> Option<&FanId> {
+    pub(crate) fn fan(&self) -> Option<&FanId> {
         match self {
             RoomOp::Post {
                 author: Principal::Fan { id, .. },
@@ -77,7 +73,7 @@ impl RoomOp {
         }
     }
 
-    fn client_msg_id(&self) -> Option<&str> {
+    pub(crate) fn client_msg_id(&self) -> Option<&str> {
         match self {
             RoomOp::Post { client_msg_id, .. } => Some(client_msg_id),
             _ => None,
@@ -119,28 +115,28 @@ pub type RoomOpResult = Result<RoomOutcome, RoomRefusal>;
 type IdempotencyKey = (RoomId, String, String);
 
 /// The state a batch is decided against, loaded inside the transaction.
-struct Loaded {
-    rooms: HashMap<RoomId, RoomRow>,
-    fans: HashMap<(RoomId, FanId), RoomFanRow>,
+pub(crate) struct Loaded {
+    pub rooms: HashMap<RoomId, RoomRow>,
+    pub fans: HashMap<(RoomId, FanId), RoomFanRow>,
     /// Earlier messages with the batch's `client_msg_id`s.
-    existing: Vec<RoomEventRow>,
+    pub existing: Vec<RoomEventRow>,
     /// The messages the batch's deletions name.
-    targets: Vec<RoomEventRow>,
+    pub targets: Vec<RoomEventRow>,
 }
 
 /// The pure part of a batch: what every op does and what to write.
-struct Plan {
-    results: Vec<RoomOpResult>,
+pub(crate) struct Plan {
+    pub results: Vec<RoomOpResult>,
     /// Entries to insert, in `seq` order per room (messages deleted later in the same
     /// batch are inserted already marked).
-    inserts: Vec<RoomEventRow>,
+    pub inserts: Vec<RoomEventRow>,
     /// Messages committed earlier and deleted now.
-    marked: Vec<RoomEventRow>,
-    rooms: Vec<RoomRow>,
-    fans: Vec<RoomFanRow>,
+    pub marked: Vec<RoomEventRow>,
+    pub rooms: Vec<RoomRow>,
+    pub fans: Vec<RoomFanRow>,
 }
 
-fn plan(ops: &[RoomOp], loaded: Loaded) -> Plan {
+pub(crate) fn plan(ops: &[RoomOp], loaded: Loaded) -> Plan {
     let Loaded {
         mut rooms,
         mut fans,
@@ -361,175 +357,5 @@ fn append(
         deleted_at: None,
         deleted_by: None,
         created_at: at,
-    }
-}
-
-/// Rows per multi-row INSERT: 14 parameters a row stays far below both backends' limits.
-const INSERT_CHUNK: usize = 400;
-
-fn placeholders(from: usize, count: usize) -> String {
-    (from..from + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn sorted_unique<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut items: Vec<&str> = items.collect();
-    items.sort_unstable();
-    items.dedup();
-    items
-}
-
-/// Runs `SELECT {columns} FROM {table} WHERE {column} IN (…)` and decodes every row.
-macro_rules! select_in {
-    ($tx:expr, $db:ty, $sql:expr, $values:expr, $decode:ident) => {{
-        let mut query = sqlx::query::<$db>(AssertSqlSafe($sql.as_str()));
-        for value in $values {
-            query = query.bind(*value);
-        }
-        let mut decoded = Vec::new();
-        for row in query.fetch_all(&mut *$tx).await? {
-            decoded.push($decode!(&row));
-        }
-        decoded
-    }};
-}
-
-/// The transaction body, instantiated once per backend. `$lock` is the row-lock suffix.
-macro_rules! run_room_batch {
-    ($tx:expr, $db:ty, $lock:expr, $ops:expr) => {{
-        let tx = $tx;
-        let ops: &[RoomOp] = $ops;
-        // 1. Load (and on PostgreSQL lock, in id order) every room the batch touches.
-        let room_ids = sorted_unique(ops.iter().map(|op| op.room_id().as_str()));
-        let sql =
-            format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id IN ({}) ORDER BY id{}", placeholders(1, room_ids.len()), $lock);
-        let rooms: HashMap<RoomId, RoomRow> = select_in!(tx, $db, sql, &room_ids, decode_room)
-            .into_iter()
-            .map(|room: RoomRow| (room.id.clone(), room))
-            .collect();
-        // 2. The records of the fans the batch concerns (the room lock guards them).
-        let fan_ids = sorted_unique(ops.iter().filter_map(|op| op.fan().map(FanId::as_str)));
-        let mut fans = HashMap::new();
-        if !fan_ids.is_empty() {
-            let sql = format!(
-                "SELECT {ROOM_FAN_COLUMNS} FROM room_fans WHERE fan_id IN ({}) AND room_id IN ({})",
-                placeholders(1, fan_ids.len()),
-                placeholders(fan_ids.len() + 1, room_ids.len())
-            );
-            let mut query = sqlx::query::<$db>(AssertSqlSafe(sql.as_str()));
-            for value in fan_ids.iter().chain(&room_ids) {
-                query = query.bind(*value);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                let fan: RoomFanRow = decode_room_fan!(&row);
-                fans.insert((fan.room_id.clone(), fan.fan_id.clone()), fan);
-            }
-        }
-        // 3. Earlier sends of the same client_msg_ids (idempotency), and deletion targets.
-        let client_ids = sorted_unique(ops.iter().filter_map(RoomOp::client_msg_id));
-        let mut existing = Vec::new();
-        if !client_ids.is_empty() {
-            let sql = format!(
-                "SELECT {ROOM_EVENT_COLUMNS} FROM room_events WHERE client_msg_id IN ({})",
-                placeholders(1, client_ids.len())
-            );
-            existing = select_in!(tx, $db, sql, &client_ids, decode_room_event);
-        }
-        let target_ids = sorted_unique(ops.iter().filter_map(|op| match op {
-            RoomOp::Delete { message_id, .. } => Some(message_id.as_str()),
-            _ => None,
-        }));
-        let mut targets = Vec::new();
-        if !target_ids.is_empty() {
-            let sql = format!(
-                "SELECT {ROOM_EVENT_COLUMNS} FROM room_events WHERE id IN ({})",
-                placeholders(1, target_ids.len())
-            );
-            targets = select_in!(tx, $db, sql, &target_ids, decode_room_event);
-        }
-        // 4. Decide, then write what was decided.
-        let plan = plan(ops, Loaded { rooms, fans, existing, targets });
-        for chunk in plan.inserts.chunks(INSERT_CHUNK) {
-            let mut insert =
-                sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO room_events ({ROOM_EVENT_COLUMNS}) "));
-            insert.push_values(chunk, |mut values, event| {
-                values
-                    .push_bind(event.id.0.clone())
-                    .push_bind(event.room_id.0.clone())
-                    .push_bind(event.seq as i64)
-                    .push_bind(event.kind.as_str())
-                    .push_bind(event.author_id.clone())
-                    .push_bind(event.author_kind.as_str())
-                    .push_bind(event.author_name.clone())
-                    .push_bind(event.client_msg_id.clone())
-                    .push_bind(event.body.clone())
-                    .push_bind(event.automated)
-                    .push_bind(event.target_id.as_ref().map(|id| id.0.clone()))
-                    .push_bind(event.deleted_at.map(to_micros))
-                    .push_bind(event.deleted_by.as_ref().map(|id| id.0.clone()))
-                    .push_bind(to_micros(event.created_at));
-            });
-            insert.build().execute(&mut *tx).await?;
-        }
-        for message in &plan.marked {
-            sqlx::query::<$db>("UPDATE room_events SET deleted_at = $2, deleted_by = $3 WHERE id = $1")
-                .bind(message.id.as_str())
-                .bind(message.deleted_at.map(to_micros))
-                .bind(message.deleted_by.as_ref().map(MemberId::as_str))
-                .execute(&mut *tx)
-                .await?;
-        }
-        for fan in &plan.fans {
-            sqlx::query::<$db>(
-                "INSERT INTO room_fans (room_id, fan_id, last_message_at, timed_out_until, timed_out_by) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, fan_id) DO UPDATE SET \
-                 last_message_at = excluded.last_message_at, timed_out_until = excluded.timed_out_until, \
-                 timed_out_by = excluded.timed_out_by",
-            )
-            .bind(fan.room_id.as_str())
-            .bind(fan.fan_id.as_str())
-            .bind(fan.last_message_at.map(to_micros))
-            .bind(fan.timed_out_until.map(to_micros))
-            .bind(fan.timed_out_by.as_ref().map(MemberId::as_str))
-            .execute(&mut *tx)
-            .await?;
-        }
-        for room in &plan.rooms {
-            sqlx::query::<$db>("UPDATE rooms SET state = $2, last_seq = $3, updated_at = $4 WHERE id = $1")
-                .bind(room.id.as_str())
-                .bind(room.state.as_str())
-                .bind(room.last_seq as i64)
-                .bind(to_micros(room.updated_at))
-                .execute(&mut *tx)
-                .await?;
-        }
-        plan.results
-    }};
-}
-
-impl Store {
-    /// Applies room `ops` in one transaction and returns one result per op, in order. A
-    /// refused op does not affect the others; a database failure fails the whole batch
-    /// and nothing of it is committed.
-    pub async fn apply_room_batch(&self, ops: &[RoomOp]) -> StoreResult<Vec<RoomOpResult>> {
-        if ops.is_empty() {
-            return Ok(Vec::new());
-        }
-        match self {
-            Store::Sqlite(db) => {
-                let mut tx = db.write.begin().await?;
-                let results = run_room_batch!(&mut *tx, sqlx::Sqlite, "", ops);
-                tx.commit().await?;
-                Ok(results)
-            }
-            Store::Postgres(db) => {
-                let mut tx = db.pool.begin().await?;
-                let results = run_room_batch!(&mut *tx, sqlx::Postgres, " FOR UPDATE", ops);
-                tx.commit().await?;
-                Ok(results)
-            }
-        }
     }
 }
