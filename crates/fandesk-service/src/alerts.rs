@@ -2,10 +2,10 @@
 //! team's `alerts` topic. Alerts are team-only: their events have no fan frame.
 
 use crate::conversation::MAX_PAGE;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::{App, new_id};
 use fandesk_bus::Event;
-use fandesk_domain::{ConversationId, Principal, Role, Topic};
+use fandesk_domain::{Capability, ConversationId, Principal, Topic};
 use fandesk_store::AlertRow;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -62,11 +62,7 @@ impl App {
         since: Timestamp,
         limit: u32,
     ) -> ServiceResult<Vec<AlertView>> {
-        if !actor.role().is_some_and(Role::may_watch_alerts) {
-            return Err(ServiceError::Forbidden(
-                "alerts are for supervisors, leads and the owner".into(),
-            ));
-        }
+        actor.require(Capability::WatchAlerts)?;
         let rows = self
             .store()
             .list_alerts(since, limit.clamp(1, MAX_PAGE))

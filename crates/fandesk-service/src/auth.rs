@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use fandesk_bus::Event;
-use fandesk_domain::{FanId, MemberId, Principal, Role};
+use fandesk_domain::{Capability, FanId, MemberId, Principal, Role};
 use fandesk_store::{FanRow, MemberRow, SessionRow, StoreError, Subject};
 use hmac::{Hmac, Mac};
 use jiff::{SignedDuration, Timestamp};
@@ -144,11 +144,7 @@ impl App {
         actor: &Principal,
         input: NewMember,
     ) -> ServiceResult<MemberView> {
-        if !actor.role().is_some_and(Role::may_manage_members) {
-            return Err(ServiceError::Forbidden(
-                "only the owner manages members".into(),
-            ));
-        }
+        actor.require(Capability::ManageMembers)?;
         self.insert_member(input).await
     }
 

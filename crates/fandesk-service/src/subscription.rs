@@ -12,7 +12,7 @@ use crate::room_viewers::ViewerGuard;
 use crate::view::message_frame;
 use bytes::Bytes;
 use fandesk_domain::room::RoomId;
-use fandesk_domain::{Audience, ConversationId, Principal, Topic};
+use fandesk_domain::{Audience, Capability, ConversationId, Principal, Topic};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -174,16 +174,10 @@ impl App {
                 ));
             }
             Topic::Inbox => None,
-            Topic::Alerts
-                if !actor
-                    .role()
-                    .is_some_and(fandesk_domain::Role::may_watch_alerts) =>
-            {
-                return Err(ServiceError::Forbidden(
-                    "alerts are for supervisors, leads and the owner".into(),
-                ));
+            Topic::Alerts => {
+                actor.require(Capability::WatchAlerts)?;
+                None
             }
-            Topic::Alerts => None,
             // Rooms are public events: anyone signed in may watch one that exists.
             Topic::Room(id) => {
                 let room = self.existing_room(id).await?.id;
