@@ -45,7 +45,9 @@ impl AlertKind {
     }
 
     pub fn parse(text: &str) -> Option<AlertKind> {
-        AlertKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        AlertKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

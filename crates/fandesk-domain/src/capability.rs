@@ -154,8 +154,12 @@ impl Capability {
             }
             Capability::Monitor => "monitoring is for owner, supervisor, escalation_lead",
             Capability::ReadAudit => "the audit log is for owner, supervisor",
-            Capability::ReviewMessages => "message review is for owner, supervisor, escalation_lead",
-            Capability::ViewMetrics => "metrics are for the owner, supervisors and escalation leads",
+            Capability::ReviewMessages => {
+                "message review is for owner, supervisor, escalation_lead"
+            }
+            Capability::ViewMetrics => {
+                "metrics are for the owner, supervisors and escalation leads"
+            }
             Capability::EditFanProfiles => "fan profiles are for the team",
             Capability::SetFanSpend => {
                 "lifetime spend is set by the creator's platform (a bot token) or the owner"

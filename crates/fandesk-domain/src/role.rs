@@ -41,7 +41,6 @@ impl Role {
     pub fn is_human(self) -> bool {
         !matches!(self, Role::Bot)
     }
-
 }
 
 /// Who is acting. Resolved from a bearer token by the service layer.

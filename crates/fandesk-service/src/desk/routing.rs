@@ -1,0 +1,389 @@
+//! Routing (PRODUCT.md › C2; issue 3 › Routing, Assignment, Escalation): the priority
+//! score of a conversation, automatic assignment to on-shift agents with free capacity,
+//! the shift-aware choice of an escalation lead, and the off-hours auto-reply. The choices
+//! are the domain's (`desk::score`, `desk::choose_agent`, `desk::choose_escalation_lead`);
+//! this module gathers their facts and carries them out.
+
+use crate::app::error::{ServiceError, ServiceResult};
+use crate::desk::queue::PriorityInputView;
+use crate::desk::shifts::Roster;
+use crate::live::publish::publish_inbox_conversation;
+use crate::signals::alerts::NewAlert;
+use crate::{App, new_id};
+use fandesk_domain::conversation::Transition;
+use fandesk_domain::desk::{
+    AgentLoad, PriorityFacts, choose_agent, choose_escalation_lead, next_coverage_start,
+    off_hours_reply, score,
+};
+use fandesk_domain::{MemberId, MessageId, Principal, Role, Visibility};
+use fandesk_store::{
+    DeskConversationRow, FanProfileRow, MemberLoadRow, MemberRow, StoreError, WriteOp, WriteOutcome,
+};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+/// Who the timeline names for an automatic assignment: "Assigned to Sam by Automatic
+/// routing".
+const ROUTING_ACTOR: &str = "Automatic routing";
+/// The built-in bot member that posts the off-hours reply, labelled automated.
+const AWAY_BOT_ID: &str = "mem_away_message";
+const AWAY_BOT_NAME: &str = "Away message";
+/// Fan messages of one opening the intent detector reads at most (newest).
+const SCORED_MESSAGES: u32 = 100;
+
+/// A conversation after [`App::rescore`].
+pub(crate) struct Rescored {
+    pub desk: DeskConversationRow,
+    pub profile: Option<FanProfileRow>,
+    pub first_message_at: Option<Timestamp>,
+}
+
+/// Loads and on-shift states as of one pass of the desk. Assignments made during the pass
+/// are counted in, so one pass never overfills an agent.
+pub(crate) struct Snapshot {
+    pub now: Timestamp,
+    pub roster: Roster,
+    pub loads: Vec<MemberLoadRow>,
+}
+
+impl Snapshot {
+    pub(crate) async fn load(app: &App) -> ServiceResult<Snapshot> {
+        let now = app.now();
+        let since = now
+            .checked_sub(SignedDuration::from_hours(24))
+            .unwrap_or(now);
+        let roster = Roster::load(app).await?;
+        let loads = app.store().list_member_loads(since).await?;
+        Ok(Snapshot { now, roster, loads })
+    }
+
+    /// The pass's snapshot, loaded on first use.
+    pub(crate) async fn ensure<'a>(
+        app: &App,
+        slot: &'a mut Option<Snapshot>,
+    ) -> ServiceResult<&'a mut Snapshot> {
+        if slot.is_none() {
+            *slot = Some(Snapshot::load(app).await?);
+        }
+        slot.as_mut()
+            .ok_or_else(|| ServiceError::Internal("desk snapshot missing".into()))
+    }
+
+    fn load_of(&self, row: &MemberLoadRow, active: i64, on_shift: bool) -> AgentLoad {
+        AgentLoad {
+            id: row.id.clone(),
+            on_shift,
+            active_conversations: u32::try_from(active.max(0)).unwrap_or(u32::MAX),
+            max_concurrent: u32::try_from(row.max_concurrent.max(0)).unwrap_or(u32::MAX),
+            assigned_today: u32::try_from(row.assigned_recently.max(0)).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// Agents (PRODUCT.md › C2: automatic assignment goes to agents).
+    fn agent_loads(&self) -> Vec<AgentLoad> {
+        self.loads
+            .iter()
+            .filter(|row| row.role == Role::Agent)
+            .map(|row| self.load_of(row, row.active, self.roster.on_shift(&row.id, self.now)))
+            .collect()
+    }
+
+    /// Escalation leads, loaded by the escalations they own; `all_on_shift` treats every
+    /// lead as on shift (the fallback when none is).
+    fn lead_loads(&self, all_on_shift: bool) -> Vec<AgentLoad> {
+        self.loads
+            .iter()
+            .filter(|row| row.role == Role::EscalationLead)
+            .map(|row| {
+                let on_shift = all_on_shift || self.roster.on_shift(&row.id, self.now);
+                self.load_of(row, row.escalations, on_shift)
+            })
+            .collect()
+    }
+
+    fn has_candidate(&self) -> bool {
+        self.agent_loads()
+            .iter()
+            .any(|agent| agent.on_shift && agent.has_capacity())
+    }
+
+    /// Whether any human team member is on shift (off-hours means nobody is).
+    fn anyone_on_shift(&self) -> bool {
+        self.loads
+            .iter()
+            .any(|row| self.roster.on_shift(&row.id, self.now))
+    }
+
+    fn name_of(&self, member: &MemberId) -> String {
+        self.loads
+            .iter()
+            .find(|row| row.id == *member)
+            .map_or_else(|| member.0.clone(), |row| row.name.clone())
+    }
+
+    fn record_assignment(&mut self, member: &MemberId) {
+        if let Some(row) = self.loads.iter_mut().find(|row| row.id == *member) {
+            row.active += 1;
+            row.assigned_recently += 1;
+        }
+    }
+}
+
+impl App {
+    /// Re-scores a conversation from its fan's profile and the fan's messages of this
+    /// opening, stores the score without its waiting term and the inputs, and pushes the
+    /// change to the team's `inbox`. Returns the updated row, the profile, and when the
+    /// opening's first fan message (among the newest 100) arrived.
+    pub(crate) async fn rescore(&self, mut desk: DeskConversationRow) -> ServiceResult<Rescored> {
+        let conversation = &desk.conversation;
+        let profile = self.store().find_fan_profile(&conversation.fan_id).await?;
+        let messages = self
+            .store()
+            .list_fan_messages(&conversation.id, desk.opening(), SCORED_MESSAGES)
+            .await?;
+        let bodies: Vec<String> = messages
+            .iter()
+            .map(|message| message.body.clone())
+            .collect();
+        // The mean of this opening's scored fan messages (the `sentiment` of each row).
+        let scored: Vec<f64> = messages
+            .iter()
+            .filter_map(|message| message.sentiment)
+            .collect();
+        let sentiment =
+            (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64);
+        let (tags, spend) = match &profile {
+            Some(profile) => (profile.tags.clone(), profile.lifetime_spend_cents),
+            None => (Vec::new(), 0),
+        };
+        let facts = PriorityFacts {
+            lifetime_spend_cents: spend,
+            tags: &tags,
+            fan_messages: &bodies,
+            sentiment,
+            waited_seconds: 0,
+        };
+        let priority = score(&facts);
+        let inputs: Vec<PriorityInputView> = priority
+            .inputs
+            .iter()
+            .map(PriorityInputView::from)
+            .collect();
+        let json = serde_json::to_string(&inputs)
+            .map_err(|error| ServiceError::Internal(error.to_string()))?;
+        let base = priority.base_points();
+        if base != desk.conversation.priority || json != desk.priority_inputs {
+            self.store()
+                .set_priority(&desk.conversation.id, base, &json)
+                .await?;
+            desk.conversation.priority = base;
+            desk.priority_inputs = json;
+            publish_inbox_conversation(self.bus().as_ref(), &desk.conversation);
+        }
+        let first_message_at = messages.first().map(|message| message.created_at);
+        Ok(Rescored {
+            desk,
+            profile,
+            first_message_at,
+        })
+    }
+
+    /// Assigns an unassigned conversation to the chosen on-shift agent. True when the
+    /// conversation has an assignee afterwards (ours, or a claim that came first).
+    ///
+    /// The assignment is the agent's own pick from the queue (`Transition::Assign` with the
+    /// agent as actor), decided inside the group commit against the state as of the
+    /// preceding write: it succeeds only while nobody is assigned, so it can never
+    /// overwrite a concurrent claim or manual assignment (issue 3 › Assignment).
+    pub(crate) async fn auto_assign(
+        &self,
+        desk: &DeskConversationRow,
+        snapshot: &mut Snapshot,
+    ) -> ServiceResult<bool> {
+        let conversation = &desk.conversation;
+        if !snapshot.has_candidate() {
+            return Ok(false);
+        }
+        let previous = self
+            .store()
+            .find_previous_agent(&conversation.fan_id, &conversation.id)
+            .await?;
+        let Some(choice) = choose_agent(&snapshot.agent_loads(), previous.as_ref()) else {
+            return Ok(false);
+        };
+        let actor = Principal::Member {
+            id: choice.member_id.clone(),
+            role: Role::Agent,
+            name: ROUTING_ACTOR.into(),
+        };
+        let transition = Transition::Assign {
+            member: choice.member_id.clone(),
+            name: snapshot.name_of(&choice.member_id),
+            role: Role::Agent,
+        };
+        let op = WriteOp::Transition {
+            message_id: MessageId(new_id("msg")),
+            conversation_id: conversation.id.clone(),
+            actor,
+            transition,
+            at: self.now(),
+        };
+        match self.inner.writer.submit(op).await {
+            Ok(WriteOutcome::Created { .. }) => {
+                let reason = choice.reason.as_str();
+                self.store()
+                    .insert_desk_assignment(
+                        &new_id("asg"),
+                        &conversation.id,
+                        &choice.member_id,
+                        reason,
+                        snapshot.now,
+                    )
+                    .await?;
+                snapshot.record_assignment(&choice.member_id);
+                self.publish_queue_entry(&conversation.id, None);
+                tracing::info!(conversation = %conversation.id, member = %choice.member_id, reason, "assigned automatically");
+                Ok(true)
+            }
+            Ok(WriteOutcome::Duplicate { .. }) => Ok(true),
+            // Claimed, assigned or resolved in the meantime: it is not ours to route.
+            Err(ServiceError::Forbidden(_) | ServiceError::Conflict(_)) => Ok(true),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Offers queued conversations, highest score first, to agents with free capacity.
+    pub(crate) async fn rebalance(&self, slot: &mut Option<Snapshot>) -> ServiceResult<()> {
+        let snapshot = Snapshot::ensure(self, slot).await?;
+        if !snapshot.has_candidate() {
+            return Ok(());
+        }
+        for entry in self
+            .store()
+            .list_queue(false, crate::desk::queue::MAX_QUEUE)
+            .await?
+        {
+            if !snapshot.has_candidate() {
+                break;
+            }
+            if !entry.conversation.escalated {
+                self.auto_assign(&entry, snapshot).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The escalation lead for an escalation by `actor` (issue 3 › Escalation): the least
+    /// loaded lead on shift, never the escalating member. When no lead is on shift the
+    /// escalation still needs an owner ("a flag with the lead who owns it", PRODUCT.md ›
+    /// C1): it goes to the least loaded lead, and supervisors are alerted when the team has
+    /// a schedule that left no lead on shift.
+    pub(crate) async fn choose_lead(
+        &self,
+        actor: &Principal,
+        conversation: &str,
+    ) -> ServiceResult<MemberRow> {
+        let snapshot = Snapshot::load(self).await?;
+        let escalating = match actor {
+            Principal::Member { id, .. } => Some(id),
+            Principal::Fan { .. } => None,
+        };
+        let on_shift = choose_escalation_lead(&snapshot.lead_loads(false), escalating);
+        let choice = match on_shift {
+            Some(choice) => choice,
+            None => {
+                let choice = choose_escalation_lead(&snapshot.lead_loads(true), escalating)
+                    .ok_or_else(|| {
+                        ServiceError::Conflict("there is no escalation lead to escalate to".into())
+                    })?;
+                if snapshot.roster.has_staffed_shifts() {
+                    let alert = NewAlert {
+                        kind: "escalation_off_shift",
+                        conversation_id: Some(conversation.into()),
+                        rule: None,
+                        excerpt: None,
+                        details: serde_json::json!({"lead_id": choice.member_id.0}),
+                    };
+                    if let Err(error) = self.raise_alert(alert).await {
+                        tracing::warn!(%error, "could not alert that no escalation lead is on shift");
+                    }
+                }
+                choice
+            }
+        };
+        self.store()
+            .find_member(&choice.member_id)
+            .await?
+            .ok_or(ServiceError::NotFound("member"))
+    }
+
+    /// The off-hours auto-reply (PRODUCT.md › C2): when the team has a schedule and nobody
+    /// is on shift, one automated public message per opening tells the fan when the next
+    /// shift starts, in the fan's time zone (the creator's when the fan gave none).
+    pub(crate) async fn off_hours_reply(
+        &self,
+        desk: &DeskConversationRow,
+        profile: Option<&FanProfileRow>,
+        snapshot: &Snapshot,
+    ) -> ServiceResult<()> {
+        // Without a schedule there are no "off hours", only a team that has not set one up.
+        if !snapshot.roster.has_staffed_shifts() || snapshot.anyone_on_shift() {
+            return Ok(());
+        }
+        let config = &self.inner.config.desk;
+        let next = next_coverage_start(&snapshot.roster.staffed_shifts(), snapshot.now);
+        let zone = profile
+            .and_then(|profile| profile.fan.timezone.as_deref())
+            .and_then(|name| TimeZone::get(name).ok())
+            .unwrap_or_else(|| config.creator_timezone.clone());
+        let body = off_hours_reply(next, &zone);
+        let opening = desk.opening();
+        if !self
+            .store()
+            .claim_off_hours_reply(&desk.conversation.id, opening, snapshot.now)
+            .await?
+        {
+            return Ok(());
+        }
+        let op = WriteOp::Post {
+            message_id: MessageId(new_id("msg")),
+            conversation_id: desk.conversation.id.clone(),
+            author: self.away_bot().await?,
+            client_msg_id: Some(format!("off-hours-{}", opening.as_microsecond())),
+            body,
+            visibility: Visibility::Public,
+            at: self.now(),
+            extras: Default::default(),
+        };
+        match self.inner.writer.submit(op).await {
+            // Someone was assigned in the meantime: a human owns the reply now.
+            Ok(_) | Err(ServiceError::Forbidden(_) | ServiceError::Conflict(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The built-in bot that signs automated desk replies, created on first use. Its
+    /// password hash is no hash at all, so nobody can log in as it.
+    async fn away_bot(&self) -> ServiceResult<Principal> {
+        let id = MemberId::from(AWAY_BOT_ID);
+        if self.store().find_member(&id).await?.is_none() {
+            let row = MemberRow {
+                id: id.clone(),
+                email: "away-message@fandesk.invalid".into(),
+                name: AWAY_BOT_NAME.into(),
+                role: Role::Bot,
+                password_hash: "!".into(),
+                created_at: self.now(),
+            };
+            match self.store().insert_member(&row).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(Principal::Member {
+            id,
+            role: Role::Bot,
+            name: AWAY_BOT_NAME.into(),
+        })
+    }
+}

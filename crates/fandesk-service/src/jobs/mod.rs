@@ -1,0 +1,3 @@
+//! Durable jobs and recurring tasks.
+
+pub(crate) mod scheduler;
