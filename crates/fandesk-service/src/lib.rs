@@ -43,7 +43,8 @@ pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
 };
 pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
-pub use desk::queue::{AgentDeskView, PriorityInputView, QueueEntryView, QueueView};
+pub use desk::priority::PriorityInputView;
+pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use fandesk_domain::desk::FirstLineMode;
 pub use live::event::PresenceState;

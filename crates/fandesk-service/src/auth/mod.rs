@@ -187,11 +187,7 @@ impl App {
 
     /// Team members of the workspace (any team member may list them).
     pub async fn list_members(&self, actor: &Principal) -> ServiceResult<Vec<MemberView>> {
-        if actor.is_fan() {
-            return Err(ServiceError::Forbidden(
-                "fans cannot list team members".into(),
-            ));
-        }
+        actor.require(Capability::ViewTeam)?;
         Ok(self
             .store()
             .list_members()

@@ -7,19 +7,26 @@
 //! (`template_variable_missing`), so "Hi ," never reaches a fan.
 
 use crate::app::error::{ServiceError, ServiceResult};
-use crate::desk::CannedUse;
-use crate::desk::shifts::require_manager;
 use crate::{App, new_id};
 use fandesk_domain::desk::{
     CannedTemplate, FirstLineVerdict, HealthPolicy, TemplateError, TemplateVars, check_first_line,
     is_stale, library_size_warning, overuse_share, validate_shortcut,
 };
-use fandesk_domain::{Principal, Role};
+use fandesk_domain::{Capability, Principal, Role};
 use fandesk_store::{CannedRow, ConversationRow, StoreError};
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
+
+/// A committed send from a canned response, recorded for the library's health.
+#[derive(Clone, Debug)]
+pub(crate) struct CannedUse {
+    pub template_id: String,
+    pub member_id: fandesk_domain::MemberId,
+    /// The first line went out unedited (allowed under `warn`).
+    pub unedited: bool,
+}
 
 const MAX_TITLE_CHARS: usize = 100;
 /// Over-use is judged on the agent's messages of the last 30 days.
@@ -149,22 +156,13 @@ fn apply(row: &mut CannedRow, input: CannedInput) -> ServiceResult<()> {
     Ok(())
 }
 
-fn require_team(actor: &Principal) -> ServiceResult<()> {
-    match actor.role() {
-        Some(_) => Ok(()),
-        None => Err(ServiceError::Forbidden(
-            "canned responses are for the team".into(),
-        )),
-    }
-}
-
 impl App {
     pub async fn create_canned(
         &self,
         actor: &Principal,
         input: CannedInput,
     ) -> ServiceResult<CannedView> {
-        require_manager(actor, "the canned-response library")?;
+        actor.require(Capability::ManageCanned)?;
         for (field, present) in [
             ("shortcut", input.shortcut.is_some()),
             ("title", input.title.is_some()),
@@ -193,7 +191,7 @@ impl App {
     }
 
     pub async fn list_canned(&self, actor: &Principal) -> ServiceResult<Vec<CannedView>> {
-        require_team(actor)?;
+        actor.require(Capability::UseCanned)?;
         let usage: HashMap<String, i64> = self
             .store()
             .list_canned_usage()
@@ -214,7 +212,7 @@ impl App {
         id: &str,
         input: CannedInput,
     ) -> ServiceResult<CannedView> {
-        require_manager(actor, "the canned-response library")?;
+        actor.require(Capability::ManageCanned)?;
         let mut row = self
             .store()
             .find_canned(id)
@@ -236,7 +234,7 @@ impl App {
     }
 
     pub async fn delete_canned(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
-        require_manager(actor, "the canned-response library")?;
+        actor.require(Capability::ManageCanned)?;
         Ok(self.store().delete_canned(id).await?)
     }
 
@@ -247,7 +245,7 @@ impl App {
         id: &str,
         conversation_id: &str,
     ) -> ServiceResult<String> {
-        require_team(actor)?;
+        actor.require(Capability::UseCanned)?;
         let conversation = self.readable_conversation(actor, conversation_id).await?;
         let row = self
             .store()
@@ -336,7 +334,7 @@ impl App {
 
     /// `GET /canned-responses/health` (PRODUCT.md › C3 Library health).
     pub async fn canned_health(&self, actor: &Principal) -> ServiceResult<CannedHealthView> {
-        require_manager(actor, "library health")?;
+        actor.require(Capability::ManageCanned)?;
         let policy = HealthPolicy::default();
         let now = self.now();
         let library = self.store().list_canned().await?;

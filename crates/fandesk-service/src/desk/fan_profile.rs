@@ -8,7 +8,7 @@
 
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
-use fandesk_domain::{FanId, Principal, Role};
+use fandesk_domain::{Capability, FanId, Principal};
 use fandesk_store::{FanProfileRow, FanProfileUpdate};
 use jiff::Timestamp;
 use serde::Serialize;
@@ -129,7 +129,8 @@ impl App {
         actor: &Principal,
         id: &str,
     ) -> ServiceResult<FanProfileView> {
-        if actor.is_fan() {
+        // For anyone outside the team no fan exists (404, never 403).
+        if !actor.may(Capability::EditFanProfiles) {
             return Err(ServiceError::NotFound("fan"));
         }
         let row = self
@@ -147,11 +148,11 @@ impl App {
         id: &str,
         patch: FanProfilePatch,
     ) -> ServiceResult<FanProfileView> {
-        let role = actor.role().ok_or(ServiceError::NotFound("fan"))?;
-        if patch.lifetime_spend_cents.is_some() && !matches!(role, Role::Owner | Role::Bot) {
-            return Err(ServiceError::Forbidden(
-                "lifetime spend is set by the creator's platform (a bot token) or the owner".into(),
-            ));
+        if !actor.may(Capability::EditFanProfiles) {
+            return Err(ServiceError::NotFound("fan"));
+        }
+        if patch.lifetime_spend_cents.is_some() {
+            actor.require(Capability::SetFanSpend)?;
         }
         let mut update = FanProfileUpdate::default();
         if let Some(tags) = &patch.tags {

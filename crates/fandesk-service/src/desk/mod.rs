@@ -6,11 +6,14 @@
 pub(crate) mod canned;
 mod config;
 pub(crate) mod fan_profile;
+pub(crate) mod floor;
+pub(crate) mod priority;
 pub(crate) mod queue;
+pub(crate) mod roster;
 pub(crate) mod routing;
 pub(crate) mod shifts;
 pub(crate) mod sla;
 mod worker;
 
 pub use config::DeskConfig;
-pub(crate) use worker::{AfterSend, CannedUse, DeskRuntime};
+pub(crate) use worker::{AfterSend, DeskRuntime};

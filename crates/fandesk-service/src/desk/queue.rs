@@ -4,38 +4,19 @@
 //! Changes are pushed to the team's `inbox` as ephemeral `queue.updated` events.
 
 use crate::app::error::{ServiceError, ServiceResult};
-use crate::desk::routing::Snapshot;
+use crate::desk::floor::Snapshot;
+use crate::desk::priority::PriorityInputView;
 use crate::live::event::ServerEvent;
 use crate::{App, DeskConfig};
-use fandesk_domain::desk::{PriorityFacts, PriorityInput, score};
-use fandesk_domain::{ConversationId, Principal, Role, Topic};
+use fandesk_domain::desk::{PriorityFacts, score};
+use fandesk_domain::{Capability, ConversationId, Principal, Topic};
 use fandesk_store::DeskConversationRow;
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 /// Largest page of the queue.
 pub const MAX_QUEUE: u32 = 200;
-
-/// One input of a priority score.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct PriorityInputView {
-    /// `intent`, `vip`, `spend`, `sentiment` or `waiting`.
-    pub name: String,
-    pub points: i64,
-    /// A sentence for the team, e.g. `urgent intent: mentions "refund"`.
-    pub reason: String,
-}
-
-impl From<&PriorityInput> for PriorityInputView {
-    fn from(input: &PriorityInput) -> Self {
-        PriorityInputView {
-            name: input.name.to_owned(),
-            points: input.points,
-            reason: input.reason.clone(),
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct QueueEntryView {
@@ -144,12 +125,6 @@ pub(crate) fn entry_of(
     }
 }
 
-pub(crate) fn require_team(actor: &Principal) -> ServiceResult<Role> {
-    actor
-        .role()
-        .ok_or_else(|| ServiceError::Forbidden("the desk is for the team".into()))
-}
-
 impl App {
     /// `GET /queue`: unassigned open or pending conversations by current score; with
     /// `include_assigned`, also assigned ones whose fan waits for a reply.
@@ -159,7 +134,7 @@ impl App {
         include_assigned: bool,
         limit: u32,
     ) -> ServiceResult<QueueView> {
-        require_team(actor)?;
+        actor.require(Capability::ViewDesk)?;
         let rows = self
             .store()
             .list_queue(include_assigned, limit.clamp(1, MAX_QUEUE))
@@ -194,7 +169,7 @@ impl App {
 
     /// `GET /desk/agents`: every human member with on-shift state and load.
     pub async fn desk_agents(&self, actor: &Principal) -> ServiceResult<Vec<AgentDeskView>> {
-        require_team(actor)?;
+        actor.require(Capability::ViewDesk)?;
         let snapshot = Snapshot::load(self).await?;
         Ok(snapshot
             .loads
@@ -219,7 +194,7 @@ impl App {
         member: &str,
         max_concurrent: i64,
     ) -> ServiceResult<()> {
-        crate::desk::shifts::require_manager(actor, "capacity")?;
+        actor.require(Capability::ManageCapacity)?;
         if !(0..=100).contains(&max_concurrent) {
             return Err(ServiceError::invalid("max_concurrent", "must be 0 to 100"));
         }

@@ -1,26 +1,23 @@
-//! Routing (PRODUCT.md › C2; issue 3 › Routing, Assignment, Escalation): the priority
-//! score of a conversation, automatic assignment to on-shift agents with free capacity,
-//! the shift-aware choice of an escalation lead, and the off-hours auto-reply. The choices
-//! are the domain's (`desk::score`, `desk::choose_agent`, `desk::choose_escalation_lead`);
-//! this module gathers their facts and carries them out.
+//! Routing (docs/product.md › Routing, priority and shifts): automatic assignment to
+//! on-shift agents with free capacity, offering the queue, the shift-aware choice of an
+//! escalation lead, and the off-hours auto-reply. The choices are the domain's
+//! (`desk::choose_agent`, `desk::choose_escalation_lead`); this module gathers their facts
+//! (the [`Snapshot`] of the floor) and carries them out.
 
 use crate::app::error::{ServiceError, ServiceResult};
-use crate::desk::queue::PriorityInputView;
-use crate::desk::shifts::Roster;
-use crate::live::publish::publish_inbox_conversation;
+use crate::desk::floor::Snapshot;
+use crate::desk::queue::MAX_QUEUE;
 use crate::signals::alerts::NewAlert;
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::desk::{
-    AgentLoad, PriorityFacts, choose_agent, choose_escalation_lead, next_coverage_start,
-    off_hours_reply, score,
+    choose_agent, choose_escalation_lead, next_coverage_start, off_hours_reply,
 };
 use fandesk_domain::{MemberId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{
-    DeskConversationRow, FanProfileRow, MemberLoadRow, MemberRow, StoreError, WriteOp, WriteOutcome,
+    DeskConversationRow, FanProfileRow, MemberRow, StoreError, WriteOp, WriteOutcome,
 };
 use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp};
 
 /// Who the timeline names for an automatic assignment: "Assigned to Sam by Automatic
 /// routing".
@@ -28,166 +25,8 @@ const ROUTING_ACTOR: &str = "Automatic routing";
 /// The built-in bot member that posts the off-hours reply, labelled automated.
 const AWAY_BOT_ID: &str = "mem_away_message";
 const AWAY_BOT_NAME: &str = "Away message";
-/// Fan messages of one opening the intent detector reads at most (newest).
-const SCORED_MESSAGES: u32 = 100;
-
-/// A conversation after [`App::rescore`].
-pub(crate) struct Rescored {
-    pub desk: DeskConversationRow,
-    pub profile: Option<FanProfileRow>,
-    pub first_message_at: Option<Timestamp>,
-}
-
-/// Loads and on-shift states as of one pass of the desk. Assignments made during the pass
-/// are counted in, so one pass never overfills an agent.
-pub(crate) struct Snapshot {
-    pub now: Timestamp,
-    pub roster: Roster,
-    pub loads: Vec<MemberLoadRow>,
-}
-
-impl Snapshot {
-    pub(crate) async fn load(app: &App) -> ServiceResult<Snapshot> {
-        let now = app.now();
-        let since = now
-            .checked_sub(SignedDuration::from_hours(24))
-            .unwrap_or(now);
-        let roster = Roster::load(app).await?;
-        let loads = app.store().list_member_loads(since).await?;
-        Ok(Snapshot { now, roster, loads })
-    }
-
-    /// The pass's snapshot, loaded on first use.
-    pub(crate) async fn ensure<'a>(
-        app: &App,
-        slot: &'a mut Option<Snapshot>,
-    ) -> ServiceResult<&'a mut Snapshot> {
-        if slot.is_none() {
-            *slot = Some(Snapshot::load(app).await?);
-        }
-        slot.as_mut()
-            .ok_or_else(|| ServiceError::Internal("desk snapshot missing".into()))
-    }
-
-    fn load_of(&self, row: &MemberLoadRow, active: i64, on_shift: bool) -> AgentLoad {
-        AgentLoad {
-            id: row.id.clone(),
-            on_shift,
-            active_conversations: u32::try_from(active.max(0)).unwrap_or(u32::MAX),
-            max_concurrent: u32::try_from(row.max_concurrent.max(0)).unwrap_or(u32::MAX),
-            assigned_today: u32::try_from(row.assigned_recently.max(0)).unwrap_or(u32::MAX),
-        }
-    }
-
-    /// Agents (PRODUCT.md › C2: automatic assignment goes to agents).
-    fn agent_loads(&self) -> Vec<AgentLoad> {
-        self.loads
-            .iter()
-            .filter(|row| row.role == Role::Agent)
-            .map(|row| self.load_of(row, row.active, self.roster.on_shift(&row.id, self.now)))
-            .collect()
-    }
-
-    /// Escalation leads, loaded by the escalations they own; `all_on_shift` treats every
-    /// lead as on shift (the fallback when none is).
-    fn lead_loads(&self, all_on_shift: bool) -> Vec<AgentLoad> {
-        self.loads
-            .iter()
-            .filter(|row| row.role == Role::EscalationLead)
-            .map(|row| {
-                let on_shift = all_on_shift || self.roster.on_shift(&row.id, self.now);
-                self.load_of(row, row.escalations, on_shift)
-            })
-            .collect()
-    }
-
-    fn has_candidate(&self) -> bool {
-        self.agent_loads()
-            .iter()
-            .any(|agent| agent.on_shift && agent.has_capacity())
-    }
-
-    /// Whether any human team member is on shift (off-hours means nobody is).
-    fn anyone_on_shift(&self) -> bool {
-        self.loads
-            .iter()
-            .any(|row| self.roster.on_shift(&row.id, self.now))
-    }
-
-    fn name_of(&self, member: &MemberId) -> String {
-        self.loads
-            .iter()
-            .find(|row| row.id == *member)
-            .map_or_else(|| member.0.clone(), |row| row.name.clone())
-    }
-
-    fn record_assignment(&mut self, member: &MemberId) {
-        if let Some(row) = self.loads.iter_mut().find(|row| row.id == *member) {
-            row.active += 1;
-            row.assigned_recently += 1;
-        }
-    }
-}
 
 impl App {
-    /// Re-scores a conversation from its fan's profile and the fan's messages of this
-    /// opening, stores the score without its waiting term and the inputs, and pushes the
-    /// change to the team's `inbox`. Returns the updated row, the profile, and when the
-    /// opening's first fan message (among the newest 100) arrived.
-    pub(crate) async fn rescore(&self, mut desk: DeskConversationRow) -> ServiceResult<Rescored> {
-        let conversation = &desk.conversation;
-        let profile = self.store().find_fan_profile(&conversation.fan_id).await?;
-        let messages = self
-            .store()
-            .list_fan_messages(&conversation.id, desk.opening(), SCORED_MESSAGES)
-            .await?;
-        let bodies: Vec<String> = messages
-            .iter()
-            .map(|message| message.body.clone())
-            .collect();
-        // The mean of this opening's scored fan messages (the `sentiment` of each row).
-        let scored: Vec<f64> = messages
-            .iter()
-            .filter_map(|message| message.sentiment)
-            .collect();
-        let sentiment =
-            (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64);
-        let (tags, spend) = match &profile {
-            Some(profile) => (profile.tags.clone(), profile.lifetime_spend_cents),
-            None => (Vec::new(), 0),
-        };
-        let facts = PriorityFacts {
-            lifetime_spend_cents: spend,
-            tags: &tags,
-            fan_messages: &bodies,
-            sentiment,
-            waited_seconds: 0,
-        };
-        let priority = score(&facts);
-        let inputs: Vec<PriorityInputView> = priority
-            .inputs
-            .iter()
-            .map(PriorityInputView::from)
-            .collect();
-        let json = serde_json::to_string(&inputs)
-            .map_err(|error| ServiceError::Internal(error.to_string()))?;
-        let base = priority.base_points();
-        if base != desk.conversation.priority || json != desk.priority_inputs {
-            self.store()
-                .set_priority(&desk.conversation.id, base, &json)
-                .await?;
-            desk.conversation.priority = base;
-            desk.priority_inputs = json;
-            publish_inbox_conversation(self.bus().as_ref(), &desk.conversation);
-        }
-        let first_message_at = messages.first().map(|message| message.created_at);
-        Ok(Rescored {
-            desk,
-            profile,
-            first_message_at,
-        })
-    }
-
     /// Assigns an unassigned conversation to the chosen on-shift agent. True when the
     /// conversation has an assignee afterwards (ours, or a claim that came first).
     ///
@@ -258,11 +97,7 @@ impl App {
         if !snapshot.has_candidate() {
             return Ok(());
         }
-        for entry in self
-            .store()
-            .list_queue(false, crate::desk::queue::MAX_QUEUE)
-            .await?
-        {
+        for entry in self.store().list_queue(false, MAX_QUEUE).await? {
             if !snapshot.has_candidate() {
                 break;
             }

@@ -1,117 +1,18 @@
-//! Shifts and 24/7 coverage (PRODUCT.md › C2; issue 3 › Shifts): named shifts in the
-//! creator's time zone with the members who work them, clock-in and clock-out, the
-//! coverage view of uncovered hours, and the [`Roster`] that says who is on shift.
-//!
-//! A member is **on shift** when clocked in, or when inside one of their shifts' windows
-//! and not clocked out since that window began. Clocking in covers ad-hoc work outside the
-//! schedule; clocking out ends a scheduled shift early. A clock-in lasts until clock-out.
+//! Shifts and 24/7 coverage (docs/product.md › Routing, priority and shifts): named
+//! shifts in the creator's time zone with the members who work them, clock-in and
+//! clock-out, and the coverage view of uncovered hours. Who is on shift is the
+//! [`Roster`](crate::desk::roster::Roster)'s to say.
 
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
-use fandesk_domain::desk::{Shift, ShiftWindow, coverage, parse_weekday};
-use fandesk_domain::{MemberId, Principal, Role};
-use fandesk_store::{ClockRow, ShiftRow, StoreError};
+use crate::desk::roster::{Roster, shift_of};
+use fandesk_domain::desk::{coverage, parse_weekday};
+use fandesk_domain::{Capability, MemberId, Principal};
+use fandesk_store::{ShiftRow, StoreError};
+use jiff::Timestamp;
 use jiff::civil::{Date, Time, Weekday};
-use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
-use std::collections::HashMap;
 use utoipa::ToSchema;
-
-/// Who is on shift, from the shifts and the clock-in state.
-pub(crate) struct Roster {
-    shifts: Vec<(ShiftRow, Shift)>,
-    clocks: HashMap<MemberId, ClockRow>,
-}
-
-impl Roster {
-    pub(crate) async fn load(app: &App) -> ServiceResult<Roster> {
-        let zone = &app.inner.config.desk.creator_timezone;
-        let shifts = app
-            .store()
-            .list_shifts()
-            .await?
-            .into_iter()
-            .filter_map(|row| {
-                let shift = shift_of(&row, zone);
-                if shift.is_none() {
-                    tracing::warn!(shift = %row.id, "stored shift cannot be read; ignored");
-                }
-                Some((row, shift?))
-            })
-            .collect();
-        let clocks = app
-            .store()
-            .list_clocks()
-            .await?
-            .into_iter()
-            .map(|row| (row.member_id.clone(), row))
-            .collect();
-        Ok(Roster { shifts, clocks })
-    }
-
-    pub(crate) fn clocked_in(&self, member: &MemberId) -> bool {
-        self.clocks
-            .get(member)
-            .is_some_and(|clock| clock.clocked_in)
-    }
-
-    pub(crate) fn on_shift(&self, member: &MemberId, now: Timestamp) -> bool {
-        if self.clocked_in(member) {
-            return true;
-        }
-        let window_start = self
-            .shifts
-            .iter()
-            .filter(|(row, _)| row.member_ids.contains(member))
-            .filter_map(|(_, shift)| current_window(shift, now))
-            .map(|window| window.start)
-            .min();
-        match (window_start, self.clocks.get(member)) {
-            (None, _) => false,
-            (Some(start), Some(clock)) => clock.at < start,
-            (Some(_), None) => true,
-        }
-    }
-
-    /// Shifts somebody works: only these provide coverage.
-    pub(crate) fn staffed_shifts(&self) -> Vec<Shift> {
-        self.shifts
-            .iter()
-            .filter(|(row, _)| !row.member_ids.is_empty())
-            .map(|(_, shift)| shift.clone())
-            .collect()
-    }
-
-    /// Whether the team has a schedule at all (off-hours exist only then).
-    pub(crate) fn has_staffed_shifts(&self) -> bool {
-        self.shifts
-            .iter()
-            .any(|(row, _)| !row.member_ids.is_empty())
-    }
-}
-
-/// The occurrence of `shift` running at `now`, if any.
-fn current_window(shift: &Shift, now: Timestamp) -> Option<ShiftWindow> {
-    let until = now.checked_add(SignedDuration::from_secs(1)).ok()?;
-    shift
-        .windows_overlapping(now, until)
-        .into_iter()
-        .find(|window| window.contains(now))
-}
-
-fn shift_of(row: &ShiftRow, zone: &jiff::tz::TimeZone) -> Option<Shift> {
-    Some(Shift {
-        name: row.name.clone(),
-        weekdays: row
-            .weekdays
-            .iter()
-            .map(|day| parse_weekday(day))
-            .collect::<Option<_>>()?,
-        start: row.start_time.parse().ok()?,
-        end: row.end_time.parse().ok()?,
-        time_zone: zone.clone(),
-    })
-}
 
 const WEEK: [(Weekday, &str); 7] = [
     (Weekday::Monday, "mon"),
@@ -122,17 +23,6 @@ const WEEK: [(Weekday, &str); 7] = [
     (Weekday::Saturday, "sat"),
     (Weekday::Sunday, "sun"),
 ];
-
-/// Owner and supervisors manage shifts, capacity and canned responses (PRODUCT.md › Who
-/// uses it).
-pub(crate) fn require_manager(actor: &Principal, what: &str) -> ServiceResult<()> {
-    match actor.role() {
-        Some(Role::Owner | Role::Supervisor) => Ok(()),
-        _ => Err(ServiceError::Forbidden(format!(
-            "{what} is managed by the owner and supervisors"
-        ))),
-    }
-}
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ShiftView {
@@ -270,7 +160,7 @@ impl App {
     }
 
     pub async fn list_shifts(&self, actor: &Principal) -> ServiceResult<Vec<ShiftView>> {
-        crate::desk::queue::require_team(actor)?;
+        actor.require(Capability::ViewDesk)?;
         Ok(self
             .store()
             .list_shifts()
@@ -285,7 +175,7 @@ impl App {
         actor: &Principal,
         input: ShiftInput,
     ) -> ServiceResult<ShiftView> {
-        require_manager(actor, "the schedule")?;
+        actor.require(Capability::ManageShifts)?;
         let now = self.now();
         let mut row = ShiftRow {
             id: crate::new_id("shf"),
@@ -322,7 +212,7 @@ impl App {
         id: &str,
         input: ShiftInput,
     ) -> ServiceResult<ShiftView> {
-        require_manager(actor, "the schedule")?;
+        actor.require(Capability::ManageShifts)?;
         let mut row = self
             .store()
             .list_shifts()
@@ -342,19 +232,19 @@ impl App {
     }
 
     pub async fn delete_shift(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
-        require_manager(actor, "the schedule")?;
+        actor.require(Capability::ManageShifts)?;
         self.store().delete_shift(id).await?;
         Ok(())
     }
 
     /// Clock-in (`true`) or clock-out of the calling member.
     pub async fn clock(&self, actor: &Principal, clocked_in: bool) -> ServiceResult<ClockView> {
-        let Principal::Member { id, role, .. } = actor else {
-            return Err(ServiceError::Forbidden("only team members clock in".into()));
+        actor.require(Capability::WorkShifts)?;
+        let Principal::Member { id, .. } = actor else {
+            return Err(ServiceError::Forbidden(
+                Capability::WorkShifts.refusal(actor).into(),
+            ));
         };
-        if !role.is_human() {
-            return Err(ServiceError::Forbidden("bots do not work shifts".into()));
-        }
         let now = self.now();
         self.store().set_clock(id, clocked_in, now).await?;
         if clocked_in {
@@ -380,7 +270,7 @@ impl App {
         actor: &Principal,
         week: Option<&str>,
     ) -> ServiceResult<CoverageView> {
-        crate::desk::queue::require_team(actor)?;
+        actor.require(Capability::ViewDesk)?;
         let zone = self.inner.config.desk.creator_timezone.clone();
         let week_start: Date = match week {
             Some(text) => text

@@ -10,7 +10,9 @@
 //! is done (tests and graceful shutdown).
 
 use crate::app::error::ServiceResult;
-use crate::desk::routing::{Rescored, Snapshot};
+use crate::desk::canned::CannedUse;
+use crate::desk::floor::Snapshot;
+use crate::desk::priority::Rescored;
 use crate::{App, Inner};
 use fandesk_domain::ConversationId;
 use jiff::Timestamp;
@@ -19,15 +21,6 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-
-/// A committed send from a canned response, recorded for the library's health.
-#[derive(Clone, Debug)]
-pub(crate) struct CannedUse {
-    pub template_id: String,
-    pub member_id: fandesk_domain::MemberId,
-    /// The first line went out unedited (allowed under `warn`).
-    pub unedited: bool,
-}
 
 pub(crate) enum DeskEvent {
     /// Created (or reopened) at `at`: a new opening starts.

@@ -11,7 +11,7 @@ use fandesk_analytics::{
     GroupSummary, Period, ShiftCalendar, Stats, day_segments, summary_from_totals,
 };
 use fandesk_domain::desk::{Shift, parse_weekday};
-use fandesk_domain::{Principal, Role};
+use fandesk_domain::{Capability, Principal};
 use fandesk_store::{MetricGrouping, MetricRows, Store};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -113,16 +113,6 @@ pub struct SummaryView {
     pub groups: Vec<SummaryGroupView>,
 }
 
-/// Metrics are for supervisors, escalation leads and the owner (PRODUCT.md › Who uses it).
-fn require_metrics_role(actor: &Principal) -> ServiceResult<()> {
-    match actor.role() {
-        Some(Role::Owner | Role::Supervisor | Role::EscalationLead) => Ok(()),
-        _ => Err(ServiceError::Forbidden(
-            "metrics are for the owner, supervisors and escalation leads".into(),
-        )),
-    }
-}
-
 fn time_zone(name: Option<&str>, default: &TimeZone) -> ServiceResult<TimeZone> {
     match name {
         None => Ok(default.clone()),
@@ -176,7 +166,7 @@ impl App {
         grouping: SummaryGrouping,
         tz: Option<&str>,
     ) -> ServiceResult<SummaryView> {
-        require_metrics_role(actor)?;
+        actor.require(Capability::ViewMetrics)?;
         if from >= to {
             return Err(ServiceError::invalid("to", "must be after from"));
         }
@@ -232,7 +222,7 @@ impl App {
         week: Option<&str>,
         tz: Option<&str>,
     ) -> ServiceResult<WeeklyReport> {
-        require_metrics_role(actor)?;
+        actor.require(Capability::ViewMetrics)?;
         let zone = time_zone(tz, &self.inner.config.desk.creator_timezone)?;
         let week = match week {
             Some(text) => {

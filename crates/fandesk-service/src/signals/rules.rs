@@ -7,7 +7,7 @@ use fandesk_domain::signals::{
     KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRule, RestrictedVerdict,
     RestrictedWords, message_score,
 };
-use fandesk_domain::{MemberId, Principal, Visibility};
+use fandesk_domain::{Capability, MemberId, Principal, Visibility};
 use fandesk_store::PostExtras;
 use std::sync::{Arc, RwLock};
 
@@ -131,27 +131,6 @@ pub struct RestrictedRuleView {
     pub action: String,
 }
 
-const RULE_EDITORS: [fandesk_domain::Role; 2] = [
-    fandesk_domain::Role::Owner,
-    fandesk_domain::Role::Supervisor,
-];
-
-fn require_editor(actor: &Principal) -> ServiceResult<()> {
-    match actor.role() {
-        Some(role) if RULE_EDITORS.contains(&role) => Ok(()),
-        _ => Err(ServiceError::Forbidden(
-            "rules are edited by the owner and supervisors".into(),
-        )),
-    }
-}
-
-fn require_team(actor: &Principal) -> ServiceResult<()> {
-    if actor.is_fan() {
-        return Err(ServiceError::Forbidden("rules are team-only".into()));
-    }
-    Ok(())
-}
-
 /// Checks one word or phrase of a rule.
 fn check_pattern(field: &str, pattern: &str) -> ServiceResult<String> {
     let pattern = pattern.trim();
@@ -170,7 +149,7 @@ impl App {
         &self,
         actor: &Principal,
     ) -> ServiceResult<Vec<KeywordRuleView>> {
-        require_team(actor)?;
+        actor.require(Capability::ViewRules)?;
         let rows = self.store().list_keyword_rules().await?;
         Ok(rows
             .into_iter()
@@ -188,7 +167,7 @@ impl App {
         name: &str,
         patterns: &[String],
     ) -> ServiceResult<KeywordRuleView> {
-        require_editor(actor)?;
+        actor.require(Capability::ManageRules)?;
         let name = check_pattern("name", name)?;
         let mut words = Vec::with_capacity(patterns.len());
         for pattern in patterns {
@@ -223,7 +202,7 @@ impl App {
     }
 
     pub async fn delete_keyword_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
-        require_editor(actor)?;
+        actor.require(Capability::ManageRules)?;
         self.store().delete_keyword_rule(id).await?;
         self.rules_changed();
         Ok(())
@@ -233,7 +212,7 @@ impl App {
         &self,
         actor: &Principal,
     ) -> ServiceResult<Vec<RestrictedRuleView>> {
-        require_team(actor)?;
+        actor.require(Capability::ViewRules)?;
         let rows = self.store().list_restricted_rules().await?;
         Ok(rows
             .into_iter()
@@ -251,7 +230,7 @@ impl App {
         pattern: &str,
         action: &str,
     ) -> ServiceResult<RestrictedRuleView> {
-        require_editor(actor)?;
+        actor.require(Capability::ManageRules)?;
         let pattern = check_pattern("pattern", pattern)?;
         let parsed = RestrictedAction::parse(action)
             .ok_or_else(|| ServiceError::invalid("action", "must be \"block\" or \"warn\""))?;
@@ -285,7 +264,7 @@ impl App {
     }
 
     pub async fn delete_restricted_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
-        require_editor(actor)?;
+        actor.require(Capability::ManageRules)?;
         self.store().delete_restricted_rule(id).await?;
         self.rules_changed();
         Ok(())
