@@ -7,6 +7,7 @@
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::desk::floor::Snapshot;
 use crate::desk::queue::MAX_QUEUE;
+use crate::signals::alert_details::AlertDetails;
 use crate::signals::alerts::NewAlert;
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
@@ -133,11 +134,12 @@ impl App {
                     })?;
                 if snapshot.roster.has_staffed_shifts() {
                     let alert = NewAlert {
-                        kind: "escalation_off_shift",
                         conversation_id: Some(conversation.into()),
                         rule: None,
                         excerpt: None,
-                        details: serde_json::json!({"lead_id": choice.member_id.0}),
+                        details: AlertDetails::EscalationOffShift {
+                            lead_id: choice.member_id.0.clone(),
+                        },
                     };
                     if let Err(error) = self.raise_alert(alert).await {
                         tracing::warn!(%error, "could not alert that no escalation lead is on shift");

@@ -5,9 +5,10 @@
 //! restarts and fires on exactly one node.
 
 use crate::app::error::{ServiceError, ServiceResult};
+use crate::signals::alert_details::AlertDetails;
 use crate::signals::alerts::NewAlert;
 use crate::{App, new_id};
-use fandesk_domain::ConversationId;
+use fandesk_domain::{AlertKind, ConversationId};
 use fandesk_store::{DeskConversationRow, JobRow, NewJob};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,7 @@ impl App {
         }
         let raised = self
             .store()
-            .last_alert_at("sla_breach", Some(&id), Some(SLA_RULE))
+            .last_alert_at(AlertKind::SlaBreach.as_str(), Some(&id), Some(SLA_RULE))
             .await?;
         if raised.is_some_and(|at| at >= payload.opening) {
             return Ok(());
@@ -99,17 +100,19 @@ impl App {
         let target = self.inner.config.desk.sla_target.as_secs();
         let now = self.now();
         self.raise_alert(NewAlert {
-            kind: "sla_breach",
             conversation_id: Some(id.clone()),
             rule: Some(SLA_RULE.to_owned()),
             excerpt: None,
-            details: serde_json::json!({
-                "target_secs": target,
-                "waiting_since": payload.first_message_at,
-                "waited_secs": now.duration_since(payload.first_message_at).as_secs(),
-                "assignee_id": conversation.assignee_id.as_ref().map(|member| member.0.clone()),
-                "fan_id": conversation.fan_id.0,
-            }),
+            details: AlertDetails::SlaBreach {
+                target_secs: target,
+                waiting_since: payload.first_message_at,
+                waited_secs: now.duration_since(payload.first_message_at).as_secs(),
+                assignee_id: conversation
+                    .assignee_id
+                    .as_ref()
+                    .map(|member| member.0.clone()),
+                fan_id: conversation.fan_id.0.clone(),
+            },
         })
         .await?;
         if conversation.assignee_id.is_none() {

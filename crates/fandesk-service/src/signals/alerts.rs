@@ -1,9 +1,12 @@
-//! Alerts (PROTOCOL.md › Alerts and metrics): stored, listed, and pushed live on the
-//! team's `alerts` topic. Alerts are team-only: their events have no fan frame.
+//! Alerts (docs/api.md › Alerts and metrics): stored, listed, and pushed live on the
+//! team's `alerts` topic. Alerts are team-only: their events have no fan frame. Every
+//! kind ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line in README.md; the
+//! tests below hold both to `AlertKind::ALL`.
 
 use crate::app::error::ServiceResult;
 use crate::conversation::MAX_PAGE;
 use crate::live::event::ServerEvent;
+use crate::signals::alert_details::AlertDetails;
 use crate::{App, new_id};
 use fandesk_domain::{Capability, ConversationId, Principal, Topic};
 use fandesk_store::AlertRow;
@@ -15,7 +18,7 @@ use utoipa::ToSchema;
 pub struct AlertView {
     pub id: String,
     /// `keyword`, `sla_breach`, `negative_sentiment`, `engagement_anomaly`,
-    /// `restricted_word`.
+    /// `restricted_word` or `escalation_off_shift` (`fandesk_domain::AlertKind`).
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub conversation_id: Option<String>,
@@ -44,13 +47,12 @@ impl From<&AlertRow> for AlertView {
     }
 }
 
-/// A new alert before it is stored.
+/// A new alert before it is stored; its kind follows from its details.
 pub(crate) struct NewAlert {
-    pub kind: &'static str,
     pub conversation_id: Option<ConversationId>,
     pub rule: Option<String>,
     pub excerpt: Option<String>,
-    pub details: serde_json::Value,
+    pub details: AlertDetails,
 }
 
 impl App {
@@ -71,13 +73,14 @@ impl App {
 
     /// Stores an alert and pushes it to the `alerts` topic.
     pub(crate) async fn raise_alert(&self, alert: NewAlert) -> ServiceResult<AlertView> {
+        let kind = alert.details.kind();
         let row = AlertRow {
             id: new_id("alr"),
-            kind: alert.kind.to_owned(),
+            kind: kind.as_str().to_owned(),
             conversation_id: alert.conversation_id,
             rule: alert.rule,
             excerpt: alert.excerpt,
-            details: alert.details.to_string(),
+            details: alert.details.to_json(),
             created_at: self.now(),
         };
         self.store().insert_alert(&row).await?;
@@ -86,7 +89,87 @@ impl App {
             &Topic::Alerts.to_string(),
             &ServerEvent::AlertRaised { alert: &view },
         );
-        tracing::info!(kind = alert.kind, alert = %row.id, "alert raised");
+        tracing::info!(%kind, alert = %row.id, "alert raised");
         Ok(view)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fandesk_domain::AlertKind;
+    use std::path::Path;
+
+    fn workspace_file(path: &str) -> String {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        std::fs::read_to_string(root.join(path)).unwrap_or_else(|error| panic!("{path}: {error}"))
+    }
+
+    /// The console's `ALERT_LABELS` object in `dashboard.js`: `kind: 'Label',` lines.
+    fn console_labels() -> Vec<String> {
+        let script = workspace_file("console/js/dashboard.js");
+        let start = script
+            .find("const ALERT_LABELS = {")
+            .expect("dashboard.js defines ALERT_LABELS");
+        let body = &script[start..];
+        let end = body.find("};").expect("ALERT_LABELS ends");
+        body[..end]
+            .lines()
+            .skip(1)
+            .filter_map(|line| {
+                let (key, label) = line.trim().split_once(':')?;
+                (!label
+                    .trim()
+                    .trim_end_matches(',')
+                    .trim_matches('\'')
+                    .is_empty())
+                .then(|| key.trim().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_alert_kind_has_a_console_label() {
+        let labels = console_labels();
+        for kind in AlertKind::ALL {
+            assert!(
+                labels.iter().any(|label| label == kind.as_str()),
+                "console/js/dashboard.js ALERT_LABELS lacks {kind}: {labels:?}"
+            );
+        }
+        for label in &labels {
+            assert!(
+                AlertKind::parse(label).is_some(),
+                "the console labels an alert kind the server never raises: {label}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_alert_kind_is_in_the_readme() {
+        let readme = workspace_file("README.md");
+        for kind in AlertKind::ALL {
+            assert!(
+                readme.contains(&format!("`{kind}`")),
+                "README.md does not list the alert kind `{kind}`"
+            );
+        }
+    }
+
+    #[test]
+    fn details_name_their_kind() {
+        let details = AlertDetails::EscalationOffShift {
+            lead_id: "mem_1".into(),
+        };
+        assert_eq!(details.kind(), AlertKind::EscalationOffShift);
+        assert_eq!(details.to_json(), r#"{"lead_id":"mem_1"}"#);
+        let keyword = AlertDetails::Keyword {
+            word: "refunds".into(),
+            message_id: "msg_1".into(),
+        };
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&keyword.to_json()).unwrap(),
+            serde_json::json!({"word": "refunds", "message_id": "msg_1"})
+        );
     }
 }

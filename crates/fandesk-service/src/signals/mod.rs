@@ -4,6 +4,7 @@
 //! engagement and restricted-word alerts ([`processor`]), and alerts themselves
 //! ([`alerts`]).
 
+pub(crate) mod alert_details;
 pub(crate) mod alerts;
 pub(crate) mod processor;
 pub(crate) mod rules;

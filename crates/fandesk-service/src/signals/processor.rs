@@ -5,12 +5,12 @@
 //! committed messages over a bounded queue and never waits for this task.
 
 use crate::App;
+use crate::signals::alert_details::AlertDetails;
 use crate::signals::alerts::NewAlert;
-use fandesk_domain::AuthorKind;
 use fandesk_domain::signals::{AlertThrottle, ClippedReplyRule, word_count};
+use fandesk_domain::{AlertKind, AuthorKind};
 use fandesk_store::{ConversationRow, MessageRow};
 use jiff::{SignedDuration, Timestamp};
-use serde_json::json;
 use std::collections::VecDeque;
 use tokio::sync::mpsc;
 
@@ -101,11 +101,13 @@ async fn process(app: &App, input: &SignalInput, log: &mut ReplyLog) {
             alert(
                 app,
                 NewAlert {
-                    kind: "restricted_word",
                     conversation_id: Some(message.conversation_id.clone()),
                     rule: Some(rule.clone()),
                     excerpt,
-                    details: json!({"message_id": message.id.0, "author_id": message.author_id}),
+                    details: AlertDetails::RestrictedWord {
+                        message_id: message.id.0.clone(),
+                        author_id: message.author_id.clone(),
+                    },
                 },
             )
             .await;
@@ -117,14 +119,13 @@ async fn process(app: &App, input: &SignalInput, log: &mut ReplyLog) {
         alert(
             app,
             NewAlert {
-                kind: "negative_sentiment",
                 conversation_id: Some(message.conversation_id.clone()),
                 rule: None,
                 excerpt: Some(excerpt_of(&message.body)),
-                details: json!({
-                    "score": input.conversation.sentiment.score,
-                    "message_score": message.sentiment,
-                }),
+                details: AlertDetails::NegativeSentiment {
+                    score: input.conversation.sentiment.score,
+                    message_score: message.sentiment,
+                },
             },
         )
         .await;
@@ -141,7 +142,11 @@ async fn keyword_alerts(app: &App, message: &MessageRow) {
     for hit in rules.keywords.first_per_rule(&message.body) {
         let last = app
             .store()
-            .last_alert_at("keyword", Some(&message.conversation_id), Some(&hit.rule))
+            .last_alert_at(
+                AlertKind::Keyword.as_str(),
+                Some(&message.conversation_id),
+                Some(&hit.rule),
+            )
             .await;
         let last = match last {
             Ok(last) => last,
@@ -153,11 +158,13 @@ async fn keyword_alerts(app: &App, message: &MessageRow) {
         alert(
             app,
             NewAlert {
-                kind: "keyword",
                 conversation_id: Some(message.conversation_id.clone()),
                 rule: Some(hit.rule.clone()),
                 excerpt: Some(hit.excerpt.clone()),
-                details: json!({"word": hit.word, "message_id": message.id.0}),
+                details: AlertDetails::Keyword {
+                    word: hit.word.clone(),
+                    message_id: message.id.0.clone(),
+                },
             },
         )
         .await;
@@ -179,7 +186,7 @@ async fn clipped_reply_check(app: &App, log: &mut ReplyLog, now: Timestamp) {
     };
     let last = app
         .store()
-        .last_alert_at("engagement_anomaly", None, None)
+        .last_alert_at(AlertKind::EngagementAnomaly.as_str(), None, None)
         .await
         .ok()
         .flatten();
@@ -189,22 +196,10 @@ async fn clipped_reply_check(app: &App, log: &mut ReplyLog, now: Timestamp) {
     alert(
         app,
         NewAlert {
-            kind: "engagement_anomaly",
             conversation_id: None,
             rule: None,
             excerpt: Some(anomaly.summary()),
-            details: json!({
-                "window_start": anomaly.window.after.to_string(),
-                "window_end": anomaly.window.until.to_string(),
-                "share": anomaly.share,
-                "baseline_share": anomaly.baseline_share,
-                "short_replies": anomaly.counts.short,
-                "replies": anomaly.counts.total,
-                "baseline_short_replies": anomaly.baseline_counts.short,
-                "baseline_replies": anomaly.baseline_counts.total,
-                "z": anomaly.z,
-                "short_max_words": anomaly.short_max_words,
-            }),
+            details: AlertDetails::engagement_anomaly(&anomaly),
         },
     )
     .await;
