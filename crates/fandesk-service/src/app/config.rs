@@ -1,5 +1,6 @@
 //! The service's runtime settings, one struct with a section per feature.
 
+use crate::commit::WriterConfig;
 use crate::desk::DeskConfig;
 use crate::reporting::ReportDelivery;
 use crate::room::fanout::RoomFanoutConfig;
@@ -38,6 +39,16 @@ impl Default for Config {
             desk: DeskConfig::default(),
             room_fanout: RoomFanoutConfig::default(),
             report_delivery: None,
+        }
+    }
+}
+
+impl Config {
+    /// The settings every group-commit writer shares.
+    pub(crate) fn writer(&self) -> WriterConfig {
+        WriterConfig {
+            batch_max: self.write_batch_max,
+            queue: self.write_queue,
         }
     }
 }

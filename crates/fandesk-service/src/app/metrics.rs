@@ -1,9 +1,12 @@
-//! Operational metrics in Prometheus form (issue 2 › 7). The registry belongs to the
+//! Operational metrics in Prometheus form (docs/metrics.md). The registry belongs to the
 //! [`App`](crate::App), not to the process, so several servers in one test process keep
-//! separate numbers.
+//! separate numbers. The group-commit histograms carry the writer's name as the `writer`
+//! label (`conversation`, `room`).
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -16,10 +19,10 @@ pub struct Metrics {
     pub messages_written: Counter,
     /// Acknowledgements given for sends (new and repeated), over REST and WebSocket.
     pub acks: Counter,
-    /// Ops per group-commit transaction.
-    pub batch_size: Histogram,
-    /// Seconds per group-commit transaction.
-    pub commit_seconds: Histogram,
+    /// Ops per group-commit transaction, by writer.
+    pub batch_size: Family<WriterLabels, Histogram, fn() -> Histogram>,
+    /// Seconds per group-commit transaction, by writer.
+    pub commit_seconds: Family<WriterLabels, Histogram, fn() -> Histogram>,
     /// Slow subscribers closed with 4008.
     pub slow_consumers_closed: Counter,
     /// HTTP requests served.
@@ -28,6 +31,28 @@ pub struct Metrics {
     pub signals_dropped: Counter,
     /// Live desk gauges (PRODUCT.md › C9), refreshed from the store at each scrape.
     pub desk: DeskGauges,
+}
+
+/// The `writer` label of the group-commit histograms.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WriterLabels {
+    pub writer: &'static str,
+}
+
+/// One writer's group-commit histograms, resolved once when the writer starts.
+pub(crate) struct WriterMetrics {
+    pub batch_size: Histogram,
+    pub commit_seconds: Histogram,
+}
+
+fn batch_size_histogram() -> Histogram {
+    Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0])
+}
+
+fn commit_seconds_histogram() -> Histogram {
+    Histogram::new([
+        0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
+    ])
 }
 
 /// Fans waiting for a human, the oldest wait, members clocked in, alerts raised.
@@ -45,11 +70,10 @@ impl Metrics {
         let ws_connections = Gauge::default();
         let messages_written = Counter::default();
         let acks = Counter::default();
-        let batch_size =
-            Histogram::new([1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0]);
-        let commit_seconds = Histogram::new([
-            0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0,
-        ]);
+        let batch_size: Family<WriterLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(batch_size_histogram);
+        let commit_seconds: Family<WriterLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(commit_seconds_histogram);
         let slow_consumers_closed = Counter::default();
         let http_requests = Counter::default();
         let signals_dropped = Counter::default();
@@ -124,6 +148,15 @@ impl Metrics {
         }
     }
 
+    /// The histograms of the writer named `writer`.
+    pub(crate) fn writer(&self, writer: &'static str) -> WriterMetrics {
+        let labels = WriterLabels { writer };
+        WriterMetrics {
+            batch_size: self.batch_size.get_or_create(&labels).clone(),
+            commit_seconds: self.commit_seconds.get_or_create(&labels).clone(),
+        }
+    }
+
     /// Sets the live desk gauges from the store's figures as of `now`.
     pub fn set_desk_figures(&self, figures: &fandesk_store::LiveDeskFigures, now: jiff::Timestamp) {
         self.desk.waiting_fans.set(figures.waiting_fans);
@@ -147,5 +180,34 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_histograms_are_labelled_by_writer() {
+        let metrics = Metrics::new();
+        let conversation = metrics.writer("conversation");
+        let room = metrics.writer("room");
+        conversation.batch_size.observe(3.0);
+        conversation.batch_size.observe(5.0);
+        room.commit_seconds.observe(0.004);
+        // Resolving a writer again shares its series.
+        metrics.writer("room").commit_seconds.observe(0.002);
+        let text = metrics.render();
+        for line in [
+            "fandesk_write_batch_size_count{writer=\"conversation\"} 2",
+            "fandesk_write_batch_size_sum{writer=\"conversation\"} 8.0",
+            "fandesk_write_batch_size_count{writer=\"room\"} 0",
+            "fandesk_commit_seconds_count{writer=\"room\"} 2",
+        ] {
+            assert!(
+                text.lines().any(|got| got == line),
+                "no {line:?} in\n{text}"
+            );
+        }
     }
 }

@@ -7,7 +7,7 @@ pub mod config;
 pub mod error;
 pub mod metrics;
 
-use crate::conversation::commit::Writer;
+use crate::conversation::commit::{ConversationBatch, ConversationWriter};
 use crate::{desk, room, signals};
 use clock::Clock;
 use config::Config;
@@ -28,7 +28,7 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) writer: Writer,
+    pub(crate) writer: ConversationWriter,
     /// Live rooms: their own group-commit writer and the viewer counts.
     pub(crate) rooms: room::Rooms,
     /// Compiled keyword and restricted-word rules.
@@ -46,13 +46,12 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let (signal_sender, signal_inputs) =
             tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
-        let writer = Writer::spawn(
-            store.clone(),
-            bus.clone(),
-            metrics.clone(),
-            &config,
-            signal_sender,
-        );
+        let batch = ConversationBatch {
+            bus: bus.clone(),
+            metrics: metrics.clone(),
+            signals: signal_sender,
+        };
+        let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
         let rules = signals::rules::RuleCache::default();
         let desk = desk::DeskRuntime::new();

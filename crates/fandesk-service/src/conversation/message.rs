@@ -3,7 +3,7 @@
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::audience_of;
-use crate::conversation::commit::Queued;
+use crate::conversation::commit::ConversationQueued;
 use crate::conversation::view::MessageView;
 use crate::{App, new_id};
 use fandesk_domain::{
@@ -32,7 +32,7 @@ pub struct Sent {
 
 /// A send queued for commit; [`PendingSend::wait`] yields the acknowledgement.
 pub struct PendingSend {
-    queued: Queued,
+    queued: ConversationQueued,
     audience: fandesk_domain::Audience,
     metrics: std::sync::Arc<crate::Metrics>,
     /// The agent desk's follow-up once committed (routing, SLA timer, canned usage).

@@ -16,7 +16,7 @@ use crate::conversation::message::SendMessage;
 use crate::conversation::{MAX_PAGE, audience_of};
 use crate::live::frame::{fan_timed_out_frame, room_event_frame, room_updated_frame};
 use crate::live::publish::{Frames, publish_ephemeral};
-use crate::room::commit::{RoomQueued, RoomWriter};
+use crate::room::commit::{RoomBatch, RoomQueued, RoomWriter};
 use crate::room::fanout::RoomFanout;
 use crate::room::view::{RoomMessageView, RoomView, TimeoutView};
 use crate::room::viewers::{RoomViewers, ViewerGuard, spawn_ticker};
@@ -54,7 +54,11 @@ impl Rooms {
         metrics: Arc<Metrics>,
         config: &Config,
     ) -> Rooms {
-        let writer = RoomWriter::spawn(store, bus.clone(), metrics, config);
+        let batch = RoomBatch {
+            bus: bus.clone(),
+            metrics: metrics.clone(),
+        };
+        let writer = RoomWriter::spawn(store, batch, &metrics, config.writer());
         let fanout = RoomFanout::new(bus.clone(), config.room_fanout.clone());
         let viewers = Arc::new(RoomViewers::default());
         let stop = CancellationToken::new();
