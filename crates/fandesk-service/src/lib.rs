@@ -47,6 +47,7 @@ pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use fandesk_domain::desk::FirstLineMode;
+pub use jobs::JobsConfig;
 pub use live::event::PresenceState;
 pub use live::subscription::{Subscription, SubscriptionEnd};
 pub use reporting::delivery::{

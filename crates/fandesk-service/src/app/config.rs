@@ -2,6 +2,7 @@
 
 use crate::commit::WriterConfig;
 use crate::desk::DeskConfig;
+use crate::jobs::JobsConfig;
 use crate::reporting::ReportDelivery;
 use crate::room::fanout::RoomFanoutConfig;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Config {
     pub room_fanout: RoomFanoutConfig,
     /// Scheduled weekly report delivery; `None`: off.
     pub report_delivery: Option<ReportDelivery>,
+    /// The job scheduler: polling, leases, retries, the session purge.
+    pub jobs: JobsConfig,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
             desk: DeskConfig::default(),
             room_fanout: RoomFanoutConfig::default(),
             report_delivery: None,
+            jobs: JobsConfig::default(),
         }
     }
 }

@@ -8,7 +8,8 @@ pub mod error;
 pub mod metrics;
 
 use crate::conversation::commit::{ConversationBatch, ConversationWriter};
-use crate::{desk, room, signals};
+use crate::jobs::{Jobs, Registry};
+use crate::{auth, desk, reporting, room, signals};
 use clock::Clock;
 use config::Config;
 use fandesk_bus::Bus;
@@ -33,8 +34,10 @@ pub(crate) struct Inner {
     pub(crate) rooms: room::Rooms,
     /// Compiled keyword and restricted-word rules.
     pub(crate) rules: signals::rules::RuleCache,
-    /// The agent desk's worker and the scheduler of timers.
+    /// The agent desk's worker.
     pub(crate) desk: desk::DeskRuntime,
+    /// The job scheduler and what it runs.
+    pub(crate) jobs: Jobs,
     /// Password hashes in progress at once: each argon2 hash holds 19 MiB, so a burst of
     /// logins must queue rather than grow the heap (measured, BENCHMARKS.md).
     pub(crate) password_slots: tokio::sync::Semaphore,
@@ -55,6 +58,11 @@ impl App {
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
         let rules = signals::rules::RuleCache::default();
         let desk = desk::DeskRuntime::new();
+        let mut registry = Registry::default();
+        desk::register_jobs(&mut registry, &config.desk);
+        reporting::register_jobs(&mut registry);
+        auth::register_jobs(&mut registry, &config.jobs);
+        let jobs = Jobs::new(registry);
         let app = App {
             inner: Arc::new(Inner {
                 store,
@@ -66,10 +74,12 @@ impl App {
                 rooms,
                 rules,
                 desk,
+                jobs,
                 password_slots: tokio::sync::Semaphore::new(2),
             }),
         };
         desk::DeskRuntime::start(&app);
+        Jobs::start(&app);
         // Replies are judged against the configured target when they commit (issue 6 › 2).
         let target_ms =
             i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
@@ -95,6 +105,7 @@ impl App {
     /// Stops taking writes, commits and acknowledges everything already queued, then
     /// returns. Reads keep working until the store is closed.
     pub async fn shutdown(&self) {
+        self.inner.jobs.shutdown().await;
         self.inner.desk.shutdown().await;
         self.inner.writer.shutdown().await;
         self.inner.rooms.shutdown().await;

@@ -4,6 +4,7 @@
 pub(crate) mod view;
 
 use crate::app::error::{ServiceError, ServiceResult};
+use crate::jobs::{FirstRun, JobsConfig, Registry};
 use crate::live::publish::{Frames, publish_ephemeral};
 use crate::{App, new_id};
 use argon2::Argon2;
@@ -52,7 +53,7 @@ pub struct NewFanSession {
     pub signature: Option<String>,
 }
 
-fn hash_token(token: &str) -> String {
+pub(crate) fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -410,6 +411,24 @@ impl App {
     pub fn watch_revocations(&self) -> fandesk_bus::Receiver {
         self.bus().subscribe(REVOCATIONS_TOPIC)
     }
+}
+
+/// Expired sessions are refused anyway; deleting them keeps the sessions table small.
+pub(crate) fn register_jobs(jobs: &mut Registry, config: &JobsConfig) {
+    jobs.every(
+        "session purge",
+        config.session_purge_every,
+        FirstRun::AtStart,
+        |app| {
+            Box::pin(async move {
+                match app.purge_expired_sessions().await {
+                    Ok(0) => {}
+                    Ok(count) => tracing::info!(count, "purged expired sessions"),
+                    Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
+                }
+            })
+        },
+    );
 }
 
 fn verify_signature(secret: &[u8], external_id: &str, signature: &str) -> ServiceResult<()> {

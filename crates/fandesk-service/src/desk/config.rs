@@ -22,10 +22,8 @@ pub struct DeskConfig {
     pub first_line: FirstLineMode,
     /// Agents send in fan conversations only while on shift (PRODUCT.md › C2, optional).
     pub shift_scoped_access: bool,
-    /// How often the scheduler looks for due timers. A [`crate::ManualClock`] wakes it at
-    /// once when advanced.
-    pub scheduler_poll: Duration,
-    /// How often queued conversations are offered to agents whose shift has started.
+    /// How often (on the service's clock) queued conversations are offered to agents
+    /// whose shift has started.
     pub rebalance_every: Duration,
 }
 
@@ -38,7 +36,6 @@ impl Default for DeskConfig {
             sla_stretch: Duration::from_secs(30),
             first_line: FirstLineMode::Enforce,
             shift_scoped_access: false,
-            scheduler_poll: Duration::from_secs(1),
             rebalance_every: Duration::from_secs(15),
         }
     }

@@ -17,3 +17,19 @@ mod worker;
 
 pub use config::DeskConfig;
 pub(crate) use worker::{AfterSend, DeskRuntime};
+
+use crate::jobs::{FirstRun, JobKind, Registry};
+
+/// The desk's jobs: first-response timers, and offering the queue now and then, so a
+/// conversation waiting for a shift to start is assigned when the shift begins.
+pub(crate) fn register_jobs(jobs: &mut Registry, config: &DeskConfig) {
+    jobs.on_due(JobKind::SlaFirstResponse, |app, job| {
+        Box::pin(async move { app.run_sla_job(&job).await })
+    });
+    jobs.every(
+        "desk rebalance",
+        config.rebalance_every,
+        FirstRun::AfterOnePeriod,
+        |app| Box::pin(async move { app.desk_rebalance() }),
+    );
+}

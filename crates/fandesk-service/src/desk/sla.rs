@@ -5,6 +5,7 @@
 //! restarts and fires on exactly one node.
 
 use crate::app::error::{ServiceError, ServiceResult};
+use crate::jobs::JobKind;
 use crate::signals::alert_details::AlertDetails;
 use crate::signals::alerts::NewAlert;
 use crate::{App, new_id};
@@ -13,8 +14,6 @@ use fandesk_store::{DeskConversationRow, JobRow, NewJob};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// The job kind of a first-response timer.
-pub(crate) const SLA_JOB: &str = "sla_first_response";
 /// The `rule` of `sla_breach` alerts: which target was missed.
 const SLA_RULE: &str = "first_response";
 
@@ -52,7 +51,7 @@ impl App {
         };
         let job = NewJob {
             id: new_id("job"),
-            kind: SLA_JOB.to_owned(),
+            kind: JobKind::SlaFirstResponse.as_str().to_owned(),
             key: format!("sla:{}:{}", conversation.id, opening.as_microsecond()),
             payload: serde_json::to_string(&payload)
                 .map_err(|error| ServiceError::Internal(error.to_string()))?,

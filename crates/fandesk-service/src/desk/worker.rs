@@ -70,7 +70,7 @@ impl AfterSend {
     }
 }
 
-/// The desk worker and the scheduler, owned by the `App`.
+/// The desk worker, owned by the `App`.
 pub(crate) struct DeskRuntime {
     events: mpsc::UnboundedSender<DeskEvent>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<DeskEvent>>>,
@@ -94,8 +94,7 @@ impl DeskRuntime {
         }
     }
 
-    /// Spawns the worker and the scheduler. They hold the `App` weakly, so dropping the
-    /// last `App` ends them.
+    /// Spawns the worker. It holds the `App` weakly, so dropping the last `App` ends it.
     pub(crate) fn start(app: &App) {
         let runtime = &app.inner.desk;
         let receiver = runtime
@@ -105,13 +104,12 @@ impl DeskRuntime {
             .take();
         let Some(receiver) = receiver else { return };
         let weak = Arc::downgrade(&app.inner);
-        let worker = tokio::spawn(run_worker(weak.clone(), receiver, runtime.stop.clone()));
-        let scheduler = tokio::spawn(crate::jobs::scheduler::run(weak, runtime.stop.clone()));
+        let worker = tokio::spawn(run_worker(weak, receiver, runtime.stop.clone()));
         runtime
             .tasks
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .extend([worker, scheduler]);
+            .push(worker);
     }
 
     pub(crate) fn notify(&self, event: DeskEvent) {
@@ -119,7 +117,7 @@ impl DeskRuntime {
     }
 
     /// Handles what was handed over (so the last fan messages still get their SLA timers;
-    /// requests have stopped by now), then stops both tasks after their current pass.
+    /// requests have stopped by now), then stops the worker after its current pass.
     pub(crate) async fn shutdown(&self) {
         let (done, handled) = oneshot::channel();
         self.notify(DeskEvent::Flush(done));

@@ -1,7 +1,7 @@
 //! Scheduled weekly report delivery (issue 6 › 4: "delivered on a schedule (configurable
 //! weekday/hour) to a file directory and/or a signed webhook").
 //!
-//! Each target of each week is one durable job (`crates/fandesk-store/src/jobs.rs`) keyed
+//! Each target of each week is one durable job (`jobs`, stored by `fandesk-store`) keyed
 //! by target and ISO week, due at the configured weekday and hour after the week ends. The
 //! key exists once, ever, so a week is delivered once per target even across restarts and
 //! nodes; a failed delivery returns an error and the scheduler retries it with backoff. At
@@ -14,6 +14,7 @@
 //! `X-Fandesk-Delivery` stays the same across retries of one delivery (de-duplication).
 
 use crate::app::error::{ServiceError, ServiceResult};
+use crate::jobs::JobKind;
 use crate::reporting::summary::build_weekly_report;
 use crate::{App, new_id};
 use fandesk_analytics::report::{IsoWeek, WeeklyReport, to_csv, to_html, to_json};
@@ -27,11 +28,6 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Job kind: write the week's report files into the report directory.
-pub(crate) const REPORT_FILE_JOB: &str = "weekly_report_file";
-/// Job kind: post the week's report to the webhook.
-pub(crate) const REPORT_WEBHOOK_JOB: &str = "weekly_report_webhook";
 
 /// A rendering of the weekly report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,10 +175,10 @@ impl App {
         let current = IsoWeek::containing(self.now(), &zone);
         let mut kinds = Vec::new();
         if delivery.dir.is_some() && !delivery.formats.is_empty() {
-            kinds.push((REPORT_FILE_JOB, "report-file"));
+            kinds.push((JobKind::WeeklyReportFile, "report-file"));
         }
         if delivery.webhook.is_some() {
-            kinds.push((REPORT_WEBHOOK_JOB, "report-webhook"));
+            kinds.push((JobKind::WeeklyReportWebhook, "report-webhook"));
         }
         let mut scheduled = 0;
         for week in [current.previous(), current] {
@@ -193,7 +189,7 @@ impl App {
             for (kind, prefix) in &kinds {
                 let job = NewJob {
                     id: new_id("job"),
-                    kind: (*kind).to_owned(),
+                    kind: kind.as_str().to_owned(),
                     key: format!("{prefix}:{week}"),
                     payload: payload.clone(),
                     due_at: delivery.due_at(week, &zone),
@@ -230,8 +226,8 @@ impl App {
             self.now(),
         )
         .await?;
-        match job.kind.as_str() {
-            REPORT_FILE_JOB => match &delivery.dir {
+        match JobKind::parse(&job.kind) {
+            Some(JobKind::WeeklyReportFile) => match &delivery.dir {
                 Some(dir) => write_files(dir, week, &delivery.formats, &report).await?,
                 None => tracing::warn!(job = %job.id, "no report directory; dropped"),
             },
