@@ -1,7 +1,7 @@
 //! The scheduler against a real (SQLite) store, on a `ManualClock`: advancing the clock
 //! is all it takes for due work to run.
 
-use crate::auth::hash_token;
+use crate::auth::sessions::hash_token;
 use crate::{App, Config, ManualClock, NewFanSession};
 use fandesk_bus::LocalBus;
 use fandesk_store::Store;
