@@ -2,8 +2,8 @@
 //! bus. HTTP and WebSocket handlers call [`App`] methods and nothing below it.
 //!
 //! Where things live, one folder per feature:
-//! - `app/` — [`App`] and its start and shutdown, [`Config`], the [`Clock`], [`ServiceError`],
-//!   the Prometheus registry.
+//! - `app/` — [`App`] and its start and shutdown, [`Config`], the [`Clock`],
+//!   [`ServiceError`], the Prometheus registry.
 //! - `commit/` — the group-commit writer, generic over what it commits (conversations,
 //!   rooms).
 //! - `live/` — what goes out to connections: the typed server events and their frames,

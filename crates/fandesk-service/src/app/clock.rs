@@ -1,4 +1,4 @@
-//! Time as a dependency, so timers and tests control it (STYLE.md › Tests).
+//! Time as a dependency, so timers and tests control it.
 
 use jiff::{SignedDuration, Timestamp};
 use std::sync::Mutex;
@@ -25,7 +25,7 @@ impl Clock for SystemClock {
 }
 
 /// A clock that moves only when told to: SLA timers and schedules are tested by advancing
-/// it, never by sleeping (STYLE.md › Tests).
+/// it, never by sleeping.
 #[derive(Debug)]
 pub struct ManualClock {
     now: Mutex<Timestamp>,

@@ -1,4 +1,4 @@
-//! The service layer's error: one enum whose [`ServiceError::code`] is the PROTOCOL.md
+//! The service layer's error: one enum whose [`ServiceError::code`] is the docs/api.md
 //! error code. HTTP responses and WebSocket `error` frames both use it.
 
 use fandesk_domain::RuleViolation;
@@ -13,7 +13,7 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
-    /// Bad input; `field` names the offending field (PROTOCOL.md › Errors).
+    /// Bad input; `field` names the offending field (docs/api.md › Errors).
     #[error("{field}: {reason}")]
     InvalidRequest { field: String, reason: String },
     #[error("{0}")]
@@ -22,7 +22,8 @@ pub enum ServiceError {
     RateLimited(String),
     #[error("the first line of a canned response must be edited before sending")]
     CannedFirstLineUnedited,
-    /// A canned response names a variable with no value and no default (PRODUCT.md › C3).
+    /// A canned response names a variable with no value and no default
+    /// (docs/product.md › Canned responses).
     #[error("template variable {variable} has no value and no default")]
     TemplateVariableMissing { variable: String },
     #[error("{0}")]
@@ -36,7 +37,7 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    /// The PROTOCOL.md error code.
+    /// The docs/api.md error code.
     pub fn code(&self) -> &'static str {
         match self {
             ServiceError::Unauthorized => "unauthorized",
@@ -69,7 +70,7 @@ impl ServiceError {
         }
     }
 
-    /// The message safe to show a client: 5xx texts are replaced (PROTOCOL.md › Errors).
+    /// The message safe to show a client: 5xx texts are replaced (docs/api.md › Errors).
     pub fn public_message(&self) -> String {
         match self {
             ServiceError::Internal(_) => "internal server error".to_owned(),

@@ -29,7 +29,8 @@ pub struct Metrics {
     pub http_requests: Counter,
     /// Committed messages not examined for alerts because the signal queue was full.
     pub signals_dropped: Counter,
-    /// Live desk gauges (PRODUCT.md › C9), refreshed from the store at each scrape.
+    /// Live desk gauges (docs/product.md › Metrics and reports), refreshed from the store
+    /// at each scrape.
     pub desk: DeskGauges,
 }
 

@@ -80,7 +80,7 @@ impl App {
         };
         desk::DeskRuntime::start(&app);
         Jobs::start(&app);
-        // Replies are judged against the configured target when they commit (issue 6 › 2).
+        // Replies are judged against the configured target when they commit.
         let target_ms =
             i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
         let store = app.inner.store.clone();

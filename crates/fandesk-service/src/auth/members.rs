@@ -52,7 +52,7 @@ fn check_email(email: &str) -> ServiceResult<String> {
 }
 
 impl App {
-    /// Creates the owner on an empty database (PROTOCOL.md › Running). Returns whether it
+    /// Creates the owner on an empty database (docs/api.md › Running). Returns whether it
     /// did.
     pub async fn bootstrap_owner(&self, email: &str, password: &str) -> ServiceResult<bool> {
         if self.store().count_members().await? > 0 {

@@ -1,4 +1,4 @@
-//! Sending messages (PROTOCOL.md › Conversations and messages): validated here, decided
+//! Sending messages (docs/api.md › Conversations and messages): validated here, decided
 //! and sequenced inside the group commit, acknowledged after it.
 
 use crate::app::error::{ServiceError, ServiceResult};
@@ -76,7 +76,7 @@ impl App {
         // Existence, read access and posting rules are decided once, inside the commit
         // (an unknown or another fan's conversation is `Hidden` there, a plain 404): the
         // hot path does not read the conversation twice. Shift-scoped access and the canned
-        // first-line rule (PROTOCOL.md › Canned responses) read it only for a template.
+        // first-line rule (docs/api.md › Canned responses) read it only for a template.
         let canned = self
             .check_desk_send(actor, conversation_id, &body, input.template_id.as_deref())
             .await?;

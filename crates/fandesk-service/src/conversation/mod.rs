@@ -126,7 +126,8 @@ impl App {
 
     pub async fn reopen(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {
         let view = self.transition(actor, id, Transition::Reopen).await?;
-        // A new opening: scored, routed and timed afresh (PRODUCT.md › C2).
+        // A new opening: scored, routed and timed afresh (docs/product.md › Routing,
+        // priority and shifts).
         if let ConversationView::Team(team) = &view {
             self.desk_opened(&ConversationId::from(team.id.as_str()), team.updated_at);
         }

@@ -1,6 +1,6 @@
-//! Supervision (docs/product.md › Supervision): monitor, assign, escalate, take over, hand back, the
-//! audit log and the message review. Changes go through the group commit as timeline
-//! entries; the audit rows are written in the same transaction.
+//! Supervision (docs/product.md › Supervision): monitor, assign, escalate, take over, hand
+//! back, the audit log and the message review. Changes go through the group commit as
+//! timeline entries; the audit rows are written in the same transaction.
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::MAX_PAGE;
@@ -101,7 +101,7 @@ impl App {
     }
 
     /// Hands the conversation to `lead_id`, or to the least loaded escalation lead on
-    /// shift (`App::choose_lead`, issue 3 › Escalation).
+    /// shift (`App::choose_lead`).
     pub async fn escalate(
         &self,
         actor: &Principal,
@@ -157,7 +157,8 @@ impl App {
         Ok(rows.iter().map(AuditView::from).collect())
     }
 
-    /// Team messages with their reply times, newest first (PRODUCT.md › C4 Message review).
+    /// Team messages with their reply times, newest first (docs/product.md › Supervision
+    /// Message review).
     pub async fn review_messages(
         &self,
         actor: &Principal,

@@ -36,7 +36,7 @@ pub struct TeamConversationView {
     pub updated_at: Timestamp,
 }
 
-/// A conversation as its fan sees it: only fan-safe fields (PROTOCOL.md).
+/// A conversation as its fan sees it: only fan-safe fields (docs/api.md).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FanConversationView {
     pub id: String,

@@ -1,6 +1,7 @@
-//! Canned responses (PRODUCT.md › C3; PROTOCOL.md › Canned responses): the library with
-//! shortcuts, rendering for one conversation (variables from the fan's profile, the acting
-//! member and the creator), the first-line rule on sends, usage and library health.
+//! Canned responses (docs/product.md › Canned responses; docs/api.md › Canned responses):
+//! the library with shortcuts, rendering for one conversation (variables from the fan's
+//! profile, the acting member and the creator), the first-line rule on sends, usage and
+//! library health.
 //!
 //! Templates are validated when written (`desk::CannedTemplate::parse`) and rendered in the
 //! domain's sandbox; a variable without a value and without a default refuses to render
@@ -277,7 +278,7 @@ impl App {
     }
 
     /// The desk's checks on a send, before it is queued: shift-scoped access, and the
-    /// first-line rule for a message sent from `template_id` (PROTOCOL.md › Canned
+    /// first-line rule for a message sent from `template_id` (docs/api.md › Canned
     /// responses). Returns the template use to record once the message commits.
     pub(crate) async fn check_desk_send(
         &self,
@@ -332,7 +333,7 @@ impl App {
         }))
     }
 
-    /// `GET /canned-responses/health` (PRODUCT.md › C3 Library health).
+    /// `GET /canned-responses/health` (docs/product.md › Canned responses: library health).
     pub async fn canned_health(&self, actor: &Principal) -> ServiceResult<CannedHealthView> {
         actor.require(Capability::ManageCanned)?;
         let policy = HealthPolicy::default();

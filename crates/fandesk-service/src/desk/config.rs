@@ -7,20 +7,23 @@ use fandesk_domain::desk::FirstLineMode;
 use jiff::tz::TimeZone;
 use std::time::Duration;
 
-/// Settings of the agent desk (issue 3); the charter will own them (PRODUCT.md › C10).
+/// Settings of the agent desk; the charter will own them (docs/product.md › Charter).
 #[derive(Clone, Debug)]
 pub struct DeskConfig {
     /// The creator's IANA time zone: shifts and the coverage view are in it.
     pub creator_timezone: TimeZone,
     /// `{{ creator.name }}` in canned responses. Unset, templates naming it need a default.
     pub creator_name: Option<String>,
-    /// First-response target (PRODUCT.md › C2: default 60 s); a breach raises `sla_breach`.
+    /// First-response target (docs/product.md › Routing, priority and shifts: default 60
+    /// s); a breach raises `sla_breach`.
     pub sla_target: Duration,
     /// The stretch goal the queue shows (default 30 s); it raises nothing.
     pub sla_stretch: Duration,
-    /// The canned first-line rule (PRODUCT.md › C3: `enforce` by default).
+    /// The canned first-line rule (docs/product.md › Canned responses: `enforce` by
+    /// default).
     pub first_line: FirstLineMode,
-    /// Agents send in fan conversations only while on shift (PRODUCT.md › C2, optional).
+    /// Agents send in fan conversations only while on shift (docs/product.md › Routing,
+    /// priority and shifts, optional).
     pub shift_scoped_access: bool,
     /// How often (on the service's clock) queued conversations are offered to agents
     /// whose shift has started.

@@ -1,6 +1,7 @@
-//! Fan profiles (PRODUCT.md › C1; issue 3 › Fan profiles): display name, external id, time
-//! zone, tags, lifetime spend, first and last seen, notes and custom attributes. Team-only:
-//! a fan never sees their tags, notes or spend (PRODUCT.md principle 2).
+//! Fan profiles (docs/product.md › Conversations): display name, external id, time zone,
+//! tags, lifetime spend, first and last seen, notes and custom attributes. Team-only: a fan
+//! never sees their tags, notes or spend (docs/product.md: fans never see internal
+//! content).
 //!
 //! Who may change what: any human team member edits tags, notes, attributes and the time
 //! zone; the lifetime spend comes from the creator's platform, through a `bot` member's API

@@ -50,7 +50,8 @@ impl Snapshot {
         }
     }
 
-    /// Agents (PRODUCT.md › C2: automatic assignment goes to agents).
+    /// Agents (docs/product.md › Routing, priority and shifts: automatic assignment goes to
+    /// agents).
     pub(crate) fn agent_loads(&self) -> Vec<AgentLoad> {
         self.loads
             .iter()

@@ -1,7 +1,8 @@
-//! The queue (issue 3 › Routing and priority): waiting conversations ordered by their
-//! current score, each with its live waiting timer, its SLA deadline and the inputs of its
-//! score ("why is this first?"); and the team's view of who is on shift with what load.
-//! Changes are pushed to the team's `inbox` as ephemeral `queue.updated` events.
+//! The queue (docs/product.md › Routing, priority and shifts): waiting conversations
+//! ordered by their current score, each with its live waiting timer, its SLA deadline and
+//! the inputs of its score ("why is this first?"); and the team's view of who is on shift
+//! with what load. Changes are pushed to the team's `inbox` as ephemeral `queue.updated`
+//! events.
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::desk::floor::Snapshot;
@@ -154,7 +155,8 @@ impl App {
     }
 
     /// Ephemeral `queue.updated` on `inbox`: the conversation's entry, or `null` when it
-    /// left the queue. Team-only: no fan frame (PRODUCT.md principle 2).
+    /// left the queue. Team-only: no fan frame (docs/product.md: fans never see internal
+    /// content).
     pub(crate) fn publish_queue_entry(
         &self,
         conversation: &ConversationId,

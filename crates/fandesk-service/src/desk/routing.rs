@@ -34,7 +34,8 @@ impl App {
     /// The assignment is the agent's own pick from the queue (`Transition::Assign` with the
     /// agent as actor), decided inside the group commit against the state as of the
     /// preceding write: it succeeds only while nobody is assigned, so it can never
-    /// overwrite a concurrent claim or manual assignment (issue 3 › Assignment).
+    /// overwrite a concurrent claim or manual assignment (docs/product.md › Routing,
+    /// priority and shifts).
     pub(crate) async fn auto_assign(
         &self,
         desk: &DeskConversationRow,
@@ -109,11 +110,11 @@ impl App {
         Ok(())
     }
 
-    /// The escalation lead for an escalation by `actor` (issue 3 › Escalation): the least
-    /// loaded lead on shift, never the escalating member. When no lead is on shift the
-    /// escalation still needs an owner ("a flag with the lead who owns it", PRODUCT.md ›
-    /// C1): it goes to the least loaded lead, and supervisors are alerted when the team has
-    /// a schedule that left no lead on shift.
+    /// The escalation lead for an escalation by `actor`: the least loaded lead on shift,
+    /// never the escalating member. When no lead is on shift the escalation still needs an
+    /// owner ("a flag with the lead who owns it", docs/product.md › C1): it goes to the
+    /// least loaded lead, and supervisors are alerted when the team has a schedule that
+    /// left no lead on shift.
     pub(crate) async fn choose_lead(
         &self,
         actor: &Principal,
@@ -154,9 +155,10 @@ impl App {
             .ok_or(ServiceError::NotFound("member"))
     }
 
-    /// The off-hours auto-reply (PRODUCT.md › C2): when the team has a schedule and nobody
-    /// is on shift, one automated public message per opening tells the fan when the next
-    /// shift starts, in the fan's time zone (the creator's when the fan gave none).
+    /// The off-hours auto-reply (docs/product.md › Routing, priority and shifts): when the
+    /// team has a schedule and nobody is on shift, one automated public message per opening
+    /// tells the fan when the next shift starts, in the fan's time zone (the creator's when
+    /// the fan gave none).
     pub(crate) async fn off_hours_reply(
         &self,
         desk: &DeskConversationRow,

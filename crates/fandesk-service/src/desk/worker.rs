@@ -1,12 +1,12 @@
-//! The agent desk's background worker (PRODUCT.md › C2; issue 3): after a conversation
-//! opens or reopens and after each committed fan message, it re-scores the conversation,
-//! schedules its first-response SLA timer, assigns it automatically, sends the off-hours
-//! reply, and pushes the queue change on `inbox`.
+//! The agent desk's background worker (docs/product.md › Routing, priority and shifts):
+//! after a conversation opens or reopens and after each committed fan message, it re-scores
+//! the conversation, schedules its first-response SLA timer, assigns it automatically,
+//! sends the off-hours reply, and pushes the queue change on `inbox`.
 //!
 //! It runs off the write path: the send path only hands it an event once the message is
-//! committed, so an acknowledgement never waits for routing (PRODUCT.md principle 5).
-//! Events are handled in arrival order, one batch at a time, with the events of one
-//! conversation merged; [`App::settle_desk`] waits until everything handed over earlier
+//! committed, so an acknowledgement never waits for routing (docs/product.md: fast by
+//! default). Events are handled in arrival order, one batch at a time, with the events of
+//! one conversation merged; [`App::settle_desk`] waits until everything handed over earlier
 //! is done (tests and graceful shutdown).
 
 use crate::app::error::ServiceResult;
@@ -180,8 +180,8 @@ impl App {
         })
     }
 
-    /// A conversation was created or reopened at `at` (a new opening, PRODUCT.md › Metric
-    /// definitions).
+    /// A conversation was created or reopened at `at` (a new opening, docs/product.md ›
+    /// Metric definitions).
     pub(crate) fn desk_opened(&self, conversation: &ConversationId, at: Timestamp) {
         self.inner.desk.notify(DeskEvent::Opened {
             conversation: conversation.clone(),

@@ -1,6 +1,6 @@
 //! A connection's bounded outbound queue of pre-encoded frames, and its close signal.
 //! Producers never block on a slow client: a push that would exceed the capacity closes
-//! the connection with 4008 and the client resumes from its last `seq` (PROTOCOL.md ›
+//! the connection with 4008 and the client resumes from its last `seq` (docs/api.md ›
 //! WebSocket). The room fan-out pushes a whole tick's frames as one shared batch, so a
 //! viewer costs one push (and its connection one wake-up and one flush) per tick.
 //!
@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
-/// Close code of a subscriber that fell too far behind (PROTOCOL.md › WebSocket).
+/// Close code of a subscriber that fell too far behind (docs/api.md › WebSocket).
 pub const CLOSE_SLOW_CONSUMER: u16 = 4008;
 
 /// What the connection writes: one frame, or several shared by many viewers.

@@ -1,4 +1,4 @@
-//! Topic subscriptions for the WebSocket (PROTOCOL.md › WebSocket): authorize, subscribe
+//! Topic subscriptions for the WebSocket (docs/api.md › WebSocket): authorize, subscribe
 //! to the bus, replay stored history after `after_seq`, then follow live events with no
 //! gap and no duplicate. The bus is subscribed *before* the store is read, so an event
 //! committed in between is seen twice at most, and the second copy is dropped by `seq`.

@@ -1,5 +1,5 @@
-//! Scheduled weekly report delivery (issue 6 › 4: "delivered on a schedule (configurable
-//! weekday/hour) to a file directory and/or a signed webhook").
+//! Scheduled weekly report delivery (docs/product.md › Metrics and reports): on a
+//! configurable weekday and hour, to a file directory and/or a signed webhook.
 //!
 //! Each target of each week is one durable job (`jobs`, stored by `fandesk-store`) keyed
 //! by target and ISO week, due at the configured weekday and hour after the week ends. The
@@ -8,9 +8,9 @@
 //! start, and after every delivery, the jobs of the previous and the current week are
 //! ensured, so a report missed while the server was down goes out when it starts again.
 //!
-//! The webhook is a `POST` of the rendered report with `X-Fandesk-Timestamp` (Unix
-//! seconds) and `X-Fandesk-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`:
-//! the timestamp is signed too, so a receiver that refuses old timestamps refuses replays.
+//! The webhook is a `POST` of the rendered report with `X-Fandesk-Timestamp` (Unix seconds)
+//! and `X-Fandesk-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`: the
+//! timestamp is signed too, so a receiver that refuses old timestamps refuses replays.
 //! `X-Fandesk-Delivery` stays the same across retries of one delivery (de-duplication).
 
 use crate::app::error::{ServiceError, ServiceResult};

@@ -1,7 +1,7 @@
-//! Metric summaries and the weekly report (PRODUCT.md › C9; PROTOCOL.md › Alerts and
-//! metrics: `GET /api/v1/metrics/summary`). Both read the metric rows the group commit
-//! maintains (issue 6 › 2) for the period and fold them with `fandesk_analytics` — the
-//! message table is never scanned. Not to be confused with `metrics.rs`, the Prometheus
+//! Metric summaries and the weekly report (docs/product.md › Metrics and reports;
+//! docs/api.md › Alerts and metrics: `GET /api/v1/metrics/summary`). Both read the metric
+//! rows the group commit maintains for the period and fold them with `fandesk_analytics` —
+//! the message table is never scanned. Not to be confused with `metrics.rs`, the Prometheus
 //! registry.
 
 use crate::App;
@@ -19,7 +19,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// Longest summary period: a year (PROTOCOL.md › Errors: "limit exceeded").
+/// Longest summary period: a year (docs/api.md › Errors: "limit exceeded").
 const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(366 * 24);
 
 /// How a summary is grouped.
@@ -63,7 +63,7 @@ impl From<&Stats> for StatsView {
     }
 }
 
-/// One group of `GET /api/v1/metrics/summary` (PROTOCOL.md fields, then extensions).
+/// One group of `GET /api/v1/metrics/summary` (docs/api.md fields, then extensions).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct SummaryGroupView {
     /// Member id, shift name, local date `YYYY-MM-DD`, or `all`; `null` for records with

@@ -1,4 +1,4 @@
-//! The room fan-out hub (issue 7 › Deliver: rooms › 3): thousands of viewers per room on
+//! The room fan-out hub: thousands of viewers per room on
 //! a few cores.
 //!
 //! - A room's viewers are sharded over [`RoomFanoutConfig::workers`] worker tasks (about

@@ -1,5 +1,5 @@
-//! Live viewer counts of rooms (issue 7: current, peak, unique as live events at most once
-//! per second). Counted in this process only: a fan's room subscription holds a
+//! Live viewer counts of rooms (current, peak, unique, as live events at most once per
+//! second). Counted in this process only: a fan's room subscription holds a
 //! [`ViewerGuard`], and one ticker per `App` publishes the counts of the rooms whose
 //! numbers changed since its last tick. With several nodes each counts its own viewers;
 //! summing them is left to the multi-node bus.

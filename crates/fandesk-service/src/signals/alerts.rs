@@ -1,7 +1,7 @@
-//! Alerts (docs/api.md › Alerts and metrics): stored, listed, and pushed live on the
-//! team's `alerts` topic. Alerts are team-only: their events have no fan frame. Every
-//! kind ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line in README.md; the
-//! tests below hold both to `AlertKind::ALL`.
+//! Alerts (docs/api.md › Alerts and metrics): stored, listed, and pushed live on the team's
+//! `alerts` topic. Alerts are team-only: their events have no fan frame. Every kind
+//! ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line
+//! in README.md; the tests below hold both to `AlertKind::ALL`.
 
 use crate::app::error::ServiceResult;
 use crate::conversation::MAX_PAGE;

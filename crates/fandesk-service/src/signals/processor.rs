@@ -1,8 +1,8 @@
-//! After-commit signals (PRODUCT.md › C5): keyword alerts (one per rule per conversation
-//! per 10 minutes), `negative_sentiment` when a conversation turns negative, the
-//! clipped-reply cluster detector across all conversations, and `restricted_word` alerts
-//! for team messages sent under a `warn` rule. Runs off the write path: the writer hands
-//! committed messages over a bounded queue and never waits for this task.
+//! After-commit signals (docs/product.md › Signals): keyword alerts (one per rule per
+//! conversation per 10 minutes), `negative_sentiment` when a conversation turns negative,
+//! the clipped-reply cluster detector across all conversations, and `restricted_word`
+//! alerts for team messages sent under a `warn` rule. Runs off the write path: the writer
+//! hands committed messages over a bounded queue and never waits for this task.
 
 use crate::App;
 use crate::signals::alert_details::AlertDetails;

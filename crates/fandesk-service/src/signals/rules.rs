@@ -1,5 +1,6 @@
-//! Signals on messages before they are committed (PRODUCT.md › C4 restricted words, C5
-//! sentiment), the team-only annotations a post carries, and the editable rules.
+//! Signals on messages before they are committed (docs/product.md › Supervision: restricted
+//! words; › Signals: sentiment), the team-only annotations a post carries, and the editable
+//! rules.
 
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
