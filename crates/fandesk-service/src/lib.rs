@@ -4,7 +4,7 @@
 //! Where things live, one folder per feature:
 //! - `app/` — [`App`] and its start and shutdown, [`Config`], the [`Clock`],
 //!   [`ServiceError`], the Prometheus registry.
-//! - `commit/` — the group-commit writer, generic over what it commits (conversations,
+//! - `commit` — the group-commit writer, generic over what it commits (conversations,
 //!   rooms).
 //! - `live/` — what goes out to connections: the typed server events and their frames,
 //!   publishing on the bus, topic subscriptions with replay, a connection's outbound queue.

@@ -44,7 +44,8 @@ pub(crate) struct Inner {
 }
 
 impl App {
-    /// Starts the service, including its group-commit writer task.
+    /// Starts the service and its background tasks: the group-commit writers, the rooms'
+    /// fan-out and viewer ticker, the desk worker, the job scheduler, the signal processor.
     pub fn start(store: Store, bus: Arc<dyn Bus>, config: Config, clock: Arc<dyn Clock>) -> App {
         let metrics = Arc::new(Metrics::new());
         let (signal_sender, signal_inputs) =
