@@ -18,6 +18,7 @@ const ALERT_LABELS = {
   negative_sentiment: 'Negative sentiment',
   engagement_anomaly: 'Engagement anomaly',
   restricted_word: 'Restricted word',
+  escalation_off_shift: 'Escalation off shift',
 };
 
 export function mountDashboard(root, ctx) {

@@ -168,7 +168,8 @@ impl Api {
     }
 }
 
-/// The value of an unlabelled Prometheus sample (`name value`).
+/// The value of a Prometheus sample (`name value`); a labelled sample is named with its
+/// labels, as exposed (`fandesk_commit_seconds_count{writer="conversation"}`).
 pub fn prometheus_value(text: &str, name: &str) -> Option<f64> {
     text.lines()
         .filter(|line| !line.starts_with('#'))
@@ -198,5 +199,14 @@ mod tests {
             Some(10.0)
         );
         assert_eq!(prometheus_value(text, "fandesk_write_batch_size"), None);
+        let labelled = "fandesk_commit_seconds_count{writer=\"room\"} 2\n\
+            fandesk_commit_seconds_count{writer=\"conversation\"} 7\n";
+        assert_eq!(
+            prometheus_value(
+                labelled,
+                r#"fandesk_commit_seconds_count{writer="conversation"}"#
+            ),
+            Some(7.0)
+        );
     }
 }

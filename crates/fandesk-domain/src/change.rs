@@ -2,6 +2,7 @@
 //! assign, unassign, escalate, take over, hand back. Each is decided here against the
 //! current state and becomes a team-only timeline entry; supervisory ones are audited.
 
+use crate::capability::Capability;
 use crate::conversation::{ConversationState, Status};
 use crate::error::RuleViolation;
 use crate::ids::MemberId;
@@ -45,8 +46,9 @@ pub struct ChangeOutcome {
     pub audit: Option<&'static str>,
 }
 
+/// Works every conversation whoever it is assigned to (the capability table).
 fn is_supervisor(role: Role) -> bool {
-    matches!(role, Role::Owner | Role::Supervisor)
+    role.may(Capability::SuperviseConversations)
 }
 
 impl Transition {
@@ -69,6 +71,7 @@ impl Transition {
         actor: &Principal,
         state: &mut ConversationState,
     ) -> Result<ChangeOutcome, RuleViolation> {
+        actor.require(Capability::ChangeConversations)?;
         let Principal::Member {
             id: actor_id,
             role,
@@ -76,15 +79,10 @@ impl Transition {
         } = actor
         else {
             return Err(RuleViolation::Forbidden(
-                "only team members change a conversation",
+                Capability::ChangeConversations.refusal(actor),
             ));
         };
         let role = *role;
-        if role == Role::Bot {
-            return Err(RuleViolation::Forbidden(
-                "bots cannot change a conversation",
-            ));
-        }
         let own = state.assignee_id.as_ref() == Some(actor_id);
         let unassigned = state.assignee_id.is_none();
         let lead_here = role == Role::EscalationLead && state.escalated;

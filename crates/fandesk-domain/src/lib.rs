@@ -1,6 +1,8 @@
 //! Pure rules of fandesk: ids, roles and permissions, conversation states, visibility,
 //! message validation. No IO and no clock: time is always passed in (STYLE.md).
 
+pub mod alert;
+pub mod capability;
 pub mod change;
 pub mod conversation;
 pub mod desk;
@@ -14,6 +16,8 @@ pub mod signals;
 pub mod topic;
 pub mod visibility;
 
+pub use alert::AlertKind;
+pub use capability::Capability;
 pub use conversation::{ConversationState, Status};
 pub use error::RuleViolation;
 pub use ids::{ConversationId, FanId, MemberId, MessageId};

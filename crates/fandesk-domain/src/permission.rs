@@ -1,6 +1,7 @@
-//! Who may read and post where (PRODUCT.md › Who uses it). Handlers never check roles
-//! themselves; they ask these functions.
+//! Who may read and post where (docs/product.md › Roles and capabilities). Handlers never
+//! check roles themselves; they ask these functions and the capability table.
 
+use crate::capability::Capability;
 use crate::conversation::ConversationState;
 use crate::error::RuleViolation;
 use crate::role::{Principal, Role};
@@ -74,9 +75,8 @@ pub fn decide_post(
         }
     };
     match role {
-        Role::Owner | Role::Supervisor => Ok(PLAIN),
+        _ if role.may(Capability::SuperviseConversations) => Ok(PLAIN),
         Role::EscalationLead if conversation.escalated => Ok(PLAIN),
-        Role::EscalationLead | Role::Agent => as_agent(),
         Role::Bot if unassigned => Ok(PostDecision {
             claims: false,
             automated: true,
@@ -84,6 +84,7 @@ pub fn decide_post(
         Role::Bot => Err(RuleViolation::Forbidden(
             "bots may only post in conversations no human is assigned to",
         )),
+        Role::Owner | Role::Supervisor | Role::EscalationLead | Role::Agent => as_agent(),
     }
 }
 

@@ -41,16 +41,6 @@ impl Role {
     pub fn is_human(self) -> bool {
         !matches!(self, Role::Bot)
     }
-
-    /// Only the owner manages members (PRODUCT.md › Who uses it).
-    pub fn may_manage_members(self) -> bool {
-        matches!(self, Role::Owner)
-    }
-
-    /// Supervisors, leads and the owner receive alerts (PROTOCOL.md › `alerts` topic).
-    pub fn may_watch_alerts(self) -> bool {
-        matches!(self, Role::Owner | Role::Supervisor | Role::EscalationLead)
-    }
 }
 
 /// Who is acting. Resolved from a bearer token by the service layer.

@@ -2,6 +2,7 @@
 //! and moderate a room, and the posting rules — room state, timeouts, slow mode — decided
 //! with the time passed in (this crate never reads the clock).
 
+use crate::capability::Capability;
 use crate::error::RuleViolation;
 use crate::role::{Principal, Role};
 use crate::visibility::Audience;
@@ -106,24 +107,17 @@ impl RoomAction {
     }
 }
 
-/// Creating, opening and closing rooms is for the owner and supervisors (issue 7).
+/// Creating, opening and closing rooms is for the owner and supervisors
+/// ([`Capability::ManageRooms`]).
 pub fn may_manage_rooms(principal: &Principal) -> Result<(), RuleViolation> {
-    match principal.role() {
-        Some(Role::Owner | Role::Supervisor) => Ok(()),
-        _ => Err(RuleViolation::Forbidden(
-            "only the owner and supervisors manage rooms",
-        )),
-    }
+    principal.require(Capability::ManageRooms)
 }
 
 /// Deleting messages and timing fans out is for human team members: a moderation call is
-/// a human judgement (PRODUCT.md principle 3), so bots may not.
+/// a human judgement (docs/product.md: humans own the relationship), so bots may not
+/// ([`Capability::ModerateRooms`]).
 pub fn may_moderate(principal: &Principal) -> Result<(), RuleViolation> {
-    match principal.role() {
-        Some(role) if role.is_human() => Ok(()),
-        Some(_) => Err(RuleViolation::Forbidden("bots cannot moderate rooms")),
-        None => Err(RuleViolation::Forbidden("only team members moderate rooms")),
-    }
+    principal.require(Capability::ModerateRooms)
 }
 
 /// Trims a title and checks its length: 1–200 characters.

@@ -127,7 +127,6 @@ pub(crate) async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    tokio::spawn(purge_expired_sessions(app.clone(), shutdown.clone()));
     let http = HttpConfig {
         allowed_origins: args.allowed_origins.clone(),
         ws: WsConfig::default(),
@@ -139,21 +138,6 @@ pub(crate) async fn serve_until(
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Expired tokens are refused anyway; deleting them keeps the sessions table small.
-async fn purge_expired_sessions(app: App, shutdown: CancellationToken) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
-    loop {
-        tokio::select! {
-            () = shutdown.cancelled() => return,
-            _ = every.tick() => match app.purge_expired_sessions().await {
-                Ok(0) => {}
-                Ok(count) => tracing::info!(count, "purged expired sessions"),
-                Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
-            },
-        }
-    }
 }
 
 pub(crate) async fn watch_signals(shutdown: CancellationToken) {

@@ -433,18 +433,18 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, variant: Variant, plan: &Plan
             prometheus_value(&metrics_after, name).unwrap_or(0.0)
                 - prometheus_value(&metrics_before, name).unwrap_or(0.0)
         };
-        let batches = delta("fandesk_write_batch_size_count");
+        let batches = delta(r#"fandesk_write_batch_size_count{writer="conversation"}"#);
         if batches > 0.0 {
             trial.set(
                 "batch_mean",
-                delta("fandesk_write_batch_size_sum") / batches,
+                delta(r#"fandesk_write_batch_size_sum{writer="conversation"}"#) / batches,
             );
         }
-        let commits = delta("fandesk_commit_seconds_count");
+        let commits = delta(r#"fandesk_commit_seconds_count{writer="conversation"}"#);
         if commits > 0.0 {
             trial.set(
                 "commit_mean_ms",
-                delta("fandesk_commit_seconds_sum") * 1000.0 / commits,
+                delta(r#"fandesk_commit_seconds_sum{writer="conversation"}"#) * 1000.0 / commits,
             );
         }
         if acks == 0.0 {

@@ -1,0 +1,58 @@
+//! The service's runtime settings, one struct with a section per feature.
+
+use crate::commit::WriterConfig;
+use crate::desk::DeskConfig;
+use crate::jobs::JobsConfig;
+use crate::reporting::ReportDelivery;
+use crate::room::fanout::RoomFanoutConfig;
+use std::time::Duration;
+
+/// Runtime settings of the service layer.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// When set, a fan's `external_id` is trusted only with `signature` =
+    /// hex HMAC-SHA256(secret, external_id) (docs/api.md › Authentication).
+    pub fan_identity_secret: Option<Vec<u8>>,
+    /// How long a team member's token lives.
+    pub member_token_ttl: Duration,
+    /// How long a fan's token lives (fans come back days later to the same chat).
+    pub fan_token_ttl: Duration,
+    /// Most ops committed in one transaction by a group-commit writer.
+    pub write_batch_max: usize,
+    /// Ops waiting for a writer before senders wait (backpressure).
+    pub write_queue: usize,
+    /// The agent desk: creator time zone and name, SLA target, first-line rule, shifts.
+    pub desk: DeskConfig,
+    /// Live rooms' fan-out: workers per room and the coalescing tick.
+    pub room_fanout: RoomFanoutConfig,
+    /// Scheduled weekly report delivery; `None`: off.
+    pub report_delivery: Option<ReportDelivery>,
+    /// The job scheduler: polling, leases, retries, the session purge.
+    pub jobs: JobsConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            fan_identity_secret: None,
+            member_token_ttl: Duration::from_secs(12 * 3600),
+            fan_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            write_batch_max: 512,
+            write_queue: 16_384,
+            desk: DeskConfig::default(),
+            room_fanout: RoomFanoutConfig::default(),
+            report_delivery: None,
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The settings every group-commit writer shares.
+    pub(crate) fn writer(&self) -> WriterConfig {
+        WriterConfig {
+            batch_max: self.write_batch_max,
+            queue: self.write_queue,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! The service layer's error: one enum whose [`ServiceError::code`] is the docs/api.md
+//! error code. HTTP responses and WebSocket `error` frames both use it.
+
+use fandesk_domain::RuleViolation;
+use fandesk_store::StoreError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("missing, invalid or expired token")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Bad input; `field` names the offending field (docs/api.md › Errors).
+    #[error("{field}: {reason}")]
+    InvalidRequest { field: String, reason: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    RateLimited(String),
+    #[error("the first line of a canned response must be edited before sending")]
+    CannedFirstLineUnedited,
+    /// A canned response names a variable with no value and no default
+    /// (docs/product.md › Canned responses).
+    #[error("template variable {variable} has no value and no default")]
+    TemplateVariableMissing { variable: String },
+    #[error("{0}")]
+    BotRuleViolation(String),
+    /// The server is shutting down and no longer takes writes.
+    #[error("the server is shutting down")]
+    Unavailable,
+    /// Anything else. The text is logged, never sent to clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// The docs/api.md error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Unauthorized => "unauthorized",
+            ServiceError::Forbidden(_) => "forbidden",
+            ServiceError::NotFound(_) => "not_found",
+            ServiceError::InvalidRequest { .. } => "invalid_request",
+            ServiceError::Conflict(_) => "conflict",
+            ServiceError::RateLimited(_) => "rate_limited",
+            ServiceError::CannedFirstLineUnedited => "canned_first_line_unedited",
+            ServiceError::TemplateVariableMissing { .. } => "template_variable_missing",
+            ServiceError::BotRuleViolation(_) => "bot_rule_violation",
+            ServiceError::Unavailable => "unavailable",
+            ServiceError::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status that goes with [`Self::code`].
+    pub fn status(&self) -> u16 {
+        match self {
+            ServiceError::Unauthorized => 401,
+            ServiceError::Forbidden(_) => 403,
+            ServiceError::NotFound(_) => 404,
+            ServiceError::InvalidRequest { .. } => 422,
+            ServiceError::Conflict(_) => 409,
+            ServiceError::RateLimited(_) => 429,
+            ServiceError::CannedFirstLineUnedited | ServiceError::BotRuleViolation(_) => 422,
+            ServiceError::TemplateVariableMissing { .. } => 422,
+            ServiceError::Unavailable => 503,
+            ServiceError::Internal(_) => 500,
+        }
+    }
+
+    /// The message safe to show a client: 5xx texts are replaced (docs/api.md › Errors).
+    pub fn public_message(&self) -> String {
+        match self {
+            ServiceError::Internal(_) => "internal server error".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    /// The field named in `details`, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ServiceError::InvalidRequest { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        ServiceError::InvalidRequest {
+            field: field.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<RuleViolation> for ServiceError {
+    fn from(violation: RuleViolation) -> Self {
+        match violation {
+            RuleViolation::Forbidden(text) => ServiceError::Forbidden(text.to_owned()),
+            RuleViolation::Hidden => ServiceError::NotFound("conversation"),
+            RuleViolation::Invalid { field, reason } => ServiceError::invalid(field, reason),
+            RuleViolation::InvalidTransition(text) => ServiceError::Conflict(text.to_owned()),
+        }
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(what) => ServiceError::Conflict(what),
+            StoreError::NotFound(what) => ServiceError::NotFound(what),
+            StoreError::Rule(violation) => violation.into(),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -1,0 +1,145 @@
+//! The application object every use case hangs off: [`App`] owns the store, the bus, the
+//! clock, the Prometheus registry and the background machinery (the group-commit writers,
+//! the rooms' fan-out, the desk worker, the job scheduler), and starts and stops them.
+
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod metrics;
+
+use crate::conversation::commit::{ConversationBatch, ConversationWriter};
+use crate::jobs::{Jobs, Registry};
+use crate::{auth, desk, reporting, room, signals};
+use clock::Clock;
+use config::Config;
+use fandesk_bus::Bus;
+use fandesk_store::Store;
+use metrics::Metrics;
+use std::sync::Arc;
+
+/// The application: cheap to clone, shared by every connection.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) bus: Arc<dyn Bus>,
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) writer: ConversationWriter,
+    /// Live rooms: their own group-commit writer and the viewer counts.
+    pub(crate) rooms: room::Rooms,
+    /// Compiled keyword and restricted-word rules.
+    pub(crate) rules: signals::rules::RuleCache,
+    /// The agent desk's worker.
+    pub(crate) desk: desk::DeskRuntime,
+    /// The job scheduler and what it runs.
+    pub(crate) jobs: Jobs,
+    /// Password hashes in progress at once: each argon2 hash holds 19 MiB, so a burst of
+    /// logins must queue rather than grow the heap (measured, BENCHMARKS.md).
+    pub(crate) password_slots: tokio::sync::Semaphore,
+}
+
+impl App {
+    /// Starts the service and its background tasks: the group-commit writers, the rooms'
+    /// fan-out and viewer ticker, the desk worker, the job scheduler, the signal processor.
+    pub fn start(store: Store, bus: Arc<dyn Bus>, config: Config, clock: Arc<dyn Clock>) -> App {
+        let metrics = Arc::new(Metrics::new());
+        let (signal_sender, signal_inputs) =
+            tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
+        let batch = ConversationBatch {
+            bus: bus.clone(),
+            metrics: metrics.clone(),
+            signals: signal_sender,
+        };
+        let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
+        let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
+        let rules = signals::rules::RuleCache::default();
+        let desk = desk::DeskRuntime::new();
+        let mut registry = Registry::default();
+        desk::register_jobs(&mut registry, &config.desk);
+        reporting::register_jobs(&mut registry);
+        auth::register_jobs(&mut registry, &config.jobs);
+        let jobs = Jobs::new(registry);
+        let app = App {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                config,
+                clock,
+                metrics,
+                writer,
+                rooms,
+                rules,
+                desk,
+                jobs,
+                password_slots: tokio::sync::Semaphore::new(2),
+            }),
+        };
+        desk::DeskRuntime::start(&app);
+        Jobs::start(&app);
+        // Replies are judged against the configured target when they commit.
+        let target_ms =
+            i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
+        let store = app.inner.store.clone();
+        tokio::spawn(async move {
+            if let Err(error) = store.set_sla_target_ms(target_ms).await {
+                tracing::warn!(%error, "could not store the SLA target for metrics");
+            }
+        });
+        if app.inner.config.report_delivery.is_some() {
+            let reports = app.clone();
+            tokio::spawn(async move {
+                if let Err(error) = reports.schedule_report_deliveries().await {
+                    tracing::warn!(%error, "could not schedule the weekly report delivery");
+                }
+            });
+        }
+        // Ends when the writer stops and drops the queue's sender.
+        tokio::spawn(signals::processor::run(app.clone(), signal_inputs));
+        app
+    }
+
+    /// Stops taking writes, commits and acknowledges everything already queued, then
+    /// returns. Reads keep working until the store is closed.
+    pub async fn shutdown(&self) {
+        self.inner.jobs.shutdown().await;
+        self.inner.desk.shutdown().await;
+        self.inner.writer.shutdown().await;
+        self.inner.rooms.shutdown().await;
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        self.inner.store.backend()
+    }
+
+    /// Whether the store answers (readiness).
+    pub async fn ready(&self) -> bool {
+        self.inner.store.count_members().await.is_ok()
+    }
+
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub(crate) fn bus(&self) -> &Arc<dyn Bus> {
+        &self.inner.bus
+    }
+}
+
+/// A new opaque id: a type prefix and a time-ordered UUID (v7), so ids sort by creation.
+pub(crate) fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}

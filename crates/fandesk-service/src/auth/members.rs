@@ -1,0 +1,180 @@
+//! Team members (docs/api.md › Authentication): the owner bootstrapped on an empty
+//! database, members created by the owner, login with an argon2id password. Hashing runs
+//! on the blocking pool, a few at a time (each hash holds 19 MiB).
+
+use crate::app::error::{ServiceError, ServiceResult};
+use crate::auth::view::MemberView;
+use crate::auth::{LoginResult, NewMember, check_text};
+use crate::{App, new_id};
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use fandesk_domain::{Capability, MemberId, Principal, Role};
+use fandesk_store::{MemberRow, StoreError, Subject};
+use rand::RngCore;
+
+async fn hash_password(password: String) -> ServiceResult<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        Argon2::default()
+            .hash_password_with_salt(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|error| ServiceError::Internal(error.to_string()))
+    })
+    .await
+    .map_err(|error| ServiceError::Internal(error.to_string()))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn check_email(email: &str) -> ServiceResult<String> {
+    let email = check_text("email", email, 254)?.to_lowercase();
+    let valid = email.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty() && !domain.is_empty() && !email.contains(' ')
+    });
+    if !valid {
+        return Err(ServiceError::invalid("email", "must be an email address"));
+    }
+    Ok(email)
+}
+
+impl App {
+    /// Creates the owner on an empty database (docs/api.md › Running). Returns whether it
+    /// did.
+    pub async fn bootstrap_owner(&self, email: &str, password: &str) -> ServiceResult<bool> {
+        if self.store().count_members().await? > 0 {
+            return Ok(false);
+        }
+        let input = NewMember {
+            email: email.to_owned(),
+            name: "Owner".to_owned(),
+            role: Role::Owner.as_str().to_owned(),
+            password: password.to_owned(),
+        };
+        self.insert_member(input).await?;
+        Ok(true)
+    }
+
+    /// `POST /members`: owner only.
+    pub async fn create_member(
+        &self,
+        actor: &Principal,
+        input: NewMember,
+    ) -> ServiceResult<MemberView> {
+        actor.require(Capability::ManageMembers)?;
+        self.insert_member(input).await
+    }
+
+    async fn insert_member(&self, input: NewMember) -> ServiceResult<MemberView> {
+        let email = check_email(&input.email)?;
+        let name = check_text("name", &input.name, 100)?;
+        let role = Role::parse(&input.role).ok_or_else(|| {
+            ServiceError::invalid(
+                "role",
+                "must be one of owner, supervisor, escalation_lead, agent, bot",
+            )
+        })?;
+        let length = input.password.chars().count();
+        if !(8..=256).contains(&length) {
+            return Err(ServiceError::invalid(
+                "password",
+                "must be 8 to 256 characters",
+            ));
+        }
+        let row = MemberRow {
+            id: MemberId(new_id("mem")),
+            email,
+            name,
+            role,
+            password_hash: {
+                let _slot = self.password_slot().await?;
+                hash_password(input.password).await?
+            },
+            created_at: self.now(),
+        };
+        match self.store().insert_member(&row).await {
+            Ok(()) => Ok(MemberView::from(&row)),
+            Err(StoreError::Conflict(_)) => Err(ServiceError::Conflict(
+                "a member with this email exists".into(),
+            )),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Team members of the workspace (any team member may list them).
+    pub async fn list_members(&self, actor: &Principal) -> ServiceResult<Vec<MemberView>> {
+        actor.require(Capability::ViewTeam)?;
+        Ok(self
+            .store()
+            .list_members()
+            .await?
+            .iter()
+            .map(MemberView::from)
+            .collect())
+    }
+
+    /// `POST /auth/login`. Wrong email and wrong password look the same to the caller.
+    pub async fn login(&self, email: &str, password: &str) -> ServiceResult<LoginResult> {
+        let email = email.trim().to_lowercase();
+        let member = self.store().find_member_by_email(&email).await?;
+        let Some(member) = member else {
+            // Spend the same time as a real check so response time does not reveal which
+            // emails exist.
+            let _slot = self.password_slot().await?;
+            let _ = hash_password(password.to_owned()).await;
+            return Err(ServiceError::Unauthorized);
+        };
+        let verified = {
+            let _slot = self.password_slot().await?;
+            verify_password(password.to_owned(), member.password_hash.clone()).await
+        };
+        if !verified {
+            return Err(ServiceError::Unauthorized);
+        }
+        let token = self
+            .issue_token(
+                Subject::Member(member.id.clone()),
+                self.inner.config.member_token_ttl,
+            )
+            .await?;
+        Ok(LoginResult {
+            token,
+            member: MemberView::from(&member),
+        })
+    }
+
+    /// Waits for one of the few concurrent password-hashing slots.
+    pub(crate) async fn password_slot(&self) -> ServiceResult<tokio::sync::SemaphorePermit<'_>> {
+        self.inner
+            .password_slots
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Unavailable)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(check_email(" Ann@Example.COM ").unwrap(), "ann@example.com");
+        assert!(check_email("nobody").is_err());
+        assert!(check_email("@x").is_err());
+        assert!(check_email("a b@x").is_err());
+    }
+}

@@ -1,0 +1,83 @@
+//! The conversations' group-commit batch (`commit`): messages and status changes applied
+//! by [`Store::apply_batch`] — sequence numbers and permission rules decided inside the
+//! transaction, against the state as of the preceding write — then each committed entry
+//! published on its topic (with `conversation.updated` when it changed the conversation)
+//! and handed to the signal processor.
+
+use crate::app::metrics::Metrics;
+use crate::commit::{Batch, Queued, Writer};
+use crate::live::frame::message_frame;
+use crate::live::publish::{Frames, publish_conversation, publish_timeline};
+use crate::signals::processor::SignalInput;
+use fandesk_bus::Bus;
+use fandesk_domain::{Audience, RuleViolation, Topic};
+use fandesk_store::{ConversationRow, MessageRow, Store, StoreResult, WriteOp, WriteOutcome};
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// The conversations' writer.
+pub(crate) type ConversationWriter = Writer<ConversationBatch>;
+/// A conversation op waiting for its commit.
+pub(crate) type ConversationQueued = Queued<WriteOutcome>;
+
+/// Where committed conversation entries go.
+pub(crate) struct ConversationBatch {
+    pub bus: Arc<dyn Bus>,
+    pub metrics: Arc<Metrics>,
+    /// The after-commit signal processor; never waited for (a full queue drops).
+    pub signals: mpsc::Sender<SignalInput>,
+}
+
+impl Batch for ConversationBatch {
+    type Op = WriteOp;
+    type Outcome = WriteOutcome;
+    type Refusal = RuleViolation;
+    const NAME: &'static str = "conversation";
+
+    fn apply<'a>(
+        store: &'a Store,
+        ops: &'a [WriteOp],
+    ) -> impl Future<Output = StoreResult<Vec<Result<WriteOutcome, RuleViolation>>>> + Send + 'a
+    {
+        store.apply_batch(ops)
+    }
+
+    fn publish(&self, outcome: &WriteOutcome) {
+        let WriteOutcome::Created {
+            message,
+            conversation,
+            changed,
+            turned_negative,
+        } = outcome
+        else {
+            return;
+        };
+        self.metrics.messages_written.inc();
+        publish(self.bus.as_ref(), message, conversation, *changed);
+        if SignalInput::wanted(message) {
+            let input = SignalInput {
+                message: message.clone(),
+                conversation: conversation.clone(),
+                turned_negative: *turned_negative,
+            };
+            if self.signals.try_send(input).is_err() {
+                self.metrics.signals_dropped.inc();
+            }
+        }
+    }
+}
+
+/// Fans out a committed timeline entry, and the conversation's new state when the entry
+/// changed it (a claim or a status change).
+fn publish(bus: &dyn Bus, message: &MessageRow, conversation: &ConversationRow, changed: bool) {
+    let topic = Topic::Conversation(conversation.id.clone()).to_string();
+    let frames = Frames {
+        team: message_frame(&topic, message, Audience::Team).unwrap_or_default(),
+        fan: message_frame(&topic, message, Audience::Fan),
+    };
+    publish_timeline(bus, topic, message.seq, message.public_seq, frames);
+    if changed {
+        publish_conversation(bus, conversation);
+    }
+}

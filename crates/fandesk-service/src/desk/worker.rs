@@ -1,0 +1,320 @@
+//! The agent desk's background worker (docs/product.md › Routing, priority and shifts):
+//! after a conversation opens or reopens and after each committed fan message, it re-scores
+//! the conversation, schedules its first-response SLA timer, assigns it automatically,
+//! sends the off-hours reply, and pushes the queue change on `inbox`.
+//!
+//! It runs off the write path: the send path only hands it an event once the message is
+//! committed, so an acknowledgement never waits for routing (docs/product.md: fast by
+//! default). Events are handled in arrival order, one batch at a time, with the events of
+//! one conversation merged; [`App::settle_desk`] waits until everything handed over earlier
+//! is done (tests and graceful shutdown).
+
+use crate::app::error::ServiceResult;
+use crate::desk::canned::CannedUse;
+use crate::desk::floor::Snapshot;
+use crate::desk::priority::Rescored;
+use crate::{App, Inner};
+use fandesk_domain::ConversationId;
+use jiff::Timestamp;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) enum DeskEvent {
+    /// Created (or reopened) at `at`: a new opening starts.
+    Opened {
+        conversation: ConversationId,
+        at: Timestamp,
+    },
+    /// A fan message was committed.
+    FanMessage {
+        conversation: ConversationId,
+    },
+    /// Something the score depends on changed (the fan's profile).
+    Rescore {
+        conversation: ConversationId,
+    },
+    /// Capacity or shifts changed: offer queued conversations to agents.
+    Rebalance,
+    Canned {
+        message_id: String,
+        at: Timestamp,
+        used: CannedUse,
+    },
+    Flush(oneshot::Sender<()>),
+}
+
+/// What one send hands to the desk once it is committed (see `PendingSend::wait`).
+pub(crate) struct AfterSend {
+    events: mpsc::UnboundedSender<DeskEvent>,
+    fan_message: bool,
+    canned: Option<CannedUse>,
+}
+
+impl AfterSend {
+    pub(crate) fn committed(self, message: &fandesk_store::MessageRow) {
+        if self.fan_message {
+            let conversation = message.conversation_id.clone();
+            let _ = self.events.send(DeskEvent::FanMessage { conversation });
+        }
+        if let Some(used) = self.canned {
+            let event = DeskEvent::Canned {
+                message_id: message.id.0.clone(),
+                at: message.created_at,
+                used,
+            };
+            let _ = self.events.send(event);
+        }
+    }
+}
+
+/// The desk worker, owned by the `App`.
+pub(crate) struct DeskRuntime {
+    events: mpsc::UnboundedSender<DeskEvent>,
+    receiver: Mutex<Option<mpsc::UnboundedReceiver<DeskEvent>>>,
+    stop: CancellationToken,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// How long shutdown waits for the desk to finish what it was handed.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Events handled in one pass at most, so a flood still yields to the runtime.
+const BATCH_MAX: usize = 256;
+
+impl DeskRuntime {
+    pub(crate) fn new() -> DeskRuntime {
+        let (events, receiver) = mpsc::unbounded_channel();
+        DeskRuntime {
+            events,
+            receiver: Mutex::new(Some(receiver)),
+            stop: CancellationToken::new(),
+            tasks: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Spawns the worker. It holds the `App` weakly, so dropping the last `App` ends it.
+    pub(crate) fn start(app: &App) {
+        let runtime = &app.inner.desk;
+        let receiver = runtime
+            .receiver
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        let Some(receiver) = receiver else { return };
+        let weak = Arc::downgrade(&app.inner);
+        let worker = tokio::spawn(run_worker(weak, receiver, runtime.stop.clone()));
+        runtime
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(worker);
+    }
+
+    pub(crate) fn notify(&self, event: DeskEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Handles what was handed over (so the last fan messages still get their SLA timers;
+    /// requests have stopped by now), then stops the worker after its current pass.
+    pub(crate) async fn shutdown(&self) {
+        let (done, handled) = oneshot::channel();
+        self.notify(DeskEvent::Flush(done));
+        let _ = tokio::time::timeout(SHUTDOWN_GRACE, handled).await;
+        self.stop.cancel();
+        let tasks: Vec<_> = self
+            .tasks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .drain(..)
+            .collect();
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn run_worker(
+    weak: Weak<Inner>,
+    mut receiver: mpsc::UnboundedReceiver<DeskEvent>,
+    stop: CancellationToken,
+) {
+    loop {
+        let first = tokio::select! {
+            biased;
+            () = stop.cancelled() => break,
+            event = receiver.recv() => event,
+        };
+        let Some(first) = first else { break };
+        let mut events = vec![first];
+        while events.len() < BATCH_MAX {
+            match receiver.try_recv() {
+                Ok(event) => events.push(event),
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = weak.upgrade() else { break };
+        App { inner }.handle_desk_events(events).await;
+    }
+}
+
+/// One conversation's merged events of a batch.
+#[derive(Default)]
+struct Work {
+    opened_at: Option<Timestamp>,
+    fan_message: bool,
+}
+
+impl App {
+    /// The hand-off after a committed send: fan messages and canned uses reach the desk.
+    pub(crate) fn after_send(
+        &self,
+        fan_message: bool,
+        canned: Option<CannedUse>,
+    ) -> Option<AfterSend> {
+        (fan_message || canned.is_some()).then(|| AfterSend {
+            events: self.inner.desk.events.clone(),
+            fan_message,
+            canned,
+        })
+    }
+
+    /// A conversation was created or reopened at `at` (a new opening, docs/product.md ›
+    /// Metric definitions).
+    pub(crate) fn desk_opened(&self, conversation: &ConversationId, at: Timestamp) {
+        self.inner.desk.notify(DeskEvent::Opened {
+            conversation: conversation.clone(),
+            at,
+        });
+    }
+
+    /// Capacity may have freed up (a resolve, a clock-in, a new ceiling).
+    pub(crate) fn desk_rebalance(&self) {
+        self.inner.desk.notify(DeskEvent::Rebalance);
+    }
+
+    pub(crate) fn desk_rescore(&self, conversation: &ConversationId) {
+        self.inner.desk.notify(DeskEvent::Rescore {
+            conversation: conversation.clone(),
+        });
+    }
+
+    /// Waits until the desk has handled every event handed to it before this call
+    /// (priority, assignment, SLA timer, off-hours reply). For tests and operations; the
+    /// API never waits for the desk.
+    pub async fn settle_desk(&self) {
+        let (done, wait) = oneshot::channel();
+        self.inner.desk.notify(DeskEvent::Flush(done));
+        let _ = wait.await;
+    }
+
+    async fn handle_desk_events(&self, events: Vec<DeskEvent>) {
+        let mut order: Vec<(ConversationId, Work)> = Vec::new();
+        let mut rebalance = false;
+        let mut flushes = Vec::new();
+        for event in events {
+            let (conversation, opened_at, fan_message) = match event {
+                DeskEvent::Opened { conversation, at } => (conversation, Some(at), false),
+                DeskEvent::FanMessage { conversation } => (conversation, None, true),
+                DeskEvent::Rescore { conversation } => (conversation, None, false),
+                DeskEvent::Rebalance => {
+                    rebalance = true;
+                    continue;
+                }
+                DeskEvent::Canned {
+                    message_id,
+                    at,
+                    used,
+                } => {
+                    let stored = self
+                        .store()
+                        .insert_canned_use(
+                            &message_id,
+                            &used.template_id,
+                            &used.member_id,
+                            used.unedited,
+                            at,
+                        )
+                        .await;
+                    if let Err(error) = stored {
+                        tracing::warn!(%error, "could not record a canned-response use");
+                    }
+                    continue;
+                }
+                DeskEvent::Flush(done) => {
+                    flushes.push(done);
+                    continue;
+                }
+            };
+            let index = match order.iter().position(|(id, _)| *id == conversation) {
+                Some(index) => index,
+                None => {
+                    order.push((conversation, Work::default()));
+                    order.len() - 1
+                }
+            };
+            let work = &mut order[index].1;
+            work.opened_at = opened_at.or(work.opened_at);
+            work.fan_message |= fan_message;
+        }
+        let mut snapshot = None;
+        for (conversation, work) in order {
+            if let Err(error) = self.refresh(&conversation, work, &mut snapshot).await {
+                tracing::warn!(%error, conversation = %conversation, "desk could not route a conversation");
+            }
+        }
+        if rebalance && let Err(error) = self.rebalance(&mut snapshot).await {
+            tracing::warn!(%error, "desk could not offer queued conversations");
+        }
+        for done in flushes {
+            let _ = done.send(());
+        }
+    }
+
+    /// Scores, times, assigns and (off hours) answers one conversation.
+    async fn refresh(
+        &self,
+        id: &ConversationId,
+        work: Work,
+        snapshot: &mut Option<Snapshot>,
+    ) -> ServiceResult<()> {
+        if let Some(at) = work.opened_at {
+            self.store().set_opened_at(id, at).await?;
+        }
+        let Some(desk) = self.store().find_desk_conversation(id).await? else {
+            return Ok(());
+        };
+        if !desk.conversation.status.is_active() {
+            self.publish_queue_entry(id, None);
+            return Ok(());
+        }
+        let Rescored {
+            desk,
+            profile,
+            first_message_at,
+        } = self.rescore(desk).await?;
+        if work.fan_message {
+            self.schedule_first_response(&desk, first_message_at)
+                .await?;
+        }
+        let mut assigned = desk.conversation.assignee_id.is_some() || desk.conversation.escalated;
+        if !assigned {
+            let snapshot = Snapshot::ensure(self, snapshot).await?;
+            assigned = self.auto_assign(&desk, snapshot).await?;
+        }
+        if work.fan_message && !assigned {
+            let snapshot = Snapshot::ensure(self, snapshot).await?;
+            self.off_hours_reply(&desk, profile.as_ref(), snapshot)
+                .await?;
+        }
+        match self.store().find_desk_conversation(id).await? {
+            Some(current) if !assigned && current.conversation.assignee_id.is_none() => {
+                let entry = self.queue_entry(&current);
+                self.publish_queue_entry(id, Some(entry));
+            }
+            _ => self.publish_queue_entry(id, None),
+        }
+        Ok(())
+    }
+}
