@@ -46,6 +46,25 @@ impl ApiError {
         ApiError::from(ServiceError::NotFound(what))
     }
 
+    /// A known path asked with a method it does not serve (the `Allow` header lists
+    /// those it does).
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not serve that method",
+        )
+    }
+
+    /// The request took longer than the server allows.
+    pub fn timeout(limit: std::time::Duration) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("no answer within {} seconds", limit.as_secs()),
+        )
+    }
+
     /// The error's `details` object (e.g. the offending `field`).
     pub fn details(&self) -> &Value {
         &self.details

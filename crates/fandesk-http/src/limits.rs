@@ -1,12 +1,13 @@
-//! Request rate limits that protect accounts: login attempts per client address, so a
-//! password cannot be guessed at network speed (answered with PROTOCOL.md's
-//! `rate_limited`, 429).
+//! Request limits: login attempts per client address, so a password cannot be guessed at
+//! network speed (answered with docs/api.md's `rate_limited`, 429), and the time a request
+//! may take (503 `timeout`).
 
 use crate::error::ApiError;
 use fandesk_service::ServiceError;
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::time::Duration;
 
 pub struct LoginLimiter {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
@@ -33,6 +34,21 @@ impl LoginLimiter {
             self.limiter.retain_recent();
         }
         Ok(())
+    }
+}
+
+/// Answers 503 `timeout` when the handler has not produced a response within `limit`
+/// (reading a slow body counts). Only the time to the response's head is limited: a
+/// WebSocket's life after its upgrade answer is not a request's.
+pub async fn time_limit(
+    limit: Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::timeout(limit).into_response(),
     }
 }
 

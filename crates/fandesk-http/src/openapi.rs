@@ -1,42 +1,28 @@
-//! The OpenAPI document served at `GET /api/v1/openapi.json` (issue 2 › 7), generated from
-//! the handlers' annotations so it cannot drift from the routes.
+//! The OpenAPI document served at `GET /api/v1/openapi.json`. It comes from the router
+//! that serves the requests ([`crate::routes::router`]: each handler's `#[utoipa::path]`
+//! registers it), completed here with the answers that the extractors and layers give
+//! every route of a kind (docs/api.md › Errors): a bearer-authenticated route can answer
+//! 401, a route with a path parameter 404, a query string 400, a JSON body 400, 413 and
+//! 422, and any route 500 or 503.
 
-use crate::routes::{
-    ErrorBody, ErrorDetail, auth, canned, conversations, desk, metrics, rooms, shifts, signals,
-    supervision, system,
-};
+use crate::extract::MAX_BODY_BYTES;
+use crate::routes::{ErrorBody, ErrorDetail};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "fandesk", description = "Real-time chat operations for creator teams. \
-        The WebSocket protocol and error codes are specified in PROTOCOL.md."),
-    paths(
-        system::healthz, system::metrics, system::openapi,
-        auth::login, auth::logout, auth::me, auth::create_member, auth::list_members,
-        auth::create_fan_session,
-        conversations::open, conversations::list, conversations::get,
-        conversations::resolve, conversations::reopen,
-        conversations::send, conversations::list_messages,
-        supervision::assign, supervision::unassign, supervision::escalate, supervision::monitor,
-        supervision::takeover, supervision::handback, supervision::audit, supervision::review,
-        metrics::summary, metrics::weekly,
-        signals::alerts, signals::list_keyword_rules, signals::create_keyword_rule,
-        signals::delete_keyword_rule, signals::list_restricted_rules,
-        signals::create_restricted_rule, signals::delete_restricted_rule,
-        rooms::create, rooms::list, rooms::get, rooms::open, rooms::close, rooms::send,
-        rooms::list_messages, rooms::delete_message, rooms::time_out,
-        desk::get_fan, desk::update_fan, desk::queue, desk::agents, desk::set_capacity,
-        shifts::list, shifts::create, shifts::update, shifts::delete, shifts::clock_in,
-        shifts::clock_out, shifts::coverage,
-        canned::create, canned::list, canned::update, canned::delete, canned::render, canned::health,
-        crate::ws::upgrade,
-    ),
+        The WebSocket protocol and the error codes are specified in docs/api.md. Every error \
+        answer carries `{\"error\":{\"code\",\"message\",\"details\"}}`."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
     tags(
-        (name = "auth", description = "Team login, members and fan sessions"),
+        (name = "auth", description = "Team login and fan sessions"),
+        (name = "members", description = "The team's members"),
         (name = "conversations", description = "Fan ↔ team conversations"),
         (name = "messages", description = "Timeline messages"),
         (name = "supervision", description = "Monitor, take over, audit log, message review"),
@@ -55,7 +41,7 @@ struct ApiDoc;
 struct BearerAuth;
 
 impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, openapi: &mut Document) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -64,6 +50,131 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The document's info, tags, shared schemas and security scheme; the router adds the
+/// paths.
+pub fn base() -> Document {
     ApiDoc::openapi()
+}
+
+/// The finished document of [`crate::routes::router`].
+pub fn document() -> Document {
+    finish(crate::routes::router().into_openapi())
+}
+
+/// Adds the answers each operation gets from its extractors and from the layers around
+/// every route, where the handler's annotation has not described them already.
+pub fn finish(mut document: Document) -> Document {
+    for item in document.paths.paths.values_mut() {
+        for operation in operations(item) {
+            for (status, description) in shared_answers(operation) {
+                if !operation.responses.responses.contains_key(status) {
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), error_response(&description));
+                }
+            }
+        }
+    }
+    document
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+/// The statuses an operation can answer because of its shape, with why.
+fn shared_answers(operation: &Operation) -> Vec<(&'static str, String)> {
+    let mut answers = Vec::new();
+    if requires_bearer(operation) {
+        answers.push((
+            "401",
+            "`unauthorized`: no token, or a revoked or expired one".to_owned(),
+        ));
+    }
+    let located = |place: ParameterIn| {
+        operation.parameters.iter().flatten().any(
+            |parameter| matches!(parameter, RefOr::T(parameter) if parameter.parameter_in == place),
+        )
+    };
+    if located(ParameterIn::Path) {
+        answers.push((
+            "404",
+            "`not_found`: no such resource, or one the caller may not see".to_owned(),
+        ));
+    }
+    if let Some(RefOr::T(body)) = &operation.request_body {
+        answers.push((
+            "400",
+            "`invalid_request`: malformed JSON or a malformed query string".to_owned(),
+        ));
+        answers.push((
+            "413",
+            format!("`invalid_request`: the body is larger than {MAX_BODY_BYTES} bytes"),
+        ));
+        let empty = if matches!(body.required, Some(Required::True)) {
+            "; an empty body reads as `{}`"
+        } else {
+            ""
+        };
+        answers.push((
+            "422",
+            format!(
+                "`invalid_request`: an unknown, missing or mistyped field, or a value out of \
+                 bounds; `details.field` names it{empty}"
+            ),
+        ));
+    } else if located(ParameterIn::Query) {
+        answers.push((
+            "400",
+            "`invalid_request`: an unknown, malformed or out-of-range query parameter; \
+             `details.field` names it"
+                .to_owned(),
+        ));
+    }
+    answers.push((
+        "500",
+        "`internal`: an unexpected failure (details are logged, never sent)".to_owned(),
+    ));
+    answers.push((
+        "503",
+        format!(
+            "`timeout`: no answer within {} seconds; `unavailable`: the server is shutting down",
+            crate::HttpConfig::default().request_timeout.as_secs()
+        ),
+    ));
+    answers
+}
+
+/// Bearer authentication is required unless an empty requirement makes it optional
+/// (the WebSocket upgrade also takes its token in a `hello` frame).
+fn requires_bearer(operation: &Operation) -> bool {
+    let empty = utoipa::openapi::security::SecurityRequirement::default();
+    operation
+        .security
+        .as_ref()
+        .is_some_and(|requirements| !requirements.is_empty() && !requirements.contains(&empty))
+}
+
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+            )
+            .build(),
+    )
 }

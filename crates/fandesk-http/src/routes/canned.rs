@@ -10,6 +10,17 @@ use axum::http::StatusCode;
 use fandesk_service::{CannedHealthView, CannedInput, CannedView};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list, create))
+        .routes(routes!(health))
+        .routes(routes!(update, delete))
+        .routes(routes!(render))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -10,6 +10,18 @@ use fandesk_service::view::{ConversationView, MessageView};
 use fandesk_service::{ConversationFilter, SendMessage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(open, list))
+        .routes(routes!(get))
+        .routes(routes!(resolve))
+        .routes(routes!(reopen))
+        .routes(routes!(send, list_messages))
+}
 
 /// `POST /conversations` takes an empty object.
 #[derive(Deserialize, ToSchema)]

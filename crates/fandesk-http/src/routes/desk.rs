@@ -11,6 +11,17 @@ use fandesk_service::{AgentDeskView, FanProfilePatch, FanProfileView, QueueView}
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(get_fan, update_fan))
+        .routes(routes!(queue))
+        .routes(routes!(agents))
+        .routes(routes!(set_capacity))
+}
 
 #[utoipa::path(get, path = "/api/v1/fans/{id}", tag = "desk", security(("bearer" = [])),
     params(("id" = String, Path)),

@@ -12,6 +12,20 @@ use fandesk_service::{NewRoom, SendMessage};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(open))
+        .routes(routes!(close))
+        .routes(routes!(send, list_messages))
+        .routes(routes!(delete_message))
+        .routes(routes!(time_out))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,6 +9,18 @@ use axum::http::StatusCode;
 use fandesk_service::{ClockView, CoverageView, ShiftInput, ShiftView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list, create))
+        .routes(routes!(clock_in))
+        .routes(routes!(clock_out))
+        .routes(routes!(update, delete))
+        .routes(routes!(coverage))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct ShiftList {

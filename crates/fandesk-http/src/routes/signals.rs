@@ -10,6 +10,18 @@ use fandesk_service::{AlertView, KeywordRuleView, RestrictedRuleView};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(alerts))
+        .routes(routes!(list_keyword_rules, create_keyword_rule))
+        .routes(routes!(delete_keyword_rule))
+        .routes(routes!(list_restricted_rules, create_restricted_rule))
+        .routes(routes!(delete_restricted_rule))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

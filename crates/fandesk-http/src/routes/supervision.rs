@@ -11,6 +11,21 @@ use fandesk_service::{AuditView, ReviewFilter};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
+        .routes(routes!(escalate))
+        .routes(routes!(monitor))
+        .routes(routes!(takeover))
+        .routes(routes!(handback))
+        .routes(routes!(audit))
+        .routes(routes!(review))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -9,10 +9,13 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::bearer_token;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Bytes tungstenite reads from the socket at once (its read buffer's initial size).
 const READ_BUFFER_BYTES: usize = 512;
@@ -44,6 +47,11 @@ impl Default for WsConfig {
     }
 }
 
+/// The WebSocket upgrade route.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(upgrade))
+}
+
 #[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
     description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or a first \
                    `{\"type\":\"hello\",\"token\"}` frame. See PROTOCOL.md › WebSocket.",
@@ -71,7 +79,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return upgrade_refused(rejection).into_response(),
     };
     let limits = &state.config.ws;
     upgrade
@@ -87,6 +95,15 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
         .on_upgrade(move |socket| connection::run(socket, state, session))
+}
+
+/// A request that is not a valid WebSocket upgrade, in the API's error shape.
+fn upgrade_refused(rejection: WebSocketUpgradeRejection) -> ApiError {
+    ApiError::invalid(
+        rejection.status(),
+        None,
+        format!("not a WebSocket upgrade: {}", rejection.body_text()),
+    )
 }
 
 /// Browsers always send `Origin`; other clients usually don't. A present Origin must be
