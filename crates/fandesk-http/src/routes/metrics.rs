@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Query};
+use crate::openapi::fields;
 use crate::routes::ErrorBody;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -34,8 +35,10 @@ pub struct SummaryQuery {
     #[param(value_type = String, format = DateTime)]
     pub to: Timestamp,
     /// `agent`, `shift`, `day` or `none` (default).
+    #[param(schema_with = fields::summary_grouping)]
     pub group_by: Option<String>,
     /// IANA time zone of `day` groups; default the creator's.
+    #[param(schema_with = fields::time_zone)]
     pub tz: Option<String>,
 }
 
@@ -46,7 +49,13 @@ pub struct SummaryQuery {
                    agent, shift, local day or overall (PRODUCT.md › Metric definitions). Openings belong to the \
                    instant their clock started, team messages to when they were sent, resolutions to when they \
                    happened. Supervisors, escalation leads and the owner.",
-    responses((status = 200, body = SummaryView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "one group per agent, shift, day, or one in all",
+               body = SummaryView),
+              (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+               body = ErrorBody),
+              (status = 422, description = "`invalid_request`: `to` not after `from`, a period over 366 \
+                                            days, or `group_by=shift` with no shifts defined",
+               body = ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -75,10 +84,13 @@ pub async fn summary(
 #[serde(deny_unknown_fields)]
 pub struct WeeklyQuery {
     /// ISO week `YYYY-Www`, e.g. `2026-W47`; default the last complete week.
+    #[param(schema_with = fields::iso_week)]
     pub week: Option<String>,
     /// `json` (default), `csv` or `html`.
+    #[param(schema_with = fields::report_format)]
     pub format: Option<String>,
     /// IANA time zone the week runs in; default the creator's.
+    #[param(schema_with = fields::time_zone)]
     pub tz: Option<String>,
 }
 
@@ -87,8 +99,14 @@ pub struct WeeklyQuery {
     description = "The weekly report: per agent and per shift tables with week-over-week deltas; as `html` \
                    with inline SVG charts (FRT distribution, volume by hour, resolution and reply-rate trends).",
     responses(
-        (status = 200, description = "The report as JSON, CSV or HTML"),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 200, description = "The report as JSON, CSV or HTML (by `format`)", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"))),
+        (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+         body = ErrorBody),
+        (status = 422, description = "`invalid_request`: week 53 of a year that has 52",
+         body = ErrorBody)))]
 pub async fn weekly(
     State(state): State<AppState>,
     Auth(session): Auth,

@@ -52,12 +52,27 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default().routes(routes!(upgrade))
 }
 
-#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
-    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or a first \
-                   `{\"type\":\"hello\",\"token\"}` frame. See PROTOCOL.md › WebSocket.",
+#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime", security((), ("bearer" = [])),
+    params(
+        ("Connection" = String, Header, pattern = "[Uu][Pp][Gg][Rr][Aa][Dd][Ee]",
+         description = "lists `Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$",
+         description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$"),
+        ("Sec-WebSocket-Key" = String, Header, description = "the client's nonce (RFC 6455)"),
+    ),
+    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer`, the console's \
+                   session cookie, or a first `{\"type\":\"hello\",\"token\"}` frame. See \
+                   docs/api.md › WebSocket.",
     responses((status = 101, description = "switching protocols"),
-              (status = 401, body = crate::routes::ErrorBody),
-              (status = 403, description = "Origin not allowed", body = crate::routes::ErrorBody)))]
+              (status = 400, description = "`invalid_request`: not a WebSocket upgrade request",
+               body = crate::routes::ErrorBody),
+              (status = 401, description = "`unauthorized`: a token was given and is not valid",
+               body = crate::routes::ErrorBody),
+              (status = 403, description = "`forbidden`: a browser Origin not allowed",
+               body = crate::routes::ErrorBody),
+              (status = 426, description = "`invalid_request`: the connection cannot be upgraded",
+               body = crate::routes::ErrorBody)))]
 pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     if !origin_allowed(&parts.headers, &state.config.allowed_origins) {

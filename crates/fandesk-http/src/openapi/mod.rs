@@ -5,10 +5,13 @@
 //! 401, a route with a path parameter 404, a query string 400, a JSON body 400, 413 and
 //! 422, and any route 500 or 503.
 
+pub mod fields;
+
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{ErrorBody, ErrorDetail};
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
@@ -19,7 +22,7 @@ use utoipa::{Modify, OpenApi};
         The WebSocket protocol and the error codes are specified in docs/api.md. Every error \
         answer carries `{\"error\":{\"code\",\"message\",\"details\"}}`."),
     components(schemas(ErrorBody, ErrorDetail)),
-    modifiers(&BearerAuth),
+    modifiers(&SharedComponents),
     tags(
         (name = "auth", description = "Team login and fan sessions"),
         (name = "members", description = "The team's members"),
@@ -38,14 +41,19 @@ use utoipa::{Modify, OpenApi};
 )]
 struct ApiDoc;
 
-struct BearerAuth;
+/// The bearer security scheme and the schemas that fields refer to by name.
+struct SharedComponents;
 
-impl Modify for BearerAuth {
+impl Modify for SharedComponents {
     fn modify(&self, openapi: &mut Document) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.schemas.insert(
+            fields::TIME_ZONE.to_owned(),
+            RefOr::T(fields::time_zone_component()),
         );
     }
 }
@@ -64,19 +72,83 @@ pub fn document() -> Document {
 /// Adds the answers each operation gets from its extractors and from the layers around
 /// every route, where the handler's annotation has not described them already.
 pub fn finish(mut document: Document) -> Document {
+    if let Some(components) = &mut document.components {
+        fields::relate_fan_session_fields(&mut components.schemas);
+    }
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
+            never_null_in_query(operation);
+            optional_body_is_absent_not_null(operation);
             for (status, description) in shared_answers(operation) {
-                if !operation.responses.responses.contains_key(status) {
-                    operation
-                        .responses
-                        .responses
-                        .insert(status.to_owned(), error_response(&description));
+                match operation.responses.responses.get_mut(status) {
+                    // The handler's own reasons come first; the shared ones are added when
+                    // they answer with the same body.
+                    Some(RefOr::T(response)) if carries_error_body(response) => {
+                        response.description = format!("{}; {description}", response.description);
+                    }
+                    Some(_) => {}
+                    None => {
+                        operation
+                            .responses
+                            .responses
+                            .insert(status.to_owned(), error_response(&description));
+                    }
                 }
             }
         }
     }
     document
+}
+
+/// A query string has no `null`: an absent parameter is how an `Option` is left out.
+fn never_null_in_query(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema
+            && let SchemaType::Array(types) = &schema.schema_type
+        {
+            let types: Vec<Type> = types
+                .iter()
+                .filter(|kind| **kind != Type::Null)
+                .cloned()
+                .collect();
+            schema.schema_type = match types.as_slice() {
+                [single] => SchemaType::Type(single.clone()),
+                _ => SchemaType::from_iter(types),
+            };
+        }
+    }
+}
+
+/// An optional body may be left out (it then reads as `{}`); a body that is sent must be
+/// the object, not `null`.
+fn optional_body_is_absent_not_null(operation: &mut Operation) {
+    let Some(RefOr::T(body)) = &mut operation.request_body else {
+        return;
+    };
+    if matches!(body.required, Some(Required::True)) {
+        return;
+    }
+    for content in body.content.values_mut() {
+        let RefOr::T(content) = content else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+            let mut kept = one_of.items.iter().filter(|item| !is_null(item));
+            if let (Some(only), None) = (kept.next(), kept.next()) {
+                content.schema = Some(only.clone());
+            }
+        }
+    }
+}
+
+fn is_null(schema: &RefOr<Schema>) -> bool {
+    matches!(schema, RefOr::T(Schema::Object(object)) if object.schema_type == SchemaType::Type(Type::Null))
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
@@ -114,34 +186,34 @@ fn shared_answers(operation: &Operation) -> Vec<(&'static str, String)> {
             "`not_found`: no such resource, or one the caller may not see".to_owned(),
         ));
     }
+    let query = located(ParameterIn::Query);
+    let query_fault = "an unknown, malformed or out-of-range query parameter (`details.field` \
+                       names it)";
     if let Some(RefOr::T(body)) = &operation.request_body {
-        answers.push((
-            "400",
-            "`invalid_request`: malformed JSON or a malformed query string".to_owned(),
-        ));
+        let bad_request = if query {
+            format!("`invalid_request`: malformed JSON, or {query_fault}")
+        } else {
+            "`invalid_request`: malformed JSON".to_owned()
+        };
+        answers.push(("400", bad_request));
         answers.push((
             "413",
-            format!("`invalid_request`: the body is larger than {MAX_BODY_BYTES} bytes"),
+            format!("`invalid_request`: a body larger than {MAX_BODY_BYTES} bytes"),
         ));
         let empty = if matches!(body.required, Some(Required::True)) {
-            "; an empty body reads as `{}`"
-        } else {
             ""
+        } else {
+            " (an empty body reads as `{}`)"
         };
         answers.push((
             "422",
             format!(
-                "`invalid_request`: an unknown, missing or mistyped field, or a value out of \
-                 bounds; `details.field` names it{empty}"
+                "`invalid_request`: a body that does not match its schema{empty}: an unknown, \
+                 missing or mistyped field, or a value out of bounds; `details.field` names it"
             ),
         ));
-    } else if located(ParameterIn::Query) {
-        answers.push((
-            "400",
-            "`invalid_request`: an unknown, malformed or out-of-range query parameter; \
-             `details.field` names it"
-                .to_owned(),
-        ));
+    } else if query {
+        answers.push(("400", format!("`invalid_request`: {query_fault}")));
     }
     answers.push((
         "500",
@@ -165,6 +237,14 @@ fn requires_bearer(operation: &Operation) -> bool {
         .security
         .as_ref()
         .is_some_and(|requirements| !requirements.is_empty() && !requirements.contains(&empty))
+}
+
+fn carries_error_body(response: &utoipa::openapi::Response) -> bool {
+    response.content.values().all(|content| match content {
+        RefOr::T(content) => matches!(&content.schema,
+            Some(RefOr::Ref(reference)) if reference.ref_location.ends_with("/ErrorBody")),
+        RefOr::Ref(_) => false,
+    })
 }
 
 fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
