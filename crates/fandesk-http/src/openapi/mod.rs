@@ -11,7 +11,7 @@ use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{ErrorBody, ErrorDetail};
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
+use utoipa::openapi::schema::{AdditionalProperties, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Required};
 use utoipa::{Modify, OpenApi};
@@ -74,6 +74,7 @@ pub fn document() -> Document {
 pub fn finish(mut document: Document) -> Document {
     if let Some(components) = &mut document.components {
         fields::relate_fan_session_fields(&mut components.schemas);
+        fan_view_is_closed(&mut components.schemas);
     }
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
@@ -98,6 +99,14 @@ pub fn finish(mut document: Document) -> Document {
         }
     }
     document
+}
+
+/// A fan's view of a conversation has its fan-safe fields and no others (docs/api.md ›
+/// Conversations), which also tells it apart from the team's view in `ConversationView`.
+fn fan_view_is_closed(schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) {
+    if let Some(RefOr::T(Schema::Object(view))) = schemas.get_mut("FanConversationView") {
+        view.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    }
 }
 
 /// A query string has no `null`: an absent parameter is how an `Option` is left out.
