@@ -24,7 +24,8 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "system",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+    responses((status = 200, description = "accepting requests", body = Health),
+              (status = 503, description = "not ready (the store does not answer)", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if state.app.ready().await {
         (
