@@ -1,4 +1,4 @@
-//! The HTTP edge of [`ServiceError`]: PROTOCOL.md's error shape
+//! The HTTP edge of [`ServiceError`]: docs/api.md's error shape
 //! `{"error":{"code","message","details"}}`, with 5xx details logged, never sent.
 
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ impl ApiError {
         }
     }
 
-    /// `invalid_request` naming the offending field (PROTOCOL.md › Errors).
+    /// `invalid_request` naming the offending field (docs/api.md › Errors).
     pub fn invalid(status: StatusCode, field: Option<&str>, message: impl Into<String>) -> Self {
         let details = match field {
             Some(field) => json!({ "field": field }),

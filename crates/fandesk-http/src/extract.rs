@@ -1,4 +1,4 @@
-//! Request extractors whose rejections use PROTOCOL.md's error shape: strict JSON bodies
+//! Request extractors whose rejections use docs/api.md's error shape: strict JSON bodies
 //! and queries (unknown fields rejected, the field named), and bearer authentication.
 
 use crate::AppState;
@@ -206,7 +206,7 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// An authenticated caller (PROTOCOL.md › Authentication: every other call). Without an
+/// An authenticated caller (docs/api.md › Authentication: every other call). Without an
 /// `Authorization` header, the console's session cookie is accepted under the CSRF rule
 /// of [`crate::cookie`].
 pub struct Auth(pub Session);

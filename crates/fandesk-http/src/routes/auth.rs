@@ -1,4 +1,4 @@
-//! Login, logout, members and fan sessions (PROTOCOL.md › Authentication).
+//! Login, logout, members and fan sessions (docs/api.md › Authentication).
 
 use crate::AppState;
 use crate::error::ApiResult;

@@ -1,4 +1,4 @@
-//! Canned responses (PROTOCOL.md › Canned responses; PRODUCT.md › C3): the library,
+//! Canned responses (docs/api.md › Canned responses; README › Agent desk): the library,
 //! rendering for a conversation, and library health.
 
 use crate::AppState;

@@ -1,4 +1,4 @@
-//! Conversations and messages (PROTOCOL.md › Conversations and messages).
+//! Conversations and messages (docs/api.md › Conversations and messages).
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -1,4 +1,4 @@
-//! The agent desk's team endpoints (issue 3): fan profiles, the queue ("why is this
+//! The agent desk's team endpoints (README › Agent desk): fan profiles, the queue ("why is this
 //! first?"), who is on shift with what load, and per-agent capacity.
 
 use crate::AppState;

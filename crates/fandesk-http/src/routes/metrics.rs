@@ -1,5 +1,5 @@
-//! Metrics and reports (PROTOCOL.md › Alerts and metrics: `GET /api/v1/metrics/summary`;
-//! PRODUCT.md › C9 and issue 6 › 4: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
+//! Metrics and reports (docs/api.md › Alerts and metrics: `GET /api/v1/metrics/summary`;
+//! README › Metrics: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
 //! is in `system.rs`.
 
 use crate::AppState;
@@ -46,7 +46,7 @@ pub struct SummaryQuery {
     params(SummaryQuery),
     description = "First-response time (mean, p50, p90 by nearest rank, count), first-touch time, resolution \
                    rate, reply rate, mean conversation length, SLA breaches and volume for `[from, to)`, per \
-                   agent, shift, local day or overall (PRODUCT.md › Metric definitions). Openings belong to the \
+                   agent, shift, local day or overall (docs/metrics.md). Openings belong to the \
                    instant their clock started, team messages to when they were sent, resolutions to when they \
                    happened. Supervisors, escalation leads and the owner.",
     responses((status = 200, description = "one group per agent, shift, day, or one in all",

@@ -1,4 +1,4 @@
-//! Live rooms (issue 7; PRODUCT.md › C8): create, list, open, close, messages (the REST
+//! Live rooms (README › Live rooms): create, list, open, close, messages (the REST
 //! mirror of WebSocket `send` on `room:{id}`), and moderation (delete, timeouts).
 
 use crate::AppState;

@@ -1,4 +1,4 @@
-//! Shifts, clock-in and coverage (PRODUCT.md › C2; issue 3 › Shifts and 24/7 coverage).
+//! Shifts, clock-in and coverage (README › Agent desk).
 
 use crate::AppState;
 use crate::error::ApiResult;

@@ -1,4 +1,4 @@
-//! Alerts and the editable signal rules (PROTOCOL.md › Alerts; PRODUCT.md › C4, C5).
+//! Alerts and the editable signal rules (docs/api.md › Alerts; README › Supervision and signals).
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -1,5 +1,6 @@
-//! Team actions on a conversation and supervision (PROTOCOL.md › Conversations: assign,
-//! escalate, monitor, takeover; PRODUCT.md › C4: hand back, audit log, message review).
+//! Team actions on a conversation and supervision (docs/api.md › Conversations: assign,
+//! escalate, monitor, takeover; README › Supervision and signals: hand back, audit log,
+//! message review).
 
 use crate::AppState;
 use crate::error::ApiResult;

@@ -1,4 +1,4 @@
-//! `GET /api/v1/ws` (PROTOCOL.md › WebSocket): the upgrade, the browser Origin check,
+//! `GET /api/v1/ws` (docs/api.md › WebSocket): the upgrade, the browser Origin check,
 //! and per-connection limits. The connection loop lives in [`connection`].
 
 mod connection;
@@ -99,7 +99,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     let limits = &state.config.ws;
     upgrade
         // tungstenite's defaults are a 128 KiB read buffer and 64 MiB messages per
-        // connection; idle connections must stay small (issue 7 › 3). Client frames are
+        // connection; idle connections must stay small (BENCHMARKS.md). Client frames are
         // small; a larger one (up to `max_message_bytes`) still assembles, the buffer
         // grows for it.
         .read_buffer_size(READ_BUFFER_BYTES)
