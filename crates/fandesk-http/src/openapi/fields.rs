@@ -224,18 +224,22 @@ pub fn local_time_required() -> Object {
 
 /// The shared time zone schema: every IANA name the server knows.
 pub fn time_zone_component() -> Schema {
-    let names: Vec<String> = jiff::tz::db()
-        .available()
-        .map(|name| name.as_str().to_owned())
-        .collect();
     Schema::Object(
         string(false)
-            .enum_values(Some(names))
+            .enum_values(Some(time_zone_names()))
             .description(Some(
                 "An IANA time zone name such as `Europe/Paris` (matched case-insensitively).",
             ))
             .build(),
     )
+}
+
+/// Every IANA name of the time zone database the server uses.
+fn time_zone_names() -> Vec<String> {
+    jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .collect()
 }
 
 /// A time zone.
@@ -486,4 +490,49 @@ pub fn relate_fan_session_fields(schemas: &mut BTreeMap<String, RefOr<Schema>>) 
         "FanSessionRequest".to_owned(),
         RefOr::T(Schema::AllOf(related)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every listed word is one the server's parser takes.
+    #[test]
+    fn listed_words_parse() {
+        for word in VISIBILITIES {
+            assert!(fandesk_domain::Visibility::parse(word).is_some(), "{word}");
+        }
+        for word in RESTRICTED_ACTIONS {
+            assert!(
+                fandesk_domain::signals::RestrictedAction::parse(word).is_some(),
+                "{word}"
+            );
+        }
+        for word in SUMMARY_GROUPINGS {
+            assert!(
+                fandesk_service::SummaryGrouping::parse(word).is_some(),
+                "{word}"
+            );
+        }
+        for word in WEEKDAYS {
+            assert!(
+                fandesk_domain::desk::shift::parse_weekday(word).is_some(),
+                "{word}"
+            );
+        }
+        assert!(!time_zone_names().is_empty());
+        for name in time_zone_names() {
+            assert!(jiff::tz::TimeZone::get(&name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn trimmed_text_patterns_bound_the_trimmed_length() {
+        assert_eq!(
+            trimmed_pattern(3, false),
+            format!(
+                "^[{SPACE}]*[^{SPACE}{CONTROL}](?:[^{CONTROL}]{{0,1}}[^{SPACE}{CONTROL}])?[{SPACE}]*$"
+            )
+        );
+    }
 }

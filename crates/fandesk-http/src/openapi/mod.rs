@@ -267,3 +267,50 @@ fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
             .build(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn properties(document: &Document, name: &str) -> Vec<String> {
+        let value = serde_json::to_value(document).expect("a JSON document");
+        let schema = &value["components"]["schemas"][name];
+        let mut names: Vec<String> = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name} has no properties: {schema}"))
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn documented_creation_bodies_have_the_decoded_fields() {
+        let document = document();
+        for (documented, decoded) in [
+            ("NewShiftRequest", "ShiftRequest"),
+            ("NewCannedRequest", "CannedRequest"),
+        ] {
+            assert_eq!(
+                properties(&document, documented),
+                properties(&document, decoded),
+                "{documented} and {decoded}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_reference_resolves() {
+        let text = serde_json::to_string(&document()).expect("a JSON document");
+        let value: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let schemas = value["components"]["schemas"].as_object().expect("schemas");
+        for reference in text.split("\"$ref\":\"").skip(1) {
+            let target = reference.split('"').next().unwrap_or_default();
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {target}"));
+            assert!(schemas.contains_key(name), "{target} does not resolve");
+        }
+    }
+}

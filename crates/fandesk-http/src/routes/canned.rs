@@ -23,31 +23,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(render))
 }
 
-/// A new canned response: every field is required.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+/// The documented body of `POST /canned-responses`: [`CannedRequest`]'s fields, all
+/// required. The handler decodes a `CannedRequest`, so the service checks the caller's
+/// role before it reports a missing field (an agent's empty body is a 403).
+#[derive(ToSchema)]
+#[allow(dead_code, reason = "only its schema is used")]
 pub struct NewCannedRequest {
     /// `[a-z0-9_-]{1,32}`, typed after `/` in the console; unique.
     #[schema(schema_with = fields::shortcut_required)]
-    pub shortcut: String,
-    /// 1–100 characters.
+    shortcut: String,
     #[schema(schema_with = fields::canned_title_required)]
-    pub title: String,
+    title: String,
     /// The template: `{{ fan.name }}`, `{{ fan.first_name }}`, `{{ agent.name }}`,
     /// `{{ creator.name }}`, `{{ fan.attributes.KEY }}`, with defaults as
     /// `{{ fan.first_name | default: "there" }}`.
     #[schema(schema_with = fields::template_required)]
-    pub body: String,
-}
-
-impl From<NewCannedRequest> for CannedInput {
-    fn from(request: NewCannedRequest) -> Self {
-        CannedInput {
-            shortcut: Some(request.shortcut),
-            title: Some(request.title),
-            body: Some(request.body),
-        }
-    }
+    body: String,
 }
 
 /// Changes to a canned response: the fields given replace the old ones.
@@ -92,7 +83,7 @@ pub struct CannedList {
 pub async fn create(
     State(state): State<AppState>,
     Auth(session): Auth,
-    Json(input): Json<NewCannedRequest>,
+    Json(input): Json<CannedRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CannedView>)> {
     let canned = state
         .app
