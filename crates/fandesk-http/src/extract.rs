@@ -26,11 +26,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
-                ApiError::invalid(
-                    rejection.status(),
-                    None,
-                    format!("unreadable body: {rejection}"),
-                )
+                let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    format!("body: larger than {MAX_BODY_BYTES} bytes")
+                } else {
+                    format!("unreadable body: {rejection}")
+                };
+                ApiError::invalid(rejection.status(), None, message)
             })?;
         let bytes: &[u8] = match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
             None if bytes.is_empty() => b"{}",
