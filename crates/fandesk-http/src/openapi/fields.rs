@@ -1,5 +1,5 @@
 //! The exact JSON Schema of request fields whose checks live in the service and domain
-//! (trimmed lengths, control characters, identifiers, time zones), so the document says
+//! (trimmed lengths, control characters, identifiers, numbers), so the document says
 //! precisely which values the server accepts (docs/api.md › Errors: anything else is a
 //! 400 or 422 `invalid_request`). Used as `#[schema(schema_with = …)]` on request fields.
 //!
@@ -9,19 +9,17 @@
 
 use fandesk_domain::message::{MAX_BODY_CHARS, MAX_CLIENT_MSG_ID_BYTES};
 use std::collections::BTreeMap;
+use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
     AllOfBuilder, AnyOfBuilder, Array, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema,
     SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::{Ref, RefOr};
 
 /// Unicode `White_Space`, which `str::trim` removes from both ends.
-const SPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+pub(super) const SPACE: &str =
+    r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 /// Unicode `Cc`.
 const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
-
-/// The name of the shared time zone schema in `components`.
-pub const TIME_ZONE: &str = "TimeZone";
 
 /// A string whose trimmed text is 1 to `max` characters (`max` ≥ 2), without control
 /// characters unless `controls`.
@@ -37,7 +35,7 @@ fn trimmed_pattern(max: usize, controls: bool) -> String {
     )
 }
 
-fn string(nullable: bool) -> ObjectBuilder {
+pub(super) fn string(nullable: bool) -> ObjectBuilder {
     if nullable {
         ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
     } else {
@@ -222,79 +220,12 @@ pub fn local_time_required() -> Object {
     local_time_builder(false)
 }
 
-/// The shared time zone schema: every IANA name the server knows.
-pub fn time_zone_component() -> Schema {
-    Schema::Object(
-        string(false)
-            .enum_values(Some(time_zone_names()))
-            .description(Some(
-                "An IANA time zone name such as `Europe/Paris` (matched case-insensitively).",
-            ))
-            .build(),
-    )
-}
-
-/// Every IANA name of the time zone database the server uses.
-fn time_zone_names() -> Vec<String> {
-    jiff::tz::db()
-        .available()
-        .map(|name| name.as_str().to_owned())
-        .collect()
-}
-
-/// A time zone.
-pub fn time_zone() -> RefOr<Schema> {
-    RefOr::Ref(Ref::from_schema_name(TIME_ZONE))
-}
-
-/// A time zone, or `null` for none.
-pub fn optional_time_zone() -> Schema {
-    Schema::AnyOf(
-        AnyOfBuilder::new()
-            .item(time_zone())
-            .item(ObjectBuilder::new().schema_type(Type::Null))
-            .build(),
-    )
-}
-
 /// A calendar date `YYYY-MM-DD`.
 pub fn date() -> Object {
     string(false)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         .build()
 }
-
-/// One of `values`, each a word the server's parser accepts (unit tests check it).
-fn words(values: &[&str], nullable: bool) -> Object {
-    string(nullable)
-        .enum_values(Some(values.iter().copied()))
-        .build()
-}
-
-/// The roles, as [`fandesk_domain::Role`] names them.
-pub fn role() -> Object {
-    let names: Vec<&str> = fandesk_domain::Role::ALL
-        .iter()
-        .map(|role| role.as_str())
-        .collect();
-    words(&names, false)
-}
-
-/// A conversation status, as [`fandesk_domain::Status`] names them.
-pub fn status() -> Object {
-    let names: Vec<&str> = fandesk_domain::Status::ALL
-        .iter()
-        .map(|status| status.as_str())
-        .collect();
-    words(&names, false)
-}
-
-/// `public` (the default) or `internal` (team only).
-pub fn visibility() -> Object {
-    words(VISIBILITIES, true)
-}
-
-const VISIBILITIES: &[&str] = &["public", "internal"];
 
 fn integer(minimum: i128, maximum: i128, format: Option<KnownFormat>) -> Object {
     let number = |value: i128| -> utoipa::Number {
@@ -325,28 +256,6 @@ pub fn uint64() -> Object {
 pub fn int64() -> Object {
     integer(i64::MIN.into(), i64::MAX.into(), Some(KnownFormat::Int64))
 }
-
-/// `block` or `warn`.
-pub fn restricted_action() -> Object {
-    words(RESTRICTED_ACTIONS, false)
-}
-
-const RESTRICTED_ACTIONS: &[&str] = &["block", "warn"];
-
-/// How a metrics summary groups: `agent`, `shift`, `day` or `none`.
-pub fn summary_grouping() -> Object {
-    words(SUMMARY_GROUPINGS, false)
-}
-
-const SUMMARY_GROUPINGS: &[&str] = &["agent", "shift", "day", "none"];
-
-/// The weekly report's format.
-pub fn report_format() -> Object {
-    words(REPORT_FORMATS, false)
-}
-
-/// What `GET /api/v1/reports/weekly` renders.
-pub const REPORT_FORMATS: &[&str] = &["json", "csv", "html"];
 
 /// An ISO week `YYYY-Www`.
 pub fn iso_week() -> Object {
@@ -407,47 +316,6 @@ pub fn attributes() -> Object {
         .build()
 }
 
-fn weekdays_builder(nullable: bool) -> Array {
-    let types = if nullable {
-        SchemaType::from_iter([Type::Array, Type::Null])
-    } else {
-        SchemaType::Type(Type::Array)
-    };
-    ArrayBuilder::new()
-        .schema_type(types)
-        .items(words(WEEKDAYS, false))
-        .min_items(Some(1))
-        .description(Some(
-            "Local days the shift starts on: `mon` … `sun` or full names (case-insensitive).",
-        ))
-        .build()
-}
-
-pub fn weekdays() -> Array {
-    weekdays_builder(true)
-}
-
-pub fn weekdays_required() -> Array {
-    weekdays_builder(false)
-}
-
-const WEEKDAYS: &[&str] = &[
-    "mon",
-    "tue",
-    "wed",
-    "thu",
-    "fri",
-    "sat",
-    "sun",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
-
 fn template_builder(nullable: bool) -> Object {
     string(nullable)
         .max_length(Some(fandesk_domain::desk::canned::MAX_TEMPLATE_CHARS))
@@ -495,36 +363,6 @@ pub fn relate_fan_session_fields(schemas: &mut BTreeMap<String, RefOr<Schema>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every listed word is one the server's parser takes.
-    #[test]
-    fn listed_words_parse() {
-        for word in VISIBILITIES {
-            assert!(fandesk_domain::Visibility::parse(word).is_some(), "{word}");
-        }
-        for word in RESTRICTED_ACTIONS {
-            assert!(
-                fandesk_domain::signals::RestrictedAction::parse(word).is_some(),
-                "{word}"
-            );
-        }
-        for word in SUMMARY_GROUPINGS {
-            assert!(
-                fandesk_service::SummaryGrouping::parse(word).is_some(),
-                "{word}"
-            );
-        }
-        for word in WEEKDAYS {
-            assert!(
-                fandesk_domain::desk::shift::parse_weekday(word).is_some(),
-                "{word}"
-            );
-        }
-        assert!(!time_zone_names().is_empty());
-        for name in time_zone_names() {
-            assert!(jiff::tz::TimeZone::get(&name).is_ok(), "{name}");
-        }
-    }
 
     #[test]
     fn trimmed_text_patterns_bound_the_trimmed_length() {

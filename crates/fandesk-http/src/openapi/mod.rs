@@ -6,6 +6,7 @@
 //! 422, and any route 500 or 503.
 
 pub mod fields;
+pub mod words;
 
 use crate::extract::MAX_BODY_BYTES;
 use crate::routes::{ErrorBody, ErrorDetail};
@@ -20,7 +21,12 @@ use utoipa::{Modify, OpenApi};
 #[openapi(
     info(title = "fandesk", description = "Real-time chat operations for creator teams. \
         The WebSocket protocol and the error codes are specified in docs/api.md. Every error \
-        answer carries `{\"error\":{\"code\",\"message\",\"details\"}}`."),
+        answer carries `{\"error\":{\"code\",\"message\",\"details\"}}`; besides the \
+        answers listed per operation, a listed path asked with another method answers 405 \
+        `method_not_allowed` with an `Allow` header, and an unlisted path 404 `not_found`. \
+        Request bodies are read as JSON whatever their `Content-Type`. The web console \
+        authenticates with its session cookie instead of the bearer token (README › Web \
+        console)."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&SharedComponents),
     tags(
@@ -52,8 +58,8 @@ impl Modify for SharedComponents {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
         components.schemas.insert(
-            fields::TIME_ZONE.to_owned(),
-            RefOr::T(fields::time_zone_component()),
+            words::TIME_ZONE.to_owned(),
+            RefOr::T(words::time_zone_component()),
         );
     }
 }

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -151,7 +151,7 @@ pub struct CreateMemberRequest {
     pub email: String,
     #[schema(schema_with = fields::person_name)]
     pub name: String,
-    #[schema(schema_with = fields::role)]
+    #[schema(schema_with = words::role)]
     pub role: String,
     #[schema(schema_with = fields::password)]
     pub password: String,
@@ -203,7 +203,7 @@ pub struct FanSessionRequest {
     /// characters; without one it is ignored).
     pub external_id: Option<String>,
     /// The fan's IANA time zone, e.g. `Europe/Paris`.
-    #[schema(schema_with = fields::optional_time_zone)]
+    #[schema(schema_with = words::optional_time_zone)]
     pub timezone: Option<String>,
     /// hex HMAC-SHA256(fan identity secret, external_id); only with `external_id`.
     pub signature: Option<String>,

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -51,7 +51,7 @@ pub async fn open(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListConversationsQuery {
-    #[param(schema_with = fields::status)]
+    #[param(schema_with = words::status)]
     pub status: Option<String>,
     pub assignee_id: Option<String>,
     /// Only conversations nobody is assigned to.
@@ -160,7 +160,7 @@ pub struct SendMessageRequest {
     #[schema(schema_with = fields::message_body)]
     pub body: String,
     /// `public` (default) or `internal` (team only).
-    #[schema(schema_with = fields::visibility)]
+    #[schema(schema_with = words::visibility)]
     pub visibility: Option<String>,
     /// The canned response this message was made from (first-line rule).
     pub template_id: Option<String>,

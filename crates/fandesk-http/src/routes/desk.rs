@@ -4,7 +4,7 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query, whole};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -54,7 +54,7 @@ pub struct FanPatchRequest {
     #[schema(schema_with = fields::attributes)]
     pub attributes: Option<BTreeMap<String, String>>,
     /// IANA time zone, e.g. `Europe/Paris`.
-    #[schema(schema_with = fields::optional_time_zone)]
+    #[schema(schema_with = words::optional_time_zone)]
     pub timezone: Option<String>,
 }
 

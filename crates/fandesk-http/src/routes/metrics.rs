@@ -5,7 +5,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Query};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -35,10 +35,10 @@ pub struct SummaryQuery {
     #[param(value_type = String, format = DateTime)]
     pub to: Timestamp,
     /// `agent`, `shift`, `day` or `none` (default).
-    #[param(schema_with = fields::summary_grouping)]
+    #[param(schema_with = words::summary_grouping)]
     pub group_by: Option<String>,
     /// IANA time zone of `day` groups; default the creator's.
-    #[param(schema_with = fields::time_zone)]
+    #[param(schema_with = words::time_zone)]
     pub tz: Option<String>,
 }
 
@@ -87,10 +87,10 @@ pub struct WeeklyQuery {
     #[param(schema_with = fields::iso_week)]
     pub week: Option<String>,
     /// `json` (default), `csv` or `html`.
-    #[param(schema_with = fields::report_format)]
+    #[param(schema_with = words::report_format)]
     pub format: Option<String>,
     /// IANA time zone the week runs in; default the creator's.
-    #[param(schema_with = fields::time_zone)]
+    #[param(schema_with = words::time_zone)]
     pub tz: Option<String>,
 }
 

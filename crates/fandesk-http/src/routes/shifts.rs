@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -36,7 +36,7 @@ pub struct ShiftList {
 pub struct NewShiftRequest {
     #[schema(schema_with = fields::shift_name_required)]
     name: String,
-    #[schema(schema_with = fields::weekdays_required)]
+    #[schema(schema_with = words::weekdays_required)]
     weekdays: Vec<String>,
     #[schema(schema_with = fields::local_time_required)]
     start: String,
@@ -54,7 +54,7 @@ pub struct ShiftRequest {
     #[schema(schema_with = fields::shift_name)]
     pub name: Option<String>,
     /// Local days the shift starts on: `mon` … `sun` (or full names).
-    #[schema(schema_with = fields::weekdays)]
+    #[schema(schema_with = words::weekdays)]
     pub weekdays: Option<Vec<String>>,
     /// Local `HH:MM` in the creator's time zone.
     #[schema(schema_with = fields::local_time)]

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -146,7 +146,7 @@ pub struct CreateRestrictedRule {
     #[schema(schema_with = fields::word_pattern)]
     pub pattern: String,
     /// `block` (refused with `invalid_request`) or `warn` (sent, flagged to supervisors).
-    #[schema(schema_with = fields::restricted_action)]
+    #[schema(schema_with = words::restricted_action)]
     pub action: String,
 }
 
