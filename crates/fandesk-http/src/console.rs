@@ -1,4 +1,4 @@
-//! The web console and the fan chat page (issue 5): our own static files from `console/`
+//! The web console and the fan chat page: our own static files from `console/`
 //! at the repository root, embedded in the binary, served at `/` (team console), `/chat`
 //! (fans) and `/console/*` (assets) with a strict Content-Security-Policy (no inline
 //! script or style, connections only to this host), `nosniff`, and revalidation by ETag

@@ -1,4 +1,4 @@
-//! The team console's session cookie (issue 5 › Login) and the CSRF rule that comes with
+//! The team console's session cookie (README › Web console) and the CSRF rule that comes with
 //! it. A browser logs in with `"cookie": true` and gets its token in an `HttpOnly`,
 //! `SameSite=Strict` cookie that scripts cannot read; the `Auth` extractor and the
 //! WebSocket upgrade accept it when no `Authorization` header is present.

@@ -1,4 +1,4 @@
-//! The HTTP edge of [`ServiceError`]: PROTOCOL.md's error shape
+//! The HTTP edge of [`ServiceError`]: docs/api.md's error shape
 //! `{"error":{"code","message","details"}}`, with 5xx details logged, never sent.
 
 use axum::http::StatusCode;
@@ -24,7 +24,7 @@ impl ApiError {
         }
     }
 
-    /// `invalid_request` naming the offending field (PROTOCOL.md › Errors).
+    /// `invalid_request` naming the offending field (docs/api.md › Errors).
     pub fn invalid(status: StatusCode, field: Option<&str>, message: impl Into<String>) -> Self {
         let details = match field {
             Some(field) => json!({ "field": field }),
@@ -44,6 +44,25 @@ impl ApiError {
 
     pub fn not_found(what: &'static str) -> Self {
         ApiError::from(ServiceError::NotFound(what))
+    }
+
+    /// A known path asked with a method it does not serve (the `Allow` header lists
+    /// those it does).
+    pub fn method_not_allowed() -> Self {
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not serve that method",
+        )
+    }
+
+    /// The request took longer than the server allows.
+    pub fn timeout(limit: std::time::Duration) -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            format!("no answer within {} seconds", limit.as_secs()),
+        )
     }
 
     /// The error's `details` object (e.g. the offending `field`).

@@ -1,4 +1,4 @@
-//! Request extractors whose rejections use PROTOCOL.md's error shape: strict JSON bodies
+//! Request extractors whose rejections use docs/api.md's error shape: strict JSON bodies
 //! and queries (unknown fields rejected, the field named), and bearer authentication.
 
 use crate::AppState;
@@ -14,7 +14,9 @@ use serde::de::DeserializeOwned;
 /// room for JSON escaping without inviting abuse.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// A JSON body decoded strictly. An empty body reads as `{}` so body-less actions work.
+/// A JSON body decoded strictly: a JSON object (serde would also fill a struct from an
+/// array, by position). An empty body reads as `{}` so body-less actions work; white
+/// space alone is no JSON.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
@@ -24,22 +26,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
-                ApiError::invalid(
-                    rejection.status(),
-                    None,
-                    format!("unreadable body: {rejection}"),
-                )
+                let message = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    format!("body: larger than {MAX_BODY_BYTES} bytes")
+                } else {
+                    format!("unreadable body: {rejection}")
+                };
+                ApiError::invalid(rejection.status(), None, message)
             })?;
-        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
+        let bytes: &[u8] = match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
+            None if bytes.is_empty() => b"{}",
+            Some(b'{') => &bytes,
+            _ => return Err(not_an_object(&bytes)),
         };
         decode_json(bytes).map(Json)
     }
 }
 
-/// Decodes `bytes` as `T`, naming the field at fault (PROTOCOL.md › Errors).
+/// The refusal of a body that is not a JSON object: malformed (400) or another value (422).
+fn not_an_object(bytes: &[u8]) -> ApiError {
+    match decode_json::<serde::de::IgnoredAny>(bytes) {
+        Err(malformed) => malformed,
+        Ok(_) => ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            "body: must be a JSON object",
+        ),
+    }
+}
+
+/// Decodes `bytes` as `T`, naming the field at fault (docs/api.md › Errors).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
@@ -114,6 +129,50 @@ fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }
 
+/// Integer body fields that accept any JSON number without a fraction: JSON does not
+/// tell `15` from `15.0`, and JSON Schema counts both as the integer 15. A fraction, or a
+/// value out of the field's range, is refused with the field named. Use with
+/// `#[serde(deserialize_with = "whole::required")]`, or for an `Option`,
+/// `#[serde(default, deserialize_with = "whole::optional")]`.
+pub mod whole {
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde_json::Number;
+
+    pub fn required<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128>,
+    {
+        let number = Number::deserialize(deserializer)?;
+        integer(&number)
+            .ok_or_else(|| D::Error::custom(format!("{number} is not an integer in range")))
+    }
+
+    pub fn optional<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: TryFrom<i128>,
+    {
+        match Option::<Number>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(number) => integer(&number)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("{number} is not an integer in range"))),
+        }
+    }
+
+    fn integer<T: TryFrom<i128>>(number: &Number) -> Option<T> {
+        let value = match (number.as_i64(), number.as_u64(), number.as_f64()) {
+            (Some(signed), _, _) => i128::from(signed),
+            (None, Some(unsigned), _) => i128::from(unsigned),
+            // A float beyond i128 saturates there, and so fails every field's range.
+            (None, None, Some(float)) if float.is_finite() && float.fract() == 0.0 => float as i128,
+            _ => return None,
+        };
+        T::try_from(value).ok()
+    }
+}
+
 /// A query string decoded strictly.
 pub struct Query<T>(pub T);
 
@@ -148,7 +207,7 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// An authenticated caller (PROTOCOL.md › Authentication: every other call). Without an
+/// An authenticated caller (docs/api.md › Authentication: every other call). Without an
 /// `Authorization` header, the console's session cookie is accepted under the CSRF rule
 /// of [`crate::cookie`].
 pub struct Auth(pub Session);
@@ -197,6 +256,86 @@ mod tests {
         let response = axum::response::IntoResponse::into_response(error);
         assert_eq!(response.status().as_u16(), status, "{input}");
         assert_eq!(named.as_deref(), field, "{input}: {message}");
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Counts {
+        #[serde(deserialize_with = "whole::required")]
+        seconds: u64,
+        #[serde(default, deserialize_with = "whole::optional")]
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn integers_may_be_written_as_whole_floats() {
+        let decode = |input: &str| {
+            decode_json::<Counts>(input.as_bytes()).map(|counts| (counts.seconds, counts.limit))
+        };
+        assert_eq!(decode(r#"{"seconds": 5}"#).ok(), Some((5, None)));
+        assert_eq!(
+            decode(r#"{"seconds": 5.0, "limit": 7.0}"#).ok(),
+            Some((5, Some(7)))
+        );
+        assert_eq!(
+            decode(r#"{"seconds": 5, "limit": null}"#).ok(),
+            Some((5, None))
+        );
+        assert_eq!(
+            decode(r#"{"seconds": 18446744073709551615}"#).ok(),
+            Some((u64::MAX, None))
+        );
+        for refused in [
+            r#"{"seconds": 5.5}"#,
+            r#"{"seconds": -1}"#,
+            r#"{"seconds": -1.0}"#,
+            r#"{"seconds": 1e30}"#,
+            r#"{"seconds": "5"}"#,
+            r#"{"seconds": 5, "limit": 4294967296}"#,
+            r#"{"seconds": 5, "limit": 0.5}"#,
+        ] {
+            let error = decode(refused).expect_err(refused);
+            assert_eq!(error.code_and_message().0, "invalid_request", "{refused}");
+            assert!(error.details()["field"].is_string(), "{refused}: {error:?}");
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Empty {}
+
+    async fn body(text: &'static str) -> Result<Empty, (u16, &'static str)> {
+        let request = Request::builder()
+            .body(axum::body::Body::from(text))
+            .expect("a request");
+        match Json::<Empty>::from_request(request, &()).await {
+            Ok(Json(value)) => Ok(value),
+            Err(error) => {
+                let code = error.code_and_message().0;
+                let response = axum::response::IntoResponse::into_response(error);
+                Err((response.status().as_u16(), code))
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_objects_or_empty() {
+        assert!(body("").await.is_ok());
+        assert!(body(" {} ").await.is_ok());
+        for (text, status) in [
+            ("[]", 422),
+            ("null", 422),
+            ("7", 422),
+            ("\"x\"", 422),
+            ("[", 400),
+            (" \n", 400),
+        ] {
+            assert_eq!(
+                body(text).await.err(),
+                Some((status, "invalid_request")),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -15,7 +15,6 @@ pub use ws::WsConfig;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use fandesk_service::App;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +30,9 @@ pub struct HttpConfig {
     pub ws: WsConfig,
     /// Login attempts allowed per client IP address and minute (burst of the same size).
     pub login_attempts_per_minute: u32,
+    /// Longest a request may take until its response starts; past it the answer is 503
+    /// `timeout`. A WebSocket is not cut: its upgrade answers at once.
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for HttpConfig {
@@ -39,6 +41,7 @@ impl Default for HttpConfig {
             allowed_origins: Vec::new(),
             ws: WsConfig::default(),
             login_attempts_per_minute: 30,
+            request_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -54,143 +57,29 @@ pub struct AppState {
     pub login_limiter: Arc<limits::LoginLimiter>,
 }
 
-/// All routes.
+/// All routes: the documented ones of [`routes::router`] (the OpenAPI document is made
+/// from the same router), the console's pages, and the error answers for unknown paths
+/// and methods.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/auth/login", post(routes::auth::login))
-        .route("/auth/logout", post(routes::auth::logout))
-        .route("/me", get(routes::auth::me))
-        .route(
-            "/members",
-            post(routes::auth::create_member).get(routes::auth::list_members),
-        )
-        .route("/fan-sessions", post(routes::auth::create_fan_session))
-        .route(
-            "/conversations",
-            post(routes::conversations::open).get(routes::conversations::list),
-        )
-        .route("/conversations/{id}", get(routes::conversations::get))
-        .route(
-            "/conversations/{id}/resolve",
-            post(routes::conversations::resolve),
-        )
-        .route(
-            "/conversations/{id}/reopen",
-            post(routes::conversations::reopen),
-        )
-        .route(
-            "/conversations/{id}/assign",
-            post(routes::supervision::assign),
-        )
-        .route(
-            "/conversations/{id}/unassign",
-            post(routes::supervision::unassign),
-        )
-        .route(
-            "/conversations/{id}/escalate",
-            post(routes::supervision::escalate),
-        )
-        .route(
-            "/conversations/{id}/monitor",
-            post(routes::supervision::monitor),
-        )
-        .route(
-            "/conversations/{id}/takeover",
-            post(routes::supervision::takeover),
-        )
-        .route(
-            "/conversations/{id}/handback",
-            post(routes::supervision::handback),
-        )
-        .route("/audit", get(routes::supervision::audit))
-        .route("/alerts", get(routes::signals::alerts))
-        .route("/metrics/summary", get(routes::metrics::summary))
-        .route("/reports/weekly", get(routes::metrics::weekly))
-        .route(
-            "/keyword-rules",
-            get(routes::signals::list_keyword_rules).post(routes::signals::create_keyword_rule),
-        )
-        .route(
-            "/keyword-rules/{id}",
-            axum::routing::delete(routes::signals::delete_keyword_rule),
-        )
-        .route(
-            "/restricted-rules",
-            get(routes::signals::list_restricted_rules)
-                .post(routes::signals::create_restricted_rule),
-        )
-        .route(
-            "/restricted-rules/{id}",
-            axum::routing::delete(routes::signals::delete_restricted_rule),
-        )
-        .route("/review/messages", get(routes::supervision::review))
-        .route(
-            "/fans/{id}",
-            get(routes::desk::get_fan).patch(routes::desk::update_fan),
-        )
-        .route("/queue", get(routes::desk::queue))
-        .route("/desk/agents", get(routes::desk::agents))
-        .route(
-            "/members/{id}/capacity",
-            axum::routing::put(routes::desk::set_capacity),
-        )
-        .route(
-            "/shifts",
-            get(routes::shifts::list).post(routes::shifts::create),
-        )
-        .route("/shifts/clock-in", post(routes::shifts::clock_in))
-        .route("/shifts/clock-out", post(routes::shifts::clock_out))
-        .route(
-            "/shifts/{id}",
-            axum::routing::patch(routes::shifts::update).delete(routes::shifts::delete),
-        )
-        .route("/coverage", get(routes::shifts::coverage))
-        .route(
-            "/canned-responses",
-            get(routes::canned::list).post(routes::canned::create),
-        )
-        .route("/canned-responses/health", get(routes::canned::health))
-        .route(
-            "/canned-responses/{id}",
-            axum::routing::patch(routes::canned::update).delete(routes::canned::delete),
-        )
-        .route(
-            "/canned-responses/{id}/render",
-            post(routes::canned::render),
-        )
-        .route(
-            "/conversations/{id}/messages",
-            post(routes::conversations::send).get(routes::conversations::list_messages),
-        )
-        .route(
-            "/rooms",
-            post(routes::rooms::create).get(routes::rooms::list),
-        )
-        .route("/rooms/{id}", get(routes::rooms::get))
-        .route("/rooms/{id}/open", post(routes::rooms::open))
-        .route("/rooms/{id}/close", post(routes::rooms::close))
-        .route(
-            "/rooms/{id}/messages",
-            post(routes::rooms::send).get(routes::rooms::list_messages),
-        )
-        .route(
-            "/rooms/{id}/messages/{message_id}/delete",
-            post(routes::rooms::delete_message),
-        )
-        .route("/rooms/{id}/timeouts", post(routes::rooms::time_out))
-        .route("/openapi.json", get(routes::system::openapi))
-        .route("/ws", get(ws::upgrade))
-        .fallback(|| async { error::ApiError::not_found("route") });
-    Router::new()
-        .route("/healthz", get(routes::system::healthz))
-        .route("/metrics", get(routes::system::metrics))
-        .nest("/api/v1", api)
+    let (routes, document) = routes::router().split_for_parts();
+    let document = serde_json::to_vec(&openapi::finish(document))
+        .expect("the OpenAPI document serializes to JSON");
+    let timeout = state.config.request_timeout;
+    routes
         .merge(console::routes())
         .fallback(|| async { error::ApiError::not_found("route") })
+        // Must follow every route: it applies to the routes registered so far.
+        .method_not_allowed_fallback(|| async { error::ApiError::method_not_allowed() })
+        .layer(axum::Extension(routes::system::OpenApiJson(
+            document.into(),
+        )))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_requests,
         ))
+        .layer(axum::middleware::from_fn(move |request, next| {
+            limits::time_limit(timeout, request, next)
+        }))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state)
 }

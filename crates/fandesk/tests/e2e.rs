@@ -13,6 +13,7 @@ mod e2e {
     mod desk_timers;
     mod messages;
     mod metrics;
+    mod openapi;
     mod report_delivery;
     mod rooms;
     mod supervision;

@@ -1,8 +1,9 @@
-//! Login, logout, members and fan sessions (PROTOCOL.md › Authentication).
+//! Login, logout, members and fan sessions (docs/api.md › Authentication).
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -11,10 +12,23 @@ use fandesk_service::{NewFanSession, NewMember};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(create_member, list_members))
+        .routes(routes!(create_fan_session))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// Matched case-insensitively, surrounding white space ignored.
     pub email: String,
     pub password: String,
     /// Also set the session in an `HttpOnly`, `SameSite=Strict` cookie (the web console).
@@ -30,9 +44,11 @@ pub struct LoginResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
-              (status = 403, description = "cookie asked for from another site", body = ErrorBody),
-              (status = 429, description = "too many attempts from this address", body = ErrorBody)))]
+    responses((status = 200, description = "logged in; with `cookie: true` the session is also set \
+                                             in a cookie", body = LoginResponse),
+              (status = 401, description = "`unauthorized`: wrong email or password", body = ErrorBody),
+              (status = 403, description = "`forbidden`: a cookie asked for from another site", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: too many attempts from this address", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -71,7 +87,9 @@ pub async fn login(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "token revoked; its WebSockets close with 4001; \
-                                            the session cookie, if any, is cleared")))]
+                                            the session cookie, if any, is cleared"),
+              (status = 403, description = "`forbidden`: a cookie-authenticated request from another site",
+               body = ErrorBody)))]
 pub async fn logout(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -115,7 +133,7 @@ pub struct MeResponse {
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = MeResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "the caller", body = MeResponse)))]
 pub async fn me(Auth(session): Auth) -> axum::Json<MeResponse> {
     let principal = &session.principal;
     axum::Json(MeResponse {
@@ -129,16 +147,21 @@ pub async fn me(Auth(session): Auth) -> axum::Json<MeResponse> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateMemberRequest {
+    #[schema(schema_with = fields::email)]
     pub email: String,
+    #[schema(schema_with = fields::person_name)]
     pub name: String,
-    /// `owner`, `supervisor`, `escalation_lead`, `agent` or `bot`.
+    #[schema(schema_with = words::role)]
     pub role: String,
+    #[schema(schema_with = fields::password)]
     pub password: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
     request_body = CreateMemberRequest,
-    responses((status = 201, body = MemberView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, description = "created", body = MemberView),
+              (status = 403, description = "`forbidden`: only the owner manages members", body = ErrorBody),
+              (status = 409, description = "`conflict`: a member with this email exists", body = ErrorBody)))]
 pub async fn create_member(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -160,7 +183,8 @@ pub struct MemberList {
 }
 
 #[utoipa::path(get, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
-    responses((status = 200, body = MemberList)))]
+    responses((status = 200, description = "the team", body = MemberList),
+              (status = 403, description = "`forbidden`: fans cannot list the team", body = ErrorBody)))]
 pub async fn list_members(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -172,12 +196,16 @@ pub async fn list_members(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FanSessionRequest {
+    #[schema(schema_with = fields::person_name)]
     pub display_name: String,
-    /// The creator platform's id for this fan; trusted only with a valid `signature`.
+    /// The creator platform's id for this fan; trusted only with a valid `signature`
+    /// (with a fan identity secret configured: 1–200 characters once trimmed, no control
+    /// characters; without one it is ignored).
     pub external_id: Option<String>,
-    /// IANA time zone, e.g. `Europe/Paris`.
+    /// The fan's IANA time zone, e.g. `Europe/Paris`.
+    #[schema(schema_with = words::optional_time_zone)]
     pub timezone: Option<String>,
-    /// hex HMAC-SHA256(fan identity secret, external_id).
+    /// hex HMAC-SHA256(fan identity secret, external_id); only with `external_id`.
     pub signature: Option<String>,
 }
 
@@ -188,7 +216,12 @@ pub struct FanSessionResponse {
 }
 
 #[utoipa::path(post, path = "/api/v1/fan-sessions", tag = "auth", request_body = FanSessionRequest,
-    responses((status = 201, body = FanSessionResponse), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "a session for a new fan, or for the fan the signed \
+                                             `external_id` names", body = FanSessionResponse),
+              (status = 401, description = "`unauthorized`: a wrong `signature`", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: a `signature` without \
+                                            `external_id`, or (with a fan identity secret) an \
+                                            `external_id` without `signature`", body = ErrorBody)))]
 pub async fn create_fan_session(
     State(state): State<AppState>,
     Json(input): Json<FanSessionRequest>,

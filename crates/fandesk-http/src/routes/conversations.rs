@@ -1,8 +1,9 @@
-//! Conversations and messages (PROTOCOL.md › Conversations and messages).
+//! Conversations and messages (docs/api.md › Conversations and messages).
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +11,18 @@ use fandesk_service::view::{ConversationView, MessageView};
 use fandesk_service::{ConversationFilter, SendMessage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(open, list))
+        .routes(routes!(get))
+        .routes(routes!(resolve))
+        .routes(routes!(reopen))
+        .routes(routes!(send, list_messages))
+}
 
 /// `POST /conversations` takes an empty object.
 #[derive(Deserialize, ToSchema)]
@@ -17,10 +30,10 @@ use utoipa::{IntoParams, ToSchema};
 pub struct OpenConversationRequest {}
 
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
-    request_body = OpenConversationRequest,
+    operation_id = "open_conversation", request_body = Option<OpenConversationRequest>,
     responses((status = 201, description = "created", body = ConversationView),
               (status = 200, description = "the fan's open conversation", body = ConversationView),
-              (status = 403, body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: fans open conversations", body = ErrorBody)))]
 pub async fn open(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -38,7 +51,7 @@ pub async fn open(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListConversationsQuery {
-    /// `open`, `pending`, `snoozed` or `resolved`.
+    #[param(schema_with = words::status)]
     pub status: Option<String>,
     pub assignee_id: Option<String>,
     /// Only conversations nobody is assigned to.
@@ -48,8 +61,10 @@ pub struct ListConversationsQuery {
     /// Team: a fan profile tag, e.g. `vip`.
     pub tag: Option<String>,
     /// Team: only conversations whose stored priority is at least this.
+    #[param(schema_with = fields::int64)]
     pub min_priority: Option<i64>,
-    /// 1–200, default 50.
+    /// Most conversations returned: default 50; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -59,8 +74,8 @@ pub struct ConversationList {
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
-    params(ListConversationsQuery),
-    responses((status = 200, body = ConversationList)))]
+    operation_id = "list_conversations", params(ListConversationsQuery),
+    responses((status = 200, description = "newest first; fans see only their own", body = ConversationList)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -94,8 +109,9 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
+    operation_id = "get_conversation", params(("id" = String, Path)),
+    responses((status = 200, description = "the conversation (fans: only the fan-safe fields)",
+               body = ConversationView)))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -108,7 +124,9 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "resolved", body = ConversationView),
+              (status = 403, description = "`forbidden`: fans cannot resolve", body = ErrorBody),
+              (status = 409, description = "`conflict`: already resolved", body = ErrorBody)))]
 pub async fn resolve(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -121,7 +139,9 @@ pub async fn resolve(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/reopen", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ConversationView), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "open again", body = ConversationView),
+              (status = 403, description = "`forbidden`: fans cannot reopen", body = ErrorBody),
+              (status = 409, description = "`conflict`: not resolved", body = ErrorBody)))]
 pub async fn reopen(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -134,10 +154,13 @@ pub async fn reopen(
 #[serde(deny_unknown_fields)]
 pub struct SendMessageRequest {
     /// The client's idempotency key: a retry with the same key returns the original.
+    #[schema(schema_with = fields::client_msg_id)]
     pub client_msg_id: String,
     /// 1–4,000 characters after trimming.
+    #[schema(schema_with = fields::message_body)]
     pub body: String,
     /// `public` (default) or `internal` (team only).
+    #[schema(schema_with = words::visibility)]
     pub visibility: Option<String>,
     /// The canned response this message was made from (first-line rule).
     pub template_id: Option<String>,
@@ -146,11 +169,16 @@ pub struct SendMessageRequest {
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = SendMessageRequest,
+    operation_id = "send_message", params(("id" = String, Path)), request_body = SendMessageRequest,
     responses((status = 201, description = "committed", body = MessageView),
               (status = 200, description = "repeated client_msg_id: the original", body = MessageView),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: a fan sending `internal`, or a role that may \
+                                            not post here", body = ErrorBody),
+              (status = 409, description = "`conflict`: the conversation does not take this message now",
+               body = ErrorBody),
+              (status = 422, description = "`invalid_request` (a restricted word, an \
+                  unknown `template_id` or `to`, `to` on a public message), \
+                  `canned_first_line_unedited`, `bot_rule_violation`", body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -180,8 +208,10 @@ pub async fn send(
 #[serde(deny_unknown_fields)]
 pub struct ListMessagesQuery {
     /// Return entries after this position (fans: the public sequence). Default 0.
+    #[param(schema_with = fields::uint64)]
     pub after_seq: Option<u64>,
-    /// 1–200, default 100.
+    /// Most messages returned: default 100; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -191,8 +221,9 @@ pub struct MessageList {
 }
 
 #[utoipa::path(get, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
-    params(("id" = String, Path), ListMessagesQuery),
-    responses((status = 200, body = MessageList), (status = 404, body = ErrorBody)))]
+    operation_id = "list_messages", params(("id" = String, Path), ListMessagesQuery),
+    responses((status = 200, description = "in `seq` order (fans: the public sequence, no internal \
+                                             messages)", body = MessageList)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Auth(session): Auth,

@@ -1,10 +1,11 @@
-//! Metrics and reports (PROTOCOL.md › Alerts and metrics: `GET /api/v1/metrics/summary`;
-//! PRODUCT.md › C9 and issue 6 › 4: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
+//! Metrics and reports (docs/api.md › Alerts and metrics: `GET /api/v1/metrics/summary`;
+//! README › Metrics: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
 //! is in `system.rs`.
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Query};
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -14,6 +15,15 @@ use fandesk_service::{ServiceError, SummaryGrouping, SummaryView};
 use jiff::Timestamp;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(summary))
+        .routes(routes!(weekly))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -25,8 +35,10 @@ pub struct SummaryQuery {
     #[param(value_type = String, format = DateTime)]
     pub to: Timestamp,
     /// `agent`, `shift`, `day` or `none` (default).
+    #[param(schema_with = words::summary_grouping)]
     pub group_by: Option<String>,
     /// IANA time zone of `day` groups; default the creator's.
+    #[param(schema_with = words::time_zone)]
     pub tz: Option<String>,
 }
 
@@ -34,10 +46,16 @@ pub struct SummaryQuery {
     params(SummaryQuery),
     description = "First-response time (mean, p50, p90 by nearest rank, count), first-touch time, resolution \
                    rate, reply rate, mean conversation length, SLA breaches and volume for `[from, to)`, per \
-                   agent, shift, local day or overall (PRODUCT.md › Metric definitions). Openings belong to the \
+                   agent, shift, local day or overall (docs/metrics.md). Openings belong to the \
                    instant their clock started, team messages to when they were sent, resolutions to when they \
                    happened. Supervisors, escalation leads and the owner.",
-    responses((status = 200, body = SummaryView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "one group per agent, shift, day, or one in all",
+               body = SummaryView),
+              (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+               body = ErrorBody),
+              (status = 422, description = "`invalid_request`: `to` not after `from`, a period over 366 \
+                                            days, or `group_by=shift` with no shifts defined",
+               body = ErrorBody)))]
 pub async fn summary(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -66,10 +84,13 @@ pub async fn summary(
 #[serde(deny_unknown_fields)]
 pub struct WeeklyQuery {
     /// ISO week `YYYY-Www`, e.g. `2026-W47`; default the last complete week.
+    #[param(schema_with = fields::iso_week)]
     pub week: Option<String>,
     /// `json` (default), `csv` or `html`.
+    #[param(schema_with = words::report_format)]
     pub format: Option<String>,
     /// IANA time zone the week runs in; default the creator's.
+    #[param(schema_with = words::time_zone)]
     pub tz: Option<String>,
 }
 
@@ -78,8 +99,14 @@ pub struct WeeklyQuery {
     description = "The weekly report: per agent and per shift tables with week-over-week deltas; as `html` \
                    with inline SVG charts (FRT distribution, volume by hour, resolution and reply-rate trends).",
     responses(
-        (status = 200, description = "The report as JSON, CSV or HTML"),
-        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 200, description = "The report as JSON, CSV or HTML (by `format`)", content(
+            (Object = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"))),
+        (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+         body = ErrorBody),
+        (status = 422, description = "`invalid_request`: week 53 of a year that has 52",
+         body = ErrorBody)))]
 pub async fn weekly(
     State(state): State<AppState>,
     Auth(session): Auth,

@@ -1,5 +1,6 @@
 //! REST handlers, one module per product noun; request and response types sit next to
-//! their handler.
+//! their handler. Each module's `router()` registers its handlers once, through their
+//! `#[utoipa::path]` annotations, so the router and the OpenAPI document cannot differ.
 
 pub mod auth;
 pub mod canned;
@@ -12,10 +13,29 @@ pub mod signals;
 pub mod supervision;
 pub mod system;
 
+use crate::AppState;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
 
-/// PROTOCOL.md's error body, for the OpenAPI document.
+/// Every documented route: the REST API, the WebSocket upgrade, health, metrics and the
+/// OpenAPI document itself.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::base())
+        .merge(system::router())
+        .merge(auth::router())
+        .merge(conversations::router())
+        .merge(supervision::router())
+        .merge(signals::router())
+        .merge(metrics::router())
+        .merge(desk::router())
+        .merge(shifts::router())
+        .merge(canned::router())
+        .merge(rooms::router())
+        .merge(crate::ws::router())
+}
+
+/// The error body of docs/api.md › Errors, for the OpenAPI document.
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -24,7 +44,9 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// snake_case code: `unauthorized`, `forbidden`, `not_found`, `invalid_request`,
-    /// `conflict`, `rate_limited`, `canned_first_line_unedited`, `bot_rule_violation`.
+    /// `conflict`, `rate_limited`, `canned_first_line_unedited`, `bot_rule_violation`,
+    /// `template_variable_missing`, `method_not_allowed`, `timeout`, `unavailable`,
+    /// `internal`.
     pub code: String,
     /// A human sentence.
     pub message: String,

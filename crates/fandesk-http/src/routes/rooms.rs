@@ -1,9 +1,10 @@
-//! Live rooms (issue 7; PRODUCT.md › C8): create, list, open, close, messages (the REST
+//! Live rooms (README › Live rooms): create, list, open, close, messages (the REST
 //! mirror of WebSocket `send` on `room:{id}`), and moderation (delete, timeouts).
 
 use crate::AppState;
 use crate::error::ApiResult;
-use crate::extract::{Auth, Json, Query};
+use crate::extract::{Auth, Json, Query, whole};
+use crate::openapi::fields;
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -12,25 +13,41 @@ use fandesk_service::{NewRoom, SendMessage};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(create, list))
+        .routes(routes!(get))
+        .routes(routes!(open))
+        .routes(routes!(close))
+        .routes(routes!(send, list_messages))
+        .routes(routes!(delete_message))
+        .routes(routes!(time_out))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoomRequest {
     /// 1–200 characters after trimming.
+    #[schema(schema_with = fields::room_title)]
     pub title: String,
     /// When the room opens by itself (RFC 3339). Without it, the room stays `scheduled`
     /// until the team opens it.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub opens_at: Option<Timestamp>,
     /// Minimum seconds between two messages of one fan, 0–3600 (0 or absent: off).
+    #[schema(minimum = 0, maximum = 3600)]
+    #[serde(default, deserialize_with = "whole::optional")]
     pub slow_mode_secs: Option<u32>,
 }
 
 #[utoipa::path(post, path = "/api/v1/rooms", tag = "rooms", security(("bearer" = [])),
-    request_body = CreateRoomRequest,
+    operation_id = "create_room", request_body = CreateRoomRequest,
     responses((status = 201, description = "created (state `scheduled`)", body = RoomView),
-              (status = 403, description = "owner and supervisors only", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: the owner and supervisors", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -48,7 +65,8 @@ pub async fn create(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListRoomsQuery {
-    /// 1–200, default 50.
+    /// Most rooms returned: default 50; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -58,7 +76,7 @@ pub struct RoomList {
 }
 
 #[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", security(("bearer" = [])),
-    params(ListRoomsQuery),
+    operation_id = "list_rooms", params(ListRoomsQuery),
     responses((status = 200, description = "newest first; fans see every room", body = RoomList)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -73,8 +91,8 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", security(("bearer" = [])),
-    params(("id" = String, Path)),
-    responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
+    operation_id = "get_room", params(("id" = String, Path)),
+    responses((status = 200, description = "the room", body = RoomView)))]
 pub async fn get(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -86,10 +104,10 @@ pub async fn get(
 }
 
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/open", tag = "rooms", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    operation_id = "open_room", params(("id" = String, Path)),
     responses((status = 200, description = "open; subscribers get `room.updated`", body = RoomView),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "already open", body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: the owner and supervisors", body = ErrorBody),
+              (status = 409, description = "`conflict`: already open, or closed", body = ErrorBody)))]
 pub async fn open(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -101,10 +119,10 @@ pub async fn open(
 }
 
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/close", tag = "rooms", security(("bearer" = [])),
-    params(("id" = String, Path)),
+    operation_id = "close_room", params(("id" = String, Path)),
     responses((status = 200, description = "closed: read-only chat replay", body = RoomView),
-              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "already closed", body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: the owner and supervisors", body = ErrorBody),
+              (status = 409, description = "`conflict`: already closed", body = ErrorBody)))]
 pub async fn close(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -119,20 +137,24 @@ pub async fn close(
 #[serde(deny_unknown_fields)]
 pub struct SendRoomMessageRequest {
     /// The client's idempotency key: a retry with the same key returns the original.
+    #[schema(schema_with = fields::client_msg_id)]
     pub client_msg_id: String,
     /// 1–4,000 characters after trimming.
+    #[schema(schema_with = fields::message_body)]
     pub body: String,
 }
 
 #[utoipa::path(post, path = "/api/v1/rooms/{id}/messages", tag = "rooms", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = SendRoomMessageRequest,
+    operation_id = "send_room_message", params(("id" = String, Path)),
+    request_body = SendRoomMessageRequest,
     responses((status = 201, description = "committed", body = RoomMessageView),
               (status = 200, description = "repeated client_msg_id: the original", body = RoomMessageView),
-              (status = 403, description = "timed out", body = ErrorBody),
-              (status = 404, body = ErrorBody),
-              (status = 409, description = "room not open (fans) or closed", body = ErrorBody),
-              (status = 422, body = ErrorBody),
-              (status = 429, description = "slow mode", body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: timed out, or a role that may not post",
+               body = ErrorBody),
+              (status = 409, description = "`conflict`: room not open (fans) or closed", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: a restricted word",
+               body = ErrorBody),
+              (status = 429, description = "`rate_limited`: slow mode", body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -162,8 +184,10 @@ pub async fn send(
 #[serde(deny_unknown_fields)]
 pub struct ListRoomMessagesQuery {
     /// Return messages after this position. Default 0.
+    #[param(schema_with = fields::uint64)]
     pub after_seq: Option<u64>,
-    /// 1–200, default 100.
+    /// Most messages returned: default 100; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -173,10 +197,9 @@ pub struct RoomMessageList {
 }
 
 #[utoipa::path(get, path = "/api/v1/rooms/{id}/messages", tag = "rooms", security(("bearer" = [])),
-    params(("id" = String, Path), ListRoomMessagesQuery),
+    operation_id = "list_room_messages", params(("id" = String, Path), ListRoomMessagesQuery),
     responses((status = 200, description = "messages in `seq` order; deleted ones are tombstones \
-        (`deleted: true`, empty body for fans); the `seq` of deletion events is skipped", body = RoomMessageList),
-        (status = 404, body = ErrorBody)))]
+        (`deleted: true`, empty body for fans); the `seq` of deletion events is skipped", body = RoomMessageList)))]
 pub async fn list_messages(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -200,8 +223,7 @@ pub async fn list_messages(
     params(("id" = String, Path), ("message_id" = String, Path)),
     responses((status = 200, description = "deleted (again: unchanged); subscribers get `message.deleted`",
                body = RoomMessageView),
-              (status = 403, description = "human team members only", body = ErrorBody),
-              (status = 404, body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: human team members only", body = ErrorBody)))]
 pub async fn delete_message(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -220,6 +242,8 @@ pub async fn delete_message(
 pub struct TimeoutRequest {
     pub fan_id: String,
     /// 0–604,800 (7 days); 0 lifts a timeout.
+    #[schema(minimum = 0, maximum = 604800)]
+    #[serde(deserialize_with = "whole::required")]
     pub seconds: u64,
 }
 
@@ -227,9 +251,8 @@ pub struct TimeoutRequest {
     params(("id" = String, Path)), request_body = TimeoutRequest,
     responses((status = 200, description = "the fan's sends are refused (`forbidden`) until `until`",
                body = TimeoutView),
-              (status = 403, description = "human team members only", body = ErrorBody),
-              (status = 404, description = "no such room or fan", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: human team members only", body = ErrorBody),
+              (status = 404, description = "`not_found`: no such room or fan", body = ErrorBody)))]
 pub async fn time_out(
     State(state): State<AppState>,
     Auth(session): Auth,

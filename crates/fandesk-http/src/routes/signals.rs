@@ -1,8 +1,9 @@
-//! Alerts and the editable signal rules (PROTOCOL.md › Alerts; PRODUCT.md › C4, C5).
+//! Alerts and the editable signal rules (docs/api.md › Alerts; README › Supervision and signals).
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +11,18 @@ use fandesk_service::{AlertView, KeywordRuleView, RestrictedRuleView};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(alerts))
+        .routes(routes!(list_keyword_rules, create_keyword_rule))
+        .routes(routes!(delete_keyword_rule))
+        .routes(routes!(list_restricted_rules, create_restricted_rule))
+        .routes(routes!(delete_restricted_rule))
+}
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -17,6 +30,8 @@ pub struct AlertsQuery {
     /// Alerts created at or after this time (default: the last 24 hours).
     #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<Timestamp>,
+    /// Most alerts returned: default 100; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -26,7 +41,9 @@ pub struct AlertList {
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "signals", security(("bearer" = [])),
-    params(AlertsQuery), responses((status = 200, body = AlertList), (status = 403, body = ErrorBody)))]
+    params(AlertsQuery), responses((status = 200, description = "newest first", body = AlertList),
+        (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+         body = ErrorBody)))]
 pub async fn alerts(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -60,13 +77,17 @@ pub struct KeywordRuleList {
 #[serde(deny_unknown_fields)]
 pub struct CreateKeywordRule {
     /// The rule's name, reported in alerts (e.g. `refund`).
+    #[schema(schema_with = fields::rule_name)]
     pub name: String,
-    /// Words that trigger it; inflections match too (`refunds`, `refunded`).
+    /// Words that trigger it; inflections match too (`refunds`, `refunded`). Each must
+    /// contain a letter or digit.
+    #[schema(schema_with = fields::word_patterns)]
     pub patterns: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
-    responses((status = 200, body = KeywordRuleList)))]
+    responses((status = 200, description = "every keyword rule", body = KeywordRuleList),
+              (status = 403, description = "`forbidden`: fans cannot see the rules", body = ErrorBody)))]
 pub async fn list_keyword_rules(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -78,7 +99,13 @@ pub async fn list_keyword_rules(
 
 #[utoipa::path(post, path = "/api/v1/keyword-rules", tag = "signals", security(("bearer" = [])),
     request_body = CreateKeywordRule,
-    responses((status = 201, body = KeywordRuleView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, description = "created", body = KeywordRuleView),
+              (status = 403, description = "`forbidden`: the owner and supervisors edit the rules",
+               body = ErrorBody),
+              (status = 409, description = "`conflict`: a rule with this name exists", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: a pattern without a letter \
+                                            or digit, or one longer than 64 characters once folded",
+               body = ErrorBody)))]
 pub async fn create_keyword_rule(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -92,7 +119,9 @@ pub async fn create_keyword_rule(
 }
 
 #[utoipa::path(delete, path = "/api/v1/keyword-rules/{id}", tag = "signals", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 204, description = "deleted"),
+        (status = 403, description = "`forbidden`: the owner and supervisors edit the rules",
+         body = ErrorBody)))]
 pub async fn delete_keyword_rule(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -114,13 +143,16 @@ pub struct RestrictedRuleList {
 #[serde(deny_unknown_fields)]
 pub struct CreateRestrictedRule {
     /// A word or phrase team members must not send.
+    #[schema(schema_with = fields::word_pattern)]
     pub pattern: String,
     /// `block` (refused with `invalid_request`) or `warn` (sent, flagged to supervisors).
+    #[schema(schema_with = words::restricted_action)]
     pub action: String,
 }
 
 #[utoipa::path(get, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
-    responses((status = 200, body = RestrictedRuleList)))]
+    responses((status = 200, description = "every restricted-word rule", body = RestrictedRuleList),
+              (status = 403, description = "`forbidden`: fans cannot see the rules", body = ErrorBody)))]
 pub async fn list_restricted_rules(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -132,7 +164,12 @@ pub async fn list_restricted_rules(
 
 #[utoipa::path(post, path = "/api/v1/restricted-rules", tag = "signals", security(("bearer" = [])),
     request_body = CreateRestrictedRule,
-    responses((status = 201, body = RestrictedRuleView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, description = "created", body = RestrictedRuleView),
+              (status = 403, description = "`forbidden`: the owner and supervisors edit the rules",
+               body = ErrorBody),
+              (status = 409, description = "`conflict`: a rule for this word exists", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: a pattern without a letter \
+                                            or digit", body = ErrorBody)))]
 pub async fn create_restricted_rule(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -146,7 +183,9 @@ pub async fn create_restricted_rule(
 }
 
 #[utoipa::path(delete, path = "/api/v1/restricted-rules/{id}", tag = "signals", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 204, description = "deleted"),
+        (status = 403, description = "`forbidden`: the owner and supervisors edit the rules",
+         body = ErrorBody)))]
 pub async fn delete_restricted_rule(
     State(state): State<AppState>,
     Auth(session): Auth,

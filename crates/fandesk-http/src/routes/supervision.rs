@@ -1,9 +1,11 @@
-//! Team actions on a conversation and supervision (PROTOCOL.md › Conversations: assign,
-//! escalate, monitor, takeover; PRODUCT.md › C4: hand back, audit log, message review).
+//! Team actions on a conversation and supervision (docs/api.md › Conversations: assign,
+//! escalate, monitor, takeover; README › Supervision and signals: hand back, audit log,
+//! message review).
 
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query};
+use crate::openapi::fields;
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use fandesk_service::view::{ConversationView, MessageView};
@@ -11,6 +13,21 @@ use fandesk_service::{AuditView, ReviewFilter};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(assign))
+        .routes(routes!(unassign))
+        .routes(routes!(escalate))
+        .routes(routes!(monitor))
+        .routes(routes!(takeover))
+        .routes(routes!(handback))
+        .routes(routes!(audit))
+        .routes(routes!(review))
+}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -20,7 +37,12 @@ pub struct AssignRequest {
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/assign", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AssignRequest,
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "assigned", body = ConversationView),
+              (status = 403, description = "`forbidden`: the caller may not assign this way", body = ErrorBody),
+              (status = 409, description = "`conflict`: the conversation's state does not allow it",
+               body = ErrorBody),
+              (status = 422, description = "`invalid_request`: no such member, or a bot",
+               body = ErrorBody)))]
 pub async fn assign(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -37,7 +59,10 @@ pub async fn assign(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/unassign", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "back in the queue", body = ConversationView),
+              (status = 403, description = "`forbidden`: the caller may not unassign it", body = ErrorBody),
+              (status = 409, description = "`conflict`: the conversation's state does not allow it",
+               body = ErrorBody)))]
 pub async fn unassign(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -52,6 +77,7 @@ pub async fn unassign(
 #[serde(deny_unknown_fields)]
 pub struct EscalateRequest {
     /// Why (1–500 characters); shown to the team in the timeline.
+    #[schema(schema_with = fields::reason)]
     pub reason: String,
     /// The escalation lead; default: the least loaded one.
     pub lead_id: Option<String>,
@@ -59,7 +85,12 @@ pub struct EscalateRequest {
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/escalate", tag = "conversations", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = EscalateRequest,
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "escalated", body = ConversationView),
+              (status = 403, description = "`forbidden`: the caller may not escalate it", body = ErrorBody),
+              (status = 409, description = "`conflict`: the conversation's state does not allow it, or \
+                                            no escalation lead is available", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: `lead_id` is no escalation \
+                                            lead", body = ErrorBody)))]
 pub async fn escalate(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -82,7 +113,9 @@ pub async fn escalate(
     params(("id" = String, Path)),
     description = "Silent join: audited and shown to the team; the fan sees nothing. Subscribe to \
                    `conversation:{id}` for the live events.",
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "monitoring", body = ConversationView),
+              (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+               body = ErrorBody)))]
 pub async fn monitor(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -96,7 +129,10 @@ pub async fn monitor(
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/takeover", tag = "supervision", security(("bearer" = [])),
     params(("id" = String, Path)),
     description = "The caller becomes the assignee; the agent stays as observer. No system text reaches the fan.",
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "taken over", body = ConversationView),
+              (status = 403, description = "`forbidden`: the caller may not take it over", body = ErrorBody),
+              (status = 409, description = "`conflict`: the conversation's state does not allow it",
+               body = ErrorBody)))]
 pub async fn takeover(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -109,7 +145,9 @@ pub async fn takeover(
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/handback", tag = "supervision", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ConversationView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, description = "handed back", body = ConversationView),
+              (status = 403, description = "`forbidden`: the caller may not hand it back", body = ErrorBody),
+              (status = 409, description = "`conflict`: not taken over", body = ErrorBody)))]
 pub async fn handback(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -126,6 +164,8 @@ pub struct AuditQuery {
     /// Entries strictly older than this time (paging backwards).
     #[param(value_type = Option<String>, format = DateTime)]
     pub before: Option<Timestamp>,
+    /// Most entries returned: default 50; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -135,7 +175,8 @@ pub struct AuditList {
 }
 
 #[utoipa::path(get, path = "/api/v1/audit", tag = "supervision", security(("bearer" = [])),
-    params(AuditQuery), responses((status = 200, body = AuditList), (status = 403, body = ErrorBody)))]
+    params(AuditQuery), responses((status = 200, description = "newest first", body = AuditList),
+        (status = 403, description = "`forbidden`: the owner and supervisors", body = ErrorBody)))]
 pub async fn audit(
     State(state): State<AppState>,
     Auth(session): Auth,
@@ -160,6 +201,8 @@ pub struct ReviewQuery {
     /// Messages strictly older than this time (paging backwards).
     #[param(value_type = Option<String>, format = DateTime)]
     pub before: Option<Timestamp>,
+    /// Most messages returned: default 50; values outside 1–200 are clamped.
+    #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
 }
 
@@ -170,7 +213,9 @@ pub struct ReviewList {
 }
 
 #[utoipa::path(get, path = "/api/v1/review/messages", tag = "supervision", security(("bearer" = [])),
-    params(ReviewQuery), responses((status = 200, body = ReviewList), (status = 403, body = ErrorBody)))]
+    params(ReviewQuery), responses((status = 200, description = "newest first", body = ReviewList),
+        (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+         body = ErrorBody)))]
 pub async fn review(
     State(state): State<AppState>,
     Auth(session): Auth,

@@ -6,6 +6,16 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// This module's routes (registered once, documented by their annotations).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -14,7 +24,8 @@ pub struct Health {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "system",
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+    responses((status = 200, description = "accepting requests", body = Health),
+              (status = 503, description = "not ready (the store does not answer)", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     if state.app.ready().await {
         (
@@ -33,20 +44,27 @@ pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// The Prometheus exposition's content type (OpenMetrics text 1.0.0).
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
 #[utoipa::path(get, path = "/metrics", tag = "system",
-    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+    description = "Prometheus metrics in the OpenMetrics text format (docs/metrics.md).",
+    responses((status = 200, description = "OpenMetrics text exposition, version 1.0.0",
+               content_type = "application/openmetrics-text", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
+        [(header::CONTENT_TYPE, OPENMETRICS)],
         state.app.render_metrics().await,
     )
 }
 
+/// The OpenAPI document, produced once from the router (see [`crate::openapi`]).
+#[derive(Clone)]
+pub struct OpenApiJson(pub axum::body::Bytes);
+
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system",
-    responses((status = 200, description = "this document")))]
-pub async fn openapi() -> impl IntoResponse {
-    axum::Json(crate::openapi::document())
+    responses((status = 200, description = "this document (OpenAPI 3.1)", content_type = "application/json",
+               body = Object)))]
+pub async fn openapi(axum::Extension(document): axum::Extension<OpenApiJson>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document.0)
 }

@@ -1,4 +1,4 @@
-//! WebSocket frame shapes (PROTOCOL.md › WebSocket). Client frames are decoded strictly;
+//! WebSocket frame shapes (docs/api.md › WebSocket). Client frames are decoded strictly;
 //! server control frames are built here. Event frames come pre-encoded from the service.
 
 use crate::error::ApiError;

@@ -1,4 +1,4 @@
-//! `GET /api/v1/ws` (PROTOCOL.md › WebSocket): the upgrade, the browser Origin check,
+//! `GET /api/v1/ws` (docs/api.md › WebSocket): the upgrade, the browser Origin check,
 //! and per-connection limits. The connection loop lives in [`connection`].
 
 mod connection;
@@ -9,10 +9,13 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::bearer_token;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Bytes tungstenite reads from the socket at once (its read buffer's initial size).
 const READ_BUFFER_BYTES: usize = 512;
@@ -44,12 +47,32 @@ impl Default for WsConfig {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime",
-    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer` or a first \
-                   `{\"type\":\"hello\",\"token\"}` frame. See PROTOCOL.md › WebSocket.",
+/// The WebSocket upgrade route.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(upgrade))
+}
+
+#[utoipa::path(get, path = "/api/v1/ws", tag = "realtime", security((), ("bearer" = [])),
+    params(
+        ("Connection" = String, Header, pattern = "[Uu][Pp][Gg][Rr][Aa][Dd][Ee]",
+         description = "lists `Upgrade`"),
+        ("Upgrade" = String, Header, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$",
+         description = "`websocket`"),
+        ("Sec-WebSocket-Version" = String, Header, pattern = "^13$"),
+        ("Sec-WebSocket-Key" = String, Header, description = "the client's nonce (RFC 6455)"),
+    ),
+    description = "WebSocket upgrade. Authenticate with `Authorization: Bearer`, the console's \
+                   session cookie, or a first `{\"type\":\"hello\",\"token\"}` frame. See \
+                   docs/api.md › WebSocket.",
     responses((status = 101, description = "switching protocols"),
-              (status = 401, body = crate::routes::ErrorBody),
-              (status = 403, description = "Origin not allowed", body = crate::routes::ErrorBody)))]
+              (status = 400, description = "`invalid_request`: not a WebSocket upgrade request",
+               body = crate::routes::ErrorBody),
+              (status = 401, description = "`unauthorized`: a token was given and is not valid",
+               body = crate::routes::ErrorBody),
+              (status = 403, description = "`forbidden`: a browser Origin not allowed",
+               body = crate::routes::ErrorBody),
+              (status = 426, description = "`invalid_request`: the connection cannot be upgraded",
+               body = crate::routes::ErrorBody)))]
 pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
     if !origin_allowed(&parts.headers, &state.config.allowed_origins) {
@@ -71,12 +94,12 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
     };
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
         Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
+        Err(rejection) => return upgrade_refused(rejection).into_response(),
     };
     let limits = &state.config.ws;
     upgrade
         // tungstenite's defaults are a 128 KiB read buffer and 64 MiB messages per
-        // connection; idle connections must stay small (issue 7 › 3). Client frames are
+        // connection; idle connections must stay small (BENCHMARKS.md). Client frames are
         // small; a larger one (up to `max_message_bytes`) still assembles, the buffer
         // grows for it.
         .read_buffer_size(READ_BUFFER_BYTES)
@@ -87,6 +110,15 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
         .on_upgrade(move |socket| connection::run(socket, state, session))
+}
+
+/// A request that is not a valid WebSocket upgrade, in the API's error shape.
+fn upgrade_refused(rejection: WebSocketUpgradeRejection) -> ApiError {
+    ApiError::invalid(
+        rejection.status(),
+        None,
+        format!("not a WebSocket upgrade: {}", rejection.body_text()),
+    )
 }
 
 /// Browsers always send `Origin`; other clients usually don't. A present Origin must be

@@ -202,3 +202,19 @@ async fn shutdown_closes_sockets_with_1001() {
     assert_eq!(closed.code, Some(1001), "{closed:?}");
     desk.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_outlives_the_request_time_limit() {
+    let server = TestServer::spawn_with(HttpConfig {
+        request_timeout: Duration::from_millis(200),
+        ..HttpConfig::default()
+    })
+    .await;
+    let (fan, _) = server.fan_session("Patient fan").await;
+    let mut socket = WsClient::connect(&server, &fan).await;
+    // The limit covers a request until its answer; an upgraded connection is no request.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    socket.send_json(&json!({"type": "ping"})).await;
+    assert_eq!(socket.recv_json().await, json!({"type": "pong"}));
+    server.shutdown().await;
+}
