@@ -1,4 +1,4 @@
-//! WebSocket topics (PROTOCOL.md › WebSocket): `conversation:{id}`, `inbox`, `alerts`,
+//! WebSocket topics (docs/api.md › WebSocket): `conversation:{id}`, `inbox`, `alerts`,
 //! `room:{id}`.
 
 use crate::error::RuleViolation;

@@ -28,7 +28,7 @@ fn env_secret(name: &str) -> Option<String> {
 }
 
 /// The agent desk's settings from the environment (README › Agent desk), until the
-/// charter holds them (PRODUCT.md › C10).
+/// charter holds them (docs/product.md › Not yet implemented).
 fn desk_config() -> anyhow::Result<DeskConfig> {
     let mut desk = DeskConfig::default();
     if let Some(zone) = env_secret("FANDESK_CREATOR_TIMEZONE") {

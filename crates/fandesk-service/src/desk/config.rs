@@ -7,7 +7,8 @@ use fandesk_domain::desk::FirstLineMode;
 use jiff::tz::TimeZone;
 use std::time::Duration;
 
-/// Settings of the agent desk; the charter will own them (docs/product.md › Charter).
+/// Settings of the agent desk; the charter will own them (docs/product.md › Not yet
+/// implemented).
 #[derive(Clone, Debug)]
 pub struct DeskConfig {
     /// The creator's IANA time zone: shifts and the coverage view are in it.
