@@ -165,6 +165,7 @@ impl Transition {
                 plain(format!("Unassigned by {actor_name}"))
             }
             Transition::Escalate { lead, name, reason } => {
+                crate::text::refuse_nul("reason", reason)?;
                 let chars = reason.trim().chars().count();
                 if chars == 0 || chars > MAX_REASON_CHARS {
                     return Err(RuleViolation::invalid(

@@ -14,6 +14,7 @@ pub mod permission;
 pub mod role;
 pub mod room;
 pub mod signals;
+pub mod text;
 pub mod topic;
 pub mod visibility;
 

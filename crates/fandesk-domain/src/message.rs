@@ -39,8 +39,9 @@ impl AuthorKind {
     }
 }
 
-/// Trims the body and checks its length: 1–4,000 characters after trimming.
+/// Trims the body and checks it: no U+0000, 1–4,000 characters after trimming.
 pub fn validate_body(body: &str) -> Result<String, RuleViolation> {
+    crate::text::refuse_nul("body", body)?;
     let trimmed = body.trim();
     let chars = trimmed.chars().count();
     if chars == 0 {

@@ -54,8 +54,16 @@ fn not_an_object(bytes: &[u8]) -> ApiError {
     }
 }
 
-/// Decodes `bytes` as `T`, naming the field at fault (docs/api.md › Errors).
+/// Decodes `bytes` as `T`, naming the field at fault (docs/api.md › Errors). A string
+/// holding U+0000 anywhere in the document is refused with its JSON path, whatever the
+/// field: no text with it is ever stored (PostgreSQL cannot).
 pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // JSON can only spell U+0000 as an escape, so a document without one skips the walk.
+    if contains(bytes, b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+    {
+        refuse_nul(&value)?;
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     let value = result.map_err(|error| {
@@ -89,8 +97,54 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle))
+}
+
+/// Refuses a document holding U+0000 in a string or a key, naming the first such place
+/// by its path (`author.name`, `items[2].body`; in a key, U+0000 is shown as U+FFFD).
+pub fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    match nul_path(value, String::new()) {
+        None => Ok(()),
+        Some(path) => {
+            let field = if path.is_empty() { "body" } else { &path };
+            Err(ApiError::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(field),
+                format!("{field}: {}", fandesk_domain::text::NUL_REASON),
+            ))
+        }
+    }
+}
+
+fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0').then_some(path),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_path(item, format!("{path}[{index}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            let inner = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            if key.contains('\0') {
+                return Some(inner.replace('\0', "\u{fffd}"));
+            }
+            nul_path(item, inner)
+        }),
+        _ => None,
+    }
+}
+
 /// Decodes an already parsed JSON value as `T`, naming the field at fault.
 pub fn decode_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    refuse_nul(&value)?;
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let message = error.into_inner().to_string();
@@ -181,6 +235,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
+        if let Some((key, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+        {
+            let field = if key.contains('\0') { "query" } else { &key };
+            return Err(ApiError::invalid(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(field),
+                format!("query {field}: {}", fandesk_domain::text::NUL_REASON),
+            ));
+        }
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(deserializer)
@@ -196,6 +260,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 )
             })
     }
+}
+
+/// Answers 404 for a path holding an escaped U+0000 (`%00`): no id or page has one, and
+/// the store never looks such text up (PostgreSQL cannot compare it).
+pub async fn refuse_nul_path(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request.uri().path().contains("%00") {
+        return ApiError::not_found("route").into_response();
+    }
+    next.run(request).await
 }
 
 /// The bearer token of a request, if any.
@@ -336,6 +413,39 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn u0000_is_refused_by_its_path() {
+        let refused = |input: &str| {
+            let error = decode_json::<serde_json::Value>(input.as_bytes()).expect_err(input);
+            assert_eq!(error.code_and_message().0, "invalid_request", "{input}");
+            let response = axum::response::IntoResponse::into_response(error);
+            assert_eq!(response.status().as_u16(), 422, "{input}");
+        };
+        let field = |input: &str| {
+            decode_json::<serde_json::Value>(input.as_bytes())
+                .expect_err(input)
+                .details()["field"]
+                .as_str()
+                .map(str::to_owned)
+        };
+        for (input, path) in [
+            (r#"{"body":"a\u0000b"}"#, "body"),
+            (r#"{"author":{"name":"\u0000"}}"#, "author.name"),
+            (r#"{"items":["ok",{"body":"x\u0000"}]}"#, "items[1].body"),
+            // A key is named with U+FFFD in place of U+0000.
+            (r#"{"attributes":{"k\u0000":"v"}}"#, "attributes.k\u{fffd}"),
+        ] {
+            refused(input);
+            assert_eq!(field(input).as_deref(), Some(path), "{input}");
+        }
+        // An escaped backslash followed by "u0000" is six plain characters.
+        assert!(decode_json::<serde_json::Value>(br#"{"body":"\\u0000"}"#).is_ok());
+        // Strings decoded from an already parsed value are checked too (WebSocket frames).
+        let value = serde_json::json!({"topic": "t\0"});
+        let error = decode_value::<serde_json::Value>(value).expect_err("refused");
+        assert_eq!(error.details()["field"], "topic");
     }
 
     #[test]

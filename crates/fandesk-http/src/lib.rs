@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(move |request, next| {
             limits::time_limit(timeout, request, next)
         }))
+        .layer(axum::middleware::from_fn(extract::refuse_nul_path))
         .layer(DefaultBodyLimit::max(extract::MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -15,6 +15,10 @@ pub enum StoreError {
     Rule(#[from] RuleViolation),
     #[error("database error: {0}")]
     Database(String),
+    /// The database could not be reached or the connection failed (or a `COMMIT` did not
+    /// answer), so an unfinished transaction's outcome is unknown: never retried blindly.
+    #[error("database connection failed: {0}")]
+    Connection(String),
     #[error("migration failed: {0}")]
     Migration(String),
     /// A stored value that cannot be decoded (unknown enum text, bad time).
@@ -51,7 +55,29 @@ impl From<sqlx::Error> for StoreError {
                 .unwrap_or_else(|| db.message().to_owned());
             return StoreError::Conflict(format!("already exists ({what})"));
         }
-        StoreError::Database(error.to_string())
+        match error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Connection(error.to_string()),
+            error => StoreError::Database(error.to_string()),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether the failed transaction certainly rolled back, so its ops may be applied
+    /// again apart (the group commit isolates a bad op that way): every error but a
+    /// failed connection, whose `COMMIT` may have landed.
+    pub fn rolled_back(&self) -> bool {
+        !matches!(self, StoreError::Connection(_))
+    }
+
+    /// A failed `COMMIT`: its outcome is unknown whatever the error says.
+    pub(crate) fn at_commit(error: sqlx::Error) -> StoreError {
+        StoreError::Connection(format!("commit: {error}"))
     }
 }
 

@@ -21,10 +21,11 @@ mod jobs;
 mod metrics;
 mod room;
 mod statement;
+mod stored_text;
 mod supervision;
 
 pub use accounts::{FanRow, MemberRow, SessionRow, Subject};
-pub use connect::Store;
+pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;
 pub use conversation::plan::{OpResult, PostExtras, WriteOp, WriteOutcome};
 pub use conversation::rows::{ConversationRow, MessageRow};

@@ -3,6 +3,7 @@
 //! ([`ServerProcess`]), a JSON HTTP client and a WebSocket client ([`WsClient`]).
 
 pub mod database;
+mod fault;
 pub mod http;
 pub mod process;
 pub mod server;

@@ -96,6 +96,11 @@ impl TestServer {
         Ok(server)
     }
 
+    /// The server's database (e.g. to inject a fault with [`TestDatabase::refuse_body`]).
+    pub fn database(&self) -> &TestDatabase {
+        &self.database
+    }
+
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         self.database.backend()

@@ -11,6 +11,7 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod isolation;
     mod messages;
     mod metrics;
     mod openapi;

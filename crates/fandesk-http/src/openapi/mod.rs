@@ -2,8 +2,8 @@
 //! that serves the requests ([`crate::routes::router`]: each handler's `#[utoipa::path]`
 //! registers it), completed here with the answers that the extractors and layers give
 //! every route of a kind (docs/api.md › Errors): a bearer-authenticated route can answer
-//! 401, a route with a path parameter 404, a query string 400, a JSON body 400, 413 and
-//! 422, and any route 500 or 503.
+//! 401, a route with a path parameter 404, a query string 400 and 422 (U+0000), a JSON
+//! body 400, 413 and 422, and any route 500 or 503.
 
 pub mod fields;
 pub mod words;
@@ -224,11 +224,17 @@ fn shared_answers(operation: &Operation) -> Vec<(&'static str, String)> {
             "422",
             format!(
                 "`invalid_request`: a body that does not match its schema{empty}: an unknown, \
-                 missing or mistyped field, or a value out of bounds; `details.field` names it"
+                 missing or mistyped field, a value out of bounds, or text holding U+0000 \
+                 (in the body{also}); `details.field` names it",
+                also = if query { " or the query" } else { "" }
             ),
         ));
     } else if query {
         answers.push(("400", format!("`invalid_request`: {query_fault}")));
+        answers.push((
+            "422",
+            "`invalid_request`: a query value holding U+0000 (`details.field` names it)".to_owned(),
+        ));
     }
     answers.push((
         "500",

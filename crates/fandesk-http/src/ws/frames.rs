@@ -79,7 +79,9 @@ struct PingFrame {}
 
 impl ClientFrame {
     pub fn decode(text: &[u8]) -> Result<ClientFrame, ErrorFrame> {
-        Self::decode_api(text).map_err(|error: ApiError| ErrorFrame::from_api(&error, None))
+        Self::decode_api(text).map_err(|error: ApiError| {
+            ErrorFrame::from_api(&error, send_reference(text).as_deref())
+        })
     }
 
     fn decode_api(text: &[u8]) -> Result<ClientFrame, ApiError> {
@@ -133,6 +135,19 @@ impl ClientFrame {
     }
 }
 
+/// A refused `send` frame's `client_msg_id`, so its error carries `ref` like a refused
+/// send does (docs/api.md › WebSocket), when it is a usable key.
+fn send_reference(text: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(text).ok()?;
+    if value.get("type")?.as_str()? != "send" {
+        return None;
+    }
+    let id = value.get("client_msg_id")?.as_str()?;
+    fandesk_domain::validate_client_msg_id(id)
+        .is_ok()
+        .then(|| id.to_owned())
+}
+
 fn invalid_type(message: &str) -> ApiError {
     ApiError::invalid(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -170,7 +185,8 @@ impl ServerFrame<'_> {
     }
 }
 
-/// `{"type":"error","code","message","ref"?}`.
+/// `{"type":"error","code","message","ref"?,"details"?}`: `details` as in an HTTP
+/// error body (e.g. the offending `field`), present when not empty.
 #[derive(Debug, Serialize)]
 pub struct ErrorFrame {
     r#type: &'static str,
@@ -178,6 +194,8 @@ pub struct ErrorFrame {
     pub message: String,
     #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
 }
 
 impl ErrorFrame {
@@ -187,6 +205,7 @@ impl ErrorFrame {
             code: code.to_owned(),
             message: message.into(),
             reference: reference.map(str::to_owned),
+            details: None,
         }
     }
 
@@ -194,12 +213,19 @@ impl ErrorFrame {
         if error.status() >= 500 {
             tracing::error!(%error, "websocket request failed");
         }
-        ErrorFrame::new(error.code(), error.public_message(), reference)
+        let mut frame = ErrorFrame::new(error.code(), error.public_message(), reference);
+        frame.details = error
+            .field()
+            .map(|field| serde_json::json!({ "field": field }));
+        frame
     }
 
     pub fn from_api(error: &ApiError, reference: Option<&str>) -> Self {
         let (code, message) = error.code_and_message();
-        ErrorFrame::new(code, message, reference)
+        let mut frame = ErrorFrame::new(code, message, reference);
+        frame.details = Some(error.details().clone())
+            .filter(|details| details.as_object().is_some_and(|fields| !fields.is_empty()));
+        frame
     }
 
     pub fn encode(&self) -> Bytes {

@@ -8,7 +8,7 @@ use super::plan::{Loaded, OpResult, WriteOp, plan};
 use super::rows::{CONVERSATION_COLUMNS, ConversationRow, MESSAGE_COLUMNS, MessageRow};
 use crate::dialect::Dialect;
 use crate::statement::{Columns, PushValue, Statement, fetch_all, placeholders};
-use crate::{Store, StoreResult, to_micros};
+use crate::{Store, StoreError, StoreResult, to_micros};
 use fandesk_domain::{ConversationId, FanId};
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, QueryBuilder, Sqlite};
 use std::collections::{HashMap, HashSet};
@@ -22,20 +22,23 @@ const UPDATE_CHUNK: usize = 1000;
 
 impl Store {
     /// Applies `ops` in one transaction and returns one result per op, in order. A
-    /// refused op (rule violation) does not affect the others; a database failure fails
-    /// the whole batch and nothing of it is committed.
+    /// refused op (rule violation, or text that cannot be stored) does not affect the
+    /// others; a database failure fails the whole batch and nothing of it is committed.
     pub async fn apply_batch(&self, ops: &[WriteOp]) -> StoreResult<Vec<OpResult>> {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        let mut phases = Phases::start();
-        let results = match self {
-            Store::Sqlite(db) => commit::<Sqlite>(&db.write, ops, &mut phases).await?,
-            Store::Postgres(db) => commit::<Postgres>(&db.pool, ops, &mut phases).await?,
-        };
-        phases.mark("commit");
-        tracing::debug!(ops = ops.len(), phases = %phases, "group commit");
-        Ok(results)
+        crate::stored_text::apply_screened(ops, |ops| async move {
+            let mut phases = Phases::start();
+            let results = match self {
+                Store::Sqlite(db) => commit::<Sqlite>(&db.write, &ops, &mut phases).await?,
+                Store::Postgres(db) => commit::<Postgres>(&db.pool, &ops, &mut phases).await?,
+            };
+            phases.mark("commit");
+            tracing::debug!(ops = ops.len(), phases = %phases, "group commit");
+            Ok(results)
+        })
+        .await
     }
 }
 
@@ -74,7 +77,7 @@ async fn commit<D: Dialect>(
         update_conversations::<D>(&mut tx, chunk).await?;
     }
     phases.mark("update");
-    tx.commit().await?;
+    tx.commit().await.map_err(StoreError::at_commit)?;
     Ok(plan.results)
 }
 

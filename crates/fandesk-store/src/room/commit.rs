@@ -7,7 +7,7 @@ use super::{
 };
 use crate::dialect::Dialect;
 use crate::statement::{PushValue, Statement, execute, fetch_all, placeholders};
-use crate::{Store, StoreResult, to_micros};
+use crate::{Store, StoreError, StoreResult, to_micros};
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{FanId, MemberId, MessageId};
 use sqlx::{AssertSqlSafe, Postgres, QueryBuilder, Sqlite};
@@ -24,10 +24,13 @@ impl Store {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        match self {
-            Store::Sqlite(db) => commit::<Sqlite>(&db.write, ops).await,
-            Store::Postgres(db) => commit::<Postgres>(&db.pool, ops).await,
-        }
+        crate::stored_text::apply_screened(ops, |ops| async move {
+            match self {
+                Store::Sqlite(db) => commit::<Sqlite>(&db.write, &ops).await,
+                Store::Postgres(db) => commit::<Postgres>(&db.pool, &ops).await,
+            }
+        })
+        .await
     }
 }
 
@@ -73,7 +76,7 @@ async fn commit<D: Dialect>(
         .bind(to_micros(room.updated_at));
         execute::<D>(&mut tx, statement).await?;
     }
-    tx.commit().await?;
+    tx.commit().await.map_err(StoreError::at_commit)?;
     Ok(plan.results)
 }
 

@@ -346,3 +346,39 @@ async fn one_update_keeps_each_conversations_state(store: &Store) {
     expected.sort();
     assert_eq!(audited, expected);
 }
+
+store_test!(
+    text_with_u0000_is_refused_alone,
+    text_with_u0000_is_refused_alone_sqlite,
+    text_with_u0000_is_refused_alone_postgres
+);
+async fn text_with_u0000_is_refused_alone(store: &Store) {
+    // The last guard: whatever path an op came by, U+0000 (which PostgreSQL cannot store)
+    // never reaches the transaction, so the ops beside it commit on both backends alike.
+    let (conversation, fan) = open_conversation(store).await;
+    let mut nul_key = public(&conversation, &fan, "fine");
+    if let WriteOp::Post { client_msg_id, .. } = &mut nul_key {
+        *client_msg_id = Some("key\0".to_owned());
+    }
+    let ops = [
+        public(&conversation, &fan, "one"),
+        public(&conversation, &fan, "t\0wo"),
+        public(&conversation, &fan, "three"),
+        nul_key,
+    ];
+    let results = apply(store, &ops).await;
+    for (index, field) in [(1, "body"), (3, "client_msg_id")] {
+        match crate::support::refused(&results[index]) {
+            fandesk_domain::RuleViolation::Invalid { field: named, .. } => {
+                assert_eq!(*named, field)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let bodies: Vec<(u64, String)> = timeline(store, &conversation, Audience::Team)
+        .await
+        .into_iter()
+        .map(|message| (message.seq, message.body))
+        .collect();
+    assert_eq!(bodies, vec![(1, "one".to_owned()), (2, "three".to_owned())]);
+}
