@@ -103,13 +103,13 @@ impl Store {
         let statement = Statement::new(sqlx::AssertSqlSafe(format!(
             "SELECT {VERSION_COLUMNS} FROM charter_versions ORDER BY version DESC LIMIT 1"
         )));
-        self.writer().fetch_optional(statement).await
+        self.reader().fetch_optional(statement).await
     }
 
     /// The number of the version in force: one index lookup, cheap enough to poll.
     pub async fn current_charter_version(&self) -> StoreResult<Option<i64>> {
         let statement = Statement::new("SELECT MAX(version) AS latest FROM charter_versions");
-        let latest: Option<Latest> = self.writer().fetch_optional(statement).await?;
+        let latest: Option<Latest> = self.reader().fetch_optional(statement).await?;
         Ok(latest.and_then(|latest| latest.0))
     }
 

@@ -2,8 +2,8 @@
 //! order, spacing): the keyword and restricted-word rule endpoints change one list and
 //! leave everything else to the owner's editor.
 
-use super::render::{keyword_rules, restricted_rules};
 use super::RestrictedWord;
+use super::render::{keyword_rules, restricted_rules};
 use crate::signals::KeywordRule;
 use toml_edit::{DocumentMut, Item, Table, Value};
 

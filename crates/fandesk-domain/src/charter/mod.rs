@@ -27,8 +27,9 @@ use crate::signals::{KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRu
 use serde::Serialize;
 use std::time::Duration;
 
-/// Largest charter document accepted, in bytes.
-pub const MAX_CHARTER_BYTES: usize = 64 * 1024;
+/// Largest charter document accepted, in bytes (it travels in a JSON body of at most 64
+/// KiB).
+pub const MAX_CHARTER_BYTES: usize = 32 * 1024;
 
 /// A problem in a charter document: the dotted key (`channels.limit`; list items as
 /// `keywords.rules[2].name`; `toml` when no key can be named), its 1-based line and
@@ -186,6 +187,19 @@ impl Charter {
         parse::parse(text)
     }
 
+    /// A problem with the value at `field` of the document `text` (found by a check
+    /// outside the domain, such as a lead who is not a member), positioned like the
+    /// problems `parse` reports.
+    pub fn error_at(text: &str, field: &str, message: impl Into<String>) -> CharterError {
+        let (line, column) = reader::locate(text, field).unwrap_or((1, 1));
+        CharterError {
+            field: field.to_owned(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
     pub fn first_response_target(&self) -> Duration {
         Duration::from_secs(u64::from(self.response.first_response_target_secs))
     }
@@ -221,7 +235,11 @@ impl Charter {
     }
 
     /// The first path (in document order) whose reasons `reason` mentions.
-    pub fn escalation_path(&self, matcher: &KeywordMatcher, reason: &str) -> Option<&EscalationPath> {
+    pub fn escalation_path(
+        &self,
+        matcher: &KeywordMatcher,
+        reason: &str,
+    ) -> Option<&EscalationPath> {
         matcher
             .find_all(reason)
             .iter()

@@ -111,15 +111,18 @@ pub(super) fn parse(text: &str) -> Result<Charter, Vec<CharterError>> {
                 .iter()
                 .map(|(field, node)| read_restricted_rule(report, field, *node))
                 .collect();
-            let patterns = rules.iter().zip(&items).filter_map(|(rule, (field, node))| {
-                rule.as_ref().map(|rule| {
-                    (
-                        rule.pattern.clone(),
-                        format!("{field}.pattern"),
-                        node.start(),
-                    )
-                })
-            });
+            let patterns = rules
+                .iter()
+                .zip(&items)
+                .filter_map(|(rule, (field, node))| {
+                    rule.as_ref().map(|rule| {
+                        (
+                            rule.pattern.clone(),
+                            format!("{field}.pattern"),
+                            node.start(),
+                        )
+                    })
+                });
             unique(report, patterns, "another rule has this word");
             if let Some(rules) = rules.into_iter().collect() {
                 charter.restricted.rules = rules;
@@ -241,7 +244,11 @@ fn read_path(report: &mut Report, field: &str, node: Node) -> Option<EscalationP
     }
     match &leads {
         Some(leads) if leads.is_empty() || leads.iter().any(|lead| lead.trim().is_empty()) => {
-            report.error(&leads_field, node.start(), "lists at least one lead, none blank");
+            report.error(
+                &leads_field,
+                node.start(),
+                "lists at least one lead, none blank",
+            );
             ok = false;
         }
         Some(_) => {}
@@ -349,7 +356,9 @@ fn words(
 fn read_restricted_rule(report: &mut Report, field: &str, node: Node) -> Option<RestrictedWord> {
     let mut table = as_table(report, field, node)?;
     let pattern_field = table.field("pattern");
-    let pattern_at = table.node("pattern").map_or(node.start(), |pattern| pattern.start());
+    let pattern_at = table
+        .node("pattern")
+        .map_or(node.start(), |pattern| pattern.start());
     let pattern = table.text(report, "pattern", MAX_WORD_CHARS, false);
     let action_field = table.field("action");
     let action = table.node("action").map(|action| match action.value {
@@ -415,7 +424,10 @@ fn syntax_field(text: &str, offset: usize) -> String {
                 _ => "toml".to_owned(),
             };
         }
-        if let Some(name) = line.strip_prefix("[[").and_then(|rest| rest.split_once("]]")) {
+        if let Some(name) = line
+            .strip_prefix("[[")
+            .and_then(|rest| rest.split_once("]]"))
+        {
             let name = name.0.trim().to_owned();
             let count = match arrays.iter_mut().find(|(seen, _)| *seen == name) {
                 Some((_, count)) => {

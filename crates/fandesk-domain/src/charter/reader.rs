@@ -52,7 +52,10 @@ pub(super) fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    let column = before.get(line_start..).map_or(0, |rest| rest.chars().count()) + 1;
+    let column = before
+        .get(line_start..)
+        .map_or(0, |rest| rest.chars().count())
+        + 1;
     (line, column)
 }
 
@@ -114,7 +117,11 @@ impl<'a, 'i> Table<'a, 'i> {
     }
 
     /// A sub-table (`[channels]` or an inline `{ … }`).
-    pub(super) fn table(&mut self, report: &mut Report, key: &'static str) -> Option<Table<'a, 'i>> {
+    pub(super) fn table(
+        &mut self,
+        report: &mut Report,
+        key: &'static str,
+    ) -> Option<Table<'a, 'i>> {
         let field = self.field(key);
         let node = self.node(key)?;
         as_table(report, &field, node)
@@ -131,7 +138,9 @@ impl<'a, 'i> Table<'a, 'i> {
         let field = self.field(key);
         let node = self.node(key)?;
         let number = match node.value {
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix()).ok(),
+            DeValue::Integer(integer) => {
+                i64::from_str_radix(integer.as_str(), integer.radix()).ok()
+            }
             _ => None,
         };
         match number {
@@ -216,7 +225,11 @@ impl<'a, 'i> Table<'a, 'i> {
                 } else {
                     format!("; known keys here: {}", self.asked.join(", "))
                 };
-                report.error(&self.field(key), name.span().start, format!("unknown key{known}"));
+                report.error(
+                    &self.field(key),
+                    name.span().start,
+                    format!("unknown key{known}"),
+                );
             }
         }
     }
@@ -310,4 +323,45 @@ pub(super) fn as_text(
         return None;
     }
     Some(text.to_string())
+}
+
+/// The line and column of the value at `field` (a dotted key as errors name them, list
+/// items as `[i]`) in `text`, if the document parses and has it.
+pub(super) fn locate(text: &str, field: &str) -> Option<(usize, usize)> {
+    let document = DeTable::parse(text).ok()?;
+    let mut steps = Vec::new();
+    for part in field.split('.') {
+        let mut rest = part;
+        let key_end = rest.find('[').unwrap_or(rest.len());
+        steps.push(Step::Key(&rest[..key_end]));
+        rest = &rest[key_end..];
+        while let Some(inner) = rest.strip_prefix('[') {
+            let (index, after) = inner.split_once(']')?;
+            steps.push(Step::Index(index.parse().ok()?));
+            rest = after;
+        }
+    }
+    let mut current: Option<&Spanned<DeValue>> = None;
+    let root = document.get_ref();
+    for step in steps {
+        current = match (step, current.map(Spanned::get_ref)) {
+            (Step::Key(key), None) => root
+                .iter()
+                .find(|(name, _)| name.get_ref() == key)
+                .map(|(_, value)| value),
+            (Step::Key(key), Some(DeValue::Table(table))) => table
+                .iter()
+                .find(|(name, _)| name.get_ref() == key)
+                .map(|(_, value)| value),
+            (Step::Index(index), Some(DeValue::Array(items))) => items.get(index),
+            _ => None,
+        };
+        current?;
+    }
+    current.map(|value| position(text, value.span().start))
+}
+
+enum Step<'f> {
+    Key(&'f str),
+    Index(usize),
 }

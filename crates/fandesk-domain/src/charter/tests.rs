@@ -69,7 +69,11 @@ fn every_key_refuses_bad_values_naming_the_dotted_key() {
         ("[bots]\nmax_exchanges = -1", "bots.max_exchanges", 2),
         ("[bots]\nmax_exchanges = 0", "bots.max_exchanges", 2),
         // canned
-        ("[canned]\nfirst_line = \"sometimes\"", "canned.first_line", 2),
+        (
+            "[canned]\nfirst_line = \"sometimes\"",
+            "canned.first_line",
+            2,
+        ),
         ("[canned]\nfirst_line = \"Enforce\"", "canned.first_line", 2),
         ("[canned]\nfirst_line = 1", "canned.first_line", 2),
         // keywords
@@ -145,7 +149,11 @@ fn every_key_refuses_bad_values_naming_the_dotted_key() {
         ),
         // voice
         ("[voice]\ntone = 5", "voice.tone", 2),
-        ("[voice]\nphrases_to_use = [1]", "voice.phrases_to_use[0]", 2),
+        (
+            "[voice]\nphrases_to_use = [1]",
+            "voice.phrases_to_use[0]",
+            2,
+        ),
         (
             "[voice]\nphrases_to_avoid = \"babe\"",
             "voice.phrases_to_avoid",
@@ -155,7 +163,11 @@ fn every_key_refuses_bad_values_naming_the_dotted_key() {
         ("[voice]\nemoji = []", "voice.emoji", 2),
         // review
         ("[review]\nevery_days = 0", "review.every_days", 2),
-        ("[review]\nevery_days = \"quarterly\"", "review.every_days", 2),
+        (
+            "[review]\nevery_days = \"quarterly\"",
+            "review.every_days",
+            2,
+        ),
         // unknown keys and sections, wrong shapes
         ("[colour]\nred = 1", "colour", 1),
         ("[channels]\ncolour = 1", "channels.colour", 2),
@@ -195,7 +207,11 @@ fn every_problem_is_reported_in_document_order() {
             ("channels.mood", 7)
         ]
     );
-    assert!(errors[3].message.contains("known keys here: limit, archive_after_days"));
+    assert!(
+        errors[3]
+            .message
+            .contains("known keys here: limit, archive_after_days")
+    );
 }
 
 #[test]
@@ -210,7 +226,10 @@ fn keys_left_out_take_their_defaults() {
     assert_eq!(defaults.response.stretch_target_secs, 30);
     assert_eq!(defaults.channels.limit, 12);
     assert_eq!(defaults.review.every_days, 91);
-    assert_eq!(defaults.canned.first_line, crate::desk::FirstLineMode::Enforce);
+    assert_eq!(
+        defaults.canned.first_line,
+        crate::desk::FirstLineMode::Enforce
+    );
     let names: Vec<&str> = defaults
         .keywords
         .rules
@@ -234,7 +253,10 @@ fn rich() -> Charter {
     };
     charter.bots.max_exchanges = 2;
     charter.canned.first_line = crate::desk::FirstLineMode::Warn;
-    charter.keywords.rules.push(KeywordRule::new("money back", ["refund", "=car"]));
+    charter
+        .keywords
+        .rules
+        .push(KeywordRule::new("money back", ["refund", "=car"]));
     charter.restricted.rules = vec![
         RestrictedWord {
             pattern: "paypal".into(),
@@ -279,7 +301,10 @@ fn keyword_rules_may_be_words_or_tables() {
         ]
     );
     assert_eq!(charter.restricted_rules()[0].name, "paypal");
-    assert_eq!(charter.restricted_rules()[0].action, RestrictedAction::Block);
+    assert_eq!(
+        charter.restricted_rules()[0].action,
+        RestrictedAction::Block
+    );
     let none = Charter::parse("keywords.rules = []").unwrap();
     assert!(none.keywords.rules.is_empty());
 }
@@ -292,7 +317,10 @@ fn rule_edits_keep_the_rest_of_the_document() {
         KeywordRule::new("money", ["money back", "chargeback"]),
     ];
     let edited = set_keyword_rules(text, &rules).unwrap();
-    assert!(edited.starts_with("# Our charter\n[channels]\nlimit = 4 # few\n"), "{edited}");
+    assert!(
+        edited.starts_with("# Our charter\n[channels]\nlimit = 4 # few\n"),
+        "{edited}"
+    );
     assert!(edited.contains("# alert on these\nrules = [\n"), "{edited}");
     let charter = Charter::parse(&edited).unwrap();
     assert_eq!(charter.keywords.rules, rules);
@@ -307,7 +335,13 @@ fn rule_edits_keep_the_rest_of_the_document() {
     assert_eq!(charter.restricted.rules, [word]);
     assert_eq!(charter.keywords.rules, rules);
     let cleared = set_restricted_rules(&added, &[]).unwrap();
-    assert!(Charter::parse(&cleared).unwrap().restricted.rules.is_empty());
+    assert!(
+        Charter::parse(&cleared)
+            .unwrap()
+            .restricted
+            .rules
+            .is_empty()
+    );
 }
 
 #[test]
@@ -371,4 +405,19 @@ fn the_review_is_due_every_days_after_the_last_sign_off() {
 fn oversized_documents_are_refused() {
     let text = format!("# {}\n", "x".repeat(MAX_CHARTER_BYTES));
     check(&text, "toml", 1);
+}
+
+#[test]
+fn problems_found_elsewhere_are_positioned_on_their_value() {
+    let text = "[escalation]\npaths = [\n  { reasons = [\"legal\"], leads = [\"a@x.test\", \"b@x.test\"] },\n]\n";
+    let check = |field: &str, line: usize, column: usize| {
+        let error = Charter::error_at(text, field, "no such lead");
+        assert_eq!((error.line, error.column), (line, column), "{field}");
+        assert_eq!(error.field, field);
+    };
+    check("escalation.paths[0].leads[1]", 3, 47);
+    check("escalation.paths[0].leads", 3, 34);
+    check("escalation.paths", 2, 9);
+    check("escalation.paths[3]", 1, 1);
+    check("nothing.here", 1, 1);
 }

@@ -31,19 +31,48 @@ async fn versions_land_only_on_their_base(store: &Store) {
     assert_eq!(store.find_current_charter().await.unwrap(), None);
     assert_eq!(store.current_charter_version().await.unwrap(), None);
     let seed = version(1, "[channels]\nlimit = 12\n", None);
-    assert!(store.insert_charter_version(None, &seed, TARGET_60S).await.unwrap());
+    assert!(
+        store
+            .insert_charter_version(None, &seed, TARGET_60S)
+            .await
+            .unwrap()
+    );
     // A second seed (another node starting at the same time) changes nothing.
     let other_seed = version(1, "# other\n", None);
-    assert!(!store.insert_charter_version(None, &other_seed, TARGET_60S).await.unwrap());
-    assert_eq!(store.find_current_charter().await.unwrap(), Some(seed.clone()));
+    assert!(
+        !store
+            .insert_charter_version(None, &other_seed, TARGET_60S)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.find_current_charter().await.unwrap(),
+        Some(seed.clone())
+    );
     let second = version(2, "[channels]\nlimit = 4\n", Some("mem_owner"));
-    assert!(store.insert_charter_version(Some(1), &second, TARGET_60S).await.unwrap());
+    assert!(
+        store
+            .insert_charter_version(Some(1), &second, TARGET_60S)
+            .await
+            .unwrap()
+    );
     // Saved on a stale base: refused, nothing written.
     let stale = version(2, "[channels]\nlimit = 5\n", Some("mem_other"));
-    assert!(!store.insert_charter_version(Some(1), &stale, TARGET_60S).await.unwrap());
+    assert!(
+        !store
+            .insert_charter_version(Some(1), &stale, TARGET_60S)
+            .await
+            .unwrap()
+    );
     assert_eq!(store.current_charter_version().await.unwrap(), Some(2));
-    assert_eq!(store.find_current_charter().await.unwrap(), Some(second.clone()));
-    assert_eq!(store.find_charter_version(1).await.unwrap(), Some(seed.clone()));
+    assert_eq!(
+        store.find_current_charter().await.unwrap(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        store.find_charter_version(1).await.unwrap(),
+        Some(seed.clone())
+    );
     assert_eq!(store.find_charter_version(3).await.unwrap(), None);
     assert_eq!(store.first_charter_version().await.unwrap(), Some(seed));
     let history: Vec<(i64, Option<String>, Timestamp)> = store
@@ -55,7 +84,10 @@ async fn versions_land_only_on_their_base(store: &Store) {
         .collect();
     assert_eq!(
         history,
-        [(2, Some("mem_owner".to_owned()), at(120)), (1, None, at(60))]
+        [
+            (2, Some("mem_owner".to_owned()), at(120)),
+            (1, None, at(60))
+        ]
     );
 }
 
@@ -66,12 +98,19 @@ store_test!(
 );
 async fn concurrent_saves_on_one_base_land_once(store: &Store) {
     let seed = version(1, "", None);
-    assert!(store.insert_charter_version(None, &seed, TARGET_60S).await.unwrap());
+    assert!(
+        store
+            .insert_charter_version(None, &seed, TARGET_60S)
+            .await
+            .unwrap()
+    );
     let saves = (0..8).map(|writer| {
         let store = store.clone();
         tokio::spawn(async move {
             let row = version(2, &format!("# writer {writer}\n"), Some("mem"));
-            store.insert_charter_version(Some(1), &row, TARGET_60S).await
+            store
+                .insert_charter_version(Some(1), &row, TARGET_60S)
+                .await
         })
     });
     let mut landed = 0;
@@ -94,11 +133,20 @@ async fn a_saved_version_sets_the_target_replies_are_judged_against(store: &Stor
     let ten_seconds = CharterEffects {
         sla_target_ms: 10_000,
     };
-    assert!(store.insert_charter_version(None, &seed, ten_seconds).await.unwrap());
+    assert!(
+        store
+            .insert_charter_version(None, &seed, ten_seconds)
+            .await
+            .unwrap()
+    );
     let agent = add_member(store, Role::Agent).await;
     let (conversation, fan) = open_conversation(store).await;
     apply(store, &[post(&conversation, &fan, 0, Visibility::Public)]).await;
-    apply(store, &[post(&conversation, &agent, 20, Visibility::Public)]).await;
+    apply(
+        store,
+        &[post(&conversation, &agent, 20, Visibility::Public)],
+    )
+    .await;
     let rows = store
         .list_metric_rows(Timestamp::MIN, Timestamp::MAX)
         .await
