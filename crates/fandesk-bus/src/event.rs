@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 /// A fan-out event. The frames are complete WebSocket text frames, encoded once at commit
-/// time and shared (PRODUCT.md principle 5: encode once, share the bytes).
+/// time and shared by every subscriber (ARCHITECTURE.md › Bird's-eye view).
 #[derive(Debug, Clone)]
 pub struct Event {
     pub topic: String,

@@ -22,7 +22,7 @@ pub trait Bus: Send + Sync + 'static {
     fn publish(&self, event: Arc<Event>);
 
     /// Subscribes to `topic`. Events published after this call returns are delivered, so a
-    /// caller subscribes *before* reading history from the store (STYLE.md: subscribe
-    /// before you replay) and de-duplicates by sequence.
+    /// caller subscribes *before* reading history from the store (ARCHITECTURE.md ›
+    /// Invariants: subscribe before you replay) and de-duplicates by sequence.
     fn subscribe(&self, topic: &str) -> Receiver;
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
 /// Per-topic buffer. A subscriber more than this many events behind is lagged and resumes
-/// from the store (PROTOCOL.md › 4008).
+/// from the store (docs/api.md › WebSocket: close code 4008).
 const TOPIC_CAPACITY: usize = 1024;
 
 #[derive(Default)]

@@ -1,6 +1,6 @@
-//! Who may do what: one table of role × capability (docs/product.md › Roles and
-//! capabilities). Every permission check of the service asks it through
-//! [`Principal::require`] or [`Role::may`]; nothing else lists roles for a permission.
+//! Who may do what: one table of role × capability (docs/product.md › Roles). Every
+//! permission check of the service asks it through [`Principal::require`] or
+//! [`Role::may`]; nothing else lists roles for a permission.
 //!
 //! The table grants by role alone. A few grants are narrowed further by the state of the
 //! thing acted on, next to that state: an escalation lead monitors and works *escalated*

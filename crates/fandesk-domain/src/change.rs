@@ -1,6 +1,7 @@
-//! Team actions that change a conversation (PRODUCT.md › C1 and C4): resolve, reopen,
-//! assign, unassign, escalate, take over, hand back. Each is decided here against the
-//! current state and becomes a team-only timeline entry; supervisory ones are audited.
+//! Team actions that change a conversation (docs/product.md › Conversations, Supervision):
+//! resolve, reopen, assign, unassign, escalate, take over, hand back. Each is decided here
+//! against the current state and becomes a team-only timeline entry; supervisory ones are
+//! audited.
 
 use crate::capability::Capability;
 use crate::conversation::{ConversationState, Status};
@@ -41,8 +42,8 @@ pub enum Transition {
 pub struct ChangeOutcome {
     /// Team-only timeline text.
     pub text: String,
-    /// The audit-log action name, when this is a supervisory action (PRODUCT.md › C4:
-    /// every supervisory action is audit-logged).
+    /// The audit-log action name, when this is a supervisory action (docs/product.md ›
+    /// Supervision: every supervisory action is audit-logged).
     pub audit: Option<&'static str>,
 }
 

@@ -1,5 +1,5 @@
-//! The conversation state machine (PRODUCT.md › C1): `open` → `pending` / `snoozed` →
-//! `resolved`, reopen back to `open`; `escalated` is a flag, not a state.
+//! The conversation state machine (docs/product.md › Conversations): `open` → `pending` /
+//! `snoozed` → `resolved`, reopen back to `open`; `escalated` is a flag, not a state.
 
 use crate::ids::{FanId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -36,7 +36,8 @@ impl Status {
             .find(|status| status.as_str() == text)
     }
 
-    /// A fan "continues their open one" (PRODUCT.md › C1) while it is not resolved.
+    /// A fan "continues their unresolved one" (docs/product.md › Conversations) while it is
+    /// not resolved.
     pub fn is_active(self) -> bool {
         self != Status::Resolved
     }
@@ -52,7 +53,7 @@ pub struct ConversationState {
     /// The escalation lead who owns an escalated conversation.
     pub escalated_to: Option<MemberId>,
     /// The previous assignee after a takeover or an escalation, who keeps watching and can
-    /// be handed the conversation back (PRODUCT.md › C4 Takeover).
+    /// be handed the conversation back (docs/product.md › Supervision: take over).
     pub observer_id: Option<MemberId>,
 }
 

@@ -1,4 +1,5 @@
-//! Why a domain rule refused an action. The service layer maps each to a PROTOCOL.md code.
+//! Why a domain rule refused an action. The service layer maps each to an error code
+//! of docs/api.md › Errors.
 
 use thiserror::Error;
 

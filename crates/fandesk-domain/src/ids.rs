@@ -1,5 +1,5 @@
-//! Opaque id newtypes (PROTOCOL.md: "Ids are opaque strings"), so a fan id can never be
-//! passed where a member id is expected.
+//! Opaque id newtypes (docs/api.md › Conventions: "Ids are opaque strings"), so a fan id
+//! can never be passed where a member id is expected.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

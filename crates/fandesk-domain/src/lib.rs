@@ -1,5 +1,6 @@
 //! Pure rules of fandesk: ids, roles and permissions, conversation states, visibility,
-//! message validation. No IO and no clock: time is always passed in (STYLE.md).
+//! message validation. No IO and no clock: time is always passed in (ARCHITECTURE.md ›
+//! Invariants).
 
 pub mod alert;
 pub mod capability;

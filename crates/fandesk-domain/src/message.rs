@@ -1,4 +1,5 @@
-//! Message input limits (issue 2 › Limits) and author kinds (PROTOCOL.md › Message).
+//! Message input limits (docs/api.md › Conventions) and author kinds (docs/api.md ›
+//! Conversations and messages).
 
 use crate::error::RuleViolation;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Who may read and post where (docs/product.md › Roles and capabilities). Handlers never
+//! Who may read and post where (docs/product.md › Roles). Handlers never
 //! check roles themselves; they ask these functions and the capability table.
 
 use crate::capability::Capability;
@@ -12,7 +12,7 @@ use crate::visibility::Visibility;
 pub struct PostDecision {
     /// An agent's public reply in an unassigned conversation makes them the assignee.
     pub claims: bool,
-    /// Bot messages are always labelled automated (PRODUCT.md principle 3).
+    /// Bot messages are always labelled automated (docs/product.md › Principles, 3).
     pub automated: bool,
 }
 

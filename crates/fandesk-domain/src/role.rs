@@ -1,4 +1,4 @@
-//! Roles (PRODUCT.md › Who uses it) and the authenticated principal behind a request.
+//! Roles (docs/product.md › Roles) and the authenticated principal behind a request.
 
 use crate::ids::{FanId, MemberId};
 use serde::{Deserialize, Serialize};
@@ -37,7 +37,8 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == text)
     }
 
-    /// Human team members (everyone but bots) own relationships (PRODUCT.md principle 3).
+    /// Human team members (everyone but bots) own relationships (docs/product.md ›
+    /// Principles, 3).
     pub fn is_human(self) -> bool {
         !matches!(self, Role::Bot)
     }

@@ -1,6 +1,6 @@
-//! Live rooms (PRODUCT.md › C8 premieres and events; issue 7): room states, who may manage
-//! and moderate a room, and the posting rules — room state, timeouts, slow mode — decided
-//! with the time passed in (this crate never reads the clock).
+//! Live rooms (docs/product.md › Live rooms): room states, who may manage and moderate a
+//! room, and the posting rules — room state, timeouts, slow mode — decided with the time
+//! passed in (this crate never reads the clock).
 
 use crate::capability::Capability;
 use crate::error::RuleViolation;
@@ -159,8 +159,8 @@ pub fn validate_timeout_secs(secs: u64) -> Result<(), RuleViolation> {
 }
 
 /// Whether `audience` may read the body of a deleted message. The team keeps it for
-/// moderation review; fans get a tombstone, live or replayed (issue 7: a fan never sees a
-/// deleted message's body after a resume).
+/// moderation review; fans get a tombstone, live or replayed (docs/product.md › Live rooms:
+/// a resuming fan never sees the body).
 pub fn shows_deleted_body(audience: Audience) -> bool {
     audience == Audience::Team
 }
@@ -191,7 +191,7 @@ pub enum RoomRefusal {
 /// What posting does besides appending the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RoomPost {
-    /// Bot messages are always labelled automated (PRODUCT.md principle 3).
+    /// Bot messages are always labelled automated (docs/product.md › Principles, 3).
     pub automated: bool,
 }
 

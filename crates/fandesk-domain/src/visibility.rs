@@ -1,5 +1,5 @@
 //! Visibility of timeline entries and the one rule that keeps internal content away from
-//! fans (PRODUCT.md principle 2). Every query, fan-out filter and serializer asks
+//! fans (docs/product.md › Principles, 2). Every query, fan-out filter and serializer asks
 //! [`Audience::sees`]; nothing else decides what a fan may see.
 
 use serde::{Deserialize, Serialize};
@@ -47,7 +47,7 @@ impl Audience {
     }
 
     /// Fans count positions on the public sequence so that no gap reveals an internal
-    /// entry (PROTOCOL.md › messages).
+    /// entry (docs/api.md › Conversations and messages).
     pub fn uses_public_seq(self) -> bool {
         self == Audience::Fan
     }

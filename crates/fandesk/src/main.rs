@@ -35,7 +35,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings of `fandesk serve` (PROTOCOL.md › Running). Secrets come from the
+/// Settings of `fandesk serve` (docs/api.md › Running). Secrets come from the
 /// environment only, so they never show in a process list.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {

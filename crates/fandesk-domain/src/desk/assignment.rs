@@ -1,6 +1,6 @@
-//! Who gets a conversation (PRODUCT.md › C2): an on-shift agent with free capacity, sticky
-//! to the fan's previous agent, otherwise the least loaded; and which escalation lead
-//! receives an escalation (issue 3 › Escalation).
+//! Who gets a conversation (docs/product.md › Routing, priority and shifts): an on-shift
+//! agent with free capacity, sticky to the fan's previous agent, otherwise the least
+//! loaded; and which escalation lead receives an escalation.
 //!
 //! Pure choice over loads the service has read in the same transaction; making sure a
 //! conversation is never assigned twice concurrently is the store's job.
@@ -93,8 +93,9 @@ pub fn choose_agent(agents: &[AgentLoad], previous_agent: Option<&MemberId>) -> 
 ///
 /// Leads with capacity are chosen like agents (least utilised first). When all of them are
 /// full the escalation still goes to the lead with the fewest active conversations: an
-/// escalation is "a flag with the lead who owns it" (PRODUCT.md › C1) and must not wait in
-/// a queue. `None` only when no lead is on shift; the service then alerts supervisors.
+/// escalation is "a flag with the lead who owns it" (docs/product.md › Conversations) and
+/// must not wait in a queue. `None` only when no lead is on shift; the service then alerts
+/// supervisors.
 pub fn choose_escalation_lead(
     leads: &[AgentLoad],
     escalating_member: Option<&MemberId>,

@@ -1,13 +1,14 @@
-//! Canned-response templates (PRODUCT.md › C3): checked when a template is created and
-//! rendered so that a variable never renders empty, "so 'Hi ,' never reaches a fan".
+//! Canned-response templates (docs/product.md › Canned responses): checked when a template
+//! is created and rendered so that a variable never renders empty, "so 'Hi ,' never reaches
+//! a fan".
 //!
 //! Variables: `fan.name`, `fan.first_name`, `agent.name`, `creator.name`, and the fan's
-//! custom attributes as `fan.attributes.KEY` (or `fan.attributes["any key"]`). A value
-//! that is absent or blank (empty or only whitespace) is missing. Every `{{ … }}` must
-//! render something: when its first variable is missing and no default covers it, the
-//! render fails with [`TemplateError::VariableMissing`] (`template_variable_missing`).
-//! Defaults use the Liquid form PRODUCT.md writes, `{{ fan.first_name | default: "there" }}`,
-//! or the minijinja form `default("there")`; like Liquid's, they also replace blank values.
+//! custom attributes as `fan.attributes.KEY` (or `fan.attributes["any key"]`). A value that
+//! is absent or blank (empty or only whitespace) is missing. Every `{{ … }}` must render
+//! something: when its first variable is missing and no default covers it, the render fails
+//! with [`TemplateError::VariableMissing`] (`template_variable_missing`). Defaults use the
+//! Liquid form docs/product.md writes, `{{ fan.first_name | default: "there" }}`, or the
+//! minijinja form `default("there")`; like Liquid's, they also replace blank values.
 //!
 //! Rendering is sandboxed: minijinja with no globals, a handful of filters
 //! (`desk::canned_syntax`), no HTML escaping, a fixed budget of steps
@@ -74,7 +75,7 @@ pub enum TemplateError {
 }
 
 impl TemplateError {
-    /// The PROTOCOL.md error code the service answers with.
+    /// The error code the service answers with (docs/api.md › Errors).
     pub fn code(&self) -> &'static str {
         match self {
             TemplateError::VariableMissing { .. } => "template_variable_missing",

@@ -1,11 +1,11 @@
-//! The first-line rule (PRODUCT.md › C3, PROTOCOL.md › Canned responses): a message sent
-//! from a template must not open with the template's unedited first line, so every fan
-//! gets an opening written for them. The charter chooses `enforce` (default), `warn` or
-//! `off`.
+//! The first-line rule (docs/product.md › Canned responses, docs/api.md › Canned
+//! responses): a message sent from a template must not open with the template's unedited
+//! first line, so every fan gets an opening written for them. `FANDESK_CANNED_FIRST_LINE`
+//! chooses `enforce` (default), `warn` or `off`.
 
 use serde::{Deserialize, Serialize};
 
-/// The PROTOCOL.md error code for an unedited first line.
+/// The error code for an unedited first line (docs/api.md › Errors).
 pub const FIRST_LINE_UNEDITED: &str = "canned_first_line_unedited";
 
 /// Characters that end a line: `\n`, `\r` (so `\r\n` and old-Mac `\r` both work), and the
@@ -77,10 +77,11 @@ impl FirstLineVerdict {
 /// The first line of `text` that holds anything but whitespace, without its surrounding
 /// whitespace; `None` for blank text.
 ///
-/// The first *non-blank* line, because PROTOCOL.md ignores surrounding whitespace: a
-/// template or a message that starts with an empty line still opens with its first words,
-/// and leading newlines must neither dodge the rule nor trip it. Whitespace inside the
-/// line counts, as does letter case: "Hi  Anna" and "hi Anna" are edits, however small.
+/// The first *non-blank* line, because the rule compares it trimmed (docs/product.md ›
+/// Canned responses): a template or a message that starts with an empty line still opens
+/// with its first words, and leading newlines must neither dodge the rule nor trip it.
+/// Whitespace inside the line counts, as does letter case: "Hi  Anna" and "hi Anna" are
+/// edits, however small.
 pub fn first_line(text: &str) -> Option<&str> {
     text.split(LINE_BREAKS)
         .map(str::trim)

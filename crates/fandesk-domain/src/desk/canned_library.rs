@@ -1,6 +1,6 @@
-//! The canned-response library around the templates (PRODUCT.md › C3): shortcut codes
-//! the console inserts with `/shortcut`, and the health signals — stale templates,
-//! over-used templates, a library outside the recommended 10–15.
+//! The canned-response library around the templates (docs/product.md › Canned responses):
+//! shortcut codes the console inserts with `/shortcut`, and the health signals — stale
+//! templates, over-used templates, a library outside the recommended 10–15.
 //!
 //! Usage counts are store queries; these functions only judge the numbers.
 
@@ -12,18 +12,18 @@ use std::ops::RangeInclusive;
 /// Longest shortcut, in characters.
 pub const MAX_SHORTCUT_CHARS: usize = 32;
 
-/// Thresholds for the health view; the defaults are PRODUCT.md's numbers where it gives
-/// them.
+/// Thresholds for the health view; the defaults are docs/product.md's numbers (› Canned
+/// responses: library health) where it gives them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HealthPolicy {
-    /// Not edited for longer than this → stale (PRODUCT.md: 90 days).
+    /// Not edited for longer than this → stale (docs/product.md: 90 days).
     pub stale_after: SignedDuration,
     /// A template is over-used by an agent when more than this share of the agent's
     /// public messages came from it.
     pub overuse_share: f64,
     /// Fewer messages than this say nothing about an agent's habits; no flag below it.
     pub overuse_min_messages: u64,
-    /// PRODUCT.md: warn when the library leaves 10–15 templates.
+    /// docs/product.md: warn when the library leaves 10–15 templates.
     pub recommended_size: RangeInclusive<usize>,
 }
 

@@ -1,7 +1,8 @@
-//! The canned-template language (PRODUCT.md › C3): minijinja syntax cut down to what a chat
-//! reply needs, plus the Liquid-style filter arguments PRODUCT.md writes
-//! (`{{ fan.first_name | default: "there" }}` becomes `default("there")`). This module
-//! checks a template and rewrites it for minijinja; `desk::canned` compiles and renders.
+//! The canned-template language (docs/product.md › Canned responses): minijinja syntax cut
+//! down to what a chat reply needs, plus the Liquid-style filter arguments docs/product.md
+//! writes (`{{ fan.first_name | default: "there" }}` becomes `default("there")`). This
+//! module checks a template and rewrites it for minijinja; `desk::canned` compiles and
+//! renders.
 //!
 //! Allowed: `{{ expression }}`; `{% if %}`, `{% elif %}`, `{% else %}`, `{% endif %}`,
 //! `{% for x in … %}`, `{% endfor %}`; `{% raw %}…{% endraw %}`; `{# comments #}`; the

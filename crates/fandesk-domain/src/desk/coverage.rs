@@ -1,6 +1,6 @@
-//! 24/7 coverage from the shifts (PRODUCT.md › C2): every uncovered hour of a week, the
-//! next instant a human shift runs, and the off-hours auto-reply that tells the fan when,
-//! in the fan's own time zone.
+//! 24/7 coverage from the shifts (docs/product.md › Routing, priority and shifts): every
+//! uncovered hour of a week, the next instant a human shift runs, and the off-hours
+//! auto-reply that tells the fan when, in the fan's own time zone.
 //!
 //! Only shifts with agents assigned provide coverage; the service passes just those.
 
@@ -86,10 +86,10 @@ pub fn next_coverage_start(shifts: &[Shift], instant: Timestamp) -> Option<Times
         .map(|window| window.start.max(instant))
 }
 
-/// The off-hours auto-reply (PRODUCT.md › C2), rendered in the fan's time zone, e.g.
-/// "Our team is back at 09:00 (Europe/Paris) — Tue 24 Nov". The service sends it labelled
-/// automated (PRODUCT.md principle 3) and falls back to the creator's zone when the fan
-/// has none.
+/// The off-hours auto-reply (docs/product.md › Routing, priority and shifts), rendered in
+/// the fan's time zone, e.g. "Our team is back at 09:00 (Europe/Paris) — Tue 24 Nov". The
+/// service sends it labelled automated (docs/product.md › Principles, 3) and falls back to
+/// the creator's zone when the fan has none.
 pub fn off_hours_reply(next_start: Option<Timestamp>, fan_time_zone: &TimeZone) -> String {
     let Some(next_start) = next_start else {
         return "Our team is away right now and will reply as soon as possible.".to_owned();

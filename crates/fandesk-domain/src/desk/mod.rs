@@ -1,7 +1,7 @@
-//! The agent desk's pure rules (PRODUCT.md › C2, C3; issue 3): the priority score,
-//! assignment and escalation choice, shifts and 24/7 coverage, canned-response templates
-//! with the first-line rule, and library health. No IO, no clock: every instant is passed
-//! in (STYLE.md).
+//! The agent desk's pure rules (docs/product.md › Routing, priority and shifts; Canned
+//! responses): the priority score, assignment and escalation choice, shifts and 24/7
+//! coverage, canned-response templates with the first-line rule, and library health. No IO,
+//! no clock: every instant is passed in (ARCHITECTURE.md › Invariants).
 
 pub mod assignment;
 pub mod canned;

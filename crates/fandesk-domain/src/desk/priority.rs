@@ -1,6 +1,6 @@
-//! The priority score of a waiting conversation (PRODUCT.md › C2): fan value, detected
-//! intent, sentiment and waiting time, each kept as a named input so the team can see
-//! "why is this first?" (issue 3 › Routing and priority).
+//! The priority score of a waiting conversation (docs/product.md › Routing, priority and
+//! shifts): fan value, detected intent, sentiment and waiting time, each kept as a named
+//! input so the team can see "why is this first?".
 //!
 //! Weights, in points:
 //!
@@ -205,7 +205,8 @@ pub fn score(facts: &PriorityFacts<'_>) -> PriorityScore {
 /// Matching is per word, case-insensitive: text is split at every character that is not
 /// alphanumeric, so "REFUND!" matches `refund` but "unsubscribed" matches neither
 /// `unsubscribe` nor `subscribe`. Inflections are listed explicitly. Unicode folding and
-/// multi-word phrases belong to the keyword matcher of the signals (PRODUCT.md › C5).
+/// multi-word phrases belong to the keyword matcher of the signals (docs/product.md ›
+/// Signals).
 pub fn detect_intent<'a>(messages: impl IntoIterator<Item = &'a str>) -> Option<IntentMatch> {
     let mut purchase = None;
     for message in messages {

@@ -1,7 +1,7 @@
-//! Named shifts in the creator's time zone (PRODUCT.md › C2): weekdays plus a local start
-//! and end, crossing midnight allowed, turned into exact instants with DST taken into
-//! account. The coverage view and the off-hours reply build on these windows
-//! (`desk::coverage`).
+//! Named shifts in the creator's time zone (docs/product.md › Routing, priority and
+//! shifts): weekdays plus a local start and end, crossing midnight allowed, turned into
+//! exact instants with DST taken into account. The coverage view and the off-hours reply
+//! build on these windows (`desk::coverage`).
 
 use crate::error::RuleViolation;
 use jiff::Timestamp;

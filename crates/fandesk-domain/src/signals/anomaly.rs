@@ -1,5 +1,5 @@
-//! Clipped-reply clusters (PRODUCT.md › C5): across all conversations, a sudden rise in
-//! the share of short fan replies ("ok", "lol", "👍") raises one team-wide
+//! Clipped-reply clusters (docs/product.md › Signals): across all conversations, a sudden
+//! rise in the share of short fan replies ("ok", "lol", "👍") raises one team-wide
 //! `engagement_anomaly` naming the window, the share and the baseline.
 //!
 //! The statistic. Over the sliding window (the last hour, `(now − 1 h, now]`) and the
@@ -23,7 +23,7 @@ use super::text;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// A reply of at most this many words is clipped (PRODUCT.md › C5).
+/// A reply of at most this many words is clipped (docs/product.md › Signals).
 pub const SHORT_REPLY_MAX_WORDS: usize = 3;
 
 /// Counts words the way a reader would: runs of letters and digits (with inner `'` and
@@ -222,7 +222,7 @@ impl ClippedReplyRule {
     }
 }
 
-/// An `engagement_anomaly` to raise (PROTOCOL.md › Alerts).
+/// An `engagement_anomaly` to raise (docs/api.md › Alerts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClippedReplyAnomaly {
     pub window: TimeRange,

@@ -1,4 +1,4 @@
-//! The alert excerpt (PROTOCOL.md › Alerts): the matched words as the fan wrote them,
+//! The alert excerpt (docs/api.md › Alerts): the matched words as the fan wrote them,
 //! with a little context, on one line.
 
 use std::ops::Range;

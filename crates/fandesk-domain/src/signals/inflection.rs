@@ -1,5 +1,5 @@
-//! The surface forms of a keyword pattern (PRODUCT.md › C5: "whole words with
-//! inflections"): the folded word and the inflections that keep its meaning.
+//! The surface forms of a keyword pattern (docs/product.md › Signals: "whole words
+//! only, with inflections"): the folded word and the inflections that keep its meaning.
 //!
 //! The suffixes: `-s`/`-es`, `-ed`, `-ing`, `-er`, `-ers`, `-ation`, `-ations`, spelled the
 //! way English spells them — a final consonant after a single vowel may double (both

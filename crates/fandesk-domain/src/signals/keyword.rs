@@ -1,5 +1,5 @@
-//! Keyword rules matched on fan messages (PRODUCT.md › C5): case-insensitive after NFKC
-//! folding of text and patterns, whole words only, with the word's inflections.
+//! Keyword rules matched on fan messages (docs/product.md › Signals): case-insensitive
+//! after NFKC folding of text and patterns, whole words only, with the word's inflections.
 //!
 //! Decisions, each pinned by a test below:
 //! - A pattern stands for itself and its inflections (`cancels`, `cancelled`,
@@ -48,7 +48,7 @@ impl KeywordRule {
         }
     }
 
-    /// The rules a new team starts with (PRODUCT.md › C5).
+    /// The rules a new team starts with (docs/product.md › Signals).
     pub fn defaults() -> Vec<KeywordRule> {
         vec![
             KeywordRule::new("cancel", ["cancel"]),
@@ -82,7 +82,7 @@ impl KeywordRule {
 /// One rule hit in a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeywordMatch {
-    /// The rule's name, as the alert's `rule` (PROTOCOL.md › Alerts).
+    /// The rule's name, as the alert's `rule` (docs/api.md › Alerts).
     pub rule: String,
     /// The rule's position in the list the matcher was built from.
     pub rule_index: usize,

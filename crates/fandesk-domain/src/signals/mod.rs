@@ -1,6 +1,7 @@
-//! Signals the team is alerted to (PRODUCT.md › C4–C5): keyword rules on fan messages,
-//! restricted words on team messages, sentiment, clipped-reply clusters, and how often
-//! each alert may repeat. Pure: the service feeds in messages, stored state and `now`.
+//! Signals the team is alerted to (docs/product.md › Signals): keyword rules on fan
+//! messages, restricted words on team messages, sentiment, clipped-reply clusters, and how
+//! often each alert may repeat. Pure: the service feeds in messages, stored state and
+//! `now`.
 
 pub mod anomaly;
 pub mod excerpt;

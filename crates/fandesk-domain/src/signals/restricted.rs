@@ -1,6 +1,6 @@
-//! Restricted words on outgoing team messages (PRODUCT.md › C4): platform-banned terms
-//! block the message, off-brand phrases let it through flagged to supervisors. Matching is
-//! the keyword matcher's: folded, whole words, inflections (see `keyword`).
+//! Restricted words on outgoing team messages (docs/product.md › Signals): platform-banned
+//! terms block the message, off-brand phrases let it through flagged to supervisors.
+//! Matching is the keyword matcher's: folded, whole words, inflections (see `keyword`).
 
 use super::keyword::{KeywordMatch, KeywordMatcher, KeywordRule};
 use crate::error::RuleViolation;

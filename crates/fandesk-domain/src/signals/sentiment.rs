@@ -1,6 +1,6 @@
-//! Sentiment of fan messages (PRODUCT.md › C5): a score in −1…1 per message from the VADER
-//! lexicon (negation, intensifiers, ALL CAPS, `!`), made emoji-aware, and a rolling
-//! score per conversation that raises `negative_sentiment` when it turns negative.
+//! Sentiment of fan messages (docs/product.md › Signals): a score in −1…1 per message from
+//! the VADER lexicon (negation, intensifiers, ALL CAPS, `!`), made emoji-aware, and a
+//! rolling score per conversation that raises `negative_sentiment` when it turns negative.
 //! Team-only data.
 //!
 //! How a message is scored:

@@ -1,5 +1,5 @@
 //! How the signals read text: NFKC + lowercase folding that remembers where each folded
-//! byte came from, and which characters make up words (PRODUCT.md › C5).
+//! byte came from, and which characters make up words (docs/product.md › Signals).
 
 use std::ops::Range;
 use unicode_normalization::UnicodeNormalization;
@@ -88,7 +88,8 @@ impl Folded {
 }
 
 /// Folds a rule's pattern the same way as the text it will be matched against; a pattern
-/// left unnormalised would miss (ECOSYSTEM.md › keyword matching).
+/// left unnormalised would miss (a full-width or decomposed pattern never equals the
+/// folded text).
 pub(crate) fn fold(text: &str) -> String {
     Folded::new(text).text
 }

@@ -1,5 +1,5 @@
 //! How often the same alert may be raised again: once per period, counted from the last
-//! alert of the same kind and key (PRODUCT.md › C5).
+//! alert of the same kind and key (docs/product.md › Signals).
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -12,7 +12,7 @@ pub struct AlertThrottle {
 }
 
 impl AlertThrottle {
-    /// "One alert per rule per conversation per 10 minutes" (PRODUCT.md › C5).
+    /// "One alert per rule per conversation per 10 minutes" (docs/product.md › Signals).
     pub const KEYWORD: AlertThrottle = AlertThrottle {
         period: SignedDuration::from_mins(10),
     };

@@ -1,6 +1,6 @@
-//! Metrics and reports (docs/api.md › Alerts and metrics: `GET /api/v1/metrics/summary`;
-//! README › Metrics: `GET /api/v1/reports/weekly`). Prometheus `/metrics`
-//! is in `system.rs`.
+//! Metrics and reports (docs/api.md › Metrics and reports: `GET /api/v1/metrics/summary`,
+//! `GET /api/v1/reports/weekly`; README › Metrics). Prometheus `/metrics` is in
+//! `system.rs`.
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};

@@ -1,6 +1,6 @@
-//! Team actions on a conversation and supervision (docs/api.md › Conversations: assign,
-//! escalate, monitor, takeover; README › Supervision and signals: hand back, audit log,
-//! message review).
+//! Team actions on a conversation and supervision (docs/api.md › Supervision: assign,
+//! escalate, monitor, take over, hand back, audit log, message review; README ›
+//! Supervision and signals).
 
 use crate::AppState;
 use crate::error::ApiResult;

@@ -112,9 +112,9 @@ impl App {
 
     /// The escalation lead for an escalation by `actor`: the least loaded lead on shift,
     /// never the escalating member. When no lead is on shift the escalation still needs an
-    /// owner ("a flag with the lead who owns it", docs/product.md › C1): it goes to the
-    /// least loaded lead, and supervisors are alerted when the team has a schedule that
-    /// left no lead on shift.
+    /// owner ("a flag with the lead who owns it", docs/product.md › Conversations): it goes
+    /// to the least loaded lead, and supervisors are alerted when the team has a schedule
+    /// that left no lead on shift.
     ///
     /// The charter's escalation paths narrow the candidates first: when the reason
     /// mentions a path's words, only that path's leads are considered (all leads when none

@@ -1,11 +1,10 @@
-//! First-response SLA timers (docs/product.md › Routing, priority and shifts and Metric
-//! definitions): when the first fan message of an opening arrives, a durable job is
-//! scheduled for the charter's target (`response.first_response_target_secs`, default
-//! 60 s); when it comes due and no human has answered, an `sla_breach` alert goes to
-//! supervisors, once per opening. The timer lives in the jobs table, so it survives
-//! restarts and fires on exactly one node. A target changed in the charter applies to
-//! timers set from then on, and a running timer is judged against the target in force
-//! when it fires.
+//! First-response SLA timers (docs/product.md › SLA; docs/metrics.md › SLA breach): when
+//! the first fan message of an opening arrives, a durable job is scheduled for the
+//! charter's target (`response.first_response_target_secs`, default 60 s); when it comes
+//! due and no human has answered, an `sla_breach` alert goes to supervisors, once per
+//! opening. The timer lives in the jobs table, so it survives restarts and fires on
+//! exactly one node. A target changed in the charter applies to timers set from then on,
+//! and a running timer is judged against the target in force when it fires.
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::jobs::JobKind;

@@ -180,8 +180,8 @@ impl App {
         })
     }
 
-    /// A conversation was created or reopened at `at` (a new opening, docs/product.md ›
-    /// Metric definitions).
+    /// A conversation was created or reopened at `at` (a new opening, docs/metrics.md ›
+    /// Openings).
     pub(crate) fn desk_opened(&self, conversation: &ConversationId, at: Timestamp) {
         self.inner.desk.notify(DeskEvent::Opened {
             conversation: conversation.clone(),

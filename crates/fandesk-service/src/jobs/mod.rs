@@ -1,9 +1,10 @@
-//! Jobs (ARCHITECTURE.md › Agent desk; docs/product.md › Multi-node: scheduled jobs run
-//! exactly once across nodes): the durable jobs of the jobs table — SLA timers, weekly
-//! report deliveries — and the recurring tasks every node runs — the session purge, the
-//! desk's offer of the queue. Each feature registers what it runs ([`Registry`]) when the
-//! `App` starts; the scheduler ([`scheduler`]) runs them on the injected `Clock`, so a
-//! `ManualClock` being advanced drives every one of them and no test sleeps.
+//! Jobs (docs/product.md › SLA: timers are durable jobs in the database that survive
+//! restarts and fire once; ARCHITECTURE.md › Code map): the durable jobs of the jobs table
+//! — SLA timers, weekly report deliveries — and the recurring tasks every node runs — the
+//! session purge, the desk's offer of the queue. Each feature registers what it runs
+//! ([`Registry`]) when the `App` starts; the scheduler ([`scheduler`]) runs them on the
+//! injected `Clock`, so a `ManualClock` being advanced drives every one of them and no test
+//! sleeps.
 
 pub(crate) mod scheduler;
 

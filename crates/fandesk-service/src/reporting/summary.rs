@@ -1,5 +1,5 @@
 //! Metric summaries and the weekly report (docs/product.md › Metrics and reports;
-//! docs/api.md › Alerts and metrics: `GET /api/v1/metrics/summary`). Both read the metric
+//! docs/api.md › Metrics and reports: `GET /api/v1/metrics/summary`). Both read the metric
 //! rows the group commit maintains for the period and fold them with `fandesk_analytics` —
 //! the message table is never scanned. Not to be confused with `metrics.rs`, the Prometheus
 //! registry.

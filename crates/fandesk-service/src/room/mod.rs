@@ -1,4 +1,4 @@
-//! Live rooms (docs/product.md › Premieres; README.md › Live rooms): create, open, close,
+//! Live rooms (docs/product.md › Live rooms; README.md › Live rooms): create, open, close,
 //! read, send with slow mode, moderate (delete, time out), replay for resuming
 //! subscribers, and viewer counts. Room timeline writes go through their own group-commit
 //! writer ([`commit`]); the ephemeral events (`room.updated`, team-only `fan.timed_out`)

@@ -1,4 +1,4 @@
-//! Alerts (docs/api.md › Alerts and metrics): stored, listed, and pushed live on the team's
+//! Alerts (docs/api.md › Alerts): stored, listed, and pushed live on the team's
 //! `alerts` topic. Alerts are team-only: their events have no fan frame. Every kind
 //! ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line
 //! in README.md; the tests below hold both to `AlertKind::ALL`.

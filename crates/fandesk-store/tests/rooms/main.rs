@@ -1,6 +1,7 @@
-//! Live-room store tests (issue 7): dense `seq` per room across batches and writers,
-//! idempotent sends, slow mode, timeouts, deletions and room states. Each test runs on
-//! SQLite and, when `FANDESK_TEST_POSTGRES_URL` is set, on PostgreSQL in a schema of its own.
+//! Live-room store tests (docs/product.md › Live rooms): dense `seq` per room across
+//! batches and writers, idempotent sends, slow mode, timeouts, deletions and room states.
+//! Each test runs on SQLite and, when `FANDESK_TEST_POSTGRES_URL` is set, on PostgreSQL in
+//! a schema of its own.
 
 /// Runs one test body on both backends (the pattern of `tests/store`):
 /// `room_test!(name, name_sqlite, name_postgres);` above `async fn name(db: &TestDb)`.

@@ -170,8 +170,8 @@ store_test!(
     bot_posts_are_labelled_automated_postgres
 );
 async fn bot_posts_are_labelled_automated(store: &Store) {
-    // PRODUCT.md principle 3: every automated message carries `automated: true`, and a bot
-    // reply does not claim the conversation.
+    // docs/product.md › Principles, 3: every automated message carries `automated: true`,
+    // and a bot reply does not claim the conversation.
     let (conversation, fan) = open_conversation(store).await;
     let bot = add_member(store, Role::Bot).await;
     let results = apply(

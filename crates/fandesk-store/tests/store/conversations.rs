@@ -75,8 +75,8 @@ async fn one_unresolved_conversation_per_fan(store: &Store) {
     let (first, fan) = open_conversation(store).await;
     let agent = add_member(store, Role::Agent).await;
 
-    // PRODUCT.md › C1: a fan continues their open conversation; a second insert conflicts
-    // and the caller finds the existing one.
+    // docs/product.md › Conversations: a fan continues their open conversation; a second
+    // insert conflicts and the caller finds the existing one.
     let second = conversation_row(&fan_id(&fan));
     let error = store.insert_conversation(&second).await.unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error:?}");

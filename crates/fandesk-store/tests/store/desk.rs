@@ -1,6 +1,7 @@
-//! The agent desk's store (issue 3): fan profiles and team search, the queue order, member
-//! loads, shifts and clock state, canned responses and their usage, durable jobs (claimed
-//! once, surviving a restart), and a conversation never assigned twice by racing claims.
+//! The agent desk's store (docs/product.md › Routing, priority and shifts): fan profiles
+//! and team search, the queue order, member loads, shifts and clock state, canned responses
+//! and their usage, durable jobs (claimed once, surviving a restart), and a conversation
+//! never assigned twice by racing claims.
 
 use crate::support::{
     TestDb, add_member, apply, at, created, fan_id, member_id, open_conversation, public, refused,
@@ -170,7 +171,7 @@ store_test!(
 );
 /// Automatic assignment is an agent's own pick (`Transition::Assign` by that agent), so
 /// whichever of several racing picks commits first wins and the others are refused
-/// inside their transactions (issue 3: never assigned twice concurrently).
+/// inside their transactions (never assigned twice concurrently).
 async fn racing_claims_assign_once(store: &Store) {
     let mut agents = Vec::new();
     for _ in 0..6 {

@@ -1,5 +1,6 @@
 //! Idempotent sends: the same author and `client_msg_id` again is the original message
-//! (PROTOCOL.md: "200 with the original message"), never a second row.
+//! (docs/api.md › Conversations and messages: "200 with the original message"), never a
+//! second row.
 
 use crate::support::{
     add_fan, add_member, apply, conversation_row, created, duplicate, fan_id, new_id,
@@ -38,7 +39,7 @@ async fn resend_returns_the_original(store: &Store) {
     let original = created(&apply(store, &[first]).await[0]).0.clone();
 
     // A later batch: the same author and client_msg_id, even with another body, is the
-    // same message (PROTOCOL.md: "200 with the original message").
+    // same message (docs/api.md: "200 with the original message").
     let results = apply(
         store,
         &[

@@ -1,5 +1,5 @@
 //! Store integration tests: each test runs on SQLite and, when `FANDESK_TEST_POSTGRES_URL`
-//! is set, on PostgreSQL in a schema of its own, so tests run in parallel (STYLE.md › Tests).
+//! is set, on PostgreSQL in a schema of its own, so tests run in parallel.
 
 /// Runs one test body on both backends, like zed's collab `test_both_dbs!`:
 /// `store_test!(name, name_sqlite, name_postgres);` above `async fn name(store: &Store)`.

@@ -1,6 +1,7 @@
-//! Metric rows maintained by the group commit (issue 6 › 2): after any sequence of
-//! batches, the stored rows equal `fandesk_analytics::replay` of the same events, and a
-//! period's rows come back from `list_metric_rows` without touching messages.
+//! Metric rows maintained by the group commit (docs/metrics.md › How the numbers are kept):
+//! after any sequence of batches, the stored rows equal `fandesk_analytics::replay` of the
+//! same events, and a period's rows come back from `list_metric_rows` without touching
+//! messages.
 
 use crate::support::{add_member, apply, at, created, member_id, open_conversation};
 use fandesk_analytics::{Actor, Event, EventKind, OpeningKind, Policy, Records, replay};

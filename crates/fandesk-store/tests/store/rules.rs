@@ -340,8 +340,9 @@ store_test!(
 );
 async fn reopen_conflict_is_refused_per_op(store: &Store) {
     // A fan whose old conversation was resolved has opened a new one; reopening the old one
-    // would give them two unresolved conversations (PRODUCT.md › C1). That op must be
-    // refused on its own: the batch carries other clients' messages, which must commit.
+    // would give them two unresolved conversations (docs/product.md › Conversations). That
+    // op must be refused on its own: the batch carries other clients' messages, which must
+    // commit.
     let (old, fan) = open_conversation(store).await;
     let agent = add_member(store, Role::Agent).await;
     created(&apply(store, &[transition(&old, &agent, Transition::Resolve)]).await[0]);

@@ -1,5 +1,5 @@
 //! Reading timelines: the team pages over `seq`, fans over `public_seq` and never receive
-//! an internal entry (PRODUCT.md principle 2).
+//! an internal entry (docs/product.md › Principles, 2).
 
 use crate::support::{
     add_member, apply, assert_dense, created, internal, new_id, open_conversation, public,
