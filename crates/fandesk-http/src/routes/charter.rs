@@ -14,7 +14,7 @@ use fandesk_service::{
     Principal,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -61,7 +61,7 @@ fn version_number() -> Object {
 
 fn review_note() -> Object {
     ObjectBuilder::new()
-        .schema_type(Type::String)
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .max_length(Some(2_000))
         .pattern(Some("^[^\\u0000]*$"))
         .description(Some(
@@ -170,6 +170,7 @@ pub async fn get_version(
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The older version.
     #[param(minimum = 1)]
