@@ -61,6 +61,13 @@ pub enum Capability {
     ManageRooms,
     /// Delete room messages and time fans out: a human judgement, so not for bots.
     ModerateRooms,
+    /// Read the charter, its versions and reviews (agents read the voice beside the
+    /// composer).
+    ReadCharter,
+    /// Save a new version of the charter (owner).
+    EditCharter,
+    /// Record a review of the charter, which restarts the review clock.
+    ReviewCharter,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -71,7 +78,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 22] = [
+    pub const ALL: [Capability; 25] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -94,6 +101,9 @@ impl Capability {
         Capability::SetFanSpend,
         Capability::ManageRooms,
         Capability::ModerateRooms,
+        Capability::ReadCharter,
+        Capability::EditCharter,
+        Capability::ReviewCharter,
     ];
 
     /// The table: the roles that hold this capability.
@@ -121,6 +131,9 @@ impl Capability {
             Capability::SetFanSpend => &[Owner, Bot],
             Capability::ManageRooms => MANAGERS,
             Capability::ModerateRooms => HUMANS,
+            Capability::ReadCharter => EVERY_MEMBER,
+            Capability::EditCharter => &[Owner],
+            Capability::ReviewCharter => MANAGERS,
         }
     }
 
@@ -167,6 +180,9 @@ impl Capability {
             Capability::ManageRooms => "only the owner and supervisors manage rooms",
             Capability::ModerateRooms if fan => "only team members moderate rooms",
             Capability::ModerateRooms => "bots cannot moderate rooms",
+            Capability::ReadCharter => "the charter is for the team",
+            Capability::EditCharter => "only the owner edits the charter",
+            Capability::ReviewCharter => "the charter is reviewed by the owner and supervisors",
         }
     }
 }
@@ -221,7 +237,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 22] = [
+        let table: [(Capability, [bool; 5]); 25] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -244,6 +260,9 @@ mod tests {
             (SetFanSpend, [O, X, X, X, O]),
             (ManageRooms, [O, O, X, X, X]),
             (ModerateRooms, [O, O, O, O, X]),
+            (ReadCharter, [O, O, O, O, O]),
+            (EditCharter, [O, X, X, X, X]),
+            (ReviewCharter, [O, O, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

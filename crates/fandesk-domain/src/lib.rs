@@ -5,6 +5,7 @@
 pub mod alert;
 pub mod capability;
 pub mod change;
+pub mod charter;
 pub mod conversation;
 pub mod desk;
 pub mod error;

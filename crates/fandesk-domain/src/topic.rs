@@ -1,5 +1,5 @@
 //! WebSocket topics (docs/api.md › WebSocket): `conversation:{id}`, `inbox`, `alerts`,
-//! `room:{id}`.
+//! `room:{id}`, `charter`.
 
 use crate::error::RuleViolation;
 use crate::ids::ConversationId;
@@ -11,6 +11,8 @@ pub enum Topic {
     Inbox,
     Alerts,
     Room(String),
+    /// Team-only: `charter.updated` when a new version is saved.
+    Charter,
 }
 
 impl Topic {
@@ -19,6 +21,7 @@ impl Topic {
         match text {
             "inbox" => Ok(Topic::Inbox),
             "alerts" => Ok(Topic::Alerts),
+            "charter" => Ok(Topic::Charter),
             _ => {
                 let (kind, id) = text.split_once(':').ok_or_else(bad)?;
                 if id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()) {
@@ -41,6 +44,7 @@ impl fmt::Display for Topic {
             Topic::Inbox => f.write_str("inbox"),
             Topic::Alerts => f.write_str("alerts"),
             Topic::Room(id) => write!(f, "room:{id}"),
+            Topic::Charter => f.write_str("charter"),
         }
     }
 }
@@ -51,7 +55,7 @@ mod tests {
 
     #[test]
     fn topics_parse_and_print() {
-        for text in ["inbox", "alerts", "conversation:c_1", "room:r9"] {
+        for text in ["inbox", "alerts", "conversation:c_1", "room:r9", "charter"] {
             assert_eq!(Topic::parse(text).unwrap().to_string(), text);
         }
         for bad in [

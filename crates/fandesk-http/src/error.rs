@@ -83,10 +83,7 @@ impl From<ServiceError> for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %error, "request failed");
         }
-        let details = match error.field() {
-            Some(field) => json!({ "field": field }),
-            None => json!({}),
-        };
+        let details = error.details();
         ApiError {
             status,
             code: error.code(),

@@ -23,6 +23,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        LaterJson::from_request(request, state)
+            .await?
+            .decode()
+            .map(Json)
+    }
+}
+
+/// A body read but not yet decoded: [`LaterJson::decode`] decodes it as [`Json`] does,
+/// once the handler has decided whether the caller may know the route at all (fans get
+/// the same 404 as for an unknown route, whatever they send).
+pub struct LaterJson(Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for LaterJson {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -33,12 +49,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 };
                 ApiError::invalid(rejection.status(), None, message)
             })?;
-        let bytes: &[u8] = match bytes.iter().find(|byte| !byte.is_ascii_whitespace()) {
-            None if bytes.is_empty() => b"{}",
-            Some(b'{') => &bytes,
-            _ => return Err(not_an_object(&bytes)),
+        Ok(LaterJson(bytes))
+    }
+}
+
+impl LaterJson {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        let bytes: &[u8] = match self.0.iter().find(|byte| !byte.is_ascii_whitespace()) {
+            None if self.0.is_empty() => b"{}",
+            Some(b'{') => &self.0,
+            _ => return Err(not_an_object(&self.0)),
         };
-        decode_json(bytes).map(Json)
+        decode_json(bytes)
     }
 }
 
@@ -234,32 +256,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        if let Some((key, _)) = form_urlencoded::parse(query.as_bytes())
-            .find(|(key, value)| key.contains('\0') || value.contains('\0'))
-        {
-            let field = if key.contains('\0') { "query" } else { &key };
-            return Err(ApiError::invalid(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(field),
-                format!("query {field}: {}", fandesk_domain::text::NUL_REASON),
-            ));
-        }
-        let deserializer =
-            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(deserializer)
-            .map(Query)
-            .map_err(|error| {
-                let path = error.path().to_string();
-                let message = error.into_inner().to_string();
-                let field = field_name(&path, &message);
-                ApiError::invalid(
-                    StatusCode::BAD_REQUEST,
-                    field.as_deref(),
-                    format!("query {}: {message}", field.as_deref().unwrap_or("string")),
-                )
-            })
+        decode_query(parts.uri.query().unwrap_or("")).map(Query)
     }
+}
+
+/// Decodes a query string strictly, as [`Query`] does; for handlers that must decide
+/// something (who may see the route) before the query is judged.
+pub fn decode_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    if let Some((key, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+    {
+        let field = if key.contains('\0') { "query" } else { &key };
+        return Err(ApiError::invalid(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(field),
+            format!("query {field}: {}", fandesk_domain::text::NUL_REASON),
+        ));
+    }
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.into_inner().to_string();
+        let field = field_name(&path, &message);
+        ApiError::invalid(
+            StatusCode::BAD_REQUEST,
+            field.as_deref(),
+            format!("query {}: {message}", field.as_deref().unwrap_or("string")),
+        )
+    })
 }
 
 /// Answers 404 for a path holding an escaped U+0000 (`%00`): no id or page has one, and

@@ -15,12 +15,15 @@
 //!   profiles, and the worker that runs them after each commit.
 //! - `signals/` — keyword and restricted-word rules, the after-commit signal processor,
 //!   alerts.
+//! - `charter/` — the charter in force (one compiled snapshot per node, re-read when the
+//!   stored version changes), its versions, diffs and reviews.
 //! - `reporting/` — metric summaries, the weekly report and its scheduled delivery.
 //! - `jobs/` — the durable job scheduler and the recurring tasks, on the injected clock.
 //! - `auth/` — members, fans, passwords and bearer sessions.
 
 mod app;
 mod auth;
+mod charter;
 mod commit;
 mod conversation;
 mod desk;
@@ -36,6 +39,11 @@ pub use app::config::Config;
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
 pub use auth::{LoginResult, NewFanSession, NewMember, Session};
+pub use charter::CharterConfig;
+pub use charter::view::{
+    CharterDiffView, CharterReviewView, CharterVersionDocument, CharterVersionView, CharterView,
+    DiffLineView,
+};
 pub use conversation::message::{PendingSend, SendMessage, Sent};
 pub use conversation::supervision::AuditView;
 pub use desk::DeskConfig;

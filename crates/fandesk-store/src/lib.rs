@@ -9,9 +9,10 @@
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
 //! rooms), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
-//! write time, their aggregation), `supervision.rs`, `jobs.rs`.
+//! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews).
 
 mod accounts;
+mod charter;
 mod connect;
 mod conversation;
 mod desk;
@@ -25,6 +26,7 @@ mod stored_text;
 mod supervision;
 
 pub use accounts::{FanRow, MemberRow, SessionRow, Subject};
+pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;
 pub use conversation::plan::{OpResult, PostExtras, WriteOp, WriteOutcome};

@@ -129,6 +129,11 @@ impl TestServer {
         &self.app
     }
 
+    /// The server's store, for a second `App` on the same database (another node).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn owner_token(&self) -> &str {
         &self.owner_token
     }

@@ -74,6 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         database: None,
         log_format: args.log_format,
         allowed_origins: Vec::new(),
+        charter: None,
         report: Default::default(),
     };
     let clock = Arc::new(DemoClock::default());

@@ -58,6 +58,11 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+    /// A TOML charter that becomes the first version of a fresh charter (README ›
+    /// Charter); ignored once the database has one, which is edited in the console or
+    /// with `PUT /api/v1/charter`.
+    #[arg(long = "charter", env = "FANDESK_CHARTER_FILE")]
+    pub charter: Option<PathBuf>,
     /// Scheduled weekly report delivery (`--report-dir`, `--report-webhook`, …).
     #[command(flatten)]
     pub report: report::DeliveryArgs,

@@ -5,7 +5,7 @@ use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
 use fandesk_bus::LocalBus;
 use fandesk_http::{HttpConfig, WsConfig};
-use fandesk_service::{App, Clock, Config, DeskConfig, FirstLineMode, SystemClock};
+use fandesk_service::{App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock};
 use fandesk_store::Store;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -27,8 +27,8 @@ fn env_secret(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
-/// The agent desk's settings from the environment (README › Agent desk), until the
-/// charter holds them (docs/product.md › Not yet implemented).
+/// The agent desk's settings from the environment (README › Agent desk). The SLA
+/// targets and the first-line mode only seed a fresh charter (README › Charter).
 fn desk_config() -> anyhow::Result<DeskConfig> {
     let mut desk = DeskConfig::default();
     if let Some(zone) = env_secret("FANDESK_CREATOR_TIMEZONE") {
@@ -97,11 +97,31 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
     let config = Config {
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
         desk: desk_config()?,
+        charter: charter_config(args)?,
         report_delivery: args.report.delivery()?,
         ..Config::default()
     };
     let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);
     Ok((store, app))
+}
+
+/// The charter seed of `--charter FILE`, checked before anything starts.
+fn charter_config(args: &ServeArgs) -> anyhow::Result<CharterConfig> {
+    let mut config = CharterConfig::default();
+    if let Some(path) = &args.charter {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the charter {}", path.display()))?;
+        if let Err(errors) = fandesk_domain::charter::Charter::parse(&text) {
+            let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            anyhow::bail!(
+                "the charter {} is invalid:\n{}",
+                path.display(),
+                listed.join("\n")
+            );
+        }
+        config.seed = Some(text);
+    }
+    Ok(config)
 }
 
 /// Binds the listener and prints the `listening on ADDR` line.

@@ -4,6 +4,8 @@
 
 mod e2e {
     mod auth;
+    mod charter;
+    mod charter_live;
     mod conversations;
     mod crash;
     mod delivery;

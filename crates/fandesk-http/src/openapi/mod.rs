@@ -41,6 +41,7 @@ use utoipa::{Modify, OpenApi};
         (name = "desk", description = "Fan profiles, the priority queue, agents' load and capacity"),
         (name = "shifts", description = "Shifts, clock-in, 24/7 coverage"),
         (name = "canned", description = "Canned responses, rendering, library health"),
+        (name = "charter", description = "The team's charter: versions, diffs, reviews"),
         (name = "realtime", description = "WebSocket"),
         (name = "system", description = "Health, metrics, this document"),
     )

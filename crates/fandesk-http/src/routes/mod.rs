@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod canned;
+pub mod charter;
 pub mod conversations;
 pub mod desk;
 pub mod metrics;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shifts::router())
         .merge(canned::router())
         .merge(rooms::router())
+        .merge(charter::router())
         .merge(crate::ws::router())
 }
 

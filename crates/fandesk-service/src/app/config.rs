@@ -1,5 +1,6 @@
 //! The service's runtime settings, one struct with a section per feature.
 
+use crate::charter::CharterConfig;
 use crate::commit::WriterConfig;
 use crate::desk::DeskConfig;
 use crate::jobs::JobsConfig;
@@ -21,8 +22,11 @@ pub struct Config {
     pub write_batch_max: usize,
     /// Ops waiting for a writer before senders wait (backpressure).
     pub write_queue: usize,
-    /// The agent desk: creator time zone and name, SLA target, first-line rule, shifts.
+    /// The agent desk: creator time zone and name, shifts; its SLA targets and first-line
+    /// rule only seed a fresh charter, which holds them from then on.
     pub desk: DeskConfig,
+    /// The charter: the seed of a fresh one, how often nodes check for a new version.
+    pub charter: CharterConfig,
     /// Live rooms' fan-out: workers per room and the coalescing tick.
     pub room_fanout: RoomFanoutConfig,
     /// Scheduled weekly report delivery; `None`: off.
@@ -40,6 +44,7 @@ impl Default for Config {
             write_batch_max: 512,
             write_queue: 16_384,
             desk: DeskConfig::default(),
+            charter: CharterConfig::default(),
             room_fanout: RoomFanoutConfig::default(),
             report_delivery: None,
             jobs: JobsConfig::default(),

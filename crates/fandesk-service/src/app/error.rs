@@ -2,6 +2,7 @@
 //! error code. HTTP responses and WebSocket `error` frames both use it.
 
 use fandesk_domain::RuleViolation;
+use fandesk_domain::charter::CharterError;
 use fandesk_store::StoreError;
 use thiserror::Error;
 
@@ -28,6 +29,15 @@ pub enum ServiceError {
     TemplateVariableMissing { variable: String },
     #[error("{0}")]
     BotRuleViolation(String),
+    /// A charter document with problems (docs/api.md › Charter), each naming its dotted
+    /// key and line, in document order; nothing was applied.
+    #[error("{}", charter_message(.0))]
+    InvalidCharter(Vec<CharterError>),
+    /// A save on top of a version that is no longer the newest (optimistic concurrency).
+    #[error(
+        "base_version {base} is not the current version ({current}): reload, apply your change again and save"
+    )]
+    StaleVersion { base: i64, current: i64 },
     /// The server is shutting down and no longer takes writes.
     #[error("the server is shutting down")]
     Unavailable,
@@ -49,6 +59,8 @@ impl ServiceError {
             ServiceError::CannedFirstLineUnedited => "canned_first_line_unedited",
             ServiceError::TemplateVariableMissing { .. } => "template_variable_missing",
             ServiceError::BotRuleViolation(_) => "bot_rule_violation",
+            ServiceError::InvalidCharter(_) => "invalid_request",
+            ServiceError::StaleVersion { .. } => "conflict",
             ServiceError::Unavailable => "unavailable",
             ServiceError::Internal(_) => "internal",
         }
@@ -65,6 +77,8 @@ impl ServiceError {
             ServiceError::RateLimited(_) => 429,
             ServiceError::CannedFirstLineUnedited | ServiceError::BotRuleViolation(_) => 422,
             ServiceError::TemplateVariableMissing { .. } => 422,
+            ServiceError::InvalidCharter(_) => 422,
+            ServiceError::StaleVersion { .. } => 409,
             ServiceError::Unavailable => 503,
             ServiceError::Internal(_) => 500,
         }
@@ -82,7 +96,34 @@ impl ServiceError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ServiceError::InvalidRequest { field, .. } => Some(field),
+            ServiceError::InvalidCharter(errors) => {
+                errors.first().map(|error| error.field.as_str())
+            }
             _ => None,
+        }
+    }
+
+    /// The error's `details` object (docs/api.md › Errors): the offending `field`, and for
+    /// a charter its `line`, `column` and every problem (`errors`), or the `current_version`
+    /// a stale save missed.
+    pub fn details(&self) -> serde_json::Value {
+        match self {
+            ServiceError::InvalidCharter(errors) => {
+                let first = errors.first();
+                serde_json::json!({
+                    "field": first.map(|error| error.field.as_str()),
+                    "line": first.map(|error| error.line),
+                    "column": first.map(|error| error.column),
+                    "errors": errors,
+                })
+            }
+            ServiceError::StaleVersion { current, .. } => {
+                serde_json::json!({ "field": "base_version", "current_version": current })
+            }
+            other => match other.field() {
+                Some(field) => serde_json::json!({ "field": field }),
+                None => serde_json::json!({}),
+            },
         }
     }
 
@@ -117,3 +158,12 @@ impl From<StoreError> for ServiceError {
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+/// The first problem of a charter, and how many more there are.
+fn charter_message(errors: &[CharterError]) -> String {
+    match errors {
+        [] => "invalid charter".to_owned(),
+        [only] => only.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more)", rest.len()),
+    }
+}

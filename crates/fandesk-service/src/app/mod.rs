@@ -1,6 +1,7 @@
 //! The application object every use case hangs off: [`App`] owns the store, the bus, the
 //! clock, the Prometheus registry and the background machinery (the group-commit writers,
-//! the rooms' fan-out, the desk worker, the job scheduler), and starts and stops them.
+//! the rooms' fan-out, the desk worker, the job scheduler, the charter in force), and
+//! starts and stops them.
 
 pub mod clock;
 pub mod config;
@@ -9,7 +10,7 @@ pub mod metrics;
 
 use crate::conversation::commit::{ConversationBatch, ConversationWriter};
 use crate::jobs::{Jobs, Registry};
-use crate::{auth, desk, reporting, room, signals};
+use crate::{auth, charter, desk, reporting, room, signals};
 use clock::Clock;
 use config::Config;
 use fandesk_bus::Bus;
@@ -32,8 +33,8 @@ pub(crate) struct Inner {
     pub(crate) writer: ConversationWriter,
     /// Live rooms: their own group-commit writer and the viewer counts.
     pub(crate) rooms: room::Rooms,
-    /// Compiled keyword and restricted-word rules.
-    pub(crate) rules: signals::rules::RuleCache,
+    /// The charter in force on this node, compiled.
+    pub(crate) charter: charter::CharterRuntime,
     /// The agent desk's worker.
     pub(crate) desk: desk::DeskRuntime,
     /// The job scheduler and what it runs.
@@ -57,12 +58,12 @@ impl App {
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
-        let rules = signals::rules::RuleCache::default();
         let desk = desk::DeskRuntime::new();
         let mut registry = Registry::default();
         desk::register_jobs(&mut registry, &config.desk);
         reporting::register_jobs(&mut registry);
         auth::register_jobs(&mut registry, &config.jobs);
+        charter::register_jobs(&mut registry, &config.charter);
         let jobs = Jobs::new(registry);
         let app = App {
             inner: Arc::new(Inner {
@@ -73,23 +74,15 @@ impl App {
                 metrics,
                 writer,
                 rooms,
-                rules,
+                charter: charter::CharterRuntime::default(),
                 desk,
                 jobs,
                 password_slots: tokio::sync::Semaphore::new(2),
             }),
         };
         desk::DeskRuntime::start(&app);
+        charter::spawn_listener(&app);
         Jobs::start(&app);
-        // Replies are judged against the configured target when they commit.
-        let target_ms =
-            i64::try_from(app.inner.config.desk.sla_target.as_millis()).unwrap_or(i64::MAX);
-        let store = app.inner.store.clone();
-        tokio::spawn(async move {
-            if let Err(error) = store.set_sla_target_ms(target_ms).await {
-                tracing::warn!(%error, "could not store the SLA target for metrics");
-            }
-        });
         if app.inner.config.report_delivery.is_some() {
             let reports = app.clone();
             tokio::spawn(async move {

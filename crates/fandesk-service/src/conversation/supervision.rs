@@ -101,7 +101,8 @@ impl App {
     }
 
     /// Hands the conversation to `lead_id`, or to the least loaded escalation lead on
-    /// shift (`App::choose_lead`).
+    /// shift, on the charter's escalation path for `reason` if one matches
+    /// (`App::choose_lead`).
     pub async fn escalate(
         &self,
         actor: &Principal,
@@ -124,7 +125,7 @@ impl App {
                 }
                 lead
             }
-            None => self.choose_lead(actor, id).await?,
+            None => self.choose_lead(actor, id, reason).await?,
         };
         let transition = Transition::Escalate {
             lead: lead.id,

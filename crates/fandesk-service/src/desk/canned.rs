@@ -320,7 +320,10 @@ impl App {
         let vars = self.template_vars(actor, &conversation).await?;
         let rendered = CannedTemplate::parse(&row.body).and_then(|template| template.render(&vars));
         let verdict = match rendered {
-            Ok(rendered) => check_first_line(body, &rendered, config.first_line),
+            Ok(rendered) => {
+                let mode = self.charter().await?.charter.canned.first_line;
+                check_first_line(body, &rendered, mode)
+            }
             Err(_) => FirstLineVerdict::Allowed,
         };
         if verdict == FirstLineVerdict::Rejected {

@@ -1,26 +1,26 @@
-//! The agent desk's settings: the creator's time zone and name, the first-response
-//! targets, the canned first-line rule, shift-scoped access and how often the queue is
-//! offered to agents.
+//! The agent desk's settings: the creator's time zone and name, shift-scoped access and
+//! how often the queue is offered to agents; and the first-response targets and canned
+//! first-line rule a fresh charter starts with (the charter holds them from then on).
 
 use crate::app::error::{ServiceError, ServiceResult};
 use fandesk_domain::desk::FirstLineMode;
 use jiff::tz::TimeZone;
 use std::time::Duration;
 
-/// Settings of the agent desk; the charter will own them (docs/product.md › Not yet
-/// implemented).
+/// Settings of the agent desk.
 #[derive(Clone, Debug)]
 pub struct DeskConfig {
     /// The creator's IANA time zone: shifts and the coverage view are in it.
     pub creator_timezone: TimeZone,
     /// `{{ creator.name }}` in canned responses. Unset, templates naming it need a default.
     pub creator_name: Option<String>,
-    /// First-response target (docs/product.md › Routing, priority and shifts: default 60
-    /// s); a breach raises `sla_breach`.
+    /// The seed of a fresh charter's `response.first_response_target_secs` (default 60
+    /// s): only the first version of the charter is written from it (docs/product.md ›
+    /// Charter).
     pub sla_target: Duration,
-    /// The stretch goal the queue shows (default 30 s); it raises nothing.
+    /// The seed of `response.stretch_target_secs` (default 30 s).
     pub sla_stretch: Duration,
-    /// The canned first-line rule (docs/product.md › Canned responses: `enforce` by
+    /// The seed of `canned.first_line` (docs/product.md › Canned responses: `enforce` by
     /// default).
     pub first_line: FirstLineMode,
     /// Agents send in fan conversations only while on shift (docs/product.md › Routing,

@@ -4,11 +4,11 @@
 //! with what load. Changes are pushed to the team's `inbox` as ephemeral `queue.updated`
 //! events.
 
+use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::desk::floor::Snapshot;
 use crate::desk::priority::PriorityInputView;
 use crate::live::event::ServerEvent;
-use crate::{App, DeskConfig};
 use fandesk_domain::desk::{PriorityFacts, score};
 use fandesk_domain::{Capability, ConversationId, Principal, Topic};
 use fandesk_store::DeskConversationRow;
@@ -80,11 +80,27 @@ fn seconds(duration: std::time::Duration) -> SignedDuration {
     SignedDuration::try_from(duration).unwrap_or(SignedDuration::MAX)
 }
 
+/// The first-response targets the queue shows: the charter's `response` section.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Targets {
+    pub target: std::time::Duration,
+    pub stretch: std::time::Duration,
+}
+
+impl Targets {
+    pub(crate) fn of(charter: &fandesk_domain::charter::Charter) -> Targets {
+        Targets {
+            target: charter.first_response_target(),
+            stretch: charter.stretch_target(),
+        }
+    }
+}
+
 /// Builds one entry as of `now`.
 pub(crate) fn entry_of(
     desk: &DeskConversationRow,
     now: Timestamp,
-    config: &DeskConfig,
+    targets: Targets,
 ) -> QueueEntryView {
     let conversation = &desk.conversation;
     let waiting_since = conversation
@@ -103,10 +119,10 @@ pub(crate) fn entry_of(
     inputs.extend(waiting.inputs.iter().map(PriorityInputView::from));
     let sla_due_at = conversation
         .awaiting_since
-        .and_then(|since| since.checked_add(seconds(config.sla_target)).ok());
+        .and_then(|since| since.checked_add(seconds(targets.target)).ok());
     let stretch_due = conversation
         .awaiting_since
-        .and_then(|since| since.checked_add(seconds(config.sla_stretch)).ok());
+        .and_then(|since| since.checked_add(seconds(targets.stretch)).ok());
     QueueEntryView {
         conversation_id: conversation.id.0.clone(),
         fan_id: conversation.fan_id.0.clone(),
@@ -141,17 +157,21 @@ impl App {
             .list_queue(include_assigned, limit.clamp(1, MAX_QUEUE))
             .await?;
         let now = self.now();
-        let config = &self.inner.config.desk;
+        let targets = Targets::of(&self.charter().await?.charter);
         Ok(QueueView {
             generated_at: now,
-            sla_target_secs: config.sla_target.as_secs(),
-            sla_stretch_secs: config.sla_stretch.as_secs(),
-            entries: rows.iter().map(|row| entry_of(row, now, config)).collect(),
+            sla_target_secs: targets.target.as_secs(),
+            sla_stretch_secs: targets.stretch.as_secs(),
+            entries: rows.iter().map(|row| entry_of(row, now, targets)).collect(),
         })
     }
 
-    pub(crate) fn queue_entry(&self, desk: &DeskConversationRow) -> QueueEntryView {
-        entry_of(desk, self.now(), &self.inner.config.desk)
+    pub(crate) async fn queue_entry(
+        &self,
+        desk: &DeskConversationRow,
+    ) -> ServiceResult<QueueEntryView> {
+        let targets = Targets::of(&self.charter().await?.charter);
+        Ok(entry_of(desk, self.now(), targets))
     }
 
     /// Ephemeral `queue.updated` on `inbox`: the conversation's entry, or `null` when it

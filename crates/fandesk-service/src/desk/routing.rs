@@ -115,22 +115,37 @@ impl App {
     /// owner ("a flag with the lead who owns it", docs/product.md › Conversations): it goes
     /// to the least loaded lead, and supervisors are alerted when the team has a schedule
     /// that left no lead on shift.
+    ///
+    /// The charter's escalation paths narrow the candidates first: when the reason
+    /// mentions a path's words, only that path's leads are considered (all leads when none
+    /// of them is still a lead).
     pub(crate) async fn choose_lead(
         &self,
         actor: &Principal,
         conversation: &str,
+        reason: &str,
     ) -> ServiceResult<MemberRow> {
         let snapshot = Snapshot::load(self).await?;
         let escalating = match actor {
             Principal::Member { id, .. } => Some(id),
             Principal::Fan { .. } => None,
         };
-        let on_shift = choose_escalation_lead(&snapshot.lead_loads(false), escalating);
+        let path_leads = self.path_leads(reason).await?;
+        let candidates = |all_on_shift: bool| {
+            let leads = snapshot.lead_loads(all_on_shift);
+            let on_path: Vec<_> = leads
+                .iter()
+                .filter(|lead| path_leads.contains(&lead.id))
+                .cloned()
+                .collect();
+            if on_path.is_empty() { leads } else { on_path }
+        };
+        let on_shift = choose_escalation_lead(&candidates(false), escalating);
         let choice = match on_shift {
             Some(choice) => choice,
             None => {
-                let choice = choose_escalation_lead(&snapshot.lead_loads(true), escalating)
-                    .ok_or_else(|| {
+                let choice =
+                    choose_escalation_lead(&candidates(true), escalating).ok_or_else(|| {
                         ServiceError::Conflict("there is no escalation lead to escalate to".into())
                     })?;
                 if snapshot.roster.has_staffed_shifts() {
@@ -153,6 +168,25 @@ impl App {
             .find_member(&choice.member_id)
             .await?
             .ok_or(ServiceError::NotFound("member"))
+    }
+
+    /// The members named by the first charter escalation path whose words `reason`
+    /// mentions (by member id or email); empty when no path matches.
+    async fn path_leads(&self, reason: &str) -> ServiceResult<Vec<MemberId>> {
+        let active = self.charter().await?;
+        let Some(path) = active.charter.escalation_path(&active.escalation, reason) else {
+            return Ok(Vec::new());
+        };
+        let members = self.store().list_members().await?;
+        Ok(members
+            .into_iter()
+            .filter(|member| {
+                path.leads.iter().any(|lead| {
+                    member.id.as_str() == lead || member.email.eq_ignore_ascii_case(lead)
+                })
+            })
+            .map(|member| member.id)
+            .collect())
     }
 
     /// The off-hours auto-reply (docs/product.md › Routing, priority and shifts): when the

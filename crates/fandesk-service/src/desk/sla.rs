@@ -1,8 +1,10 @@
 //! First-response SLA timers (docs/product.md › SLA; docs/metrics.md › SLA breach): when
-//! the first fan message of an opening arrives, a durable job is scheduled for the target
-//! (default 60 s); when it comes due and no human has answered, an `sla_breach` alert goes
-//! to supervisors, once per opening. The timer lives in the jobs table, so it survives
-//! restarts and fires on exactly one node.
+//! the first fan message of an opening arrives, a durable job is scheduled for the
+//! charter's target (`response.first_response_target_secs`, default 60 s); when it comes
+//! due and no human has answered, an `sla_breach` alert goes to supervisors, once per
+//! opening. The timer lives in the jobs table, so it survives restarts and fires on
+//! exactly one node. A target changed in the charter applies to timers set from then on,
+//! and a running timer is judged against the target in force when it fires.
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::jobs::JobKind;
@@ -41,23 +43,38 @@ impl App {
         else {
             return Ok(());
         };
-        let opening = desk.opening();
-        let target = SignedDuration::try_from(self.inner.config.desk.sla_target)
-            .unwrap_or(SignedDuration::MAX);
         let payload = SlaPayload {
             conversation_id: conversation.id.0.clone(),
-            opening,
+            opening: desk.opening(),
             first_message_at,
         };
+        let key = format!(
+            "sla:{}:{}",
+            conversation.id,
+            payload.opening.as_microsecond()
+        );
+        let target = self.charter().await?.charter.first_response_target();
+        self.schedule_sla_job(key, &payload, target).await
+    }
+
+    /// The timer of `payload`'s opening, due `target` after its first fan message.
+    async fn schedule_sla_job(
+        &self,
+        key: String,
+        payload: &SlaPayload,
+        target: std::time::Duration,
+    ) -> ServiceResult<()> {
+        let target = SignedDuration::try_from(target).unwrap_or(SignedDuration::MAX);
         let job = NewJob {
             id: new_id("job"),
             kind: JobKind::SlaFirstResponse.as_str().to_owned(),
-            key: format!("sla:{}:{}", conversation.id, opening.as_microsecond()),
-            payload: serde_json::to_string(&payload)
+            key,
+            payload: serde_json::to_string(payload)
                 .map_err(|error| ServiceError::Internal(error.to_string()))?,
-            due_at: first_message_at
+            due_at: payload
+                .first_message_at
                 .saturating_add(target)
-                .unwrap_or(first_message_at),
+                .unwrap_or(payload.first_message_at),
         };
         self.store().insert_job(&job, self.now()).await?;
         Ok(())
@@ -96,8 +113,17 @@ impl App {
         if raised.is_some_and(|at| at >= payload.opening) {
             return Ok(());
         }
-        let target = self.inner.config.desk.sla_target.as_secs();
+        // Judged against the charter in force now: a target raised since the timer was
+        // set is not missed yet, so a timer for the new target takes over (its key names
+        // the target, so it is scheduled once).
+        let target = self.charter().await?.charter.first_response_target();
         let now = self.now();
+        let waited = now.duration_since(payload.first_message_at);
+        if waited < SignedDuration::try_from(target).unwrap_or(SignedDuration::MAX) {
+            let key = format!("{}:{}", job.key, target.as_millis());
+            return self.schedule_sla_job(key, &payload, target).await;
+        }
+        let target = target.as_secs();
         self.raise_alert(NewAlert {
             conversation_id: Some(id.clone()),
             rule: Some(SLA_RULE.to_owned()),
@@ -115,7 +141,8 @@ impl App {
         })
         .await?;
         if conversation.assignee_id.is_none() {
-            self.publish_queue_entry(&id, Some(self.queue_entry(&desk)));
+            let entry = self.queue_entry(&desk).await?;
+            self.publish_queue_entry(&id, Some(entry));
         }
         Ok(())
     }

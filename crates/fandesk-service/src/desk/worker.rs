@@ -310,7 +310,7 @@ impl App {
         }
         match self.store().find_desk_conversation(id).await? {
             Some(current) if !assigned && current.conversation.assignee_id.is_none() => {
-                let entry = self.queue_entry(&current);
+                let entry = self.queue_entry(&current).await?;
                 self.publish_queue_entry(id, Some(entry));
             }
             _ => self.publish_queue_entry(id, None),

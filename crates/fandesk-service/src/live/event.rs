@@ -80,6 +80,13 @@ pub(crate) enum ServerEvent<'a> {
         until: Timestamp,
         by: Option<&'a str>,
     },
+    /// Team-only, on `charter`: a new version of the charter is in force.
+    #[serde(rename = "charter.updated")]
+    CharterUpdated {
+        version: i64,
+        updated_by: &'a str,
+        updated_at: Timestamp,
+    },
     /// A room's viewer counts, at most once a second; the same for every audience.
     #[serde(rename = "viewers")]
     Viewers {

@@ -173,6 +173,11 @@ impl App {
                 actor.require(Capability::WatchAlerts)?;
                 None
             }
+            Topic::Charter => {
+                crate::charter::team_only(actor)?;
+                actor.require(Capability::ReadCharter)?;
+                None
+            }
             // Rooms are public events: anyone signed in may watch one that exists.
             Topic::Room(id) => {
                 let room = self.existing_room(id).await?.id;

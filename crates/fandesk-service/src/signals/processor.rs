@@ -89,7 +89,7 @@ async fn process(app: &App, input: &SignalInput, log: &mut ReplyLog) {
     let message = &input.message;
     if message.author_kind != AuthorKind::Fan {
         if let Some(rule) = &message.flag {
-            let excerpt = match app.compiled_rules().await {
+            let excerpt = match app.charter().await {
                 Ok(rules) => match rules.restricted.check(&message.body) {
                     fandesk_domain::signals::RestrictedVerdict::Warn(hits) => {
                         hits.first().map(|hit| hit.excerpt.clone())
@@ -135,7 +135,7 @@ async fn process(app: &App, input: &SignalInput, log: &mut ReplyLog) {
 }
 
 async fn keyword_alerts(app: &App, message: &MessageRow) {
-    let rules = match app.compiled_rules().await {
+    let rules = match app.charter().await {
         Ok(rules) => rules,
         Err(error) => return tracing::warn!(%error, "keyword rules unavailable"),
     };

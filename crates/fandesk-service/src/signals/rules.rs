@@ -1,78 +1,17 @@
 //! Signals on messages before they are committed (docs/product.md › Supervision: restricted
-//! words; › Signals: sentiment), the team-only annotations a post carries, and the editable
-//! rules.
+//! words; › Signals: sentiment), the team-only annotations a post carries, and the rule
+//! endpoints, which read and edit the charter's rules.
 
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
+use fandesk_domain::charter::{Charter, RestrictedWord, set_keyword_rules, set_restricted_rules};
 use fandesk_domain::signals::{
-    KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRule, RestrictedVerdict,
-    RestrictedWords, message_score,
+    KeywordMatcher, KeywordRule, RestrictedAction, RestrictedRule, RestrictedVerdict, message_score,
 };
-use fandesk_domain::{Capability, MemberId, Principal, Visibility};
+use fandesk_domain::{Capability, MemberId, Principal, RuleViolation, Visibility};
 use fandesk_store::PostExtras;
-use std::sync::{Arc, RwLock};
-
-/// The rules compiled for matching; rebuilt after any rule edit.
-pub(crate) struct CompiledRules {
-    pub keywords: KeywordMatcher,
-    pub restricted: RestrictedWords,
-}
-
-/// A cache of [`CompiledRules`], invalidated by rule edits on this node.
-#[derive(Default)]
-pub(crate) struct RuleCache(RwLock<Option<Arc<CompiledRules>>>);
-
-impl RuleCache {
-    fn get(&self) -> Option<Arc<CompiledRules>> {
-        self.0
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
-    fn set(&self, rules: Option<Arc<CompiledRules>>) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = rules;
-    }
-}
 
 impl App {
-    /// The compiled keyword and restricted-word rules.
-    pub(crate) async fn compiled_rules(&self) -> ServiceResult<Arc<CompiledRules>> {
-        if let Some(rules) = self.inner.rules.get() {
-            return Ok(rules);
-        }
-        let keyword_rules: Vec<KeywordRule> = self
-            .store()
-            .list_keyword_rules()
-            .await?
-            .into_iter()
-            .map(|row| KeywordRule {
-                name: row.name,
-                patterns: row.patterns,
-            })
-            .collect();
-        let restricted_rules: Vec<RestrictedRule> = self
-            .store()
-            .list_restricted_rules()
-            .await?
-            .into_iter()
-            .map(|row| RestrictedRule {
-                name: row.pattern.clone(),
-                patterns: vec![row.pattern],
-                action: RestrictedAction::parse(&row.action).unwrap_or(RestrictedAction::Warn),
-            })
-            .collect();
-        let compiled = Arc::new(CompiledRules {
-            keywords: KeywordMatcher::new(&keyword_rules)?,
-            restricted: RestrictedWords::new(&restricted_rules)?,
-        });
-        self.inner.rules.set(Some(compiled.clone()));
-        Ok(compiled)
-    }
-
     /// Decides the team-only facts of a post: the whisper addressee, the sentiment of a
     /// fan message, and restricted words in a team message (`block` refuses it with the
     /// rule named; `warn` flags it for supervisors).
@@ -87,7 +26,7 @@ impl App {
         if actor.is_fan() {
             extras.sentiment = Some(message_score(body));
         } else {
-            match self.compiled_rules().await?.restricted.check(body) {
+            match self.charter().await?.restricted.check(body) {
                 RestrictedVerdict::Clean => {}
                 RestrictedVerdict::Warn(hits) => {
                     extras.flag = hits.first().map(|hit| hit.rule.clone())
@@ -145,21 +84,56 @@ fn check_pattern(field: &str, pattern: &str) -> ServiceResult<String> {
     Ok(pattern.to_owned())
 }
 
+/// A rule endpoint's change is saved as a new charter version on top of the one it read;
+/// when another save lands in between, it reads again, this many times at most.
+const SAVE_ATTEMPTS: usize = 5;
+
+/// The id the rule endpoints give a keyword rule: its name is unique in the charter.
+fn keyword_rule_id(name: &str) -> String {
+    format!("kw_{name}")
+}
+
+/// The id of a restricted-word rule: its word is unique in the charter.
+fn restricted_rule_id(pattern: &str) -> String {
+    format!("rw_{pattern}")
+}
+
+fn keyword_view(rule: &KeywordRule) -> KeywordRuleView {
+    KeywordRuleView {
+        id: keyword_rule_id(&rule.name),
+        name: rule.name.clone(),
+        patterns: rule.patterns.clone(),
+    }
+}
+
+fn restricted_view(rule: &RestrictedWord) -> RestrictedRuleView {
+    RestrictedRuleView {
+        id: restricted_rule_id(&rule.pattern),
+        pattern: rule.pattern.clone(),
+        action: rule.action.as_str().to_owned(),
+    }
+}
+
+/// The keyword and restricted-word rules are the charter's `keywords.rules` and
+/// `restricted.rules` (docs/product.md › Charter): these endpoints read them from the
+/// charter in force and change them by saving a new version, attributed to the caller,
+/// with the rest of the document as it was.
 impl App {
     pub async fn list_keyword_rules(
         &self,
         actor: &Principal,
     ) -> ServiceResult<Vec<KeywordRuleView>> {
         actor.require(Capability::ViewRules)?;
-        let rows = self.store().list_keyword_rules().await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| KeywordRuleView {
-                id: row.id,
-                name: row.name,
-                patterns: row.patterns,
-            })
-            .collect())
+        let charter = self.charter().await?;
+        let mut rules: Vec<KeywordRuleView> = charter
+            .charter
+            .keywords
+            .rules
+            .iter()
+            .map(keyword_view)
+            .collect();
+        rules.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(rules)
     }
 
     pub async fn create_keyword_rule(
@@ -174,39 +148,38 @@ impl App {
         for pattern in patterns {
             words.push(check_pattern("patterns", pattern)?);
         }
-        KeywordRule {
-            name: name.clone(),
-            patterns: words.clone(),
-        }
-        .validate()?;
-        let row = fandesk_store::KeywordRuleRow {
-            id: crate::new_id("kw"),
+        let rule = KeywordRule {
             name,
             patterns: words,
-            created_at: self.now(),
         };
-        self.store()
-            .insert_keyword_rule(&row)
-            .await
-            .map_err(|error| match error {
-                fandesk_store::StoreError::Conflict(_) => {
-                    ServiceError::Conflict("a keyword rule with this name exists".into())
-                }
-                other => other.into(),
-            })?;
-        self.rules_changed();
-        Ok(KeywordRuleView {
-            id: row.id,
-            name: row.name,
-            patterns: row.patterns,
+        rule.validate()?;
+        KeywordMatcher::new(std::slice::from_ref(&rule))?;
+        self.edit_rules(actor, |charter, text| {
+            let mut rules = charter.keywords.rules.clone();
+            if rules.iter().any(|existing| existing.name == rule.name) {
+                return Err(ServiceError::Conflict(
+                    "a keyword rule with this name exists".into(),
+                ));
+            }
+            rules.push(rule.clone());
+            set_keyword_rules(text, &rules).map_err(ServiceError::Internal)
         })
+        .await?;
+        Ok(keyword_view(&rule))
     }
 
     pub async fn delete_keyword_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
         actor.require(Capability::ManageRules)?;
-        self.store().delete_keyword_rule(id).await?;
-        self.rules_changed();
-        Ok(())
+        self.edit_rules(actor, |charter, text| {
+            let mut rules = charter.keywords.rules.clone();
+            let before = rules.len();
+            rules.retain(|rule| keyword_rule_id(&rule.name) != id);
+            if rules.len() == before {
+                return Err(ServiceError::NotFound("keyword rule"));
+            }
+            set_keyword_rules(text, &rules).map_err(ServiceError::Internal)
+        })
+        .await
     }
 
     pub async fn list_restricted_rules(
@@ -214,15 +187,16 @@ impl App {
         actor: &Principal,
     ) -> ServiceResult<Vec<RestrictedRuleView>> {
         actor.require(Capability::ViewRules)?;
-        let rows = self.store().list_restricted_rules().await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| RestrictedRuleView {
-                id: row.id,
-                pattern: row.pattern,
-                action: row.action,
-            })
-            .collect())
+        let charter = self.charter().await?;
+        let mut rules: Vec<RestrictedRuleView> = charter
+            .charter
+            .restricted
+            .rules
+            .iter()
+            .map(restricted_view)
+            .collect();
+        rules.sort_by(|a, b| a.pattern.cmp(&b.pattern));
+        Ok(rules)
     }
 
     pub async fn create_restricted_rule(
@@ -240,39 +214,71 @@ impl App {
             patterns: vec![pattern.clone()],
             action: parsed,
         }
-        .validate()?;
-        let row = fandesk_store::RestrictedRuleRow {
-            id: crate::new_id("rw"),
+        .validate()
+        .map_err(|violation| match violation {
+            RuleViolation::Invalid { reason, .. } => ServiceError::invalid("pattern", reason),
+            other => other.into(),
+        })?;
+        let rule = RestrictedWord {
             pattern,
-            action: action.to_owned(),
-            created_at: self.now(),
+            action: parsed,
         };
-        self.store()
-            .insert_restricted_rule(&row)
-            .await
-            .map_err(|error| match error {
-                fandesk_store::StoreError::Conflict(_) => {
-                    ServiceError::Conflict("this pattern already has a rule".into())
-                }
-                other => other.into(),
-            })?;
-        self.rules_changed();
-        Ok(RestrictedRuleView {
-            id: row.id,
-            pattern: row.pattern,
-            action: row.action,
+        self.edit_rules(actor, |charter, text| {
+            let mut rules = charter.restricted.rules.clone();
+            if rules
+                .iter()
+                .any(|existing| existing.pattern == rule.pattern)
+            {
+                return Err(ServiceError::Conflict(
+                    "this pattern already has a rule".into(),
+                ));
+            }
+            rules.push(rule.clone());
+            set_restricted_rules(text, &rules).map_err(ServiceError::Internal)
         })
+        .await?;
+        Ok(restricted_view(&rule))
     }
 
     pub async fn delete_restricted_rule(&self, actor: &Principal, id: &str) -> ServiceResult<()> {
         actor.require(Capability::ManageRules)?;
-        self.store().delete_restricted_rule(id).await?;
-        self.rules_changed();
-        Ok(())
+        self.edit_rules(actor, |charter, text| {
+            let mut rules = charter.restricted.rules.clone();
+            let before = rules.len();
+            rules.retain(|rule| restricted_rule_id(&rule.pattern) != id);
+            if rules.len() == before {
+                return Err(ServiceError::NotFound("restricted rule"));
+            }
+            set_restricted_rules(text, &rules).map_err(ServiceError::Internal)
+        })
+        .await
     }
 
-    /// Drops the compiled matchers so the next message compiles the new rules.
-    fn rules_changed(&self) {
-        self.inner.rules.set(None);
+    /// Saves the document `edit` makes of the charter in force as its next version; reads
+    /// again and retries when another save landed first.
+    async fn edit_rules(
+        &self,
+        actor: &Principal,
+        edit: impl Fn(&Charter, &str) -> ServiceResult<String>,
+    ) -> ServiceResult<()> {
+        self.charter().await?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let row = self
+                .store()
+                .find_current_charter()
+                .await?
+                .ok_or(ServiceError::NotFound("charter"))?;
+            let charter = Charter::parse(&row.toml).map_err(|errors| {
+                let first = errors.first().map(ToString::to_string).unwrap_or_default();
+                ServiceError::Internal(format!("stored charter is invalid: {first}"))
+            })?;
+            let text = edit(&charter, &row.toml)?;
+            match self.commit_charter(actor, text, row.version).await {
+                Err(ServiceError::StaleVersion { .. }) if attempt < SAVE_ATTEMPTS => continue,
+                other => return other.map(drop),
+            }
+        }
     }
 }

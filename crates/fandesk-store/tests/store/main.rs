@@ -32,6 +32,7 @@ macro_rules! store_test {
 
 mod accounts;
 mod batch;
+mod charter;
 mod concurrency;
 mod conversations;
 mod desk;
