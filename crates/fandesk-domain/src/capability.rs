@@ -68,6 +68,12 @@ pub enum Capability {
     EditCharter,
     /// Record a review of the charter, which restarts the review clock.
     ReviewCharter,
+    /// Create, list and delete outgoing webhooks and read their delivery logs.
+    ManageIntegrations,
+    /// Schedule messages to fans and segments, follow and cancel them.
+    ScheduleMessages,
+    /// Schedule a public reply to send later ("reply later"): a human's message.
+    ScheduleReplies,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -78,7 +84,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 25] = [
+    pub const ALL: [Capability; 28] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -104,6 +110,9 @@ impl Capability {
         Capability::ReadCharter,
         Capability::EditCharter,
         Capability::ReviewCharter,
+        Capability::ManageIntegrations,
+        Capability::ScheduleMessages,
+        Capability::ScheduleReplies,
     ];
 
     /// The table: the roles that hold this capability.
@@ -134,6 +143,9 @@ impl Capability {
             Capability::ReadCharter => EVERY_MEMBER,
             Capability::EditCharter => &[Owner],
             Capability::ReviewCharter => MANAGERS,
+            Capability::ManageIntegrations => &[Owner],
+            Capability::ScheduleMessages => MANAGERS,
+            Capability::ScheduleReplies => HUMANS,
         }
     }
 
@@ -183,6 +195,12 @@ impl Capability {
             Capability::ReadCharter => "the charter is for the team",
             Capability::EditCharter => "only the owner edits the charter",
             Capability::ReviewCharter => "the charter is reviewed by the owner and supervisors",
+            Capability::ManageIntegrations => "only the owner manages webhooks",
+            Capability::ScheduleMessages => {
+                "scheduled messages are managed by the owner and supervisors"
+            }
+            Capability::ScheduleReplies if fan => "only team members schedule replies",
+            Capability::ScheduleReplies => "bots send their replies themselves",
         }
     }
 }
@@ -237,7 +255,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 25] = [
+        let table: [(Capability, [bool; 5]); 28] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -263,6 +281,9 @@ mod tests {
             (ReadCharter, [O, O, O, O, O]),
             (EditCharter, [O, X, X, X, X]),
             (ReviewCharter, [O, O, X, X, X]),
+            (ManageIntegrations, [O, X, X, X, X]),
+            (ScheduleMessages, [O, O, X, X, X]),
+            (ScheduleReplies, [O, O, O, O, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

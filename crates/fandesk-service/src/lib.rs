@@ -19,6 +19,9 @@
 //!   stored version changes), its versions, diffs and reviews.
 //! - `reporting/` — metric summaries, the weekly report and its scheduled delivery.
 //! - `jobs/` — the durable job scheduler and the recurring tasks, on the injected clock.
+//! - `integration/` — outgoing webhooks: the events features emit after their commit,
+//!   their durable deliveries, the SSRF guard, and the signed POST the weekly report
+//!   shares.
 //! - `auth/` — members, fans, passwords and bearer sessions.
 
 mod app;
@@ -27,6 +30,7 @@ mod charter;
 mod commit;
 mod conversation;
 mod desk;
+mod integration;
 mod jobs;
 mod live;
 mod reporting;
@@ -55,6 +59,11 @@ pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use fandesk_domain::desk::FirstLineMode;
+pub use integration::signature::webhook_signature;
+pub use integration::{
+    HostResolver, IntegrationEvent, NewWebhook, Resolution, SystemResolver, WebhookConfig,
+    WebhookDeliveryView, WebhookView,
+};
 pub use jobs::JobsConfig;
 pub use live::event::PresenceState;
 pub use live::subscription::{Subscription, SubscriptionEnd};

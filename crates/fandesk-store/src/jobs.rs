@@ -6,10 +6,10 @@
 //! handlers re-check their facts (at least once, de-duplicated by the handler).
 
 use crate::dialect::Dialect;
-use crate::statement::{Columns, Statement, fetch_all};
+use crate::statement::{Columns, PushValue, Statement, fetch_all};
 use crate::{Store, StoreResult, from_micros, to_micros};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, QueryBuilder, Sqlite};
 
 /// A job to schedule. At most one job exists per `key` (ever), so scheduling is idempotent.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -162,6 +162,36 @@ impl Store {
             .await?;
         Ok(count)
     }
+}
+
+/// Jobs per multi-row insert: 6 parameters a row.
+const JOB_CHUNK: usize = 1000;
+
+/// Schedules `jobs` inside the caller's transaction (a feature that writes its own rows
+/// and their jobs together); keys that exist already are skipped, as in
+/// [`Store::insert_job`].
+pub(crate) async fn insert_jobs<D: Dialect>(
+    tx: &mut D::Connection,
+    jobs: &[NewJob],
+    at: Timestamp,
+) -> StoreResult<()> {
+    for chunk in jobs.chunks(JOB_CHUNK) {
+        let mut insert = QueryBuilder::<D>::new(
+            "INSERT INTO jobs (id, kind, job_key, payload, due_at, created_at) ",
+        );
+        insert.push_values(chunk, |mut values, job| {
+            values
+                .value(job.id.as_str())
+                .value(job.kind.as_str())
+                .value(job.key.as_str())
+                .value(job.payload.as_str())
+                .value(to_micros(job.due_at))
+                .value(to_micros(at));
+        });
+        insert.push(" ON CONFLICT (job_key) DO NOTHING");
+        D::execute(tx, insert.build()).await?;
+    }
+    Ok(())
 }
 
 /// The claim itself, on the writer: PostgreSQL skips rows another node is claiming.

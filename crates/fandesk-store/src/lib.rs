@@ -9,7 +9,9 @@
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
 //! rooms), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
-//! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews).
+//! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `integration.rs`
+//! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
+//! replies to send later).
 
 mod accounts;
 mod charter;
@@ -18,9 +20,11 @@ mod conversation;
 mod desk;
 mod dialect;
 mod error;
+mod integration;
 mod jobs;
 mod metrics;
 mod room;
+mod schedule;
 mod statement;
 mod stored_text;
 mod supervision;
@@ -29,7 +33,7 @@ pub use accounts::{FanRow, MemberRow, SessionRow, Subject};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;
-pub use conversation::plan::{OpResult, PostExtras, WriteOp, WriteOutcome};
+pub use conversation::plan::{OpResult, PostExtras, PostOrigin, WriteOp, WriteOutcome};
 pub use conversation::rows::{ConversationRow, MessageRow};
 pub use desk::canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
 pub use desk::shifts::{ClockRow, ShiftRow};
@@ -37,11 +41,18 @@ pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
 };
 pub use error::StoreError;
+pub use integration::{NewWebhookDelivery, WebhookAttempt, WebhookDeliveryRow, WebhookRow};
 pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::aggregate::{MetricGrouping, MetricPart};
 pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
 pub use room::plan::{RoomOp, RoomOpResult, RoomOutcome};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
+pub use schedule::delivery::ScheduledSent;
+pub use schedule::reply::ScheduledReplyRow;
+pub use schedule::{
+    NewScheduledDelivery, ScheduledDeliveryRow, ScheduledMessageRow, ScheduledProgress,
+    SegmentFanRow,
+};
 pub use supervision::{AlertRow, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -177,6 +177,10 @@ impl HttpClient {
             .await
     }
 
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.request(Method::DELETE, path, token, None).await
+    }
+
     /// POST with no body at all (actions such as resolve and logout).
     pub async fn post_empty(&self, path: &str, token: Option<&str>) -> Reply {
         self.request(Method::POST, path, token, None).await

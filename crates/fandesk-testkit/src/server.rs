@@ -129,7 +129,8 @@ impl TestServer {
         &self.app
     }
 
-    /// The server's store, for a second `App` on the same database (another node).
+    /// The server's store, for a second `App` on the same database (another node) and for checks the API
+    /// does not expose (jobs, leases).
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -75,6 +75,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         log_format: args.log_format,
         allowed_origins: Vec::new(),
         charter: None,
+        webhook_allow_hosts: Vec::new(),
         report: Default::default(),
     };
     let clock = Arc::new(DemoClock::default());

@@ -63,6 +63,14 @@ pub struct ServeArgs {
     /// with `PUT /api/v1/charter`.
     #[arg(long = "charter", env = "FANDESK_CHARTER_FILE")]
     pub charter: Option<PathBuf>,
+    /// Hosts outgoing webhooks may reach although they are not public (comma-separated
+    /// host names or addresses, no ports), e.g. a receiver on this machine.
+    #[arg(
+        long = "webhook-allow-hosts",
+        env = "FANDESK_WEBHOOK_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    pub webhook_allow_hosts: Vec<String>,
     /// Scheduled weekly report delivery (`--report-dir`, `--report-webhook`, …).
     #[command(flatten)]
     pub report: report::DeliveryArgs,

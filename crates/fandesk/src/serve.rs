@@ -5,7 +5,9 @@ use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
 use fandesk_bus::LocalBus;
 use fandesk_http::{HttpConfig, WsConfig};
-use fandesk_service::{App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock};
+use fandesk_service::{
+    App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock, WebhookConfig,
+};
 use fandesk_store::Store;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -99,6 +101,15 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
         desk: desk_config()?,
         charter: charter_config(args)?,
         report_delivery: args.report.delivery()?,
+        webhooks: WebhookConfig {
+            allow_hosts: args
+                .webhook_allow_hosts
+                .iter()
+                .map(|host| host.trim().to_owned())
+                .filter(|host| !host.is_empty())
+                .collect(),
+            ..WebhookConfig::default()
+        },
         ..Config::default()
     };
     let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);

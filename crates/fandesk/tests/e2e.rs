@@ -17,6 +17,7 @@ mod e2e {
     mod messages;
     mod metrics;
     mod openapi;
+    mod outbound;
     mod report_delivery;
     mod rooms;
     mod supervision;

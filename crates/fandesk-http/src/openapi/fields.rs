@@ -35,7 +35,7 @@ fn trimmed_pattern(max: usize, controls: bool) -> String {
     )
 }
 
-pub(super) fn string(nullable: bool) -> ObjectBuilder {
+pub(crate) fn string(nullable: bool) -> ObjectBuilder {
     if nullable {
         ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
     } else {

@@ -42,6 +42,7 @@ use utoipa::{Modify, OpenApi};
         (name = "shifts", description = "Shifts, clock-in, 24/7 coverage"),
         (name = "canned", description = "Canned responses, rendering, library health"),
         (name = "charter", description = "The team's charter: versions, diffs, reviews"),
+        (name = "webhooks", description = "Outgoing event webhooks and their delivery logs"),
         (name = "realtime", description = "WebSocket"),
         (name = "system", description = "Health, metrics, this document"),
     )

@@ -13,6 +13,7 @@ pub mod shifts;
 pub mod signals;
 pub mod supervision;
 pub mod system;
+pub mod webhooks;
 
 use crate::AppState;
 use serde::Serialize;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(rooms::router())
         .merge(charter::router())
+        .merge(webhooks::router())
         .merge(crate::ws::router())
 }
 

@@ -3,6 +3,7 @@
 use crate::charter::CharterConfig;
 use crate::commit::WriterConfig;
 use crate::desk::DeskConfig;
+use crate::integration::WebhookConfig;
 use crate::jobs::JobsConfig;
 use crate::reporting::ReportDelivery;
 use crate::room::fanout::RoomFanoutConfig;
@@ -33,6 +34,8 @@ pub struct Config {
     pub report_delivery: Option<ReportDelivery>,
     /// The job scheduler: polling, leases, retries, the session purge.
     pub jobs: JobsConfig,
+    /// Outgoing webhooks: allow-listed hosts, timeouts, attempts.
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             room_fanout: RoomFanoutConfig::default(),
             report_delivery: None,
             jobs: JobsConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub http_requests: Counter,
     /// Committed messages not examined for alerts because the signal queue was full.
     pub signals_dropped: Counter,
+    /// Events not sent to webhooks because the integrations queue was full.
+    pub webhook_events_dropped: Counter,
     /// Live desk gauges (docs/product.md › Metrics and reports), refreshed from the store
     /// at each scrape.
     pub desk: DeskGauges,
@@ -78,6 +80,12 @@ impl Metrics {
         let slow_consumers_closed = Counter::default();
         let http_requests = Counter::default();
         let signals_dropped = Counter::default();
+        let webhook_events_dropped = Counter::default();
+        registry.register(
+            "webhook_events_dropped",
+            "Events not sent to webhooks because their queue was full",
+            webhook_events_dropped.clone(),
+        );
         registry.register(
             "signals_dropped",
             "Committed messages skipped by alerting because its queue was full",
@@ -145,6 +153,7 @@ impl Metrics {
             slow_consumers_closed,
             http_requests,
             signals_dropped,
+            webhook_events_dropped,
             desk,
         }
     }

@@ -1,6 +1,6 @@
 //! The application object every use case hangs off: [`App`] owns the store, the bus, the
 //! clock, the Prometheus registry and the background machinery (the group-commit writers,
-//! the rooms' fan-out, the desk worker, the job scheduler, the charter in force), and
+//! the rooms' fan-out, the desk worker, the job scheduler, the charter in force, the webhooks' worker), and
 //! starts and stops them.
 
 pub mod clock;
@@ -10,7 +10,7 @@ pub mod metrics;
 
 use crate::conversation::commit::{ConversationBatch, ConversationWriter};
 use crate::jobs::{Jobs, Registry};
-use crate::{auth, charter, desk, reporting, room, signals};
+use crate::{auth, charter, desk, integration, reporting, room, signals};
 use clock::Clock;
 use config::Config;
 use fandesk_bus::Bus;
@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) desk: desk::DeskRuntime,
     /// The job scheduler and what it runs.
     pub(crate) jobs: Jobs,
+    /// Outgoing webhooks: the event queue and its worker, the SSRF guard, HTTP clients.
+    pub(crate) integrations: integration::Integrations,
     /// Password hashes in progress at once: each argon2 hash holds 19 MiB, so a burst of
     /// logins must queue rather than grow the heap (measured, BENCHMARKS.md).
     pub(crate) password_slots: tokio::sync::Semaphore,
@@ -51,10 +53,12 @@ impl App {
         let metrics = Arc::new(Metrics::new());
         let (signal_sender, signal_inputs) =
             tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
+        let integrations = integration::Integrations::new(&config.webhooks, metrics.clone());
         let batch = ConversationBatch {
             bus: bus.clone(),
             metrics: metrics.clone(),
             signals: signal_sender,
+            emitter: integrations.emitter.clone(),
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
@@ -64,6 +68,7 @@ impl App {
         reporting::register_jobs(&mut registry);
         auth::register_jobs(&mut registry, &config.jobs);
         charter::register_jobs(&mut registry, &config.charter);
+        integration::register_jobs(&mut registry, &config.webhooks);
         let jobs = Jobs::new(registry);
         let app = App {
             inner: Arc::new(Inner {
@@ -77,11 +82,13 @@ impl App {
                 charter: charter::CharterRuntime::default(),
                 desk,
                 jobs,
+                integrations,
                 password_slots: tokio::sync::Semaphore::new(2),
             }),
         };
         desk::DeskRuntime::start(&app);
         charter::spawn_listener(&app);
+        integration::Integrations::start(&app);
         Jobs::start(&app);
         if app.inner.config.report_delivery.is_some() {
             let reports = app.clone();
@@ -103,6 +110,8 @@ impl App {
         self.inner.desk.shutdown().await;
         self.inner.writer.shutdown().await;
         self.inner.rooms.shutdown().await;
+        // After the writer: every committed message has been emitted.
+        self.inner.integrations.shutdown().await;
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -1,16 +1,19 @@
 //! The conversations' group-commit batch (`commit`): messages and status changes applied
 //! by [`Store::apply_batch`] — sequence numbers and permission rules decided inside the
 //! transaction, against the state as of the preceding write — then each committed entry
-//! published on its topic (with `conversation.updated` when it changed the conversation)
-//! and handed to the signal processor.
+//! published on its topic (with `conversation.updated` when it changed the conversation),
+//! handed to the signal processor, and emitted to the webhooks that subscribe to it.
 
 use crate::app::metrics::Metrics;
 use crate::commit::{Batch, Queued, Writer};
+use crate::conversation::view::{ConversationView, MessageView};
+use crate::integration::{Emitter, IntegrationEvent};
 use crate::live::frame::message_frame;
 use crate::live::publish::{Frames, publish_conversation, publish_timeline};
 use crate::signals::processor::SignalInput;
 use fandesk_bus::Bus;
-use fandesk_domain::{Audience, RuleViolation, Topic};
+use fandesk_domain::integration::WebhookEvent;
+use fandesk_domain::{Audience, RuleViolation, Topic, Visibility};
 use fandesk_store::{ConversationRow, MessageRow, Store, StoreResult, WriteOp, WriteOutcome};
 use std::future::Future;
 use std::sync::Arc;
@@ -27,6 +30,8 @@ pub(crate) struct ConversationBatch {
     pub metrics: Arc<Metrics>,
     /// The after-commit signal processor; never waited for (a full queue drops).
     pub signals: mpsc::Sender<SignalInput>,
+    /// Webhooks' events; never waited for either.
+    pub emitter: Emitter,
 }
 
 impl Batch for ConversationBatch {
@@ -55,6 +60,7 @@ impl Batch for ConversationBatch {
         };
         self.metrics.messages_written.inc();
         publish(self.bus.as_ref(), message, conversation, *changed);
+        self.emit(message, conversation, *changed);
         if SignalInput::wanted(message) {
             let input = SignalInput {
                 message: message.clone(),
@@ -65,6 +71,36 @@ impl Batch for ConversationBatch {
                 self.metrics.signals_dropped.inc();
             }
         }
+    }
+}
+
+impl ConversationBatch {
+    /// `message.created` (or `message.created.internal`) and, when the entry changed the
+    /// conversation, `conversation.updated` — built only when some webhook wants them.
+    fn emit(&self, message: &MessageRow, conversation: &ConversationRow, changed: bool) {
+        let event = match message.visibility {
+            Visibility::Public => WebhookEvent::MessageCreated,
+            Visibility::Internal => WebhookEvent::MessageCreatedInternal,
+        };
+        if self.emitter.wants(event)
+            && let Some(view) = MessageView::new(message, Audience::Team)
+        {
+            self.emitter
+                .emit(IntegrationEvent::MessageCreated(view), message.created_at);
+        }
+        if changed && self.emitter.wants(WebhookEvent::ConversationUpdated) {
+            emit_conversation(&self.emitter, conversation);
+        }
+    }
+}
+
+/// `conversation.updated` with the team's view of `conversation`.
+pub(crate) fn emit_conversation(emitter: &Emitter, conversation: &ConversationRow) {
+    if let ConversationView::Team(view) = ConversationView::new(conversation, Audience::Team) {
+        emitter.emit(
+            IntegrationEvent::ConversationUpdated(view),
+            conversation.updated_at,
+        );
     }
 }
 

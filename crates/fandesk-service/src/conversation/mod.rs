@@ -50,6 +50,7 @@ impl App {
         match self.store().insert_conversation(&row).await {
             Ok(()) => {
                 publish_conversation(self.bus().as_ref(), &row);
+                commit::emit_conversation(&self.inner.integrations.emitter, &row);
                 self.desk_opened(&row.id, row.created_at);
                 Ok((ConversationView::new(&row, Audience::Fan), true))
             }

@@ -1,6 +1,6 @@
 //! Jobs (docs/product.md › SLA: timers are durable jobs in the database that survive
 //! restarts and fire once; ARCHITECTURE.md › Code map): the durable jobs of the jobs table
-//! — SLA timers, weekly report deliveries — and the recurring tasks every node runs — the
+//! — SLA timers, weekly report deliveries, webhook deliveries — and the recurring tasks every node runs — the
 //! session purge, the desk's offer of the queue. Each feature registers what it runs
 //! ([`Registry`]) when the `App` starts; the scheduler ([`scheduler`]) runs them on the
 //! injected `Clock`, so a `ManualClock` being advanced drives every one of them and no test
@@ -14,8 +14,9 @@ use fandesk_store::JobRow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -28,13 +29,16 @@ pub(crate) enum JobKind {
     WeeklyReportFile,
     /// Post a week's report to the report webhook (`reporting::delivery`).
     WeeklyReportWebhook,
+    /// Post one event to one webhook (`integration::delivery`).
+    WebhookDelivery,
 }
 
 impl JobKind {
-    pub(crate) const ALL: [JobKind; 3] = [
+    pub(crate) const ALL: [JobKind; 4] = [
         JobKind::SlaFirstResponse,
         JobKind::WeeklyReportFile,
         JobKind::WeeklyReportWebhook,
+        JobKind::WebhookDelivery,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl JobKind {
             JobKind::SlaFirstResponse => "sla_first_response",
             JobKind::WeeklyReportFile => "weekly_report_file",
             JobKind::WeeklyReportWebhook => "weekly_report_webhook",
+            JobKind::WebhookDelivery => "webhook_delivery",
         }
     }
 
@@ -67,6 +72,9 @@ pub struct JobsConfig {
     /// How often expired sessions are deleted (they are refused anyway; this keeps the
     /// sessions table small).
     pub session_purge_every: Duration,
+    /// Jobs of one pass run at once at most, so a slow webhook receiver never holds up an
+    /// SLA timer.
+    pub concurrency: usize,
 }
 
 impl Default for JobsConfig {
@@ -78,6 +86,7 @@ impl Default for JobsConfig {
             retry_first: Duration::from_secs(10),
             retry_max: Duration::from_secs(3_600),
             session_purge_every: Duration::from_secs(600),
+            concurrency: 8,
         }
     }
 }
@@ -149,6 +158,8 @@ impl Registry {
 /// The scheduler an `App` owns: what it runs and its task.
 pub(crate) struct Jobs {
     pub(crate) registry: Registry,
+    /// Wakes the scheduler for a pass now (a feature just added jobs due now).
+    pub(crate) woken: Arc<Notify>,
     stop: CancellationToken,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -157,16 +168,23 @@ impl Jobs {
     pub(crate) fn new(registry: Registry) -> Jobs {
         Jobs {
             registry,
+            woken: Arc::new(Notify::new()),
             stop: CancellationToken::new(),
             task: Mutex::new(None),
         }
+    }
+
+    /// Asks for a pass at once instead of at the next poll: jobs due now were added.
+    pub(crate) fn wake(&self) {
+        self.woken.notify_one();
     }
 
     /// Spawns the scheduler. It holds the `App` weakly, so dropping the last `App` ends it.
     pub(crate) fn start(app: &App) {
         let jobs = &app.inner.jobs;
         let task = tokio::spawn(scheduler::run(
-            std::sync::Arc::downgrade(&app.inner),
+            Arc::downgrade(&app.inner),
+            jobs.woken.clone(),
             jobs.stop.clone(),
         ));
         *jobs

@@ -1,18 +1,23 @@
 //! The scheduler: on each pass it claims the jobs due on the injected `Clock`, runs each
 //! through its kind's handler and marks it done, or gives it back with a backoff when the
 //! handler fails; then it runs the recurring tasks whose period has passed on that same
-//! clock. It passes every `JobsConfig::poll`, and at once when a `ManualClock` is
-//! advanced, so tests move time instead of sleeping.
+//! clock. It passes every `JobsConfig::poll`, at once when a `ManualClock` is advanced
+//! (so tests move time instead of sleeping), and at once when a feature adds a job due
+//! now (`Jobs::wake`). The jobs of one pass run concurrently, at most
+//! `JobsConfig::concurrency` at a time, so one slow handler (a webhook receiver taking
+//! its time) does not hold up the others.
 
-use crate::app::error::ServiceResult;
+use crate::app::error::{ServiceError, ServiceResult};
 use crate::jobs::{FirstRun, JobKind, Recurring};
 use crate::{App, Inner};
+use fandesk_store::JobRow;
 use jiff::{SignedDuration, Timestamp};
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) async fn run(weak: Weak<Inner>, stop: CancellationToken) {
+pub(crate) async fn run(weak: Weak<Inner>, woken: Arc<Notify>, stop: CancellationToken) {
     let Some(inner) = weak.upgrade() else { return };
     let clock = inner.clock.clone();
     let poll = inner.config.jobs.poll;
@@ -41,6 +46,7 @@ pub(crate) async fn run(weak: Weak<Inner>, stop: CancellationToken) {
             () = stop.cancelled() => return,
             () = tokio::time::sleep(poll) => {}
             () = &mut changed => {}
+            () = woken.notified() => {}
         }
     }
 }
@@ -86,37 +92,65 @@ impl Schedule {
 }
 
 impl App {
-    /// Runs every job due on the service's clock (SLA timers, report deliveries) and
-    /// returns how many ran. The scheduler calls this each pass; tests may call it directly
-    /// after advancing a `ManualClock`.
+    /// Runs every job due on the service's clock (SLA timers, report and webhook
+    /// deliveries, scheduled messages) and returns how many ran. The scheduler calls this
+    /// each pass; tests may call it directly after advancing a `ManualClock`.
     pub async fn run_due_jobs(&self) -> ServiceResult<usize> {
         let config = &self.inner.config.jobs;
         let jobs = self
             .store()
             .claim_due_jobs(self.now(), signed(config.lease), config.pass_max)
             .await?;
-        for job in &jobs {
-            let handler =
-                JobKind::parse(&job.kind).and_then(|kind| self.inner.jobs.registry.handler(kind));
-            let Some(handler) = handler else {
-                tracing::warn!(kind = %job.kind, job = %job.id, "no handler for this job kind; dropped");
-                self.store().complete_job(&job.id, self.now()).await?;
-                continue;
+        let concurrency = config.concurrency.max(1);
+        let mut waiting = jobs.iter().cloned();
+        let mut running = tokio::task::JoinSet::new();
+        let mut first_error = None;
+        loop {
+            while running.len() < concurrency {
+                let Some(job) = waiting.next() else { break };
+                let app = self.clone();
+                running.spawn(async move { app.run_job(&job).await });
+            }
+            let Some(finished) = running.join_next().await else {
+                break;
             };
-            match handler(self.clone(), job.clone()).await {
-                Ok(()) => self.store().complete_job(&job.id, self.now()).await?,
-                Err(error) => {
-                    let retry_at = self
-                        .now()
-                        .saturating_add(signed(retry_delay(config, job.attempts)));
-                    tracing::warn!(%error, job = %job.id, attempts = job.attempts, "job failed; retrying later");
-                    self.store()
-                        .release_job(&job.id, retry_at.unwrap_or_else(|_| self.now()))
-                        .await?;
-                }
+            let outcome = finished
+                .map_err(|error| ServiceError::Internal(format!("job task: {error}")))
+                .and_then(|outcome| outcome);
+            if let Err(error) = outcome {
+                first_error.get_or_insert(error);
             }
         }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
         Ok(jobs.len())
+    }
+
+    /// Runs one claimed job through its kind's handler: done when it succeeds, given back
+    /// with the backoff when it fails.
+    async fn run_job(&self, job: &JobRow) -> ServiceResult<()> {
+        let config = &self.inner.config.jobs;
+        let handler =
+            JobKind::parse(&job.kind).and_then(|kind| self.inner.jobs.registry.handler(kind));
+        let Some(handler) = handler else {
+            tracing::warn!(kind = %job.kind, job = %job.id, "no handler for this job kind; dropped");
+            self.store().complete_job(&job.id, self.now()).await?;
+            return Ok(());
+        };
+        match handler(self.clone(), job.clone()).await {
+            Ok(()) => self.store().complete_job(&job.id, self.now()).await?,
+            Err(error) => {
+                let retry_at = self
+                    .now()
+                    .saturating_add(signed(retry_delay(config, job.attempts)));
+                tracing::warn!(%error, job = %job.id, attempts = job.attempts, "job failed; retrying later");
+                self.store()
+                    .release_job(&job.id, retry_at.unwrap_or_else(|_| self.now()))
+                    .await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -8,24 +8,24 @@
 //! start, and after every delivery, the jobs of the previous and the current week are
 //! ensured, so a report missed while the server was down goes out when it starts again.
 //!
-//! The webhook is a `POST` of the rendered report with `X-Fandesk-Timestamp` (Unix seconds)
-//! and `X-Fandesk-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`: the
-//! timestamp is signed too, so a receiver that refuses old timestamps refuses replays.
-//! `X-Fandesk-Delivery` stays the same across retries of one delivery (de-duplication).
+//! The webhook is a `POST` of the rendered report, signed and sent like every event
+//! webhook (`integration::outbound`): `X-Fandesk-Timestamp` (Unix seconds) and
+//! `X-Fandesk-Signature: sha256=<hex HMAC-SHA256(secret, "{timestamp}.{body}")>`, with
+//! `X-Fandesk-Event: weekly_report` and `X-Fandesk-Week`. `X-Fandesk-Delivery` stays the
+//! same across retries of one delivery (de-duplication).
 
 use crate::app::error::{ServiceError, ServiceResult};
+use crate::integration::outbound::{Answer, SignedPost};
 use crate::jobs::JobKind;
 use crate::reporting::summary::build_weekly_report;
 use crate::{App, new_id};
 use fandesk_analytics::report::{IsoWeek, WeeklyReport, to_csv, to_html, to_json};
 use fandesk_domain::desk::local_instant;
 use fandesk_store::{JobRow, NewJob};
-use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -142,15 +142,9 @@ struct ReportPayload {
     week: String,
 }
 
-/// `sha256=<hex>` of HMAC-SHA256(`secret`, `"{timestamp}.{body}"`).
-pub fn report_signature(secret: &[u8], timestamp: i64, body: &[u8]) -> String {
-    // HMAC takes keys of any length.
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC accepts any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
+/// `sha256=<hex>` of HMAC-SHA256(`secret`, `"{timestamp}.{body}"`): the one signature of
+/// every webhook (`integration::signature`).
+pub use crate::integration::signature::webhook_signature as report_signature;
 
 /// `fandesk-report-2026-W47.html`.
 pub fn report_file_name(week: IsoWeek, format: ReportFormat) -> String {
@@ -248,30 +242,26 @@ impl App {
         delivery_id: &str,
         report: &WeeklyReport,
     ) -> ServiceResult<()> {
-        let body = webhook.format.render(report).into_bytes();
-        let timestamp = self.now().as_second();
-        let signature = report_signature(&webhook.secret, timestamp, &body);
-        let failed = |what: String| ServiceError::Internal(format!("report webhook: {what}"));
-        let client = reqwest::Client::builder()
-            .timeout(webhook.timeout)
-            .build()
-            .map_err(|error| failed(error.to_string()))?;
-        let response = client
-            .post(&webhook.url)
-            .header("content-type", webhook.format.content_type())
-            .header("x-fandesk-event", "weekly_report")
-            .header("x-fandesk-week", week.to_string())
-            .header("x-fandesk-delivery", delivery_id)
-            .header("x-fandesk-timestamp", timestamp.to_string())
-            .header("x-fandesk-signature", signature)
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| failed(error.to_string()))?;
-        if !response.status().is_success() {
-            return Err(failed(format!("answered {}", response.status())));
+        let post = SignedPost {
+            url: &webhook.url,
+            secret: &webhook.secret,
+            event: "weekly_report",
+            delivery_id,
+            timestamp: self.now().as_second(),
+            content_type: webhook.format.content_type(),
+            body: webhook.format.render(report).into_bytes(),
+            headers: vec![("x-fandesk-week", week.to_string())],
+            timeout: webhook.timeout,
+        };
+        // The URL comes from the operator's command line, not from an API client: it is
+        // trusted, as an allow-listed host would be.
+        match self.inner.integrations.outbound.post_trusted(post).await {
+            answer if answer.is_success() => Ok(()),
+            Answer::Status(code) => Err(ServiceError::Internal(format!(
+                "report webhook: answered {code}"
+            ))),
+            Answer::Failed(why) => Err(ServiceError::Internal(format!("report webhook: {why}"))),
         }
-        Ok(())
     }
 }
 

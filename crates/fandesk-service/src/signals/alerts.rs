@@ -1,14 +1,16 @@
-//! Alerts (docs/api.md › Alerts): stored, listed, and pushed live on the team's
-//! `alerts` topic. Alerts are team-only: their events have no fan frame. Every kind
+//! Alerts (docs/api.md › Alerts): stored, listed, pushed live on the team's `alerts`
+//! topic, and emitted to webhooks (`alert.raised`). Alerts are team-only: their events have no fan frame. Every kind
 //! ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line
 //! in README.md; the tests below hold both to `AlertKind::ALL`.
 
 use crate::app::error::ServiceResult;
 use crate::conversation::MAX_PAGE;
+use crate::integration::IntegrationEvent;
 use crate::live::event::ServerEvent;
 use crate::signals::alert_details::AlertDetails;
 use crate::{App, new_id};
-use fandesk_domain::{Capability, ConversationId, Principal, Topic};
+use fandesk_domain::integration::WebhookEvent;
+use fandesk_domain::{AlertKind, Capability, ConversationId, Principal, Topic};
 use fandesk_store::AlertRow;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -89,6 +91,14 @@ impl App {
             &Topic::Alerts.to_string(),
             &ServerEvent::AlertRaised { alert: &view },
         );
+        if self.emits(WebhookEvent::AlertRaised) {
+            // A restricted-word alert quotes a team message, which may be internal.
+            let quotes_internal = kind == AlertKind::RestrictedWord;
+            self.emit(IntegrationEvent::AlertRaised {
+                alert: view.clone(),
+                quotes_internal,
+            });
+        }
         tracing::info!(%kind, alert = %row.id, "alert raised");
         Ok(view)
     }

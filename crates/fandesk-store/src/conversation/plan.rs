@@ -16,6 +16,18 @@ use fandesk_domain::{
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
 
+/// Where a post comes from, when that changes how it is decided.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PostOrigin {
+    /// Sent by its author now (the API, a WebSocket, the desk's own bots).
+    #[default]
+    Direct,
+    /// A scheduled broadcast (docs/product.md › Scheduled messages): labelled automated
+    /// whoever its author is, never claims the conversation nor answers the fan's wait,
+    /// and — an announcement, not a reply — is not subject to the bot rules.
+    Scheduled,
+}
+
 /// Team-only facts attached to a post, decided by the service before the commit.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PostExtras {
@@ -25,6 +37,8 @@ pub struct PostExtras {
     pub sentiment: Option<f64>,
     /// A `warn` restricted-word rule the team message matched.
     pub flag: Option<String>,
+    /// Direct, or a scheduled broadcast.
+    pub origin: PostOrigin,
 }
 
 /// One write in a batch.
@@ -270,10 +284,11 @@ fn apply_op(
                     "only internal messages are addressed",
                 ));
             }
-            let changed = decision.claims;
-            if decision.claims
-                && let Principal::Member { id, .. } = author
-            {
+            let scheduled = extras.origin == PostOrigin::Scheduled;
+            let automated = decision.automated || scheduled;
+            let claims = decision.claims && !scheduled;
+            let changed = claims;
+            if claims && let Principal::Member { id, .. } = author {
                 conversation.assignee_id = Some(id.clone());
             }
             let kind = author_kind(author);
@@ -286,7 +301,7 @@ fn apply_op(
                         turned_negative = conversation.sentiment.observe(score, &TurnRule::DEFAULT);
                     }
                 }
-                AuthorKind::Member if *visibility == Visibility::Public => {
+                AuthorKind::Member if *visibility == Visibility::Public && !automated => {
                     if let Some(since) = conversation.awaiting_since.take() {
                         reply_ms = Some(at.duration_since(since).as_millis() as i64);
                     }
@@ -320,7 +335,7 @@ fn apply_op(
                 client_msg_id.clone(),
                 body.clone(),
                 *visibility,
-                decision.automated,
+                automated,
                 at,
             );
             message.whisper_to = extras.whisper_to.clone();

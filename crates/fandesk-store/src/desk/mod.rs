@@ -300,7 +300,8 @@ impl Store {
         Ok(previous.map(|(id,)| MemberId(id)))
     }
 
-    /// The queue: open or pending conversations nobody is assigned to (with
+    /// The queue: open conversations nobody is assigned to, and pending ones (waiting on
+    /// the fan, as a broadcast opens them) once the fan has written (with
     /// `include_assigned`, also assigned ones whose fan waits for a human reply), highest
     /// current score first.
     ///
@@ -318,7 +319,8 @@ impl Store {
         };
         let micros_per_point = WAITING_SECONDS_PER_POINT * 1_000_000;
         let sql = format!(
-            "SELECT {} FROM conversations WHERE status IN ('open', 'pending') AND {scope} \
+            "SELECT {} FROM conversations WHERE (status = 'open' \
+             OR (status = 'pending' AND awaiting_since IS NOT NULL)) AND {scope} \
              ORDER BY priority * {micros_per_point} - COALESCE(awaiting_since, opened_at, created_at) DESC, \
              id LIMIT $1",
             desk_columns()
@@ -383,7 +385,7 @@ impl Store {
 }
 
 /// `%`, `_` and `\` match literally in a `LIKE … ESCAPE '\'` pattern.
-fn escape_like(text: &str) -> String {
+pub(crate) fn escape_like(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         if matches!(character, '%' | '_' | '\\') {

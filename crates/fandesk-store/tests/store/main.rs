@@ -38,6 +38,7 @@ mod conversations;
 mod desk;
 mod durability;
 mod idempotency;
+mod integration;
 mod metric_counters;
 mod metrics;
 mod rules;
