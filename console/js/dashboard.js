@@ -101,8 +101,14 @@ export function mountDashboard(root, ctx) {
       replace(metrics, h('dl', { class: 'facts' },
         h('dt', {}, 'First response p50 / p90'), h('dd', {}, `${frt.p50 != null ? duration(frt.p50) : '—'} / ${frt.p90 != null ? duration(frt.p90) : '—'}`),
         h('dt', {}, 'Resolution rate'), h('dd', {}, pct(group.resolution_rate)),
-        h('dt', {}, 'Reply rate'), h('dd', {}, pct(group.reply_rate)),
-        h('dt', {}, 'SLA breaches'), h('dd', {}, String(group.sla_breaches ?? 0))));
+        h('dt', {}, 'Reply rate'), h('dd', { class: 'reply-rate' }, pct(group.reply_rate),
+          typeof group.pending === 'number'
+            ? h('span', { class: 'pending', title: 'Team messages younger than 24 h: counted once their answer window closes' }, ` · ${group.pending} pending`)
+            : null),
+        h('dt', {}, 'SLA breaches'), h('dd', {}, String(group.sla_breaches ?? 0))),
+        typeof group.pending === 'number'
+          ? h('p', { class: 'muted small metrics-note' }, 'The reply rate counts team messages whose 24-hour answer window has closed; younger ones are pending, answered or not.')
+          : null);
     } catch {
       // Metrics are a bonus on this page; the live panels work without them.
     }
