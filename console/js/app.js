@@ -11,6 +11,14 @@ import { mountDashboard } from './dashboard.js';
 import { mountInbox } from './inbox.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
+// The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
+// login happened in this browser, so a fresh visit shows the form without asking
+// `/me` first (which would answer 401 and log a console error on every login page).
+const SIGNED_IN = 'fandesk.signed_in';
+const signedIn = {
+  get: () => { try { return localStorage.getItem(SIGNED_IN) === '1'; } catch { return true; } },
+  set: (on) => { try { if (on) localStorage.setItem(SIGNED_IN, '1'); else localStorage.removeItem(SIGNED_IN); } catch { /* storage off */ } },
+};
 const main = $('#main');
 const bar = $('#bar');
 
@@ -46,6 +54,7 @@ function showLogin(notice = '') {
       error.hidden = true;
       try {
         await api('POST', '/auth/login', { email: email.value, password: password.value, cookie: true });
+        signedIn.set(true);
         await boot();
       } catch (failure) {
         error.hidden = false;
@@ -90,11 +99,17 @@ let current = null;
 let live = null;
 
 async function boot() {
+  if (!signedIn.get()) {
+    showLogin();
+    return;
+  }
   let me;
   try {
     me = await api('GET', '/me');
   } catch (error) {
-    showLogin(error instanceof ApiError && error.status === 401 ? '' : error.message);
+    const ended = error instanceof ApiError && error.status === 401;
+    if (ended) signedIn.set(false);
+    showLogin(ended ? 'Your session ended. Please log in again.' : error.message);
     return;
   }
   if (me.kind !== 'member') {
@@ -111,6 +126,7 @@ async function boot() {
       status.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'reconnecting…';
     },
     onUnauthorized: () => {
+      signedIn.set(false);
       teardown();
       showLogin('Your session ended. Please log in again.');
     },
@@ -123,7 +139,7 @@ async function boot() {
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
-    h('nav', { class: 'views' }, links),
+    h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
     status,
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
@@ -148,9 +164,10 @@ function route(ctx) {
   }
   current?.mounted.unmount();
   main.replaceChildren();
-  const mounted = view === 'dashboard' && SUPERVISING.includes(ctx.me.role)
-    ? mountDashboard(main, ctx)
-    : mountInbox(main, ctx, { conversationId: id });
+  const dashboard = view === 'dashboard' && SUPERVISING.includes(ctx.me.role);
+  const mounted = dashboard ? mountDashboard(main, ctx) : mountInbox(main, ctx, { conversationId: id });
+  // One h1 per page, for screen readers: the view's name.
+  main.prepend(h('h1', { class: 'sr-only' }, dashboard ? 'Dashboard' : 'Inbox'));
   current = { view, mounted };
 }
 
@@ -168,6 +185,7 @@ async function logout() {
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) toast(error.message, 'error');
   }
+  signedIn.set(false);
   teardown();
   history.replaceState(null, '', '/');
   showLogin('You are logged out.');

@@ -18,6 +18,7 @@ mod e2e {
     mod metrics;
     mod openapi;
     mod outbound;
+    mod report_cli;
     mod report_delivery;
     mod rooms;
     mod supervision;
