@@ -1,6 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
-// WebSocket connection, and hash routing between the inbox and the dashboard.
+// WebSocket connection, and hash routing between the inbox, the dashboard and the settings
+// screens (charter, webhooks).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -9,8 +10,15 @@ import { roleName } from './format.js';
 import { Live } from './live.js';
 import { mountDashboard } from './dashboard.js';
 import { mountInbox } from './inbox.js';
+import { mountCharter } from './charter.js';
+import { mountWebhooks } from './webhooks.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
+/** The settings screens: who may open them, and how they mount. */
+const ADMIN_SCREENS = {
+  charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter },
+  webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks },
+};
 const main = $('#main');
 const bar = $('#bar');
 
@@ -26,6 +34,8 @@ async function detectFeatures() {
       shifts: has('/shifts'),
       deskAgents: has('/desk/agents'),
       metrics: has('/metrics/summary'),
+      charter: has('/charter'),
+      webhooks: has('/webhooks'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -121,6 +131,8 @@ async function boot() {
   const ctx = { me, features, directory, live, navigate, showHelp };
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
+  if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
     h('nav', { class: 'views' }, links),
@@ -148,9 +160,12 @@ function route(ctx) {
   }
   current?.mounted.unmount();
   main.replaceChildren();
-  const mounted = view === 'dashboard' && SUPERVISING.includes(ctx.me.role)
-    ? mountDashboard(main, ctx)
-    : mountInbox(main, ctx, { conversationId: id });
+  const admin = ADMIN_SCREENS[view];
+  const mounted = admin && admin.allowed(ctx)
+    ? admin.mount(main, ctx)
+    : view === 'dashboard' && SUPERVISING.includes(ctx.me.role)
+      ? mountDashboard(main, ctx)
+      : mountInbox(main, ctx, { conversationId: id });
   current = { view, mounted };
 }
 
