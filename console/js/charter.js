@@ -177,13 +177,13 @@ export function mountCharter(root, ctx) {
       h('td', {}, `v${version.version}`, version.version === state.charter?.version ? h('span', { class: 'chip chip-open' }, 'in force') : null),
       h('td', {}, version.updated_by_name),
       h('td', {}, h('time', { datetime: version.updated_at }, when(version.updated_at))),
-      h('td', { class: 'charter-version-actions' },
+      h('td', {}, h('div', { class: 'charter-version-actions' },
         version.version > 1
           ? h('button', { type: 'button', class: 'link', onclick: () => showDiff(version.version - 1, version.version) }, 'Changes')
           : null,
         canEdit && version.version !== state.charter?.version
           ? h('button', { type: 'button', class: 'link', onclick: () => loadIntoEditor(version.version) }, 'Load into editor')
-          : null))));
+          : null)))));
     const options = (selected) => state.versions.map((version) => h('option', { value: String(version.version), selected: version.version === selected }, `v${version.version}`));
     const newest = state.versions[0]?.version ?? 1;
     replace(fromSelect, options(Math.max(1, newest - 1)));
@@ -222,6 +222,10 @@ export function mountCharter(root, ctx) {
     const start = lines.slice(0, line - 1).reduce((sum, text) => sum + text.length + 1, 0);
     editor.focus();
     editor.setSelectionRange(start, start + (lines[line - 1] || '').length);
+    // Bring the line into view, a few lines below the top.
+    const lineHeight = parseFloat(getComputedStyle(editor).lineHeight) || 20;
+    editor.scrollTop = Math.max(0, (line - 4) * lineHeight);
+    gutter.scrollTop = editor.scrollTop;
   }
 
   function clearNotices() {

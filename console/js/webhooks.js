@@ -144,9 +144,9 @@ export function mountWebhooks(root, ctx) {
     h('td', {}, when(webhook.created_at), h('span', { class: 'muted small' }, ` by ${ctx.directory.memberName(webhook.created_by) || webhook.created_by}`)),
     h('td', {}, statusChip(webhook.last_delivery),
       webhook.last_delivery ? h('span', { class: 'muted small' }, ` ${webhook.last_delivery.event}`) : null),
-    h('td', { class: 'quick-actions' },
+    h('td', {}, h('div', { class: 'quick-actions' },
       h('button', { type: 'button', onclick: () => openLog(webhook) }, 'Deliveries'),
-      h('button', { type: 'button', class: 'danger', onclick: () => confirmDelete(webhook) }, 'Delete')))));
+      h('button', { type: 'button', class: 'danger', onclick: () => confirmDelete(webhook) }, 'Delete'))))));
   }
 
   async function refresh() {
