@@ -230,8 +230,8 @@ mod tests {
     /// The console's webhook form offers exactly the events the API accepts.
     #[test]
     fn the_console_lists_every_event() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../console/js/webhooks.js");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/js/webhooks.js");
         let script = std::fs::read_to_string(path).expect("console/js/webhooks.js");
         let list = script
             .split("export const WEBHOOK_EVENTS = [")
