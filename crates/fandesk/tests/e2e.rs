@@ -13,6 +13,7 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod escalation_alerts;
     mod isolation;
     mod messages;
     mod metrics;
