@@ -5,6 +5,7 @@
 //! handed to the signal processor, and emitted to the webhooks that subscribe to it.
 
 use crate::app::metrics::Metrics;
+use crate::desk::HandoffNotifier;
 use crate::commit::{Batch, Queued, Writer};
 use crate::conversation::view::{ConversationView, MessageView};
 use crate::integration::{Emitter, IntegrationEvent};
@@ -32,6 +33,8 @@ pub(crate) struct ConversationBatch {
     pub signals: mpsc::Sender<SignalInput>,
     /// Webhooks' events; never waited for either.
     pub emitter: Emitter,
+    /// Hand-offs go to the desk, to be queued and routed like any opening.
+    pub handoffs: HandoffNotifier,
 }
 
 impl Batch for ConversationBatch {
@@ -54,6 +57,7 @@ impl Batch for ConversationBatch {
             conversation,
             changed,
             turned_negative,
+            handoff,
         } = outcome
         else {
             return;
@@ -61,6 +65,15 @@ impl Batch for ConversationBatch {
         self.metrics.messages_written.inc();
         publish(self.bus.as_ref(), message, conversation, *changed);
         self.emit(message, conversation, *changed);
+        if let Some(entry) = handoff {
+            // Team-only: its fan frame is `None`, and webhooks get it only as an internal
+            // message.
+            self.metrics.messages_written.inc();
+            publish(self.bus.as_ref(), entry, conversation, false);
+            self.emit(entry, conversation, false);
+            self.handoffs
+                .handed_off(&conversation.id, entry.created_at);
+        }
         if SignalInput::wanted(message) {
             let input = SignalInput {
                 message: message.clone(),
