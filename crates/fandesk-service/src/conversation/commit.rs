@@ -5,9 +5,9 @@
 //! handed to the signal processor, and emitted to the webhooks that subscribe to it.
 
 use crate::app::metrics::Metrics;
-use crate::desk::HandoffNotifier;
 use crate::commit::{Batch, Queued, Writer};
 use crate::conversation::view::{ConversationView, MessageView};
+use crate::desk::HandoffNotifier;
 use crate::integration::{Emitter, IntegrationEvent};
 use crate::live::frame::message_frame;
 use crate::live::publish::{Frames, publish_conversation, publish_timeline};
@@ -71,8 +71,7 @@ impl Batch for ConversationBatch {
             self.metrics.messages_written.inc();
             publish(self.bus.as_ref(), entry, conversation, false);
             self.emit(entry, conversation, false);
-            self.handoffs
-                .handed_off(&conversation.id, entry.created_at);
+            self.handoffs.handed_off(&conversation.id, entry.created_at);
         }
         if SignalInput::wanted(message) {
             let input = SignalInput {

@@ -7,9 +7,9 @@
 
 use super::rows::{ConversationRow, MessageRow};
 use crate::supervision::AuditRow;
+use fandesk_domain::bot_rule::Turn;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::signals::TurnRule;
-use fandesk_domain::bot_rule::Turn;
 use fandesk_domain::{
     AuthorKind, BotLimits, BotTurns, ConversationId, FanId, MemberId, MessageId, Principal, Role,
     RuleViolation, Speaker, TimelineEvent, Visibility, decide_post,

@@ -77,7 +77,11 @@ async fn two_racing_bot_sends_in_one_batch(store: &Store) {
     .await;
     assert_eq!(refusal(&results[0]), Some(BotRuleBroken::InARow));
     assert!(results[1..].iter().all(Result::is_ok), "{results:?}");
-    let row = store.find_conversation(&conversation).await.unwrap().unwrap();
+    let row = store
+        .find_conversation(&conversation)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.bot.exchanges, 2);
     assert!(row.bot.automated_last && !row.bot.handed_off);
 }
@@ -147,7 +151,11 @@ async fn exchanges_hand_off_once_per_opening(store: &Store) {
     )
     .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
-    let row = store.find_conversation(&conversation).await.unwrap().unwrap();
+    let row = store
+        .find_conversation(&conversation)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(row.bot, fandesk_domain::BotTurns::default());
 }
 
