@@ -72,6 +72,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: data_dir.clone(),
         database: None,
+        nats: None,
+        node: None,
         log_format: args.log_format,
         allowed_origins: Vec::new(),
         charter: None,

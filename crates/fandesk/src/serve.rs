@@ -3,7 +3,7 @@
 
 use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
-use fandesk_bus::LocalBus;
+use fandesk_bus::{LocalBus, NatsBus};
 use fandesk_http::{HttpConfig, WsConfig};
 use fandesk_service::{
     App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock, WebhookConfig,
@@ -97,6 +97,10 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
             .with_context(|| format!("opening SQLite in {}", args.data_dir.display()))?,
     };
     let config = Config {
+        node: args
+            .node
+            .clone()
+            .unwrap_or_else(fandesk_service::default_node_name),
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
         desk: desk_config()?,
         charter: charter_config(args)?,
@@ -112,7 +116,20 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
         },
         ..Config::default()
     };
-    let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);
+    let app = match &args.nats {
+        None => App::start(store.clone(), Arc::new(LocalBus::new()), config, clock),
+        Some(url) => {
+            if store.backend() == "sqlite" {
+                anyhow::bail!(
+                    "--nats joins nodes that share one database: use it with --database postgres://…"
+                );
+            }
+            let bus = Arc::new(NatsBus::connect(url, &config.node).await?);
+            let app = App::start(store.clone(), bus.clone(), config, clock);
+            bus.set_gap_fill(app.gap_fill());
+            app
+        }
+    };
     Ok((store, app))
 }
 

@@ -6,6 +6,7 @@ mod e2e {
     mod auth;
     mod charter;
     mod charter_live;
+    mod cluster;
     mod conversations;
     mod crash;
     mod delivery;
