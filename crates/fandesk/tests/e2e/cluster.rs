@@ -213,3 +213,29 @@ async fn a_node_that_misses_events_fills_them_from_the_database() {
     b.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_on_one_node_closes_the_sockets_on_another() {
+    let Some(server) = postgres_server().await else {
+        return;
+    };
+    let nats = NatsServer::start().await.expect("a NATS server");
+    let a = node(&server, &nats, "node-a", None).await;
+    let b = node(&server, &nats, "node-b", None).await;
+    let (agent, _) = server.create_member("agent").await;
+    let mut socket = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
+        .await
+        .expect("agent socket on B");
+    socket.subscribe("inbox", None).await.expect("subscribe");
+
+    a.http()
+        .post_empty("/api/v1/auth/logout", Some(&agent))
+        .await
+        .expect_status(204);
+    let closed = socket.expect_close(Duration::from_secs(10)).await;
+    assert_eq!(closed.code, Some(4001), "revoked on every node: {closed:?}");
+
+    a.shutdown().await;
+    b.shutdown().await;
+    server.shutdown().await;
+}
