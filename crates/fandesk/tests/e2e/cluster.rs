@@ -239,3 +239,52 @@ async fn signing_out_on_one_node_closes_the_sockets_on_another() {
     b.shutdown().await;
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_collision_view_spans_nodes() {
+    let Some(server) = postgres_server().await else {
+        return;
+    };
+    let nats = NatsServer::start().await.expect("a NATS server");
+    let a = node(&server, &nats, "node-a", None).await;
+    let b = node(&server, &nats, "node-b", None).await;
+    let (fan, _) = server.fan_session("Fan").await;
+    let conversation = server.open_conversation(&fan).await;
+    let (agent, _) = server.create_member("agent").await;
+    let topic = format!("conversation:{conversation}");
+    let mut watcher = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
+        .await
+        .expect("agent on B");
+    watcher.subscribe(&topic, None).await.expect("subscribe");
+
+    // The owner opens the conversation on A, and the fan types there.
+    let mut owner = WsClient::connect_url(&a.ws_url(), Some(server.owner_token()), None)
+        .await
+        .expect("owner on A");
+    owner.subscribe(&topic, None).await.expect("subscribe");
+    let seen = watcher
+        .recv_matching(Duration::from_secs(10), |frame| {
+            frame["event"]["kind"] == "presence" && frame["event"]["state"] == "viewing"
+        })
+        .await;
+    assert_eq!(seen["topic"], topic.as_str(), "{seen}");
+    let mut fan_socket = WsClient::connect_url(&a.ws_url(), Some(&fan), None)
+        .await
+        .expect("fan on A");
+    fan_socket
+        .send_json(&json!({"type": "typing", "topic": topic}))
+        .await;
+    let typing = watcher
+        .recv_matching(Duration::from_secs(10), |frame| {
+            frame["event"]["kind"] == "typing"
+        })
+        .await;
+    assert_eq!(typing["event"]["author"]["kind"], "fan", "{typing}");
+
+    for socket in [watcher, owner, fan_socket] {
+        socket.close().await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+    server.shutdown().await;
+}
