@@ -22,7 +22,8 @@ pub const NATS_URL_VAR: &str = "FANDESK_TEST_NATS_URL";
 /// The NATS server a test's nodes share. Dropping it stops the child process.
 pub struct NatsServer {
     url: String,
-    _child: Option<Child>,
+    /// The child process and its port, when this test started the server.
+    child: Option<(Child, u16)>,
 }
 
 impl NatsServer {
@@ -34,40 +35,59 @@ impl NatsServer {
             .ok()
             .filter(|url| !url.is_empty())
         {
-            return Ok(NatsServer { url, _child: None });
+            return Ok(NatsServer { url, child: None });
         }
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let child = Command::new("nats-server")
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|error| {
-                anyhow::anyhow!(
-                    "multi-node tests need a NATS server: install nats-server (Debian package \
-                     `nats-server`) or set {NATS_URL_VAR}: {error}"
-                )
-            })?;
-        let address = format!("127.0.0.1:{port}");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(&address).await.is_ok() {
-                return Ok(NatsServer {
-                    url: format!("nats://{address}"),
-                    _child: Some(child),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("nats-server did not listen on {address} within 5 s")
+        let child = spawn_on(port).await?;
+        Ok(NatsServer {
+            url: format!("nats://127.0.0.1:{port}"),
+            child: Some((child, port)),
+        })
+    }
+
+    /// Kills the server and starts it again on the same port after `down_for` (only a
+    /// server this test started; `None` otherwise): every node loses its connection and
+    /// reconnects.
+    pub async fn restart(&mut self, down_for: Duration) -> Option<()> {
+        let (child, port) = self.child.as_mut()?;
+        let port = *port;
+        child.kill().await.ok()?;
+        tokio::time::sleep(down_for).await;
+        let fresh = spawn_on(port).await.ok()?;
+        self.child = Some((fresh, port));
+        Some(())
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
+}
+
+/// `nats-server` on `127.0.0.1:port`, once it accepts connections.
+async fn spawn_on(port: u16) -> anyhow::Result<Child> {
+    let child = Command::new("nats-server")
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "multi-node tests need a NATS server: install nats-server (Debian package \
+                 `nats-server`) or set {NATS_URL_VAR}: {error}"
+            )
+        })?;
+    let address = format!("127.0.0.1:{port}");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(&address).await.is_ok() {
+            return Ok(child);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("nats-server did not listen on {address} within 5 s")
 }
 
 /// One more node on an existing database, serving HTTP and WebSocket on port 0.

@@ -2,7 +2,10 @@
 //! Multi-node): a fan on one node and an agent on another see one timeline, dense and in
 //! order, whichever node wrote each message; a node that misses events on NATS fills them
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
-//! and end (the PostgreSQL run in `.ci/run` runs them).
+//! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
+//! on another node and a NATS restart are in [`resilience`].
+
+mod resilience;
 
 use super::support::{assert_dense_from, client_id, contains, created_events, seqs};
 use fandesk_bus::{Bus, Event, NatsBus, Receiver};
@@ -12,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A node on `server`'s database whose bus is NATS (wrapped by `wrap`, e.g. to lose events).
-async fn node(
+pub(super) async fn node(
     server: &TestServer,
     nats: &NatsServer,
     name: &str,
@@ -61,7 +64,7 @@ impl Bus for Lossy {
     }
 }
 
-async fn postgres_server() -> Option<TestServer> {
+pub(super) async fn postgres_server() -> Option<TestServer> {
     let server = TestServer::spawn().await;
     if server.backend() == "postgres" {
         return Some(server);
@@ -72,7 +75,7 @@ async fn postgres_server() -> Option<TestServer> {
 }
 
 /// Reads `message.created` events of `topic` until `count` arrived (or 20 s passed).
-async fn collect(socket: &mut WsClient, topic: &str, count: usize) -> Vec<Value> {
+pub(super) async fn collect(socket: &mut WsClient, topic: &str, count: usize) -> Vec<Value> {
     let mut frames = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     while created_events(&frames, topic).len() < count && tokio::time::Instant::now() < deadline {
@@ -83,7 +86,13 @@ async fn collect(socket: &mut WsClient, topic: &str, count: usize) -> Vec<Value>
     created_events(&frames, topic)
 }
 
-async fn post(node: &ClusterNode, token: &str, conversation: &str, body: &str, visibility: &str) {
+pub(super) async fn post(
+    node: &ClusterNode,
+    token: &str,
+    conversation: &str,
+    body: &str,
+    visibility: &str,
+) {
     let request = json!({"client_msg_id": client_id(), "body": body, "visibility": visibility});
     let path = format!("/api/v1/conversations/{conversation}/messages");
     node.http()
