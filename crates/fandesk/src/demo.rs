@@ -74,6 +74,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         database: None,
         nats: None,
         node: None,
+        reuse_port: false,
         log_format: args.log_format,
         allowed_origins: Vec::new(),
         charter: None,

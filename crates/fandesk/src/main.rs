@@ -42,6 +42,12 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "FANDESK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Share the listening port with other fandesk processes on this machine
+    /// (`SO_REUSEPORT`: the kernel spreads new connections over them), so several nodes on
+    /// one PostgreSQL database and NATS serve one address past one process's descriptor
+    /// limit.
+    #[arg(long = "reuse-port", env = "FANDESK_REUSE_PORT")]
+    pub reuse_port: bool,
     /// Directory of the embedded SQLite database.
     #[arg(long, env = "FANDESK_DATA_DIR", default_value = "./fandesk-data")]
     pub data_dir: PathBuf,

@@ -9,6 +9,7 @@ use fandesk_service::{
     App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock, WebhookConfig,
 };
 use fandesk_store::Store;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -157,14 +158,28 @@ pub(crate) async fn bind(
     args: &ServeArgs,
     store: &Store,
 ) -> anyhow::Result<tokio::net::TcpListener> {
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
+    let listener = listen(args.listen, args.reuse_port)
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend(), "fandesk is serving");
     // The one line on stdout: scripts and tests read the chosen port from it.
     println!("listening on {address}");
     Ok(listener)
+}
+
+/// A listening socket on `address`; with `reuse_port`, one other processes may bind too.
+fn listen(address: SocketAddr, reuse_port: bool) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(address)?;
+    socket.listen(1024)
 }
 
 /// Serves until `shutdown` is cancelled, then commits queued writes and closes the store.

@@ -3,8 +3,10 @@
 //! order, whichever node wrote each message; a node that misses events on NATS fills them
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
 //! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
-//! on another node and a NATS restart are in [`resilience`].
+//! on another node and a NATS restart are in [`resilience`]; `fandesk serve` processes
+//! sharing one port in [`processes`].
 
+mod processes;
 mod resilience;
 
 use super::support::{assert_dense_from, client_id, contains, created_events, seqs};
