@@ -7,6 +7,7 @@ mod e2e {
     mod bots;
     mod charter;
     mod charter_live;
+    mod cluster;
     mod conversations;
     mod crash;
     mod delivery;
