@@ -102,7 +102,11 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
     .await;
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["last_status_code"], 204);
-    assert_eq!(log[0]["next_attempt_at"], Value::Null, "nothing more to attempt");
+    assert_eq!(
+        log[0]["next_attempt_at"],
+        Value::Null,
+        "nothing more to attempt"
+    );
     let listed = server
         .http()
         .get("/api/v1/webhooks", Some(server.owner_token()))
