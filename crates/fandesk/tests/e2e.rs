@@ -4,6 +4,7 @@
 
 mod e2e {
     mod auth;
+    mod bots;
     mod charter;
     mod charter_live;
     mod conversations;
@@ -13,11 +14,13 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod escalation_alerts;
     mod isolation;
     mod messages;
     mod metrics;
     mod openapi;
     mod outbound;
+    mod report_cli;
     mod report_delivery;
     mod rooms;
     mod supervision;
