@@ -192,6 +192,12 @@ describe('new-user bugs', () => {
     assert.equal(closed.shadow, 'none');
     assert.ok(closed.left >= PHONE.width, `closed drawer starts at ${closed.left}`);
     assert.ok(await agent.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+    // A conversation open on the phone: no horizontal overflow, the composer on screen.
+    const phil = await fanWrites('Phil Again', 'Still on my phone');
+    await openById(agent, phil.id, 'Phil Again');
+    assert.ok(await agent.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+    const composer = await agent.locator('.conv-pane .composer-input').boundingBox();
+    assert.ok(composer && composer.y + composer.height <= PHONE.height, 'the composer is on screen');
     await agent.locator('.fan-toggle').click();
     await agent.waitForFunction(() => {
       const element = document.querySelector('.fan-panel');
