@@ -1,6 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
-// WebSocket connection, and hash routing between the inbox and the dashboard.
+// WebSocket connection, and hash routing between the inbox, the dashboard and the settings
+// screens (charter, webhooks).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -9,6 +10,8 @@ import { roleName } from './format.js';
 import { Live } from './live.js';
 import { mountDashboard } from './dashboard.js';
 import { mountInbox } from './inbox.js';
+import { mountCharter } from './charter.js';
+import { mountWebhooks } from './webhooks.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -18,6 +21,11 @@ const SIGNED_IN = 'fandesk.signed_in';
 const signedIn = {
   get: () => { try { return localStorage.getItem(SIGNED_IN) === '1'; } catch { return true; } },
   set: (on) => { try { if (on) localStorage.setItem(SIGNED_IN, '1'); else localStorage.removeItem(SIGNED_IN); } catch { /* storage off */ } },
+};
+/** The settings screens: who may open them, how they mount, and their page title. */
+const ADMIN_SCREENS = {
+  charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
+  webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -34,6 +42,8 @@ async function detectFeatures() {
       shifts: has('/shifts'),
       deskAgents: has('/desk/agents'),
       metrics: has('/metrics/summary'),
+      charter: has('/charter'),
+      webhooks: has('/webhooks'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -137,6 +147,8 @@ async function boot() {
   const ctx = { me, features, directory, live, navigate, showHelp };
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
+  if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),
@@ -164,10 +176,16 @@ function route(ctx) {
   }
   current?.mounted.unmount();
   main.replaceChildren();
-  const dashboard = view === 'dashboard' && SUPERVISING.includes(ctx.me.role);
-  const mounted = dashboard ? mountDashboard(main, ctx) : mountInbox(main, ctx, { conversationId: id });
+  const admin = ADMIN_SCREENS[view];
+  const settings = admin && admin.allowed(ctx);
+  const dashboard = !settings && view === 'dashboard' && SUPERVISING.includes(ctx.me.role);
+  const mounted = settings
+    ? admin.mount(main, ctx)
+    : dashboard
+      ? mountDashboard(main, ctx)
+      : mountInbox(main, ctx, { conversationId: id });
   // One h1 per page, for screen readers: the view's name.
-  main.prepend(h('h1', { class: 'sr-only' }, dashboard ? 'Dashboard' : 'Inbox'));
+  main.prepend(h('h1', { class: 'sr-only' }, settings ? admin.title : dashboard ? 'Dashboard' : 'Inbox'));
   current = { view, mounted };
 }
 

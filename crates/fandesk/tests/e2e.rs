@@ -4,6 +4,7 @@
 
 mod e2e {
     mod auth;
+    mod bots;
     mod charter;
     mod charter_live;
     mod conversations;
@@ -13,6 +14,7 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod escalation_alerts;
     mod isolation;
     mod messages;
     mod metrics;

@@ -54,15 +54,16 @@ impl App {
         let (signal_sender, signal_inputs) =
             tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
         let integrations = integration::Integrations::new(&config.webhooks, metrics.clone());
+        let desk = desk::DeskRuntime::new();
         let batch = ConversationBatch {
             bus: bus.clone(),
             metrics: metrics.clone(),
             signals: signal_sender,
             emitter: integrations.emitter.clone(),
+            handoffs: desk.handoffs(),
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
-        let desk = desk::DeskRuntime::new();
         let mut registry = Registry::default();
         desk::register_jobs(&mut registry, &config.desk);
         reporting::register_jobs(&mut registry);
