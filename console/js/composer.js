@@ -10,6 +10,7 @@ import { firstArray } from './directory.js';
 import { h, replace } from './dom.js';
 
 const firstLine = (text) => text.split('\n', 1)[0].trim();
+let composers = 0;
 
 export class Composer {
   /**
@@ -31,6 +32,9 @@ export class Composer {
     this.selected = 0;
 
     this.mirror = h('div', { class: 'composer-mirror', 'aria-hidden': 'true' });
+    // The picker's options are announced through the textarea's aria-activedescendant.
+    composers += 1;
+    this.pickerId = `canned-picker-${composers}`;
     this.placeholder = features.canned ? 'Reply… (type / for canned responses)' : 'Reply…';
     this.disabledReason = '';
     this.input = h('textarea', {
@@ -38,13 +42,15 @@ export class Composer {
       rows: '3',
       placeholder: this.placeholder,
       'aria-label': 'Message',
+      'aria-controls': this.pickerId,
+      'aria-autocomplete': features.canned ? 'list' : null,
       oninput: () => this.changed(),
       onkeydown: (event) => this.keydown(event),
       onscroll: () => {
         this.mirror.scrollTop = this.input.scrollTop;
       },
     });
-    this.picker = h('ul', { class: 'picker', role: 'listbox', hidden: true });
+    this.picker = h('ul', { class: 'picker', role: 'listbox', id: this.pickerId, 'aria-label': 'Canned responses', hidden: true });
     this.error = h('div', { class: 'composer-error', role: 'alert', hidden: true });
     this.hint = h('span', { class: 'composer-hint' });
     this.publicButton = h('button', { type: 'button', class: 'mode', 'aria-pressed': 'false', onclick: () => this.setMode('public') }, publicLabel);
@@ -209,9 +215,11 @@ export class Composer {
 
   paintPicker() {
     if (!this.choices.length) {
+      this.input.removeAttribute('aria-activedescendant');
       replace(this.picker, h('li', { class: 'picker-empty' }, 'No canned response matches.'));
       return;
     }
+    this.input.setAttribute('aria-activedescendant', `${this.pickerId}-${this.selected}`);
     replace(
       this.picker,
       this.choices.map((item, index) =>
@@ -219,6 +227,7 @@ export class Composer {
           'li',
           {
             role: 'option',
+            id: `${this.pickerId}-${index}`,
             class: index === this.selected ? 'picker-item selected' : 'picker-item',
             'aria-selected': String(index === this.selected),
             onmousedown: (event) => {
@@ -237,6 +246,7 @@ export class Composer {
   closePicker() {
     this.pickerCall = (this.pickerCall || 0) + 1;
     this.picker.hidden = true;
+    this.input?.removeAttribute('aria-activedescendant');
     this.choices = [];
   }
 

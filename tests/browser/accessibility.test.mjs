@@ -1,7 +1,8 @@
 // Accessibility basics of the console and the fan page in headless Chromium: text
 // contrast of at least 4.5:1 (muted text, chips, timers), a late timer that pulses without
-// fading its text, the Reply / Internal toggle announcing its state with aria-pressed, and
-// on every page exactly one h1 and landmarks that have names.
+// fading its text, the Reply / Internal toggle announcing its state with aria-pressed, the
+// canned picker's option announced with aria-activedescendant, and on every page exactly
+// one h1 and landmarks that have names.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -15,7 +16,12 @@ let browser;
 
 before(async () => {
   server = await startServer();
-  await createTeam(server.url, { agent: AGENT, supervisor: SUPERVISOR });
+  const team = await createTeam(server.url, { agent: AGENT, supervisor: SUPERVISOR });
+  for (const [shortcut, title] of [['thanks', 'Thank you'], ['track', 'Tracking link']]) {
+    await call(server.url, 'POST', '/canned-responses', {
+      token: team.ownerToken, body: { shortcut, title, body: `${title}, {{ fan.first_name | default: "there" }}!\nAnything else?` },
+    });
+  }
   const session = await call(server.url, 'POST', '/fan-sessions', { body: { display_name: 'Cleo Contrast' } });
   const { id } = await call(server.url, 'POST', '/conversations', { token: session.token, body: {} });
   await call(server.url, 'POST', `/conversations/${id}/messages`, {
@@ -115,6 +121,25 @@ describe('accessibility basics', () => {
     assert.equal(await reply.getAttribute('aria-pressed'), 'false');
     assert.equal(await internal.getAttribute('aria-pressed'), 'true');
     assertReadable(await contrasts(page, ['.composer-modes .mode', '.composer-hint']));
+
+    // The canned picker: the textarea keeps the focus and names the highlighted option.
+    const input = page.locator('.conv-pane .composer-input');
+    await reply.click();
+    await input.click();
+    await input.pressSequentially('/t');
+    await page.locator('.picker-item', { hasText: 'Thank you' }).waitFor();
+    const active = () => input.getAttribute('aria-activedescendant');
+    const selectedId = () => page.locator('.picker-item.selected').getAttribute('id');
+    assert.equal(await input.getAttribute('aria-controls'), await page.locator('.picker').getAttribute('id'));
+    assert.ok(await active(), 'an option is active');
+    assert.equal(await active(), await selectedId());
+    const first = await active();
+    await input.press('ArrowDown');
+    assert.notEqual(await active(), first);
+    assert.equal(await active(), await selectedId());
+    assert.equal(await page.locator(`#${await active()}`).getAttribute('role'), 'option');
+    await input.press('Escape');
+    assert.equal(await active(), null);
     assert.deepEqual(page.problems, []);
     await page.context().close();
 
@@ -160,6 +185,7 @@ describe('accessibility basics', () => {
     await fanStart(fan, server.url, 'Fay Fan');
     await fanSend(fan, 'Hello!');
     await assertStructure(fan, 'fan chat');
+    assert.ok(await fan.evaluate(() => document.documentElement.scrollWidth) <= 390, 'no horizontal overflow on a phone');
     assertReadable(await contrasts(fan, ['.chat-head p', '.msg-meta', '.chat-notice']));
     assert.deepEqual(fan.problems, []);
     await fan.context().close();

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, consoleLogin, createTeam, launchBrowser, login, newPage, startServer } from './harness.mjs';
+import { call, consoleLogin, createTeam, launchBrowser, login, newPage, OWNER, startServer } from './harness.mjs';
 
 const AGENT = { email: 'nia@example.com', name: 'Nia Agent', role: 'agent', password: 'agent-password-1' };
 const CAPPED = { email: 'cap@example.com', name: 'Cal Capped', role: 'agent', password: 'agent-password-2' };
@@ -192,6 +192,12 @@ describe('new-user bugs', () => {
     assert.equal(closed.shadow, 'none');
     assert.ok(closed.left >= PHONE.width, `closed drawer starts at ${closed.left}`);
     assert.ok(await agent.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+    // A conversation open on the phone: no horizontal overflow, the composer on screen.
+    const phil = await fanWrites('Phil Again', 'Still on my phone');
+    await openById(agent, phil.id, 'Phil Again');
+    assert.ok(await agent.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+    const composer = await agent.locator('.conv-pane .composer-input').boundingBox();
+    assert.ok(composer && composer.y + composer.height <= PHONE.height, 'the composer is on screen');
     await agent.locator('.fan-toggle').click();
     await agent.waitForFunction(() => {
       const element = document.querySelector('.fan-panel');
@@ -199,6 +205,18 @@ describe('new-user bugs', () => {
     });
     assert.deepEqual(agent.problems, []);
     await agent.context().close();
+
+    // The owner has the most views: the links scroll inside the bar, the page does not.
+    const owner = await newPage(browser, { viewport: PHONE });
+    await consoleLogin(owner, server.url, OWNER.email, OWNER.password);
+    const ownerBar = await owner.$eval('#bar', (element) => ({ scroll: element.scrollWidth, client: element.clientWidth }));
+    assert.ok(ownerBar.scroll <= ownerBar.client, `owner's top bar ${ownerBar.scroll} px in ${ownerBar.client}`);
+    assert.ok(await owner.evaluate(() => document.documentElement.scrollWidth) <= PHONE.width);
+    const last = owner.locator('#bar .views a').last();
+    await last.scrollIntoViewIfNeeded();
+    const box = await last.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, 'every view link can be reached');
+    await owner.context().close();
   });
 
   test('an alert shows the words that matched, not only the rule’s name', async () => {
