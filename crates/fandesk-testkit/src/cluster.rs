@@ -103,9 +103,19 @@ impl ClusterNode {
     /// Starts node `name` on `store` with `bus`; returns it with its `App` so the caller
     /// can connect the bus to it (`NatsBus::set_gap_fill(app.gap_fill())`).
     pub async fn start(store: Store, bus: Arc<dyn Bus>, name: &str) -> anyhow::Result<ClusterNode> {
+        ClusterNode::start_with(store, bus, name, Config::default()).await
+    }
+
+    /// The same with service settings of the caller's (its `node` is replaced by `name`).
+    pub async fn start_with(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        name: &str,
+        config: Config,
+    ) -> anyhow::Result<ClusterNode> {
         let config = Config {
             node: name.to_owned(),
-            ..Config::default()
+            ..config
         };
         let app = App::start(store, bus, config, Arc::new(SystemClock));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -89,6 +89,7 @@ impl App {
         };
         desk::DeskRuntime::start(&app);
         charter::spawn_listener(&app);
+        integration::spawn_listener(&app);
         integration::Integrations::start(&app);
         Jobs::start(&app);
         if app.inner.config.report_delivery.is_some() {

@@ -125,7 +125,7 @@ impl App {
             deleted_at: None,
         };
         self.store().insert_webhook(&row).await?;
-        self.reload_webhooks().await?;
+        self.webhooks_changed().await?;
         tracing::info!(webhook = %row.id, url = %row.url, "webhook created");
         Ok(WebhookView::new(&row, None))
     }
@@ -157,7 +157,7 @@ impl App {
         if !self.store().delete_webhook(id, self.now()).await? {
             return Err(ServiceError::NotFound("webhook"));
         }
-        self.reload_webhooks().await?;
+        self.webhooks_changed().await?;
         tracing::info!(webhook = %id, "webhook deleted");
         Ok(())
     }

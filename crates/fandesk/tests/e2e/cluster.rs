@@ -4,8 +4,9 @@
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
 //! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
 //! on another node and a NATS restart are in [`resilience`]; `fandesk serve` processes
-//! sharing one port in [`processes`].
+//! sharing one port in [`processes`]; jobs running once across nodes in [`jobs`].
 
+mod jobs;
 mod processes;
 mod resilience;
 
