@@ -17,7 +17,7 @@ export class Composer {
    * with an ApiError; `conversationId()` names the conversation templates render for;
    * `onTyping()` is called on every keystroke that writes a message (not a `/` command).
    */
-  constructor(root, { features, onSend, conversationId, onTyping = () => {} }) {
+  constructor(root, { features, onSend, conversationId, onTyping = () => {}, publicLabel = 'Reply' }) {
     this.features = features;
     this.onSend = onSend;
     this.onTyping = onTyping;
@@ -31,10 +31,12 @@ export class Composer {
     this.selected = 0;
 
     this.mirror = h('div', { class: 'composer-mirror', 'aria-hidden': 'true' });
+    this.placeholder = features.canned ? 'Reply… (type / for canned responses)' : 'Reply…';
+    this.disabledReason = '';
     this.input = h('textarea', {
       class: 'composer-input',
       rows: '3',
-      placeholder: features.canned ? 'Reply… (type / for canned responses)' : 'Reply…',
+      placeholder: this.placeholder,
       'aria-label': 'Message',
       oninput: () => this.changed(),
       onkeydown: (event) => this.keydown(event),
@@ -45,10 +47,10 @@ export class Composer {
     this.picker = h('ul', { class: 'picker', role: 'listbox', hidden: true });
     this.error = h('div', { class: 'composer-error', role: 'alert', hidden: true });
     this.hint = h('span', { class: 'composer-hint' });
-    this.publicButton = h('button', { type: 'button', class: 'mode', onclick: () => this.setMode('public') }, 'Reply');
+    this.publicButton = h('button', { type: 'button', class: 'mode', 'aria-pressed': 'false', onclick: () => this.setMode('public') }, publicLabel);
     this.internalButton = h(
       'button',
-      { type: 'button', class: 'mode', onclick: () => this.setMode('internal') },
+      { type: 'button', class: 'mode', 'aria-pressed': 'false', onclick: () => this.setMode('internal') },
       'Internal note',
     );
     this.sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
@@ -82,14 +84,21 @@ export class Composer {
     this.form.classList.toggle('composer-internal', visibility === 'internal');
     this.publicButton.classList.toggle('active', visibility === 'public');
     this.internalButton.classList.toggle('active', visibility === 'internal');
+    this.publicButton.setAttribute('aria-pressed', String(visibility === 'public'));
+    this.internalButton.setAttribute('aria-pressed', String(visibility === 'internal'));
     this.internalButton.textContent = this.whisperTo ? `Whisper to ${this.whisperTo.name}` : 'Internal note';
     this.updateHint();
   }
 
+  /** Enables the composer, or disables it saying `why` (placeholder and hint). */
   setEnabled(enabled, why = '') {
     this.input.disabled = !enabled;
     this.sendButton.disabled = !enabled;
-    this.input.placeholder = enabled ? this.input.placeholder : why;
+    this.publicButton.disabled = !enabled;
+    this.internalButton.disabled = !enabled;
+    this.disabledReason = enabled ? '' : why;
+    this.input.placeholder = enabled ? this.placeholder : why;
+    this.updateHint();
   }
 
   reset() {
@@ -107,6 +116,7 @@ export class Composer {
 
   updateHint() {
     let text = this.visibility === 'internal' ? 'Team only — the fan never sees this.' : 'Enter to send · Shift+Enter for a new line';
+    if (this.disabledReason) text = this.disabledReason;
     if (this.template && this.templateUnedited()) text = 'Personalise the highlighted first line before sending.';
     else if (this.template) text = `From “${this.template.title}” · first line edited`;
     this.hint.textContent = text;

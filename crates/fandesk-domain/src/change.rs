@@ -66,6 +66,24 @@ impl Transition {
         }
     }
 
+    /// Whether `actor` may escalate a conversation in `state` for `reason`, decided before a
+    /// lead is chosen: choosing one reads the roster and may alert supervisors, which a
+    /// refused caller must never cause. Every refusal of `apply_to` holds whoever the lead
+    /// turns out to be, so the check runs it on a copy with the lead left blank; the commit
+    /// decides again against the state it commits on.
+    pub fn check_escalation(
+        actor: &Principal,
+        state: &ConversationState,
+        reason: &str,
+    ) -> Result<(), RuleViolation> {
+        let probe = Transition::Escalate {
+            lead: MemberId::from(""),
+            name: String::new(),
+            reason: reason.to_owned(),
+        };
+        probe.apply_to(actor, &mut state.clone()).map(drop)
+    }
+
     /// Decides the change for `actor` and applies it to `state`.
     pub fn apply_to(
         &self,
@@ -398,6 +416,43 @@ mod tests {
         );
         check(agent("b"), taken, Transition::HandBack, None);
         check(sup(), state(Some("s"), Open), Transition::HandBack, None);
+    }
+
+    #[test]
+    fn escalation_is_refused_before_a_lead_is_chosen() {
+        let sup = || member("s", Role::Supervisor);
+        let agent = |id: &str| member(id, Role::Agent);
+        let fan = Principal::Fan {
+            id: FanId::from("f"),
+            name: "F".into(),
+        };
+        let mut escalated = state(Some("l"), Status::Open);
+        escalated.escalated = true;
+        let table: [(Principal, ConversationState, &str, bool); 9] = [
+            (fan, state(None, Status::Open), "help", false),
+            (
+                member("bot", Role::Bot),
+                state(None, Status::Open),
+                "help",
+                false,
+            ),
+            (agent("b"), state(Some("a"), Status::Open), "help", false),
+            (
+                agent("a"),
+                state(Some("a"), Status::Resolved),
+                "help",
+                false,
+            ),
+            (agent("a"), state(Some("a"), Status::Open), "   ", false),
+            (sup(), escalated, "again", false),
+            (agent("a"), state(Some("a"), Status::Open), "refund", true),
+            (agent("b"), state(None, Status::Open), "refund", true),
+            (sup(), state(Some("a"), Status::Open), "refund", true),
+        ];
+        for (actor, before, reason, allowed) in table {
+            let got = Transition::check_escalation(&actor, &before, reason);
+            assert_eq!(got.is_ok(), allowed, "{actor:?} on {before:?}: {got:?}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod e2e {
     mod bots;
     mod charter;
     mod charter_live;
+    mod cluster;
     mod conversations;
     mod crash;
     mod delivery;
@@ -14,11 +15,13 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod escalation_alerts;
     mod isolation;
     mod messages;
     mod metrics;
     mod openapi;
     mod outbound;
+    mod report_cli;
     mod report_delivery;
     mod rooms;
     mod supervision;

@@ -23,6 +23,12 @@ impl AlertThrottle {
         period: SignedDuration::from_hours(1),
     };
 
+    /// One `escalation_off_shift` per conversation per 10 minutes: the alert asks a
+    /// supervisor to look at the schedule, and a repeat says nothing new.
+    pub const ESCALATION_OFF_SHIFT: AlertThrottle = AlertThrottle {
+        period: SignedDuration::from_mins(10),
+    };
+
     pub const fn new(period: SignedDuration) -> AlertThrottle {
         AlertThrottle { period }
     }
@@ -81,5 +87,13 @@ mod tests {
         check(anomaly, Some(0), 59, false);
         check(anomaly, Some(0), 60, true);
         check(AlertThrottle::new(SignedDuration::ZERO), Some(0), 0, true);
+    }
+
+    #[test]
+    fn off_shift_escalation_alerts_wait_ten_minutes() {
+        let off_shift = AlertThrottle::ESCALATION_OFF_SHIFT;
+        check(off_shift, None, 0, true);
+        check(off_shift, Some(0), 9, false);
+        check(off_shift, Some(0), 10, true);
     }
 }

@@ -124,6 +124,24 @@ impl App {
         self.inner.store.backend()
     }
 
+    /// This node's name (`Config::node`).
+    pub fn node(&self) -> &str {
+        &self.inner.config.node
+    }
+
+    /// Which bus carries live events: `local` (one node) or `nats`.
+    pub fn bus_kind(&self) -> &'static str {
+        self.inner.bus.kind()
+    }
+
+    /// Reads missed timeline events back from this node's database, for the multi-node
+    /// bus (`fandesk_bus::NatsBus::set_gap_fill`).
+    pub fn gap_fill(&self) -> Arc<dyn fandesk_bus::GapFill> {
+        Arc::new(crate::live::gap_fill::StoreGapFill {
+            store: self.inner.store.clone(),
+        })
+    }
+
     /// Whether the store answers (readiness).
     pub async fn ready(&self) -> bool {
         self.inner.store.count_members().await.is_ok()

@@ -110,7 +110,12 @@ impl App {
         reason: &str,
         lead_id: Option<&str>,
     ) -> ServiceResult<ConversationView> {
-        let lead = match lead_id {
+        // Authorize first: a caller who may not escalate never reaches the lead choice,
+        // whose roster reads and off-shift alert would otherwise be theirs to trigger.
+        actor.require(Capability::ChangeConversations)?;
+        let row = self.readable_conversation(actor, id).await?;
+        Transition::check_escalation(actor, &row.state(), reason)?;
+        let (lead, off_shift) = match lead_id {
             Some(lead_id) => {
                 let lead = self
                     .store()
@@ -123,16 +128,24 @@ impl App {
                         "is not an escalation lead",
                     ));
                 }
-                lead
+                (lead, false)
             }
-            None => self.choose_lead(actor, id, reason).await?,
+            None => {
+                let choice = self.choose_lead(actor, reason).await?;
+                (choice.lead, choice.off_shift)
+            }
         };
+        let lead_id = lead.id.clone();
         let transition = Transition::Escalate {
             lead: lead.id,
             name: lead.name,
             reason: reason.to_owned(),
         };
-        self.transition(actor, id, transition).await
+        let view = self.transition(actor, id, transition).await?;
+        if off_shift {
+            self.alert_off_shift_escalation(&row.id.0, &lead_id).await;
+        }
+        Ok(view)
     }
 
     pub async fn take_over(&self, actor: &Principal, id: &str) -> ServiceResult<ConversationView> {

@@ -14,7 +14,8 @@ use fandesk_domain::conversation::Transition;
 use fandesk_domain::desk::{
     choose_agent, choose_escalation_lead, next_coverage_start, off_hours_reply,
 };
-use fandesk_domain::{MemberId, MessageId, Principal, Role, Visibility};
+use fandesk_domain::signals::AlertThrottle;
+use fandesk_domain::{AlertKind, ConversationId, MemberId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{
     DeskConversationRow, FanProfileRow, MemberRow, PostExtras, StoreError, WriteOp, WriteOutcome,
 };
@@ -26,6 +27,13 @@ const ROUTING_ACTOR: &str = "Automatic routing";
 /// The built-in bot member that posts the off-hours reply, labelled automated.
 const AWAY_BOT_ID: &str = "mem_away_message";
 const AWAY_BOT_NAME: &str = "Away message";
+
+/// The lead an escalation goes to, and whether they were chosen off shift while the team
+/// has a schedule (supervisors are then alerted after the commit).
+pub(crate) struct LeadChoice {
+    pub(crate) lead: MemberRow,
+    pub(crate) off_shift: bool,
+}
 
 impl App {
     /// Assigns an unassigned conversation to the chosen on-shift agent. True when the
@@ -113,8 +121,9 @@ impl App {
     /// The escalation lead for an escalation by `actor`: the least loaded lead on shift,
     /// never the escalating member. When no lead is on shift the escalation still needs an
     /// owner ("a flag with the lead who owns it", docs/product.md › Conversations): it goes
-    /// to the least loaded lead, and supervisors are alerted when the team has a schedule
-    /// that left no lead on shift.
+    /// to the least loaded lead, and the answer says so when the team has a schedule that
+    /// left no lead on shift (`LeadChoice::off_shift`), so that supervisors are alerted
+    /// once the escalation has committed (`App::alert_off_shift_escalation`).
     ///
     /// The charter's escalation paths narrow the candidates first: when the reason
     /// mentions a path's words, only that path's leads are considered (all leads when none
@@ -122,9 +131,8 @@ impl App {
     pub(crate) async fn choose_lead(
         &self,
         actor: &Principal,
-        conversation: &str,
         reason: &str,
-    ) -> ServiceResult<MemberRow> {
+    ) -> ServiceResult<LeadChoice> {
         let snapshot = Snapshot::load(self).await?;
         let escalating = match actor {
             Principal::Member { id, .. } => Some(id),
@@ -140,34 +148,49 @@ impl App {
                 .collect();
             if on_path.is_empty() { leads } else { on_path }
         };
-        let on_shift = choose_escalation_lead(&candidates(false), escalating);
-        let choice = match on_shift {
-            Some(choice) => choice,
+        let (choice, off_shift) = match choose_escalation_lead(&candidates(false), escalating) {
+            Some(choice) => (choice, false),
             None => {
                 let choice =
                     choose_escalation_lead(&candidates(true), escalating).ok_or_else(|| {
                         ServiceError::Conflict("there is no escalation lead to escalate to".into())
                     })?;
-                if snapshot.roster.has_staffed_shifts() {
-                    let alert = NewAlert {
-                        conversation_id: Some(conversation.into()),
-                        rule: None,
-                        excerpt: None,
-                        details: AlertDetails::EscalationOffShift {
-                            lead_id: choice.member_id.0.clone(),
-                        },
-                    };
-                    if let Err(error) = self.raise_alert(alert).await {
-                        tracing::warn!(%error, "could not alert that no escalation lead is on shift");
-                    }
-                }
-                choice
+                (choice, snapshot.roster.has_staffed_shifts())
             }
         };
-        self.store()
+        let lead = self
+            .store()
             .find_member(&choice.member_id)
             .await?
-            .ok_or(ServiceError::NotFound("member"))
+            .ok_or(ServiceError::NotFound("member"))?;
+        Ok(LeadChoice { lead, off_shift })
+    }
+
+    /// Alerts supervisors that an escalation went to a lead off shift, at most once per
+    /// conversation per `AlertThrottle::ESCALATION_OFF_SHIFT`. Called after the escalation
+    /// committed, so a refused or failed escalation never alerts.
+    pub(crate) async fn alert_off_shift_escalation(&self, conversation: &str, lead: &MemberId) {
+        let kind = AlertKind::EscalationOffShift.as_str();
+        let last = self
+            .store()
+            .last_alert_at(kind, Some(&ConversationId::from(conversation)), None)
+            .await;
+        match last {
+            Ok(last) if !AlertThrottle::ESCALATION_OFF_SHIFT.allows(last, self.now()) => return,
+            Ok(_) => {}
+            Err(error) => return tracing::warn!(%error, "cannot read the last off-shift alert"),
+        }
+        let alert = NewAlert {
+            conversation_id: Some(conversation.into()),
+            rule: None,
+            excerpt: None,
+            details: AlertDetails::EscalationOffShift {
+                lead_id: lead.0.clone(),
+            },
+        };
+        if let Err(error) = self.raise_alert(alert).await {
+            tracing::warn!(%error, "could not alert that no escalation lead is on shift");
+        }
     }
 
     /// The members named by the first charter escalation path whose words `reason`

@@ -335,14 +335,10 @@ fn apply_op(
                     "whisper",
                     conversation,
                     at,
-                    format!(
-                        r#"{{"message_id":{:?},"to":{}}}"#,
-                        message_id.0,
-                        extras
-                            .whisper_to
-                            .as_ref()
-                            .map_or("null".to_owned(), |id| format!("{:?}", id.0))
-                    ),
+                    audit_details(serde_json::json!({
+                        "message_id": message_id.0,
+                        "to": extras.whisper_to.as_ref().map(|id| id.0.as_str()),
+                    })),
                 ));
             }
             let mut message = append(
@@ -392,7 +388,7 @@ fn apply_op(
                     action,
                     conversation,
                     at,
-                    format!(r#"{{"text":{:?}}}"#, outcome.text),
+                    audit_details(serde_json::json!({ "text": outcome.text })),
                 ));
             }
             let message = append(
@@ -415,6 +411,13 @@ fn apply_op(
             })
         }
     }
+}
+
+/// An audit row's details as JSON text, encoded by serde so every character of a reason
+/// (control characters, combining marks, zero-width spaces) is escaped as JSON requires
+/// and reads back exactly; Rust's `{:?}` escapes are not JSON.
+fn audit_details(details: serde_json::Value) -> String {
+    details.to_string()
 }
 
 /// Advances the conversation's bot rules by one public message; an automated message they
