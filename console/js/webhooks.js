@@ -213,7 +213,10 @@ export function mountWebhooks(root, ctx) {
         : deliveries.map((delivery) => h('tr', { class: 'delivery-row', dataset: { id: delivery.id, status: delivery.status } },
           h('td', {}, h('code', { class: 'delivery-id' }, delivery.id)),
           h('td', {}, h('code', {}, delivery.event)),
-          h('td', {}, statusChip(delivery)),
+          h('td', {}, statusChip(delivery),
+            delivery.status === 'pending' && delivery.next_attempt_at
+              ? h('span', { class: 'muted small next-attempt' }, ` next attempt ${when(delivery.next_attempt_at)}`)
+              : null),
           h('td', { class: 'delivery-attempts' }, String(delivery.attempts)),
           h('td', { class: 'delivery-answer' },
             delivery.last_status_code ? `HTTP ${delivery.last_status_code}` : '',

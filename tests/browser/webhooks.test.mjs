@@ -133,6 +133,7 @@ describe('webhooks screen', () => {
     assert.equal(await delivery.getAttribute('data-status'), 'pending');
     assert.equal(await delivery.locator('.delivery-attempts').textContent(), '1');
     assert.match(await delivery.locator('.delivery-answer').textContent(), /HTTP 500/);
+    await delivery.locator('.next-attempt', { hasText: 'next attempt' }).waitFor();
     await screenshot(page, 'webhooks-pending');
     // … then delivered by the retry (10 s later), the log following on its own.
     await page.locator(`.delivery-row[data-id="${deliveryId}"][data-status="delivered"]`).waitFor({ timeout: 40_000 });
