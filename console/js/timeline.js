@@ -108,6 +108,18 @@ export class Timeline {
     const author = message.author || {};
     const internal = message.visibility === 'internal';
     const dataset = { seq: String(message.seq), id: message.id };
+    if (author.kind === 'system' && message.event === 'bot_handoff') {
+      // The bot rules handed the conversation to a human (docs/product.md › Bots).
+      return h(
+        'li',
+        { class: 'msg msg-system msg-handoff', dataset },
+        h('span', { class: 'badge badge-handoff' }, 'Hand-off'),
+        ' ',
+        h('span', {}, message.body),
+        ' · ',
+        clock(message.created_at),
+      );
+    }
     if (author.kind === 'system') {
       return h('li', { class: 'msg msg-system', dataset }, h('span', {}, message.body), ' · ', clock(message.created_at));
     }
@@ -122,6 +134,7 @@ export class Timeline {
       const to = message.whisper_to ? this.memberName(message.whisper_to) || 'a team member' : null;
       badges.push(h('span', { class: 'badge badge-internal' }, to ? `Whisper to ${to}` : 'Internal'));
     }
+    if (author.kind === 'bot' && this.audience === 'team') badges.push(h('span', { class: 'badge badge-bot' }, 'Bot'));
     if (message.automated) badges.push(h('span', { class: 'badge badge-auto' }, 'Automated'));
     const meta = h(
       'div',

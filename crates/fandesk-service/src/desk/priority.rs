@@ -50,9 +50,15 @@ impl App {
     pub(crate) async fn rescore(&self, mut desk: DeskConversationRow) -> ServiceResult<Rescored> {
         let conversation = &desk.conversation;
         let profile = self.store().find_fan_profile(&conversation.fan_id).await?;
+        // After a bot hand-off the fan's messages to the bot still wait for a human: they
+        // count for the new opening's score (a "refund" told to the bot is still urgent).
+        let since = match conversation.awaiting_since {
+            Some(waiting) if conversation.bot.handed_off => waiting.min(desk.opening()),
+            _ => desk.opening(),
+        };
         let messages = self
             .store()
-            .list_fan_messages(&conversation.id, desk.opening(), SCORED_MESSAGES)
+            .list_fan_messages(&conversation.id, since, SCORED_MESSAGES)
             .await?;
         let bodies: Vec<String> = messages
             .iter()

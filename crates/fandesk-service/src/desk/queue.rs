@@ -117,12 +117,17 @@ pub(crate) fn entry_of(
         waited_seconds,
     });
     inputs.extend(waiting.inputs.iter().map(PriorityInputView::from));
-    let sla_due_at = conversation
-        .awaiting_since
-        .and_then(|since| since.checked_add(seconds(targets.target)).ok());
-    let stretch_due = conversation
-        .awaiting_since
-        .and_then(|since| since.checked_add(seconds(targets.stretch)).ok());
+    // After a bot hand-off the first-response clock runs from the hand-off (the opening).
+    let clock_start = conversation.awaiting_since.map(|since| {
+        if conversation.bot.handed_off {
+            since.max(desk.opening())
+        } else {
+            since
+        }
+    });
+    let sla_due_at = clock_start.and_then(|since| since.checked_add(seconds(targets.target)).ok());
+    let stretch_due =
+        clock_start.and_then(|since| since.checked_add(seconds(targets.stretch)).ok());
     QueueEntryView {
         conversation_id: conversation.id.0.clone(),
         fan_id: conversation.fan_id.0.clone(),

@@ -191,8 +191,8 @@ async fn run_worker(
 struct Work {
     opened_at: Option<Timestamp>,
     fan_message: bool,
-    /// A bot hand-off: the opening's clock started at this instant.
-    handed_off_at: Option<Timestamp>,
+    /// A bot hand-off: a new opening whose clock started at the hand-off.
+    handed_off: bool,
 }
 
 impl App {
@@ -243,13 +243,10 @@ impl App {
         let mut rebalance = false;
         let mut flushes = Vec::new();
         for event in events {
-            let mut handed_off_at = None;
+            let handed_off = matches!(event, DeskEvent::HandedOff { .. });
             let (conversation, opened_at, fan_message) = match event {
-                DeskEvent::Opened { conversation, at } => (conversation, Some(at), false),
-                DeskEvent::HandedOff { conversation, at } => {
-                    handed_off_at = Some(at);
-                    (conversation, Some(at), false)
-                }
+                DeskEvent::Opened { conversation, at }
+                | DeskEvent::HandedOff { conversation, at } => (conversation, Some(at), false),
                 DeskEvent::FanMessage { conversation } => (conversation, None, true),
                 DeskEvent::Rescore { conversation } => (conversation, None, false),
                 DeskEvent::Rebalance => {
@@ -291,7 +288,7 @@ impl App {
             let work = &mut order[index].1;
             work.opened_at = opened_at.or(work.opened_at);
             work.fan_message |= fan_message;
-            work.handed_off_at = handed_off_at.or(work.handed_off_at);
+            work.handed_off |= handed_off;
         }
         let mut snapshot = None;
         for (conversation, work) in order {
@@ -329,10 +326,11 @@ impl App {
             profile,
             first_message_at,
         } = self.rescore(desk).await?;
-        if let Some(at) = work.handed_off_at {
-            // Routed like any opening, but the clock started at the hand-off, not at a
-            // fan message of the new opening.
-            self.schedule_first_response(&desk, Some(at)).await?;
+        if desk.conversation.bot.handed_off && (work.handed_off || work.fan_message) {
+            // Routed like any opening, but its clock started at the hand-off (the opening
+            // itself), not at a fan message after it (docs/metrics.md › First response time).
+            self.schedule_first_response(&desk, Some(desk.opening()))
+                .await?;
         } else if work.fan_message {
             self.schedule_first_response(&desk, first_message_at)
                 .await?;

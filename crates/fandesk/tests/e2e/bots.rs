@@ -250,7 +250,13 @@ async fn the_handoff_is_routed_timed_and_measured_from_itself() {
     let (fan, _) = server.fan_session("Fan").await;
     let conversation = server.open_conversation(&fan).await;
     let from = clock.now().to_string();
-    say(&server, &fan, &conversation, "hello, is my order shipped?").await;
+    say(
+        &server,
+        &fan,
+        &conversation,
+        "is my order shipped? else I want a refund",
+    )
+    .await;
     settle(&server).await;
     clock.advance(Duration::from_secs(5));
     let handed_at = clock.now();
@@ -267,7 +273,24 @@ async fn the_handoff_is_routed_timed_and_measured_from_itself() {
     let entry = handoffs(&team)[0];
     let stored_at = jiff::Timestamp::from_microsecond(handed_at.as_microsecond()).unwrap();
     assert_eq!(entry["created_at"], stored_at.to_string());
-    assert!(queued_ids(&queue(&server, &supervisor).await).contains(&conversation.as_str()));
+    // Queued like any opening: scored with what the fan told the bot (urgent intent), its
+    // SLA due 60 s after the hand-off.
+    let entries = queue(&server, &supervisor).await;
+    let entry = entries
+        .iter()
+        .find(|entry| entry["conversation_id"] == conversation.as_str())
+        .expect("queued");
+    let inputs: Vec<&str> = entry["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|input| input["name"].as_str())
+        .collect();
+    assert!(inputs.contains(&"intent"), "{entry}");
+    let due = stored_at
+        .checked_add(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    assert_eq!(entry["sla_due_at"], due.to_string(), "{entry}");
     // The SLA clock runs from the hand-off: nothing at 59 s after it, an alert at 61 s
     // (the first fan message's timer, due 55 s after the hand-off, belongs to the
     // retired opening and raises nothing).
