@@ -33,6 +33,9 @@ pub struct HttpConfig {
     /// Longest a request may take until its response starts; past it the answer is 503
     /// `timeout`. A WebSocket is not cut: its upgrade answers at once.
     pub request_timeout: std::time::Duration,
+    /// The bearer token a Prometheus scraper presents on `/metrics`; without one the
+    /// route is refused (the metrics describe the team's workload).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -42,6 +45,7 @@ impl Default for HttpConfig {
             ws: WsConfig::default(),
             login_attempts_per_minute: 30,
             request_timeout: std::time::Duration::from_secs(30),
+            metrics_token: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
 
 mod demo;
+mod edge;
 mod report;
 mod serve;
 
@@ -22,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write the weekly metrics report (HTML with SVG charts, CSV or JSON).
     Report(report::ReportArgs),
     /// Run the server with a seeded demo workspace and simulated fan traffic.
@@ -71,6 +72,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub webhook_allow_hosts: Vec<String>,
+    /// The edge's protections: the metrics token, connection and request limits.
+    #[command(flatten)]
+    pub edge: edge::EdgeArgs,
     /// Scheduled weekly report delivery (`--report-dir`, `--report-webhook`, …).
     #[command(flatten)]
     pub report: report::DeliveryArgs,
@@ -80,7 +84,7 @@ pub struct ServeArgs {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(args) => serve::run(args).await,
+        Command::Serve(args) => serve::run(*args).await,
         Command::Report(args) => report::run(args).await,
         Command::Demo(args) => demo::run(args).await,
     }

@@ -19,8 +19,10 @@ mod e2e {
     mod metrics;
     mod openapi;
     mod outbound;
+    mod protocol_errors;
     mod report_delivery;
     mod rooms;
+    mod side_channels;
     mod supervision;
     mod support;
     mod system;

@@ -10,7 +10,7 @@
 //! the store — is boxed, so its state is not part of the connection's future while idle.
 
 use super::frames::{ClientFrame, ErrorFrame, ServerFrame};
-use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, close_for_read_error};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -201,7 +201,13 @@ impl Connection {
                 incoming = socket.recv(), if reading => {
                     last_heard = Instant::now();
                     match incoming {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                        None | Some(Ok(Message::Close(_))) => return,
+                        Some(Err(error)) => {
+                            if let Some((code, reason)) = close_for_read_error(&error) {
+                                queue.close(code, reason);
+                            }
+                            return;
+                        }
                         Some(Ok(Message::Text(text))) => {
                             Box::pin(self.handle(text.as_bytes(), sends)).await;
                         }

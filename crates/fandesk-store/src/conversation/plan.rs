@@ -112,12 +112,16 @@ impl WriteOp {
 pub enum WriteOutcome {
     /// Appended; `conversation` is the state right after this op, and `changed` says
     /// whether the op changed its status, assignee or escalation (so subscribers get an
-    /// update). `turned_negative`: this fan message turned the conversation's rolling
-    /// sentiment negative (raise `negative_sentiment`).
+    /// update). `status_changed`: the op changed the status, the only part of the
+    /// conversation a fan sees, so only then do fans get an update (docs/product.md ›
+    /// Principles: fans are sent only what changes what they see).
+    /// `turned_negative`: this fan message turned the conversation's rolling sentiment
+    /// negative (raise `negative_sentiment`).
     Created {
         message: MessageRow,
         conversation: ConversationRow,
         changed: bool,
+        status_changed: bool,
         turned_negative: bool,
     },
     /// The author already sent this `client_msg_id`: the original message, unchanged.
@@ -342,6 +346,7 @@ fn apply_op(
                 message,
                 conversation: conversation.clone(),
                 changed,
+                status_changed: false,
                 turned_negative,
             })
         }
@@ -354,7 +359,9 @@ fn apply_op(
         } => {
             let at = to_stored_precision(*at);
             let mut state = conversation.state();
+            let status_before = state.status;
             let outcome = transition.apply_to(actor, &mut state)?;
+            let status_changed = state.status != status_before;
             conversation.set_state(state);
             if let Some(action) = outcome.audit {
                 audits.push(audit(
@@ -380,6 +387,7 @@ fn apply_op(
                 message,
                 conversation: conversation.clone(),
                 changed: true,
+                status_changed,
                 turned_negative: false,
             })
         }
