@@ -56,12 +56,19 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
                    route is refused.",
     responses((status = 200, description = "OpenMetrics text exposition, version 1.0.0",
                content_type = "application/openmetrics-text", body = String),
-              (status = 403, description = "`forbidden`: the server has no metrics token \
-                                            configured", body = ErrorBody)))]
+              (status = 403, description = "`forbidden`: a token was presented but the server \
+                                            has no metrics token configured", body = ErrorBody)))]
 pub async fn metrics(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(ApiError::unauthorized)?;
     let Some(expected) = state.config.metrics_token.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -69,13 +76,7 @@ pub async fn metrics(
             "metrics are off: the server has no metrics token",
         ));
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token);
-    if !same_secret(given.trim().as_bytes(), expected.as_bytes()) {
+    if !same_secret(given.as_bytes(), expected.as_bytes()) {
         return Err(ApiError::unauthorized());
     }
     Ok((

@@ -140,7 +140,12 @@ async fn metrics_answer_only_their_bearer_token() {
     server.shutdown().await;
     // Without a configured token the route is refused, whoever asks.
     let closed = TestServer::spawn_with(HttpConfig::default()).await;
-    for token in [None, Some(METRICS_TOKEN), Some(closed.owner_token())] {
+    closed
+        .http()
+        .get("/metrics", None)
+        .await
+        .expect_error(401, "unauthorized");
+    for token in [Some(METRICS_TOKEN), Some(closed.owner_token())] {
         closed
             .http()
             .get("/metrics", token)
