@@ -103,6 +103,8 @@ impl Server {
                     .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
                     .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
                     .env("FANDESK_LOG", "warn")
+                    // Generators open thousands of connections per source address.
+                    .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
                     .env_remove("FANDESK_DATABASE_URL")
                     .env_remove("FANDESK_LISTEN")
                     .env_remove("FANDESK_DATA_DIR");

@@ -7,16 +7,17 @@ mod cookie;
 pub mod error;
 pub mod extract;
 mod limits;
+mod listen;
 pub mod openapi;
 mod routes;
 pub mod ws;
 
+pub use listen::ConnectionLimits;
 pub use ws::WsConfig;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use fandesk_service::App;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -36,6 +37,8 @@ pub struct HttpConfig {
     /// The bearer token a Prometheus scraper presents on `/metrics`; without one the
     /// route is refused (the metrics describe the team's workload).
     pub metrics_token: Option<String>,
+    /// Header-read timeout, connections per address and in all, descriptors in reserve.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for HttpConfig {
@@ -46,6 +49,7 @@ impl Default for HttpConfig {
             login_attempts_per_minute: 30,
             request_timeout: std::time::Duration::from_secs(30),
             metrics_token: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -99,7 +103,8 @@ async fn count_requests(
 }
 
 /// Serves until `shutdown` is cancelled: stops accepting, closes WebSockets with 1001,
-/// and waits for in-flight requests (and so their writes) to finish.
+/// and waits for in-flight requests (and so their writes) to finish. Connections are
+/// accepted under [`ConnectionLimits`] (`listen.rs`).
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -113,15 +118,6 @@ pub async fn serve(
         shutdown: shutdown.clone(),
         login_limiter,
     };
-    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Acks and events are small writes: without TCP_NODELAY, Nagle's algorithm and the
-    // peer's delayed ACK hold an ack back ~40 ms (measured, BENCHMARKS.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let limits = state.config.connections.clone();
+    listen::accept_loop(listener, router(state), limits, shutdown).await
 }

@@ -1,5 +1,6 @@
 //! Answers to requests and frames that break the protocol, through a real server: every
-//! refusal over HTTP carries the error body (docs/api.md › Errors), and a WebSocket closes
+//! refusal over HTTP (405, 414, 431) carries the error body (docs/api.md › Errors), and a
+//! WebSocket closes
 //! with the code RFC 6455 gives the fault (1009 too big, 1007 not UTF-8).
 
 use fandesk_testkit::{TestServer, WsClient};
@@ -28,6 +29,47 @@ async fn unserved_methods_answer_the_error_body() {
             reply.text()
         );
     }
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversize_targets_and_headers_answer_the_error_body() {
+    let server = TestServer::spawn().await;
+    let long = format!("/healthz?pad={}", "a".repeat(9 * 1024));
+    server
+        .http()
+        .get(&long, None)
+        .await
+        .expect_error(414, "invalid_request");
+    let client = reqwest::Client::new();
+    let mut many = reqwest::header::HeaderMap::new();
+    for n in 0..120 {
+        many.insert(
+            reqwest::header::HeaderName::from_bytes(format!("x-pad-{n}").as_bytes()).unwrap(),
+            reqwest::header::HeaderValue::from_static("1"),
+        );
+    }
+    let big = "b".repeat(40 * 1024);
+    let requests = [
+        client.get(server.url("/healthz")).headers(many),
+        client
+            .get(server.url("/healthz"))
+            .header("x-big", big.as_str()),
+    ];
+    for request in requests {
+        let reply = request.send().await.expect("an answer");
+        assert_eq!(reply.status().as_u16(), 431);
+        let body: serde_json::Value = reply.json().await.expect("the error body");
+        assert_eq!(body["error"]["code"], "invalid_request", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty())
+        );
+    }
+    // Within the limits, all is well.
+    let fine = format!("/healthz?pad={}", "a".repeat(4 * 1024));
+    server.http().get(&fine, None).await.expect_status(200);
     server.shutdown().await;
 }
 
