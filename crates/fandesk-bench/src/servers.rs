@@ -105,6 +105,9 @@ impl Server {
                     .env("FANDESK_LOG", "warn")
                     // Generators open thousands of connections per source address.
                     .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
+                    .env("FANDESK_FAN_SESSIONS_PER_IP", "1000000000")
+                    .env("FANDESK_FAN_MESSAGES_PER_FAN", "1000000000")
+                    .env("FANDESK_FAN_MESSAGES_PER_IP", "1000000000")
                     .env_remove("FANDESK_DATABASE_URL")
                     .env_remove("FANDESK_LISTEN")
                     .env_remove("FANDESK_DATA_DIR");

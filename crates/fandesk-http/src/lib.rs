@@ -2,6 +2,7 @@
 //! mapping and the OpenAPI document. Only this crate names axum and the wire DTOs of
 //! requests.
 
+pub mod client;
 mod console;
 mod cookie;
 pub mod error;
@@ -29,8 +30,13 @@ pub struct HttpConfig {
     /// (`*` allows any).
     pub allowed_origins: Vec<String>,
     pub ws: WsConfig,
-    /// Login attempts allowed per client IP address and minute (burst of the same size).
-    pub login_attempts_per_minute: u32,
+    /// Login backoff per account and failed logins per client address.
+    pub login: client::LoginPolicy,
+    /// Fan sessions per client address, fan messages per fan and per address.
+    pub fans: client::FanPolicy,
+    /// Proxies whose `X-Forwarded-For` names the client (`client::client_address`); their
+    /// own connections are not capped per address.
+    pub trusted_proxies: Vec<client::ProxyRange>,
     /// Longest a request may take until its response starts; past it the answer is 503
     /// `timeout`. A WebSocket is not cut: its upgrade answers at once.
     pub request_timeout: std::time::Duration,
@@ -46,7 +52,9 @@ impl Default for HttpConfig {
         HttpConfig {
             allowed_origins: Vec::new(),
             ws: WsConfig::default(),
-            login_attempts_per_minute: 30,
+            login: client::LoginPolicy::default(),
+            fans: client::FanPolicy::default(),
+            trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(30),
             metrics_token: None,
             connections: ConnectionLimits::default(),
@@ -61,8 +69,28 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Cancelled on shutdown: WebSockets close with 1001.
     pub shutdown: CancellationToken,
-    /// Login attempts per client address (password guessing).
-    pub login_limiter: Arc<limits::LoginLimiter>,
+    /// Login backoff per account, failed logins per address (password guessing).
+    pub login_guard: Arc<client::LoginGuard>,
+    /// Fan sessions and messages per fan and per address (floods).
+    pub fan_limits: Arc<client::FanLimits>,
+}
+
+impl AppState {
+    /// Counts a message from `principal` at `client` against the fan limits; members are
+    /// not limited here.
+    pub(crate) fn limit_fan_message(
+        &self,
+        principal: &fandesk_domain::Principal,
+        client: std::net::IpAddr,
+    ) -> Result<(), error::ApiError> {
+        match principal {
+            fandesk_domain::Principal::Fan { id, .. } => {
+                self.fan_limits
+                    .message(id.as_str(), client, std::time::Instant::now())
+            }
+            fandesk_domain::Principal::Member { .. } => Ok(()),
+        }
+    }
 }
 
 /// All routes: the documented ones of [`routes::router`] (the OpenAPI document is made
@@ -111,13 +139,16 @@ pub async fn serve(
     config: HttpConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let login_limiter = Arc::new(limits::LoginLimiter::new(config.login_attempts_per_minute));
+    let login_guard = Arc::new(client::LoginGuard::new(config.login.clone()));
+    let fan_limits = Arc::new(client::FanLimits::new(&config.fans));
     let state = AppState {
         app,
         config: Arc::new(config),
         shutdown: shutdown.clone(),
-        login_limiter,
+        login_guard,
+        fan_limits,
     };
     let limits = state.config.connections.clone();
-    listen::accept_loop(listener, router(state), limits, shutdown).await
+    let trusted = state.config.trusted_proxies.clone();
+    listen::accept_loop(listener, router(state), limits, trusted, shutdown).await
 }

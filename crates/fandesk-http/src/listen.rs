@@ -126,6 +126,9 @@ struct Tracker {
     counts: Mutex<Counts>,
     limits: ConnectionLimits,
     cap: usize,
+    /// Proxies carry many clients' connections: the per-address cap does not apply to
+    /// them (the total cap does).
+    trusted_proxies: Vec<crate::client::ProxyRange>,
 }
 
 struct Slot {
@@ -143,7 +146,11 @@ impl Tracker {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let from_address = counts.by_address.get(&address).copied().unwrap_or(0);
-        let admission = if from_address >= self.limits.max_per_ip {
+        let proxy = self
+            .trusted_proxies
+            .iter()
+            .any(|range| range.contains(address));
+        let admission = if from_address >= self.limits.max_per_ip && !proxy {
             Admission::TooManyFromAddress
         } else if counts.total >= self.cap {
             Admission::AtCapacity
@@ -243,6 +250,7 @@ pub async fn accept_loop(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    trusted_proxies: Vec<crate::client::ProxyRange>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let cap = limits.connection_cap();
@@ -255,6 +263,7 @@ pub async fn accept_loop(
         counts: Mutex::default(),
         limits: limits.clone(),
         cap,
+        trusted_proxies,
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -403,6 +412,7 @@ mod tests {
             counts: Mutex::default(),
             cap: limits.connection_cap(),
             limits,
+            trusted_proxies: Vec::new(),
         })
     }
 

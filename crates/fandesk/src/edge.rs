@@ -1,6 +1,7 @@
 //! The settings of the HTTP edge's protections (README › Settings): the `/metrics` token,
 //! and the connection and request limits that keep one client from exhausting the server.
 
+use fandesk_http::client::{FanPolicy, LoginPolicy, ProxyRange};
 use fandesk_http::{ConnectionLimits, HttpConfig};
 use std::time::Duration;
 
@@ -35,6 +36,26 @@ pub struct EdgeArgs {
     /// 128).
     #[arg(long = "fd-reserve", env = "FANDESK_FD_RESERVE")]
     pub fd_reserve: Option<usize>,
+    /// Proxies (addresses or CIDR ranges, comma-separated) whose `X-Forwarded-For` names
+    /// the client; without it the peer's address is the client's.
+    #[arg(
+        long = "trusted-proxies",
+        env = "FANDESK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<ProxyRange>,
+    /// Failed logins allowed from one client address per minute (default 100).
+    #[arg(long = "login-failures-per-ip", env = "FANDESK_LOGIN_FAILURES_PER_IP")]
+    pub login_failures_per_ip: Option<u32>,
+    /// Fan sessions one client address may create per minute (default 60).
+    #[arg(long = "fan-sessions-per-ip", env = "FANDESK_FAN_SESSIONS_PER_IP")]
+    pub fan_sessions_per_ip: Option<u32>,
+    /// Messages one fan may send per minute (default 30).
+    #[arg(long = "fan-messages-per-fan", env = "FANDESK_FAN_MESSAGES_PER_FAN")]
+    pub fan_messages_per_fan: Option<u32>,
+    /// Messages the fans at one client address may send per minute (default 300).
+    #[arg(long = "fan-messages-per-ip", env = "FANDESK_FAN_MESSAGES_PER_IP")]
+    pub fan_messages_per_ip: Option<u32>,
 }
 
 impl EdgeArgs {
@@ -52,9 +73,29 @@ impl EdgeArgs {
         if connections.header_read_timeout.is_zero() || connections.max_per_ip == 0 {
             anyhow::bail!("--header-timeout-secs and --max-connections-per-ip must be at least 1");
         }
+        let login = LoginPolicy {
+            failures_per_address_per_minute: self
+                .login_failures_per_ip
+                .unwrap_or(base.login.failures_per_address_per_minute),
+            ..base.login.clone()
+        };
+        let fans = FanPolicy {
+            sessions_per_address_per_minute: self
+                .fan_sessions_per_ip
+                .unwrap_or(base.fans.sessions_per_address_per_minute),
+            messages_per_fan_per_minute: self
+                .fan_messages_per_fan
+                .unwrap_or(base.fans.messages_per_fan_per_minute),
+            messages_per_address_per_minute: self
+                .fan_messages_per_ip
+                .unwrap_or(base.fans.messages_per_address_per_minute),
+        };
         Ok(HttpConfig {
             metrics_token: self.metrics_token.clone().filter(|token| !token.is_empty()),
             connections,
+            login,
+            fans,
+            trusted_proxies: self.trusted_proxies.clone(),
             ..base
         })
     }

@@ -6,6 +6,7 @@ mod e2e {
     mod auth;
     mod charter;
     mod charter_live;
+    mod client_limits;
     mod connection_limits;
     mod conversations;
     mod crash;

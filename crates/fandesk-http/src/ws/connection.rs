@@ -56,7 +56,12 @@ where
     })
 }
 
-pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
+pub async fn run(
+    socket: WebSocket,
+    state: AppState,
+    session: Option<Session>,
+    client: std::net::IpAddr,
+) {
     let metrics = state.app.metrics();
     metrics.ws_connections.inc();
     let queue = FrameQueue::new(state.config.ws.queue_frames);
@@ -67,6 +72,7 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
         session: None,
         subscriptions: HashMap::new(),
         last_typing: None,
+        client,
     };
     if let Some(session) = session {
         connection.authenticated(session);
@@ -121,6 +127,8 @@ struct Connection {
     subscriptions: HashMap<String, Subscribed>,
     /// When this connection last announced typing (throttle).
     last_typing: Option<Instant>,
+    /// The client's address (`client::client_address`), for the fan message limits.
+    client: std::net::IpAddr,
 }
 
 impl Connection {
@@ -337,6 +345,11 @@ impl Connection {
         sends: &mut Sends,
     ) {
         let client_msg_id = input.client_msg_id.clone();
+        if let Err(error) = self.state.limit_fan_message(principal, self.client) {
+            let (code, message) = error.code_and_message();
+            self.reply(ErrorFrame::new(code, &message, Some(&client_msg_id)).encode());
+            return;
+        }
         let app = &self.state.app;
         let pending: AckFuture = if let Some(id) = topic.strip_prefix("conversation:") {
             let pending = app
