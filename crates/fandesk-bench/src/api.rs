@@ -161,12 +161,16 @@ impl Api {
         Ok(self
             .http
             .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
             .send()
             .await?
             .text()
             .await?)
     }
 }
+
+/// The `/metrics` bearer token of the fandesk servers the harness starts.
+pub const METRICS_TOKEN: &str = "bench-metrics-token";
 
 /// The value of a Prometheus sample (`name value`); a labelled sample is named with its
 /// labels, as exposed (`fandesk_commit_seconds_count{writer="conversation"}`).

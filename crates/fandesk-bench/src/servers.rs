@@ -103,6 +103,13 @@ impl Server {
                     .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
                     .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
                     .env("FANDESK_LOG", "warn")
+                    // Generators open thousands of connections per source address.
+                    .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
+                    .env("FANDESK_FAN_SESSIONS_PER_IP", "1000000000")
+                    .env("FANDESK_FAN_MESSAGES_PER_FAN", "1000000000")
+                    .env("FANDESK_FAN_MESSAGES_PER_IP", "1000000000")
+                    // The harness reads commit counters from /metrics.
+                    .env("FANDESK_METRICS_TOKEN", crate::api::METRICS_TOKEN)
                     .env_remove("FANDESK_DATABASE_URL")
                     .env_remove("FANDESK_LISTEN")
                     .env_remove("FANDESK_DATA_DIR");

@@ -52,7 +52,8 @@ pub enum Capability {
     ReviewMessages,
     /// Metric summaries and the weekly report.
     ViewMetrics,
-    /// Read fan profiles and edit tags, notes, attributes and time zone.
+    /// Edit a fan's tags, notes, attributes and time zone: a human's judgement, so not for
+    /// bots (which set the spend only).
     EditFanProfiles,
     /// Set a fan's lifetime spend (the creator's platform through a bot token, or the
     /// owner).
@@ -74,6 +75,8 @@ pub enum Capability {
     ScheduleMessages,
     /// Schedule a public reply to send later ("reply later"): a human's message.
     ScheduleReplies,
+    /// Read fan profiles (for anyone else no fan exists).
+    ViewFanProfiles,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -84,7 +87,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 28] = [
+    pub const ALL: [Capability; 29] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -113,6 +116,7 @@ impl Capability {
         Capability::ManageIntegrations,
         Capability::ScheduleMessages,
         Capability::ScheduleReplies,
+        Capability::ViewFanProfiles,
     ];
 
     /// The table: the roles that hold this capability.
@@ -136,7 +140,7 @@ impl Capability {
             Capability::ReadAudit => MANAGERS,
             Capability::ReviewMessages => SUPERVISING,
             Capability::ViewMetrics => SUPERVISING,
-            Capability::EditFanProfiles => EVERY_MEMBER,
+            Capability::EditFanProfiles => HUMANS,
             Capability::SetFanSpend => &[Owner, Bot],
             Capability::ManageRooms => MANAGERS,
             Capability::ModerateRooms => HUMANS,
@@ -146,6 +150,7 @@ impl Capability {
             Capability::ManageIntegrations => &[Owner],
             Capability::ScheduleMessages => MANAGERS,
             Capability::ScheduleReplies => HUMANS,
+            Capability::ViewFanProfiles => EVERY_MEMBER,
         }
     }
 
@@ -185,7 +190,11 @@ impl Capability {
             Capability::ViewMetrics => {
                 "metrics are for the owner, supervisors and escalation leads"
             }
-            Capability::EditFanProfiles => "fan profiles are for the team",
+            Capability::EditFanProfiles if fan => "fan profiles are for the team",
+            Capability::EditFanProfiles => {
+                "bots do not edit fan profiles; they set the lifetime spend only"
+            }
+            Capability::ViewFanProfiles => "fan profiles are for the team",
             Capability::SetFanSpend => {
                 "lifetime spend is set by the creator's platform (a bot token) or the owner"
             }
@@ -255,7 +264,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 28] = [
+        let table: [(Capability, [bool; 5]); 29] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -274,7 +283,7 @@ mod tests {
             (ReadAudit, [O, O, X, X, X]),
             (ReviewMessages, [O, O, O, X, X]),
             (ViewMetrics, [O, O, O, X, X]),
-            (EditFanProfiles, [O, O, O, O, O]),
+            (EditFanProfiles, [O, O, O, O, X]),
             (SetFanSpend, [O, X, X, X, O]),
             (ManageRooms, [O, O, X, X, X]),
             (ModerateRooms, [O, O, O, O, X]),
@@ -284,6 +293,7 @@ mod tests {
             (ManageIntegrations, [O, X, X, X, X]),
             (ScheduleMessages, [O, O, X, X, X]),
             (ScheduleReplies, [O, O, O, O, X]),
+            (ViewFanProfiles, [O, O, O, O, O]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

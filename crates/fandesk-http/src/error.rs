@@ -65,6 +65,12 @@ impl ApiError {
         )
     }
 
+    /// The same error with `details` replaced (e.g. `retry_after_secs`).
+    pub fn with_details(mut self, details: Value) -> Self {
+        self.details = details;
+        self
+    }
+
     /// The error's `details` object (e.g. the offending `field`).
     pub fn details(&self) -> &Value {
         &self.details

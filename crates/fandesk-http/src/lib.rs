@@ -2,21 +2,23 @@
 //! mapping and the OpenAPI document. Only this crate names axum and the wire DTOs of
 //! requests.
 
+pub mod client;
 mod console;
 mod cookie;
 pub mod error;
 pub mod extract;
 mod limits;
+mod listen;
 pub mod openapi;
 mod routes;
 pub mod ws;
 
+pub use listen::ConnectionLimits;
 pub use ws::WsConfig;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use fandesk_service::App;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -28,11 +30,21 @@ pub struct HttpConfig {
     /// (`*` allows any).
     pub allowed_origins: Vec<String>,
     pub ws: WsConfig,
-    /// Login attempts allowed per client IP address and minute (burst of the same size).
-    pub login_attempts_per_minute: u32,
+    /// Login backoff per account and failed logins per client address.
+    pub login: client::LoginPolicy,
+    /// Fan sessions per client address, fan messages per fan and per address.
+    pub fans: client::FanPolicy,
+    /// Proxies whose `X-Forwarded-For` names the client (`client::client_address`); their
+    /// own connections are not capped per address.
+    pub trusted_proxies: Vec<client::ProxyRange>,
     /// Longest a request may take until its response starts; past it the answer is 503
     /// `timeout`. A WebSocket is not cut: its upgrade answers at once.
     pub request_timeout: std::time::Duration,
+    /// The bearer token a Prometheus scraper presents on `/metrics`; without one the
+    /// route is refused (the metrics describe the team's workload).
+    pub metrics_token: Option<String>,
+    /// Header-read timeout, connections per address and in all, descriptors in reserve.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for HttpConfig {
@@ -40,8 +52,12 @@ impl Default for HttpConfig {
         HttpConfig {
             allowed_origins: Vec::new(),
             ws: WsConfig::default(),
-            login_attempts_per_minute: 30,
+            login: client::LoginPolicy::default(),
+            fans: client::FanPolicy::default(),
+            trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(30),
+            metrics_token: None,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -53,8 +69,28 @@ pub struct AppState {
     pub config: Arc<HttpConfig>,
     /// Cancelled on shutdown: WebSockets close with 1001.
     pub shutdown: CancellationToken,
-    /// Login attempts per client address (password guessing).
-    pub login_limiter: Arc<limits::LoginLimiter>,
+    /// Login backoff per account, failed logins per address (password guessing).
+    pub login_guard: Arc<client::LoginGuard>,
+    /// Fan sessions and messages per fan and per address (floods).
+    pub fan_limits: Arc<client::FanLimits>,
+}
+
+impl AppState {
+    /// Counts a message from `principal` at `client` against the fan limits; members are
+    /// not limited here.
+    pub(crate) fn limit_fan_message(
+        &self,
+        principal: &fandesk_domain::Principal,
+        client: std::net::IpAddr,
+    ) -> Result<(), error::ApiError> {
+        match principal {
+            fandesk_domain::Principal::Fan { id, .. } => {
+                self.fan_limits
+                    .message(id.as_str(), client, std::time::Instant::now())
+            }
+            fandesk_domain::Principal::Member { .. } => Ok(()),
+        }
+    }
 }
 
 /// All routes: the documented ones of [`routes::router`] (the OpenAPI document is made
@@ -95,29 +131,24 @@ async fn count_requests(
 }
 
 /// Serves until `shutdown` is cancelled: stops accepting, closes WebSockets with 1001,
-/// and waits for in-flight requests (and so their writes) to finish.
+/// and waits for in-flight requests (and so their writes) to finish. Connections are
+/// accepted under [`ConnectionLimits`] (`listen.rs`).
 pub async fn serve(
     listener: TcpListener,
     app: App,
     config: HttpConfig,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let login_limiter = Arc::new(limits::LoginLimiter::new(config.login_attempts_per_minute));
+    let login_guard = Arc::new(client::LoginGuard::new(config.login.clone()));
+    let fan_limits = Arc::new(client::FanLimits::new(&config.fans));
     let state = AppState {
         app,
         config: Arc::new(config),
         shutdown: shutdown.clone(),
-        login_limiter,
+        login_guard,
+        fan_limits,
     };
-    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Acks and events are small writes: without TCP_NODELAY, Nagle's algorithm and the
-    // peer's delayed ACK hold an ack back ~40 ms (measured, BENCHMARKS.md).
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp: &mut tokio::net::TcpStream| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    axum::serve(listener, service)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+    let limits = state.config.connections.clone();
+    let trusted = state.config.trusted_proxies.clone();
+    listen::accept_loop(listener, router(state), limits, trusted, shutdown).await
 }

@@ -1,41 +1,7 @@
-//! Request limits: login attempts per client address, so a password cannot be guessed at
-//! network speed (answered with docs/api.md's `rate_limited`, 429), and the time a request
-//! may take (503 `timeout`).
+//! The time a request may take (503 `timeout`). Limits per client are in `client.rs`.
 
 use crate::error::ApiError;
-use fandesk_service::ServiceError;
-use governor::{DefaultKeyedRateLimiter, Quota};
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::Duration;
-
-pub struct LoginLimiter {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl LoginLimiter {
-    pub fn new(per_minute: u32) -> LoginLimiter {
-        let per_minute = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        LoginLimiter {
-            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(per_minute)),
-        }
-    }
-
-    /// Counts one attempt from `address`; refuses it past the quota.
-    pub fn check(&self, address: IpAddr) -> Result<(), ApiError> {
-        self.limiter.check_key(&address).map_err(|_| {
-            ApiError::from(ServiceError::RateLimited(
-                "too many login attempts; wait a minute".into(),
-            ))
-        })?;
-        if self.limiter.len() > 100_000 {
-            // Forget addresses whose quota has refilled, so the table cannot grow without
-            // bound under a spray of source addresses.
-            self.limiter.retain_recent();
-        }
-        Ok(())
-    }
-}
 
 /// Answers 503 `timeout` when the handler has not produced a response within `limit`
 /// (reading a slow body counts). Only the time to the response's head is limited: a
@@ -98,15 +64,5 @@ mod tests {
             fast.starts_with("HTTP/1.1 200") && fast.ends_with("fast"),
             "{fast}"
         );
-    }
-
-    #[test]
-    fn the_quota_is_per_address() {
-        let limiter = LoginLimiter::new(2);
-        let (a, b): (IpAddr, IpAddr) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        assert!(limiter.check(a).is_ok());
-        assert!(limiter.check(a).is_ok());
-        assert!(limiter.check(a).is_err());
-        assert!(limiter.check(b).is_ok());
     }
 }

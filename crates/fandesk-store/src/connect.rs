@@ -98,6 +98,36 @@ impl Drop for Checkpointer {
     }
 }
 
+/// Creates the data directory (0700 when this creates it) and the database file with mode
+/// 0600, and narrows an existing database, WAL and shared-memory file to 0600: the files
+/// hold every conversation and token hash, so no other local user may read them. SQLite
+/// gives the `-wal` and `-shm` files it creates the database file's mode.
+fn restrict_files(dir: &Path) -> std::io::Result<()> {
+    let existed = dir.exists();
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !existed {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(dir.join(SQLITE_FILE))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = dir.join(format!("{SQLITE_FILE}{suffix}"));
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = existed;
+    Ok(())
+}
+
 #[derive(Clone, Debug)]
 pub struct PostgresDb {
     pub(crate) pool: PgPool,
@@ -106,8 +136,11 @@ pub struct PostgresDb {
 impl Store {
     /// Opens (creating if needed) `DIR/fandesk.db`, checks durability settings, migrates.
     pub async fn open_sqlite(dir: &Path) -> StoreResult<Store> {
-        std::fs::create_dir_all(dir).map_err(|error| {
-            StoreError::Misconfigured(format!("cannot create data dir {}: {error}", dir.display()))
+        restrict_files(dir).map_err(|error| {
+            StoreError::Misconfigured(format!(
+                "cannot prepare data dir {}: {error}",
+                dir.display()
+            ))
         })?;
         let options = SqliteConnectOptions::new()
             .filename(dir.join(SQLITE_FILE))

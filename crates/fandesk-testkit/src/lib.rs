@@ -15,7 +15,7 @@ pub use cluster::{ClusterNode, NATS_URL_VAR, NatsServer};
 pub use database::{POSTGRES_URL_VAR, PostgresDatabase, TestDatabase, postgres_url, random_hex};
 pub use http::{Body, HttpClient, Reply};
 pub use process::ServerProcess;
-pub use server::{MEMBER_PASSWORD, OWNER_EMAIL, OWNER_PASSWORD, TestServer};
+pub use server::{MEMBER_PASSWORD, METRICS_TOKEN, OWNER_EMAIL, OWNER_PASSWORD, TestServer};
 pub use ws::{Closed, ConnectError, DEFAULT_TIMEOUT, Incoming, WsClient};
 
 /// Re-exported so tests can configure servers without depending on the crate directly.

@@ -18,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 pub const OWNER_EMAIL: &str = "owner@fandesk.test";
 pub const OWNER_PASSWORD: &str = "owner-password-1";
 /// The password of every member created by [`TestServer::create_member`].
+/// The `/metrics` bearer token of [`TestServer::spawn`].
+pub const METRICS_TOKEN: &str = "metrics-token-for-tests";
 pub const MEMBER_PASSWORD: &str = "member-password-1";
 
 /// Largest page the message list returns; [`TestServer::history`] pages with it.
@@ -38,9 +40,13 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// A server with the default HTTP settings.
+    /// A server with the default HTTP settings, and [`METRICS_TOKEN`] for `/metrics`.
     pub async fn spawn() -> TestServer {
-        TestServer::spawn_with(HttpConfig::default()).await
+        let config = HttpConfig {
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
+            ..HttpConfig::default()
+        };
+        TestServer::spawn_with(config).await
     }
 
     /// A server with `config` (small WebSocket queues, allowed origins, …).

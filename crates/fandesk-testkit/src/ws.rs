@@ -169,6 +169,16 @@ impl WsClient {
         }
     }
 
+    /// Sends one text frame with exactly these bytes, UTF-8 or not (protocol tests).
+    pub async fn send_raw_text(&mut self, payload: &[u8]) {
+        use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+        use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+        let frame = Frame::message(payload.to_vec(), OpCode::Data(Data::Text), true);
+        if let Err(error) = self.stream.send(Message::Frame(frame)).await {
+            panic!("WebSocket send failed: {error}");
+        }
+    }
+
     /// Reads the next frame or the close, waiting at most `timeout`. Frames buffered by
     /// the typed helpers are not looked at. `None` on timeout.
     async fn read(&mut self, timeout: Duration) -> Option<Incoming> {

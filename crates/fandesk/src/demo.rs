@@ -80,6 +80,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         charter: None,
         webhook_allow_hosts: Vec::new(),
         report: Default::default(),
+        edge: Default::default(),
     };
     let clock = Arc::new(DemoClock::default());
     let (store, app) = serve::start(&serve_args, clock.clone()).await?;

@@ -1,6 +1,7 @@
 //! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
 
 mod demo;
+mod edge;
 mod report;
 mod serve;
 
@@ -84,6 +85,9 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub webhook_allow_hosts: Vec<String>,
+    /// The edge's protections: the metrics token, connection and request limits.
+    #[command(flatten)]
+    pub edge: edge::EdgeArgs,
     /// Scheduled weekly report delivery (`--report-dir`, `--report-webhook`, …).
     #[command(flatten)]
     pub report: report::DeliveryArgs,

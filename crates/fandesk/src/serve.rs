@@ -190,11 +190,11 @@ pub(crate) async fn serve_until(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let http = HttpConfig {
+    let http = args.edge.apply(HttpConfig {
         allowed_origins: args.allowed_origins.clone(),
         ws: WsConfig::default(),
         ..HttpConfig::default()
-    };
+    })?;
     fandesk_http::serve(listener, app.clone(), http, shutdown).await?;
     tracing::info!("no longer accepting; committing queued writes");
     app.shutdown().await;

@@ -7,7 +7,9 @@ mod e2e {
     mod bots;
     mod charter;
     mod charter_live;
+    mod client_limits;
     mod cluster;
+    mod connection_limits;
     mod conversations;
     mod crash;
     mod delivery;
@@ -21,9 +23,11 @@ mod e2e {
     mod metrics;
     mod openapi;
     mod outbound;
+    mod protocol_errors;
     mod report_cli;
     mod report_delivery;
     mod rooms;
+    mod side_channels;
     mod supervision;
     mod support;
     mod system;

@@ -59,6 +59,11 @@ impl Modify for SharedComponents {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // `/metrics` takes the operator's metrics token, not a session token.
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
         components.schemas.insert(
             words::TIME_ZONE.to_owned(),
             RefOr::T(words::time_zone_component()),

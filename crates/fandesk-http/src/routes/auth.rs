@@ -1,16 +1,16 @@
 //! Login, logout, members and fan sessions (docs/api.md › Authentication).
 
 use crate::AppState;
+use crate::client::ClientAddress;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
 use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use fandesk_service::view::{FanView, MemberView};
 use fandesk_service::{NewFanSession, NewMember};
 use serde::{Deserialize, Serialize};
-use std::net::SocketAddr;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -48,10 +48,12 @@ pub struct LoginResponse {
                                              in a cookie", body = LoginResponse),
               (status = 401, description = "`unauthorized`: wrong email or password", body = ErrorBody),
               (status = 403, description = "`forbidden`: a cookie asked for from another site", body = ErrorBody),
-              (status = 429, description = "`rate_limited`: too many attempts from this address", body = ErrorBody)))]
+              (status = 429, description = "`rate_limited`: the account waits after repeated failed \
+                                            logins, or this address failed too often this minute \
+                                            (`details.retry_after_secs`)", body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     method: axum::http::Method,
     headers: axum::http::HeaderMap,
     Json(input): Json<LoginRequest>,
@@ -61,8 +63,20 @@ pub async fn login(
         // Another site must not log a browser into an account of its choosing.
         crate::cookie::check_csrf(&method, &headers, &state.config.allowed_origins)?;
     }
-    state.login_limiter.check(peer.ip())?;
-    let result = state.app.login(&input.email, &input.password).await?;
+    let guard = &state.login_guard;
+    guard.admit(&input.email, client, std::time::Instant::now())?;
+    let result = match state.app.login(&input.email, &input.password).await {
+        Ok(result) => {
+            guard.succeeded(&input.email);
+            result
+        }
+        Err(error) => {
+            if matches!(error, fandesk_service::ServiceError::Unauthorized) {
+                guard.failed(&input.email, client, std::time::Instant::now());
+            }
+            return Err(error.into());
+        }
+    };
     let mut out = axum::http::HeaderMap::new();
     if cookie {
         let session = state.app.authenticate(&result.token).await?;
@@ -221,11 +235,17 @@ pub struct FanSessionResponse {
               (status = 401, description = "`unauthorized`: a wrong `signature`", body = ErrorBody),
               (status = 422, description = "`invalid_request`: a `signature` without \
                                             `external_id`, or (with a fan identity secret) an \
-                                            `external_id` without `signature`", body = ErrorBody)))]
+                                            `external_id` without `signature`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: too many fan sessions from this \
+                                            address this minute", body = ErrorBody)))]
 pub async fn create_fan_session(
     State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
     Json(input): Json<FanSessionRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<FanSessionResponse>)> {
+    state
+        .fan_limits
+        .session(client, std::time::Instant::now())?;
     let input = NewFanSession {
         display_name: input.display_name,
         external_id: input.external_id,

@@ -1,6 +1,7 @@
 //! Conversations and messages (docs/api.md › Conversations and messages).
 
 use crate::AppState;
+use crate::client::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Auth, Json, Query};
 use crate::openapi::{fields, words};
@@ -178,13 +179,17 @@ pub struct SendMessageRequest {
                body = ErrorBody),
               (status = 422, description = "`invalid_request` (a restricted word, an \
                   unknown `template_id` or `to`, `to` on a public message), \
-                  `canned_first_line_unedited`, `bot_rule_violation`", body = ErrorBody)))]
+                  `canned_first_line_unedited`, `bot_rule_violation`", body = ErrorBody),
+              (status = 429, description = "`rate_limited`: a fan sent too many messages this \
+                                            minute (per fan and per address)", body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(session): Auth,
+    ClientAddress(client): ClientAddress,
     Path(id): Path<String>,
     Json(input): Json<SendMessageRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+    state.limit_fan_message(&session.principal, client)?;
     let input = SendMessage {
         client_msg_id: input.client_msg_id,
         body: input.body,

@@ -2,6 +2,7 @@
 //! mirror of WebSocket `send` on `room:{id}`), and moderation (delete, timeouts).
 
 use crate::AppState;
+use crate::client::ClientAddress;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query, whole};
 use crate::openapi::fields;
@@ -154,13 +155,16 @@ pub struct SendRoomMessageRequest {
               (status = 409, description = "`conflict`: room not open (fans) or closed", body = ErrorBody),
               (status = 422, description = "`invalid_request`: a restricted word",
                body = ErrorBody),
-              (status = 429, description = "`rate_limited`: slow mode", body = ErrorBody)))]
+              (status = 429, description = "`rate_limited`: slow mode, or a fan sent too many \
+                                            messages this minute", body = ErrorBody)))]
 pub async fn send(
     State(state): State<AppState>,
     Auth(session): Auth,
+    ClientAddress(client): ClientAddress,
     Path(id): Path<String>,
     Json(input): Json<SendRoomMessageRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<RoomMessageView>)> {
+    state.limit_fan_message(&session.principal, client)?;
     let input = SendMessage {
         client_msg_id: input.client_msg_id,
         body: input.body,

@@ -10,7 +10,7 @@
 //! the store — is boxed, so its state is not part of the connection's future while idle.
 
 use super::frames::{ClientFrame, ErrorFrame, ServerFrame};
-use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED};
+use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, close_for_read_error};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -56,7 +56,12 @@ where
     })
 }
 
-pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
+pub async fn run(
+    socket: WebSocket,
+    state: AppState,
+    session: Option<Session>,
+    client: std::net::IpAddr,
+) {
     let metrics = state.app.metrics();
     metrics.ws_connections.inc();
     let queue = FrameQueue::new(state.config.ws.queue_frames);
@@ -67,6 +72,7 @@ pub async fn run(socket: WebSocket, state: AppState, session: Option<Session>) {
         session: None,
         subscriptions: HashMap::new(),
         last_typing: None,
+        client,
     };
     if let Some(session) = session {
         connection.authenticated(session);
@@ -121,6 +127,8 @@ struct Connection {
     subscriptions: HashMap<String, Subscribed>,
     /// When this connection last announced typing (throttle).
     last_typing: Option<Instant>,
+    /// The client's address (`client::client_address`), for the fan message limits.
+    client: std::net::IpAddr,
 }
 
 impl Connection {
@@ -201,7 +209,13 @@ impl Connection {
                 incoming = socket.recv(), if reading => {
                     last_heard = Instant::now();
                     match incoming {
-                        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                        None | Some(Ok(Message::Close(_))) => return,
+                        Some(Err(error)) => {
+                            if let Some((code, reason)) = close_for_read_error(&error) {
+                                queue.close(code, reason);
+                            }
+                            return;
+                        }
                         Some(Ok(Message::Text(text))) => {
                             Box::pin(self.handle(text.as_bytes(), sends)).await;
                         }
@@ -331,6 +345,11 @@ impl Connection {
         sends: &mut Sends,
     ) {
         let client_msg_id = input.client_msg_id.clone();
+        if let Err(error) = self.state.limit_fan_message(principal, self.client) {
+            let (code, message) = error.code_and_message();
+            self.reply(ErrorFrame::new(code, &message, Some(&client_msg_id)).encode());
+            return;
+        }
         let app = &self.state.app;
         let pending: AckFuture = if let Some(id) = topic.strip_prefix("conversation:") {
             let pending = app

@@ -75,6 +75,10 @@ pub fn router() -> OpenApiRouter<AppState> {
                body = crate::routes::ErrorBody)))]
 pub async fn upgrade(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _body) = request.into_parts();
+    let client = match crate::client::ClientAddress::from_request_parts(&mut parts, &state).await {
+        Ok(crate::client::ClientAddress(client)) => client,
+        Err(error) => return error.into_response(),
+    };
     if !origin_allowed(&parts.headers, &state.config.allowed_origins) {
         return ApiError::from(fandesk_service::ServiceError::Forbidden(
             "WebSocket Origin not allowed".into(),
@@ -109,7 +113,7 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| connection::run(socket, state, session))
+        .on_upgrade(move |socket| connection::run(socket, state, session, client))
 }
 
 /// A request that is not a valid WebSocket upgrade, in the API's error shape.

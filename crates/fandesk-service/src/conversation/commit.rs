@@ -10,7 +10,7 @@ use crate::conversation::view::{ConversationView, MessageView};
 use crate::desk::HandoffNotifier;
 use crate::integration::{Emitter, IntegrationEvent};
 use crate::live::frame::message_frame;
-use crate::live::publish::{Frames, publish_conversation, publish_timeline};
+use crate::live::publish::{Audiences, Frames, publish_conversation, publish_timeline};
 use crate::signals::processor::SignalInput;
 use fandesk_bus::Bus;
 use fandesk_domain::integration::WebhookEvent;
@@ -56,6 +56,7 @@ impl Batch for ConversationBatch {
             message,
             conversation,
             changed,
+            status_changed,
             turned_negative,
             handoff,
         } = outcome
@@ -63,13 +64,18 @@ impl Batch for ConversationBatch {
             return;
         };
         self.metrics.messages_written.inc();
-        publish(self.bus.as_ref(), message, conversation, *changed);
+        let update = match (*changed, *status_changed) {
+            (_, true) => Some(Audiences::TeamAndFan),
+            (true, false) => Some(Audiences::Team),
+            (false, false) => None,
+        };
+        publish(self.bus.as_ref(), message, conversation, update);
         self.emit(message, conversation, *changed);
         if let Some(entry) = handoff {
             // Team-only: its fan frame is `None`, and webhooks get it only as an internal
             // message.
             self.metrics.messages_written.inc();
-            publish(self.bus.as_ref(), entry, conversation, false);
+            publish(self.bus.as_ref(), entry, conversation, None);
             self.emit(entry, conversation, false);
             self.handoffs.handed_off(&conversation.id, entry.created_at);
         }
@@ -116,16 +122,22 @@ pub(crate) fn emit_conversation(emitter: &Emitter, conversation: &ConversationRo
     }
 }
 
-/// Fans out a committed timeline entry, and the conversation's new state when the entry
-/// changed it (a claim or a status change).
-fn publish(bus: &dyn Bus, message: &MessageRow, conversation: &ConversationRow, changed: bool) {
+/// Fans out a committed timeline entry, and the conversation's new state to `update` when
+/// the entry changed it: the team for any change (a claim, an assignment, an escalation),
+/// fans only for a status change, the one thing of it their view shows.
+fn publish(
+    bus: &dyn Bus,
+    message: &MessageRow,
+    conversation: &ConversationRow,
+    update: Option<Audiences>,
+) {
     let topic = Topic::Conversation(conversation.id.clone()).to_string();
     let frames = Frames {
         team: message_frame(&topic, message, Audience::Team).unwrap_or_default(),
         fan: message_frame(&topic, message, Audience::Fan),
     };
     publish_timeline(bus, topic, message.seq, message.public_seq, frames);
-    if changed {
-        publish_conversation(bus, conversation);
+    if let Some(audiences) = update {
+        publish_conversation(bus, conversation, audiences);
     }
 }

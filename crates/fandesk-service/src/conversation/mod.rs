@@ -10,7 +10,7 @@ pub(crate) mod supervision;
 pub(crate) mod view;
 
 use crate::app::error::{ServiceError, ServiceResult};
-use crate::live::publish::publish_conversation;
+use crate::live::publish::{Audiences, publish_conversation};
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{
@@ -49,7 +49,7 @@ impl App {
         let row = ConversationRow::new_open(ConversationId(new_id("cnv")), fan_id.clone(), now);
         match self.store().insert_conversation(&row).await {
             Ok(()) => {
-                publish_conversation(self.bus().as_ref(), &row);
+                publish_conversation(self.bus().as_ref(), &row, Audiences::TeamAndFan);
                 commit::emit_conversation(&self.inner.integrations.emitter, &row);
                 self.desk_opened(&row.id, row.created_at);
                 Ok((ConversationView::new(&row, Audience::Fan), true))

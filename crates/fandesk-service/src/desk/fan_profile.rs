@@ -131,7 +131,7 @@ impl App {
         id: &str,
     ) -> ServiceResult<FanProfileView> {
         // For anyone outside the team no fan exists (404, never 403).
-        if !actor.may(Capability::EditFanProfiles) {
+        if !actor.may(Capability::ViewFanProfiles) {
             return Err(ServiceError::NotFound("fan"));
         }
         let row = self
@@ -149,11 +149,19 @@ impl App {
         id: &str,
         patch: FanProfilePatch,
     ) -> ServiceResult<FanProfileView> {
-        if !actor.may(Capability::EditFanProfiles) {
+        if !actor.may(Capability::ViewFanProfiles) {
             return Err(ServiceError::NotFound("fan"));
         }
         if patch.lifetime_spend_cents.is_some() {
             actor.require(Capability::SetFanSpend)?;
+        }
+        // Bots (the creator's platform) set the spend; the rest is a human's judgement.
+        let edits_profile = patch.tags.is_some()
+            || patch.notes.is_some()
+            || patch.attributes.is_some()
+            || patch.timezone.is_some();
+        if edits_profile || patch.lifetime_spend_cents.is_none() {
+            actor.require(Capability::EditFanProfiles)?;
         }
         let mut update = FanProfileUpdate::default();
         if let Some(tags) = &patch.tags {

@@ -80,13 +80,28 @@ pub(crate) fn publish_team(bus: &dyn Bus, topic: &str, event: &ServerEvent<'_>) 
     publish_ephemeral(bus, topic.to_owned(), frames);
 }
 
-/// `conversation.updated` to the conversation's subscribers (fans get the fan-safe view)
-/// and to the team's `inbox`.
-pub(crate) fn publish_conversation(bus: &dyn Bus, conversation: &ConversationRow) {
+/// Who is told of a conversation change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Audiences {
+    /// A change only the team's view shows (assignee, escalation, observer).
+    Team,
+    /// A change the fan's view shows too (its status, or its opening).
+    TeamAndFan,
+}
+
+/// `conversation.updated` to the conversation's subscribers and to the team's `inbox`.
+/// Fans get the fan-safe view, and only for `Audiences::TeamAndFan`: a content-free
+/// update on an internal change would tell them that routing happened.
+pub(crate) fn publish_conversation(
+    bus: &dyn Bus,
+    conversation: &ConversationRow,
+    audiences: Audiences,
+) {
     let topic = Topic::Conversation(conversation.id.clone()).to_string();
     let frames = Frames {
         team: conversation_frame(&topic, conversation, Audience::Team),
-        fan: Some(conversation_frame(&topic, conversation, Audience::Fan)),
+        fan: (audiences == Audiences::TeamAndFan)
+            .then(|| conversation_frame(&topic, conversation, Audience::Fan)),
     };
     publish_ephemeral(bus, topic, frames);
     publish_inbox_conversation(bus, conversation);

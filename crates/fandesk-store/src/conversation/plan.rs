@@ -116,14 +116,18 @@ impl WriteOp {
 pub enum WriteOutcome {
     /// Appended; `conversation` is the state right after this op, and `changed` says
     /// whether the op changed its status, assignee or escalation (so subscribers get an
-    /// update). `turned_negative`: this fan message turned the conversation's rolling
-    /// sentiment negative (raise `negative_sentiment`). `handoff`: the team-only entry
-    /// appended right after this automated message when it used up the opening's bot
-    /// exchanges and handed the conversation to a human.
+    /// update). `status_changed`: the op changed the status, the only part of the
+    /// conversation a fan sees, so only then do fans get an update (docs/product.md ›
+    /// Principles: fans are sent only what changes what they see).
+    /// `turned_negative`: this fan message turned the conversation's rolling sentiment
+    /// negative (raise `negative_sentiment`). `handoff`: the team-only entry appended
+    /// right after this automated message when it used up the opening's bot exchanges and
+    /// handed the conversation to a human.
     Created {
         message: MessageRow,
         conversation: ConversationRow,
         changed: bool,
+        status_changed: bool,
         turned_negative: bool,
         handoff: Option<MessageRow>,
     },
@@ -363,6 +367,7 @@ fn apply_op(
                 message,
                 conversation: conversation.clone(),
                 changed,
+                status_changed: false,
                 turned_negative,
                 handoff,
             })
@@ -376,7 +381,9 @@ fn apply_op(
         } => {
             let at = to_stored_precision(*at);
             let mut state = conversation.state();
+            let status_before = state.status;
             let outcome = transition.apply_to(actor, &mut state)?;
+            let status_changed = state.status != status_before;
             conversation.set_state(state);
             // A reopen is a new opening: the bot rules start over (docs/product.md › Bots).
             if *transition == Transition::Reopen {
@@ -406,6 +413,7 @@ fn apply_op(
                 message,
                 conversation: conversation.clone(),
                 changed: true,
+                status_changed,
                 turned_negative: false,
                 handoff: None,
             })

@@ -75,3 +75,38 @@ async fn sqlite_database_is_in_wal_mode() {
     plain.close().await.unwrap();
     store.close().await;
 }
+
+/// The database, its WAL and its shared-memory file are readable by the server's user
+/// only, both when the store creates them and when it opens files made with a wider mode.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("data");
+    let files = ["fandesk.db", "fandesk.db-wal", "fandesk.db-shm"];
+    for round in 0..2 {
+        let store = Store::open_sqlite(&dir).await.unwrap();
+        let member = member_row(Role::Owner);
+        store.insert_member(&member).await.unwrap();
+        assert_eq!(mode(&dir), 0o700, "round {round}: the data directory");
+        for file in files {
+            assert_eq!(mode(&dir.join(file)), 0o600, "round {round}: {file}");
+        }
+        store.close().await;
+        // An install from before: files readable by everyone are narrowed on open.
+        for file in files {
+            let path = dir.join(file);
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+}

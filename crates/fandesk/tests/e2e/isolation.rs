@@ -5,7 +5,8 @@
 //! group-commit batch commits, is acked and is stored exactly once.
 
 use super::support::client_id;
-use fandesk_testkit::{HttpClient, Reply, TestServer, WsClient};
+use fandesk_http::client::FanPolicy;
+use fandesk_testkit::{HttpClient, HttpConfig, Reply, TestServer, WsClient};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
@@ -101,8 +102,22 @@ async fn fans_with_conversations(server: &TestServer) -> Vec<(String, String, St
     fans
 }
 
+/// A server whose fan limits admit twenty fans sending at full speed from one address
+/// (these tests are about the group commit, not about flooding).
+async fn busy_server() -> TestServer {
+    TestServer::spawn_with(HttpConfig {
+        fans: FanPolicy {
+            sessions_per_address_per_minute: 1_000,
+            messages_per_fan_per_minute: 10_000,
+            messages_per_address_per_minute: 100_000,
+        },
+        ..HttpConfig::default()
+    })
+    .await
+}
+
 async fn conversation_case(bad_body: &str, fault: bool) {
-    let server = TestServer::spawn().await;
+    let server = busy_server().await;
     if fault {
         server
             .database()
@@ -148,7 +163,7 @@ async fn a_message_the_database_refuses_fails_alone_in_its_batch() {
 }
 
 async fn room_case(bad_body: &str, fault: bool) {
-    let server = TestServer::spawn().await;
+    let server = busy_server().await;
     if fault {
         server
             .database()

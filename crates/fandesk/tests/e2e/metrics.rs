@@ -211,7 +211,9 @@ async fn weekly_report_formats_and_live_gauges() {
         .expect_error(403, "forbidden");
 
     // The fan waits for a human: the live gauges say so.
-    let metrics = http.get("/metrics", None).await;
+    let metrics = http
+        .get("/metrics", Some(fandesk_testkit::METRICS_TOKEN))
+        .await;
     metrics.expect_status(200);
     let text = metrics.text();
     assert!(text.contains("fandesk_waiting_fans 1"), "{text}");

@@ -70,14 +70,22 @@ fn sample(text: &str, name: &str) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_written_messages() {
     let desk = Desk::new().await;
-    let before = desk.server.http().get("/metrics", None).await;
+    let before = desk
+        .server
+        .http()
+        .get("/metrics", Some(fandesk_testkit::METRICS_TOKEN))
+        .await;
     before.expect_status(200);
     let name = "fandesk_messages_written_total";
     let start = sample(&before.text(), name)
         .unwrap_or_else(|| panic!("{name} missing:\n{}", before.text()));
     desk.post(&desk.fan, "hello", None).await;
     desk.post(&desk.agent, "hi there", None).await;
-    let after = desk.server.http().get("/metrics", None).await;
+    let after = desk
+        .server
+        .http()
+        .get("/metrics", Some(fandesk_testkit::METRICS_TOKEN))
+        .await;
     let end = sample(&after.text(), name).unwrap_or_default();
     assert_eq!(end - start, 2.0, "two messages written:\n{}", after.text());
     desk.shutdown().await;
