@@ -1,6 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
-// WebSocket connection, and hash routing between the inbox and the dashboard.
+// WebSocket connection, and hash routing between the inbox, the dashboard and the settings
+// screens (charter, webhooks).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -9,8 +10,23 @@ import { roleName } from './format.js';
 import { Live } from './live.js';
 import { mountDashboard } from './dashboard.js';
 import { mountInbox } from './inbox.js';
+import { mountCharter } from './charter.js';
+import { mountWebhooks } from './webhooks.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
+// The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
+// login happened in this browser, so a fresh visit shows the form without asking
+// `/me` first (which would answer 401 and log a console error on every login page).
+const SIGNED_IN = 'fandesk.signed_in';
+const signedIn = {
+  get: () => { try { return localStorage.getItem(SIGNED_IN) === '1'; } catch { return true; } },
+  set: (on) => { try { if (on) localStorage.setItem(SIGNED_IN, '1'); else localStorage.removeItem(SIGNED_IN); } catch { /* storage off */ } },
+};
+/** The settings screens: who may open them, how they mount, and their page title. */
+const ADMIN_SCREENS = {
+  charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
+  webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
+};
 const main = $('#main');
 const bar = $('#bar');
 
@@ -26,6 +42,8 @@ async function detectFeatures() {
       shifts: has('/shifts'),
       deskAgents: has('/desk/agents'),
       metrics: has('/metrics/summary'),
+      charter: has('/charter'),
+      webhooks: has('/webhooks'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -46,6 +64,7 @@ function showLogin(notice = '') {
       error.hidden = true;
       try {
         await api('POST', '/auth/login', { email: email.value, password: password.value, cookie: true });
+        signedIn.set(true);
         await boot();
       } catch (failure) {
         error.hidden = false;
@@ -90,11 +109,17 @@ let current = null;
 let live = null;
 
 async function boot() {
+  if (!signedIn.get()) {
+    showLogin();
+    return;
+  }
   let me;
   try {
     me = await api('GET', '/me');
   } catch (error) {
-    showLogin(error instanceof ApiError && error.status === 401 ? '' : error.message);
+    const ended = error instanceof ApiError && error.status === 401;
+    if (ended) signedIn.set(false);
+    showLogin(ended ? 'Your session ended. Please log in again.' : error.message);
     return;
   }
   if (me.kind !== 'member') {
@@ -111,6 +136,7 @@ async function boot() {
       status.textContent = state === 'live' ? 'live' : state === 'connecting' ? 'connecting…' : 'reconnecting…';
     },
     onUnauthorized: () => {
+      signedIn.set(false);
       teardown();
       showLogin('Your session ended. Please log in again.');
     },
@@ -121,9 +147,11 @@ async function boot() {
   const ctx = { me, features, directory, live, navigate, showHelp };
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
+  if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
-    h('nav', { class: 'views' }, links),
+    h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
     status,
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
@@ -148,9 +176,16 @@ function route(ctx) {
   }
   current?.mounted.unmount();
   main.replaceChildren();
-  const mounted = view === 'dashboard' && SUPERVISING.includes(ctx.me.role)
-    ? mountDashboard(main, ctx)
-    : mountInbox(main, ctx, { conversationId: id });
+  const admin = ADMIN_SCREENS[view];
+  const settings = admin && admin.allowed(ctx);
+  const dashboard = !settings && view === 'dashboard' && SUPERVISING.includes(ctx.me.role);
+  const mounted = settings
+    ? admin.mount(main, ctx)
+    : dashboard
+      ? mountDashboard(main, ctx)
+      : mountInbox(main, ctx, { conversationId: id });
+  // One h1 per page, for screen readers: the view's name.
+  main.prepend(h('h1', { class: 'sr-only' }, settings ? admin.title : dashboard ? 'Dashboard' : 'Inbox'));
   current = { view, mounted };
 }
 
@@ -168,6 +203,7 @@ async function logout() {
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) toast(error.message, 'error');
   }
+  signedIn.set(false);
   teardown();
   history.replaceState(null, '', '/');
   showLogin('You are logged out.');

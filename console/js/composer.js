@@ -10,6 +10,7 @@ import { firstArray } from './directory.js';
 import { h, replace } from './dom.js';
 
 const firstLine = (text) => text.split('\n', 1)[0].trim();
+let composers = 0;
 
 export class Composer {
   /**
@@ -17,7 +18,7 @@ export class Composer {
    * with an ApiError; `conversationId()` names the conversation templates render for;
    * `onTyping()` is called on every keystroke that writes a message (not a `/` command).
    */
-  constructor(root, { features, onSend, conversationId, onTyping = () => {} }) {
+  constructor(root, { features, onSend, conversationId, onTyping = () => {}, publicLabel = 'Reply' }) {
     this.features = features;
     this.onSend = onSend;
     this.onTyping = onTyping;
@@ -31,24 +32,31 @@ export class Composer {
     this.selected = 0;
 
     this.mirror = h('div', { class: 'composer-mirror', 'aria-hidden': 'true' });
+    // The picker's options are announced through the textarea's aria-activedescendant.
+    composers += 1;
+    this.pickerId = `canned-picker-${composers}`;
+    this.placeholder = features.canned ? 'Reply… (type / for canned responses)' : 'Reply…';
+    this.disabledReason = '';
     this.input = h('textarea', {
       class: 'composer-input',
       rows: '3',
-      placeholder: features.canned ? 'Reply… (type / for canned responses)' : 'Reply…',
+      placeholder: this.placeholder,
       'aria-label': 'Message',
+      'aria-controls': this.pickerId,
+      'aria-autocomplete': features.canned ? 'list' : null,
       oninput: () => this.changed(),
       onkeydown: (event) => this.keydown(event),
       onscroll: () => {
         this.mirror.scrollTop = this.input.scrollTop;
       },
     });
-    this.picker = h('ul', { class: 'picker', role: 'listbox', hidden: true });
+    this.picker = h('ul', { class: 'picker', role: 'listbox', id: this.pickerId, 'aria-label': 'Canned responses', hidden: true });
     this.error = h('div', { class: 'composer-error', role: 'alert', hidden: true });
     this.hint = h('span', { class: 'composer-hint' });
-    this.publicButton = h('button', { type: 'button', class: 'mode', onclick: () => this.setMode('public') }, 'Reply');
+    this.publicButton = h('button', { type: 'button', class: 'mode', 'aria-pressed': 'false', onclick: () => this.setMode('public') }, publicLabel);
     this.internalButton = h(
       'button',
-      { type: 'button', class: 'mode', onclick: () => this.setMode('internal') },
+      { type: 'button', class: 'mode', 'aria-pressed': 'false', onclick: () => this.setMode('internal') },
       'Internal note',
     );
     this.sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
@@ -82,14 +90,21 @@ export class Composer {
     this.form.classList.toggle('composer-internal', visibility === 'internal');
     this.publicButton.classList.toggle('active', visibility === 'public');
     this.internalButton.classList.toggle('active', visibility === 'internal');
+    this.publicButton.setAttribute('aria-pressed', String(visibility === 'public'));
+    this.internalButton.setAttribute('aria-pressed', String(visibility === 'internal'));
     this.internalButton.textContent = this.whisperTo ? `Whisper to ${this.whisperTo.name}` : 'Internal note';
     this.updateHint();
   }
 
+  /** Enables the composer, or disables it saying `why` (placeholder and hint). */
   setEnabled(enabled, why = '') {
     this.input.disabled = !enabled;
     this.sendButton.disabled = !enabled;
-    this.input.placeholder = enabled ? this.input.placeholder : why;
+    this.publicButton.disabled = !enabled;
+    this.internalButton.disabled = !enabled;
+    this.disabledReason = enabled ? '' : why;
+    this.input.placeholder = enabled ? this.placeholder : why;
+    this.updateHint();
   }
 
   reset() {
@@ -107,6 +122,7 @@ export class Composer {
 
   updateHint() {
     let text = this.visibility === 'internal' ? 'Team only — the fan never sees this.' : 'Enter to send · Shift+Enter for a new line';
+    if (this.disabledReason) text = this.disabledReason;
     if (this.template && this.templateUnedited()) text = 'Personalise the highlighted first line before sending.';
     else if (this.template) text = `From “${this.template.title}” · first line edited`;
     this.hint.textContent = text;
@@ -199,9 +215,11 @@ export class Composer {
 
   paintPicker() {
     if (!this.choices.length) {
+      this.input.removeAttribute('aria-activedescendant');
       replace(this.picker, h('li', { class: 'picker-empty' }, 'No canned response matches.'));
       return;
     }
+    this.input.setAttribute('aria-activedescendant', `${this.pickerId}-${this.selected}`);
     replace(
       this.picker,
       this.choices.map((item, index) =>
@@ -209,6 +227,7 @@ export class Composer {
           'li',
           {
             role: 'option',
+            id: `${this.pickerId}-${index}`,
             class: index === this.selected ? 'picker-item selected' : 'picker-item',
             'aria-selected': String(index === this.selected),
             onmousedown: (event) => {
@@ -227,6 +246,7 @@ export class Composer {
   closePicker() {
     this.pickerCall = (this.pickerCall || 0) + 1;
     this.picker.hidden = true;
+    this.input?.removeAttribute('aria-activedescendant');
     this.choices = [];
   }
 

@@ -12,9 +12,13 @@ import { Timeline } from './timeline.js';
 const SUPERVISORS = ['owner', 'supervisor'];
 
 export class ConversationPane {
-  /** `onChanged(conversation)` tells the lists about a new state. */
-  constructor(root, ctx, { onChanged = () => {}, onFan = () => {} } = {}) {
+  /**
+   * `onChanged(conversation)` tells the lists about a new state. `monitor`: the composer
+   * opens as a whisper / internal note; a public reply is an explicit switch.
+   */
+  constructor(root, ctx, { onChanged = () => {}, onFan = () => {}, monitor = false } = {}) {
     this.ctx = ctx;
+    this.monitor = monitor;
     this.onChanged = onChanged;
     this.onFan = onFan;
     this.conversation = null;
@@ -37,6 +41,7 @@ export class ConversationPane {
       features: ctx.features,
       conversationId: () => this.conversation?.id,
       onSend: (input) => this.send(input),
+      publicLabel: monitor ? 'Reply to fan' : 'Reply',
       onTyping: () => {
         if (this.conversation) this.ctx.live.typing(`conversation:${this.conversation.id}`);
       },
@@ -62,7 +67,7 @@ export class ConversationPane {
     this.placeholder.hidden = false;
   }
 
-  async open(id, { whisper = false } = {}) {
+  async open(id, { whisper = this.monitor } = {}) {
     if (this.stop) this.stop();
     this.stop = null;
     this.viewers.clear();
@@ -189,8 +194,17 @@ export class ConversationPane {
     }
     const feeling = mood(conversation.sentiment);
     if (feeling) chips.push(h('span', { class: `chip chip-${feeling}` }, `sentiment ${feeling}`));
-    const action = (label, title, handler, kind = '') =>
-      h('button', { type: 'button', class: kind, title, onclick: handler }, label);
+    // Who may reply, resolve and escalate here (the server's rule): supervisors, the
+    // assignee, anyone while unassigned, the lead of an escalated conversation. Anyone
+    // else — an observer after a take-over included — gets the buttons disabled, with why.
+    const mayWork = supervisor || mine || !conversation.assignee_id
+      || (me.role === 'escalation_lead' && conversation.escalated);
+    const blocked = mayWork ? '' : this.blockedReason(assignee);
+    this.mayWork = mayWork;
+    const action = (label, title, handler, kind = '', needsWork = false) => {
+      const refused = needsWork && !mayWork;
+      return h('button', { type: 'button', class: kind, title: refused ? blocked : title, disabled: refused, onclick: handler }, label);
+    };
     const actions = [];
     if (!resolved && !conversation.assignee_id && me.role !== 'bot') {
       actions.push(action('Assign to me', 'Pick from the queue', () => this.assignToMe(), 'primary'));
@@ -199,10 +213,10 @@ export class ConversationPane {
     if (!resolved && mine && conversation.observer_id) {
       actions.push(action('Hand back', `Give back to ${directory.memberName(conversation.observer_id) || 'the agent'}`, () => this.act('handback')));
     }
-    if (!resolved && !conversation.escalated) actions.push(action('Escalate', 'Shortcut: e', () => this.escalate()));
+    if (!resolved && !conversation.escalated) actions.push(action('Escalate', 'Shortcut: e', () => this.escalate(), '', true));
     actions.push(resolved
       ? action('Reopen', 'Reopen the conversation', () => this.act('reopen'))
-      : action('Resolve', 'Shortcut: d', () => this.resolve()));
+      : action('Resolve', 'Shortcut: d', () => this.resolve(), '', true));
     replace(
       this.header,
       h('div', { class: 'conv-title' },
@@ -211,12 +225,22 @@ export class ConversationPane {
           h('span', { class: 'muted' }, assignee ? `assigned to ${assignee}` : 'unassigned'),
           conversation.observer_id ? h('span', { class: 'muted' }, `· observer ${directory.memberName(conversation.observer_id) || ''}`) : null)),
       h('div', { class: 'conv-actions' }, actions),
+      blocked && !resolved ? h('p', { class: 'conv-blocked' }, blocked) : null,
     );
     const whisperTarget = conversation.assignee_id && !mine
       ? { id: conversation.assignee_id, name: assignee || roleName('agent') }
       : null;
     this.composer.setWhisperTarget(whisperTarget);
-    this.composer.setEnabled(!resolved, 'This conversation is resolved. Reopen it to reply.');
+    if (resolved) this.composer.setEnabled(false, 'This conversation is resolved. Reopen it to reply.');
+    else this.composer.setEnabled(mayWork, blocked);
+  }
+
+  /** Why this member may not reply or resolve here. */
+  blockedReason(assignee) {
+    const owner = assignee || 'another member';
+    return this.conversation.observer_id === this.ctx.me.id
+      ? `${owner} took over this conversation: you are observing. Reply and Resolve are theirs until they hand it back.`
+      : `Assigned to ${owner}: only they can reply or resolve.`;
   }
 
   async act(action, body) {
@@ -236,13 +260,14 @@ export class ConversationPane {
   }
 
   resolve() {
+    if (!this.mayWork) return null;
     if (this.conversation && this.conversation.status !== 'resolved') return this.act('resolve');
     return null;
   }
 
   /** Asks for a reason (required by the API) and escalates. */
   escalate() {
-    if (!this.conversation || this.conversation.escalated) return;
+    if (!this.conversation || this.conversation.escalated || !this.mayWork) return;
     const reason = h('textarea', { rows: '3', required: true, maxlength: '500', 'aria-label': 'Reason' });
     const dialog = h('dialog', { class: 'dialog' },
       h('form', { method: 'dialog', onsubmit: async (event) => {

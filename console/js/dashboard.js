@@ -47,7 +47,7 @@ export function mountDashboard(root, ctx) {
   replace(root, layout);
 
   const state = { open: [], alerts: new Map(), conversations: new Map(), closed: false, shifts: null, agents: null };
-  const pane = new ConversationPane(monitorRoot, ctx, { onChanged: () => scheduleRefresh() });
+  const pane = new ConversationPane(monitorRoot, ctx, { onChanged: () => scheduleRefresh(), monitor: true });
 
   let refreshTimer = null;
   function scheduleRefresh(delay = 800) {
@@ -101,8 +101,14 @@ export function mountDashboard(root, ctx) {
       replace(metrics, h('dl', { class: 'facts' },
         h('dt', {}, 'First response p50 / p90'), h('dd', {}, `${frt.p50 != null ? duration(frt.p50) : '—'} / ${frt.p90 != null ? duration(frt.p90) : '—'}`),
         h('dt', {}, 'Resolution rate'), h('dd', {}, pct(group.resolution_rate)),
-        h('dt', {}, 'Reply rate'), h('dd', {}, pct(group.reply_rate)),
-        h('dt', {}, 'SLA breaches'), h('dd', {}, String(group.sla_breaches ?? 0))));
+        h('dt', {}, 'Reply rate'), h('dd', { class: 'reply-rate' }, pct(group.reply_rate),
+          typeof group.pending === 'number'
+            ? h('span', { class: 'pending', title: 'Team messages younger than 24 h: counted once their answer window closes' }, ` · ${group.pending} pending`)
+            : null),
+        h('dt', {}, 'SLA breaches'), h('dd', {}, String(group.sla_breaches ?? 0))),
+        typeof group.pending === 'number'
+          ? h('p', { class: 'muted small metrics-note' }, 'The reply rate counts team messages whose 24-hour answer window has closed; younger ones are pending, answered or not.')
+          : null);
     } catch {
       // Metrics are a bonus on this page; the live panels work without them.
     }
@@ -167,14 +173,16 @@ export function mountDashboard(root, ctx) {
     replace(agentsBody, humans.map((member) => {
       const agent = desk.get(member.id);
       const open = agent ? agent.active_conversations : load.get(member.id) || 0;
-      const capacity = agent && agent.max_concurrent > 0 && member.role === 'agent' ? ` / ${agent.max_concurrent}` : '';
+      const limited = agent && agent.max_concurrent > 0 && member.role === 'agent';
+      const capacity = limited ? ` / ${agent.max_concurrent}` : '';
+      const over = limited && open > agent.max_concurrent;
       const names = shiftNames(member.id).join(', ');
       const shift = agent
         ? h('span', { class: agent.on_shift ? 'on-shift' : 'off-shift', title: names || 'no scheduled shift' }, agent.on_shift ? 'on' : 'off')
         : names || '—';
       return h('tr', {},
         h('td', {}, h('span', { class: 'agent-name' }, member.name), h('span', { class: 'agent-role' }, roleName(member.role))),
-        h('td', {}, h('span', { class: 'load' }, `${open}${capacity}`)),
+        h('td', {}, h('span', { class: over ? 'load load-over' : 'load', title: over ? 'Over capacity' : null }, `${open}${capacity}`)),
         h('td', {}, String(waiting.get(member.id) || 0)),
         h('td', {}, shift));
     }));
@@ -213,14 +221,27 @@ export function mountDashboard(root, ctx) {
   function alertItem(alert) {
     const fan = h('span', { class: 'alert-fan' });
     if (alert.conversation_id) alertFan(alert.conversation_id, fan);
+    // What matched comes first (the words as the fan wrote them); the rule's name after.
+    const word = typeof alert.details?.word === 'string' ? alert.details.word : null;
+    const rule = alert.rule ? alert.rule.replace('_', ' ') : null;
     return h('li', { class: `alert alert-${alert.kind}`, dataset: { id: alert.id } },
       h('div', { class: 'alert-head' },
         h('span', { class: 'badge badge-alert' }, ALERT_LABELS[alert.kind] || alert.kind),
-        alert.rule ? h('span', { class: 'alert-rule' }, alert.rule.replace('_', ' ')) : null,
+        word ? h('span', { class: 'alert-match' }, `“${word}”`) : null,
+        rule ? h('span', { class: word ? 'alert-rule alert-rule-minor' : 'alert-rule' }, word ? `rule ${rule}` : rule) : null,
         fan,
         h('time', { datetime: alert.created_at, title: clock(alert.created_at) }, ago(alert.created_at))),
-      alert.excerpt ? h('p', { class: 'alert-excerpt' }, alert.excerpt) : null,
+      alert.excerpt ? h('p', { class: 'alert-excerpt' }, highlight(alert.excerpt, word)) : null,
       alert.conversation_id ? actions(alert.conversation_id) : null);
+  }
+
+  /** `text` with the first occurrence of `word` (any case) marked. */
+  function highlight(text, word) {
+    const lower = text.toLowerCase();
+    // Offsets hold only when lower-casing keeps the length (it does for nearly all text).
+    const at = word && lower.length === text.length ? lower.indexOf(word.toLowerCase()) : -1;
+    if (at < 0) return text;
+    return [text.slice(0, at), h('mark', {}, text.slice(at, at + word.length)), text.slice(at + word.length)];
   }
 
   async function openMonitor(conversationId, whisper) {
@@ -232,8 +253,11 @@ export function mountDashboard(root, ctx) {
     }
     monitor.hidden = false;
     layout.classList.add('monitoring');
-    await pane.open(conversationId, { whisper });
+    // Monitoring speaks to the team only until the supervisor switches to a public reply.
+    await pane.open(conversationId, { whisper: true });
     if (whisper) pane.focusComposer();
+    // On a phone the pane moves to the top of the dashboard: bring it into view.
+    if (window.matchMedia('(max-width: 760px)').matches) monitor.scrollIntoView({ block: 'start' });
   }
 
   function closeMonitor() {

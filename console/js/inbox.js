@@ -23,7 +23,7 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
   const fanRoot = h('aside', { class: 'fan-panel', 'aria-label': 'Fan profile' });
   const fanToggle = h('button', { type: 'button', class: 'fan-toggle', onclick: () => layout.classList.toggle('show-fan') }, 'Fan profile');
   const layout = h('div', { class: 'inbox' },
-    h('nav', { class: 'lists' },
+    h('nav', { class: 'lists', 'aria-label': 'Conversation lists' },
       h('h2', {}, 'My conversations ', mineCount), mineList,
       h('h2', {}, 'Queue ', queueCount), queueNote, queueList),
     paneRoot, fanRoot, fanToggle);

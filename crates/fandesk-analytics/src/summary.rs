@@ -77,8 +77,11 @@ pub struct GroupSummary {
     pub unanswered: u64,
     /// Conversations resolved in the period (the resolution rate's denominator).
     pub resolved: u64,
-    /// Team messages whose reply window is decided (the reply rate's denominator).
+    /// Team messages whose 24 h answer window has closed (the reply rate's denominator).
     pub team_messages: u64,
+    /// Team messages whose 24 h answer window is still open, answered or not: not in the
+    /// reply rate until it closes (docs/metrics.md › Reply rate).
+    pub pending: u64,
 }
 
 /// The answer of a summary query.
@@ -102,9 +105,11 @@ pub struct GroupTotals {
     pub resolved: u64,
     pub resolved_clean: u64,
     pub length_sum: u64,
-    /// Team messages whose reply window is decided, and of those the answered ones.
+    /// Team messages whose 24 h answer window has closed, and of those the answered ones.
     pub decided: u64,
     pub answered: u64,
+    /// Team messages whose 24 h answer window is still open (answered or not).
+    pub pending: u64,
 }
 
 impl GroupTotals {
@@ -119,14 +124,16 @@ impl GroupTotals {
         self.length_sum += other.length_sum;
         self.decided += other.decided;
         self.answered += other.answered;
+        self.pending += other.pending;
     }
 }
 
 type Accumulator = GroupTotals;
 
 /// Summarises the records that fall in `period`, grouped by `group_by`. `now` decides
-/// which team messages' 24 h windows are over: younger unanswered ones are left out of
-/// the reply rate rather than counted as unanswered.
+/// which team messages' 24 h answer windows have closed: only those count in the reply
+/// rate, answered or not; the younger ones are `pending`, answered or not, so a period
+/// that includes the last 24 hours is not biased towards the answered ones.
 pub fn summarize(
     openings: &[Opening],
     team_messages: &[TeamMessage],
@@ -161,14 +168,14 @@ pub fn summarize(
         .iter()
         .filter(|message| period.contains(message.sent_at))
     {
-        let answered = message.answered_at.is_some();
-        if !answered && millis_between(message.sent_at, now) <= REPLY_WINDOW_MS {
-            continue;
-        }
         let key = group_by.key_at(message.sent_at, Some(message.author.as_str()));
         let group = groups.entry(key).or_default();
+        if window_open(message.sent_at, now) {
+            group.pending += 1;
+            continue;
+        }
         group.decided += 1;
-        group.answered += u64::from(answered);
+        group.answered += u64::from(message.answered_at.is_some());
     }
     // "Conversations resolved in the period": a conversation resolved, reopened and
     // resolved again counts once, as of its last resolution in the period.
@@ -220,6 +227,13 @@ pub fn summary_from_totals(totals: Vec<(Option<String>, GroupTotals)>, overall: 
     Summary { groups: summaries }
 }
 
+/// Whether the 24 h answer window of a team message sent at `sent_at` is still open at
+/// `now` (whole milliseconds; a window closes strictly after 24 h, since an answer at
+/// exactly 24 h counts).
+fn window_open(sent_at: Timestamp, now: Timestamp) -> bool {
+    millis_between(sent_at, now) <= REPLY_WINDOW_MS
+}
+
 fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
@@ -237,5 +251,6 @@ fn finish(key: Option<String>, mut group: Accumulator) -> GroupSummary {
         unanswered: group.unanswered,
         resolved: group.resolved,
         team_messages: group.decided,
+        pending: group.pending,
     }
 }

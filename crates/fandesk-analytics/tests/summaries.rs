@@ -99,16 +99,20 @@ fn reply_rate_and_conversation_length() {
     let now = t(600_000 + 3_600);
     let all = summary_of(&log, &GroupBy::None, now);
     assert_eq!(
-        (all[0].team_messages, all[0].reply_rate),
-        (4, Some(3.0 / 4.0))
+        (all[0].team_messages, all[0].reply_rate, all[0].pending),
+        (4, Some(3.0 / 4.0), 1)
     );
     // Public: 4 fan + 4 human + 1 bot = 9 when resolved.
     assert_eq!(all[0].mean_conversation_length, Some(9.0));
     // Once d's window is over, its message counts as unanswered.
     let later = summary_of(&log, &GroupBy::None, t(600_000 + 86_401));
     assert_eq!(
-        (later[0].team_messages, later[0].reply_rate),
-        (5, Some(3.0 / 5.0))
+        (
+            later[0].team_messages,
+            later[0].reply_rate,
+            later[0].pending
+        ),
+        (5, Some(3.0 / 5.0), 0)
     );
     let by_agent = summary_of(&log, &GroupBy::Agent, later_now());
     let rates: Vec<(Option<&str>, Option<f64>)> = by_agent
@@ -118,6 +122,100 @@ fn reply_rate_and_conversation_length() {
     assert_eq!(
         rates,
         vec![(Some("ann"), Some(1.0 / 3.0)), (Some("bob"), Some(1.0))]
+    );
+}
+
+/// Only team messages whose 24 h answer window has closed count in the reply rate,
+/// answered or not; the others are pending. Counting a young message when it is answered
+/// and leaving it out while it is not would bias any period including the last 24 hours
+/// upwards.
+#[test]
+fn reply_rate_counts_only_closed_windows() {
+    const DAY: i64 = 86_400;
+    struct Case {
+        name: &'static str,
+        /// Seconds after the team message (at 1 000 s) that the fan answered, if ever.
+        answer_after: Option<i64>,
+        /// Seconds after the team message at which the summary is asked.
+        asked_after: i64,
+        /// (team_messages, pending, reply_rate)
+        expected: (u64, u64, Option<f64>),
+    }
+    let cases = [
+        Case {
+            name: "young unanswered message: pending, not counted",
+            answer_after: None,
+            asked_after: 3_600,
+            expected: (0, 1, None),
+        },
+        Case {
+            name: "young answered message: pending too, not counted",
+            answer_after: Some(60),
+            asked_after: 3_600,
+            expected: (0, 1, None),
+        },
+        Case {
+            name: "old unanswered message: counted as not replied",
+            answer_after: None,
+            asked_after: DAY + 1,
+            expected: (1, 0, Some(0.0)),
+        },
+        Case {
+            name: "old answered message: counted as replied",
+            answer_after: Some(60),
+            asked_after: DAY + 1,
+            expected: (1, 0, Some(1.0)),
+        },
+        Case {
+            name: "answered at exactly 24 h, asked then: the window is still open",
+            answer_after: Some(DAY),
+            asked_after: DAY,
+            expected: (0, 1, None),
+        },
+        Case {
+            name: "answered at exactly 24 h, asked a second later: replied",
+            answer_after: Some(DAY),
+            asked_after: DAY + 1,
+            expected: (1, 0, Some(1.0)),
+        },
+        Case {
+            name: "answered after 24 h: not replied",
+            answer_after: Some(DAY + 1),
+            asked_after: DAY + 2,
+            expected: (1, 0, Some(0.0)),
+        },
+    ];
+    for case in cases {
+        let mut log = Log::default();
+        log.created("c", 0).fan("c", 0).reply("c", 1_000, "ann");
+        if let Some(after) = case.answer_after {
+            log.fan("c", 1_000 + after);
+        }
+        let now = t(1_000 + case.asked_after);
+        for group_by in [GroupBy::None, GroupBy::Agent] {
+            let groups = summary_of(&log, &group_by, now);
+            let group = groups
+                .iter()
+                .find(|group| group.key.as_deref().is_some_and(|key| key != "bot"))
+                .unwrap_or_else(|| panic!("{}: no group in {groups:?}", case.name));
+            assert_eq!(
+                (group.team_messages, group.pending, group.reply_rate),
+                case.expected,
+                "{}",
+                case.name
+            );
+        }
+    }
+    // Young and old messages side by side: the young answered one does not lift the rate.
+    let mut log = Log::default();
+    log.created("old", 0).fan("old", 0).reply("old", 10, "ann");
+    log.created("new", 0).fan("new", 0);
+    log.reply("new", 2 * DAY, "ann").fan("new", 2 * DAY + 30);
+    log.reply("new", 2 * DAY + 60, "ann");
+    let all = summary_of(&log, &GroupBy::None, t(2 * DAY + 3_600));
+    assert_eq!(
+        (all[0].team_messages, all[0].pending, all[0].reply_rate),
+        (1, 2, Some(0.0))
     );
 }
 

@@ -24,6 +24,13 @@ impl LocalBus {
         self.lock().len()
     }
 
+    /// Whether `topic` has a live subscriber on this node.
+    pub fn has_subscribers(&self, topic: &str) -> bool {
+        self.lock()
+            .get(topic)
+            .is_some_and(|sender| sender.receiver_count() > 0)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Arc<Event>>>> {
         // A poisoned map is still a valid map: the panic that poisoned it cannot have left a
         // half-inserted entry, so keep serving.

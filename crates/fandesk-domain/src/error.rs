@@ -17,6 +17,9 @@ pub enum RuleViolation {
     /// The current state does not allow the action.
     #[error("{0}")]
     InvalidTransition(&'static str),
+    /// An automated public message the bot rules refuse (docs/product.md › Bots).
+    #[error("{}", .0.message())]
+    BotRule(crate::bot_rule::BotRuleBroken),
 }
 
 impl RuleViolation {

@@ -3,6 +3,7 @@
 //! Invariants).
 
 pub mod alert;
+pub mod bot_rule;
 pub mod capability;
 pub mod change;
 pub mod charter;
@@ -22,11 +23,12 @@ pub mod topic;
 pub mod visibility;
 
 pub use alert::AlertKind;
+pub use bot_rule::{BotLimits, BotRuleBroken, BotTurns, Speaker};
 pub use capability::Capability;
 pub use conversation::{ConversationState, Status};
 pub use error::RuleViolation;
 pub use ids::{ConversationId, FanId, MemberId, MessageId};
-pub use message::{AuthorKind, validate_body, validate_client_msg_id};
+pub use message::{AuthorKind, TimelineEvent, validate_body, validate_client_msg_id};
 pub use permission::{PostDecision, can_read_conversation, decide_post};
 pub use role::{Principal, Role};
 pub use room::{RoomId, RoomState};

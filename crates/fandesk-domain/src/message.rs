@@ -39,6 +39,29 @@ impl AuthorKind {
     }
 }
 
+/// What a team-only system entry records, when it is a named event rather than a status
+/// change's sentence (the console shows it apart).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TimelineEvent {
+    /// The bot rules handed the conversation to a human (docs/product.md › Bots).
+    BotHandoff,
+}
+
+impl TimelineEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimelineEvent::BotHandoff => "bot_handoff",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TimelineEvent> {
+        match text {
+            "bot_handoff" => Some(TimelineEvent::BotHandoff),
+            _ => None,
+        }
+    }
+}
+
 /// Trims the body and checks it: no U+0000, 1–4,000 characters after trimming.
 pub fn validate_body(body: &str) -> Result<String, RuleViolation> {
     crate::text::refuse_nul("body", body)?;

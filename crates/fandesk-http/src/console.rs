@@ -55,6 +55,9 @@ const ASSETS: &[Asset] = &[
     asset!("js/lists.js", JS),
     asset!("js/live.js", JS),
     asset!("js/timeline.js", JS),
+    asset!("admin.css", CSS),
+    asset!("js/charter.js", JS),
+    asset!("js/webhooks.js", JS),
 ];
 
 /// The console's routes, merged into the main router (paths outside `/api/v1`).

@@ -39,7 +39,7 @@ mod signals;
 
 pub use app::App;
 pub use app::clock::{Clock, ManualClock, SystemClock};
-pub use app::config::Config;
+pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
 pub use auth::{LoginResult, NewFanSession, NewMember, Session};

@@ -38,6 +38,8 @@ pub struct WebhookDeliveryRow {
     pub last_attempt_at: Option<Timestamp>,
     pub delivered_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// While `pending`: when its job is next due (read from the jobs table).
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 /// A delivery to create, with the job that attempts it.
@@ -60,8 +62,12 @@ pub struct WebhookAttempt {
 }
 
 const WEBHOOK_COLUMNS: &str = "id, url, events, secret, created_by, created_at, deleted_at";
-const DELIVERY_COLUMNS: &str = "id, webhook_id, event, status, attempts, last_status_code, \
-     last_error, last_attempt_at, delivered_at, created_at";
+/// A delivery's columns (the table is `d`) and, while it is pending, when its job is due:
+/// the job keyed `webhook:{id}` that is not done.
+const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event, d.status, d.attempts, \
+     d.last_status_code, d.last_error, d.last_attempt_at, d.delivered_at, d.created_at, \
+     (SELECT j.due_at FROM jobs j WHERE d.status = 'pending' AND j.done_at IS NULL \
+      AND j.job_key = 'webhook:' || d.id) AS next_attempt_at";
 /// Deliveries per multi-row insert: 5 parameters a row.
 const DELIVERY_CHUNK: usize = 1000;
 
@@ -96,6 +102,7 @@ impl<'r, R: Columns> FromRow<'r, R> for WebhookDeliveryRow {
             last_attempt_at: row.optional_time("last_attempt_at")?,
             delivered_at: row.optional_time("delivered_at")?,
             created_at: row.time("created_at")?,
+            next_attempt_at: row.optional_time("next_attempt_at")?,
         })
     }
 }
@@ -200,8 +207,8 @@ impl Store {
         limit: u32,
     ) -> StoreResult<Vec<WebhookDeliveryRow>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 \
-             ORDER BY created_at DESC, id DESC LIMIT $2"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.webhook_id = $1 \
+             ORDER BY d.created_at DESC, d.id DESC LIMIT $2"
         );
         let statement = Statement::new(AssertSqlSafe(sql))
             .bind(webhook_id)
@@ -215,15 +222,15 @@ impl Store {
         webhook_id: &str,
     ) -> StoreResult<Option<WebhookDeliveryRow>> {
         let sql = format!(
-            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 \
-             AND last_attempt_at IS NOT NULL ORDER BY last_attempt_at DESC, id DESC LIMIT 1"
+            "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.webhook_id = $1 \
+             AND d.last_attempt_at IS NOT NULL ORDER BY d.last_attempt_at DESC, d.id DESC LIMIT 1"
         );
         let statement = Statement::new(AssertSqlSafe(sql)).bind(webhook_id);
         self.reader().fetch_optional(statement).await
     }
 
     pub async fn find_webhook_delivery(&self, id: &str) -> StoreResult<Option<WebhookDeliveryRow>> {
-        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1");
+        let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d WHERE d.id = $1");
         self.reader()
             .fetch_optional(Statement::new(AssertSqlSafe(sql)).bind(id))
             .await

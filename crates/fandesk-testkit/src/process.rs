@@ -37,10 +37,21 @@ impl ServerProcess {
         data_dir: &Path,
         database: Option<&str>,
     ) -> anyhow::Result<ServerProcess> {
+        ServerProcess::start_with(exe, data_dir, database, &["--listen", "127.0.0.1:0"]).await
+    }
+
+    /// The same with `args` in place of `--listen 127.0.0.1:0` (a fixed port shared with
+    /// `--reuse-port`, `--nats URL`, `--node NAME`, …); `args` must include `--listen`.
+    pub async fn start_with(
+        exe: &Path,
+        data_dir: &Path,
+        database: Option<&str>,
+        args: &[&str],
+    ) -> anyhow::Result<ServerProcess> {
         let mut command = Command::new(exe);
         command
             .arg("serve")
-            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
             .arg("--data-dir")
             .arg(data_dir)
             .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)

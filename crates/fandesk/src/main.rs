@@ -43,12 +43,25 @@ pub struct ServeArgs {
     /// Address to listen on (port 0 picks a free port; the chosen address is printed).
     #[arg(long, env = "FANDESK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Share the listening port with other fandesk processes on this machine
+    /// (`SO_REUSEPORT`: the kernel spreads new connections over them), so several nodes on
+    /// one PostgreSQL database and NATS serve one address past one process's descriptor
+    /// limit.
+    #[arg(long = "reuse-port", env = "FANDESK_REUSE_PORT")]
+    pub reuse_port: bool,
     /// Directory of the embedded SQLite database.
     #[arg(long, env = "FANDESK_DATA_DIR", default_value = "./fandesk-data")]
     pub data_dir: PathBuf,
     /// PostgreSQL URL (postgres://…); when set, SQLite is not used.
     #[arg(long, env = "FANDESK_DATABASE_URL")]
     pub database: Option<String>,
+    /// NATS server URL (nats://HOST:4222): live events reach every node on it, so several
+    /// nodes can share one PostgreSQL database. Without it, events stay in this process.
+    #[arg(long = "nats", env = "FANDESK_NATS_URL")]
+    pub nats: Option<String>,
+    /// This node's name in `/healthz` and on the bus (default: host name and process id).
+    #[arg(long = "node", env = "FANDESK_NODE")]
+    pub node: Option<String>,
     /// Log format on stderr.
     #[arg(long, env = "FANDESK_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,

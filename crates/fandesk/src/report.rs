@@ -48,9 +48,22 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<()> {
         Some(url) => Store::connect_postgres(url, None)
             .await
             .context("connecting to PostgreSQL")?,
-        None => Store::open_sqlite(&args.data_dir)
-            .await
-            .with_context(|| format!("opening the database in {}", args.data_dir.display()))?,
+        None => {
+            // A report reads an existing database: a mistyped directory must not become
+            // a fresh, empty one reported as an all-zero week.
+            let file = args.data_dir.join(fandesk_store::SQLITE_FILE);
+            if !file.is_file() {
+                anyhow::bail!(
+                    "no fandesk database in {} (expected {}): pass the data directory of \
+                     `fandesk serve` with --data-dir, or --database for PostgreSQL",
+                    args.data_dir.display(),
+                    file.display()
+                );
+            }
+            Store::open_sqlite(&args.data_dir)
+                .await
+                .with_context(|| format!("opening the database in {}", args.data_dir.display()))?
+        }
     };
     let report = fandesk_service::build_weekly_report(&store, week, &zone, &zone, now).await;
     store.close().await;

@@ -3,12 +3,13 @@
 
 use crate::{LogFormat, ServeArgs};
 use anyhow::Context;
-use fandesk_bus::LocalBus;
+use fandesk_bus::{LocalBus, NatsBus};
 use fandesk_http::{HttpConfig, WsConfig};
 use fandesk_service::{
     App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock, WebhookConfig,
 };
 use fandesk_store::Store;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -97,6 +98,10 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
             .with_context(|| format!("opening SQLite in {}", args.data_dir.display()))?,
     };
     let config = Config {
+        node: args
+            .node
+            .clone()
+            .unwrap_or_else(fandesk_service::default_node_name),
         fan_identity_secret: env_secret("FANDESK_FAN_IDENTITY_SECRET").map(String::into_bytes),
         desk: desk_config()?,
         charter: charter_config(args)?,
@@ -112,7 +117,20 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
         },
         ..Config::default()
     };
-    let app = App::start(store.clone(), Arc::new(LocalBus::new()), config, clock);
+    let app = match &args.nats {
+        None => App::start(store.clone(), Arc::new(LocalBus::new()), config, clock),
+        Some(url) => {
+            if store.backend() == "sqlite" {
+                anyhow::bail!(
+                    "--nats joins nodes that share one database: use it with --database postgres://…"
+                );
+            }
+            let bus = Arc::new(NatsBus::connect(url, &config.node).await?);
+            let app = App::start(store.clone(), bus.clone(), config, clock);
+            bus.set_gap_fill(app.gap_fill());
+            app
+        }
+    };
     Ok((store, app))
 }
 
@@ -140,14 +158,28 @@ pub(crate) async fn bind(
     args: &ServeArgs,
     store: &Store,
 ) -> anyhow::Result<tokio::net::TcpListener> {
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
+    let listener = listen(args.listen, args.reuse_port)
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, backend = store.backend(), "fandesk is serving");
     // The one line on stdout: scripts and tests read the chosen port from it.
     println!("listening on {address}");
     Ok(listener)
+}
+
+/// A listening socket on `address`; with `reuse_port`, one other processes may bind too.
+fn listen(address: SocketAddr, reuse_port: bool) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    if reuse_port {
+        socket.set_reuseport(true)?;
+    }
+    socket.bind(address)?;
+    socket.listen(1024)
 }
 
 /// Serves until `shutdown` is cancelled, then commits queued writes and closes the store.

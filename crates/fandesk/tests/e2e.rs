@@ -4,9 +4,11 @@
 
 mod e2e {
     mod auth;
+    mod bots;
     mod charter;
     mod charter_live;
     mod client_limits;
+    mod cluster;
     mod connection_limits;
     mod conversations;
     mod crash;
@@ -22,6 +24,7 @@ mod e2e {
     mod openapi;
     mod outbound;
     mod protocol_errors;
+    mod report_cli;
     mod report_delivery;
     mod rooms;
     mod side_channels;

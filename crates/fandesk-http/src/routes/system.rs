@@ -23,27 +23,29 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct Health {
     /// `ok` once the server accepts requests.
     pub status: String,
+    /// This node's name (unique among the nodes sharing a database).
+    pub node: String,
+    /// What carries live events between connections: `local` (this process only) or
+    /// `nats` (every node on the same NATS server).
+    #[schema(pattern = "^(local|nats)$")]
+    pub bus: String,
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "system",
     responses((status = 200, description = "accepting requests", body = Health),
               (status = 503, description = "not ready (the store does not answer)", body = Health)))]
 pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.app.ready().await {
-        (
-            StatusCode::OK,
-            axum::Json(Health {
-                status: "ok".into(),
-            }),
-        )
+    let (code, status) = if state.app.ready().await {
+        (StatusCode::OK, "ok")
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(Health {
-                status: "unavailable".into(),
-            }),
-        )
-    }
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    let health = Health {
+        status: status.into(),
+        node: state.app.node().to_owned(),
+        bus: state.app.bus_kind().into(),
+    };
+    (code, axum::Json(health))
 }
 
 /// The Prometheus exposition's content type (OpenMetrics text 1.0.0).

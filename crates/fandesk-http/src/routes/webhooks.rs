@@ -222,3 +222,31 @@ pub async fn deliveries(
         .await?;
     Ok(axum::Json(WebhookDeliveryList { deliveries }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The console's webhook form offers exactly the events the API accepts.
+    #[test]
+    fn the_console_lists_every_event() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../console/js/webhooks.js");
+        let script = std::fs::read_to_string(path).expect("console/js/webhooks.js");
+        let list = script
+            .split("export const WEBHOOK_EVENTS = [")
+            .nth(1)
+            .and_then(|rest| rest.split("\n];").next())
+            .expect("webhooks.js defines WEBHOOK_EVENTS");
+        let listed: Vec<&str> = list
+            .lines()
+            .filter_map(|line| line.trim().strip_prefix("['"))
+            .filter_map(|line| line.split('\'').next())
+            .collect();
+        let known: Vec<&str> = WebhookEvent::ALL
+            .iter()
+            .map(|event| event.as_str())
+            .collect();
+        assert_eq!(listed, known, "WEBHOOK_EVENTS in console/js/webhooks.js");
+    }
+}

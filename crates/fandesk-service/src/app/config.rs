@@ -12,6 +12,9 @@ use std::time::Duration;
 /// Runtime settings of the service layer.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// This node's name, unique among the nodes sharing a database (`/healthz`, logs,
+    /// the bus). Defaults to the host name and process id.
+    pub node: String,
     /// When set, a fan's `external_id` is trusted only with `signature` =
     /// hex HMAC-SHA256(secret, external_id) (docs/api.md › Authentication).
     pub fan_identity_secret: Option<Vec<u8>>,
@@ -41,6 +44,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            node: default_node_name(),
             fan_identity_secret: None,
             member_token_ttl: Duration::from_secs(12 * 3600),
             fan_token_ttl: Duration::from_secs(30 * 24 * 3600),
@@ -64,4 +68,14 @@ impl Config {
             queue: self.write_queue,
         }
     }
+}
+
+/// `HOSTNAME-PID`: unique on a host, readable in logs.
+pub fn default_node_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "fandesk".to_owned());
+    format!("{host}-{}", std::process::id())
 }

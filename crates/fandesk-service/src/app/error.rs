@@ -142,6 +142,9 @@ impl From<RuleViolation> for ServiceError {
             RuleViolation::Hidden => ServiceError::NotFound("conversation"),
             RuleViolation::Invalid { field, reason } => ServiceError::invalid(field, reason),
             RuleViolation::InvalidTransition(text) => ServiceError::Conflict(text.to_owned()),
+            RuleViolation::BotRule(broken) => {
+                ServiceError::BotRuleViolation(broken.message().to_owned())
+            }
         }
     }
 }

@@ -54,15 +54,16 @@ impl App {
         let (signal_sender, signal_inputs) =
             tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
         let integrations = integration::Integrations::new(&config.webhooks, metrics.clone());
+        let desk = desk::DeskRuntime::new();
         let batch = ConversationBatch {
             bus: bus.clone(),
             metrics: metrics.clone(),
             signals: signal_sender,
             emitter: integrations.emitter.clone(),
+            handoffs: desk.handoffs(),
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
-        let desk = desk::DeskRuntime::new();
         let mut registry = Registry::default();
         desk::register_jobs(&mut registry, &config.desk);
         reporting::register_jobs(&mut registry);
@@ -88,6 +89,7 @@ impl App {
         };
         desk::DeskRuntime::start(&app);
         charter::spawn_listener(&app);
+        integration::spawn_listener(&app);
         integration::Integrations::start(&app);
         Jobs::start(&app);
         if app.inner.config.report_delivery.is_some() {
@@ -121,6 +123,24 @@ impl App {
     /// `"sqlite"` or `"postgres"`.
     pub fn backend(&self) -> &'static str {
         self.inner.store.backend()
+    }
+
+    /// This node's name (`Config::node`).
+    pub fn node(&self) -> &str {
+        &self.inner.config.node
+    }
+
+    /// Which bus carries live events: `local` (one node) or `nats`.
+    pub fn bus_kind(&self) -> &'static str {
+        self.inner.bus.kind()
+    }
+
+    /// Reads missed timeline events back from this node's database, for the multi-node
+    /// bus (`fandesk_bus::NatsBus::set_gap_fill`).
+    pub fn gap_fill(&self) -> Arc<dyn fandesk_bus::GapFill> {
+        Arc::new(crate::live::gap_fill::StoreGapFill {
+            store: self.inner.store.clone(),
+        })
     }
 
     /// Whether the store answers (readiness).

@@ -150,6 +150,15 @@ pub(crate) fn spawn_listener(app: &App) {
 }
 
 impl App {
+    /// The bot limits in force (`bots.max_exchanges`), attached to every automated post so
+    /// the group commit can decide the bot rules (docs/product.md › Bots).
+    pub(crate) async fn bot_limits(&self) -> ServiceResult<fandesk_domain::BotLimits> {
+        let active = self.charter().await?;
+        Ok(fandesk_domain::BotLimits {
+            max_exchanges: active.charter.bots.max_exchanges,
+        })
+    }
+
     /// The charter in force on this node: every rule it holds is read from here.
     pub(crate) async fn charter(&self) -> ServiceResult<Arc<ActiveCharter>> {
         if let Some(active) = self.inner.charter.get() {

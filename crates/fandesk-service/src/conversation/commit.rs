@@ -7,6 +7,7 @@
 use crate::app::metrics::Metrics;
 use crate::commit::{Batch, Queued, Writer};
 use crate::conversation::view::{ConversationView, MessageView};
+use crate::desk::HandoffNotifier;
 use crate::integration::{Emitter, IntegrationEvent};
 use crate::live::frame::message_frame;
 use crate::live::publish::{Audiences, Frames, publish_conversation, publish_timeline};
@@ -32,6 +33,8 @@ pub(crate) struct ConversationBatch {
     pub signals: mpsc::Sender<SignalInput>,
     /// Webhooks' events; never waited for either.
     pub emitter: Emitter,
+    /// Hand-offs go to the desk, to be queued and routed like any opening.
+    pub handoffs: HandoffNotifier,
 }
 
 impl Batch for ConversationBatch {
@@ -55,6 +58,7 @@ impl Batch for ConversationBatch {
             changed,
             status_changed,
             turned_negative,
+            handoff,
         } = outcome
         else {
             return;
@@ -67,6 +71,14 @@ impl Batch for ConversationBatch {
         };
         publish(self.bus.as_ref(), message, conversation, update);
         self.emit(message, conversation, *changed);
+        if let Some(entry) = handoff {
+            // Team-only: its fan frame is `None`, and webhooks get it only as an internal
+            // message.
+            self.metrics.messages_written.inc();
+            publish(self.bus.as_ref(), entry, conversation, None);
+            self.emit(entry, conversation, false);
+            self.handoffs.handed_off(&conversation.id, entry.created_at);
+        }
         if SignalInput::wanted(message) {
             let input = SignalInput {
                 message: message.clone(),

@@ -126,6 +126,10 @@ pub struct MessageView {
     /// Team only: the restricted-word rule (warn) this message matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub flag: Option<String>,
+    /// Team only: the named event a system entry records — `bot_handoff` when the bot
+    /// rules handed the conversation to a human.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
 }
 
 impl MessageView {
@@ -164,6 +168,7 @@ impl MessageView {
             reply_ms: team_only(audience, row.reply_ms),
             sentiment: team_only(audience, row.sentiment),
             flag: team_only(audience, row.flag.clone()),
+            event: team_only(audience, row.event.map(|event| event.as_str().to_owned())),
         })
     }
 }

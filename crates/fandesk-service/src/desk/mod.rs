@@ -16,7 +16,7 @@ pub(crate) mod sla;
 mod worker;
 
 pub use config::DeskConfig;
-pub(crate) use worker::{AfterSend, DeskRuntime};
+pub(crate) use worker::{AfterSend, DeskRuntime, HandoffNotifier};
 
 use crate::jobs::{FirstRun, JobKind, Registry};
 

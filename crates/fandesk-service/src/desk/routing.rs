@@ -17,7 +17,7 @@ use fandesk_domain::desk::{
 use fandesk_domain::signals::AlertThrottle;
 use fandesk_domain::{AlertKind, ConversationId, MemberId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{
-    DeskConversationRow, FanProfileRow, MemberRow, StoreError, WriteOp, WriteOutcome,
+    DeskConversationRow, FanProfileRow, MemberRow, PostExtras, StoreError, WriteOp, WriteOutcome,
 };
 use jiff::tz::TimeZone;
 
@@ -249,11 +249,21 @@ impl App {
             body,
             visibility: Visibility::Public,
             at: self.now(),
-            extras: Default::default(),
+            extras: PostExtras {
+                bot_limits: self.bot_limits().await?,
+                ..PostExtras::default()
+            },
         };
         match self.inner.writer.submit(op).await {
-            // Someone was assigned in the meantime: a human owns the reply now.
-            Ok(_) | Err(ServiceError::Forbidden(_) | ServiceError::Conflict(_)) => Ok(()),
+            // Someone was assigned in the meantime (a human owns the reply now), or the bot
+            // rules refuse it (another automated message came first, or the opening was
+            // handed to a human): the fan gets no away message.
+            Ok(_)
+            | Err(
+                ServiceError::Forbidden(_)
+                | ServiceError::Conflict(_)
+                | ServiceError::BotRuleViolation(_),
+            ) => Ok(()),
             Err(error) => Err(error),
         }
     }

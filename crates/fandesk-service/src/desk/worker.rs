@@ -28,6 +28,12 @@ pub(crate) enum DeskEvent {
         conversation: ConversationId,
         at: Timestamp,
     },
+    /// The bot rules handed the conversation to a human at `at`: a new opening whose
+    /// first-response clock starts at once (docs/metrics.md › First response time).
+    HandedOff {
+        conversation: ConversationId,
+        at: Timestamp,
+    },
     /// A fan message was committed.
     FanMessage {
         conversation: ConversationId,
@@ -67,6 +73,21 @@ impl AfterSend {
             };
             let _ = self.events.send(event);
         }
+    }
+}
+
+/// Tells the desk about hand-offs; held by the conversations' writer, which commits them.
+#[derive(Clone)]
+pub(crate) struct HandoffNotifier {
+    events: mpsc::UnboundedSender<DeskEvent>,
+}
+
+impl HandoffNotifier {
+    pub(crate) fn handed_off(&self, conversation: &ConversationId, at: Timestamp) {
+        let _ = self.events.send(DeskEvent::HandedOff {
+            conversation: conversation.clone(),
+            at,
+        });
     }
 }
 
@@ -110,6 +131,12 @@ impl DeskRuntime {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .push(worker);
+    }
+
+    pub(crate) fn handoffs(&self) -> HandoffNotifier {
+        HandoffNotifier {
+            events: self.events.clone(),
+        }
     }
 
     pub(crate) fn notify(&self, event: DeskEvent) {
@@ -164,6 +191,8 @@ async fn run_worker(
 struct Work {
     opened_at: Option<Timestamp>,
     fan_message: bool,
+    /// A bot hand-off: the opening's clock started at this instant.
+    handed_off_at: Option<Timestamp>,
 }
 
 impl App {
@@ -214,8 +243,13 @@ impl App {
         let mut rebalance = false;
         let mut flushes = Vec::new();
         for event in events {
+            let mut handed_off_at = None;
             let (conversation, opened_at, fan_message) = match event {
                 DeskEvent::Opened { conversation, at } => (conversation, Some(at), false),
+                DeskEvent::HandedOff { conversation, at } => {
+                    handed_off_at = Some(at);
+                    (conversation, Some(at), false)
+                }
                 DeskEvent::FanMessage { conversation } => (conversation, None, true),
                 DeskEvent::Rescore { conversation } => (conversation, None, false),
                 DeskEvent::Rebalance => {
@@ -257,6 +291,7 @@ impl App {
             let work = &mut order[index].1;
             work.opened_at = opened_at.or(work.opened_at);
             work.fan_message |= fan_message;
+            work.handed_off_at = handed_off_at.or(work.handed_off_at);
         }
         let mut snapshot = None;
         for (conversation, work) in order {
@@ -294,7 +329,11 @@ impl App {
             profile,
             first_message_at,
         } = self.rescore(desk).await?;
-        if work.fan_message {
+        if let Some(at) = work.handed_off_at {
+            // Routed like any opening, but the clock started at the hand-off, not at a
+            // fan message of the new opening.
+            self.schedule_first_response(&desk, Some(at)).await?;
+        } else if work.fan_message {
             self.schedule_first_response(&desk, first_message_at)
                 .await?;
         }

@@ -25,6 +25,7 @@ pub use webhooks::{NewWebhook, WebhookDeliveryView, WebhookView};
 
 use crate::app::metrics::Metrics;
 use crate::jobs::{FirstRun, JobKind, Registry};
+use crate::live::publish::{Frames, publish_ephemeral};
 use crate::{App, Inner};
 use delivery::Emitted;
 use fandesk_domain::integration::WebhookEvent;
@@ -219,12 +220,48 @@ impl App {
         self.inner.integrations.emitter.wants(event)
     }
 
+    /// After a webhook was created or deleted here: reloads the list, and tells every other
+    /// node to reload theirs (an event they emit in the meantime would miss the change).
+    pub(crate) async fn webhooks_changed(&self) -> crate::ServiceResult<()> {
+        self.reload_webhooks().await?;
+        publish_ephemeral(
+            self.bus().as_ref(),
+            WEBHOOKS_TOPIC.to_owned(),
+            Frames::team_only(bytes::Bytes::new()),
+        );
+        Ok(())
+    }
+
     /// Reloads the webhook list from the store.
     pub(crate) async fn reload_webhooks(&self) -> crate::ServiceResult<()> {
         let webhooks = self.store().list_webhooks().await?;
         self.inner.integrations.set_webhooks(webhooks);
         Ok(())
     }
+}
+
+/// The bus topic on which a node announces that the webhook list changed, so every node
+/// reloads it at once. Not a client topic (clients cannot name it).
+pub(crate) const WEBHOOKS_TOPIC: &str = "_webhooks.changed";
+
+/// Reloads the webhook list whenever the bus says it changed on some node. Ends when the
+/// bus closes or the `App` is gone.
+pub(crate) fn spawn_listener(app: &App) {
+    let mut events = app.bus().subscribe(WEBHOOKS_TOPIC);
+    let app = Arc::downgrade(&app.inner);
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+            let Some(inner) = app.upgrade() else { break };
+            let app = App { inner };
+            if let Err(error) = app.reload_webhooks().await {
+                tracing::warn!(%error, "could not reload the webhook list");
+            }
+        }
+    });
 }
 
 /// Webhook deliveries, and reloading the webhook list now and then (webhooks created on

@@ -43,6 +43,9 @@ pub struct WebhookDeliveryView {
     pub delivered_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// While `pending`: when the next attempt is due (`null` otherwise).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_attempt_at: Option<Timestamp>,
 }
 
 impl From<&WebhookDeliveryRow> for WebhookDeliveryView {
@@ -57,6 +60,7 @@ impl From<&WebhookDeliveryRow> for WebhookDeliveryView {
             last_attempt_at: row.last_attempt_at,
             delivered_at: row.delivered_at,
             created_at: row.created_at,
+            next_attempt_at: row.next_attempt_at,
         }
     }
 }
@@ -121,7 +125,7 @@ impl App {
             deleted_at: None,
         };
         self.store().insert_webhook(&row).await?;
-        self.reload_webhooks().await?;
+        self.webhooks_changed().await?;
         tracing::info!(webhook = %row.id, url = %row.url, "webhook created");
         Ok(WebhookView::new(&row, None))
     }
@@ -153,7 +157,7 @@ impl App {
         if !self.store().delete_webhook(id, self.now()).await? {
             return Err(ServiceError::NotFound("webhook"));
         }
-        self.reload_webhooks().await?;
+        self.webhooks_changed().await?;
         tracing::info!(webhook = %id, "webhook deleted");
         Ok(())
     }

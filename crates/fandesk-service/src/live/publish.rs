@@ -43,13 +43,24 @@ pub(crate) fn publish_timeline(
     public_seq: Option<u64>,
     frames: Frames,
 ) {
-    bus.publish(Arc::new(Event {
+    bus.publish(timeline_event(topic, seq, public_seq, frames));
+}
+
+/// A timeline event as [`publish_timeline`] sends it; also how the multi-node bus's gap
+/// fill (`live::gap_fill`) rebuilds one from its stored row, so the two are identical.
+pub(crate) fn timeline_event(
+    topic: String,
+    seq: u64,
+    public_seq: Option<u64>,
+    frames: Frames,
+) -> Arc<Event> {
+    Arc::new(Event {
         topic,
         seq: Some(seq),
         public_seq,
         team: frames.team,
         fan: frames.fan,
-    }));
+    })
 }
 
 /// An ephemeral event: no `seq`, never replayed.

@@ -85,8 +85,11 @@ pub struct SummaryGroupView {
     pub unanswered: u64,
     /// Conversations resolved in the period.
     pub resolved: u64,
-    /// Team messages whose 24 h reply window is decided.
+    /// Team messages whose 24 h answer window has closed (the reply rate's denominator).
     pub team_messages: u64,
+    /// Team messages whose 24 h answer window is still open, answered or not: not in the
+    /// reply rate yet.
+    pub pending: u64,
 }
 
 impl SummaryGroupView {
@@ -104,6 +107,7 @@ impl SummaryGroupView {
             unanswered: group.unanswered,
             resolved: group.resolved,
             team_messages: group.team_messages,
+            pending: group.pending,
         }
     }
 }

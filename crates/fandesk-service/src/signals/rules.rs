@@ -26,6 +26,7 @@ impl App {
         if actor.is_fan() {
             extras.sentiment = Some(message_score(body));
         } else {
+            extras.bot_limits = self.bot_limits().await?;
             match self.charter().await?.restricted.check(body) {
                 RestrictedVerdict::Clean => {}
                 RestrictedVerdict::Warn(hits) => {

@@ -14,10 +14,10 @@ use sqlx::{AssertSqlSafe, FromRow, PgConnection, Postgres, QueryBuilder, Sqlite}
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-/// Rows per multi-row INSERT: 16 parameters a row × 1,000 stays below both backends'
+/// Rows per multi-row INSERT: 17 parameters a row × 1,000 stays below both backends'
 /// limits (SQLite 32,766, PostgreSQL 65,535), so a full batch is one statement.
 const INSERT_CHUNK: usize = 1000;
-/// Conversations per set-based UPDATE: 13 parameters a row.
+/// Conversations per set-based UPDATE: 17 parameters a row.
 const UPDATE_CHUNK: usize = 1000;
 
 impl Store {
@@ -186,7 +186,8 @@ async fn update_conversations<D: Dialect>(
     let mut update = QueryBuilder::<D>::new(
         "WITH v (id, status, assignee_id, last_seq, last_public_seq, updated_at, escalated, \
          escalated_to, observer_id, awaiting_since, sentiment, sentiment_messages, \
-         sentiment_negative) AS (",
+         sentiment_negative, bot_automated_last, bot_fan_waiting, bot_exchanges, \
+         bot_handed_off) AS (",
     );
     update.push_values(conversations, |mut values, conversation| {
         values
@@ -202,7 +203,11 @@ async fn update_conversations<D: Dialect>(
             .value(conversation.awaiting_since.map(to_micros))
             .value(conversation.sentiment.score)
             .value(i64::from(conversation.sentiment.messages))
-            .value(conversation.sentiment.negative);
+            .value(conversation.sentiment.negative)
+            .value(conversation.bot.automated_last)
+            .value(conversation.bot.fan_waiting)
+            .value(i64::from(conversation.bot.exchanges))
+            .value(conversation.bot.handed_off);
     });
     update.push(
         ") UPDATE conversations SET status = v.status, assignee_id = v.assignee_id, \
@@ -211,7 +216,9 @@ async fn update_conversations<D: Dialect>(
          escalated = v.escalated, escalated_to = v.escalated_to, \
          observer_id = v.observer_id, awaiting_since = v.awaiting_since, \
          sentiment = v.sentiment, sentiment_messages = v.sentiment_messages, \
-         sentiment_negative = v.sentiment_negative \
+         sentiment_negative = v.sentiment_negative, \
+         bot_automated_last = v.bot_automated_last, bot_fan_waiting = v.bot_fan_waiting, \
+         bot_exchanges = v.bot_exchanges, bot_handed_off = v.bot_handed_off \
          FROM v WHERE conversations.id = v.id",
     );
     D::execute(tx, update.build()).await?;
@@ -243,7 +250,8 @@ pub(crate) async fn insert_messages_values<D: Dialect>(
                 .value(row.whisper_to.as_ref().map(|id| id.as_str()))
                 .value(row.reply_ms)
                 .value(row.sentiment)
-                .value(row.flag.as_deref());
+                .value(row.flag.as_deref())
+                .value(row.event.map(|event| event.as_str()));
         });
         D::execute(connection, insert.build()).await?;
     }
@@ -298,6 +306,7 @@ pub(crate) async fn insert_messages_unnest(
                 .collect::<Vec<Option<f64>>>(),
         )
         .bind(optional(|row| row.flag.as_deref()))
+        .bind(optional(|row| row.event.map(|event| event.as_str())))
         .execute(&mut *connection)
         .await?;
     Ok(())
@@ -306,10 +315,10 @@ pub(crate) async fn insert_messages_unnest(
 /// Column order of `MESSAGE_COLUMNS`.
 const POSTGRES_INSERT_MESSAGES: &str = "INSERT INTO messages (id, conversation_id, seq, \
      public_seq, author_id, author_kind, author_name, client_msg_id, body, visibility, \
-     automated, created_at, whisper_to, reply_ms, sentiment, flag) \
+     automated, created_at, whisper_to, reply_ms, sentiment, flag, event) \
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], \
      $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::int8[], \
-     $13::text[], $14::int8[], $15::float8[], $16::text[])";
+     $13::text[], $14::int8[], $15::float8[], $16::text[], $17::text[])";
 
 /// Wall time of each step of a group commit, logged with `FANDESK_LOG=fandesk_store=debug`.
 struct Phases {

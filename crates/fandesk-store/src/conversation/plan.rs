@@ -7,11 +7,12 @@
 
 use super::rows::{ConversationRow, MessageRow};
 use crate::supervision::AuditRow;
+use fandesk_domain::bot_rule::Turn;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::signals::TurnRule;
 use fandesk_domain::{
-    AuthorKind, ConversationId, FanId, MemberId, MessageId, Principal, Role, RuleViolation,
-    Visibility, decide_post,
+    AuthorKind, BotLimits, BotTurns, ConversationId, FanId, MemberId, MessageId, Principal, Role,
+    RuleViolation, Speaker, TimelineEvent, Visibility, decide_post,
 };
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -39,6 +40,9 @@ pub struct PostExtras {
     pub flag: Option<String>,
     /// Direct, or a scheduled broadcast.
     pub origin: PostOrigin,
+    /// The charter's bot limits in force when the post was sent (docs/product.md › Bots);
+    /// the bot rules themselves are decided here, inside the commit.
+    pub bot_limits: BotLimits,
 }
 
 /// One write in a batch.
@@ -116,13 +120,16 @@ pub enum WriteOutcome {
     /// conversation a fan sees, so only then do fans get an update (docs/product.md ›
     /// Principles: fans are sent only what changes what they see).
     /// `turned_negative`: this fan message turned the conversation's rolling sentiment
-    /// negative (raise `negative_sentiment`).
+    /// negative (raise `negative_sentiment`). `handoff`: the team-only entry appended
+    /// right after this automated message when it used up the opening's bot exchanges and
+    /// handed the conversation to a human.
     Created {
         message: MessageRow,
         conversation: ConversationRow,
         changed: bool,
         status_changed: bool,
         turned_negative: bool,
+        handoff: Option<MessageRow>,
     },
     /// The author already sent this `client_msg_id`: the original message, unchanged.
     Duplicate { message: MessageRow },
@@ -219,6 +226,7 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
         if let Ok(WriteOutcome::Created {
             message,
             conversation: after,
+            handoff,
             ..
         }) = &result
         {
@@ -236,6 +244,10 @@ pub(crate) fn plan(ops: &[WriteOp], loaded: Loaded) -> Plan {
             }
             metric_state.record(op, message, after);
             new_rows.push(message.clone());
+            if let Some(entry) = handoff {
+                metric_state.record_handoff(entry, after);
+                new_rows.push(entry.clone());
+            }
             if !touched_ids.contains(&after.id) {
                 touched_ids.push(after.id.clone());
             }
@@ -290,12 +302,18 @@ fn apply_op(
             }
             let scheduled = extras.origin == PostOrigin::Scheduled;
             let automated = decision.automated || scheduled;
+            let kind = author_kind(author);
+            // Scheduled broadcasts are announcements, outside the bot rules; everything
+            // else public advances them, and an automated message may be refused here.
+            let turn = match Speaker::of(kind, *visibility, automated).filter(|_| !scheduled) {
+                Some(speaker) => observe_bot_rules(conversation, speaker, extras.bot_limits)?,
+                None => Turn::default(),
+            };
             let claims = decision.claims && !scheduled;
-            let changed = claims;
+            let changed = claims || turn.hands_off;
             if claims && let Principal::Member { id, .. } = author {
                 conversation.assignee_id = Some(id.clone());
             }
-            let kind = author_kind(author);
             let mut reply_ms = None;
             let mut turned_negative = false;
             match kind {
@@ -342,12 +360,16 @@ fn apply_op(
             message.reply_ms = reply_ms;
             message.sentiment = extras.sentiment.filter(|_| kind == AuthorKind::Fan);
             message.flag = extras.flag.clone();
+            let handoff = turn
+                .hands_off
+                .then(|| handoff_entry(conversation, message_id, author, at));
             Ok(WriteOutcome::Created {
                 message,
                 conversation: conversation.clone(),
                 changed,
                 status_changed: false,
                 turned_negative,
+                handoff,
             })
         }
         WriteOp::Transition {
@@ -363,6 +385,10 @@ fn apply_op(
             let outcome = transition.apply_to(actor, &mut state)?;
             let status_changed = state.status != status_before;
             conversation.set_state(state);
+            // A reopen is a new opening: the bot rules start over (docs/product.md › Bots).
+            if *transition == Transition::Reopen {
+                conversation.bot = BotTurns::default();
+            }
             if let Some(action) = outcome.audit {
                 audits.push(audit(
                     actor,
@@ -389,6 +415,7 @@ fn apply_op(
                 changed: true,
                 status_changed,
                 turned_negative: false,
+                handoff: None,
             })
         }
     }
@@ -399,6 +426,50 @@ fn apply_op(
 /// and reads back exactly; Rust's `{:?}` escapes are not JSON.
 fn audit_details(details: serde_json::Value) -> String {
     details.to_string()
+}
+
+/// Advances the conversation's bot rules by one public message; an automated message they
+/// refuse leaves the conversation untouched.
+fn observe_bot_rules(
+    conversation: &mut ConversationRow,
+    speaker: Speaker,
+    limits: BotLimits,
+) -> Result<Turn, RuleViolation> {
+    let mut turns = conversation.bot;
+    let turn = turns
+        .observe(speaker, limits)
+        .map_err(RuleViolation::BotRule)?;
+    conversation.bot = turns;
+    Ok(turn)
+}
+
+/// The team-only timeline entry of a hand-off, signed by the bot whose reply used up the
+/// exchanges; its id derives from that reply's, so it is the same on every retry.
+fn handoff_entry(
+    conversation: &mut ConversationRow,
+    reply_id: &MessageId,
+    bot: &Principal,
+    at: Timestamp,
+) -> MessageRow {
+    let exchanges = conversation.bot.exchanges;
+    let text = format!(
+        "Handed to a human after {exchanges} automated exchange{} with {}",
+        if exchanges == 1 { "" } else { "s" },
+        bot.name()
+    );
+    let mut entry = append(
+        conversation,
+        &MessageId(format!("{}_handoff", reply_id.0)),
+        bot,
+        AuthorKind::System,
+        None,
+        text,
+        Visibility::Internal,
+        false,
+        at,
+    );
+    entry.event = Some(TimelineEvent::BotHandoff);
+    entry
 }
 
 fn audit(
@@ -454,5 +525,6 @@ fn append(
         reply_ms: None,
         sentiment: None,
         flag: None,
+        event: None,
     }
 }

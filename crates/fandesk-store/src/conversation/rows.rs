@@ -4,7 +4,8 @@
 use crate::statement::Columns;
 use fandesk_domain::signals::RollingSentiment;
 use fandesk_domain::{
-    AuthorKind, ConversationId, ConversationState, FanId, MemberId, MessageId, Status, Visibility,
+    AuthorKind, BotTurns, ConversationId, ConversationState, FanId, MemberId, MessageId, Status,
+    TimelineEvent, Visibility,
 };
 use jiff::Timestamp;
 use sqlx::FromRow;
@@ -27,6 +28,8 @@ pub struct ConversationRow {
     pub awaiting_since: Option<Timestamp>,
     /// Rolling sentiment of the fan's messages (team-only).
     pub sentiment: RollingSentiment,
+    /// The bot rules' memory of the current opening (docs/product.md › Bots).
+    pub bot: BotTurns,
 }
 
 impl ConversationRow {
@@ -47,6 +50,7 @@ impl ConversationRow {
             updated_at: at,
             awaiting_since: None,
             sentiment: RollingSentiment::default(),
+            bot: BotTurns::default(),
         }
     }
 
@@ -94,14 +98,17 @@ pub struct MessageRow {
     pub sentiment: Option<f64>,
     /// The `warn` restricted-word rule this team message matched (team-only).
     pub flag: Option<String>,
+    /// The named event a system entry records (team-only).
+    pub event: Option<TimelineEvent>,
 }
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, fan_id, status, assignee_id, escalated, \
      escalated_to, observer_id, priority, last_seq, last_public_seq, created_at, updated_at, \
-     awaiting_since, sentiment, sentiment_messages, sentiment_negative";
+     awaiting_since, sentiment, sentiment_messages, sentiment_negative, bot_automated_last, \
+     bot_fan_waiting, bot_exchanges, bot_handed_off";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, author_id, \
      author_kind, author_name, client_msg_id, body, visibility, automated, created_at, \
-     whisper_to, reply_ms, sentiment, flag";
+     whisper_to, reply_ms, sentiment, flag, event";
 
 impl<'r, R: Columns> FromRow<'r, R> for ConversationRow {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
@@ -123,6 +130,12 @@ impl<'r, R: Columns> FromRow<'r, R> for ConversationRow {
                 score: row.real("sentiment")?,
                 messages: u32::try_from(row.int("sentiment_messages")?).unwrap_or(u32::MAX),
                 negative: row.boolean("sentiment_negative")?,
+            },
+            bot: BotTurns {
+                automated_last: row.boolean("bot_automated_last")?,
+                fan_waiting: row.boolean("bot_fan_waiting")?,
+                exchanges: u32::try_from(row.int("bot_exchanges")?).unwrap_or(u32::MAX),
+                handed_off: row.boolean("bot_handed_off")?,
             },
         })
     }
@@ -147,6 +160,10 @@ impl<'r, R: Columns> FromRow<'r, R> for MessageRow {
             reply_ms: row.optional_int("reply_ms")?,
             sentiment: row.optional_real("sentiment")?,
             flag: row.optional_text("flag")?,
+            event: row
+                .optional_text("event")?
+                .as_deref()
+                .and_then(TimelineEvent::parse),
         })
     }
 }

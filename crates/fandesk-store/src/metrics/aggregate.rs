@@ -191,7 +191,7 @@ fn count(value: i64) -> u64 {
 
 impl Store {
     /// Per-group totals of `[from, to)`; `now` decides which team messages' 24 h reply
-    /// windows are over (younger unanswered ones are left out, as in `summarize`).
+    /// windows have closed (younger ones are pending, answered or not, as in `summarize`).
     pub async fn aggregate_metrics(
         &self,
         from: Timestamp,
@@ -256,7 +256,8 @@ async fn aggregate_part<D: Dialect>(
             "CASE WHEN first_touch_at IS NULL THEN NULL ELSE {touch} END"
         )),
     );
-    // Undecided: unanswered and younger than the window (in whole ms, as `summarize`).
+    // Decided: sent at or before the cut-off, when the 24 h window has closed (in whole
+    // ms, as `summarize`); younger messages are pending, answered or not.
     let cutoff = to_micros(now) - (REPLY_WINDOW_MS + 1) * 1_000;
     let (from, to) = (to_micros(from), to_micros(to));
     // Whole hours are read from the hourly counters, the rest from the rows.
@@ -268,16 +269,18 @@ async fn aggregate_part<D: Dialect>(
         _ => ReplySplit::new(from, to, cutoff, &key.ends),
     };
     let messages_sql = format!(
-        "SELECT {key_sql} AS group_key, COUNT(*) AS decided, \
-         CAST(SUM(CASE WHEN answered_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS answered \
+        "SELECT {key_sql} AS group_key, \
+         CAST(SUM(CASE WHEN sent_at <= $3 THEN 1 ELSE 0 END) AS BIGINT) AS decided, \
+         CAST(SUM(CASE WHEN sent_at <= $3 AND answered_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) AS answered, \
+         CAST(SUM(CASE WHEN sent_at > $3 THEN 1 ELSE 0 END) AS BIGINT) AS pending \
          FROM metric_team_messages WHERE sent_at >= $1 AND sent_at < $2 AND ({ranges}) \
-           AND (answered_at IS NOT NULL OR sent_at <= $3) GROUP BY 1",
+           GROUP BY 1",
         key_sql = key.expression(grouping, "author_id", "sent_at"),
         ranges = ranges_sql("sent_at", &split.rows),
     );
     let counters_sql = format!(
         "SELECT {key_sql} AS group_key, CAST(SUM(sent) AS BIGINT) AS decided, \
-         CAST(SUM(answered) AS BIGINT) AS answered \
+         CAST(SUM(answered) AS BIGINT) AS answered, CAST(0 AS BIGINT) AS pending \
          FROM metric_reply_hours WHERE hour >= $1 AND hour < $2 AND ({ranges}) \
            AND $3 = $3 GROUP BY 1",
         key_sql = key.expression(grouping, "author_id", "hour"),
@@ -336,6 +339,7 @@ async fn aggregate_part<D: Dialect>(
                 1 => {
                     group.decided = count(row.int("decided")?);
                     group.answered = count(row.int("answered")?);
+                    group.pending = count(row.int("pending")?);
                 }
                 _ => {
                     group.resolved = count(row.int("resolved")?);

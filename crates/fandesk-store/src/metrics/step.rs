@@ -72,6 +72,21 @@ impl MetricState {
         }
     }
 
+    /// Folds the hand-off entry appended after a bot's last allowed reply: a new opening
+    /// whose clock starts at the hand-off (docs/metrics.md › Openings).
+    pub(crate) fn record_handoff(&mut self, entry: &MessageRow, after: &ConversationRow) {
+        let event = Event {
+            id: entry.id.0.clone(),
+            conversation: after.id.clone(),
+            at: entry.created_at,
+            actor: Actor::System,
+            kind: EventKind::BotHandoff,
+        };
+        if let Some(state) = self.states.get_mut(&after.id) {
+            fandesk_analytics::step(state, &event, &self.policy, &mut self.changes);
+        }
+    }
+
     pub(crate) fn finish(mut self) -> Changes {
         self.changes.compact();
         self.changes

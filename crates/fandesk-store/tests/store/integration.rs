@@ -60,7 +60,15 @@ async fn webhook_log(db: &mut TestDb) {
         log.iter()
             .all(|row| row.status == "pending" && row.attempts == 0)
     );
+    assert!(
+        log.iter().all(|row| row.next_attempt_at == Some(at)),
+        "a pending delivery is next tried when its job is due: {log:?}"
+    );
     assert_eq!(db.last_webhook_attempt("whk_1").await.unwrap(), None);
+    let backoff = at + SignedDuration::from_secs(30);
+    db.release_job("job_0", backoff).await.unwrap();
+    let row = db.find_webhook_delivery("dlv_0").await.unwrap().unwrap();
+    assert_eq!(row.next_attempt_at, Some(backoff), "its job moved");
 
     let later = at + SignedDuration::from_secs(5);
     let failed = WebhookAttempt {
@@ -83,6 +91,7 @@ async fn webhook_log(db: &mut TestDb) {
     assert_eq!((row.status.as_str(), row.attempts), ("delivered", 2));
     assert_eq!(row.last_status_code, Some(204));
     assert_eq!(row.delivered_at, Some(delivered.at));
+    assert_eq!(row.next_attempt_at, None, "delivered: nothing more to try");
     let refused = WebhookAttempt {
         status: "failed",
         status_code: None,
@@ -107,6 +116,11 @@ async fn webhook_log(db: &mut TestDb) {
             .status
     };
     assert_eq!(status("dlv_0").await, "cancelled");
+    let cancelled = db.find_webhook_delivery("dlv_0").await.unwrap().unwrap();
+    assert_eq!(
+        cancelled.next_attempt_at, None,
+        "cancelled: never tried again"
+    );
     assert_eq!(
         status("dlv_1").await,
         "delivered",

@@ -32,6 +32,7 @@ macro_rules! store_test {
 
 mod accounts;
 mod batch;
+mod bots;
 mod charter;
 mod concurrency;
 mod conversations;

@@ -329,7 +329,8 @@ async fn sigterm_stops_the_binary_gracefully() {
         .await
         .expect("start");
     let health = server.http().get("/healthz", None).await;
-    assert_eq!(health.json, json!({"status": "ok"}));
+    assert_eq!(health.json["status"], "ok", "{}", health.text());
+    assert_eq!(health.json["bus"], "local", "{}", health.text());
     let owner = login(server.http(), OWNER_EMAIL, OWNER_PASSWORD).await;
     assert!(!owner.is_empty());
     let stderr = server.stderr();

@@ -2,10 +2,14 @@
 //! of a real conversation by none / agent / day / shift, who may ask, strict parameters,
 //! the weekly report in its three formats, and the live gauges on `/metrics`.
 
-use super::support::Desk;
+use super::support::{Desk, client_id};
+use fandesk_http::HttpConfig;
+use fandesk_service::{Clock, Config, ManualClock};
 use fandesk_testkit::TestServer;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
 
 fn window() -> (String, String) {
     let now = Timestamp::now();
@@ -57,8 +61,13 @@ async fn summary_of_a_real_conversation() {
         all["first_response_secs"]["p90"]
     );
     assert_eq!(all["resolution_rate"], 1.0);
-    // The agent's only message was answered by the fan.
-    assert_eq!(all["reply_rate"], 1.0);
+    // The agent's only message was answered by the fan, but its 24 h window is still
+    // open: pending, not in the reply rate yet.
+    assert_eq!(all["reply_rate"], Value::Null);
+    assert_eq!(
+        (all["team_messages"].as_u64(), all["pending"].as_u64()),
+        (Some(0), Some(1))
+    );
     // Four public messages; the internal note does not count.
     assert_eq!(all["mean_conversation_length"], 4.0);
     assert_eq!(all["sla_breaches"], 0);
@@ -216,4 +225,88 @@ async fn weekly_report_formats_and_live_gauges() {
         assert!(text.contains(gauge), "{gauge} missing");
     }
     desk.shutdown().await;
+}
+
+/// The reply rate counts only team messages whose 24 h answer window has closed; younger
+/// ones are `pending`, answered or not (docs/metrics.md › Reply rate).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reply_rate_waits_for_each_answer_window_to_close() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let config = Config {
+        member_token_ttl: Duration::from_secs(7 * 24 * 3600),
+        ..Config::default()
+    };
+    let server = TestServer::spawn_service(HttpConfig::default(), config, clock.clone()).await;
+    let (supervisor, _) = server.create_member("supervisor").await;
+    let (agent, agent_id) = server.create_member("agent").await;
+    let (fan, _) = server.fan_session("Fan").await;
+    let conversation = server.open_conversation(&fan).await;
+    let post = |token: String, body: &'static str| {
+        let server = &server;
+        let conversation = conversation.clone();
+        async move {
+            server
+                .post_message(&token, &conversation, &client_id(), body, None)
+                .await
+                .expect_status(201);
+        }
+    };
+    let started = clock.now();
+    post(fan.clone(), "where is my order?").await;
+    post(agent.clone(), "Let me check.").await; // answered by the next fan message
+    post(fan.clone(), "thanks").await;
+    post(agent.clone(), "It ships tomorrow.").await; // never answered
+
+    let period = |from: Timestamp| {
+        let hour = SignedDuration::from_hours(1);
+        format!(
+            "from={}&to={}",
+            from.checked_sub(hour).unwrap(),
+            from.checked_add(hour).unwrap()
+        )
+    };
+    let ask = |group_by: &'static str| {
+        let server = &server;
+        let supervisor = supervisor.clone();
+        let query = period(started);
+        async move {
+            let path = format!("/api/v1/metrics/summary?{query}&group_by={group_by}");
+            let reply = server.http().get(&path, Some(&supervisor)).await;
+            reply.expect_status(200);
+            reply.json
+        }
+    };
+    let figures = |group: &Value| {
+        (
+            group["team_messages"].as_u64(),
+            group["pending"].as_u64(),
+            group["reply_rate"].as_f64(),
+        )
+    };
+    // Both windows are open: the answered message is pending as well.
+    let young = ask("none").await;
+    assert_eq!(
+        figures(&young["groups"][0]),
+        (Some(0), Some(2), None),
+        "{young}"
+    );
+    let by_agent = ask("agent").await;
+    let mine = by_agent["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|group| group["key"] == agent_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no group of the agent in {by_agent}"));
+    assert_eq!(figures(&mine), (Some(0), Some(2), None));
+
+    // A day and a minute later both windows have closed: one answered, one not.
+    clock.advance(Duration::from_secs(24 * 3600 + 60));
+    let old = ask("none").await;
+    assert_eq!(
+        figures(&old["groups"][0]),
+        (Some(2), Some(0), Some(0.5)),
+        "{old}"
+    );
+    server.shutdown().await;
 }

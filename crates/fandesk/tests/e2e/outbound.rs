@@ -2,7 +2,7 @@
 //! to a webhook that did not ask for it, the SSRF guard at creation and at connection
 //! time), scheduled messages and reply later, end to end on a `ManualClock`.
 
-mod receiver;
+pub(super) mod receiver;
 mod ssrf;
 mod webhooks;
 

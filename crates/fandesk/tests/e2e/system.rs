@@ -9,7 +9,15 @@ async fn healthz_answers_ok() {
     let server = TestServer::spawn().await;
     let reply = server.http().get("/healthz", None).await;
     reply.expect_status(200);
-    assert_eq!(reply.json, serde_json::json!({"status": "ok"}));
+    assert_eq!(reply.json["status"], "ok");
+    assert_eq!(reply.json["bus"], "local", "one process: {}", reply.text());
+    assert!(
+        reply.json["node"]
+            .as_str()
+            .is_some_and(|node| !node.is_empty()),
+        "the node names itself: {}",
+        reply.text()
+    );
     server.shutdown().await;
 }
 

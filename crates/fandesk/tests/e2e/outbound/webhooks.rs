@@ -68,6 +68,14 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
         (!job.claimed).then_some(())
     })
     .await;
+    // The log tells when: ten seconds after the failed attempt.
+    let log = deliveries(&server, &webhook).await;
+    let time = |value: &Value| value.as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    assert_eq!(
+        time(&log[0]["next_attempt_at"]),
+        time(&log[0]["last_attempt_at"]) + jiff::SignedDuration::from_secs(10),
+        "{log:?}"
+    );
     clock.advance(Duration::from_secs(9));
     assert_eq!(
         server.app().run_due_jobs().await.unwrap(),
@@ -94,6 +102,11 @@ async fn deliveries_are_signed_retried_after_a_500_and_logged() {
     .await;
     assert_eq!(log[0]["attempts"], 2);
     assert_eq!(log[0]["last_status_code"], 204);
+    assert_eq!(
+        log[0]["next_attempt_at"],
+        Value::Null,
+        "nothing more to attempt"
+    );
     let listed = server
         .http()
         .get("/api/v1/webhooks", Some(server.owner_token()))
