@@ -121,10 +121,20 @@ impl ClusterNode {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();
+        // Cluster tests send bursts from one fan: the fan limits (tested on their own) are
+        // lifted so they measure delivery, not flooding.
+        let http = HttpConfig {
+            fans: fandesk_http::client::FanPolicy {
+                sessions_per_address_per_minute: 100_000,
+                messages_per_fan_per_minute: 100_000,
+                messages_per_address_per_minute: 100_000,
+            },
+            ..HttpConfig::default()
+        };
         let task = tokio::spawn(fandesk_http::serve(
             listener,
             app.clone(),
-            HttpConfig::default(),
+            http,
             stop.clone(),
         ));
         Ok(ClusterNode {
