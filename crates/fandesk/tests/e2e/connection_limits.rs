@@ -86,9 +86,10 @@ async fn slow_headers_and_idle_keep_alive_are_cut_off() {
         ..ConnectionLimits::default()
     })
     .await;
-    // Slowloris: half a request head, then nothing.
-    let mut slow = connect_from(server.addr(), "127.0.0.1").await;
+    // Slowloris: half a request head, then nothing. The clock starts before the connect:
+    // the server's timer cannot start earlier than that.
     let started = Instant::now();
+    let mut slow = connect_from(server.addr(), "127.0.0.1").await;
     slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: fandesk\r\nX-Slow: ")
         .await
         .unwrap();
