@@ -88,8 +88,18 @@ impl App {
             }),
         };
         desk::DeskRuntime::start(&app);
-        charter::spawn_listener(&app);
-        integration::spawn_listener(&app);
+        crate::live::reload::on_bus_event(
+            &app,
+            &fandesk_domain::Topic::Charter.to_string(),
+            "the charter",
+            |app| async move { app.refresh_charter().await },
+        );
+        crate::live::reload::on_bus_event(
+            &app,
+            integration::WEBHOOKS_TOPIC,
+            "the webhook list",
+            |app| async move { app.reload_webhooks().await },
+        );
         integration::Integrations::start(&app);
         Jobs::start(&app);
         if app.inner.config.report_delivery.is_some() {

@@ -15,9 +15,9 @@ pub(crate) mod view;
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::jobs::{FirstRun, Registry};
+use fandesk_domain::Principal;
 use fandesk_domain::charter::{Charter, render};
 use fandesk_domain::signals::{KeywordMatcher, KeywordRule, RestrictedAction, RestrictedWords};
-use fandesk_domain::{Principal, Topic};
 use fandesk_store::{CharterEffects, CharterVersionRow};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -127,26 +127,6 @@ pub(crate) fn register_jobs(jobs: &mut Registry, config: &CharterConfig) {
             })
         },
     );
-}
-
-/// Re-reads the charter whenever the bus says it changed. Ends when the bus closes or
-/// the `App` is gone.
-pub(crate) fn spawn_listener(app: &App) {
-    let mut events = app.bus().subscribe(&Topic::Charter.to_string());
-    let app = Arc::downgrade(&app.inner);
-    tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-            let Some(inner) = app.upgrade() else { break };
-            let app = App { inner };
-            if let Err(error) = app.refresh_charter().await {
-                tracing::warn!(%error, "could not re-read the charter");
-            }
-        }
-    });
 }
 
 impl App {

@@ -244,26 +244,6 @@ impl App {
 /// reloads it at once. Not a client topic (clients cannot name it).
 pub(crate) const WEBHOOKS_TOPIC: &str = "_webhooks.changed";
 
-/// Reloads the webhook list whenever the bus says it changed on some node. Ends when the
-/// bus closes or the `App` is gone.
-pub(crate) fn spawn_listener(app: &App) {
-    let mut events = app.bus().subscribe(WEBHOOKS_TOPIC);
-    let app = Arc::downgrade(&app.inner);
-    tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
-            }
-            let Some(inner) = app.upgrade() else { break };
-            let app = App { inner };
-            if let Err(error) = app.reload_webhooks().await {
-                tracing::warn!(%error, "could not reload the webhook list");
-            }
-        }
-    });
-}
-
 /// Webhook deliveries, and reloading the webhook list now and then (webhooks created on
 /// another node).
 pub(crate) fn register_jobs(jobs: &mut Registry, config: &WebhookConfig) {
