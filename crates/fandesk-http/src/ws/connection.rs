@@ -10,7 +10,10 @@
 //! the store — is boxed, so its state is not part of the connection's future while idle.
 
 use super::frames::{ClientFrame, ErrorFrame, ServerFrame};
-use super::outbound::{CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, close_for_read_error};
+use super::outbound::{
+    CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, close_for_read_error,
+    write_all, write_items,
+};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -18,7 +21,6 @@ use fandesk_service::frame_queue::{CLOSE_SLOW_CONSUMER, FrameQueue, Outgoing};
 use fandesk_service::{
     PresenceState, Principal, RoomSubscription, SendMessage, ServiceError, Session, SubscriptionEnd,
 };
-use futures_util::SinkExt;
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use rand::RngCore;
 use std::collections::HashMap;
@@ -32,8 +34,6 @@ use tokio::time::Instant;
 /// Sends one connection may have waiting for their commit; beyond it the connection
 /// stops reading (backpressure on a client that sends faster than we commit).
 const MAX_SENDS_IN_FLIGHT: usize = 64;
-/// Close code after a failed write: nothing more can be sent.
-const CLOSE_ABNORMAL: u16 = 1006;
 
 /// A send waiting for its commit: `(client_msg_id, (message_id, seq) or the error)`.
 type AckFuture =
@@ -508,49 +508,6 @@ fn ack_frame(client_msg_id: &str, result: Result<(String, u64), ServiceError>) -
         }
         .encode(),
         Err(error) => ErrorFrame::from_service(&error, Some(client_msg_id)).encode(),
-    }
-}
-
-/// Writes everything taken from the queue and flushes once. False when the connection is
-/// over (the write failed, or the queue was closed while the client did not read).
-async fn write_all(
-    socket: &mut WebSocket,
-    outgoing: &mut Vec<Outgoing>,
-    queue: &FrameQueue,
-) -> bool {
-    let written = tokio::select! {
-        written = write_items(socket, outgoing) => written,
-        () = queue.closed() => return false,
-    };
-    if written.is_err() {
-        queue.close(CLOSE_ABNORMAL, "write failed");
-        return false;
-    }
-    true
-}
-
-async fn write_items(
-    socket: &mut WebSocket,
-    outgoing: &mut Vec<Outgoing>,
-) -> Result<(), axum::Error> {
-    for item in outgoing.drain(..) {
-        match item {
-            Outgoing::Frame(frame) => feed(socket, frame).await?,
-            Outgoing::Batch(frames) => {
-                for frame in frames.iter() {
-                    feed(socket, frame.clone()).await?;
-                }
-            }
-        }
-    }
-    socket.flush().await
-}
-
-async fn feed(socket: &mut WebSocket, frame: Bytes) -> Result<(), axum::Error> {
-    match Utf8Bytes::try_from(frame) {
-        Ok(text) => socket.feed(Message::Text(text)).await,
-        // Frames are serde_json output, always UTF-8; skip rather than send garbage.
-        Err(_) => Ok(()),
     }
 }
 
