@@ -77,6 +77,43 @@ pub(super) async fn postgres_server() -> Option<TestServer> {
     None
 }
 
+/// Two NATS nodes on one PostgreSQL server (`a` losing every `n`-th event when asked), a
+/// fan with a conversation, and an agent: the set-up most cluster tests share. `None` on
+/// the SQLite run.
+pub(super) struct Duo {
+    pub(super) server: TestServer,
+    pub(super) nats: NatsServer,
+    pub(super) a: ClusterNode,
+    pub(super) b: ClusterNode,
+    pub(super) fan: String,
+    pub(super) conversation: String,
+    pub(super) agent: String,
+    pub(super) topic: String,
+}
+
+impl Duo {
+    pub(super) async fn start(lose_on_a: Option<u64>) -> Option<Duo> {
+        let server = postgres_server().await?;
+        let nats = NatsServer::start().await.expect("a NATS server");
+        let a = node(&server, &nats, "node-a", lose_on_a).await;
+        let b = node(&server, &nats, "node-b", None).await;
+        let (fan, _) = server.fan_session("Fan").await;
+        let conversation = server.open_conversation(&fan).await;
+        let (agent, _) = server.create_member("agent").await;
+        let topic = format!("conversation:{conversation}");
+        Some(Duo {
+            server,
+            nats,
+            a,
+            b,
+            fan,
+            conversation,
+            agent,
+            topic,
+        })
+    }
+}
+
 /// Reads `message.created` events of `topic` until `count` arrived (or 20 s passed).
 pub(super) async fn collect(socket: &mut WsClient, topic: &str, count: usize) -> Vec<Value> {
     let mut frames = Vec::new();
@@ -106,20 +143,22 @@ pub(super) async fn post(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fan_on_one_node_and_an_agent_on_another_see_one_dense_timeline() {
-    let Some(server) = postgres_server().await else {
+    let Some(Duo {
+        server,
+        nats: _nats,
+        a,
+        b,
+        fan,
+        conversation,
+        agent,
+        topic,
+    }) = Duo::start(None).await
+    else {
         return;
     };
-    let nats = NatsServer::start().await.expect("a NATS server");
-    let a = node(&server, &nats, "node-a", None).await;
-    let b = node(&server, &nats, "node-b", None).await;
     let health = b.http().get("/healthz", None).await;
     assert_eq!(health.json["bus"], "nats", "{}", health.text());
     assert_eq!(health.json["node"], "node-b", "{}", health.text());
-
-    let (fan, _) = server.fan_session("Fan on A").await;
-    let conversation = server.open_conversation(&fan).await;
-    let (agent, _) = server.create_member("agent").await;
-    let topic = format!("conversation:{conversation}");
 
     // The agent follows on B, the fan on A: each from the start, before anything is sent.
     let mut agent_socket = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
@@ -186,17 +225,20 @@ async fn a_fan_on_one_node_and_an_agent_on_another_see_one_dense_timeline() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_misses_events_fills_them_from_the_database() {
-    let Some(server) = postgres_server().await else {
+    // A loses every third event before it is published; B must deliver them anyway.
+    let Some(Duo {
+        server,
+        nats: _nats,
+        a,
+        b,
+        fan,
+        conversation,
+        agent,
+        topic,
+    }) = Duo::start(Some(3)).await
+    else {
         return;
     };
-    let nats = NatsServer::start().await.expect("a NATS server");
-    // A loses every third event before it is published; B must deliver them anyway.
-    let a = node(&server, &nats, "lossy-a", Some(3)).await;
-    let b = node(&server, &nats, "node-b", None).await;
-    let (fan, _) = server.fan_session("Fan").await;
-    let conversation = server.open_conversation(&fan).await;
-    let (agent, _) = server.create_member("agent").await;
-    let topic = format!("conversation:{conversation}");
     let mut socket = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
         .await
         .expect("agent socket");
@@ -228,13 +270,17 @@ async fn a_node_that_misses_events_fills_them_from_the_database() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_on_one_node_closes_the_sockets_on_another() {
-    let Some(server) = postgres_server().await else {
+    let Some(Duo {
+        server,
+        nats: _nats,
+        a,
+        b,
+        agent,
+        ..
+    }) = Duo::start(None).await
+    else {
         return;
     };
-    let nats = NatsServer::start().await.expect("a NATS server");
-    let a = node(&server, &nats, "node-a", None).await;
-    let b = node(&server, &nats, "node-b", None).await;
-    let (agent, _) = server.create_member("agent").await;
     let mut socket = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
         .await
         .expect("agent socket on B");
@@ -254,16 +300,19 @@ async fn signing_out_on_one_node_closes_the_sockets_on_another() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_collision_view_spans_nodes() {
-    let Some(server) = postgres_server().await else {
+    let Some(Duo {
+        server,
+        nats: _nats,
+        a,
+        b,
+        fan,
+        conversation: _,
+        agent,
+        topic,
+    }) = Duo::start(None).await
+    else {
         return;
     };
-    let nats = NatsServer::start().await.expect("a NATS server");
-    let a = node(&server, &nats, "node-a", None).await;
-    let b = node(&server, &nats, "node-b", None).await;
-    let (fan, _) = server.fan_session("Fan").await;
-    let conversation = server.open_conversation(&fan).await;
-    let (agent, _) = server.create_member("agent").await;
-    let topic = format!("conversation:{conversation}");
     let mut watcher = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
         .await
         .expect("agent on B");

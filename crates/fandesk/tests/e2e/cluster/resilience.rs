@@ -2,7 +2,7 @@
 //! different node, and NATS restarted in the middle of traffic. Each subscriber must see
 //! every event once, in order, with no gap.
 
-use super::{collect, node, post, postgres_server};
+use super::{Duo, collect, node, post, postgres_server};
 use crate::e2e::support::{assert_dense_from, client_id, seqs};
 use fandesk_testkit::{NatsServer, WsClient};
 use serde_json::json;
@@ -77,16 +77,19 @@ async fn a_room_watched_on_three_nodes_reaches_every_viewer_once_in_order() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_resumes_on_another_node_without_a_gap() {
-    let Some(server) = postgres_server().await else {
+    let Some(Duo {
+        server,
+        nats: _nats,
+        a,
+        b,
+        fan,
+        conversation,
+        agent,
+        topic,
+    }) = Duo::start(None).await
+    else {
         return;
     };
-    let nats = NatsServer::start().await.expect("a NATS server");
-    let a = node(&server, &nats, "node-a", None).await;
-    let b = node(&server, &nats, "node-b", None).await;
-    let (fan, _) = server.fan_session("Fan").await;
-    let conversation = server.open_conversation(&fan).await;
-    let (agent, _) = server.create_member("agent").await;
-    let topic = format!("conversation:{conversation}");
 
     let mut on_a = WsClient::connect_url(&a.ws_url(), Some(&agent), None)
         .await
@@ -144,16 +147,19 @@ async fn a_subscriber_resumes_on_another_node_without_a_gap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nats_restart_mid_traffic_leaves_no_gap() {
-    let Some(server) = postgres_server().await else {
+    let Some(Duo {
+        server,
+        mut nats,
+        a,
+        b,
+        fan,
+        conversation,
+        agent,
+        topic,
+    }) = Duo::start(None).await
+    else {
         return;
     };
-    let mut nats = NatsServer::start().await.expect("a NATS server");
-    let a = node(&server, &nats, "node-a", None).await;
-    let b = node(&server, &nats, "node-b", None).await;
-    let (fan, _) = server.fan_session("Fan").await;
-    let conversation = server.open_conversation(&fan).await;
-    let (agent, _) = server.create_member("agent").await;
-    let topic = format!("conversation:{conversation}");
     let mut socket = WsClient::connect_url(&b.ws_url(), Some(&agent), None)
         .await
         .expect("agent on B");
