@@ -242,6 +242,14 @@ impl WsClient {
         }
     }
 
+    /// The next frame (buffered ones first) or the close; `None` after `timeout`.
+    pub async fn next_incoming_within(&mut self, timeout: Duration) -> Option<Incoming> {
+        if let Some(frame) = self.pending.pop_front() {
+            return Some(Incoming::Frame(frame));
+        }
+        self.read(timeout).await
+    }
+
     /// The next frame (buffered ones first), or `None` after `timeout`. Panics if the
     /// connection closes.
     pub async fn recv_json_timeout(&mut self, timeout: Duration) -> Option<Value> {

@@ -3,9 +3,11 @@
 //! order, whichever node wrote each message; a node that misses events on NATS fills them
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
 //! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
-//! on another node and a NATS restart are in [`resilience`]; `fandesk serve` processes
+//! on another node and a NATS restart are in [`resilience`]; a node SIGKILLed mid-traffic in
+//! [`failover`]; `fandesk serve` processes
 //! sharing one port in [`processes`]; jobs running once across nodes in [`jobs`].
 
+mod failover;
 mod jobs;
 mod processes;
 mod resilience;
