@@ -34,6 +34,13 @@ pub trait Bus: Send + Sync + 'static {
     /// Invariants: subscribe before you replay) and de-duplicates by sequence.
     fn subscribe(&self, topic: &str) -> Receiver;
 
+    /// Delivers `event` to this node's subscribers only, never to other nodes: for
+    /// ephemeral events each node derives for itself. The same as `publish` on a bus
+    /// without other nodes.
+    fn publish_local(&self, event: Arc<Event>) {
+        self.publish(event);
+    }
+
     /// Which bus this is, as `/healthz` reports it: `local` or `nats`.
     fn kind(&self) -> &'static str {
         "local"

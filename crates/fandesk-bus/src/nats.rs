@@ -144,6 +144,10 @@ impl Bus for NatsBus {
         self.local.subscribe(topic)
     }
 
+    fn publish_local(&self, event: Arc<Event>) {
+        let _ = self.inbound.send(event);
+    }
+
     fn kind(&self) -> &'static str {
         "nats"
     }

@@ -65,13 +65,23 @@ pub(crate) fn timeline_event(
 
 /// An ephemeral event: no `seq`, never replayed.
 pub(crate) fn publish_ephemeral(bus: &dyn Bus, topic: String, frames: Frames) {
-    bus.publish(Arc::new(Event {
+    bus.publish(ephemeral(topic, frames));
+}
+
+/// An ephemeral event for this node's subscribers only: one that every node derives for
+/// itself (the cluster-wide viewer counts), which other nodes must not receive twice.
+pub(crate) fn publish_ephemeral_here(bus: &dyn Bus, topic: String, frames: Frames) {
+    bus.publish_local(ephemeral(topic, frames));
+}
+
+fn ephemeral(topic: String, frames: Frames) -> Arc<Event> {
+    Arc::new(Event {
         topic,
         seq: None,
         public_seq: None,
         team: frames.team,
         fan: frames.fan,
-    }));
+    })
 }
 
 /// An ephemeral, team-only event.

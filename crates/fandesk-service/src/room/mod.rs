@@ -9,6 +9,7 @@ pub(crate) mod commit;
 pub(crate) mod fanout;
 pub(crate) mod subscription;
 pub(crate) mod view;
+pub(crate) mod viewer_reports;
 pub(crate) mod viewers;
 
 use crate::app::error::{ServiceError, ServiceResult};
@@ -62,7 +63,12 @@ impl Rooms {
         let fanout = RoomFanout::new(bus.clone(), config.room_fanout.clone());
         let viewers = Arc::new(RoomViewers::default());
         let stop = CancellationToken::new();
-        let ticker = spawn_ticker(Arc::downgrade(&viewers), bus, stop.clone());
+        let ticker = spawn_ticker(
+            Arc::downgrade(&viewers),
+            bus,
+            config.node.clone(),
+            stop.clone(),
+        );
         Rooms {
             writer,
             fanout,

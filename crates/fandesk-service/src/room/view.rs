@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Viewer counts of a room, counted in this process (fans only: the team watching its
+/// Viewer counts of a room, summed over every node (fans only: the team watching its
 /// own premiere is not audience).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ViewerCounts {

@@ -4,13 +4,14 @@
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
 //! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
 //! on another node and a NATS restart are in [`resilience`]; a node SIGKILLed mid-traffic in
-//! [`failover`]; `fandesk serve` processes
+//! [`failover`]; room viewer counts summed over nodes in [`viewers`]; `fandesk serve` processes
 //! sharing one port in [`processes`]; jobs running once across nodes in [`jobs`].
 
 mod failover;
 mod jobs;
 mod processes;
 mod resilience;
+mod viewers;
 
 use super::support::{assert_dense_from, client_id, contains, created_events, seqs};
 use fandesk_bus::{Bus, Event, NatsBus, Receiver};
