@@ -81,6 +81,9 @@ pub struct DmSpec {
     /// Whether both sides subscribe to their conversation (and so get every message as
     /// an event besides their own acks).
     pub subscribe: bool,
+    /// Where the agents connect, when not to the fans' server (another node).
+    #[serde(default)]
+    pub agent_server: Option<SocketAddr>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -416,8 +419,12 @@ async fn open(spec: &Spec, index: usize) -> Result<Client> {
     if let Some(value) = &authorization {
         headers.push(("Authorization", value.as_str()));
     }
+    let server = match &spec.mode {
+        Mode::Dm(dm) if !index.is_multiple_of(2) => dm.agent_server.unwrap_or(spec.server),
+        _ => spec.server,
+    };
     let mut client = Client::connect(
-        spec.server,
+        server,
         Some(spec.source_ip),
         &spec.path,
         &headers,

@@ -14,6 +14,7 @@
 
 mod api;
 mod ceiling;
+mod cluster;
 mod genctl;
 mod loadgen;
 mod naive;
@@ -105,6 +106,10 @@ enum Command {
     RoomLatency,
     /// One room, 10,000 viewers, 100 msg/s: deliveries/s, p99, CPU.
     RoomCoalesced,
+    /// 1:1 conversations on two nodes with NATS (fan and agent apart) beside one node.
+    ClusterDm,
+    /// 76,000 connections held by five `--reuse-port` nodes on one box.
+    ClusterCapacity,
     /// Diagnostic (not in `all`): ack latency with and without event frames on the socket.
     DmAckDiagnosis,
     /// Baseline server (a): naive tokio-tungstenite broadcast.
@@ -197,6 +202,7 @@ impl Ctx {
             .filter(|kind| match kind {
                 Kind::Nats => self.nats_bin.is_some(),
                 Kind::FandeskPostgres => self.postgres.is_some(),
+                Kind::FandeskCluster => self.postgres.is_some() && self.nats_bin.is_some(),
                 _ => true,
             })
             .filter(|kind| {
@@ -228,6 +234,8 @@ fn main() -> Result<()> {
         Command::RoomLatency => coordinate(cli.options, &["room-latency"]),
         Command::RoomCoalesced => coordinate(cli.options, &["room-coalesced"]),
         Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
+        Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
+        Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
     }
 }
 

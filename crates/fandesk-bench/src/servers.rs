@@ -18,6 +18,9 @@ pub const OWNER_PASSWORD: &str = "bench-owner-password-1";
 pub enum Kind {
     Fandesk,
     FandeskPostgres,
+    /// Three fandesk nodes on one PostgreSQL database with NATS between them
+    /// ([`crate::cluster::Cluster`]; not started by [`Server::start`]).
+    FandeskCluster,
     Naive,
     Ceiling,
     /// The ceiling server writing once per 50 ms tick (the ceiling for coalesced fan-out).
@@ -32,6 +35,7 @@ impl Kind {
         match self {
             Kind::Fandesk => "fandesk",
             Kind::FandeskPostgres => "fandesk (PostgreSQL)",
+            Kind::FandeskCluster => "fandesk (3 nodes, NATS)",
             Kind::Naive => "naive (tokio broadcast)",
             Kind::Ceiling => "ceiling",
             Kind::CeilingCoalesced => "ceiling (50 ms ticks)",
@@ -41,7 +45,7 @@ impl Kind {
 
     pub fn proto(self) -> Proto {
         match self {
-            Kind::Fandesk | Kind::FandeskPostgres => Proto::Fandesk,
+            Kind::Fandesk | Kind::FandeskPostgres | Kind::FandeskCluster => Proto::Fandesk,
             Kind::Naive | Kind::Ceiling | Kind::CeilingCoalesced => Proto::Raw,
             Kind::Nats => Proto::Nats,
         }
@@ -50,7 +54,7 @@ impl Kind {
     /// Where viewers connect.
     pub fn ws_path(self) -> &'static str {
         match self {
-            Kind::Fandesk | Kind::FandeskPostgres => "/api/v1/ws",
+            Kind::Fandesk | Kind::FandeskPostgres | Kind::FandeskCluster => "/api/v1/ws",
             _ => "/",
         }
     }
@@ -64,12 +68,14 @@ impl Kind {
     }
 
     pub fn is_fandesk(self) -> bool {
-        matches!(self, Kind::Fandesk | Kind::FandeskPostgres)
+        matches!(
+            self,
+            Kind::Fandesk | Kind::FandeskPostgres | Kind::FandeskCluster
+        )
     }
 }
 
 pub struct Server {
-    pub kind: Kind,
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
@@ -79,6 +85,8 @@ pub struct Server {
     pub log: PathBuf,
     /// nats-server's monitoring endpoint (`/varz`).
     pub monitor: Option<SocketAddr>,
+    /// nats-server's client port (NATS protocol), for fandesk nodes.
+    pub client: Option<SocketAddr>,
 }
 
 impl Server {
@@ -91,28 +99,10 @@ impl Server {
         let log_file = std::fs::File::create(&log)?;
         let exe = std::env::current_exe()?;
         let mut database = None;
-        let mut command = match kind {
+        let command = match kind {
             Kind::Fandesk | Kind::FandeskPostgres => {
-                let mut command = Command::new(&ctx.fandesk_bin);
-                command
-                    .arg("serve")
-                    .arg("--listen")
-                    .arg("127.0.0.1:0")
-                    .arg("--data-dir")
-                    .arg(ctx.work.path().join(format!("fandesk-data-{n}")))
-                    .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
-                    .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
-                    .env("FANDESK_LOG", "warn")
-                    // Generators open thousands of connections per source address.
-                    .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
-                    .env("FANDESK_FAN_SESSIONS_PER_IP", "1000000000")
-                    .env("FANDESK_FAN_MESSAGES_PER_FAN", "1000000000")
-                    .env("FANDESK_FAN_MESSAGES_PER_IP", "1000000000")
-                    // The harness reads commit counters from /metrics.
-                    .env("FANDESK_METRICS_TOKEN", crate::api::METRICS_TOKEN)
-                    .env_remove("FANDESK_DATABASE_URL")
-                    .env_remove("FANDESK_LISTEN")
-                    .env_remove("FANDESK_DATA_DIR");
+                let mut command = fandesk_command(ctx, n);
+                command.arg("--listen").arg("127.0.0.1:0");
                 if kind == Kind::FandeskPostgres {
                     let base = ctx
                         .postgres
@@ -146,7 +136,20 @@ impl Server {
                 command
             }
             Kind::Nats => return start_nats(ctx, n, log).await,
+            Kind::FandeskCluster => bail!("a cluster is started with Cluster::start"),
         };
+        Server::launch(kind, command, log, log_file, database).await
+    }
+
+    /// Spawns `command` (whose first stdout line is `listening on ADDR`), waiting for it
+    /// to listen and, for fandesk, to be healthy.
+    pub(crate) async fn launch(
+        kind: Kind,
+        mut command: Command,
+        log: PathBuf,
+        log_file: std::fs::File,
+        database: Option<(String, String)>,
+    ) -> Result<Server> {
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -168,7 +171,6 @@ impl Server {
             }
         };
         let server = Server {
-            kind,
             child,
             pid,
             addr,
@@ -176,6 +178,7 @@ impl Server {
             database,
             log,
             monitor: None,
+            client: None,
         };
         if kind.is_fandesk() {
             server.wait_healthy().await?;
@@ -221,6 +224,30 @@ impl Server {
     }
 }
 
+/// `fandesk serve` with the harness's settings: its own data directory, warnings only,
+/// the fan limits lifted (generators open thousands of connections per source address),
+/// and the `/metrics` token the harness reads commit counters with. The caller adds
+/// `--listen` and whatever else.
+pub(crate) fn fandesk_command(ctx: &Ctx, n: u64) -> Command {
+    let mut command = Command::new(&ctx.fandesk_bin);
+    command
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(ctx.work.path().join(format!("fandesk-data-{n}")))
+        .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
+        .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
+        .env("FANDESK_LOG", "warn")
+        .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
+        .env("FANDESK_FAN_SESSIONS_PER_IP", "1000000000")
+        .env("FANDESK_FAN_MESSAGES_PER_FAN", "1000000000")
+        .env("FANDESK_FAN_MESSAGES_PER_IP", "1000000000")
+        .env("FANDESK_METRICS_TOKEN", crate::api::METRICS_TOKEN)
+        .env_remove("FANDESK_DATABASE_URL")
+        .env_remove("FANDESK_LISTEN")
+        .env_remove("FANDESK_DATA_DIR");
+    command
+}
+
 /// The last lines of a log, for error messages.
 pub fn tail(path: &std::path::Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -252,12 +279,12 @@ pub async fn psql(base: &str, sql: &str) -> Result<()> {
     Ok(())
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(listener.local_addr()?.port())
 }
 
-async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
+pub(crate) async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
     let bin = ctx
         .nats_bin
         .as_ref()
@@ -286,7 +313,6 @@ async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Ok(Server {
-                kind: Kind::Nats,
                 child,
                 pid,
                 addr,
@@ -294,6 +320,7 @@ async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server> {
                 database: None,
                 log,
                 monitor: Some(([127, 0, 0, 1], monitor_port).into()),
+                client: Some(([127, 0, 0, 1], port).into()),
             });
         }
         if let Ok(Some(status)) = child.try_wait() {

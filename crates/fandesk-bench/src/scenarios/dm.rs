@@ -13,24 +13,24 @@ use crate::stamp::now_us;
 use anyhow::{Result, bail};
 use std::time::Duration;
 
-struct Plan {
-    conversations: usize,
-    agents: usize,
-    window: usize,
-    warmup: Duration,
-    duration: Duration,
-    body_len: usize,
-    gens: usize,
+pub(super) struct Plan {
+    pub conversations: usize,
+    pub agents: usize,
+    pub window: usize,
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub body_len: usize,
+    pub gens: usize,
 }
 
 #[derive(Clone, Copy)]
-struct Variant {
-    kind: Kind,
+pub(super) struct Variant {
+    pub kind: Kind,
     /// Offered messages per second over all senders; `None` = closed loop.
-    rate: Option<f64>,
+    pub rate: Option<f64>,
     /// Closed loop: sends in flight per connection, instead of the plan's.
-    window: Option<usize>,
-    subscribe: bool,
+    pub window: Option<usize>,
+    pub subscribe: bool,
 }
 
 const TARGET_RATE: f64 = 20_000.0;
@@ -280,12 +280,20 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
 
 async fn trial(ctx: &Ctx, variant: Variant, plan: &Plan) -> Result<Trial> {
     let mut server = Server::start(ctx, variant.kind).await?;
-    let result = run_trial(ctx, &mut server, variant, plan).await;
+    let result = run_trial(ctx, &mut server, None, variant, plan).await;
     server.stop().await;
     result
 }
 
-async fn run_trial(ctx: &Ctx, server: &mut Server, variant: Variant, plan: &Plan) -> Result<Trial> {
+/// One trial against `server`; the agents connect to `agent_server` instead when given
+/// (another node of the same cluster).
+pub(super) async fn run_trial(
+    ctx: &Ctx,
+    server: &mut Server,
+    agent_server: Option<std::net::SocketAddr>,
+    variant: Variant,
+    plan: &Plan,
+) -> Result<Trial> {
     let api = Api::new(server.addr);
     let pairs = api.dm_pairs(plan.conversations, plan.agents).await?;
     let senders = (pairs.len() * 2) as f64;
@@ -311,6 +319,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, variant: Variant, plan: &Plan
                 duration_ms: plan.duration.as_millis() as u64,
                 body_len: plan.body_len,
                 subscribe: variant.subscribe,
+                agent_server,
             }),
         });
     }

@@ -2,6 +2,7 @@
 //! interleaved A/B (the order rotates every run), at least `--runs` times, and reports the
 //! median with the spread of the runs.
 
+pub mod cluster;
 pub mod conns;
 pub mod dm;
 pub mod room;
@@ -100,6 +101,8 @@ pub const SCENARIOS: &[&str] = &[
     "room-frames",
     "room-latency",
     "room-coalesced",
+    "cluster-dm",
+    "cluster-capacity",
 ];
 
 pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
@@ -112,6 +115,8 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
         "room-latency" => room::latency(ctx).await,
         "room-coalesced" => room::coalesced(ctx).await,
         "dm-ack-diagnosis" => dm::diagnose(ctx).await,
+        "cluster-dm" => cluster::dm(ctx).await,
+        "cluster-capacity" => cluster::capacity(ctx).await,
         other => anyhow::bail!("unknown scenario {other:?}; one of {SCENARIOS:?}"),
     }
 }

@@ -13,6 +13,7 @@ mod fandesk;
 
 use super::{Trial, interleaved_items};
 use crate::Ctx;
+use crate::cluster::{Cluster, Listen};
 use crate::genctl::{self, Gens};
 use crate::loadgen::{Mode, Proto, Spec};
 use crate::nats;
@@ -44,6 +45,7 @@ fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
     let mut kinds = vec![Kind::Fandesk, Kind::Naive, Kind::Ceiling];
     if coalesced {
         kinds.push(Kind::CeilingCoalesced);
+        kinds.push(Kind::FandeskCluster);
     }
     ctx.kinds(&[kinds, vec![Kind::Nats]].concat())
 }
@@ -219,6 +221,14 @@ pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
         ("gen_cores", "load generators' CPU (cores)", 2, ""),
         ("rss_mib", "server RSS (MiB)", 1, ""),
     ];
+    if kinds.contains(&Kind::FandeskCluster) {
+        table.note(
+            "fandesk (3 nodes, NATS): three `fandesk serve --nats` processes on one PostgreSQL database and \
+             one nats-server, the viewers' generators spread over the nodes in turn, the publisher on the \
+             first node (each message committed there, carried to the other two by NATS); CPU and RSS are \
+             the three nodes' sum, nats-server's not included. The fandesk column is one node on SQLite",
+        );
+    }
     add_notes(&mut table, &samples, "coalesced", &kinds);
     for (metric, name, decimals, target) in rows {
         table.row(
@@ -239,21 +249,44 @@ async fn run_items(ctx: &Ctx, scenario: &str, items: &[(String, (Kind, Plan, Str
 }
 
 async fn trial(ctx: &Ctx, kind: Kind, plan: Plan) -> Result<Trial> {
-    let mut server = Server::start(ctx, kind).await?;
-    let result = run_trial(ctx, &mut server, plan).await;
-    server.stop().await;
+    if kind == Kind::FandeskCluster {
+        let mut cluster = Cluster::start(ctx, 3, Listen::Apart).await?;
+        let result = run_trial(ctx, kind, &mut cluster.nodes, plan).await;
+        cluster.stop().await;
+        return result;
+    }
+    let mut server = vec![Server::start(ctx, kind).await?];
+    let result = run_trial(ctx, kind, &mut server, plan).await;
+    for server in server {
+        server.stop().await;
+    }
     result
 }
 
-async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> {
-    let kind = server.kind;
+/// The sum of the servers' CPU and memory (one server, or every node of a cluster).
+fn usage(servers: &[Server]) -> Result<crate::procfs::Usage> {
+    let mut total = servers[0].usage()?;
+    for server in &servers[1..] {
+        let usage = server.usage()?;
+        total.rss_kib += usage.rss_kib;
+        total.cpu_secs += usage.cpu_secs;
+        total.user_secs += usage.user_secs;
+        total.system_secs += usage.system_secs;
+    }
+    Ok(total)
+}
+
+/// One run against `servers`: one server, or the nodes of a cluster (the viewers'
+/// generators spread over the nodes in turn, the publisher on the first).
+async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) -> Result<Trial> {
+    let addrs: Vec<std::net::SocketAddr> = servers.iter().map(|server| server.addr).collect();
     let (topic, publisher_token, tokens) = if kind.is_fandesk() {
-        let room = fandesk::fandesk_room(server, plan.viewers).await?;
+        let room = fandesk::fandesk_room(addrs[0], plan.viewers).await?;
         (room.topic, Some(room.publisher_token), room.viewer_tokens)
     } else {
         ("room:bench".to_owned(), None, Vec::new())
     };
-    let gen_count = plan.viewers.div_ceil(PER_GEN).max(2);
+    let gen_count = plan.viewers.div_ceil(PER_GEN).max(2).max(addrs.len());
     let mut specs = Vec::new();
     let mut remaining = plan.viewers;
     for g in 0..gen_count {
@@ -261,7 +294,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
         remaining -= share;
         specs.push(Spec {
             label: format!("g{g}"),
-            server: server.addr,
+            server: addrs[g % addrs.len()],
             path: kind.ws_path().into(),
             source_ip: ctx.next_ip(),
             proto: kind.proto(),
@@ -287,7 +320,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
             );
         }
         let mut publisher = room_client(
-            server.addr,
+            addrs[0],
             kind,
             kind.publish_path(),
             publisher_token.as_deref(),
@@ -295,7 +328,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
         .await?;
         gens.ask_all("reset", "reset", Duration::from_secs(10))
             .await?;
-        let before = server.usage()?;
+        let before = usage(servers)?;
         let gen_before = gens.cpu_secs();
         let published = publish(&mut publisher, kind.proto(), &topic, &plan, &gens).await?;
         // Drain: until every delivery arrived or the count stopped moving for 1 s
@@ -318,13 +351,13 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
             }
             last = total;
         }
-        let after = server.usage()?;
+        let after = usage(servers)?;
         let gen_after = gens.cpu_secs();
         let reports = gens
             .ask_all("report", "report", Duration::from_secs(30))
             .await?;
         let mut notes = Vec::new();
-        if let Some(monitor) = server.monitor {
+        if let Some(monitor) = servers[0].monitor {
             // nats-server's own counters: what it took in, sent out, and gave up on.
             if let Ok(varz) = nats_varz(monitor).await {
                 let field = |name: &str| varz[name].as_u64().unwrap_or(0);
@@ -369,7 +402,7 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
             trial.set("p99_ms", latency.value_at_quantile(0.99) as f64 / 1000.0);
             trial.set("max_ms", latency.max() as f64 / 1000.0);
         }
-        trial.set("rss_mib", server.usage()?.rss_kib as f64 / 1024.0);
+        trial.set("rss_mib", usage(servers)?.rss_kib as f64 / 1024.0);
         trial.set("viewers", ready.connected as f64);
         if deliveries == 0.0 {
             trial.problem("nothing was delivered".into());
@@ -381,12 +414,14 @@ async fn run_trial(ctx: &Ctx, server: &mut Server, plan: Plan) -> Result<Trial> 
                 genctl::samples(&reports, "close_samples")
             ));
         }
-        if !server.alive() {
-            trial.problem(format!(
-                "{} died; log: {}",
-                kind.label(),
-                crate::servers::tail(&server.log)
-            ));
+        for server in servers.iter_mut() {
+            if !server.alive() {
+                trial.problem(format!(
+                    "{} died; log: {}",
+                    kind.label(),
+                    crate::servers::tail(&server.log)
+                ));
+            }
         }
         Ok(trial)
     }

@@ -4,7 +4,6 @@
 //! slow mode would not apply to it anyway; it is off so fans are treated alike too.
 
 use crate::api::Api;
-use crate::servers::Server;
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 
@@ -22,8 +21,8 @@ pub struct FandeskRoom {
 
 /// Creates and opens a room as the owner and returns its topic, a token that may send in
 /// it and fan tokens for the viewers.
-pub async fn fandesk_room(server: &Server, viewers: usize) -> Result<FandeskRoom> {
-    let api = Api::new(server.addr);
+pub async fn fandesk_room(server: std::net::SocketAddr, viewers: usize) -> Result<FandeskRoom> {
+    let api = Api::new(server);
     let owner = api.owner_token().await?;
     let room = api
         .post(
