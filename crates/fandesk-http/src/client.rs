@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use fandesk_service::ServiceError;
+use jiff::Timestamp;
 use serde_json::json;
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -219,12 +220,12 @@ impl LoginPolicy {
 
 /// Login guard: backoff per account (so guesses from many addresses do not each get a
 /// password check) and failed logins per address (so one address cannot spray accounts).
-/// A login from an address is never refused for another client's failures on other
-/// accounts alone: only failures count against an address, and a success resets the
-/// account.
+/// An account's failures are stored (`App::login_failures`), so its backoff holds on
+/// every node and across restarts; an address's are counted on this node. A login from an
+/// address is never refused for another client's failures on other accounts alone: only
+/// failures count against an address, and a success resets the account.
 pub struct LoginGuard {
     policy: LoginPolicy,
-    accounts: Mutex<HashMap<String, (u32, Instant)>>,
     addresses: Windows<IpAddr>,
 }
 
@@ -232,25 +233,27 @@ impl LoginGuard {
     pub fn new(policy: LoginPolicy) -> LoginGuard {
         LoginGuard {
             addresses: Windows::new(policy.failures_per_address_per_minute),
-            accounts: Mutex::new(HashMap::new()),
             policy,
         }
     }
 
-    fn account_key(email: &str) -> String {
-        email.trim().to_lowercase()
-    }
-
-    /// Refuses an attempt before the password is checked: the account is waiting out its
-    /// backoff, or the address has failed too often this minute.
-    pub fn admit(&self, email: &str, address: IpAddr, now: Instant) -> Result<(), ApiError> {
-        let accounts = self
-            .accounts
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if let Some((failures, last)) = accounts.get(&Self::account_key(email)) {
-            let wait = self.policy.delay(*failures);
-            let elapsed = now.duration_since(*last);
+    /// Refuses an attempt before the password is checked: the account (with `failures`
+    /// consecutive failures, the last at `last_failed_at`) is waiting out its backoff at
+    /// `wall`, or the address has failed too often this minute (at `now`).
+    pub fn admit(
+        &self,
+        account: Option<(u32, Timestamp)>,
+        address: IpAddr,
+        now: Instant,
+        wall: Timestamp,
+    ) -> Result<(), ApiError> {
+        if let Some((failures, last_failed_at)) = account {
+            let wait = self.policy.delay(failures);
+            // A node whose clock is behind the one that counted sees no time passed.
+            let elapsed = wall
+                .duration_since(last_failed_at)
+                .max(jiff::SignedDuration::ZERO)
+                .unsigned_abs();
             if elapsed < wait {
                 let retry = (wait - elapsed).as_secs_f64().ceil().max(1.0);
                 return Err(rate_limited(
@@ -259,7 +262,6 @@ impl LoginGuard {
                 ));
             }
         }
-        drop(accounts);
         if self.addresses.exhausted(&address, now) {
             return Err(rate_limited(
                 "too many failed logins from this address; wait a minute",
@@ -269,26 +271,9 @@ impl LoginGuard {
         Ok(())
     }
 
-    pub fn failed(&self, email: &str, address: IpAddr, now: Instant) {
+    /// Counts a failed login against `address`.
+    pub fn failed(&self, address: IpAddr, now: Instant) {
         self.addresses.count(&address, now);
-        let mut accounts = self
-            .accounts
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        if accounts.len() > MAX_KEYS {
-            let keep = self.policy.max_delay.max(WINDOW);
-            accounts.retain(|_, (_, last)| now.duration_since(*last) < keep);
-        }
-        let entry = accounts.entry(Self::account_key(email)).or_insert((0, now));
-        *entry = (entry.0.saturating_add(1), now);
-    }
-
-    pub fn succeeded(&self, email: &str) {
-        let mut accounts = self
-            .accounts
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        accounts.remove(&Self::account_key(email));
     }
 }
 
@@ -455,24 +440,29 @@ mod tests {
     }
 
     #[test]
-    fn an_account_backs_off_whatever_the_address() {
+    fn an_account_backs_off_by_its_stored_failures_whatever_the_address() {
         let guard = LoginGuard::new(LoginPolicy::default());
-        let start = Instant::now();
-        let addresses: Vec<IpAddr> = (1..=6)
-            .map(|n| format!("192.0.2.{n}").parse().unwrap())
-            .collect();
-        for address in &addresses {
-            guard.admit("Lee@x.test", *address, start).unwrap();
-            guard.failed("lee@x.test", *address, start);
-        }
-        // The sixth failure from six addresses: the account waits a second, from anywhere.
-        let elsewhere: IpAddr = "198.51.100.7".parse().unwrap();
-        assert!(guard.admit(" LEE@x.test", elsewhere, start).is_err());
-        assert!(guard.admit("other@x.test", elsewhere, start).is_ok());
-        let later = start + Duration::from_secs(1);
-        assert!(guard.admit("lee@x.test", elsewhere, later).is_ok());
-        guard.succeeded("lee@x.test");
-        assert!(guard.admit("lee@x.test", elsewhere, start).is_ok());
+        let (start, wall) = (Instant::now(), Timestamp::UNIX_EPOCH);
+        let anywhere: IpAddr = "198.51.100.7".parse().unwrap();
+        let after = |secs: i64| wall + jiff::SignedDuration::from_secs(secs);
+        // Five failures are free; the sixth makes the account wait a second, the seventh two.
+        assert!(guard.admit(Some((5, wall)), anywhere, start, wall).is_ok());
+        assert!(guard.admit(Some((6, wall)), anywhere, start, wall).is_err());
+        assert!(
+            guard
+                .admit(Some((6, wall)), anywhere, start, after(1))
+                .is_ok()
+        );
+        let refused = guard
+            .admit(Some((7, wall)), anywhere, start, after(1))
+            .unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            guard
+                .admit(Some((7, wall)), anywhere, start, after(2))
+                .is_ok()
+        );
+        assert!(guard.admit(None, anywhere, start, wall).is_ok());
     }
 
     #[test]
@@ -483,19 +473,18 @@ mod tests {
         });
         let start = Instant::now();
         let spraying: IpAddr = "192.0.2.1".parse().unwrap();
-        for n in 0..3 {
-            guard
-                .admit(&format!("a{n}@x.test"), spraying, start)
-                .unwrap();
-            guard.failed(&format!("a{n}@x.test"), spraying, start);
+        let wall = Timestamp::UNIX_EPOCH;
+        for _ in 0..3 {
+            guard.admit(None, spraying, start, wall).unwrap();
+            guard.failed(spraying, start);
         }
-        assert!(guard.admit("b@x.test", spraying, start).is_err());
+        assert!(guard.admit(None, spraying, start, wall).is_err());
         assert!(
             guard
-                .admit("b@x.test", "192.0.2.2".parse().unwrap(), start)
+                .admit(None, "192.0.2.2".parse().unwrap(), start, wall)
                 .is_ok()
         );
-        assert!(guard.admit("b@x.test", spraying, start + WINDOW).is_ok());
+        assert!(guard.admit(None, spraying, start + WINDOW, wall).is_ok());
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod statement;
 mod stored_text;
 mod supervision;
 
-pub use accounts::{FanRow, MemberRow, SessionRow, Subject};
+pub use accounts::{FanRow, LoginFailures, MemberRow, SessionRow, Subject};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;

@@ -64,15 +64,24 @@ pub async fn login(
         crate::cookie::check_csrf(&method, &headers, &state.config.allowed_origins)?;
     }
     let guard = &state.login_guard;
-    guard.admit(&input.email, client, std::time::Instant::now())?;
+    let failures = state.app.login_failures(&input.email).await?;
+    guard.admit(
+        failures,
+        client,
+        std::time::Instant::now(),
+        jiff::Timestamp::now(),
+    )?;
     let result = match state.app.login(&input.email, &input.password).await {
         Ok(result) => {
-            guard.succeeded(&input.email);
+            if failures.is_some() {
+                state.app.clear_login_failures(&input.email).await?;
+            }
             result
         }
         Err(error) => {
             if matches!(error, fandesk_service::ServiceError::Unauthorized) {
-                guard.failed(&input.email, client, std::time::Instant::now());
+                guard.failed(client, std::time::Instant::now());
+                state.app.record_login_failure(&input.email).await?;
             }
             return Err(error.into());
         }

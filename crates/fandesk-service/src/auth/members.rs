@@ -11,6 +11,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use fandesk_domain::{Capability, MemberId, Principal, Role};
 use fandesk_store::{MemberRow, StoreError, Subject};
+use jiff::Timestamp;
 use rand::RngCore;
 
 async fn hash_password(password: String) -> ServiceResult<String> {
@@ -154,6 +155,35 @@ impl App {
             token,
             member: MemberView::from(&member),
         })
+    }
+
+    /// The consecutive failed logins of the account named `email` (as `login` reads it)
+    /// and the time of the last one: the login backoff's state, shared by every node.
+    pub async fn login_failures(&self, email: &str) -> ServiceResult<Option<(u32, Timestamp)>> {
+        let account = email.trim().to_lowercase();
+        let stored = self.store().login_failures(&account).await?;
+        Ok(stored.map(|row| (row.failures, row.last_failed_at)))
+    }
+
+    /// Counts a failed login of the account named `email`, now.
+    pub async fn record_login_failure(&self, email: &str) -> ServiceResult<()> {
+        let account = email.trim().to_lowercase();
+        Ok(self
+            .store()
+            .record_login_failure(&account, self.now())
+            .await?)
+    }
+
+    /// Forgets the failed logins of the account named `email` (it logged in).
+    pub async fn clear_login_failures(&self, email: &str) -> ServiceResult<()> {
+        let account = email.trim().to_lowercase();
+        Ok(self.store().clear_login_failures(&account).await?)
+    }
+
+    /// Deletes failed-login counts older than a day (far past the longest backoff).
+    pub async fn purge_login_failures(&self) -> ServiceResult<u64> {
+        let before = self.now() - jiff::SignedDuration::from_hours(24);
+        Ok(self.store().purge_login_failures(before).await?)
     }
 
     /// Waits for one of the few concurrent password-hashing slots.

@@ -75,6 +75,9 @@ pub(crate) fn register_jobs(jobs: &mut Registry, config: &JobsConfig) {
                     Ok(count) => tracing::info!(count, "purged expired sessions"),
                     Err(error) => tracing::warn!(%error, "could not purge expired sessions"),
                 }
+                if let Err(error) = app.purge_login_failures().await {
+                    tracing::warn!(%error, "could not purge old failed-login counts");
+                }
             })
         },
     );

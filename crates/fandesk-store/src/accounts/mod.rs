@@ -2,6 +2,7 @@
 //! live here; each table's queries have a file of their own.
 
 mod fan;
+mod login_failure;
 mod member;
 mod session;
 
@@ -28,6 +29,13 @@ pub struct FanRow {
     pub timezone: Option<String>,
     pub created_at: Timestamp,
     pub last_seen_at: Timestamp,
+}
+
+/// An account's consecutive failed logins (the login backoff's state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub failures: u32,
+    pub last_failed_at: Timestamp,
 }
 
 /// Whom a bearer token belongs to.

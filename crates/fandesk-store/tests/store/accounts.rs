@@ -2,7 +2,7 @@
 
 use crate::support::{add_fan, add_member, at, fan_id, fan_row, member_id, member_row, new_id};
 use fandesk_domain::{FanId, MemberId, Role};
-use fandesk_store::{FanRow, MemberRow, SessionRow, Store, StoreError, Subject};
+use fandesk_store::{FanRow, LoginFailures, MemberRow, SessionRow, Store, StoreError, Subject};
 
 store_test!(
     member_round_trip,
@@ -322,4 +322,43 @@ async fn expired_sessions_are_deleted(store: &Store) {
         Some(future.clone())
     );
     assert_eq!(store.delete_expired_sessions(at(100)).await.unwrap(), 0);
+}
+
+store_test!(
+    login_failures_count_up_clear_and_purge,
+    login_failures_count_up_clear_and_purge_sqlite,
+    login_failures_count_up_clear_and_purge_postgres
+);
+async fn login_failures_count_up_clear_and_purge(store: &Store) {
+    let account = format!("{}@example.test", new_id());
+    assert_eq!(store.login_failures(&account).await.unwrap(), None);
+    for second in [10, 11, 12] {
+        store
+            .record_login_failure(&account, at(second))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.login_failures(&account).await.unwrap(),
+        Some(LoginFailures {
+            failures: 3,
+            last_failed_at: at(12)
+        })
+    );
+    store.clear_login_failures(&account).await.unwrap();
+    assert_eq!(store.login_failures(&account).await.unwrap(), None);
+
+    let (old, recent) = (format!("old-{account}"), format!("recent-{account}"));
+    store.record_login_failure(&old, at(5)).await.unwrap();
+    store.record_login_failure(&recent, at(50)).await.unwrap();
+    assert!(store.purge_login_failures(at(20)).await.unwrap() >= 1);
+    assert_eq!(store.login_failures(&old).await.unwrap(), None);
+    assert_eq!(
+        store
+            .login_failures(&recent)
+            .await
+            .unwrap()
+            .map(|f| f.failures),
+        Some(1)
+    );
 }

@@ -4,11 +4,13 @@
 //! from the database. Multi-node needs PostgreSQL: on the SQLite run these tests say so
 //! and end (the PostgreSQL run in `.ci/run` runs them). Rooms across three nodes, resume
 //! on another node and a NATS restart are in [`resilience`]; a node SIGKILLed mid-traffic in
-//! [`failover`]; room viewer counts summed over nodes in [`viewers`]; `fandesk serve` processes
+//! [`failover`]; room viewer counts summed over nodes in [`viewers`]; the
+//! login backoff on every node in [`limits`]; `fandesk serve` processes
 //! sharing one port in [`processes`]; jobs running once across nodes in [`jobs`].
 
 mod failover;
 mod jobs;
+mod limits;
 mod processes;
 mod resilience;
 mod viewers;
