@@ -453,10 +453,11 @@ mod tests {
                 .admit(Some((6, wall)), anywhere, start, after(1))
                 .is_ok()
         );
-        let refused = guard
-            .admit(Some((7, wall)), anywhere, start, after(1))
-            .unwrap_err();
-        assert_eq!(refused.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            guard
+                .admit(Some((7, wall)), anywhere, start, after(1))
+                .is_err()
+        );
         assert!(
             guard
                 .admit(Some((7, wall)), anywhere, start, after(2))
