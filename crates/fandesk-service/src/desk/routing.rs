@@ -103,11 +103,16 @@ impl App {
 
     /// Offers queued conversations, highest score first, to agents with free capacity.
     pub(crate) async fn rebalance(&self, slot: &mut Option<Snapshot>) -> ServiceResult<()> {
-        let snapshot = Snapshot::ensure(self, slot).await?;
-        if !snapshot.has_candidate() {
+        let queue = self.store().list_queue(false, MAX_QUEUE).await?;
+        if queue.is_empty() {
             return Ok(());
         }
-        for entry in self.store().list_queue(false, MAX_QUEUE).await? {
+        // The floor as of now, read after the queue: a conversation in the queue is then
+        // never offered by loads older than it (a capacity raised, or a shift started,
+        // before the conversation was opened is seen), whatever this pass loaded before.
+        *slot = None;
+        let snapshot = Snapshot::ensure(self, slot).await?;
+        for entry in queue {
             if !snapshot.has_candidate() {
                 break;
             }
