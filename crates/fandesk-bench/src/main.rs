@@ -14,6 +14,7 @@
 
 mod api;
 mod ceiling;
+mod crash_soak;
 mod genctl;
 mod loadgen;
 mod naive;
@@ -124,6 +125,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         coalesce_ms: u64,
     },
+    /// Crash soak: clients send while fandesk is SIGKILLed every few seconds and
+    /// restarted; a checker then finds lost, duplicated or reordered messages
+    /// (RELIABILITY.md). Not in `all`.
+    CrashSoak(crash_soak::SoakArgs),
     /// A load-generator process (started by the scenarios).
     Gen {
         #[arg(long)]
@@ -220,6 +225,7 @@ fn main() -> Result<()> {
             coalesce_ms,
         } => ceiling::run(listen, shards, coalesce_ms),
         Command::Gen { spec_file } => loadgen::run(&spec_file),
+        Command::CrashSoak(args) => crash_soak::run(soak_setup(&cli.options)?, args),
         Command::All => coordinate(cli.options, scenarios::SCENARIOS),
         Command::Idle => coordinate(cli.options, &["idle"]),
         Command::Capacity => coordinate(cli.options, &["capacity"]),
@@ -229,6 +235,19 @@ fn main() -> Result<()> {
         Command::RoomCoalesced => coordinate(cli.options, &["room-coalesced"]),
         Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
     }
+}
+
+fn soak_setup(options: &Options) -> Result<crash_soak::Setup> {
+    let fandesk_bin = match &options.fandesk_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("fandesk"),
+    };
+    Ok(crash_soak::Setup {
+        fandesk_bin,
+        postgres: options.postgres.clone(),
+        results: options.results.clone(),
+        keep_work: options.keep_work,
+    })
 }
 
 fn coordinate(options: Options, names: &[&str]) -> Result<()> {
