@@ -4,6 +4,7 @@
 
 mod e2e {
     mod auth;
+    mod backup_cli;
     mod bots;
     mod charter;
     mod charter_live;
