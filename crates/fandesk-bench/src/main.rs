@@ -15,6 +15,7 @@
 mod api;
 mod ceiling;
 mod cluster;
+mod crash_soak;
 mod genctl;
 mod loadgen;
 mod naive;
@@ -129,6 +130,10 @@ enum Command {
         #[arg(long, default_value_t = 0)]
         coalesce_ms: u64,
     },
+    /// Crash soak: clients send while fandesk is SIGKILLed every few seconds and
+    /// restarted; a checker then finds lost, duplicated or reordered messages
+    /// (RELIABILITY.md). Not in `all`.
+    CrashSoak(crash_soak::SoakArgs),
     /// A load-generator process (started by the scenarios).
     Gen {
         #[arg(long)]
@@ -226,6 +231,7 @@ fn main() -> Result<()> {
             coalesce_ms,
         } => ceiling::run(listen, shards, coalesce_ms),
         Command::Gen { spec_file } => loadgen::run(&spec_file),
+        Command::CrashSoak(args) => crash_soak::run(soak_setup(&cli.options)?, args),
         Command::All => coordinate(cli.options, scenarios::SCENARIOS),
         Command::Idle => coordinate(cli.options, &["idle"]),
         Command::Capacity => coordinate(cli.options, &["capacity"]),
@@ -237,6 +243,19 @@ fn main() -> Result<()> {
         Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
         Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
     }
+}
+
+fn soak_setup(options: &Options) -> Result<crash_soak::Setup> {
+    let fandesk_bin = match &options.fandesk_bin {
+        Some(path) => path.clone(),
+        None => std::env::current_exe()?.with_file_name("fandesk"),
+    };
+    Ok(crash_soak::Setup {
+        fandesk_bin,
+        postgres: options.postgres.clone(),
+        results: options.results.clone(),
+        keep_work: options.keep_work,
+    })
 }
 
 fn coordinate(options: Options, names: &[&str]) -> Result<()> {

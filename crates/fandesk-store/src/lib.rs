@@ -14,6 +14,7 @@
 //! replies to send later).
 
 mod accounts;
+mod backup;
 mod charter;
 mod connect;
 mod conversation;
@@ -30,6 +31,7 @@ mod stored_text;
 mod supervision;
 
 pub use accounts::{FanRow, LoginFailures, MemberRow, SessionRow, Subject};
+pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;

@@ -1,5 +1,6 @@
 //! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
 
+mod backup;
 mod demo;
 mod edge;
 mod report;
@@ -28,6 +29,10 @@ enum Command {
     Report(report::ReportArgs),
     /// Run the server with a seeded demo workspace and simulated fan traffic.
     Demo(demo::DemoArgs),
+    /// Copy the SQLite database to a file while the server runs (PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
+    /// Put a backup in place as a data directory's database (the server stopped).
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -100,5 +105,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(*args).await,
         Command::Report(args) => report::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args).await,
     }
 }

@@ -5,6 +5,7 @@
 mod e2e {
     mod auth;
     mod authz;
+    mod backup_cli;
     mod bots;
     mod charter;
     mod charter_live;
