@@ -7,6 +7,8 @@ mod console;
 mod cookie;
 pub mod error;
 pub mod extract;
+#[doc(hidden)]
+pub mod fuzzing;
 mod limits;
 mod listen;
 pub mod openapi;
