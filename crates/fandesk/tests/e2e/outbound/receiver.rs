@@ -98,7 +98,13 @@ impl Receiver {
 
     /// Waits (bounded) until `count` requests arrived; returns them.
     pub async fn wait_for(&self, count: usize) -> Vec<Received> {
-        let deadline = tokio::time::Instant::now() + DEFAULT_TIMEOUT;
+        self.wait_for_within(count, DEFAULT_TIMEOUT).await
+    }
+
+    /// [`Self::wait_for`] with a deadline of its own (a delivery that failed under load is
+    /// retried after the scheduler's backoff).
+    pub async fn wait_for_within(&self, count: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let received = self.received();
             if received.len() >= count {
