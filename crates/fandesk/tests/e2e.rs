@@ -4,6 +4,7 @@
 
 mod e2e {
     mod auth;
+    mod authz;
     mod bots;
     mod charter;
     mod charter_live;
