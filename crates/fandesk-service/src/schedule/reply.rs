@@ -11,7 +11,7 @@ use crate::conversation::message::SendMessage;
 use crate::jobs::JobKind;
 use crate::{App, new_id};
 use fandesk_domain::schedule::validate_send_at;
-use fandesk_domain::{MemberId, Principal, validate_body, validate_client_msg_id};
+use fandesk_domain::{Capability, MemberId, Principal, validate_body, validate_client_msg_id};
 use fandesk_store::{JobRow, NewJob, ScheduledReplyRow, StoreError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -64,11 +64,13 @@ struct ReplyJob {
     reply_id: String,
 }
 
-/// The team member behind `actor`, who may schedule replies (fans and bots may not).
+/// The team member behind `actor`, who may schedule replies (humans: fans and bots may
+/// not).
 fn scheduling_member(actor: &Principal) -> ServiceResult<&MemberId> {
+    actor.require(Capability::ScheduleReplies)?;
     match actor {
-        Principal::Member { id, role, .. } if *role != fandesk_domain::Role::Bot => Ok(id),
-        _ => Err(ServiceError::Forbidden(
+        Principal::Member { id, .. } => Ok(id),
+        Principal::Fan { .. } => Err(ServiceError::Forbidden(
             "only team members schedule replies".into(),
         )),
     }
@@ -180,11 +182,7 @@ impl App {
         self.readable_conversation(actor, row.conversation_id.as_str())
             .await
             .map_err(|_| ServiceError::NotFound("scheduled reply"))?;
-        let supervises = matches!(
-            actor,
-            Principal::Member { role, .. } if matches!(role, fandesk_domain::Role::Owner | fandesk_domain::Role::Supervisor)
-        );
-        if row.author_id != *member && !supervises {
+        if row.author_id != *member && !actor.may(Capability::SuperviseConversations) {
             return Err(ServiceError::Forbidden(
                 "only its author, an owner or a supervisor cancels a scheduled reply".into(),
             ));
