@@ -44,6 +44,7 @@ async function detectFeatures() {
       metrics: has('/metrics/summary'),
       charter: has('/charter'),
       webhooks: has('/webhooks'),
+      replyLater: has('/conversations/{id}/scheduled-replies'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };

@@ -18,9 +18,10 @@ export class Composer {
    * with an ApiError; `conversationId()` names the conversation templates render for;
    * `onTyping()` is called on every keystroke that writes a message (not a `/` command).
    */
-  constructor(root, { features, onSend, conversationId, onTyping = () => {}, publicLabel = 'Reply' }) {
+  constructor(root, { features, onSend, onLater = null, conversationId, onTyping = () => {}, publicLabel = 'Reply' }) {
     this.features = features;
     this.onSend = onSend;
+    this.onLater = onLater;
     this.onTyping = onTyping;
     this.conversationId = conversationId;
     this.visibility = 'public';
@@ -60,13 +61,25 @@ export class Composer {
       'Internal note',
     );
     this.sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
+    // Reply later: a public reply with a send time is scheduled instead of sent.
+    this.laterInput = h('input', {
+      type: 'datetime-local',
+      class: 'later-at',
+      'aria-label': 'Send at',
+      hidden: true,
+      oninput: () => this.updateHint(),
+    });
+    this.laterButton = features.replyLater && onLater
+      ? h('button', { type: 'button', class: 'link later-toggle', 'aria-expanded': 'false', onclick: () => this.toggleLater() }, 'Send later')
+      : null;
     this.form = h(
       'form',
-      { class: 'composer', onsubmit: (event) => { event.preventDefault(); this.submit(); } },
+      // The server checks what is sent (a send time to the second included).
+      { class: 'composer', novalidate: '', onsubmit: (event) => { event.preventDefault(); this.submit(); } },
       h('div', { class: 'composer-modes' }, this.publicButton, this.internalButton),
       h('div', { class: 'composer-field' }, this.mirror, this.input, this.picker),
       this.error,
-      h('div', { class: 'composer-bar' }, this.hint, this.sendButton),
+      h('div', { class: 'composer-bar' }, this.hint, this.laterButton, this.laterInput, this.sendButton),
     );
     root.replaceChildren(this.form);
     this.setMode('public');
@@ -102,12 +115,32 @@ export class Composer {
     this.sendButton.disabled = !enabled;
     this.publicButton.disabled = !enabled;
     this.internalButton.disabled = !enabled;
+    if (this.laterButton) this.laterButton.disabled = !enabled;
     this.disabledReason = enabled ? '' : why;
     this.input.placeholder = enabled ? this.placeholder : why;
     this.updateHint();
   }
 
+  /** Shows or hides the send-time field (public replies only). */
+  toggleLater(open = this.laterInput.hidden) {
+    if (!this.laterButton) return;
+    this.laterInput.hidden = !open;
+    if (!open) this.laterInput.value = '';
+    this.laterButton.setAttribute('aria-expanded', String(open));
+    this.laterButton.textContent = open ? 'Send now' : 'Send later';
+    if (open) this.laterInput.focus();
+    this.updateHint();
+  }
+
+  /** The chosen send time as an RFC 3339 instant, when a later send applies. */
+  laterAt() {
+    if (!this.laterButton || this.laterInput.hidden || !this.laterInput.value || this.visibility !== 'public') return null;
+    const at = new Date(this.laterInput.value);
+    return Number.isNaN(at.getTime()) ? null : at.toISOString();
+  }
+
   reset() {
+    this.toggleLater(false);
     this.input.value = '';
     this.template = null;
     this.showError(null);
@@ -125,6 +158,10 @@ export class Composer {
     if (this.disabledReason) text = this.disabledReason;
     if (this.template && this.templateUnedited()) text = 'Personalise the highlighted first line before sending.';
     else if (this.template) text = `From “${this.template.title}” · first line edited`;
+    if (this.laterButton) this.laterButton.hidden = this.visibility !== 'public';
+    const later = this.laterAt();
+    if (later && !this.disabledReason) text = `Sends at ${new Date(later).toLocaleString()} as your reply`;
+    this.sendButton.textContent = later ? 'Schedule' : 'Send';
     this.hint.textContent = text;
   }
 
@@ -277,12 +314,16 @@ export class Composer {
     const input = { body, visibility: this.visibility };
     if (template) input.template_id = template.id;
     if (this.whisperTo) input.to = this.whisperTo.id;
+    const sendAt = this.laterAt();
     this.showError(null);
     this.input.value = '';
     this.template = null;
     this.changed();
     try {
-      await this.onSend(input);
+      if (sendAt) {
+        await this.onLater({ ...input, send_at: sendAt });
+        this.toggleLater(false);
+      } else await this.onSend(input);
     } catch (error) {
       // Give the draft back exactly as it was, template state included.
       if (!this.input.value) {

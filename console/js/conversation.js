@@ -5,6 +5,7 @@
 
 import { api, ApiError, fetchMessages, newClientMsgId, postMessage } from './api.js';
 import { Composer } from './composer.js';
+import { LaterList } from './later.js';
 import { h, replace, toast } from './dom.js';
 import { mood, roleName } from './format.js';
 import { Timeline } from './timeline.js';
@@ -28,9 +29,10 @@ export class ConversationPane {
     this.presence = h('div', { class: 'conv-presence', 'aria-live': 'polite' });
     this.scroller = h('div', { class: 'timeline', tabindex: '-1' });
     this.composerRoot = h('div', { class: 'composer-root' });
+    this.laterRoot = h('div', { class: 'later-root' });
     this.placeholder = h('div', { class: 'conv-placeholder' }, h('p', {}, 'Pick a conversation from the list.'),
       h('p', { class: 'muted' }, 'Shortcuts: j / k next and previous, r reply, d resolve, e escalate, ? help.'));
-    this.body = h('div', { class: 'conv-body', hidden: true }, this.header, this.presence, this.scroller, this.composerRoot);
+    this.body = h('div', { class: 'conv-body', hidden: true }, this.header, this.presence, this.scroller, this.laterRoot, this.composerRoot);
     root.replaceChildren(this.placeholder, this.body);
     this.timeline = new Timeline(this.scroller, {
       audience: 'team',
@@ -41,12 +43,14 @@ export class ConversationPane {
       features: ctx.features,
       conversationId: () => this.conversation?.id,
       onSend: (input) => this.send(input),
+      onLater: (input) => this.sendLater(input),
       publicLabel: monitor ? 'Reply to fan' : 'Reply',
       onTyping: () => {
         if (this.conversation) this.ctx.live.typing(`conversation:${this.conversation.id}`);
       },
     });
     this.presenceTimer = setInterval(() => this.paintPresence(), 5000);
+    this.later = ctx.features.replyLater ? new LaterList(this.laterRoot, { toast }) : null;
   }
 
   get id() {
@@ -54,6 +58,7 @@ export class ConversationPane {
   }
 
   destroy() {
+    this.later?.destroy();
     this.close();
     clearInterval(this.presenceTimer);
   }
@@ -65,6 +70,7 @@ export class ConversationPane {
     this.viewers.clear();
     this.body.hidden = true;
     this.placeholder.hidden = false;
+    this.later?.show(null);
   }
 
   async open(id, { whisper = this.monitor } = {}) {
@@ -91,6 +97,7 @@ export class ConversationPane {
     if (whisper) this.composer.setMode('internal');
     else this.composer.setMode('public');
     this.onFan(conversation);
+    this.later?.show(id);
   }
 
   async loadHistory() {
@@ -289,6 +296,13 @@ export class ConversationPane {
 
   focusComposer() {
     this.composer.focus();
+  }
+
+  /** Reply later: scheduled now, posted by the server at `input.send_at`. */
+  async sendLater(input) {
+    const id = this.conversation.id;
+    await postMessage(id, { client_msg_id: newClientMsgId(), ...input });
+    if (this.conversation?.id === id) await this.later?.reload();
   }
 
   async send(input) {

@@ -52,6 +52,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/fanpanel.js", JS),
     asset!("js/format.js", JS),
     asset!("js/inbox.js", JS),
+    asset!("js/later.js", JS),
     asset!("js/lists.js", JS),
     asset!("js/live.js", JS),
     asset!("js/timeline.js", JS),

@@ -22,6 +22,7 @@
 //! - `integration/` — outgoing webhooks: the events features emit after their commit,
 //!   their durable deliveries, the SSRF guard, and the signed POST the weekly report
 //!   shares.
+//! - `schedule/` — sending later: replies a team member schedules ("reply later").
 //! - `auth/` — members, fans, passwords and bearer sessions.
 
 mod app;
@@ -35,6 +36,7 @@ mod jobs;
 mod live;
 mod reporting;
 mod room;
+mod schedule;
 mod signals;
 
 pub use app::App;
@@ -76,6 +78,7 @@ pub use reporting::summary::{
 pub use room::fanout::{RoomFanoutConfig, RoomMembership};
 pub use room::subscription::{RoomReplay, RoomSubscription};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
+pub use schedule::ScheduledReplyView;
 pub use signals::alerts::AlertView;
 pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 

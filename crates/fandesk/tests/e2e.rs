@@ -26,6 +26,7 @@ mod e2e {
     mod openapi;
     mod outbound;
     mod protocol_errors;
+    mod reply_later;
     mod report_cli;
     mod report_delivery;
     mod rooms;

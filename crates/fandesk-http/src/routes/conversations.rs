@@ -9,7 +9,7 @@ use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_service::view::{ConversationView, MessageView};
-use fandesk_service::{ConversationFilter, SendMessage};
+use fandesk_service::{ConversationFilter, ScheduledReplyView, SendMessage};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(resolve))
         .routes(routes!(reopen))
         .routes(routes!(send, list_messages))
+        .routes(routes!(list_scheduled_replies))
+        .routes(routes!(cancel_scheduled_reply))
 }
 
 /// `POST /conversations` takes an empty object.
@@ -167,12 +169,19 @@ pub struct SendMessageRequest {
     pub template_id: Option<String>,
     /// Whisper: the team member an internal message is addressed to.
     pub to: Option<String>,
+    /// Reply later (team, public): send it at this time (RFC 3339, in the future, within
+    /// 366 days) instead of now; answered 202 with the scheduled reply.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub send_at: Option<jiff::Timestamp>,
 }
 
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", tag = "messages", security(("bearer" = [])),
     operation_id = "send_message", params(("id" = String, Path)), request_body = SendMessageRequest,
     responses((status = 201, description = "committed", body = MessageView),
               (status = 200, description = "repeated client_msg_id: the original", body = MessageView),
+              (status = 202, description = "`send_at` given: the reply is scheduled (a repeated \
+                                            client_msg_id returns the one scheduled first)",
+               body = ScheduledReplyView),
               (status = 403, description = "`forbidden`: a fan sending `internal`, or a role that may \
                                             not post here", body = ErrorBody),
               (status = 409, description = "`conflict`: the conversation does not take this message now",
@@ -188,8 +197,10 @@ pub async fn send(
     ClientAddress(client): ClientAddress,
     Path(id): Path<String>,
     Json(input): Json<SendMessageRequest>,
-) -> ApiResult<(StatusCode, axum::Json<MessageView>)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     state.limit_fan_message(&session.principal, client)?;
+    let send_at = input.send_at;
     let input = SendMessage {
         client_msg_id: input.client_msg_id,
         body: input.body,
@@ -197,6 +208,13 @@ pub async fn send(
         template_id: input.template_id,
         to: input.to,
     };
+    if let Some(send_at) = send_at {
+        let (scheduled, _) = state
+            .app
+            .schedule_reply(&session.principal, &id, input, send_at)
+            .await?;
+        return Ok((StatusCode::ACCEPTED, axum::Json(scheduled)).into_response());
+    }
     let sent = state
         .app
         .send_message(&session.principal, &id, input)
@@ -206,7 +224,52 @@ pub async fn send(
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(sent.message)))
+    Ok((status, axum::Json(sent.message)).into_response())
+}
+
+/// A conversation's replies scheduled for later.
+#[derive(Serialize, ToSchema)]
+pub struct ScheduledReplyList {
+    pub scheduled_replies: Vec<ScheduledReplyView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/scheduled-replies", tag = "messages",
+    security(("bearer" = [])), operation_id = "list_scheduled_replies", params(("id" = String, Path)),
+    responses((status = 200, description = "pending and past replies sent later, by send time",
+               body = ScheduledReplyList),
+              (status = 403, description = "`forbidden`: fans and bots", body = ErrorBody),
+              (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub async fn list_scheduled_replies(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ScheduledReplyList>> {
+    let scheduled_replies = state
+        .app
+        .list_scheduled_replies(&session.principal, &id)
+        .await?;
+    Ok(axum::Json(ScheduledReplyList { scheduled_replies }))
+}
+
+#[utoipa::path(delete, path = "/api/v1/scheduled-replies/{id}", tag = "messages",
+    security(("bearer" = [])), operation_id = "cancel_scheduled_reply", params(("id" = String, Path)),
+    responses((status = 200, description = "cancelled", body = ScheduledReplyView),
+              (status = 403, description = "`forbidden`: not its author, an owner or a supervisor",
+               body = ErrorBody),
+              (status = 404, description = "`not_found`", body = ErrorBody),
+              (status = 409, description = "`conflict`: already sent, failed or cancelled",
+               body = ErrorBody)))]
+pub async fn cancel_scheduled_reply(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ScheduledReplyView>> {
+    Ok(axum::Json(
+        state
+            .app
+            .cancel_scheduled_reply(&session.principal, &id)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]

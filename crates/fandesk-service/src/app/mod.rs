@@ -70,6 +70,7 @@ impl App {
         auth::register_jobs(&mut registry, &config.jobs);
         charter::register_jobs(&mut registry, &config.charter);
         integration::register_jobs(&mut registry, &config.webhooks);
+        crate::schedule::register_jobs(&mut registry);
         let jobs = Jobs::new(registry);
         let app = App {
             inner: Arc::new(Inner {

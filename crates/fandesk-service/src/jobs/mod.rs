@@ -31,14 +31,17 @@ pub(crate) enum JobKind {
     WeeklyReportWebhook,
     /// Post one event to one webhook (`integration::delivery`).
     WebhookDelivery,
+    /// Send a reply scheduled for later (`schedule::reply`).
+    ScheduledReply,
 }
 
 impl JobKind {
-    pub(crate) const ALL: [JobKind; 4] = [
+    pub(crate) const ALL: [JobKind; 5] = [
         JobKind::SlaFirstResponse,
         JobKind::WeeklyReportFile,
         JobKind::WeeklyReportWebhook,
         JobKind::WebhookDelivery,
+        JobKind::ScheduledReply,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl JobKind {
             JobKind::WeeklyReportFile => "weekly_report_file",
             JobKind::WeeklyReportWebhook => "weekly_report_webhook",
             JobKind::WebhookDelivery => "webhook_delivery",
+            JobKind::ScheduledReply => "scheduled_reply",
         }
     }
 

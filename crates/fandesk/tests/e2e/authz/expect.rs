@@ -129,6 +129,19 @@ pub fn expect(who: Who, facts: &Facts<'_>) -> Expect {
         Who::Signed => gate(true),
         Who::Holds(capability) => gate(holds(capability)),
         Who::FanOnly => gate(principal.is_fan()),
+        Who::ScheduledReplyAuthor => {
+            if !holds(Capability::ScheduleReplies) {
+                Expect::Refused
+            } else if facts.missing {
+                Expect::Hidden
+            } else if principal.role() == Some(Role::Owner)
+                || holds(Capability::SuperviseConversations)
+            {
+                Expect::Allowed
+            } else {
+                Expect::Refused
+            }
+        }
         Who::RoomPost => match facts.room {
             None => Expect::Hidden,
             Some(state) => {

@@ -22,6 +22,10 @@ pub enum Who {
     Conversation(ConversationRule),
     /// A room post, decided by the domain's `decide_room_post`.
     RoomPost,
+    /// Cancelling a reply scheduled for later: members holding `ScheduleReplies`, and of
+    /// them its author (the owner, in the matrix's world) or one who supervises
+    /// conversations.
+    ScheduledReplyAuthor,
 }
 
 /// The domain rule a conversation route follows, after `can_read_conversation`.
@@ -75,6 +79,8 @@ pub enum Object {
     Webhook,
     Member,
     CharterVersion,
+    /// A reply scheduled for later (by the owner, in a conversation of its own).
+    ScheduledReply,
 }
 
 /// One documented operation, by its `operationId`.
@@ -118,6 +124,16 @@ pub const TABLE: &[Classified] = &[
     op("get_conversation", Conversation(R::Read), O::Conversation),
     op("list_messages", Conversation(R::Read), O::Conversation),
     op("send_message", Conversation(R::Post), O::Conversation),
+    op(
+        "list_scheduled_replies",
+        Holds(C::ScheduleReplies),
+        O::Conversation,
+    ),
+    op(
+        "cancel_scheduled_reply",
+        ScheduledReplyAuthor,
+        O::ScheduledReply,
+    ),
     op(
         "resolve",
         Conversation(R::Change(Change::Resolve)),

@@ -205,6 +205,18 @@ impl World {
                 self.created_id("/api/v1/restricted-rules", body).await
             }
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
+            Object::ScheduledReply => {
+                let (fan, _) = self.server.fan_session("Later fan").await;
+                let conversation = self.server.open_conversation(&fan).await;
+                let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+                let path = format!("/api/v1/conversations/{conversation}/messages");
+                let body = json!({"client_msg_id": client_id(), "body": "later", "send_at": at.to_string()});
+                let scheduled = self.owner_post(&path, body).await;
+                scheduled["scheduled_id"]
+                    .as_str()
+                    .expect("scheduled id")
+                    .to_owned()
+            }
             Object::Member => self.other_agent.clone(),
             Object::CharterVersion => "1".to_owned(),
         };
