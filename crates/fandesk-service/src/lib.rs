@@ -11,6 +11,8 @@
 //! - `conversation/` — fan ↔ team conversations: open, read, send, change, supervise,
 //!   presence, and their JSON views.
 //! - `room/` — live rooms: use cases, their writer batch, views, viewer counts, fan-out hub.
+//! - `event/` — premieres and live events around a room: status and playback position
+//!   from the clock, the premiere label, their JSON view.
 //! - `desk/` — the agent desk: routing, queue, shifts, SLA timers, canned responses, fan
 //!   profiles, and the worker that runs them after each commit.
 //! - `signals/` — keyword and restricted-word rules, the after-commit signal processor,
@@ -30,6 +32,7 @@ mod charter;
 mod commit;
 mod conversation;
 mod desk;
+mod event;
 mod integration;
 mod jobs;
 mod live;
@@ -51,6 +54,8 @@ pub use charter::view::{
 pub use conversation::message::{PendingSend, SendMessage, Sent};
 pub use conversation::supervision::AuditView;
 pub use desk::DeskConfig;
+pub use event::view::EventView;
+pub use event::{EventPatch, NewEvent};
 pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
 };
