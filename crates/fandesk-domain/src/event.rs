@@ -61,7 +61,9 @@ impl EventKind {
     }
 
     pub fn parse(text: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 
     /// The label shown with the event wherever fans see it.
@@ -244,7 +246,11 @@ mod tests {
         ];
         for (now, status, position) in cases {
             assert_eq!(window().status(at(now)), status, "status at {now}");
-            assert_eq!(window().position_secs(at(now)), position, "position at {now}");
+            assert_eq!(
+                window().position_secs(at(now)),
+                position,
+                "position at {now}"
+            );
         }
     }
 
@@ -267,19 +273,35 @@ mod tests {
     #[test]
     fn media_urls() {
         let cases: [(EventKind, Option<&str>, bool); 10] = [
-            (EventKind::Premiere, Some("https://cdn.example/a.webm"), true),
+            (
+                EventKind::Premiere,
+                Some("https://cdn.example/a.webm"),
+                true,
+            ),
             (EventKind::Premiere, Some("http://cdn.example/a.webm"), true),
-            (EventKind::Premiere, Some(" http://cdn.example/a.webm"), false),
+            (
+                EventKind::Premiere,
+                Some(" http://cdn.example/a.webm"),
+                false,
+            ),
             (EventKind::Premiere, None, false),
             (EventKind::Live, None, true),
             (EventKind::Live, Some("https://live.example/stream"), true),
             (EventKind::Premiere, Some("ftp://cdn.example/a.webm"), false),
             (EventKind::Premiere, Some("https://"), false),
             (EventKind::Premiere, Some("https:///path"), false),
-            (EventKind::Premiere, Some("https://cdn.example/a b.webm"), false),
+            (
+                EventKind::Premiere,
+                Some("https://cdn.example/a b.webm"),
+                false,
+            ),
         ];
         for (kind, url, ok) in cases {
-            assert_eq!(validate_media_url(kind, url).is_ok(), ok, "{kind:?} {url:?}");
+            assert_eq!(
+                validate_media_url(kind, url).is_ok(),
+                ok,
+                "{kind:?} {url:?}"
+            );
         }
         let long = format!("https://cdn.example/{}", "a".repeat(MAX_MEDIA_URL_LEN));
         assert!(validate_media_url(EventKind::Premiere, Some(&long)).is_err());
@@ -291,7 +313,12 @@ mod tests {
 
     #[test]
     fn durations() {
-        for (secs, ok) in [(0, false), (1, true), (MAX_DURATION_SECS, true), (MAX_DURATION_SECS + 1, false)] {
+        for (secs, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_DURATION_SECS, true),
+            (MAX_DURATION_SECS + 1, false),
+        ] {
             assert_eq!(validate_duration_secs(secs).is_ok(), ok, "{secs}");
         }
     }

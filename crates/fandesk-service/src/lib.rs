@@ -54,8 +54,6 @@ pub use charter::view::{
 pub use conversation::message::{PendingSend, SendMessage, Sent};
 pub use conversation::supervision::AuditView;
 pub use desk::DeskConfig;
-pub use event::view::EventView;
-pub use event::{EventPatch, NewEvent};
 pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
 };
@@ -63,6 +61,8 @@ pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
 pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
+pub use event::view::EventView;
+pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
 pub use integration::signature::webhook_signature;
 pub use integration::{

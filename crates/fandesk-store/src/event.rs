@@ -4,9 +4,9 @@
 use crate::room::RoomRow;
 use crate::statement::{Columns, Statement};
 use crate::{Store, StoreError, StoreResult, to_micros};
+use fandesk_domain::MemberId;
 use fandesk_domain::event::{EventId, EventKind, EventWindow};
 use fandesk_domain::room::RoomId;
-use fandesk_domain::MemberId;
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, FromRow};
 
@@ -118,9 +118,8 @@ impl Store {
 
     /// Latest start first.
     pub async fn list_events(&self, limit: u32) -> StoreResult<Vec<EventRow>> {
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM events ORDER BY starts_at DESC, id DESC LIMIT $1"
-        );
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY starts_at DESC, id DESC LIMIT $1");
         let statement = Statement::new(AssertSqlSafe(sql)).bind(i64::from(limit));
         self.reader().fetch_all(statement).await
     }

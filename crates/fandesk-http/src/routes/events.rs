@@ -184,7 +184,10 @@ pub async fn update(
         qa: input.qa,
     };
     Ok(axum::Json(
-        state.app.update_event(&session.principal, &id, patch).await?,
+        state
+            .app
+            .update_event(&session.principal, &id, patch)
+            .await?,
     ))
 }
 

@@ -16,8 +16,7 @@ use fandesk_domain::event::{
     validate_media_url, validate_new_window,
 };
 use fandesk_domain::room::{
-    RoomId, RoomState, effective_state, may_manage_rooms, validate_slow_mode_secs,
-    validate_title,
+    RoomId, RoomState, effective_state, may_manage_rooms, validate_slow_mode_secs, validate_title,
 };
 use fandesk_store::{EventRow, EventUpdate, RoomRow};
 use jiff::Timestamp;

@@ -53,12 +53,27 @@ async fn events_are_stored_with_their_room(db: &TestDb) {
     let owner = add_member(db, Role::Owner).await;
     let (premiere, premiere_room) = event_and_room(&owner, EventKind::Premiere, 3_600);
     let (live, live_room) = event_and_room(&owner, EventKind::Live, 7_200);
-    db.insert_event(&premiere, &premiere_room).await.expect("insert premiere");
-    db.insert_event(&live, &live_room).await.expect("insert live");
+    db.insert_event(&premiere, &premiere_room)
+        .await
+        .expect("insert premiere");
+    db.insert_event(&live, &live_room)
+        .await
+        .expect("insert live");
 
-    assert_eq!(db.find_event(&premiere.id).await.expect("find"), Some(premiere.clone()));
-    assert_eq!(db.find_event(&live.id).await.expect("find"), Some(live.clone()));
-    assert_eq!(db.find_event(&EventId::from("nowhere")).await.expect("find"), None);
+    assert_eq!(
+        db.find_event(&premiere.id).await.expect("find"),
+        Some(premiere.clone())
+    );
+    assert_eq!(
+        db.find_event(&live.id).await.expect("find"),
+        Some(live.clone())
+    );
+    assert_eq!(
+        db.find_event(&EventId::from("nowhere"))
+            .await
+            .expect("find"),
+        None
+    );
     let room = db.find_room(&premiere.room_id).await.expect("find room");
     assert_eq!(room, Some(premiere_room.clone()));
     assert_eq!(room.and_then(|room| room.opens_at), Some(at(3_600 - 900)));
@@ -104,14 +119,30 @@ async fn updates_reach_the_room(db: &TestDb) {
         at: at(10),
     };
     db.update_event(&event.id, &update).await.expect("update");
-    let stored = db.find_event(&event.id).await.expect("find").expect("event");
+    let stored = db
+        .find_event(&event.id)
+        .await
+        .expect("find")
+        .expect("event");
     assert_eq!(
-        (stored.title.as_str(), stored.starts_at, stored.duration_secs, stored.qa),
+        (
+            stored.title.as_str(),
+            stored.starts_at,
+            stored.duration_secs,
+            stored.qa
+        ),
         ("Moved premiere", at(7_200), 1_200, true)
     );
-    assert_eq!(stored.media_url.as_deref(), Some("https://cdn.example/w.webm"));
+    assert_eq!(
+        stored.media_url.as_deref(),
+        Some("https://cdn.example/w.webm")
+    );
     assert_eq!(stored.updated_at, at(10));
-    let room_now = db.find_room(&room.id).await.expect("find room").expect("room");
+    let room_now = db
+        .find_room(&room.id)
+        .await
+        .expect("find room")
+        .expect("room");
     assert_eq!(room_now.title, "Moved premiere");
     assert_eq!(room_now.opens_at, Some(at(7_200 - 900)));
 
@@ -123,11 +154,21 @@ async fn updates_reach_the_room(db: &TestDb) {
         ..update.clone()
     };
     db.update_event(&event.id, &keep).await.expect("update");
-    let room_now = db.find_room(&room.id).await.expect("find room").expect("room");
-    assert_eq!((room_now.title.as_str(), room_now.opens_at), ("Renamed", Some(at(7_200 - 900))));
+    let room_now = db
+        .find_room(&room.id)
+        .await
+        .expect("find room")
+        .expect("room");
+    assert_eq!(
+        (room_now.title.as_str(), room_now.opens_at),
+        ("Renamed", Some(at(7_200 - 900)))
+    );
 
     let missing = db.update_event(&EventId::from("nowhere"), &keep).await;
-    assert!(matches!(missing, Err(StoreError::NotFound("event"))), "{missing:?}");
+    assert!(
+        matches!(missing, Err(StoreError::NotFound("event"))),
+        "{missing:?}"
+    );
 }
 
 room_test!(
@@ -149,6 +190,10 @@ async fn the_event_chat_opens_before_the_start(db: &TestDb) {
         ],
     )
     .await;
-    assert!(matches!(refusal(&results[0]), RoomRefusal::Rule(_)), "{:?}", results[0]);
+    assert!(
+        matches!(refusal(&results[0]), RoomRefusal::Rule(_)),
+        "{:?}",
+        results[0]
+    );
     assert_eq!(posted(&results[1]).seq, 1);
 }
