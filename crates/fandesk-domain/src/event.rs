@@ -150,8 +150,8 @@ pub fn validate_duration_secs(secs: u32) -> Result<(), RuleViolation> {
 }
 
 /// A premiere needs the video it plays; a live event may carry a stream link. The link
-/// is an absolute `http://` or `https://` URL without white space, at most 2048
-/// characters.
+/// is an absolute `http://` or `https://` URL without white space or control characters,
+/// at most 2048 characters.
 pub fn validate_media_url(
     kind: EventKind,
     media_url: Option<&str>,
@@ -169,12 +169,14 @@ pub fn validate_media_url(
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"));
     let well_formed = rest.is_some_and(|rest| {
-        !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(char::is_whitespace)
+        !rest.is_empty()
+            && !rest.starts_with('/')
+            && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
     });
     if !well_formed {
         return Err(RuleViolation::invalid(
             "media_url",
-            "must be an absolute http:// or https:// URL without spaces",
+            "must be an absolute http:// or https:// URL without white space or control characters",
         ));
     }
     if url.chars().count() > MAX_MEDIA_URL_LEN {
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn media_urls() {
-        let cases: [(EventKind, Option<&str>, bool); 10] = [
+        let cases: [(EventKind, Option<&str>, bool); 11] = [
             (
                 EventKind::Premiere,
                 Some("https://cdn.example/a.webm"),
@@ -293,6 +295,11 @@ mod tests {
             (
                 EventKind::Premiere,
                 Some("https://cdn.example/a b.webm"),
+                false,
+            ),
+            (
+                EventKind::Premiere,
+                Some("https://cdn.example/a\u{1c}.webm"),
                 false,
             ),
         ];

@@ -35,10 +35,12 @@ fn kind_schema() -> Object {
 fn media_url_schema() -> Object {
     fields::string(true)
         .max_length(Some(MAX_MEDIA_URL_LEN))
-        .pattern(Some(r"^https?://[^\s/]\S*$"))
+        .pattern(Some(
+            r"^https?://[^\s/\x00-\x1f\x7f-\x9f][^\s\x00-\x1f\x7f-\x9f]*$",
+        ))
         .description(Some(
             "The premiere's video (required for a premiere), or a live event's stream link: \
-             an absolute `http://` or `https://` URL without spaces.",
+             an absolute `http://` or `https://` URL without white space or control characters.",
         ))
         .build()
 }
