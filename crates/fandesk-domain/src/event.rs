@@ -150,8 +150,8 @@ pub fn validate_duration_secs(secs: u32) -> Result<(), RuleViolation> {
 }
 
 /// A premiere needs the video it plays; a live event may carry a stream link. The link
-/// is an absolute `http://` or `https://` URL without white space or control characters,
-/// at most 2048 characters.
+/// is an absolute `http://` or `https://` URL with a host, without white space or control
+/// characters, at most 2048 characters; it is returned in its normal (WHATWG) form.
 pub fn validate_media_url(
     kind: EventKind,
     media_url: Option<&str>,
@@ -165,27 +165,33 @@ pub fn validate_media_url(
             EventKind::Live => Ok(None),
         };
     };
-    let rest = url
+    let plain = url
         .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let well_formed = rest.is_some_and(|rest| {
-        !rest.is_empty()
-            && !rest.starts_with('/')
-            && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    });
-    if !well_formed {
+        .or_else(|| url.strip_prefix("http://"))
+        .is_some_and(|rest| {
+            !rest.is_empty()
+                && !rest.starts_with('/')
+                && !rest.chars().any(|c| c.is_whitespace() || c.is_control())
+        });
+    // Parsed as browsers parse it (a host that is no host, such as `http://[x`, is
+    // refused) and kept in its normal form, which is what clients receive.
+    let parsed = url::Url::parse(url)
+        .ok()
+        .filter(|parsed| parsed.host_str().is_some_and(|host| !host.is_empty()));
+    let Some(parsed) = parsed.filter(|_| plain) else {
         return Err(RuleViolation::invalid(
             "media_url",
-            "must be an absolute http:// or https:// URL without white space or control characters",
+            "must be an absolute http:// or https:// URL with a host, without white space or \
+             control characters",
         ));
-    }
+    };
     if url.chars().count() > MAX_MEDIA_URL_LEN {
         return Err(RuleViolation::invalid(
             "media_url",
             format!("must be at most {MAX_MEDIA_URL_LEN} characters"),
         ));
     }
-    Ok(Some(url.to_owned()))
+    Ok(Some(parsed.to_string()))
 }
 
 /// A new event must not have ended already.
@@ -274,7 +280,7 @@ mod tests {
 
     #[test]
     fn media_urls() {
-        let cases: [(EventKind, Option<&str>, bool); 11] = [
+        let cases: [(EventKind, Option<&str>, bool); 13] = [
             (
                 EventKind::Premiere,
                 Some("https://cdn.example/a.webm"),
@@ -302,6 +308,12 @@ mod tests {
                 Some("https://cdn.example/a\u{1c}.webm"),
                 false,
             ),
+            (
+                EventKind::Premiere,
+                Some("http://[cdn.example/a.webm"),
+                false,
+            ),
+            (EventKind::Premiere, Some("http://a]b/c"), false),
         ];
         for (kind, url, ok) in cases {
             assert_eq!(
@@ -313,7 +325,7 @@ mod tests {
         let long = format!("https://cdn.example/{}", "a".repeat(MAX_MEDIA_URL_LEN));
         assert!(validate_media_url(EventKind::Premiere, Some(&long)).is_err());
         assert_eq!(
-            validate_media_url(EventKind::Premiere, Some("https://x.example/v")),
+            validate_media_url(EventKind::Premiere, Some("https://X.example/v")),
             Ok(Some("https://x.example/v".to_owned()))
         );
     }

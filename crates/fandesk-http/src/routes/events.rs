@@ -166,7 +166,7 @@ pub struct UpdateEventRequest {
 }
 
 #[utoipa::path(patch, path = "/api/v1/events/{id}", tag = "events", security(("bearer" = [])),
-    operation_id = "update_event", params(("id" = String, Path)), request_body = UpdateEventRequest,
+    operation_id = "update_event", params(("id" = String, Path)), request_body = Option<UpdateEventRequest>,
     responses((status = 200, description = "the event as changed", body = EventView),
               (status = 403, description = "`forbidden`: the owner and supervisors", body = ErrorBody),
               (status = 404, description = "`not_found`", body = ErrorBody),
