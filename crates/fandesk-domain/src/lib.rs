@@ -10,6 +10,7 @@ pub mod charter;
 pub mod conversation;
 pub mod desk;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod integration;
 pub mod message;

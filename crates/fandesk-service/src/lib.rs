@@ -11,6 +11,8 @@
 //! - `conversation/` — fan ↔ team conversations: open, read, send, change, supervise,
 //!   presence, and their JSON views.
 //! - `room/` — live rooms: use cases, their writer batch, views, viewer counts, fan-out hub.
+//! - `event/` — premieres and live events around a room: status and playback position
+//!   from the clock, the premiere label, their JSON view.
 //! - `desk/` — the agent desk: routing, queue, shifts, SLA timers, canned responses, fan
 //!   profiles, and the worker that runs them after each commit.
 //! - `signals/` — keyword and restricted-word rules, the after-commit signal processor,
@@ -31,6 +33,7 @@ mod charter;
 mod commit;
 mod conversation;
 mod desk;
+mod event;
 mod integration;
 mod jobs;
 mod live;
@@ -60,6 +63,8 @@ pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
 pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
+pub use event::view::EventView;
+pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
 pub use integration::signature::webhook_signature;
 pub use integration::{

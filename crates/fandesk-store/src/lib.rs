@@ -8,7 +8,7 @@
 //!
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
-//! rooms), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
+//! rooms), `event.rs` (premieres and live events, each with its room), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
 //! replies to send later).
@@ -21,6 +21,7 @@ mod conversation;
 mod desk;
 mod dialect;
 mod error;
+mod event;
 mod integration;
 mod jobs;
 mod metrics;
@@ -43,6 +44,7 @@ pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,
 };
 pub use error::StoreError;
+pub use event::{EventRow, EventUpdate};
 pub use integration::{NewWebhookDelivery, WebhookAttempt, WebhookDeliveryRow, WebhookRow};
 pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::aggregate::{MetricGrouping, MetricPart};

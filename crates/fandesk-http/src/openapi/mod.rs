@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         (name = "signals", description = "Alerts, keyword and restricted-word rules"),
         (name = "metrics", description = "Metric summaries and the weekly report"),
         (name = "rooms", description = "Live rooms: premiere and event chat, slow mode, moderation"),
+        (name = "events", description = "Premieres and live events: status, playback position, the label"),
         (name = "desk", description = "Fan profiles, the priority queue, agents' load and capacity"),
         (name = "shifts", description = "Shifts, clock-in, 24/7 coverage"),
         (name = "canned", description = "Canned responses, rendering, library health"),

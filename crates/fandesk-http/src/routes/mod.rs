@@ -7,6 +7,7 @@ pub mod canned;
 pub mod charter;
 pub mod conversations;
 pub mod desk;
+pub mod events;
 pub mod metrics;
 pub mod rooms;
 pub mod shifts;
@@ -34,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(shifts::router())
         .merge(canned::router())
         .merge(rooms::router())
+        .merge(events::router())
         .merge(charter::router())
         .merge(webhooks::router())
         .merge(crate::ws::router())

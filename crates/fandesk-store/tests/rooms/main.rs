@@ -29,6 +29,7 @@ macro_rules! room_test {
     };
 }
 
+mod events;
 mod moderation;
 mod support;
 mod timeline;

@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use table::{Classified, Object, TABLE, classify};
-use world::{Actor, Target, World, client_id, webhook};
+use world::{Actor, Target, World, client_id, event, webhook};
 
 /// The reason every escalation in the matrix gives.
 pub const ESCALATION_REASON: &str = "refund please";
@@ -118,6 +118,8 @@ async fn request(
         "save_charter" => json!({"toml": "", "base_version": world.charter_version().await}),
         "review_charter" => json!({"note": "checked"}),
         "create_webhook" => webhook(),
+        "create_event" => event(),
+        "update_event" => json!({"title": "Matrix renamed"}),
         _ => Value::Null,
     };
     let query = match operation {

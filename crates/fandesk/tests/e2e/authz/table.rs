@@ -81,6 +81,8 @@ pub enum Object {
     CharterVersion,
     /// A reply scheduled for later (by the owner, in a conversation of its own).
     ScheduledReply,
+    /// An event (a live session an hour from now, by the owner).
+    Event,
 }
 
 /// One documented operation, by its `operationId`.
@@ -124,6 +126,11 @@ pub const TABLE: &[Classified] = &[
     op("get_conversation", Conversation(R::Read), O::Conversation),
     op("list_messages", Conversation(R::Read), O::Conversation),
     op("send_message", Conversation(R::Post), O::Conversation),
+    // events
+    op("create_event", Holds(C::ManageRooms), O::None),
+    op("list_events", Signed, O::None),
+    op("get_event", Signed, O::Event),
+    op("update_event", Holds(C::ManageRooms), O::Event),
     op(
         "list_scheduled_replies",
         Holds(C::ScheduleReplies),

@@ -205,6 +205,7 @@ impl World {
                 self.created_id("/api/v1/restricted-rules", body).await
             }
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
+            Object::Event => self.created_id("/api/v1/events", event()).await,
             Object::ScheduledReply => {
                 let (fan, _) = self.server.fan_session("Later fan").await;
                 let conversation = self.server.open_conversation(&fan).await;
@@ -318,4 +319,11 @@ pub fn client_id() -> String {
 pub fn webhook() -> Value {
     json!({"url": "http://93.184.216.34/hook", "events": ["message.created"],
         "secret": "matrix-secret-0123456789"})
+}
+
+/// A live event an hour from now, for an hour.
+pub fn event() -> Value {
+    let starts_at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    json!({"title": "Matrix event", "kind": "live", "starts_at": starts_at.to_string(),
+        "duration_secs": 3600})
 }
