@@ -58,6 +58,13 @@ impl NatsBus {
                         async_nats::Event::Disconnected => {
                             tracing::warn!("disconnected from NATS; reconnecting");
                         }
+                        // Messages were dropped on the way to this node: what they
+                        // carried is read back from the database like after a reconnect
+                        // (a lost last event of a topic has no later one to reveal it).
+                        async_nats::Event::SlowConsumer(_) => {
+                            tracing::warn!("NATS dropped messages for this node; resynchronising");
+                            reconnects.send_modify(|count| *count += 1);
+                        }
                         other => tracing::debug!(event = %other, "NATS"),
                     }
                 }
