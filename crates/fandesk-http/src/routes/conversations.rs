@@ -78,7 +78,8 @@ pub struct ConversationList {
 
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations", security(("bearer" = [])),
     operation_id = "list_conversations", params(ListConversationsQuery),
-    responses((status = 200, description = "newest first; fans see only their own", body = ConversationList)))]
+    responses((status = 200, description = "newest first; fans see only their own", body = ConversationList),
+              (status = 403, description = "`forbidden`: fans filter only by status", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Auth(session): Auth,
