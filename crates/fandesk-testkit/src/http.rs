@@ -186,6 +186,21 @@ impl HttpClient {
         self.request(Method::POST, path, token, None).await
     }
 
+    /// Logs a team member in with their password; panics unless the login answers 200.
+    /// Returns the session token and the member object.
+    pub async fn login(&self, email: &str, password: &str) -> (String, Value) {
+        let reply = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                serde_json::json!({"email": email, "password": password}),
+            )
+            .await;
+        reply.expect_status(200);
+        let token = reply.json["token"].as_str().expect("login token");
+        (token.to_owned(), reply.json["member"].clone())
+    }
+
     /// POST of raw bytes labelled `application/json`.
     pub async fn post_raw(
         &self,

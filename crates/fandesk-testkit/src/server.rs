@@ -147,20 +147,23 @@ impl TestServer {
 
     /// Logs in; panics unless it succeeds. Returns the token and the member object.
     pub async fn login(&self, email: &str, password: &str) -> (String, Value) {
-        let reply = self
+        self.http.login(email, password).await
+    }
+
+    /// Creates a room (as the owner) and opens it; returns its id.
+    pub async fn open_room(&self, title: &str) -> String {
+        let owner = Some(self.owner_token.as_str());
+        let created = self
             .http
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"email": email, "password": password}),
-            )
+            .post("/api/v1/rooms", owner, json!({"title": title}))
             .await;
-        reply.expect_status(200);
-        let token = reply.json["token"]
-            .as_str()
-            .expect("login token")
-            .to_owned();
-        (token, reply.json["member"].clone())
+        created.expect_status(201);
+        let room = created.json["id"].as_str().expect("room id").to_owned();
+        self.http
+            .post_empty(&format!("/api/v1/rooms/{room}/open"), owner)
+            .await
+            .expect_status(200);
+        room
     }
 
     /// Creates a member with `role` (as the owner) and logs them in: `(token, id)`.

@@ -17,18 +17,6 @@ const EXE: &str = env!("CARGO_BIN_EXE_fandesk");
 /// Acknowledged sends before the kill.
 const ACKED_BEFORE_KILL: usize = 150;
 
-async fn login(http: &HttpClient, email: &str, password: &str) -> String {
-    let reply = http
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": password}),
-        )
-        .await;
-    reply.expect_status(200);
-    reply.json["token"].as_str().expect("token").to_owned()
-}
-
 /// One sender: who, where, with what visibility.
 #[derive(Clone)]
 struct Sender {
@@ -173,14 +161,14 @@ async fn crash_and_recover(database: Option<&str>) {
         .await
         .expect("start");
     let http = server.http().clone();
-    let owner = login(&http, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let owner = http.login(OWNER_EMAIL, OWNER_PASSWORD).await.0;
     let email = "agent@crash.test";
     let member =
         json!({"email": email, "name": "Agent", "role": "agent", "password": MEMBER_PASSWORD});
     http.post("/api/v1/members", Some(&owner), member)
         .await
         .expect_status(201);
-    let agent = login(&http, email, MEMBER_PASSWORD).await;
+    let agent = http.login(email, MEMBER_PASSWORD).await.0;
     let mut senders = Vec::new();
     for index in 0..3 {
         let reply = http
@@ -253,7 +241,7 @@ async fn crash_and_recover(database: Option<&str>) {
         .await
         .expect("restart");
     let http = server.http().clone();
-    let owner = login(&http, OWNER_EMAIL, OWNER_PASSWORD).await;
+    let owner = http.login(OWNER_EMAIL, OWNER_PASSWORD).await.0;
     for sender in senders.iter().step_by(2) {
         // Both senders of a conversation (the fan, then the agent) label their ids.
         let labels = [sender.label.clone(), sender.label.replace("fan", "agent")];
@@ -331,7 +319,7 @@ async fn sigterm_stops_the_binary_gracefully() {
     let health = server.http().get("/healthz", None).await;
     assert_eq!(health.json["status"], "ok", "{}", health.text());
     assert_eq!(health.json["bus"], "local", "{}", health.text());
-    let owner = login(server.http(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    let owner = server.http().login(OWNER_EMAIL, OWNER_PASSWORD).await.0;
     assert!(!owner.is_empty());
     let stderr = server.stderr();
     let status = server
@@ -342,6 +330,6 @@ async fn sigterm_stops_the_binary_gracefully() {
     let again = ServerProcess::start(exe, dir.path(), None)
         .await
         .expect("restart");
-    login(again.http(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    again.http().login(OWNER_EMAIL, OWNER_PASSWORD).await;
     again.kill().await.expect("stop");
 }

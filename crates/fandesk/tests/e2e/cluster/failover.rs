@@ -49,18 +49,6 @@ async fn start_node(database: &PostgresDatabase, nats: &NatsServer, name: &str) 
     node
 }
 
-async fn login(http: &HttpClient, email: &str, password: &str) -> String {
-    let reply = http
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": email, "password": password}),
-        )
-        .await;
-    reply.expect_status(200);
-    reply.json["token"].as_str().expect("token").to_owned()
-}
-
 /// One fan: its token and conversation.
 struct Fan {
     label: String,
@@ -181,13 +169,17 @@ async fn a_node_killed_mid_traffic_loses_no_acked_message() {
     let a = start_node(&database, &nats, "node-a").await;
     let b = start_node(&database, &nats, "node-b").await;
 
-    let owner = login(a.http(), OWNER_EMAIL, OWNER_PASSWORD).await;
+    let owner = a.http().login(OWNER_EMAIL, OWNER_PASSWORD).await.0;
     let member = json!({"email": "watch@failover.test", "name": "Watcher", "role": "supervisor", "password": MEMBER_PASSWORD});
     a.http()
         .post("/api/v1/members", Some(&owner), member)
         .await
         .expect_status(201);
-    let watcher = login(a.http(), "watch@failover.test", MEMBER_PASSWORD).await;
+    let watcher = a
+        .http()
+        .login("watch@failover.test", MEMBER_PASSWORD)
+        .await
+        .0;
 
     let mut fans = Vec::new();
     for index in 0..FANS {

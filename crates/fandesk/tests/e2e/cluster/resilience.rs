@@ -20,17 +20,7 @@ async fn a_room_watched_on_three_nodes_reaches_every_viewer_once_in_order() {
         node(&server, &nats, "node-c", None).await,
     ];
     let owner = server.owner_token().to_owned();
-    let created = server
-        .http()
-        .post("/api/v1/rooms", Some(&owner), json!({"title": "Premiere"}))
-        .await;
-    created.expect_status(201);
-    let room = created.json["id"].as_str().expect("room id").to_owned();
-    server
-        .http()
-        .post_empty(&format!("/api/v1/rooms/{room}/open"), Some(&owner))
-        .await
-        .expect_status(200);
+    let room = server.open_room("Premiere").await;
     let topic = format!("room:{room}");
 
     // Two fans on each node.

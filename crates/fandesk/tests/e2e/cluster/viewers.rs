@@ -22,17 +22,7 @@ async fn viewers_on_two_nodes_are_counted_together() {
     let a = node(&server, &nats, "node-a", None).await;
     let b = node(&server, &nats, "node-b", None).await;
     let owner = server.owner_token().to_owned();
-    let created = server
-        .http()
-        .post("/api/v1/rooms", Some(&owner), json!({"title": "Premiere"}))
-        .await;
-    created.expect_status(201);
-    let room = created.json["id"].as_str().expect("room id").to_owned();
-    server
-        .http()
-        .post_empty(&format!("/api/v1/rooms/{room}/open"), Some(&owner))
-        .await
-        .expect_status(200);
+    let room = server.open_room("Premiere").await;
     let topic = format!("room:{room}");
 
     // The team watches on each node (not counted); two fans on A, one on B.
