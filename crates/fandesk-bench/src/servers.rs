@@ -203,7 +203,12 @@ impl Server {
 
     /// Whether the process is still running (a crash mid-trial must not go unnoticed).
     pub fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.exited().is_none()
+    }
+
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     pub async fn stop(mut self) {
@@ -229,11 +234,17 @@ impl Server {
 /// and the `/metrics` token the harness reads commit counters with. The caller adds
 /// `--listen` and whatever else.
 pub(crate) fn fandesk_command(ctx: &Ctx, n: u64) -> Command {
-    let mut command = Command::new(&ctx.fandesk_bin);
+    let data_dir = ctx.work.path().join(format!("fandesk-data-{n}"));
+    fandesk_serve(&ctx.fandesk_bin, &data_dir)
+}
+
+/// `fandesk serve` of `exe` on `data_dir` with the settings of [`fandesk_command`].
+pub(crate) fn fandesk_serve(exe: &std::path::Path, data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(exe);
     command
         .arg("serve")
         .arg("--data-dir")
-        .arg(ctx.work.path().join(format!("fandesk-data-{n}")))
+        .arg(data_dir)
         .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
         .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
         .env("FANDESK_LOG", "warn")
