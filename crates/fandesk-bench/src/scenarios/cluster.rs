@@ -7,7 +7,7 @@
 //!   fan and the agent on one node, and on two different nodes (every message crosses
 //!   NATS), beside one node without NATS.
 
-use super::dm::{Plan, Variant, run_trial};
+use super::dm::{Plan, Variant, delivery_rows, integrity_rows, run_trial};
 use super::{Trial, interleaved_items};
 use crate::Ctx;
 use crate::api::Api;
@@ -205,27 +205,7 @@ pub async fn dm(ctx: &Ctx) -> Result<Vec<Table>> {
         eprintln!("note: cluster-dm needs PostgreSQL and nats-server; skipped");
         return Ok(Vec::new());
     }
-    let plan = if ctx.smoke {
-        Plan {
-            conversations: 8,
-            agents: 2,
-            window: 4,
-            warmup: Duration::from_millis(300),
-            duration: Duration::from_millis(1500),
-            body_len: 100,
-            gens: 2,
-        }
-    } else {
-        Plan {
-            conversations: 100,
-            agents: 10,
-            window: 4,
-            warmup: Duration::from_secs(2),
-            duration: Duration::from_secs(10),
-            body_len: 100,
-            gens: 2,
-        }
-    };
+    let plan = Plan::sized(ctx, 100, 10);
     let rate = if ctx.smoke { 200.0 } else { 1_000.0 };
     let items = vec![
         ("1 node (no NATS)".to_owned(), Placement::Alone),
@@ -269,31 +249,8 @@ pub async fn dm(ctx: &Ctx) -> Result<Vec<Table>> {
     table.sample_row(&samples, "throughput", "acked messages/s", 0, "", "");
     table.sample_row(&samples, "ack_p50_ms", "ack latency p50 (ms)", 2, "", "");
     table.sample_row(&samples, "ack_p99_ms", "ack latency p99 (ms)", 2, "", "");
-    table.sample_row(
-        &samples,
-        "delivery_p50_ms",
-        "send → peer's event p50 (ms)",
-        2,
-        "",
-        "",
-    );
-    table.sample_row(
-        &samples,
-        "delivery_p99_ms",
-        "send → peer's event p99 (ms)",
-        2,
-        "",
-        &format!("cross-node: {ratio}"),
-    );
-    table.sample_row(&samples, "error_frames", "error frames", 0, "0", "");
-    table.sample_row(
-        &samples,
-        "ack_mismatches",
-        "acks out of order / unmatched",
-        0,
-        "0",
-        "",
-    );
+    delivery_rows(&mut table, &samples, &format!("cross-node: {ratio}"));
+    integrity_rows(&mut table, &samples);
     Ok(vec![table])
 }
 

@@ -23,6 +23,53 @@ pub(super) struct Plan {
     pub gens: usize,
 }
 
+impl Plan {
+    /// The plan of a DM scenario: a small fixed one under `--smoke`, otherwise
+    /// `conversations` with `agents`; 4 sends in flight, 10 s measured after 2 s.
+    pub(super) fn sized(ctx: &Ctx, conversations: usize, agents: usize) -> Plan {
+        if ctx.smoke {
+            Plan {
+                conversations: 8,
+                agents: 2,
+                window: 4,
+                warmup: Duration::from_millis(300),
+                duration: Duration::from_millis(1500),
+                body_len: 100,
+                gens: 2,
+            }
+        } else {
+            Plan {
+                conversations,
+                agents,
+                window: 4,
+                warmup: Duration::from_secs(2),
+                duration: Duration::from_secs(10),
+                body_len: 100,
+                gens: 2,
+            }
+        }
+    }
+}
+
+/// The rows every DM table has: delivery to the other side (p50, p99 with `p99_note`).
+pub(super) fn delivery_rows(table: &mut Table, samples: &crate::report::Samples, p99_note: &str) {
+    let rows = [
+        ("delivery_p50_ms", "p50", ""),
+        ("delivery_p99_ms", "p99", p99_note),
+    ];
+    for (key, quantile, note) in rows {
+        let label = format!("send → peer's event {quantile} (ms)");
+        table.sample_row(samples, key, &label, 2, "", note);
+    }
+}
+
+/// The integrity rows every DM table ends with: error frames and acks out of order.
+pub(super) fn integrity_rows(table: &mut Table, samples: &crate::report::Samples) {
+    table.sample_row(samples, "error_frames", "error frames", 0, "0", "");
+    let label = "acks out of order / unmatched";
+    table.sample_row(samples, "ack_mismatches", label, 0, "0", "");
+}
+
 #[derive(Clone, Copy)]
 pub(super) struct Variant {
     pub kind: Kind,
@@ -38,28 +85,7 @@ const FIXED_RATE: f64 = 5_000.0;
 const TARGET_P99_MS: f64 = 15.0;
 
 pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
-    let plan = if ctx.smoke {
-        Plan {
-            conversations: 8,
-            agents: 2,
-            window: 4,
-            warmup: Duration::from_millis(300),
-            duration: Duration::from_millis(1500),
-            body_len: 100,
-            gens: 2,
-        }
-    } else {
-        Plan {
-            conversations: 200,
-            agents: 20,
-            window: 4,
-            warmup: Duration::from_secs(2),
-            duration: Duration::from_secs(10),
-            body_len: 100,
-            gens: 2,
-        }
-    };
-    let mut plan = plan;
+    let mut plan = Plan::sized(ctx, 200, 20);
     if let Some(conversations) = ctx.dm_conversations {
         plan.conversations = conversations.max(1);
         plan.agents = plan.agents.min(plan.conversations);
@@ -178,22 +204,7 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
         &p99_verdict,
     );
     table.sample_row(&samples, "ack_max_ms", "ack latency max (ms)", 1, "", "");
-    table.sample_row(
-        &samples,
-        "delivery_p50_ms",
-        "send → peer's event p50 (ms)",
-        2,
-        "",
-        "",
-    );
-    table.sample_row(
-        &samples,
-        "delivery_p99_ms",
-        "send → peer's event p99 (ms)",
-        2,
-        "",
-        "",
-    );
+    delivery_rows(&mut table, &samples, "");
     table.sample_row(
         &samples,
         "batch_mean",
@@ -266,15 +277,7 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
         "",
         "",
     );
-    table.sample_row(&samples, "error_frames", "error frames", 0, "0", "");
-    table.sample_row(
-        &samples,
-        "ack_mismatches",
-        "acks out of order / unmatched",
-        0,
-        "0",
-        "",
-    );
+    integrity_rows(&mut table, &samples);
     Ok(vec![table])
 }
 
