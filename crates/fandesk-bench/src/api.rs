@@ -115,9 +115,16 @@ impl Api {
 
     /// Creates `count` agents and returns their tokens.
     pub async fn agents(&self, owner: &str, count: usize) -> Result<Vec<String>> {
+        // A scenario may ask one server for agents several times: each call's are new.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         stream::iter(0..count)
             .map(|i| async move {
-                let email = format!("agent{i}@bench.invalid");
+                let email = if call == 0 {
+                    format!("agent{i}@bench.invalid")
+                } else {
+                    format!("agent{i}-{call}@bench.invalid")
+                };
                 let password = format!("bench-agent-password-{i}");
                 let member = json!({"email": email, "name": format!("Agent {i}"), "role": "agent", "password": password});
                 self.post("/members", Some(owner), member).await?;

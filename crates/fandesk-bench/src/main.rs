@@ -111,6 +111,9 @@ enum Command {
     ClusterDm,
     /// 76,000 connections held by five `--reuse-port` nodes on one box.
     ClusterCapacity,
+    /// Memory as history grows (not in `all`): rounds of fresh fans on one server, its
+    /// RssAnon after each.
+    SoakMemory,
     /// Diagnostic (not in `all`): ack latency with and without event frames on the socket.
     DmAckDiagnosis,
     /// Baseline server (a): naive tokio-tungstenite broadcast.
@@ -241,6 +244,7 @@ fn main() -> Result<()> {
         Command::RoomCoalesced => coordinate(cli.options, &["room-coalesced"]),
         Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
         Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
+        Command::SoakMemory => coordinate(cli.options, &["soak-memory"]),
         Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
     }
 }

@@ -11,6 +11,13 @@ pub fn rss_kib(pid: u32) -> Result<u64> {
     field_kib(&status, "VmRSS:").context("no VmRSS line")
 }
 
+/// Anonymous resident memory in KiB (`RssAnon`: the heap and stacks, not mapped files).
+pub fn rss_anon_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    field_kib(&status, "RssAnon:").context("no RssAnon line")
+}
+
 fn field_kib(status: &str, name: &str) -> Option<u64> {
     let line = status.lines().find(|line| line.starts_with(name))?;
     line[name.len()..].split_whitespace().next()?.parse().ok()

@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod conns;
 pub mod dm;
+pub mod memory;
 pub mod room;
 
 use crate::Ctx;
@@ -117,6 +118,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
         "dm-ack-diagnosis" => dm::diagnose(ctx).await,
         "cluster-dm" => cluster::dm(ctx).await,
         "cluster-capacity" => cluster::capacity(ctx).await,
+        "soak-memory" => memory::soak_memory(ctx).await,
         other => anyhow::bail!("unknown scenario {other:?}; one of {SCENARIOS:?}"),
     }
 }

@@ -3,6 +3,7 @@
 //! ([`sessions`]), and their JSON views ([`view`]). Passwords are argon2id hashes; tokens
 //! are 256 random bits handed out once and stored as their SHA-256.
 
+mod hashing;
 pub(crate) mod members;
 pub(crate) mod sessions;
 pub(crate) mod view;
