@@ -4,18 +4,35 @@
 //! arrives ahead of one it follows (two nodes writing one conversation) or after a lost
 //! message makes the node read the missing events from the database first ([`GapFill`]),
 //! and after a reconnect to NATS every topic followed on this node is read forward from the
-//! database. A client therefore sees no gap, duplicate or reorder, whichever node it is on.
+//! database. A lost *last* event of a topic has no later one to reveal it, so a topic that
+//! received events from other nodes is read forward once more when it has been quiet for
+//! [`SETTLE`]. A client therefore sees no gap, duplicate or reorder, whichever node it is
+//! on.
 
 use crate::sequencer::{Sequencer, Step};
 use crate::{Bus, Event, GapFill, LocalBus, Receiver, wire};
 use futures_util::StreamExt;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 /// Events waiting to be published to NATS. A full queue drops the newest (other nodes fill
 /// the gap from the database when the next event of the topic reaches them).
 const OUTBOX: usize = 65_536;
+
+/// How long a topic stays quiet after an event from another node before this node reads
+/// it forward from the database once (an event lost on the way — a full outbox, a slow
+/// consumer, a publish cut by a disconnect — that was the topic's last).
+const SETTLE: Duration = Duration::from_secs(1);
+
+/// An event for this node's delivery task, and whether it came from another node.
+struct Inbound {
+    event: Arc<Event>,
+    remote: bool,
+}
 
 /// Why the bus could not start.
 #[derive(Debug)]
@@ -33,7 +50,7 @@ pub struct NatsBus {
     local: Arc<LocalBus>,
     /// Every event for this node's subscribers (its own and other nodes'), in arrival
     /// order, to the task that delivers them in `seq` order.
-    inbound: mpsc::UnboundedSender<Arc<Event>>,
+    inbound: mpsc::UnboundedSender<Inbound>,
     outbound: mpsc::Sender<Arc<Event>>,
     fill: Arc<OnceLock<Arc<dyn GapFill>>>,
     unpublished: Arc<AtomicU64>,
@@ -89,7 +106,14 @@ impl NatsBus {
                 match wire::decode(message.headers.as_ref(), message.payload) {
                     Ok((from, _)) if from == me => {}
                     Ok((_, event)) => {
-                        if received.send(Arc::new(event)).is_err() {
+                        let event = Arc::new(event);
+                        if received
+                            .send(Inbound {
+                                event,
+                                remote: true,
+                            })
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -141,7 +165,11 @@ impl NatsBus {
 
 impl Bus for NatsBus {
     fn publish(&self, event: Arc<Event>) {
-        let _ = self.inbound.send(event.clone());
+        let own = Inbound {
+            event: event.clone(),
+            remote: false,
+        };
+        let _ = self.inbound.send(own);
         if self.outbound.try_send(event).is_err() {
             self.unpublished.fetch_add(1, Ordering::Relaxed);
         }
@@ -152,7 +180,10 @@ impl Bus for NatsBus {
     }
 
     fn publish_local(&self, event: Arc<Event>) {
-        let _ = self.inbound.send(event);
+        let _ = self.inbound.send(Inbound {
+            event,
+            remote: false,
+        });
     }
 
     fn kind(&self) -> &'static str {
@@ -166,21 +197,25 @@ impl Bus for NatsBus {
 async fn deliver_in_order(
     local: Arc<LocalBus>,
     fill: Arc<OnceLock<Arc<dyn GapFill>>>,
-    mut inbound: mpsc::UnboundedReceiver<Arc<Event>>,
+    mut inbound: mpsc::UnboundedReceiver<Inbound>,
     mut reconnected: watch::Receiver<u64>,
 ) {
     let mut delivery = Delivery {
         local,
         fill,
         sequencer: Sequencer::default(),
+        unsettled: HashMap::new(),
     };
     let mut connection_open = true;
+    let mut settle = tokio::time::interval(SETTLE / 4);
+    settle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            event = inbound.recv() => match event {
-                Some(event) => delivery.offer(event).await,
+            inbound = inbound.recv() => match inbound {
+                Some(Inbound { event, remote }) => delivery.offer(event, remote).await,
                 None => break,
             },
+            _ = settle.tick() => delivery.settle().await,
             changed = reconnected.changed(), if connection_open => match changed {
                 Ok(()) => delivery.resync().await,
                 Err(_) => connection_open = false,
@@ -193,20 +228,47 @@ struct Delivery {
     local: Arc<LocalBus>,
     fill: Arc<OnceLock<Arc<dyn GapFill>>>,
     sequencer: Sequencer,
+    /// Topics that delivered an event from another node, with when the last one came.
+    unsettled: HashMap<String, Instant>,
 }
 
 impl Delivery {
-    async fn offer(&mut self, event: Arc<Event>) {
+    async fn offer(&mut self, event: Arc<Event>, remote: bool) {
         if !self.local.has_subscribers(&event.topic) {
             self.sequencer.forget(&event.topic);
+            self.unsettled.remove(&event.topic);
             return;
         }
-        match self.sequencer.offer(&event.topic, event.seq) {
+        let step = self.sequencer.offer(&event.topic, event.seq);
+        if remote && step != Step::Drop && event.seq.is_some() {
+            self.unsettled.insert(event.topic.clone(), Instant::now());
+        }
+        match step {
             Step::Drop => {}
             Step::Deliver => self.deliver(event),
             Step::Fill { after, before } => {
                 self.fill(&event.topic, after, before).await;
                 self.deliver(event);
+            }
+        }
+    }
+
+    /// Reads forward once every topic quiet for [`SETTLE`] since its last event from
+    /// another node (nothing newer in the database: nothing delivered).
+    async fn settle(&mut self) {
+        let now = Instant::now();
+        let quiet: Vec<String> = self
+            .unsettled
+            .iter()
+            .filter(|(_, at)| now.duration_since(**at) >= SETTLE)
+            .map(|(topic, _)| topic.clone())
+            .collect();
+        for topic in quiet {
+            self.unsettled.remove(&topic);
+            if !self.local.has_subscribers(&topic) {
+                self.sequencer.forget(&topic);
+            } else if let Some(last) = self.sequencer.last(&topic) {
+                self.fill(&topic, last, u64::MAX).await;
             }
         }
     }
@@ -299,6 +361,7 @@ mod tests {
             local: Arc::new(LocalBus::new()),
             fill,
             sequencer: Sequencer::default(),
+            unsettled: HashMap::new(),
         }
     }
 
@@ -313,7 +376,7 @@ mod tests {
         let mut delivery = delivery(10);
         let mut receiver = delivery.local.subscribe("t");
         for seq in [1, 2, 5, 3, 4, 6, 6, 9] {
-            delivery.offer(event("t", seq)).await;
+            delivery.offer(event("t", seq), true).await;
         }
         assert_eq!(received(&mut receiver), vec![1, 2, 3, 4, 5, 6, 7, 8, 9]);
     }
@@ -323,8 +386,8 @@ mod tests {
         let mut delivery = delivery(7);
         let mut followed = delivery.local.subscribe("t");
         let abandoned = delivery.local.subscribe("u");
-        delivery.offer(event("t", 1)).await;
-        delivery.offer(event("u", 1)).await;
+        delivery.offer(event("t", 1), true).await;
+        delivery.offer(event("u", 1), true).await;
         drop(abandoned);
         // Events 2..=7 were published while this node was away from NATS.
         delivery.resync().await;
@@ -335,7 +398,39 @@ mod tests {
     #[tokio::test]
     async fn topics_nobody_follows_here_are_not_tracked() {
         let mut delivery = delivery(3);
-        delivery.offer(event("t", 1)).await;
+        delivery.offer(event("t", 1), true).await;
         assert!(delivery.sequencer.tracked().is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lost_last_event_is_read_once_the_topic_is_quiet() {
+        // The database holds 1..=5; events 4 and 5 never arrived over NATS.
+        let mut delivery = delivery(5);
+        let mut receiver = delivery.local.subscribe("t");
+        for seq in 1..=3 {
+            delivery.offer(event("t", seq), true).await;
+        }
+        tokio::time::advance(SETTLE / 2).await;
+        delivery.settle().await;
+        assert_eq!(
+            received(&mut receiver),
+            vec![1, 2, 3],
+            "not quiet long enough yet"
+        );
+        tokio::time::advance(SETTLE / 2).await;
+        delivery.settle().await;
+        assert_eq!(received(&mut receiver), vec![4, 5]);
+        // Read once: nothing is left to settle.
+        assert!(delivery.unsettled.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn this_nodes_own_events_need_no_settling() {
+        let mut delivery = delivery(5);
+        let mut receiver = delivery.local.subscribe("t");
+        delivery.offer(event("t", 1), false).await;
+        tokio::time::advance(SETTLE * 2).await;
+        delivery.settle().await;
+        assert_eq!(received(&mut receiver), vec![1]);
     }
 }

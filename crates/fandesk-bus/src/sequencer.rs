@@ -47,6 +47,11 @@ impl Sequencer {
         }
     }
 
+    /// The last delivered `seq` of `topic`, if it is tracked.
+    pub(crate) fn last(&self, topic: &str) -> Option<u64> {
+        self.last.get(topic).copied()
+    }
+
     /// Stops tracking a topic nobody on this node follows any more.
     pub(crate) fn forget(&mut self, topic: &str) {
         self.last.remove(topic);
