@@ -15,6 +15,7 @@ pub mod ids;
 pub mod integration;
 pub mod message;
 pub mod permission;
+pub mod question;
 pub mod role;
 pub mod room;
 pub mod schedule;

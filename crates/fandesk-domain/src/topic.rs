@@ -1,5 +1,5 @@
 //! WebSocket topics (docs/api.md › WebSocket): `conversation:{id}`, `inbox`, `alerts`,
-//! `room:{id}`, `charter`.
+//! `room:{id}`, `event:{id}` (an event's questions), `charter`.
 
 use crate::error::RuleViolation;
 use crate::ids::ConversationId;
@@ -11,6 +11,8 @@ pub enum Topic {
     Inbox,
     Alerts,
     Room(String),
+    /// An event's questions (`event:{id}`): timeline events, seen by every session.
+    Event(String),
     /// Team-only: `charter.updated` when a new version is saved.
     Charter,
 }
@@ -30,6 +32,7 @@ impl Topic {
                 match kind {
                     "conversation" => Ok(Topic::Conversation(ConversationId::from(id))),
                     "room" => Ok(Topic::Room(id.to_owned())),
+                    "event" => Ok(Topic::Event(id.to_owned())),
                     _ => Err(bad()),
                 }
             }
@@ -44,6 +47,7 @@ impl fmt::Display for Topic {
             Topic::Inbox => f.write_str("inbox"),
             Topic::Alerts => f.write_str("alerts"),
             Topic::Room(id) => write!(f, "room:{id}"),
+            Topic::Event(id) => write!(f, "event:{id}"),
             Topic::Charter => f.write_str("charter"),
         }
     }
@@ -55,13 +59,21 @@ mod tests {
 
     #[test]
     fn topics_parse_and_print() {
-        for text in ["inbox", "alerts", "conversation:c_1", "room:r9", "charter"] {
+        for text in [
+            "inbox",
+            "alerts",
+            "conversation:c_1",
+            "room:r9",
+            "event:evt_1",
+            "charter",
+        ] {
             assert_eq!(Topic::parse(text).unwrap().to_string(), text);
         }
         for bad in [
             "",
             "conversation:",
             "room",
+            "event:",
             "nope:1",
             "conversation:a b",
             "INBOX",

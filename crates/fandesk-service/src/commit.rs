@@ -11,7 +11,7 @@
 //!
 //! Publishing runs in a task of its own, at most [`PUBLISH_AHEAD`] batches behind: the
 //! next batch commits while the previous one's events are rendered and sent. Commit time
-//! and batch size are observed per writer (`writer="conversation"|"room"`).
+//! and batch size are observed per writer (`writer="conversation"|"room"|"question"`).
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::app::metrics::{Metrics, WriterMetrics};

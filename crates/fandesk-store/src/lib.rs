@@ -8,7 +8,8 @@
 //!
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
-//! rooms), `event.rs` (premieres and live events, each with its room), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
+//! rooms), `event.rs` (premieres and live events, each with its room), `question.rs` (their
+//! questions, upvotes and timeline, with their own group commit), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
 //! replies to send later).
@@ -25,6 +26,7 @@ mod event;
 mod integration;
 mod jobs;
 mod metrics;
+mod question;
 mod room;
 mod schedule;
 mod statement;
@@ -49,6 +51,9 @@ pub use integration::{NewWebhookDelivery, WebhookAttempt, WebhookDeliveryRow, We
 pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::aggregate::{MetricGrouping, MetricPart};
 pub use metrics::{LiveDeskFigures, MetricRows, ReplyHourRow};
+pub use question::{
+    QuestionEntry, QuestionEntryKind, QuestionOp, QuestionOpResult, QuestionOutcome, QuestionRow,
+};
 pub use room::plan::{RoomOp, RoomOpResult, RoomOutcome};
 pub use room::{RoomEventFilter, RoomEventKind, RoomEventRow, RoomFanRow, RoomRow};
 pub use schedule::delivery::ScheduledSent;

@@ -20,6 +20,7 @@ mod e2e {
     mod desk_canned;
     mod desk_timers;
     mod escalation_alerts;
+    mod event_questions;
     mod events;
     mod isolation;
     mod messages;

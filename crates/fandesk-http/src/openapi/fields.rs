@@ -105,6 +105,16 @@ pub fn message_body() -> Object {
     trimmed(MAX_BODY_CHARS, true, false, "The text:")
 }
 
+/// An event question's text.
+pub fn question_body() -> Object {
+    trimmed(
+        fandesk_domain::question::MAX_QUESTION_CHARS,
+        true,
+        false,
+        "The question:",
+    )
+}
+
 /// An escalation's reason.
 pub fn reason() -> Object {
     trimmed(

@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod desk;
 pub mod events;
 pub mod metrics;
+pub mod questions;
 pub mod rooms;
 pub mod shifts;
 pub mod signals;
@@ -36,6 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(rooms::router())
         .merge(events::router())
+        .merge(questions::router())
         .merge(charter::router())
         .merge(webhooks::router())
         .merge(crate::ws::router())

@@ -33,6 +33,8 @@ pub(crate) struct Inner {
     pub(crate) writer: ConversationWriter,
     /// Live rooms: their own group-commit writer and the viewer counts.
     pub(crate) rooms: room::Rooms,
+    /// Events' questions: their own group-commit writer.
+    pub(crate) questions: crate::event::commit::QuestionWriter,
     /// The charter in force on this node, compiled.
     pub(crate) charter: charter::CharterRuntime,
     /// The agent desk's worker.
@@ -64,6 +66,8 @@ impl App {
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
+        let questions =
+            crate::event::question::start_writer(store.clone(), bus.clone(), &metrics, &config);
         let mut registry = Registry::default();
         desk::register_jobs(&mut registry, &config.desk);
         reporting::register_jobs(&mut registry);
@@ -81,6 +85,7 @@ impl App {
                 metrics,
                 writer,
                 rooms,
+                questions,
                 charter: charter::CharterRuntime::default(),
                 desk,
                 jobs,
@@ -123,6 +128,7 @@ impl App {
         self.inner.desk.shutdown().await;
         self.inner.writer.shutdown().await;
         self.inner.rooms.shutdown().await;
+        self.inner.questions.shutdown().await;
         // After the writer: every committed message has been emitted.
         self.inner.integrations.shutdown().await;
     }

@@ -2,8 +2,11 @@
 //! (with the event's chat room, which opens 15 minutes before the start), read, list and
 //! update. Status and playback position come from the clock at every read
 //! ([`fandesk_domain::event::EventWindow`]); the chat is the room's, under the rooms'
-//! rules (slow mode, timeouts, deletions).
+//! rules (slow mode, timeouts, deletions). Questions: [`question`], written by their own
+//! group-commit writer ([`commit`]) and live on `event:{id}`.
 
+pub(crate) mod commit;
+pub(crate) mod question;
 pub(crate) mod view;
 
 use crate::app::error::{ServiceError, ServiceResult};
@@ -174,7 +177,7 @@ impl App {
         self.get_event(actor, id).await
     }
 
-    async fn existing_event(&self, id: &str) -> ServiceResult<EventRow> {
+    pub(crate) async fn existing_event(&self, id: &str) -> ServiceResult<EventRow> {
         self.store()
             .find_event(&EventId::from(id))
             .await?

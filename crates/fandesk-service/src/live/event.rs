@@ -8,6 +8,7 @@
 
 use crate::conversation::view::{AuthorView, ConversationView, MessageView};
 use crate::desk::queue::QueueEntryView;
+use crate::event::question::QuestionView;
 use crate::room::view::{RoomMessageView, RoomView, ViewerCounts};
 use crate::signals::alerts::AlertView;
 use jiff::Timestamp;
@@ -87,6 +88,16 @@ pub(crate) enum ServerEvent<'a> {
         updated_by: &'a str,
         updated_at: Timestamp,
     },
+    /// Timeline (`event:{id}`): a fan asked a question.
+    #[serde(rename = "question.created")]
+    QuestionCreated { question: &'a QuestionView },
+    /// Timeline (`event:{id}`): a question's upvotes or state changed.
+    #[serde(rename = "question.updated")]
+    QuestionUpdated { question: &'a QuestionView },
+    /// Timeline (`event:{id}`), fans only: a question the team hid; it names nothing but
+    /// the question, and takes the place of every entry about it on replay.
+    #[serde(rename = "question.removed")]
+    QuestionRemoved { question_id: &'a str },
     /// A room's viewer counts, at most once a second; the same for every audience.
     #[serde(rename = "viewers")]
     Viewers {

@@ -5,11 +5,15 @@
 //! frame says exactly what the live one said.
 
 use crate::conversation::view::{ConversationView, MessageView};
+use crate::event::question::QuestionView;
 use crate::live::event::{ServerEvent, TimelineMessage};
 use crate::room::view::{RoomMessageView, RoomView, ViewerCounts};
 use bytes::Bytes;
 use fandesk_domain::Audience;
-use fandesk_store::{ConversationRow, MessageRow, RoomEventKind, RoomEventRow, RoomFanRow};
+use fandesk_store::{
+    ConversationRow, MessageRow, QuestionEntry, QuestionEntryKind, RoomEventKind, RoomEventRow,
+    RoomFanRow,
+};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -83,6 +87,28 @@ pub fn room_event_frame(topic: &str, row: &RoomEventRow, audience: Audience) -> 
             encode(topic, Some(row.seq), &event)
         }
     }
+}
+
+/// The timeline frame of an event's entry for `audience`: `question.created` or
+/// `question.updated` with the question as the entry carries it; for fans, an entry about
+/// a hidden question is `question.removed` naming only its id (live and replayed alike, so
+/// no position disappears and no hidden text is sent).
+pub fn question_entry_frame(topic: &str, entry: &QuestionEntry, audience: Audience) -> Bytes {
+    let Some(question) = QuestionView::new(&entry.question, audience) else {
+        let event = ServerEvent::QuestionRemoved {
+            question_id: entry.question.id.as_str(),
+        };
+        return encode(topic, Some(entry.seq), &event);
+    };
+    let event = match entry.kind {
+        QuestionEntryKind::Created => ServerEvent::QuestionCreated {
+            question: &question,
+        },
+        QuestionEntryKind::Updated => ServerEvent::QuestionUpdated {
+            question: &question,
+        },
+    };
+    encode(topic, Some(entry.seq), &event)
 }
 
 /// Ephemeral `room.updated`: the same for every audience.

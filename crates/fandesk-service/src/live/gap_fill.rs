@@ -6,6 +6,7 @@
 use crate::live::frame::{message_frame, room_event_frame};
 use crate::live::publish::{Frames, timeline_event};
 use fandesk_bus::{FillResult, GapFill};
+use fandesk_domain::event::EventId;
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, Topic};
 use fandesk_store::{RoomEventFilter, Store};
@@ -33,6 +34,7 @@ impl GapFill for StoreGapFill {
             match Topic::parse(topic) {
                 Ok(Topic::Conversation(id)) => self.conversation(topic, &id, after, before).await,
                 Ok(Topic::Room(id)) => self.room(topic, &RoomId(id), after, before).await,
+                Ok(Topic::Event(id)) => self.event(topic, &EventId(id), after, before).await,
                 // Inbox, alerts and the charter carry ephemeral events only.
                 Ok(_) | Err(_) => Ok(Vec::new()),
             }
@@ -96,6 +98,32 @@ impl StoreGapFill {
                     frames,
                 ));
                 after = row.seq;
+            }
+            if !full || after + 1 >= before || events.len() >= FILL_MAX {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// An event's question entries, each with its question as it is now (as replay does).
+    async fn event(&self, topic: &str, id: &EventId, mut after: u64, before: u64) -> FillResult {
+        let mut events = Vec::new();
+        loop {
+            let entries = self
+                .store
+                .list_question_entries(id, after, PAGE)
+                .await
+                .map_err(|error| error.to_string())?;
+            let full = entries.len() == PAGE as usize;
+            for entry in entries.iter().take_while(|entry| entry.seq < before) {
+                let frames = crate::event::commit::entry_frames(topic, entry);
+                events.push(timeline_event(
+                    topic.to_owned(),
+                    entry.seq,
+                    Some(entry.seq),
+                    frames,
+                ));
+                after = entry.seq;
             }
             if !full || after + 1 >= before || events.len() >= FILL_MAX {
                 return Ok(events);

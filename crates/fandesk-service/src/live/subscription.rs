@@ -42,6 +42,8 @@ pub struct Subscription {
 enum ReplaySource {
     Conversation(ConversationId),
     Room(RoomId),
+    /// An event's questions.
+    Event(fandesk_domain::event::EventId),
 }
 
 struct Replay {
@@ -75,6 +77,18 @@ impl Subscription {
                 }
                 let conversation = match &replay.source {
                     ReplaySource::Conversation(conversation) => conversation,
+                    ReplaySource::Event(event) => {
+                        let page = self
+                            .app
+                            .event_replay_page(event, &self.topic, self.audience, self.last_seq)
+                            .await;
+                        let Ok((frames, exhausted)) = page else {
+                            return Err(SubscriptionEnd::Lagged);
+                        };
+                        replay.exhausted = exhausted;
+                        replay.buffered.extend(frames);
+                        continue;
+                    }
                     ReplaySource::Room(room) => {
                         let page = self
                             .app
@@ -183,6 +197,19 @@ impl App {
                 let room = self.existing_room(id).await?.id;
                 viewer = self.watch_room(&room, actor);
                 Some(ReplaySource::Room(room))
+            }
+            // An event's questions, like its room, are public: any session may follow them
+            // (fans get hidden questions as their removal only).
+            Topic::Event(id) => {
+                let event = self.existing_event(id).await?.id;
+                let last = self.event_last_seq(&event).await?;
+                if after_seq.is_some_and(|after| after > last) {
+                    return Err(ServiceError::invalid(
+                        "after_seq",
+                        format!("is past the end of this timeline (last seq is {last})"),
+                    ));
+                }
+                Some(ReplaySource::Event(event))
             }
         };
         let topic = parsed.to_string();

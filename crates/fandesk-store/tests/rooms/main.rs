@@ -31,5 +31,6 @@ macro_rules! room_test {
 
 mod events;
 mod moderation;
+mod questions;
 mod support;
 mod timeline;

@@ -120,6 +120,7 @@ async fn request(
         "create_webhook" => webhook(),
         "create_event" => event(),
         "update_event" => json!({"title": "Matrix renamed"}),
+        "ask_question" => json!({"client_msg_id": client_id(), "body": "A matrix question?"}),
         _ => Value::Null,
     };
     let query = match operation {

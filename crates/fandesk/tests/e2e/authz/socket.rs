@@ -27,6 +27,7 @@ enum Frame {
 enum Topic {
     Conversation,
     Room,
+    Event,
     Inbox,
     Alerts,
     Charter,
@@ -41,6 +42,7 @@ const OPERATIONS: &[(Frame, Topic, Who, Object)] = &[
         Object::Conversation,
     ),
     (Frame::Subscribe, Topic::Room, Who::Signed, Object::Room),
+    (Frame::Subscribe, Topic::Event, Who::Signed, Object::Event),
     (
         Frame::Subscribe,
         Topic::Inbox,
@@ -81,6 +83,7 @@ fn topic_name(topic: Topic, target: &Target) -> String {
     match topic {
         Topic::Conversation => format!("conversation:{}", id()),
         Topic::Room => format!("room:{}", id()),
+        Topic::Event => format!("event:{}", id()),
         Topic::Inbox => "inbox".into(),
         Topic::Alerts => "alerts".into(),
         Topic::Charter => "charter".into(),

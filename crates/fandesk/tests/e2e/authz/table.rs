@@ -83,6 +83,8 @@ pub enum Object {
     ScheduledReply,
     /// An event (a live session an hour from now, by the owner).
     Event,
+    /// A question (a fan's, in a live event taking questions whose chat is open).
+    Question,
 }
 
 /// One documented operation, by its `operationId`.
@@ -131,6 +133,12 @@ pub const TABLE: &[Classified] = &[
     op("list_events", Signed, O::None),
     op("get_event", Signed, O::Event),
     op("update_event", Holds(C::ManageRooms), O::Event),
+    op("ask_question", FanOnly, O::Event),
+    op("list_questions", Signed, O::Event),
+    op("upvote_question", FanOnly, O::Question),
+    op("answer_question", Holds(C::ModerateRooms), O::Question),
+    op("pin_question", Holds(C::ModerateRooms), O::Question),
+    op("hide_question", Holds(C::ModerateRooms), O::Question),
     op(
         "list_scheduled_replies",
         Holds(C::ScheduleReplies),

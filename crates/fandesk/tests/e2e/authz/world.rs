@@ -180,6 +180,28 @@ impl World {
                     room
                 }
             }
+            Object::Question => {
+                let starts_at = jiff::Timestamp::now() + jiff::SignedDuration::from_mins(1);
+                let body = json!({"title": "Matrix Q&A", "kind": "live", "qa": true,
+                    "starts_at": starts_at.to_string(), "duration_secs": 3600});
+                let event = self.created_id("/api/v1/events", body).await;
+                let question = if missing {
+                    NOWHERE.to_owned()
+                } else {
+                    let (fan, _) = self.server.fan_session("Asking fan").await;
+                    let path = format!("/api/v1/events/{event}/questions");
+                    let body = json!({"client_msg_id": client_id(), "body": "Matrix question?"});
+                    let reply = self
+                        .server
+                        .http()
+                        .post(&path, Some(fan.as_str()), body)
+                        .await;
+                    assert_eq!(reply.status, 201, "fixture {path}: {}", reply.text());
+                    reply.json["id"].as_str().expect("question id").to_owned()
+                };
+                target.params.push(("question_id", question));
+                event
+            }
             _ if missing => match object {
                 Object::CharterVersion => "9999".to_owned(),
                 _ => NOWHERE.to_owned(),
