@@ -258,7 +258,10 @@ impl Abuser {
             match api.fan(&format!("Flooder {}", self.index)).await {
                 Ok(token) => break token,
                 Err(error) => {
-                    self.add(format!("fan session: {}", describe_error(&error.to_string())));
+                    self.add(format!(
+                        "fan session: {}",
+                        describe_error(&error.to_string())
+                    ));
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
@@ -333,7 +336,10 @@ impl Abuser {
     async fn bad_utf8(&self) -> Result<()> {
         let mut client = self.upgrade(None).await?;
         let _ = client
-            .send(wsraw::OP_TEXT, b"{\"type\":\"ping\",\"x\":\"\xff\xfe\xc3\x28\"}")
+            .send(
+                wsraw::OP_TEXT,
+                b"{\"type\":\"ping\",\"x\":\"\xff\xfe\xc3\x28\"}",
+            )
             .await;
         self.until_closed(&mut client).await;
         tokio::time::sleep(ROUND_PAUSE).await;
@@ -491,7 +497,10 @@ mod tests {
             describe_error("connecting: Connection reset by peer (os error 104)"),
             "connection reset"
         );
-        assert_eq!(http_outcome(b"HTTP/1.1 408 Request Timeout\r\n"), "HTTP 408");
+        assert_eq!(
+            http_outcome(b"HTTP/1.1 408 Request Timeout\r\n"),
+            "HTTP 408"
+        );
         assert_eq!(
             error_code(br#"{"type":"error","code":"rate_limited","message":"m"}"#).as_deref(),
             Some("rate_limited")

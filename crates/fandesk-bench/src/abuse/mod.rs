@@ -133,9 +133,12 @@ impl AbuseArgs {
 /// The victim of the login guessers: a real account no normal client uses.
 const VICTIM_EMAIL: &str = "victim@bench.invalid";
 
-/// Where abusive client `i` comes from.
-fn abusive_source(i: usize, addresses: usize) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 1, 1 + (i % addresses.clamp(1, 250)) as u8)
+/// Where abusive client `i` comes from when there are `kinds` kinds: client `i` is of
+/// kind `i % kinds`, and each kind's clients are spread evenly over the addresses (the
+/// address must not follow from the kind, or each kind would have an address to itself).
+fn abusive_source(i: usize, kinds: usize, addresses: usize) -> Ipv4Addr {
+    let spread = (i / kinds.max(1) + i % kinds.max(1)) % addresses.clamp(1, 250);
+    Ipv4Addr::new(127, 0, 1, 1 + spread as u8)
 }
 
 pub async fn run(ctx: &Ctx, args: &AbuseArgs) -> Result<(String, Vec<String>)> {
@@ -157,7 +160,9 @@ pub async fn run(ctx: &Ctx, args: &AbuseArgs) -> Result<(String, Vec<String>)> {
     server.stop().await;
     let mut outcome = outcome?;
     if !alive {
-        outcome.failures.push(format!("fandesk died; log: {log_tail}"));
+        outcome
+            .failures
+            .push(format!("fandesk died; log: {log_tail}"));
     }
     Ok((outcome.markdown, outcome.failures))
 }
@@ -213,8 +218,12 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
     );
     sleep_until_us(timeline.alone_from).await;
     let alone_before = server.usage()?;
+    let harness_alone_before = crate::procfs::Usage::of(std::process::id())?;
+    let metrics_alone = api.metrics().await.unwrap_or_default();
     sleep_until_us(timeline.abuse_from).await;
     let alone_after = server.usage()?;
+    let harness_alone_after = crate::procfs::Usage::of(std::process::id())?;
+    let metrics_abuse = api.metrics().await.unwrap_or_default();
 
     let tally = Arc::new(Tally::default());
     let mut abusers = tokio::task::JoinSet::new();
@@ -225,7 +234,7 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
             kind,
             index: i / kinds.len(),
             server: addr,
-            source: abusive_source(i, args.abusive_addresses),
+            source: abusive_source(i, kinds.len(), args.abusive_addresses),
             tally: tally.clone(),
             victim_email: VICTIM_EMAIL.into(),
             flood_rate: args.flood_rate,
@@ -244,6 +253,8 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let abuse_after = server.usage()?;
+    let harness_abuse_after = crate::procfs::Usage::of(std::process::id())?;
+    let metrics_end = api.metrics().await.unwrap_or_default();
     abusers.abort_all();
     while abusers.join_next().await.is_some() {}
     // Let the last answers to normal sends arrive, then stop the normal clients.
@@ -263,6 +274,20 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
         server_cores: [
             cpu(&alone_before, &alone_after),
             cpu(&alone_after, &abuse_after),
+        ],
+        harness_cores: [
+            cpu(&harness_alone_before, &harness_alone_after),
+            cpu(&harness_alone_after, &harness_abuse_after),
+        ],
+        load_average: std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        commits: [
+            report::Commits::between(&metrics_alone, &metrics_abuse, args.phase_secs),
+            report::Commits::between(&metrics_abuse, &metrics_end, args.phase_secs),
         ],
         peak_fds,
         peak_rss_mib: peak_rss_kib as f64 / 1024.0,
@@ -298,8 +323,16 @@ mod tests {
 
     #[test]
     fn abusers_come_from_their_own_addresses() {
-        assert_eq!(abusive_source(0, 4), Ipv4Addr::new(127, 0, 1, 1));
-        assert_eq!(abusive_source(5, 4), Ipv4Addr::new(127, 0, 1, 2));
-        assert_ne!(abusive_source(3, 4), normal::fan_source(0));
+        // 8 kinds over 4 addresses: every kind uses every address, evenly.
+        for kind in 0..8 {
+            let mut per_address = [0; 4];
+            for i in (kind..800).step_by(8) {
+                let source = abusive_source(i, 8, 4);
+                assert_eq!(&source.octets()[..3], &[127, 0, 1]);
+                per_address[usize::from(source.octets()[3]) - 1] += 1;
+            }
+            assert_eq!(per_address, [25; 4], "kind {kind}");
+        }
+        assert_ne!(abusive_source(3, 8, 4), normal::fan_source(0));
     }
 }

@@ -2,6 +2,7 @@
 
 use super::AbuseArgs;
 use super::tally::{NormalStats, Phase, Tally, percentile_ms};
+use crate::api::prometheus_value;
 use crate::report::fmt;
 use std::sync::Arc;
 
@@ -11,10 +12,43 @@ pub struct Figures {
     pub tally: Arc<Tally>,
     /// Server CPU (cores) alone and under abuse.
     pub server_cores: [f64; 2],
+    /// This process's CPU (normal and abusive clients), alone and under abuse.
+    pub harness_cores: [f64; 2],
+    /// The machine's load average at the end of the abuse phase.
+    pub load_average: String,
+    /// The conversation writer's commits, alone and under abuse.
+    pub commits: [Commits; 2],
     pub peak_fds: usize,
     pub peak_rss_mib: f64,
     /// (warnings, errors) in the server's log.
     pub log_warnings: (usize, usize),
+}
+
+/// The conversation writer's group commits over a phase (server metrics).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Commits {
+    pub per_sec: f64,
+    pub mean_ms: Option<f64>,
+    pub mean_batch: Option<f64>,
+}
+
+impl Commits {
+    pub fn between(before: &str, after: &str, secs: u64) -> Commits {
+        let delta = |name: &str| {
+            prometheus_value(after, name).unwrap_or(0.0)
+                - prometheus_value(before, name).unwrap_or(0.0)
+        };
+        let commits = delta(r#"fandesk_commit_seconds_count{writer="conversation"}"#);
+        let batches = delta(r#"fandesk_write_batch_size_count{writer="conversation"}"#);
+        Commits {
+            per_sec: commits / secs.max(1) as f64,
+            mean_ms: (commits > 0.0).then(|| {
+                delta(r#"fandesk_commit_seconds_sum{writer="conversation"}"#) * 1000.0 / commits
+            }),
+            mean_batch: (batches > 0.0)
+                .then(|| delta(r#"fandesk_write_batch_size_sum{writer="conversation"}"#) / batches),
+        }
+    }
 }
 
 const ALONE: usize = Phase::Alone as usize;
@@ -91,10 +125,7 @@ pub fn markdown(f: &Figures) -> String {
             "| {metric} | {alone} | {abuse} | {target} | {verdict} |\n"
         ));
     };
-    for (name, h) in [
-        ("send → ack", &s.ack),
-        ("send → peer's event", &s.delivery),
-    ] {
+    for (name, h) in [("send → ack", &s.ack), ("send → peer's event", &s.delivery)] {
         for (q, label) in [(0.5, "p50"), (0.99, "p99")] {
             row(
                 &format!("normal {name} {label} (ms)"),
@@ -177,6 +208,38 @@ pub fn markdown(f: &Figures) -> String {
         "",
     );
     row(
+        "harness CPU (cores; normal + abusive clients)",
+        fmt(f.harness_cores[ALONE], 2),
+        fmt(f.harness_cores[ABUSE], 2),
+        "",
+        "",
+    );
+    row(
+        "machine load average (end of the abuse phase)",
+        String::new(),
+        f.load_average.clone(),
+        "",
+        "",
+    );
+    let c = &f.commits;
+    row(
+        "conversation commits/s; mean commit (ms); mean batch",
+        format!(
+            "{}; {}; {}",
+            fmt(c[ALONE].per_sec, 1),
+            ms(c[ALONE].mean_ms),
+            c[ALONE].mean_batch.map_or("—".into(), |b| fmt(b, 1))
+        ),
+        format!(
+            "{}; {}; {}",
+            fmt(c[ABUSE].per_sec, 1),
+            ms(c[ABUSE].mean_ms),
+            c[ABUSE].mean_batch.map_or("—".into(), |b| fmt(b, 1))
+        ),
+        "",
+        "",
+    );
+    row(
         "server peak descriptors / RSS (MiB)",
         String::new(),
         format!("{} / {}", f.peak_fds, fmt(f.peak_rss_mib, 1)),
@@ -252,10 +315,7 @@ pub fn failures(f: &Figures) -> Vec<String> {
         ));
     }
     if s.sent != s.acked {
-        failures.push(format!(
-            "normal sends {:?} but acked {:?}",
-            s.sent, s.acked
-        ));
+        failures.push(format!("normal sends {:?} but acked {:?}", s.sent, s.acked));
     }
     if s.health_failures != [0, 0] {
         failures.push(format!(
