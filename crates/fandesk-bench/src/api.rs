@@ -19,8 +19,15 @@ const SETUP_CONCURRENCY: usize = 8;
 
 impl Api {
     pub fn new(addr: SocketAddr) -> Api {
+        Api::from_source(addr, None)
+    }
+
+    /// An API client whose connections leave from `source` (a loopback address of its
+    /// own, so the server's per-address limits count it apart).
+    pub fn from_source(addr: SocketAddr, source: Option<std::net::IpAddr>) -> Api {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
+            .local_address(source)
             .build()
             .unwrap_or_default();
         Api {

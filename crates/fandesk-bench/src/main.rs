@@ -12,6 +12,7 @@
 //! descriptors); generators bind distinct 127.0.0.x source addresses. All traffic stays on
 //! 127.0.0.0/8.
 
+mod abuse;
 mod api;
 mod ceiling;
 mod cluster;
@@ -137,6 +138,10 @@ enum Command {
     /// restarted; a checker then finds lost, duplicated or reordered messages
     /// (RELIABILITY.md). Not in `all`.
     CrashSoak(crash_soak::SoakArgs),
+    /// Abuse: normal clients alone, then beside abusive ones (slowloris, floods, oversize
+    /// frames, reconnect storms, …); their p99 ratio and disconnections (RELIABILITY.md).
+    /// Not in `all`.
+    Abuse(abuse::AbuseArgs),
     /// A load-generator process (started by the scenarios).
     Gen {
         #[arg(long)]
@@ -235,6 +240,7 @@ fn main() -> Result<()> {
         } => ceiling::run(listen, shards, coalesce_ms),
         Command::Gen { spec_file } => loadgen::run(&spec_file),
         Command::CrashSoak(args) => crash_soak::run(soak_setup(&cli.options)?, args),
+        Command::Abuse(args) => abuse_command(cli.options, args),
         Command::All => coordinate(cli.options, scenarios::SCENARIOS),
         Command::Idle => coordinate(cli.options, &["idle"]),
         Command::Capacity => coordinate(cli.options, &["capacity"]),
@@ -259,6 +265,45 @@ fn soak_setup(options: &Options) -> Result<crash_soak::Setup> {
         postgres: options.postgres.clone(),
         results: options.results.clone(),
         keep_work: options.keep_work,
+    })
+}
+
+fn abuse_command(options: Options, args: abuse::AbuseArgs) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let ctx = context(&options).await?;
+        let started = std::time::Instant::now();
+        let mut out = header(&ctx, &["abuse"]);
+        print!("{out}");
+        let (markdown, failures) = abuse::run(&ctx, &args).await?;
+        print!("{markdown}");
+        out.push_str(&markdown);
+        let footer = format!(
+            "Total: {:.0} s. Load average at the end: {}.\n",
+            started.elapsed().as_secs_f64(),
+            loadavg()
+        );
+        print!("{footer}");
+        out.push_str(&footer);
+        if let Some(path) = &options.results {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?;
+            writeln!(file, "{out}")?;
+        }
+        if options.keep_work {
+            let path = ctx.work.keep();
+            eprintln!("work directory kept: {}", path.display());
+        }
+        if !failures.is_empty() {
+            anyhow::bail!("abuse targets missed:\n- {}", failures.join("\n- "));
+        }
+        Ok(())
     })
 }
 

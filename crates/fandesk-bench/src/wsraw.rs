@@ -132,6 +132,8 @@ pub struct Client {
     end: usize,
     mask_seed: u32,
     out: Vec<u8>,
+    /// The code of the server's close frame, once one was read (1005 when it had none).
+    pub close_code: Option<u16>,
 }
 
 impl Client {
@@ -208,6 +210,7 @@ impl Client {
             end,
             mask_seed: seed,
             out: Vec::with_capacity(0),
+            close_code: None,
         })
     }
 
@@ -235,6 +238,11 @@ impl Client {
         Ok(result?)
     }
 
+    /// Writes `bytes` as they are (a hand-made or truncated frame).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<()> {
+        Ok(self.stream.write_all(bytes).await?)
+    }
+
     pub async fn send_text(&mut self, payload: &[u8]) -> Result<()> {
         self.send(OP_TEXT, payload).await
     }
@@ -253,6 +261,11 @@ impl Client {
                 }
                 OP_PONG => {}
                 OP_CLOSE => {
+                    let payload = self.payload(&frame);
+                    self.close_code = Some(match payload {
+                        [high, low, ..] => u16::from_be_bytes([*high, *low]),
+                        _ => 1005,
+                    });
                     let _ = self.send(OP_CLOSE, &[]).await;
                     return Ok(None);
                 }
