@@ -15,6 +15,10 @@ pub const LIVE_LABEL: &str = "Live";
 pub const CHAT_OPENS_BEFORE_SECS: i64 = 15 * 60;
 /// Longest event: a day.
 pub const MAX_DURATION_SECS: u32 = 24 * 3_600;
+/// The replay's window bounds, in seconds of video time either side of the start.
+pub const MAX_REPLAY_OFFSET_SECS: i64 = 2 * 24 * 3_600;
+/// Most messages one replay answer holds.
+pub const MAX_REPLAY_MESSAGES: u32 = 1_000;
 /// Longest `media_url`, in characters.
 pub const MAX_MEDIA_URL_LEN: usize = 2_048;
 
@@ -136,6 +140,42 @@ impl EventWindow {
         let millis = now.duration_since(self.starts_at).as_millis();
         Some(millis as f64 / 1_000.0)
     }
+}
+
+/// Where a message sent at `at` falls in the event's video time: `at − starts_at` in
+/// seconds, to the millisecond (negative in the countdown chat).
+pub fn offset_secs(starts_at: Timestamp, at: Timestamp) -> f64 {
+    let millis = at.duration_since(starts_at).as_millis();
+    millis as f64 / 1_000.0
+}
+
+/// The instants a replay window `[from_secs, to_secs)` of video time covers (absent
+/// bounds are open). Each bound must lie within [`MAX_REPLAY_OFFSET_SECS`] of the start.
+pub fn replay_window(
+    starts_at: Timestamp,
+    from_secs: Option<i64>,
+    to_secs: Option<i64>,
+) -> Result<(Timestamp, Timestamp), RuleViolation> {
+    let bound = |field: &'static str, secs: i64| {
+        if !(-MAX_REPLAY_OFFSET_SECS..=MAX_REPLAY_OFFSET_SECS).contains(&secs) {
+            return Err(RuleViolation::invalid(
+                field,
+                format!("must be between -{MAX_REPLAY_OFFSET_SECS} and {MAX_REPLAY_OFFSET_SECS}"),
+            ));
+        }
+        Ok(starts_at
+            .saturating_add(SignedDuration::from_secs(secs))
+            .unwrap_or(starts_at))
+    };
+    let from = match from_secs {
+        Some(secs) => bound("from_secs", secs)?,
+        None => Timestamp::MIN,
+    };
+    let to = match to_secs {
+        Some(secs) => bound("to_secs", secs)?,
+        None => Timestamp::MAX,
+    };
+    Ok((from, to))
 }
 
 /// 1 second to a day.
@@ -328,6 +368,40 @@ mod tests {
             validate_media_url(EventKind::Premiere, Some("https://X.example/v")),
             Ok(Some("https://x.example/v".to_owned()))
         );
+    }
+
+    #[test]
+    fn replay_offsets_and_windows() {
+        let start = at(START);
+        // (sent at, offset)
+        let cases = [
+            ("2026-12-07T19:45:00Z", -900.0),
+            ("2026-12-07T20:00:00Z", 0.0),
+            ("2026-12-07T20:01:30.250Z", 90.25),
+        ];
+        for (sent, offset) in cases {
+            assert_eq!(offset_secs(start, at(sent)), offset, "{sent}");
+        }
+        assert_eq!(
+            replay_window(start, Some(-60), Some(30)),
+            Ok((at("2026-12-07T19:59:00Z"), at("2026-12-07T20:00:30Z")))
+        );
+        assert_eq!(
+            replay_window(start, None, None),
+            Ok((Timestamp::MIN, Timestamp::MAX))
+        );
+        let max = MAX_REPLAY_OFFSET_SECS;
+        assert_eq!(
+            replay_window(start, Some(-max), Some(max)),
+            Ok((at("2026-12-05T20:00:00Z"), at("2026-12-09T20:00:00Z")))
+        );
+        for (from, to) in [
+            (Some(-max - 1), None),
+            (None, Some(max + 1)),
+            (Some(i64::MIN), None),
+        ] {
+            assert!(replay_window(start, from, to).is_err(), "{from:?} {to:?}");
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
 pub use event::question::{QuestionChange, QuestionView};
-pub use event::view::EventView;
+pub use event::view::{EventView, ReplayMessageView};
 pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
 pub use integration::signature::webhook_signature;

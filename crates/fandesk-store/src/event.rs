@@ -1,7 +1,8 @@
 //! Premieres and live events: their rows, created together with their chat room in one
-//! transaction, read, listed and updated (an event's title is its room's title).
+//! transaction, read, listed and updated (an event's title is its room's title), and the
+//! chat replay's messages by time.
 
-use crate::room::RoomRow;
+use crate::room::{ROOM_EVENT_COLUMNS, RoomEventRow, RoomRow};
 use crate::statement::{Columns, Statement};
 use crate::{Store, StoreError, StoreResult, to_micros};
 use fandesk_domain::MemberId;
@@ -152,5 +153,26 @@ impl Store {
             return Err(StoreError::NotFound("event"));
         }
         Ok(())
+    }
+
+    /// The room's messages sent in `[from, to)` and not deleted, in `seq` order (which is
+    /// the order they were sent in), at most `limit`: an event's chat replay.
+    pub async fn list_replay_messages(
+        &self,
+        room: &RoomId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<RoomEventRow>> {
+        let sql = format!(
+            "SELECT {ROOM_EVENT_COLUMNS} FROM room_events WHERE room_id = $1 AND kind = 'message' \
+             AND deleted_at IS NULL AND created_at >= $2 AND created_at < $3 ORDER BY seq LIMIT $4"
+        );
+        let statement = Statement::new(AssertSqlSafe(sql))
+            .bind(room.as_str())
+            .bind(to_micros(from))
+            .bind(to_micros(to))
+            .bind(i64::from(limit));
+        self.reader().fetch_all(statement).await
     }
 }

@@ -21,6 +21,7 @@ mod e2e {
     mod desk_timers;
     mod escalation_alerts;
     mod event_questions;
+    mod event_replay;
     mod events;
     mod isolation;
     mod messages;

@@ -257,6 +257,12 @@ pub fn uint32() -> Object {
     integer(0, u32::MAX.into(), Some(KnownFormat::Int64))
 }
 
+/// Seconds of an event's video time (negative: before the start), within two days.
+pub fn video_secs() -> Object {
+    let max = i128::from(fandesk_domain::event::MAX_REPLAY_OFFSET_SECS);
+    integer(-max, max, Some(KnownFormat::Int64))
+}
+
 /// A `u64` (positions in a timeline).
 pub fn uint64() -> Object {
     integer(0, u64::MAX.into(), None)

@@ -1,4 +1,5 @@
-//! Premieres and live events (README › Events): create, list, read and update. The chat
+//! Premieres and live events (README › Events): create, list, read and update, and the
+//! chat replay by video time. The chat
 //! is the event's room (`room_id`), served by the room routes.
 
 use crate::AppState;
@@ -9,7 +10,7 @@ use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_domain::event::{EventKind, MAX_DURATION_SECS, MAX_MEDIA_URL_LEN};
-use fandesk_service::{EventPatch, EventView, NewEvent, ServiceError};
+use fandesk_service::{EventPatch, EventView, NewEvent, ReplayMessageView, ServiceError};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
@@ -22,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(create, list))
         .routes(routes!(get, update))
+        .routes(routes!(replay))
 }
 
 fn kind_schema() -> Object {
@@ -191,6 +193,49 @@ pub async fn update(
             .update_event(&session.principal, &id, patch)
             .await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReplayQuery {
+    /// Start of the window in seconds of video time (inclusive; negative: the countdown
+    /// chat). Absent: from the first message.
+    #[param(schema_with = fields::video_secs)]
+    pub from_secs: Option<i64>,
+    /// End of the window (exclusive). Absent: to the last message.
+    #[param(schema_with = fields::video_secs)]
+    pub to_secs: Option<i64>,
+    /// Most messages returned: default and most 1000 (narrow the window for more).
+    #[param(schema_with = fields::uint32)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReplayList {
+    pub messages: Vec<ReplayMessageView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{id}/replay", tag = "events", security(("bearer" = [])),
+    operation_id = "event_replay", params(("id" = String, Path), ReplayQuery),
+    responses((status = 200, description = "the chat's messages by video time, in the order they were sent, deleted ones left out; each with `offset_secs`", body = ReplayList),
+              (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub async fn replay(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Query(query): Query<ReplayQuery>,
+) -> ApiResult<axum::Json<ReplayList>> {
+    let messages = state
+        .app
+        .event_replay(
+            &session.principal,
+            &id,
+            query.from_secs,
+            query.to_secs,
+            query.limit,
+        )
+        .await?;
+    Ok(axum::Json(ReplayList { messages }))
 }
 
 const _: () = assert!(MAX_DURATION_SECS == 86_400);

@@ -2,7 +2,7 @@
 //! (with the event's chat room, which opens 15 minutes before the start), read, list and
 //! update. Status and playback position come from the clock at every read
 //! ([`fandesk_domain::event::EventWindow`]); the chat is the room's, under the rooms'
-//! rules (slow mode, timeouts, deletions). Questions: [`question`], written by their own
+//! rules (slow mode, timeouts, deletions); its replay by video time is read here. Questions: [`question`], written by their own
 //! group-commit writer ([`commit`]) and live on `event:{id}`.
 
 pub(crate) mod commit;
@@ -11,12 +11,14 @@ pub(crate) mod view;
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::MAX_PAGE;
-use crate::event::view::EventView;
+use crate::conversation::audience_of;
+use crate::event::view::{EventView, ReplayMessageView};
+use crate::room::view::RoomMessageView;
 use crate::{App, new_id};
 use fandesk_domain::Principal;
 use fandesk_domain::event::{
-    EventId, EventKind, EventStatus, EventWindow, may_reschedule, validate_duration_secs,
-    validate_media_url, validate_new_window,
+    EventId, EventKind, EventStatus, EventWindow, MAX_REPLAY_MESSAGES, may_reschedule, offset_secs,
+    replay_window, validate_duration_secs, validate_media_url, validate_new_window,
 };
 use fandesk_domain::room::{
     RoomId, RoomState, effective_state, may_manage_rooms, validate_slow_mode_secs, validate_title,
@@ -175,6 +177,39 @@ impl App {
         };
         self.store().update_event(&row.id, &update).await?;
         self.get_event(actor, id).await
+    }
+
+    /// `GET /events/{id}/replay`: the chat as it happened, by video time — the room's
+    /// messages sent in `[from_secs, to_secs)` of video time (open bounds when absent),
+    /// deleted ones left out, in the order they were sent, each with its `offset_secs`.
+    pub async fn event_replay(
+        &self,
+        actor: &Principal,
+        id: &str,
+        from_secs: Option<i64>,
+        to_secs: Option<i64>,
+        limit: Option<u32>,
+    ) -> ServiceResult<Vec<ReplayMessageView>> {
+        let event = self.existing_event(id).await?;
+        let (from, to) = replay_window(event.starts_at, from_secs, to_secs)?;
+        if from >= to {
+            return Ok(Vec::new());
+        }
+        let limit = limit
+            .unwrap_or(MAX_REPLAY_MESSAGES)
+            .clamp(1, MAX_REPLAY_MESSAGES);
+        let rows = self
+            .store()
+            .list_replay_messages(&event.room_id, from, to, limit)
+            .await?;
+        let audience = audience_of(actor);
+        Ok(rows
+            .iter()
+            .map(|row| ReplayMessageView {
+                message: RoomMessageView::new(row, audience, Some(actor.author_id())),
+                offset_secs: offset_secs(event.starts_at, row.created_at),
+            })
+            .collect())
     }
 
     pub(crate) async fn existing_event(&self, id: &str) -> ServiceResult<EventRow> {

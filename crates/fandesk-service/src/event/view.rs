@@ -1,6 +1,7 @@
 //! What clients see of an event: its fields, its label, and — computed at the instant of
 //! the read — its status, the server's time and, while live, the playback position.
 
+use crate::room::view::RoomMessageView;
 use fandesk_domain::event::EventStatus;
 use fandesk_store::EventRow;
 use jiff::Timestamp;
@@ -66,4 +67,15 @@ impl EventView {
             created_at: row.created_at,
         }
     }
+}
+
+/// A message of an event's chat replay: the room message, and where it falls in the
+/// video.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ReplayMessageView {
+    #[serde(flatten)]
+    pub message: RoomMessageView,
+    /// Seconds from `starts_at` to when the message was sent, to the millisecond;
+    /// negative in the countdown chat.
+    pub offset_secs: f64,
 }

@@ -1,7 +1,9 @@
 //! Premieres and live events: created with their room in one transaction, read, listed by
 //! start, updated together with their room; the event's chat follows the room rules.
 
-use crate::support::{TestDb, add_fan, add_member, apply, at, new_id, post, posted, refusal};
+use crate::support::{
+    TestDb, add_fan, add_member, apply, at, delete, new_id, post, posted, refusal,
+};
 use fandesk_domain::event::{EventId, EventKind, EventWindow};
 use fandesk_domain::room::{RoomId, RoomRefusal, RoomState};
 use fandesk_domain::{Principal, Role};
@@ -196,4 +198,55 @@ async fn the_event_chat_opens_before_the_start(db: &TestDb) {
         results[0]
     );
     assert_eq!(posted(&results[1]).seq, 1);
+}
+
+room_test!(
+    the_replay_reads_undeleted_messages_by_time,
+    the_replay_reads_undeleted_messages_by_time_sqlite,
+    the_replay_reads_undeleted_messages_by_time_postgres
+);
+async fn the_replay_reads_undeleted_messages_by_time(db: &TestDb) {
+    let owner = add_member(db, Role::Owner).await;
+    let fan = add_fan(db).await;
+    // Starts at 1000 s; the chat opens at 100 s.
+    let (event, room) = event_and_room(&owner, EventKind::Live, 1_000);
+    db.insert_event(&event, &room).await.expect("insert");
+    let room = room.id;
+    let sent = apply(
+        db,
+        &[
+            post(&room, &fan, 200),
+            post(&room, &fan, 1_000),
+            post(&room, &owner, 1_010),
+            post(&room, &fan, 1_020),
+        ],
+    )
+    .await;
+    let ids: Vec<_> = sent
+        .iter()
+        .map(|result| posted(result).id.clone())
+        .collect();
+    apply(db, &[delete(&room, &owner, &ids[2], 1_030)]).await;
+    let read = |from: i64, to: i64, limit: u32| {
+        let store = db.store.clone();
+        let room = room.clone();
+        async move {
+            store
+                .list_replay_messages(&room, at(from), at(to), limit)
+                .await
+                .expect("replay")
+                .into_iter()
+                .map(|row| row.id)
+                .collect::<Vec<_>>()
+        }
+    };
+    // The deleted message (and the deletion entry) are left out; order is send order.
+    assert_eq!(
+        read(0, 2_000, 100).await,
+        vec![ids[0].clone(), ids[1].clone(), ids[3].clone()]
+    );
+    // From inclusive, to exclusive; the limit keeps the earliest.
+    assert_eq!(read(1_000, 1_020, 100).await, vec![ids[1].clone()]);
+    assert_eq!(read(0, 2_000, 1).await, vec![ids[0].clone()]);
+    assert!(read(1_021, 2_000, 100).await.is_empty());
 }

@@ -133,6 +133,7 @@ pub const TABLE: &[Classified] = &[
     op("list_events", Signed, O::None),
     op("get_event", Signed, O::Event),
     op("update_event", Holds(C::ManageRooms), O::Event),
+    op("event_replay", Signed, O::Event),
     op("ask_question", FanOnly, O::Event),
     op("list_questions", Signed, O::Event),
     op("upvote_question", FanOnly, O::Question),
