@@ -1,0 +1,286 @@
+//! The import: checked lines inserted in file order, a batch of lines per transaction,
+//! each row only when its key is new (so importing twice changes nothing), members matched
+//! by id, then by email (docs/export.md › Import).
+
+use super::line::{Parsed, Record, Value, parse_line};
+use super::tables::{CONVERSATIONS, FANS, MEMBERS, MESSAGES, METRIC_TEAM_MESSAGES, Table};
+use crate::dialect::Dialect;
+use crate::metrics::reply_hour;
+use crate::statement::{Columns, Param, Statement, execute};
+use crate::{Store, StoreError, StoreResult};
+use sqlx::{AssertSqlSafe, Pool, Postgres, Sqlite};
+use std::collections::HashMap;
+
+/// Lines per transaction.
+const BATCH_LINES: usize = 500;
+
+/// A password hash no password matches (it is not a PHC string): a member created by an
+/// import cannot log in (docs/export.md › Members).
+const NO_PASSWORD: &str = "!imported";
+
+/// What an import did: rows inserted per kind, and rows skipped because their key was
+/// already there (or, for members, matched by email).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub lines: u64,
+    pub members: u64,
+    pub fans: u64,
+    pub conversations: u64,
+    pub messages: u64,
+    /// Metric rows (openings, team messages, resolutions) inserted.
+    pub metric_rows: u64,
+    pub skipped: u64,
+}
+
+/// Checks one line without writing: what `fandesk import` runs over a whole file before
+/// it writes anything. `first` says whether it is the file's first line (the header).
+pub fn check_import_line(line_number: u64, text: &str, first: bool) -> StoreResult<()> {
+    parse(line_number, text, first).map(|_| ())
+}
+
+fn parse(line_number: u64, text: &str, first: bool) -> StoreResult<Option<Record>> {
+    let bad = |reason: String| StoreError::BadLine {
+        line: line_number,
+        reason,
+    };
+    let parsed = parse_line(text).map_err(bad)?;
+    match (parsed, first) {
+        (Parsed::Header, true) => Ok(None),
+        (Parsed::Header, false) => Err(bad("a header may only be the first line".to_owned())),
+        (Parsed::Row(_), true) => Err(bad("the first line must be the header".to_owned())),
+        (Parsed::Row(record), false) => Ok(Some(record)),
+    }
+}
+
+/// An import in progress. Lines go in with [`Importer::push_line`]; every
+/// `BATCH_LINES` lines are written in one transaction, and [`Importer::finish`] writes
+/// the rest. A line the checks or the database refuse fails with its number, and its
+/// batch is rolled back whole.
+pub struct Importer<'s> {
+    store: &'s Store,
+    batch: Vec<(u64, Record)>,
+    /// Exported member id → the importing workspace's id, for members matched by email.
+    members: HashMap<String, String>,
+    summary: ImportSummary,
+    lines: u64,
+}
+
+impl Store {
+    pub fn importer(&self) -> Importer<'_> {
+        Importer {
+            store: self,
+            batch: Vec::with_capacity(BATCH_LINES),
+            members: HashMap::new(),
+            summary: ImportSummary::default(),
+            lines: 0,
+        }
+    }
+}
+
+impl Importer<'_> {
+    /// Takes the next line (numbered from 1, without its newline). Blank lines are skipped.
+    pub async fn push_line(&mut self, line_number: u64, text: &str) -> StoreResult<()> {
+        let text = text.trim_end_matches('\r');
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        let first = self.lines == 0;
+        self.lines += 1;
+        if let Some(record) = parse(line_number, text, first)? {
+            self.batch.push((line_number, record));
+        }
+        if self.batch.len() >= BATCH_LINES {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// What has been committed so far.
+    pub fn summary(&self) -> &ImportSummary {
+        &self.summary
+    }
+
+    /// Writes the last batch; an input without even a header is refused.
+    pub async fn finish(mut self) -> StoreResult<ImportSummary> {
+        if self.lines == 0 {
+            return Err(StoreError::BadLine {
+                line: 1,
+                reason: "empty input: the first line must be the header".to_owned(),
+            });
+        }
+        self.flush().await?;
+        self.summary.lines = self.lines;
+        Ok(self.summary)
+    }
+
+    async fn flush(&mut self) -> StoreResult<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::take(&mut self.batch);
+        let (members, summary) = match self.store {
+            Store::Sqlite(db) => write_batch::<Sqlite>(&db.write, &batch, &self.members).await?,
+            Store::Postgres(db) => write_batch::<Postgres>(&db.pool, &batch, &self.members).await?,
+        };
+        self.members.extend(members);
+        let total = &mut self.summary;
+        total.members += summary.members;
+        total.fans += summary.fans;
+        total.conversations += summary.conversations;
+        total.messages += summary.messages;
+        total.metric_rows += summary.metric_rows;
+        total.skipped += summary.skipped;
+        self.batch = batch;
+        self.batch.clear();
+        Ok(())
+    }
+}
+
+/// One transaction: every record of the batch, or none. Returns the member ids it matched
+/// by email and what it inserted.
+async fn write_batch<D: Dialect>(
+    pool: &Pool<D>,
+    batch: &[(u64, Record)],
+    known: &HashMap<String, String>,
+) -> StoreResult<(HashMap<String, String>, ImportSummary)> {
+    let mut transaction = pool.begin().await?;
+    let mut matched = HashMap::new();
+    let mut summary = ImportSummary::default();
+    for (line, record) in batch {
+        let outcome = if std::ptr::eq(record.table, &MEMBERS) {
+            write_member::<D>(&mut *transaction, record, &mut matched).await
+        } else {
+            let ids = |id: &str| matched.get(id).or_else(|| known.get(id)).cloned();
+            write_row::<D>(&mut *transaction, record, ids).await
+        };
+        let inserted = outcome.map_err(|error| StoreError::BadLine {
+            line: *line,
+            reason: format!("{} {:?} refused: {error}", record.table.line, record.key()),
+        })?;
+        if !inserted {
+            summary.skipped += 1;
+        } else if std::ptr::eq(record.table, &MEMBERS) {
+            summary.members += 1;
+        } else if std::ptr::eq(record.table, &FANS) {
+            summary.fans += 1;
+        } else if std::ptr::eq(record.table, &CONVERSATIONS) {
+            summary.conversations += 1;
+        } else if std::ptr::eq(record.table, &MESSAGES) {
+            summary.messages += 1;
+        } else {
+            summary.metric_rows += 1;
+        }
+    }
+    transaction.commit().await.map_err(StoreError::at_commit)?;
+    Ok((matched, summary))
+}
+
+/// A member is the same person when the id is taken (kept as it is) or, failing that,
+/// the email (their id then replaces the exported one); otherwise they are created
+/// without a usable password. Returns whether a member was created.
+async fn write_member<D: Dialect>(
+    connection: &mut D::Connection,
+    record: &Record,
+    matched: &mut HashMap<String, String>,
+) -> StoreResult<bool> {
+    let id = record.key();
+    let email = record.text("email").unwrap_or_default();
+    let by_id = Statement::new("SELECT id FROM members WHERE id = $1").bind(id);
+    if D::fetch_optional(connection, D::prepare(by_id))
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let by_email = Statement::new("SELECT id FROM members WHERE email = $1").bind(email);
+    if let Some(row) = D::fetch_optional(connection, D::prepare(by_email)).await? {
+        matched.insert(id.to_owned(), row.text("id")?);
+        return Ok(false);
+    }
+    let names: Vec<&str> = record
+        .table
+        .columns
+        .iter()
+        .map(|column| column.name)
+        .collect();
+    let sql = format!(
+        "INSERT INTO members ({}, password_hash) VALUES ({}, ${})",
+        names.join(", "),
+        crate::statement::placeholders(1, names.len()),
+        names.len() + 1
+    );
+    let statement = Statement::new(AssertSqlSafe(sql))
+        .bind_all(record.values.iter().map(param))
+        .bind(NO_PASSWORD);
+    execute::<D>(connection, statement).await?;
+    Ok(true)
+}
+
+/// Inserts a row unless its key is taken; member references go through `ids`. Returns
+/// whether it was inserted.
+async fn write_row<D: Dialect>(
+    connection: &mut D::Connection,
+    record: &Record,
+    ids: impl Fn(&str) -> Option<String>,
+) -> StoreResult<bool> {
+    let table: &Table = record.table;
+    let values: Vec<Value> = table
+        .columns
+        .iter()
+        .zip(&record.values)
+        .map(|(column, value)| match value {
+            Value::Text(Some(id)) if column.member => {
+                Value::Text(Some(ids(id).unwrap_or_else(|| id.clone())))
+            }
+            other => other.clone(),
+        })
+        .collect();
+    let names: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING",
+        table.name,
+        names.join(", "),
+        crate::statement::placeholders(1, names.len()),
+        table.key()
+    );
+    let statement = Statement::new(AssertSqlSafe(sql)).bind_all(values.iter().map(param));
+    let inserted = execute::<D>(connection, statement).await? > 0;
+    if inserted && std::ptr::eq(table, &METRIC_TEAM_MESSAGES) {
+        count_reply_hour::<D>(connection, &values).await?;
+    }
+    Ok(inserted)
+}
+
+/// A team-message metric row also counts in its hour's reply counters (migration 0006),
+/// which are not exported: they are the sums of these rows.
+async fn count_reply_hour<D: Dialect>(
+    connection: &mut D::Connection,
+    values: &[Value],
+) -> StoreResult<()> {
+    let (Value::Text(Some(author)), Value::Int(Some(sent_at)), Value::Int(answered_at)) =
+        (&values[2], &values[3], &values[4])
+    else {
+        return Err(StoreError::Corrupt(
+            "metric_team_message columns".to_owned(),
+        ));
+    };
+    let statement = Statement::new(
+        "INSERT INTO metric_reply_hours (hour, author_id, sent, answered) VALUES ($1, $2, 1, $3) \
+         ON CONFLICT (hour, author_id) DO UPDATE SET sent = metric_reply_hours.sent + 1, \
+         answered = metric_reply_hours.answered + excluded.answered",
+    )
+    .bind(reply_hour(*sent_at))
+    .bind(author.as_str())
+    .bind(i64::from(answered_at.is_some()));
+    execute::<D>(connection, statement).await?;
+    Ok(())
+}
+
+fn param(value: &Value) -> Param<'_> {
+    match value {
+        Value::Text(text) => Param::Text(text.as_deref()),
+        Value::Int(number) => Param::Int(*number),
+        Value::Real(number) => Param::Real(*number),
+        Value::Bool(flag) => Param::Bool(*flag),
+    }
+}
