@@ -26,6 +26,7 @@
 //!   shares.
 //! - `schedule/` — sending later: replies a team member schedules ("reply later").
 //! - `auth/` — members, fans, passwords and bearer sessions.
+//! - `export` — the owner's JSON-lines export and import of fans and conversations.
 
 mod app;
 mod auth;
@@ -34,6 +35,7 @@ mod commit;
 mod conversation;
 mod desk;
 mod event;
+mod export;
 mod integration;
 mod jobs;
 mod live;

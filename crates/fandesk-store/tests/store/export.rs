@@ -47,7 +47,7 @@ async fn build_workspace(store: &Store) {
     let sentiment = with_extras(
         post(&open, &fan, 40, Visibility::Public),
         PostExtras {
-            sentiment: Some(-0.318_2),
+            sentiment: Some(-0.412_693_793_401_070_04),
             ..PostExtras::default()
         },
     );
