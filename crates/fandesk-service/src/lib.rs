@@ -68,6 +68,7 @@ pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, Uncovered
 pub use event::view::EventView;
 pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
+pub use fandesk_store::{ExportCursor, ImportSummary};
 pub use integration::signature::webhook_signature;
 pub use integration::{
     HostResolver, IntegrationEvent, NewWebhook, Resolution, SystemResolver, WebhookConfig,

@@ -21,6 +21,7 @@ mod e2e {
     mod desk_timers;
     mod escalation_alerts;
     mod events;
+    mod export_api;
     mod export_cli;
     mod isolation;
     mod messages;

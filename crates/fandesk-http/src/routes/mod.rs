@@ -8,6 +8,7 @@ pub mod charter;
 pub mod conversations;
 pub mod desk;
 pub mod events;
+pub mod export;
 pub mod metrics;
 pub mod rooms;
 pub mod shifts;
@@ -38,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(charter::router())
         .merge(webhooks::router())
+        .merge(export::router())
         .merge(crate::ws::router())
 }
 
