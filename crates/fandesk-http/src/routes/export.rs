@@ -105,8 +105,9 @@ pub struct ImportCounts {
 }
 
 #[utoipa::path(post, path = "/api/v1/import", tag = "export", security(("bearer" = [])),
-    request_body(content = String, content_type = "application/x-ndjson",
-        description = "A file written by `GET /api/v1/export` or `fandesk export`, at most 16 MiB."),
+    request_body(content((String = "application/x-ndjson"), (String = "text/plain")),
+        description = "A file written by `GET /api/v1/export` or `fandesk export`, at most 16 MiB \
+                       (the content type is not checked)."),
     description = "Imports a JSON-lines export. Every line is checked before any is written; \
                    rows whose id is already there are skipped, so importing twice changes \
                    nothing; members are matched by id, then by email (docs/export.md). Owner only.",
