@@ -119,8 +119,15 @@ impl Importer<'_> {
         }
         let batch = std::mem::take(&mut self.batch);
         let (members, summary) = match self.store {
-            Store::Sqlite(db) => write_batch::<Sqlite>(&db.write, &batch, &self.members).await?,
-            Store::Postgres(db) => write_batch::<Postgres>(&db.pool, &batch, &self.members).await?,
+            // SQLite runs in process: a statement per row costs no round trip, and one
+            // statement of thousands of `$N` parameters is slower there (RELIABILITY.md ›
+            // Export and import). PostgreSQL pays a round trip per statement.
+            Store::Sqlite(db) => {
+                write_batch::<Sqlite>(&db.write, &batch, &self.members, false).await?
+            }
+            Store::Postgres(db) => {
+                write_batch::<Postgres>(&db.pool, &batch, &self.members, true).await?
+            }
         };
         self.members.extend(members);
         let total = &mut self.summary;
@@ -142,34 +149,74 @@ async fn write_batch<D: Dialect>(
     pool: &Pool<D>,
     batch: &[(u64, Record)],
     known: &HashMap<String, String>,
+    multi_row: bool,
 ) -> StoreResult<(HashMap<String, String>, ImportSummary)> {
     let mut transaction = pool.begin().await?;
     let mut matched = HashMap::new();
     let mut summary = ImportSummary::default();
-    for (line, record) in batch {
-        let outcome = if std::ptr::eq(record.table, &MEMBERS) {
-            write_member::<D>(&mut *transaction, record, &mut matched).await
-        } else {
-            let ids = |id: &str| matched.get(id).or_else(|| known.get(id)).cloned();
-            write_row::<D>(&mut *transaction, record, ids).await
-        };
-        let inserted = outcome.map_err(|error| StoreError::BadLine {
-            line: *line,
-            reason: format!("{} {:?} refused: {error}", record.table.line, record.key()),
-        })?;
-        if !inserted {
-            summary.skipped += 1;
-        } else if std::ptr::eq(record.table, &MEMBERS) {
-            summary.members += 1;
-        } else if std::ptr::eq(record.table, &FANS) {
-            summary.fans += 1;
-        } else if std::ptr::eq(record.table, &CONVERSATIONS) {
-            summary.conversations += 1;
-        } else if std::ptr::eq(record.table, &MESSAGES) {
-            summary.messages += 1;
-        } else {
-            summary.metric_rows += 1;
+    let mut index = 0;
+    while index < batch.len() {
+        let (line, record) = &batch[index];
+        let table = record.table;
+        if std::ptr::eq(table, &MEMBERS) {
+            let created = write_member::<D>(&mut transaction, record, &mut matched)
+                .await
+                .map_err(|error| refused(*line, record, error))?;
+            count(&mut summary, table, u64::from(created), u64::from(!created));
+            index += 1;
+            continue;
         }
+        // The run of lines of this table: on PostgreSQL one multi-row statement (one round
+        // trip).
+        let end = batch[index..]
+            .iter()
+            .position(|(_, other)| !std::ptr::eq(other.table, table))
+            .map_or(batch.len(), |offset| index + offset);
+        let group = &batch[index..end];
+        let ids = |id: &str| matched.get(id).or_else(|| known.get(id)).cloned();
+        let rows: Vec<Vec<Value>> = group
+            .iter()
+            .map(|(_, record)| with_member_ids(record, &ids))
+            .collect();
+        let together = if multi_row {
+            execute::<D>(&mut transaction, Statement::new("SAVEPOINT import_rows")).await?;
+            Some(insert_rows::<D>(&mut transaction, table, &rows).await)
+        } else {
+            None
+        };
+        match together {
+            Some(Ok(inserted)) => {
+                execute::<D>(
+                    &mut transaction,
+                    Statement::new("RELEASE SAVEPOINT import_rows"),
+                )
+                .await?;
+                let inserted = inserted as u64;
+                count(&mut summary, table, inserted, group.len() as u64 - inserted);
+            }
+            refused_or_single => {
+                // Row by row: SQLite always; PostgreSQL to name the line it refuses.
+                if refused_or_single.is_some() {
+                    execute::<D>(
+                        &mut transaction,
+                        Statement::new("ROLLBACK TO SAVEPOINT import_rows"),
+                    )
+                    .await?;
+                }
+                for ((line, record), values) in group.iter().zip(&rows) {
+                    let inserted = write_row::<D>(&mut transaction, table, values)
+                        .await
+                        .map_err(|error| refused(*line, record, error))?;
+                    count(
+                        &mut summary,
+                        table,
+                        u64::from(inserted),
+                        u64::from(!inserted),
+                    );
+                }
+            }
+        }
+        index = end;
     }
     transaction.commit().await.map_err(StoreError::at_commit)?;
     Ok((matched, summary))
@@ -216,15 +263,33 @@ async fn write_member<D: Dialect>(
     Ok(true)
 }
 
-/// Inserts a row unless its key is taken; member references go through `ids`. Returns
-/// whether it was inserted.
-async fn write_row<D: Dialect>(
-    connection: &mut D::Connection,
-    record: &Record,
-    ids: impl Fn(&str) -> Option<String>,
-) -> StoreResult<bool> {
-    let table: &Table = record.table;
-    let values: Vec<Value> = table
+fn refused(line: u64, record: &Record, error: StoreError) -> StoreError {
+    StoreError::BadLine {
+        line,
+        reason: format!("{} {:?} refused: {error}", record.table.line, record.key()),
+    }
+}
+
+fn count(summary: &mut ImportSummary, table: &Table, inserted: u64, skipped: u64) {
+    summary.skipped += skipped;
+    let counter = if std::ptr::eq(table, &MEMBERS) {
+        &mut summary.members
+    } else if std::ptr::eq(table, &FANS) {
+        &mut summary.fans
+    } else if std::ptr::eq(table, &CONVERSATIONS) {
+        &mut summary.conversations
+    } else if std::ptr::eq(table, &MESSAGES) {
+        &mut summary.messages
+    } else {
+        &mut summary.metric_rows
+    };
+    *counter += inserted;
+}
+
+/// The record's values with member references rewritten through `ids`.
+fn with_member_ids(record: &Record, ids: impl Fn(&str) -> Option<String>) -> Vec<Value> {
+    record
+        .table
         .columns
         .iter()
         .zip(&record.values)
@@ -234,7 +299,55 @@ async fn write_row<D: Dialect>(
             }
             other => other.clone(),
         })
+        .collect()
+}
+
+/// Inserts the rows whose key is new in one statement; returns how many it inserted.
+async fn insert_rows<D: Dialect>(
+    connection: &mut D::Connection,
+    table: &Table,
+    rows: &[Vec<Value>],
+) -> StoreResult<usize> {
+    let names: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
+    let width = names.len();
+    let tuples: Vec<String> = (0..rows.len())
+        .map(|row| {
+            format!(
+                "({})",
+                crate::statement::placeholders(1 + row * width, width)
+            )
+        })
         .collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO NOTHING RETURNING {}",
+        table.name,
+        names.join(", "),
+        tuples.join(", "),
+        table.key(),
+        table.key()
+    );
+    let statement = Statement::new(AssertSqlSafe(sql)).bind_all(rows.iter().flatten().map(param));
+    let returned = D::fetch_all(connection, D::prepare(statement)).await?;
+    if std::ptr::eq(table, &METRIC_TEAM_MESSAGES) {
+        let mut inserted = std::collections::HashSet::with_capacity(returned.len());
+        for row in &returned {
+            inserted.insert(row.text(table.key())?);
+        }
+        for values in rows {
+            if matches!(&values[0], Value::Text(Some(key)) if inserted.contains(key)) {
+                count_reply_hour::<D>(connection, values).await?;
+            }
+        }
+    }
+    Ok(returned.len())
+}
+
+/// Inserts one row unless its key is taken; returns whether it was inserted.
+async fn write_row<D: Dialect>(
+    connection: &mut D::Connection,
+    table: &Table,
+    values: &[Value],
+) -> StoreResult<bool> {
     let names: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING",
@@ -246,7 +359,7 @@ async fn write_row<D: Dialect>(
     let statement = Statement::new(AssertSqlSafe(sql)).bind_all(values.iter().map(param));
     let inserted = execute::<D>(connection, statement).await? > 0;
     if inserted && std::ptr::eq(table, &METRIC_TEAM_MESSAGES) {
-        count_reply_hour::<D>(connection, &values).await?;
+        count_reply_hour::<D>(connection, values).await?;
     }
     Ok(inserted)
 }
