@@ -176,7 +176,7 @@ async fn write_batch<D: Dialect>(
         let ids = |id: &str| matched.get(id).or_else(|| known.get(id)).cloned();
         let rows: Vec<Vec<Value>> = group
             .iter()
-            .map(|(_, record)| with_member_ids(record, &ids))
+            .map(|(_, record)| with_member_ids(record, ids))
             .collect();
         let together = if multi_row {
             execute::<D>(&mut transaction, Statement::new("SAVEPOINT import_rows")).await?;
