@@ -1,7 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (charter, webhooks).
+// screens (charter, webhooks, data).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -13,6 +13,7 @@ import { mountInbox } from './inbox.js';
 import { mountCharter } from './charter.js';
 import { mountWebhooks } from './webhooks.js';
 import { mountEvents } from './events.js';
+import { mountData } from './data.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -28,6 +29,7 @@ const ADMIN_SCREENS = {
   charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
   webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
   events: { allowed: (ctx) => ctx.features.events && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountEvents, title: 'Events' },
+  data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -47,6 +49,7 @@ async function detectFeatures() {
       charter: has('/charter'),
       webhooks: has('/webhooks'),
       events: has('/events') && has('/events/{id}/questions'),
+      data: has('/export') && has('/import'),
       replyLater: has('/conversations/{id}/scheduled-replies'),
     };
   } catch {
@@ -154,6 +157,7 @@ async function boot() {
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
   if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));
+  if (features.data && me.role === 'owner') links.push(h('a', { href: '#/data', dataset: { view: 'data' } }, 'Data'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),

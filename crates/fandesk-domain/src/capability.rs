@@ -77,6 +77,9 @@ pub enum Capability {
     ScheduleReplies,
     /// Read fan profiles (for anyone else no fan exists).
     ViewFanProfiles,
+    /// Export the workspace's fans and conversations, internal notes included, and import
+    /// such an export (owner: the whole history leaves or enters at once).
+    MoveData,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -87,7 +90,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 29] = [
+    pub const ALL: [Capability; 30] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -117,6 +120,7 @@ impl Capability {
         Capability::ScheduleMessages,
         Capability::ScheduleReplies,
         Capability::ViewFanProfiles,
+        Capability::MoveData,
     ];
 
     /// The table: the roles that hold this capability.
@@ -151,6 +155,7 @@ impl Capability {
             Capability::ScheduleMessages => MANAGERS,
             Capability::ScheduleReplies => HUMANS,
             Capability::ViewFanProfiles => EVERY_MEMBER,
+            Capability::MoveData => &[Owner],
         }
     }
 
@@ -210,6 +215,7 @@ impl Capability {
             }
             Capability::ScheduleReplies if fan => "only team members schedule replies",
             Capability::ScheduleReplies => "bots send their replies themselves",
+            Capability::MoveData => "only the owner exports and imports the workspace",
         }
     }
 }
@@ -264,7 +270,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 29] = [
+        let table: [(Capability, [bool; 5]); 30] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -294,6 +300,7 @@ mod tests {
             (ScheduleMessages, [O, O, X, X, X]),
             (ScheduleReplies, [O, O, O, O, X]),
             (ViewFanProfiles, [O, O, O, O, O]),
+            (MoveData, [O, X, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

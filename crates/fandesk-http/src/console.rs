@@ -60,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/charter.js", JS),
     asset!("js/webhooks.js", JS),
     asset!("js/events.js", JS),
+    asset!("js/data.js", JS),
 ];
 
 /// The console's routes, merged into the main router (paths outside `/api/v1`).

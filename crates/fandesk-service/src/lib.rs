@@ -26,6 +26,7 @@
 //!   shares.
 //! - `schedule/` — sending later: replies a team member schedules ("reply later").
 //! - `auth/` — members, fans, passwords and bearer sessions.
+//! - `export` — the owner's JSON-lines export and import of fans and conversations.
 
 mod app;
 mod auth;
@@ -34,6 +35,7 @@ mod commit;
 mod conversation;
 mod desk;
 mod event;
+mod export;
 mod integration;
 mod jobs;
 mod live;
@@ -67,6 +69,7 @@ pub use event::question::{QuestionChange, QuestionView};
 pub use event::view::{EventView, ReplayMessageView};
 pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
+pub use fandesk_store::{ExportCursor, ImportSummary};
 pub use integration::signature::webhook_signature;
 pub use integration::{
     HostResolver, IntegrationEvent, NewWebhook, Resolution, SystemResolver, WebhookConfig,

@@ -27,6 +27,10 @@ pub enum StoreError {
     /// The database is not configured as required (e.g. SQLite not in WAL/FULL).
     #[error("misconfigured database: {0}")]
     Misconfigured(String),
+    /// A line of an import that is malformed or that the database refused; nothing of
+    /// its batch was written (docs/export.md › Import).
+    #[error("line {line}: {reason}")]
+    BadLine { line: u64, reason: String },
 }
 
 impl StoreError {

@@ -9,7 +9,8 @@
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
 //! rooms), `event.rs` (premieres and live events, each with its room), `question.rs` (their
-//! questions, upvotes and timeline, with their own group commit), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
+//! questions, upvotes and timeline, with their own group commit), `export/` (JSON-lines export and
+//! import of fans and conversations), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
 //! replies to send later).
@@ -23,6 +24,7 @@ mod desk;
 mod dialect;
 mod error;
 mod event;
+mod export;
 mod integration;
 mod jobs;
 mod metrics;
@@ -47,6 +49,9 @@ pub use desk::{
 };
 pub use error::StoreError;
 pub use event::{EventRow, EventUpdate};
+pub use export::{
+    ExportCounts, ExportCursor, ImportSummary, Importer, check_import_line, exported_columns,
+};
 pub use integration::{NewWebhookDelivery, WebhookAttempt, WebhookDeliveryRow, WebhookRow};
 pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::aggregate::{MetricGrouping, MetricPart};

@@ -5,6 +5,7 @@ mod demo;
 mod edge;
 mod report;
 mod serve;
+mod transfer;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -33,6 +34,10 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backup in place as a data directory's database (the server stopped).
     Restore(backup::RestoreArgs),
+    /// Write the workspace's fans and conversations as JSON lines (docs/export.md).
+    Export(transfer::ExportArgs),
+    /// Read a JSON-lines export into this workspace; rows already there are skipped.
+    Import(transfer::ImportArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -107,5 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
+        Command::Export(args) => transfer::export(args).await,
+        Command::Import(args) => transfer::import(args).await,
     }
 }

@@ -23,6 +23,8 @@ mod e2e {
     mod event_questions;
     mod event_replay;
     mod events;
+    mod export_api;
+    mod export_cli;
     mod isolation;
     mod messages;
     mod metrics;

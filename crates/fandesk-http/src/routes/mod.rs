@@ -8,6 +8,7 @@ pub mod charter;
 pub mod conversations;
 pub mod desk;
 pub mod events;
+pub mod export;
 pub mod metrics;
 pub mod questions;
 pub mod rooms;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(questions::router())
         .merge(charter::router())
         .merge(webhooks::router())
+        .merge(export::router())
         .merge(crate::ws::router())
 }
 

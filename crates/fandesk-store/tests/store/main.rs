@@ -39,6 +39,7 @@ mod concurrency;
 mod conversations;
 mod desk;
 mod durability;
+mod export;
 mod idempotency;
 mod integration;
 mod metric_counters;

@@ -7,6 +7,7 @@ use fandesk_domain::{
 };
 use fandesk_store::{ConversationRow, FanRow, MemberRow, MessageRow, Store, WriteOp, WriteOutcome};
 use jiff::Timestamp;
+use std::collections::BTreeMap;
 use std::ops::Deref;
 use tempfile::TempDir;
 
@@ -67,6 +68,93 @@ impl TestDb {
         };
     }
 
+    /// The columns of `table`, from the database's own catalog.
+    pub async fn column_names(&self, table: &str) -> Vec<String> {
+        match &self.location {
+            Location::Sqlite(dir) => {
+                let pool = sqlite_reader(dir).await;
+                let sql = format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid");
+                let names = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("table info");
+                pool.close().await;
+                names
+            }
+            Location::Postgres { url, schema } => {
+                let pool = sqlx::PgPool::connect(url).await.expect("connect");
+                let names = sqlx::query_scalar(
+                    "SELECT column_name::text FROM information_schema.columns \
+                     WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position",
+                )
+                .bind(schema)
+                .bind(table)
+                .fetch_all(&pool)
+                .await
+                .expect("columns");
+                pool.close().await;
+                names
+            }
+        }
+    }
+
+    /// Every row of `table`, every column cast to text, ordered by the first column: a
+    /// comparison that knows nothing of the store's own readers.
+    pub async fn rows_as_text(&self, table: &str) -> Vec<BTreeMap<String, Option<String>>> {
+        use sqlx::Row;
+        let columns = self.column_names(table).await;
+        let select = |cast: &dyn Fn(&str) -> String| {
+            format!(
+                "SELECT {} FROM {table} ORDER BY {} ",
+                columns
+                    .iter()
+                    .map(|column| cast(column))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                (1..=columns.len())
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let read = |row_values: Vec<Option<String>>| {
+            columns
+                .iter()
+                .cloned()
+                .zip(row_values)
+                .collect::<BTreeMap<_, _>>()
+        };
+        match &self.location {
+            Location::Sqlite(dir) => {
+                let pool = sqlite_reader(dir).await;
+                let sql = select(&|column| format!("CAST({column} AS TEXT)"));
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("rows");
+                pool.close().await;
+                rows.iter()
+                    .map(|row| read((0..columns.len()).map(|i| row.get(i)).collect()))
+                    .collect()
+            }
+            Location::Postgres { url, schema } => {
+                let pool = sqlx::PgPool::connect(url).await.expect("connect");
+                let sql = select(&|column| format!("{column}::text")).replace(
+                    &format!(" FROM {table} "),
+                    &format!(" FROM {schema}.{table} "),
+                );
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("rows");
+                pool.close().await;
+                rows.iter()
+                    .map(|row| read((0..columns.len()).map(|i| row.get(i)).collect()))
+                    .collect()
+            }
+        }
+    }
+
     /// Closes the pools; `Drop` then removes the database.
     pub async fn finish(self) {
         self.store.close().await;
@@ -106,6 +194,16 @@ impl Drop for TestDb {
             eprintln!("could not drop test schema: {error}");
         }
     }
+}
+
+/// A read-only connection to a test's SQLite file, beside the store's own.
+async fn sqlite_reader(dir: &TempDir) -> sqlx::SqlitePool {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(dir.path().join(fandesk_store::SQLITE_FILE))
+        .read_only(true);
+    sqlx::SqlitePool::connect_with(options)
+        .await
+        .expect("open sqlite")
 }
 
 pub fn new_id() -> String {

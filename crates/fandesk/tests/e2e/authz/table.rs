@@ -253,6 +253,9 @@ pub const TABLE: &[Classified] = &[
         Holds(C::ManageIntegrations),
         O::Webhook,
     ),
+    // export and import
+    op("export_workspace", Holds(C::MoveData), O::None),
+    op("import_workspace", Holds(C::MoveData), O::None),
 ];
 
 /// The classification of `operation`, if any.
