@@ -59,6 +59,7 @@ const ASSETS: &[Asset] = &[
     asset!("admin.css", CSS),
     asset!("js/charter.js", JS),
     asset!("js/webhooks.js", JS),
+    asset!("js/team.js", JS),
 ];
 
 /// The console's routes, merged into the main router (paths outside `/api/v1`).

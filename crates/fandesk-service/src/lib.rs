@@ -47,7 +47,7 @@ pub use app::clock::{Clock, ManualClock, SystemClock};
 pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
-pub use auth::{LoginResult, NewFanSession, NewMember, Session};
+pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};
 pub use charter::CharterConfig;
 pub use charter::view::{
     CharterDiffView, CharterReviewView, CharterVersionDocument, CharterVersionView, CharterView,

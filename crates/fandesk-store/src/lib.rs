@@ -31,7 +31,7 @@ mod statement;
 mod stored_text;
 mod supervision;
 
-pub use accounts::{FanRow, LoginFailures, MemberRow, SessionRow, Subject};
+pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};

@@ -22,6 +22,7 @@ mod e2e {
     mod escalation_alerts;
     mod events;
     mod isolation;
+    mod members;
     mod messages;
     mod metrics;
     mod openapi;

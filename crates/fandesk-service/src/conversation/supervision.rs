@@ -87,7 +87,8 @@ impl App {
             .store()
             .find_member(&MemberId::from(member_id))
             .await?
-            .ok_or_else(|| ServiceError::invalid("member_id", "no such member"))?;
+            .filter(|member| member.is_active())
+            .ok_or_else(|| ServiceError::invalid("member_id", "no active member with this id"))?;
         let transition = Transition::Assign {
             member: member.id,
             name: member.name,
@@ -121,7 +122,8 @@ impl App {
                     .store()
                     .find_member(&MemberId::from(lead_id))
                     .await?
-                    .ok_or_else(|| ServiceError::invalid("lead_id", "no such member"))?;
+                    .filter(|lead| lead.is_active())
+                    .ok_or_else(|| ServiceError::invalid("lead_id", "no active member with this id"))?;
                 if lead.role != Role::EscalationLead {
                     return Err(ServiceError::invalid(
                         "lead_id",

@@ -42,6 +42,7 @@ mod durability;
 mod idempotency;
 mod integration;
 mod metric_counters;
+mod members;
 mod metrics;
 mod rules;
 mod support;

@@ -1,0 +1,83 @@
+//! Changing a team member (docs/api.md › Members): the owner renames, changes the role of,
+//! deactivates, reactivates or sets a new password for a member. Deactivation and a new
+//! password end the member's sessions (their WebSockets close with 4001 on every node); a
+//! deactivated member cannot log in, is assigned nothing, and keeps their conversations
+//! and messages. The last active owner cannot be demoted or deactivated
+//! (`fandesk_domain::team`).
+
+use crate::App;
+use crate::app::error::{ServiceError, ServiceResult};
+use crate::auth::members::{check_password, hash_password};
+use crate::auth::view::MemberView;
+use crate::auth::{MemberUpdate, check_text};
+use fandesk_domain::{Capability, MemberId, Principal, Role};
+use fandesk_store::MemberChange;
+
+impl App {
+    /// `PATCH /members/{id}`: owner only. Each field present is changed (none: nothing is); the
+    /// member as changed.
+    pub async fn update_member(
+        &self,
+        actor: &Principal,
+        id: &str,
+        input: MemberUpdate,
+    ) -> ServiceResult<MemberView> {
+        actor.require(Capability::ManageMembers)?;
+        let name = input
+            .name
+            .as_deref()
+            .map(|name| check_text("name", name, 100))
+            .transpose()?;
+        let role = input
+            .role
+            .as_deref()
+            .map(|role| {
+                Role::parse(role).ok_or_else(|| {
+                    ServiceError::invalid(
+                        "role",
+                        "must be one of owner, supervisor, escalation_lead, agent, bot",
+                    )
+                })
+            })
+            .transpose()?;
+        if let Some(password) = &input.password {
+            check_password(password)?;
+        }
+        let mut member = self
+            .store()
+            .find_member(&MemberId::from(id))
+            .await?
+            .ok_or(ServiceError::NotFound("member"))?;
+        let mut revoke_sessions = false;
+        if let Some(name) = name {
+            member.name = name;
+        }
+        if let Some(role) = role {
+            member.role = role;
+        }
+        match input.active {
+            Some(false) if member.is_active() => {
+                member.deactivated_at = Some(self.now());
+                revoke_sessions = true;
+            }
+            Some(true) => member.deactivated_at = None,
+            _ => {}
+        }
+        if let Some(password) = input.password {
+            member.password_hash = {
+                let _slot = self.password_slot().await?;
+                hash_password(password).await?
+            };
+            revoke_sessions = true;
+        }
+        let change = MemberChange {
+            member,
+            revoke_sessions,
+        };
+        let revoked = self.store().update_member(&change).await?;
+        for hash in revoked {
+            self.announce_revoked(hash);
+        }
+        Ok(MemberView::from(&change.member))
+    }
+}
