@@ -52,7 +52,7 @@ export function mountTeam(root, ctx) {
       h('div', { class: 'dialog-actions' }, addButton))
     : null;
 
-  replace(root, h('div', { class: 'team' },
+  replace(root, h('div', { class: 'team-screen' },
     h('section', { class: 'panel team-members' },
       h('h2', {}, 'Team'),
       owner ? null : h('p', { class: 'muted small team-readonly' }, 'Only the owner adds members and changes roles. You can set how many conversations each is assigned automatically.'),

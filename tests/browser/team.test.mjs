@@ -148,7 +148,7 @@ describe('team screen', () => {
     assert.equal(await agentPage.locator('.views a', { hasText: 'Team' }).count(), 0);
     await agentPage.goto(`${server.url}/#/team`);
     await agentPage.waitForSelector('.conn-live');
-    assert.equal(await agentPage.locator('.team').count(), 0);
+    assert.equal(await agentPage.locator('.team-screen').count(), 0);
     assert.deepEqual(agentPage.problems, []);
     await agentPage.context().close();
   });

@@ -46,6 +46,9 @@ mod tests {
     use super::*;
     use Role::{Agent, Bot, Owner, Supervisor};
 
+    /// Before (role, active), after, other active owners, and the expected answer.
+    type Row = ((Role, bool), (Role, bool), usize, Result<(), &'static str>);
+
     fn check(
         before: (Role, bool),
         after: (Role, bool),
@@ -64,7 +67,7 @@ mod tests {
     #[test]
     fn the_team_keeps_an_active_owner() {
         let refused = Err("last owner");
-        let table: &[((Role, bool), (Role, bool), usize, Result<(), &str>)] = &[
+        let table: &[Row] = &[
             // The last owner can be neither demoted nor deactivated…
             ((Owner, true), (Supervisor, true), 0, refused),
             ((Owner, true), (Agent, true), 0, refused),

@@ -123,7 +123,9 @@ impl App {
                     .find_member(&MemberId::from(lead_id))
                     .await?
                     .filter(|lead| lead.is_active())
-                    .ok_or_else(|| ServiceError::invalid("lead_id", "no active member with this id"))?;
+                    .ok_or_else(|| {
+                        ServiceError::invalid("lead_id", "no active member with this id")
+                    })?;
                 if lead.role != Role::EscalationLead {
                     return Err(ServiceError::invalid(
                         "lead_id",

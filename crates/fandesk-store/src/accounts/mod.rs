@@ -63,7 +63,8 @@ pub struct SessionRow {
     pub expires_at: Timestamp,
 }
 
-pub(crate) const MEMBER_COLUMNS: &str = "id, email, name, role, password_hash, created_at, deactivated_at";
+pub(crate) const MEMBER_COLUMNS: &str =
+    "id, email, name, role, password_hash, created_at, deactivated_at";
 pub(crate) const FAN_COLUMNS: &str =
     "id, display_name, external_id, timezone, created_at, last_seen_at";
 

@@ -44,8 +44,14 @@ async fn member_changes_are_written(store: &Store) {
     };
     let revoked = store.update_member(&change(&renamed, false)).await.unwrap();
     assert!(revoked.is_empty());
-    assert_eq!(store.find_member(&agent.id).await.unwrap(), Some(renamed.clone()));
-    assert!(store.find_session(&kept).await.unwrap().is_some(), "sessions kept");
+    assert_eq!(
+        store.find_member(&agent.id).await.unwrap(),
+        Some(renamed.clone())
+    );
+    assert!(
+        store.find_session(&kept).await.unwrap().is_some(),
+        "sessions kept"
+    );
 
     let other = session(store, &agent).await;
     let deactivated = MemberRow {
@@ -70,7 +76,10 @@ async fn member_changes_are_written(store: &Store) {
         id: MemberId(new_id()),
         ..member_row(Role::Agent)
     };
-    let error = store.update_member(&change(&missing, true)).await.unwrap_err();
+    let error = store
+        .update_member(&change(&missing, true))
+        .await
+        .unwrap_err();
     assert!(matches!(error, StoreError::NotFound("member")), "{error:?}");
 }
 
@@ -93,13 +102,26 @@ async fn the_last_active_owner_is_kept(store: &Store) {
         role: Role::Agent,
         ..first.clone()
     };
-    refused(store.update_member(&change(&demoted, false)).await.unwrap_err());
+    refused(
+        store
+            .update_member(&change(&demoted, false))
+            .await
+            .unwrap_err(),
+    );
     let deactivated = MemberRow {
         deactivated_at: Some(at(5)),
         ..first.clone()
     };
-    refused(store.update_member(&change(&deactivated, true)).await.unwrap_err());
-    assert_eq!(store.find_member(&first.id).await.unwrap(), Some(first.clone()));
+    refused(
+        store
+            .update_member(&change(&deactivated, true))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        store.find_member(&first.id).await.unwrap(),
+        Some(first.clone())
+    );
     assert!(
         store.find_session(&token).await.unwrap().is_some(),
         "a refused change deletes no session"
@@ -112,19 +134,36 @@ async fn the_last_active_owner_is_kept(store: &Store) {
         deactivated_at: Some(at(1)),
         ..second.clone()
     };
-    store.update_member(&change(&second_off, true)).await.unwrap();
-    refused(store.update_member(&change(&demoted, false)).await.unwrap_err());
+    store
+        .update_member(&change(&second_off, true))
+        .await
+        .unwrap();
+    refused(
+        store
+            .update_member(&change(&demoted, false))
+            .await
+            .unwrap_err(),
+    );
     store.update_member(&change(&second, false)).await.unwrap();
     store.update_member(&change(&demoted, false)).await.unwrap();
     assert_eq!(
-        store.find_member(&first.id).await.unwrap().map(|row| row.role),
+        store
+            .find_member(&first.id)
+            .await
+            .unwrap()
+            .map(|row| row.role),
         Some(Role::Agent)
     );
     let second_demoted = MemberRow {
         role: Role::Supervisor,
         ..second
     };
-    refused(store.update_member(&change(&second_demoted, false)).await.unwrap_err());
+    refused(
+        store
+            .update_member(&change(&second_demoted, false))
+            .await
+            .unwrap_err(),
+    );
 }
 
 store_test!(

@@ -117,9 +117,17 @@ async fn deactivation_ends_sessions_refuses_login_and_keeps_conversations() {
     // Their conversation stays theirs; nobody can assign them anything new.
     let kept = server
         .http()
-        .get(&format!("/api/v1/conversations/{conversation}"), Some(&owner))
+        .get(
+            &format!("/api/v1/conversations/{conversation}"),
+            Some(&owner),
+        )
         .await;
-    assert_eq!(kept.json["assignee_id"], agent_id.as_str(), "{}", kept.text());
+    assert_eq!(
+        kept.json["assignee_id"],
+        agent_id.as_str(),
+        "{}",
+        kept.text()
+    );
     let (other_fan, _) = server.fan_session("Other fan").await;
     let other = server.open_conversation(&other_fan).await;
     server
@@ -131,10 +139,7 @@ async fn deactivation_ends_sessions_refuses_login_and_keeps_conversations() {
         )
         .await
         .expect_error(422, "invalid_request");
-    let agents = server
-        .http()
-        .get("/api/v1/desk/agents", Some(&owner))
-        .await;
+    let agents = server.http().get("/api/v1/desk/agents", Some(&owner)).await;
     assert!(
         !agents.text().contains(&agent_id),
         "a deactivated member is off the desk: {}",
@@ -206,7 +211,10 @@ async fn the_last_active_owner_stays_an_owner() {
     patch(&server, &second, &second_id, json!({"active": false}))
         .await
         .expect_error(409, "conflict");
-    assert_eq!(login_status(&server, OWNER_EMAIL, OWNER_PASSWORD).await, 200);
+    assert_eq!(
+        login_status(&server, OWNER_EMAIL, OWNER_PASSWORD).await,
+        200
+    );
     server.shutdown().await;
 }
 
@@ -233,13 +241,23 @@ async fn only_the_owner_changes_members_and_input_is_checked() {
     ] {
         let reply = patch(&server, &owner, &agent_id, body).await;
         reply.expect_error(422, "invalid_request");
-        assert_eq!(reply.json["error"]["details"]["field"], field, "{}", reply.text());
+        assert_eq!(
+            reply.json["error"]["details"]["field"],
+            field,
+            "{}",
+            reply.text()
+        );
     }
     // A wrong type or an unknown field (the email is not changed here) is refused whole.
     for body in [json!({"active": "no"}), json!({"email": "x@fandesk.test"})] {
         let reply = patch(&server, &owner, &agent_id, body).await;
         assert!(matches!(reply.status, 400 | 422), "{}", reply.text());
-        assert_eq!(reply.error_code(), Some("invalid_request"), "{}", reply.text());
+        assert_eq!(
+            reply.error_code(),
+            Some("invalid_request"),
+            "{}",
+            reply.text()
+        );
     }
     server.shutdown().await;
 }
