@@ -220,23 +220,23 @@ pub async fn list_members(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateMemberRequest {
-    #[schema(schema_with = fields::person_name)]
+    #[schema(schema_with = fields::optional_person_name)]
     pub name: Option<String>,
     /// The last active owner keeps the owner role.
-    #[schema(schema_with = words::role)]
+    #[schema(schema_with = words::optional_role)]
     pub role: Option<String>,
     /// `false` deactivates the member: their sessions end (WebSockets close with 4001),
     /// they cannot log in and are assigned nothing; their conversations stay. `true`
     /// reactivates them. The last active owner cannot be deactivated.
     pub active: Option<bool>,
     /// A new password, set by the owner; the member's sessions end.
-    #[schema(schema_with = fields::password)]
+    #[schema(schema_with = fields::optional_password)]
     pub password: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = UpdateMemberRequest,
-    description = "Owner only. Each field present is changed.",
+    params(("id" = String, Path)), request_body = Option<UpdateMemberRequest>,
+    description = "Owner only. Each field present is changed; no body, or `{}`, changes nothing.",
     responses((status = 200, description = "the member as changed", body = MemberView),
               (status = 403, description = "`forbidden`: only the owner manages members", body = ErrorBody),
               (status = 404, description = "`not_found`: no such member", body = ErrorBody),
