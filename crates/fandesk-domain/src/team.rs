@@ -23,6 +23,21 @@ impl Standing {
     }
 }
 
+/// Every action the audit log records (docs/api.md › Supervision): the supervisory ones of
+/// `conversation::Transition` and `monitor`/`whisper`, and the owner's changes of a member.
+pub const AUDITED_ACTIONS: [&str; 7] = [
+    "monitor",
+    "whisper",
+    "takeover",
+    "handback",
+    "reassign",
+    "escalate",
+    MEMBER_UPDATE,
+];
+
+/// The audit action of a change of a member.
+pub const MEMBER_UPDATE: &str = "member_update";
+
 /// The refusal when a change would leave nobody able to manage the team.
 pub const LAST_OWNER: &str =
     "the team keeps at least one active owner: make another member owner first";

@@ -60,6 +60,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/charter.js", JS),
     asset!("js/webhooks.js", JS),
     asset!("js/team.js", JS),
+    asset!("js/audit.js", JS),
 ];
 
 /// The console's routes, merged into the main router (paths outside `/api/v1`).

@@ -88,7 +88,7 @@ pub use signals::alerts::AlertView;
 pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 
 pub use fandesk_domain::{Audience, Principal, Role};
-pub use fandesk_store::{ConversationFilter, ReviewFilter};
+pub use fandesk_store::{AuditFilter, ConversationFilter, ReviewFilter};
 
 pub(crate) use app::Inner;
 pub(crate) use app::new_id;

@@ -57,7 +57,9 @@ pub use schedule::{
     NewScheduledDelivery, ScheduledDeliveryRow, ScheduledMessageRow, ScheduledProgress,
     SegmentFanRow,
 };
-pub use supervision::{AlertRow, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
+pub use supervision::{
+    AlertRow, AuditFilter, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

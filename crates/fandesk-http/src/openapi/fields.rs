@@ -85,6 +85,16 @@ pub fn email() -> Object {
         .build()
 }
 
+/// An id to filter the audit log by: 1 to 100 characters, none a control character.
+pub fn audit_id() -> Object {
+    string(false)
+        .pattern(Some(format!("^[^{CONTROL}]{{1,100}}$")))
+        .description(Some(
+            "An id: 1 to 100 characters, without control characters.",
+        ))
+        .build()
+}
+
 /// A member's new password.
 pub fn password() -> Object {
     string(false)

@@ -37,6 +37,11 @@ pub fn optional_role() -> Object {
     words(&names, true)
 }
 
+/// An audited action, as [`fandesk_domain::team::AUDITED_ACTIONS`] lists them.
+pub fn audit_action() -> Object {
+    words(&fandesk_domain::team::AUDITED_ACTIONS, false)
+}
+
 /// A conversation status, as [`fandesk_domain::Status`] names them.
 pub fn status() -> Object {
     let names: Vec<&str> = fandesk_domain::Status::ALL

@@ -3,15 +3,27 @@
 //! password end the member's sessions (their WebSockets close with 4001 on every node); a
 //! deactivated member cannot log in, is assigned nothing, and keeps their conversations
 //! and messages. The last active owner cannot be demoted or deactivated
-//! (`fandesk_domain::team`).
+//! (`fandesk_domain::team`). Every change is audit-logged (`member_update`, who and what,
+//! never the password) in the transaction that makes it.
 
-use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::auth::members::{check_password, hash_password};
 use crate::auth::view::MemberView;
 use crate::auth::{MemberUpdate, check_text};
+use crate::{App, new_id};
+use fandesk_domain::team::MEMBER_UPDATE;
 use fandesk_domain::{Capability, MemberId, Principal, Role};
-use fandesk_store::MemberChange;
+use fandesk_store::{AuditRow, MemberChange};
+use serde::Serialize;
+
+/// The details of a `member_update` audit entry: whom, and what changed (never the
+/// password itself).
+#[derive(Serialize)]
+struct MemberAudit<'a> {
+    member_id: &'a str,
+    member_name: &'a str,
+    changes: &'a [String],
+}
 
 impl App {
     /// `PATCH /members/{id}`: owner only. Each field present is changed (none: nothing is); the
@@ -49,20 +61,48 @@ impl App {
             .await?
             .ok_or(ServiceError::NotFound("member"))?;
         let mut revoke_sessions = false;
-        if let Some(name) = name {
+        let mut changes = Vec::new();
+        if let Some(name) = name
+            && name != member.name
+        {
+            changes.push(format!("renamed from {}", member.name));
             member.name = name;
         }
-        if let Some(role) = role {
+        if let Some(role) = role
+            && role != member.role
+        {
+            changes.push(format!("role {} → {}", member.role.as_str(), role.as_str()));
             member.role = role;
         }
         match input.active {
             Some(false) if member.is_active() => {
                 member.deactivated_at = Some(self.now());
                 revoke_sessions = true;
+                changes.push("deactivated".to_owned());
             }
-            Some(true) => member.deactivated_at = None,
+            Some(true) if !member.is_active() => {
+                member.deactivated_at = None;
+                changes.push("reactivated".to_owned());
+            }
             _ => {}
         }
+        if input.password.is_some() {
+            changes.push("new password".to_owned());
+        }
+        let audit = (!changes.is_empty()).then(|| AuditRow {
+            id: new_id("aud"),
+            actor_id: actor.author_id().to_owned(),
+            actor_name: actor.name().to_owned(),
+            action: MEMBER_UPDATE.to_owned(),
+            conversation_id: None,
+            details: serde_json::to_string(&MemberAudit {
+                member_id: member.id.as_str(),
+                member_name: &member.name,
+                changes: &changes,
+            })
+            .unwrap_or_else(|_| "{}".to_owned()),
+            created_at: self.now(),
+        });
         if let Some(password) = input.password {
             member.password_hash = {
                 let _slot = self.password_slot().await?;
@@ -73,6 +113,7 @@ impl App {
         let change = MemberChange {
             member,
             revoke_sessions,
+            audit,
         };
         let revoked = self.store().update_member(&change).await?;
         for hash in revoked {

@@ -1,13 +1,13 @@
 //! Changing a team member in one transaction: the active owners read (and locked, on
 //! PostgreSQL) so the domain's "the team keeps an active owner" rule is decided against
-//! what commits, the row written, and — when the member is deactivated or their password
+//! what commits, the row and its audit entry written, and — when the member is deactivated or their password
 //! reset — their sessions deleted, whose token hashes are returned so the service can
 //! close their connections.
 
 use super::{MEMBER_COLUMNS, MemberRow};
 use crate::dialect::Dialect;
 use crate::statement::{Columns, Statement, execute, fetch_all, fetch_optional};
-use crate::{Store, StoreError, StoreResult, to_micros};
+use crate::{AuditRow, Store, StoreError, StoreResult, to_micros};
 use fandesk_domain::MemberId;
 use fandesk_domain::team::{Standing, check_member_change};
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
@@ -20,6 +20,8 @@ pub struct MemberChange {
     pub member: MemberRow,
     /// Delete the member's sessions (a deactivation or a password reset).
     pub revoke_sessions: bool,
+    /// The audit entry written with the change (`member_update`), if any.
+    pub audit: Option<AuditRow>,
 }
 
 struct Id(String);
@@ -87,6 +89,19 @@ async fn update<D: Dialect>(
     .bind(&member.password_hash)
     .bind(member.deactivated_at.map(to_micros));
     execute::<D>(&mut tx, statement).await?;
+    if let Some(audit) = &change.audit {
+        let statement = Statement::new(
+            "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, \
+             created_at) VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+        )
+        .bind(audit.id.as_str())
+        .bind(audit.actor_id.as_str())
+        .bind(audit.actor_name.as_str())
+        .bind(audit.action.as_str())
+        .bind(audit.details.as_str())
+        .bind(to_micros(audit.created_at));
+        execute::<D>(&mut tx, statement).await?;
+    }
     let mut revoked = Vec::new();
     if change.revoke_sessions {
         revoked = revoke::<D>(&mut tx, &member.id).await?;

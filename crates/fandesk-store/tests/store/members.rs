@@ -5,7 +5,9 @@
 use crate::support::{at, member_row, new_id};
 use fandesk_domain::team::LAST_OWNER;
 use fandesk_domain::{MemberId, Role, RuleViolation};
-use fandesk_store::{MemberChange, MemberRow, SessionRow, Store, StoreError, Subject};
+use fandesk_store::{
+    AuditFilter, AuditRow, MemberChange, MemberRow, SessionRow, Store, StoreError, Subject,
+};
 
 async fn session(store: &Store, member: &MemberRow) -> String {
     let row = SessionRow {
@@ -21,6 +23,7 @@ fn change(member: &MemberRow, revoke_sessions: bool) -> MemberChange {
     MemberChange {
         member: member.clone(),
         revoke_sessions,
+        audit: None,
     }
 }
 
@@ -200,4 +203,106 @@ async fn two_owners_demoting_each_other_at_once_leave_one(store: &Store) {
         .filter(|row| row.role == Role::Owner && row.is_active())
         .count();
     assert_eq!(owners, 1);
+}
+
+fn audit_row(actor: &MemberRow, action: &str, seconds: i64) -> AuditRow {
+    AuditRow {
+        id: format!("aud_{}", new_id()),
+        actor_id: actor.id.as_str().to_owned(),
+        actor_name: actor.name.clone(),
+        action: action.to_owned(),
+        conversation_id: None,
+        details: "{}".to_owned(),
+        created_at: at(seconds),
+    }
+}
+
+store_test!(
+    a_member_change_writes_its_audit_entry_and_the_log_filters,
+    a_member_change_writes_its_audit_entry_and_the_log_filters_sqlite,
+    a_member_change_writes_its_audit_entry_and_the_log_filters_postgres
+);
+async fn a_member_change_writes_its_audit_entry_and_the_log_filters(store: &Store) {
+    let owner = member_row(Role::Owner);
+    let agent = member_row(Role::Agent);
+    store.insert_member(&owner).await.unwrap();
+    store.insert_member(&agent).await.unwrap();
+    store
+        .insert_audit(&audit_row(&agent, "monitor", 1))
+        .await
+        .unwrap();
+    let promoted = MemberChange {
+        member: MemberRow {
+            role: Role::Supervisor,
+            ..agent.clone()
+        },
+        revoke_sessions: false,
+        audit: Some(audit_row(&owner, "member_update", 2)),
+    };
+    store.update_member(&promoted).await.unwrap();
+    // A refused change writes no audit entry.
+    let refused = MemberChange {
+        member: MemberRow {
+            role: Role::Agent,
+            ..owner.clone()
+        },
+        revoke_sessions: false,
+        audit: Some(audit_row(&owner, "member_update", 3)),
+    };
+    store.update_member(&refused).await.unwrap_err();
+
+    let list = |filter: AuditFilter| async move {
+        store
+            .list_audit(&AuditFilter {
+                limit: 50,
+                ..filter
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|row| (row.action, row.actor_id))
+            .collect::<Vec<_>>()
+    };
+    let owner_id = owner.id.as_str().to_owned();
+    let agent_id = agent.id.as_str().to_owned();
+    assert_eq!(
+        list(AuditFilter::default()).await,
+        vec![
+            ("member_update".to_owned(), owner_id.clone()),
+            ("monitor".to_owned(), agent_id.clone())
+        ],
+        "newest first, the refused change absent"
+    );
+    let only = |action: &str| AuditFilter {
+        action: Some(action.to_owned()),
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        list(only("monitor")).await,
+        vec![("monitor".to_owned(), agent_id.clone())]
+    );
+    assert_eq!(
+        list(AuditFilter {
+            actor_id: Some(owner_id.clone()),
+            ..AuditFilter::default()
+        })
+        .await,
+        vec![("member_update".to_owned(), owner_id)]
+    );
+    assert_eq!(
+        list(AuditFilter {
+            conversation_id: Some("cnv_none".into()),
+            ..AuditFilter::default()
+        })
+        .await,
+        vec![]
+    );
+    assert_eq!(
+        list(AuditFilter {
+            before: Some(at(2)),
+            ..AuditFilter::default()
+        })
+        .await,
+        vec![("monitor".to_owned(), agent_id)]
+    );
 }
