@@ -19,7 +19,7 @@ pub struct AuditView {
     pub id: String,
     pub actor_id: String,
     pub actor_name: String,
-    /// `monitor`, `whisper`, `takeover`, `handback`, `reassign`, `escalate`.
+    /// `monitor`, `whisper`, `takeover`, `handback`, `reassign`, `escalate`, `member_update`.
     pub action: String,
     pub conversation_id: Option<String>,
     #[schema(value_type = Object)]
