@@ -1,7 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (charter, webhooks, data).
+// screens (team, audit log, charter, webhooks, events, data).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -14,6 +14,8 @@ import { mountCharter } from './charter.js';
 import { mountWebhooks } from './webhooks.js';
 import { mountEvents } from './events.js';
 import { mountData } from './data.js';
+import { mountTeam, teamAllowed } from './team.js';
+import { auditAllowed, mountAudit } from './audit.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -26,6 +28,8 @@ const signedIn = {
 };
 /** The settings screens: who may open them, how they mount, and their page title. */
 const ADMIN_SCREENS = {
+  team: { allowed: (ctx) => teamAllowed(ctx.me), mount: mountTeam, title: 'Team' },
+  audit: { allowed: (ctx) => auditAllowed(ctx.me), mount: mountAudit, title: 'Audit log' },
   charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
   webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
   events: { allowed: (ctx) => ctx.features.events && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountEvents, title: 'Events' },
@@ -154,6 +158,8 @@ async function boot() {
   const ctx = { me, features, directory, live, navigate, showHelp };
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  if (teamAllowed(me)) links.push(h('a', { href: '#/team', dataset: { view: 'team' } }, 'Team'));
+  if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
   if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));

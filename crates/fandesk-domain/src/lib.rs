@@ -20,6 +20,7 @@ pub mod role;
 pub mod room;
 pub mod schedule;
 pub mod signals;
+pub mod team;
 pub mod text;
 pub mod topic;
 pub mod visibility;

@@ -13,6 +13,7 @@ use crate::ws::frames::ClientFrame;
 pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<auth::LoginRequest>(bytes);
     let _ = decode_json::<auth::CreateMemberRequest>(bytes);
+    let _ = decode_json::<auth::UpdateMemberRequest>(bytes);
     let _ = decode_json::<auth::FanSessionRequest>(bytes);
     let _ = decode_json::<canned::CannedRequest>(bytes);
     let _ = decode_json::<canned::RenderRequest>(bytes);

@@ -49,7 +49,7 @@ pub use app::clock::{Clock, ManualClock, SystemClock};
 pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
-pub use auth::{LoginResult, NewFanSession, NewMember, Session};
+pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};
 pub use charter::CharterConfig;
 pub use charter::view::{
     CharterDiffView, CharterReviewView, CharterVersionDocument, CharterVersionView, CharterView,
@@ -92,7 +92,7 @@ pub use signals::alerts::AlertView;
 pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 
 pub use fandesk_domain::{Audience, Principal, Role};
-pub use fandesk_store::{ConversationFilter, ReviewFilter};
+pub use fandesk_store::{AuditFilter, ConversationFilter, ReviewFilter};
 
 pub(crate) use app::Inner;
 pub(crate) use app::new_id;

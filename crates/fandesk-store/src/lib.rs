@@ -35,7 +35,7 @@ mod statement;
 mod stored_text;
 mod supervision;
 
-pub use accounts::{FanRow, LoginFailures, MemberRow, SessionRow, Subject};
+pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
@@ -67,7 +67,9 @@ pub use schedule::{
     NewScheduledDelivery, ScheduledDeliveryRow, ScheduledMessageRow, ScheduledProgress,
     SegmentFanRow,
 };
-pub use supervision::{AlertRow, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter};
+pub use supervision::{
+    AlertRow, AuditFilter, AuditRow, KeywordRuleRow, RestrictedRuleRow, ReviewFilter,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

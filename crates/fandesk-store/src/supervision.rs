@@ -22,6 +22,17 @@ pub struct AuditRow {
     pub created_at: Timestamp,
 }
 
+/// Which audit entries to list: older than `before`, at most `limit`, and each filter
+/// given matched exactly.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    pub before: Option<Timestamp>,
+    pub limit: u32,
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub conversation_id: Option<String>,
+}
+
 /// One alert (`docs/api.md` › Alerts).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRow {
@@ -136,19 +147,20 @@ impl Store {
         Ok(())
     }
 
-    /// Newest first; `before` pages backwards.
-    pub async fn list_audit(
-        &self,
-        before: Option<Timestamp>,
-        limit: u32,
-    ) -> StoreResult<Vec<AuditRow>> {
-        let before = before.map(to_micros).unwrap_or(i64::MAX);
+    /// Newest first, the entries `filter` keeps; `before` pages backwards.
+    pub async fn list_audit(&self, filter: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
+        let before = filter.before.map(to_micros).unwrap_or(i64::MAX);
         let statement = Statement::new(
             "SELECT id, actor_id, actor_name, action, conversation_id, details, created_at \
-             FROM audit_log WHERE created_at < $1 ORDER BY created_at DESC, id DESC LIMIT $2",
+             FROM audit_log WHERE created_at < $1 AND ($3 IS NULL OR action = $3) \
+             AND ($4 IS NULL OR actor_id = $4) AND ($5 IS NULL OR conversation_id = $5) \
+             ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(before)
-        .bind(i64::from(limit));
+        .bind(i64::from(filter.limit))
+        .bind(filter.action.as_deref())
+        .bind(filter.actor_id.as_deref())
+        .bind(filter.conversation_id.as_deref());
         self.reader().fetch_all(statement).await
     }
 

@@ -3,6 +3,7 @@
 //! PostgreSQL schema when `FANDESK_TEST_POSTGRES_URL` is set), so they run in parallel.
 
 mod e2e {
+    mod audit;
     mod auth;
     mod authz;
     mod backup_cli;
@@ -26,6 +27,7 @@ mod e2e {
     mod export_api;
     mod export_cli;
     mod isolation;
+    mod members;
     mod messages;
     mod metrics;
     mod openapi;

@@ -63,6 +63,11 @@ pub fn person_name() -> Object {
     trimmed(100, false, false, "A name:")
 }
 
+/// A member's new name (optional when editing).
+pub fn optional_person_name() -> Object {
+    trimmed(100, false, true, "A name:")
+}
+
 /// A member's email address.
 pub fn email() -> Object {
     let edge = format!("[^{SPACE}{CONTROL}@]");
@@ -80,9 +85,28 @@ pub fn email() -> Object {
         .build()
 }
 
+/// An id to filter the audit log by: 1 to 100 characters, none a control character.
+pub fn audit_id() -> Object {
+    string(false)
+        .pattern(Some(format!("^[^{CONTROL}]{{1,100}}$")))
+        .description(Some(
+            "An id: 1 to 100 characters, without control characters.",
+        ))
+        .build()
+}
+
 /// A member's new password.
 pub fn password() -> Object {
     string(false)
+        .min_length(Some(8))
+        .max_length(Some(256))
+        .description(Some("8 to 256 characters."))
+        .build()
+}
+
+/// A member's new password (optional when editing).
+pub fn optional_password() -> Object {
+    string(true)
         .min_length(Some(8))
         .max_length(Some(256))
         .description(Some("8 to 256 characters."))

@@ -28,6 +28,20 @@ pub fn role() -> Object {
     words(&names, false)
 }
 
+/// A role, or `null` (optional when editing).
+pub fn optional_role() -> Object {
+    let names: Vec<&str> = fandesk_domain::Role::ALL
+        .iter()
+        .map(|role| role.as_str())
+        .collect();
+    words(&names, true)
+}
+
+/// An audited action, as [`fandesk_domain::team::AUDITED_ACTIONS`] lists them.
+pub fn audit_action() -> Object {
+    words(&fandesk_domain::team::AUDITED_ACTIONS, false)
+}
+
 /// A conversation status, as [`fandesk_domain::Status`] names them.
 pub fn status() -> Object {
     let names: Vec<&str> = fandesk_domain::Status::ALL

@@ -6,10 +6,10 @@ use crate::error::ApiResult;
 use crate::extract::{Auth, Json};
 use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_service::view::{FanView, MemberView};
-use fandesk_service::{NewFanSession, NewMember};
+use fandesk_service::{MemberUpdate, NewFanSession, NewMember};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(create_member, list_members))
+        .routes(routes!(update_member))
         .routes(routes!(create_fan_session))
 }
 
@@ -214,6 +215,50 @@ pub async fn list_members(
 ) -> ApiResult<axum::Json<MemberList>> {
     let members = state.app.list_members(&session.principal).await?;
     Ok(axum::Json(MemberList { members }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMemberRequest {
+    #[schema(schema_with = fields::optional_person_name)]
+    pub name: Option<String>,
+    /// The last active owner keeps the owner role.
+    #[schema(schema_with = words::optional_role)]
+    pub role: Option<String>,
+    /// `false` deactivates the member: their sessions end (WebSockets close with 4001),
+    /// they cannot log in and are assigned nothing; their conversations stay. `true`
+    /// reactivates them. The last active owner cannot be deactivated.
+    pub active: Option<bool>,
+    /// A new password, set by the owner; the member's sessions end.
+    #[schema(schema_with = fields::optional_password)]
+    pub password: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Option<UpdateMemberRequest>,
+    description = "Owner only. Each field present is changed; no body, or `{}`, changes nothing.",
+    responses((status = 200, description = "the member as changed", body = MemberView),
+              (status = 403, description = "`forbidden`: only the owner manages members", body = ErrorBody),
+              (status = 404, description = "`not_found`: no such member", body = ErrorBody),
+              (status = 409, description = "`conflict`: the change would leave the team without \
+                                            an active owner", body = ErrorBody)))]
+pub async fn update_member(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<UpdateMemberRequest>,
+) -> ApiResult<axum::Json<MemberView>> {
+    let input = MemberUpdate {
+        name: input.name,
+        role: input.role,
+        active: input.active,
+        password: input.password,
+    };
+    let member = state
+        .app
+        .update_member(&session.principal, &id, input)
+        .await?;
+    Ok(axum::Json(member))
 }
 
 #[derive(Deserialize, ToSchema)]

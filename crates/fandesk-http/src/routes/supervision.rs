@@ -5,11 +5,11 @@
 use crate::AppState;
 use crate::error::ApiResult;
 use crate::extract::{Auth, Json, Query};
-use crate::openapi::fields;
+use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use fandesk_service::view::{ConversationView, MessageView};
-use fandesk_service::{AuditView, ReviewFilter};
+use fandesk_service::{AuditFilter, AuditView, ReviewFilter};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -167,6 +167,15 @@ pub struct AuditQuery {
     /// Most entries returned: default 50; values outside 1–200 are clamped.
     #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
+    /// Only this action.
+    #[param(schema_with = words::audit_action)]
+    pub action: Option<String>,
+    /// Only entries by this member.
+    #[param(schema_with = fields::audit_id)]
+    pub actor_id: Option<String>,
+    /// Only entries about this conversation.
+    #[param(schema_with = fields::audit_id)]
+    pub conversation_id: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -182,10 +191,14 @@ pub async fn audit(
     Auth(session): Auth,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<axum::Json<AuditList>> {
-    let entries = state
-        .app
-        .list_audit(&session.principal, query.before, query.limit.unwrap_or(50))
-        .await?;
+    let filter = AuditFilter {
+        before: query.before,
+        limit: query.limit.unwrap_or(50),
+        action: query.action,
+        actor_id: query.actor_id,
+        conversation_id: query.conversation_id,
+    };
+    let entries = state.app.list_audit(&session.principal, filter).await?;
     Ok(axum::Json(AuditList { entries }))
 }
 

@@ -12,7 +12,7 @@ use fandesk_store::{MemberRow, StoreError, Subject};
 use jiff::Timestamp;
 use rand::RngCore;
 
-async fn hash_password(password: String) -> ServiceResult<String> {
+pub(crate) async fn hash_password(password: String) -> ServiceResult<String> {
     let mut salt = [0u8; 16];
     rand::rng().fill_bytes(&mut salt);
     on_hashing_thread(move || hash_phc(password.as_bytes(), salt))
@@ -25,6 +25,18 @@ async fn verify_password(password: String, hash: String) -> bool {
     on_hashing_thread(move || verify_phc(password.as_bytes(), &hash))
         .await
         .unwrap_or(false)
+}
+
+/// A password's only rule: 8 to 256 characters.
+pub(crate) fn check_password(password: &str) -> ServiceResult<()> {
+    let length = password.chars().count();
+    if !(8..=256).contains(&length) {
+        return Err(ServiceError::invalid(
+            "password",
+            "must be 8 to 256 characters",
+        ));
+    }
+    Ok(())
 }
 
 fn check_email(email: &str) -> ServiceResult<String> {
@@ -74,13 +86,7 @@ impl App {
                 "must be one of owner, supervisor, escalation_lead, agent, bot",
             )
         })?;
-        let length = input.password.chars().count();
-        if !(8..=256).contains(&length) {
-            return Err(ServiceError::invalid(
-                "password",
-                "must be 8 to 256 characters",
-            ));
-        }
+        check_password(&input.password)?;
         let row = MemberRow {
             id: MemberId(new_id("mem")),
             email,
@@ -91,6 +97,7 @@ impl App {
                 hash_password(input.password).await?
             },
             created_at: self.now(),
+            deactivated_at: None,
         };
         match self.store().insert_member(&row).await {
             Ok(()) => Ok(MemberView::from(&row)),
@@ -128,7 +135,9 @@ impl App {
             let _slot = self.password_slot().await?;
             verify_password(password.to_owned(), member.password_hash.clone()).await
         };
-        if !verified {
+        // A deactivated member is refused like a wrong password: the answer does not tell
+        // a guesser that the password was right.
+        if !verified || !member.is_active() {
             return Err(ServiceError::Unauthorized);
         }
         let token = self

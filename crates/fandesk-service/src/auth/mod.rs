@@ -1,9 +1,10 @@
 //! Members, fans and bearer tokens (docs/api.md › Authentication): team members and
-//! their passwords ([`members`]), fan sessions, bearer tokens and their revocation
+//! their passwords ([`members`]), changing them ([`member_change`]), fan sessions, bearer tokens and their revocation
 //! ([`sessions`]), and their JSON views ([`view`]). Passwords are argon2id hashes; tokens
 //! are 256 random bits handed out once and stored as their SHA-256.
 
 mod hashing;
+pub(crate) mod member_change;
 pub(crate) mod members;
 pub(crate) mod sessions;
 pub(crate) mod view;
@@ -35,6 +36,17 @@ pub struct NewMember {
     pub name: String,
     pub role: String,
     pub password: String,
+}
+
+/// A change of a member (`PATCH /members/{id}`): each field present is changed.
+#[derive(Clone, Debug, Default)]
+pub struct MemberUpdate {
+    pub name: Option<String>,
+    pub role: Option<String>,
+    /// `false` deactivates (sessions end, login refused); `true` reactivates.
+    pub active: Option<bool>,
+    /// A new password set by the owner; the member's sessions end.
+    pub password: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -158,6 +158,7 @@ impl App {
                     .store()
                     .find_member(id)
                     .await?
+                    .filter(|member| member.is_active())
                     .ok_or(ServiceError::Unauthorized)?;
                 Principal::Member {
                     id: member.id,
@@ -187,15 +188,20 @@ impl App {
     /// Revokes the session's token; its open WebSockets close too (on every node).
     pub async fn logout(&self, session: &Session) -> ServiceResult<()> {
         self.store().delete_session(&session.token_hash).await?;
+        self.announce_revoked(session.token_hash.clone());
+        Ok(())
+    }
+
+    /// Tells the connections on every node that the token hashed `token_hash` is revoked.
+    pub(crate) fn announce_revoked(&self, token_hash: String) {
         // Not a wire event: the payload is the revoked hash, for the connections on every
         // node to compare with their own.
-        let payload = bytes::Bytes::from(session.token_hash.clone());
+        let payload = bytes::Bytes::from(token_hash);
         publish_ephemeral(
             self.bus().as_ref(),
             REVOCATIONS_TOPIC.to_owned(),
             Frames::team_only(payload),
         );
-        Ok(())
     }
 
     /// Deletes expired sessions; returns how many.

@@ -12,6 +12,8 @@ pub struct MemberView {
     pub name: String,
     /// `owner`, `supervisor`, `escalation_lead`, `agent` or `bot`.
     pub role: String,
+    /// `false` once the owner deactivated the member: they cannot log in.
+    pub active: bool,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
@@ -23,6 +25,7 @@ impl From<&MemberRow> for MemberView {
             email: row.email.clone(),
             name: row.name.clone(),
             role: row.role.as_str().to_owned(),
+            active: row.is_active(),
             created_at: row.created_at,
         }
     }

@@ -9,7 +9,7 @@ use crate::live::event::{PresenceState, ServerEvent};
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{Audience, Capability, MemberId, Principal, Role, Topic};
-use fandesk_store::{AuditRow, ReviewFilter};
+use fandesk_store::{AuditFilter, AuditRow, ReviewFilter};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -19,7 +19,7 @@ pub struct AuditView {
     pub id: String,
     pub actor_id: String,
     pub actor_name: String,
-    /// `monitor`, `whisper`, `takeover`, `handback`, `reassign`, `escalate`.
+    /// `monitor`, `whisper`, `takeover`, `handback`, `reassign`, `escalate`, `member_update`.
     pub action: String,
     pub conversation_id: Option<String>,
     #[schema(value_type = Object)]
@@ -87,7 +87,8 @@ impl App {
             .store()
             .find_member(&MemberId::from(member_id))
             .await?
-            .ok_or_else(|| ServiceError::invalid("member_id", "no such member"))?;
+            .filter(|member| member.is_active())
+            .ok_or_else(|| ServiceError::invalid("member_id", "no active member with this id"))?;
         let transition = Transition::Assign {
             member: member.id,
             name: member.name,
@@ -121,7 +122,10 @@ impl App {
                     .store()
                     .find_member(&MemberId::from(lead_id))
                     .await?
-                    .ok_or_else(|| ServiceError::invalid("lead_id", "no such member"))?;
+                    .filter(|lead| lead.is_active())
+                    .ok_or_else(|| {
+                        ServiceError::invalid("lead_id", "no active member with this id")
+                    })?;
                 if lead.role != Role::EscalationLead {
                     return Err(ServiceError::invalid(
                         "lead_id",
@@ -156,18 +160,40 @@ impl App {
         self.transition(actor, id, Transition::HandBack).await
     }
 
-    /// The audit log, newest first (owner and supervisors).
+    /// The audit log, newest first (owner and supervisors), filtered by action, by who
+    /// acted and by conversation.
     pub async fn list_audit(
         &self,
         actor: &Principal,
-        before: Option<Timestamp>,
-        limit: u32,
+        mut filter: AuditFilter,
     ) -> ServiceResult<Vec<AuditView>> {
         actor.require(Capability::ReadAudit)?;
-        let rows = self
-            .store()
-            .list_audit(before, limit.clamp(1, MAX_PAGE))
-            .await?;
+        if let Some(action) = &filter.action
+            && !fandesk_domain::team::AUDITED_ACTIONS.contains(&action.as_str())
+        {
+            return Err(ServiceError::invalid(
+                "action",
+                format!(
+                    "must be one of {}",
+                    fandesk_domain::team::AUDITED_ACTIONS.join(", ")
+                ),
+            ));
+        }
+        for (field, value) in [
+            ("actor_id", &filter.actor_id),
+            ("conversation_id", &filter.conversation_id),
+        ] {
+            if value.as_deref().is_some_and(|id| {
+                id.is_empty() || id.chars().count() > 100 || id.chars().any(char::is_control)
+            }) {
+                return Err(ServiceError::invalid(
+                    field,
+                    "must be 1 to 100 characters without control characters",
+                ));
+            }
+        }
+        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        let rows = self.store().list_audit(&filter).await?;
         Ok(rows.iter().map(AuditView::from).collect())
     }
 

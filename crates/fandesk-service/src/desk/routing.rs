@@ -285,6 +285,7 @@ impl App {
                 role: Role::Bot,
                 password_hash: "!".into(),
                 created_at: self.now(),
+                deactivated_at: None,
             };
             match self.store().insert_member(&row).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}

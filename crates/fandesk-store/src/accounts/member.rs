@@ -10,15 +10,16 @@ impl Store {
     /// Inserts a member; a taken email is `Conflict`.
     pub async fn insert_member(&self, member: &MemberRow) -> StoreResult<()> {
         let statement = Statement::new(
-            "INSERT INTO members (id, email, name, role, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO members (id, email, name, role, password_hash, created_at, \
+             deactivated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(member.id.as_str())
         .bind(&member.email)
         .bind(&member.name)
         .bind(member.role.as_str())
         .bind(&member.password_hash)
-        .bind(to_micros(member.created_at));
+        .bind(to_micros(member.created_at))
+        .bind(member.deactivated_at.map(to_micros));
         self.writer().execute(statement).await?;
         Ok(())
     }

@@ -4,7 +4,10 @@
 mod fan;
 mod login_failure;
 mod member;
+mod member_change;
 mod session;
+
+pub use member_change::MemberChange;
 
 use crate::statement::Columns;
 use fandesk_domain::{FanId, MemberId, Role};
@@ -19,6 +22,14 @@ pub struct MemberRow {
     pub role: Role,
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// When the owner deactivated the member (they cannot log in); `None` while active.
+    pub deactivated_at: Option<Timestamp>,
+}
+
+impl MemberRow {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +63,8 @@ pub struct SessionRow {
     pub expires_at: Timestamp,
 }
 
-pub(crate) const MEMBER_COLUMNS: &str = "id, email, name, role, password_hash, created_at";
+pub(crate) const MEMBER_COLUMNS: &str =
+    "id, email, name, role, password_hash, created_at, deactivated_at";
 pub(crate) const FAN_COLUMNS: &str =
     "id, display_name, external_id, timezone, created_at, last_seen_at";
 
@@ -65,6 +77,7 @@ impl<'r, R: Columns> FromRow<'r, R> for MemberRow {
             role: row.parsed("role", "role", Role::parse)?,
             password_hash: row.text("password_hash")?,
             created_at: row.time("created_at")?,
+            deactivated_at: row.optional_time("deactivated_at")?,
         })
     }
 }

@@ -329,8 +329,8 @@ impl Store {
         self.reader().fetch_all(statement).await
     }
 
-    /// Every human member's load; `assigned_recently` counts automatic assignments since
-    /// `since`.
+    /// Every active human member's load (a deactivated member is assigned nothing);
+    /// `assigned_recently` counts automatic assignments since `since`.
     pub async fn list_member_loads(&self, since: Timestamp) -> StoreResult<Vec<MemberLoadRow>> {
         let statement = Statement::new(
             "SELECT m.id, m.name, m.role, m.max_concurrent, \
@@ -340,7 +340,7 @@ impl Store {
               AND c.escalated AND c.status <> 'resolved') AS escalations, \
              (SELECT COUNT(*) FROM desk_assignments d WHERE d.member_id = m.id \
               AND d.created_at >= $1) AS assigned_recently \
-             FROM members m WHERE m.role <> 'bot' ORDER BY m.id",
+             FROM members m WHERE m.role <> 'bot' AND m.deactivated_at IS NULL ORDER BY m.id",
         )
         .bind(to_micros(since));
         self.reader().fetch_all(statement).await

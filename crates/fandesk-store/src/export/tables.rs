@@ -116,6 +116,7 @@ pub(crate) static MEMBERS: Table = Table {
         closed("role", is_role),
         column("created_at", Int),
         column("max_concurrent", Int),
+        nullable("deactivated_at", Int),
     ],
 };
 

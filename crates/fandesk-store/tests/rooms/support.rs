@@ -122,6 +122,7 @@ pub async fn add_member(store: &Store, role: Role) -> Principal {
         role,
         password_hash: "$argon2id$not-a-real-hash".to_owned(),
         created_at: at(0),
+        deactivated_at: None,
     };
     store.insert_member(&row).await.expect("insert member");
     Principal::Member {

@@ -335,7 +335,10 @@ async fn one_update_keeps_each_conversations_state(store: &Store) {
     assert_eq!(two.assignee_id, Some(agent_id));
     assert_eq!((one.assignee_id, three.assignee_id), (None, None));
     let mut audited: Vec<Option<ConversationId>> = store
-        .list_audit(None, 10)
+        .list_audit(&fandesk_store::AuditFilter {
+            limit: 10,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_iter()

@@ -17,6 +17,7 @@ async fn webhook_log(db: &mut TestDb) {
         role: Role::Owner,
         password_hash: "!".into(),
         created_at: at,
+        deactivated_at: None,
     };
     db.insert_member(&owner).await.unwrap();
     let webhook = WebhookRow {

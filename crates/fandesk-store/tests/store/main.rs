@@ -42,6 +42,7 @@ mod durability;
 mod export;
 mod idempotency;
 mod integration;
+mod members;
 mod metric_counters;
 mod metrics;
 mod rules;

@@ -225,6 +225,7 @@ pub fn member_row(role: Role) -> MemberRow {
         role,
         password_hash: "$argon2id$not-a-real-hash".to_owned(),
         created_at: at(0),
+        deactivated_at: None,
     }
 }
 

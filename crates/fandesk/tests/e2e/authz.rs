@@ -93,6 +93,8 @@ async fn request(
         "create_fan_session" => json!({"display_name": "Matrix fan"}),
         "create_member" => json!({"email": format!("m-{}@fandesk.test", client_id()),
             "name": "Matrix member", "role": "agent", "password": fandesk_testkit::MEMBER_PASSWORD}),
+        // A harmless change: the member named is the other agent, whom other cells assign.
+        "update_member" => json!({"name": "Other agent"}),
         "send_message" => json!({"client_msg_id": client_id(), "body": "hello"}),
         "assign" => json!({"member_id": world.assignee_for(actor)}),
         "escalate" => json!({"reason": ESCALATION_REASON}),

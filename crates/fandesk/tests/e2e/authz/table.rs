@@ -122,6 +122,7 @@ pub const TABLE: &[Classified] = &[
     op("me", Signed, O::None),
     op("list_members", Holds(C::ViewTeam), O::None),
     op("create_member", Holds(C::ManageMembers), O::None),
+    op("update_member", Holds(C::ManageMembers), O::Member),
     // conversations
     op("list_conversations", Signed, O::None),
     op("open_conversation", FanOnly, O::None),
