@@ -286,20 +286,7 @@ fn abuse_command(options: Options, args: abuse::AbuseArgs) -> Result<()> {
             started.elapsed().as_secs_f64(),
             loadavg()
         );
-        print!("{footer}");
-        out.push_str(&footer);
-        if let Some(path) = &options.results {
-            use std::io::Write;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
-            writeln!(file, "{out}")?;
-        }
-        if options.keep_work {
-            let path = ctx.work.keep();
-            eprintln!("work directory kept: {}", path.display());
-        }
+        finish_report(&options, ctx, out, &footer)?;
         if !failures.is_empty() {
             anyhow::bail!("abuse targets missed:\n- {}", failures.join("\n- "));
         }
@@ -351,20 +338,7 @@ async fn run_scenarios(options: Options, names: &[&str]) -> Result<()> {
             footer.push_str(&format!("- {problem}\n"));
         }
     }
-    print!("{footer}");
-    out.push_str(&footer);
-    if let Some(path) = &options.results {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        writeln!(file, "{out}")?;
-    }
-    if options.keep_work {
-        let path = ctx.work.keep();
-        eprintln!("work directory kept: {}", path.display());
-    }
+    finish_report(&options, ctx, out, &footer)?;
     if !problems.is_empty() {
         anyhow::bail!(
             "{} problem(s) during the run (listed above)",
@@ -474,4 +448,24 @@ fn loadavg() -> String {
                 .join(" ")
         })
         .unwrap_or_default()
+}
+
+/// Prints the report's footer, appends the whole report to `--results` if given, and
+/// keeps the work directory when asked to.
+fn finish_report(options: &Options, ctx: Ctx, mut out: String, footer: &str) -> Result<()> {
+    print!("{footer}");
+    out.push_str(footer);
+    if let Some(path) = &options.results {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(file, "{out}")?;
+    }
+    if options.keep_work {
+        let path = ctx.work.keep();
+        eprintln!("work directory kept: {}", path.display());
+    }
+    Ok(())
 }
