@@ -201,6 +201,42 @@ impl HttpClient {
         (token.to_owned(), reply.json["member"].clone())
     }
 
+    /// A new fan session named `name`: `(token, fan id)`.
+    pub async fn fan_session(&self, name: &str) -> (String, String) {
+        let reply = self
+            .post(
+                "/api/v1/fan-sessions",
+                None,
+                serde_json::json!({"display_name": name}),
+            )
+            .await;
+        reply.expect_status(201);
+        let token = reply.json["token"].as_str().expect("fan token").to_owned();
+        let id = reply.json["fan"]["id"].as_str().expect("fan id").to_owned();
+        (token, id)
+    }
+
+    /// Opens (or continues) the fan's conversation; returns its id.
+    pub async fn open_conversation(&self, fan_token: &str) -> String {
+        let reply = self
+            .post(
+                "/api/v1/conversations",
+                Some(fan_token),
+                serde_json::json!({}),
+            )
+            .await;
+        assert!(
+            matches!(reply.status, 200 | 201),
+            "open conversation: {} {}",
+            reply.status,
+            reply.text()
+        );
+        reply.json["id"]
+            .as_str()
+            .expect("conversation id")
+            .to_owned()
+    }
+
     /// POST of raw bytes labelled `application/json`.
     pub async fn post_raw(
         &self,

@@ -197,32 +197,12 @@ impl TestServer {
 
     /// A new anonymous fan: `(token, fan_id)`.
     pub async fn fan_session(&self, name: &str) -> (String, String) {
-        let reply = self
-            .http
-            .post("/api/v1/fan-sessions", None, json!({"display_name": name}))
-            .await;
-        reply.expect_status(201);
-        let token = reply.json["token"].as_str().expect("fan token").to_owned();
-        let id = reply.json["fan"]["id"].as_str().expect("fan id").to_owned();
-        (token, id)
+        self.http.fan_session(name).await
     }
 
     /// Opens (or continues) the fan's conversation; returns its id.
     pub async fn open_conversation(&self, fan_token: &str) -> String {
-        let reply = self
-            .http
-            .post("/api/v1/conversations", Some(fan_token), json!({}))
-            .await;
-        assert!(
-            matches!(reply.status, 200 | 201),
-            "open conversation: {} {}",
-            reply.status,
-            reply.text()
-        );
-        reply.json["id"]
-            .as_str()
-            .expect("conversation id")
-            .to_owned()
+        self.http.open_conversation(fan_token).await
     }
 
     /// `POST /conversations/{id}/messages`.

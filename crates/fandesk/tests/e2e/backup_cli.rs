@@ -65,25 +65,9 @@ async fn a_backup_taken_under_writes_restores_every_earlier_ack() {
         .await
         .expect("start");
     let http = server.http().clone();
-    let fan = http
-        .post("/api/v1/fan-sessions", None, json!({"display_name": "Fan"}))
-        .await;
-    fan.expect_status(201);
-    let token = fan.json["token"].as_str().expect("token").to_owned();
-    let opened = http
-        .post("/api/v1/conversations", Some(&token), json!({}))
-        .await;
-    opened.expect_status(201);
-    let conversation = opened.json["id"].as_str().expect("id").to_owned();
-    let owner = http
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}),
-        )
-        .await;
-    owner.expect_status(200);
-    let owner = owner.json["token"].as_str().expect("token").to_owned();
+    let (token, _) = http.fan_session("Fan").await;
+    let conversation = http.open_conversation(&token).await;
+    let owner = http.login(OWNER_EMAIL, OWNER_PASSWORD).await.0;
 
     let acked = Arc::new(Mutex::new(Vec::new()));
     let (progress, mut count) = watch::channel(0);

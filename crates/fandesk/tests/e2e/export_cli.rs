@@ -26,15 +26,7 @@ fn path(path: &Path) -> &str {
 }
 
 async fn owner_token(http: &HttpClient) -> String {
-    let owner = http
-        .post(
-            "/api/v1/auth/login",
-            None,
-            json!({"email": OWNER_EMAIL, "password": OWNER_PASSWORD}),
-        )
-        .await;
-    owner.expect_status(200);
-    owner.json["token"].as_str().expect("token").to_owned()
+    http.login(OWNER_EMAIL, OWNER_PASSWORD).await.0
 }
 
 /// Everything after the header line.
@@ -55,16 +47,8 @@ async fn an_export_imports_line_for_line_and_only_once() {
         .await
         .expect("start");
     let http = server.http().clone();
-    let fan = http
-        .post("/api/v1/fan-sessions", None, json!({"display_name": "Fan"}))
-        .await;
-    fan.expect_status(201);
-    let fan = fan.json["token"].as_str().expect("token").to_owned();
-    let opened = http
-        .post("/api/v1/conversations", Some(&fan), json!({}))
-        .await;
-    opened.expect_status(201);
-    let conversation = opened.json["id"].as_str().expect("id").to_owned();
+    let (fan, _) = http.fan_session("Fan").await;
+    let conversation = http.open_conversation(&fan).await;
     let route = format!("/api/v1/conversations/{conversation}/messages");
     let owner = owner_token(&http).await;
     for (number, (token, body, visibility)) in [
