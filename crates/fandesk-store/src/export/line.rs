@@ -240,11 +240,11 @@ mod tests {
                 Err("U+0000"),
             ),
             (
-                r#"{"type":"member","id":"m","email":"a@b","name":"A","role":"king","created_at":0,"max_concurrent":5}"#.into(),
+                r#"{"type":"member","id":"m","email":"a@b","name":"A","role":"king","created_at":0,"max_concurrent":5,"deactivated_at":null}"#.into(),
                 Err("member.role: unknown value"),
             ),
             (
-                r#"{"type":"member","id":"m","email":"a@b","name":"A","role":"agent","created_at":0,"max_concurrent":5}"#.into(),
+                r#"{"type":"member","id":"m","email":"a@b","name":"A","role":"agent","created_at":0,"max_concurrent":5,"deactivated_at":null}"#.into(),
                 Ok("member"),
             ),
         ];
