@@ -76,19 +76,7 @@ impl<'r, R: Columns> FromRow<'r, R> for EventRow {
 impl Store {
     /// Inserts the event's room and the event in one transaction.
     pub async fn insert_event(&self, event: &EventRow, room: &RoomRow) -> StoreResult<()> {
-        let room_insert = Statement::new(
-            "INSERT INTO rooms (id, title, state, opens_at, slow_mode_secs, last_seq, created_by, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(room.id.as_str())
-        .bind(&room.title)
-        .bind(room.state.as_str())
-        .bind(room.opens_at.map(to_micros))
-        .bind(i64::from(room.slow_mode_secs))
-        .bind(room.last_seq as i64)
-        .bind(room.created_by.as_str())
-        .bind(to_micros(room.created_at))
-        .bind(to_micros(room.updated_at));
+        let room_insert = crate::room::insert_room_statement(room);
         let event_insert = Statement::new(
             "INSERT INTO events (id, room_id, kind, title, starts_at, duration_secs, media_url, \
              qa, created_by, created_at, updated_at) \

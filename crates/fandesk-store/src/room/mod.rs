@@ -173,20 +173,7 @@ pub enum RoomEventFilter {
 
 impl Store {
     pub async fn insert_room(&self, room: &RoomRow) -> StoreResult<()> {
-        let statement = Statement::new(
-            "INSERT INTO rooms (id, title, state, opens_at, slow_mode_secs, last_seq, created_by, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(room.id.as_str())
-        .bind(&room.title)
-        .bind(room.state.as_str())
-        .bind(room.opens_at.map(to_micros))
-        .bind(i64::from(room.slow_mode_secs))
-        .bind(room.last_seq as i64)
-        .bind(room.created_by.as_str())
-        .bind(to_micros(room.created_at))
-        .bind(to_micros(room.updated_at));
-        self.writer().execute(statement).await?;
+        self.writer().execute(insert_room_statement(room)).await?;
         Ok(())
     }
 
@@ -242,4 +229,21 @@ impl Store {
             .bind(fan.as_str());
         self.reader().fetch_optional(statement).await
     }
+}
+
+/// The insert of a room row (alone, or in a transaction with what opens with it).
+pub(crate) fn insert_room_statement(room: &RoomRow) -> Statement<'_> {
+    Statement::new(
+        "INSERT INTO rooms (id, title, state, opens_at, slow_mode_secs, last_seq, created_by, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(room.id.as_str())
+    .bind(&room.title)
+    .bind(room.state.as_str())
+    .bind(room.opens_at.map(to_micros))
+    .bind(i64::from(room.slow_mode_secs))
+    .bind(room.last_seq as i64)
+    .bind(room.created_by.as_str())
+    .bind(to_micros(room.created_at))
+    .bind(to_micros(room.updated_at))
 }
