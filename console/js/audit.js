@@ -17,6 +17,8 @@ export const AUDIT_ACTIONS = [
   ['reassign', 'Reassigned'],
   ['escalate', 'Escalated'],
   ['member_update', 'Changed a member'],
+  ['alert_acknowledge', 'Acknowledged an alert'],
+  ['alert_dismiss', 'Dismissed an alert'],
 ];
 const PAGE = 50;
 

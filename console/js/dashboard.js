@@ -1,6 +1,6 @@
 // The supervisor dashboard (docs/product.md › Metrics and reports, Supervision): waiting
 // fans with timers, the live alerts feed from the `alerts` topic with one-click
-// monitor / whisper / take over, agents with their load, a sentiment overview, and the
+// monitor / whisper / take over and acknowledge / dismiss (with who did it), agents with their load, a sentiment overview, and the
 // day's metrics when the server has the metrics API. Monitoring opens the conversation
 // in a side pane here; the fan sees none of it.
 
@@ -122,14 +122,14 @@ export function mountDashboard(root, ctx) {
     const waiting = state.open.filter((conversation) => conversation.awaiting_since).sort(byUrgency);
     const longest = waiting.length ? secondsSince(waiting[0].awaiting_since) : 0;
     const dayAgo = Date.now() - 86_400_000;
-    const alertsToday = [...state.alerts.values()].filter((alert) => Date.parse(alert.created_at) > dayAgo).length;
+    const alertsToday = [...state.alerts.values()].filter((alert) => Date.parse(alert.created_at) > dayAgo && (alert.state || 'open') === 'open').length;
     const humans = [...ctx.directory.members.values()].filter((member) => member.role !== 'bot');
     replace(kpis,
       kpi('fans waiting', String(waiting.length), waiting.length > 5 ? 'kpi-warn' : ''),
       kpi('longest wait', duration(longest), longest >= 60 ? 'kpi-late' : longest >= 30 ? 'kpi-warn' : ''),
       kpi('open conversations', String(state.open.length)),
       kpi('unassigned', String(state.open.filter((c) => !c.assignee_id).length)),
-      kpi('alerts in 24 h', String(alertsToday), alertsToday ? 'kpi-warn' : ''),
+      kpi('open alerts in 24 h', String(alertsToday), alertsToday ? 'kpi-warn' : ''),
       kpi('team members', String(humans.length)));
     replace(waitingList, waiting.length ? waiting.map(waitingItem) : h('li', { class: 'empty' }, 'Nobody is waiting.'));
     paintAgents(humans);
@@ -224,7 +224,8 @@ export function mountDashboard(root, ctx) {
     // What matched comes first (the words as the fan wrote them); the rule's name after.
     const word = typeof alert.details?.word === 'string' ? alert.details.word : null;
     const rule = alert.rule ? alert.rule.replace('_', ' ') : null;
-    return h('li', { class: `alert alert-${alert.kind}`, dataset: { id: alert.id } },
+    const alertState = alert.state || 'open';
+    return h('li', { class: `alert alert-${alert.kind} alert-state-${alertState}`, dataset: { id: alert.id, state: alertState } },
       h('div', { class: 'alert-head' },
         h('span', { class: 'badge badge-alert' }, ALERT_LABELS[alert.kind] || alert.kind),
         word ? h('span', { class: 'alert-match' }, `“${word}”`) : null,
@@ -232,7 +233,34 @@ export function mountDashboard(root, ctx) {
         fan,
         h('time', { datetime: alert.created_at, title: clock(alert.created_at) }, ago(alert.created_at))),
       alert.excerpt ? h('p', { class: 'alert-excerpt' }, highlight(alert.excerpt, word)) : null,
-      alert.conversation_id ? actions(alert.conversation_id) : null);
+      h('div', { class: 'alert-foot' },
+        alert.conversation_id && alertState !== 'dismissed' ? actions(alert.conversation_id) : null,
+        handling(alert, alertState)));
+  }
+
+  /** Who handled the alert, or the buttons to acknowledge / dismiss it. */
+  function handling(alert, alertState) {
+    const who = alert.handled_by_name || alert.handled_by;
+    const note = alertState === 'open' ? null
+      : h('span', { class: 'alert-handled' },
+        `${alertState === 'acknowledged' ? 'Acknowledged' : 'Dismissed'} by ${who}`,
+        alert.handled_at ? h('time', { datetime: alert.handled_at, title: clock(alert.handled_at) }, ` ${ago(alert.handled_at)}`) : null);
+    return h('span', { class: 'alert-handling' },
+      note,
+      alertState === 'open' ? h('button', { type: 'button', onclick: () => handleAlert(alert.id, 'acknowledge') }, 'Acknowledge') : null,
+      alertState !== 'dismissed' ? h('button', { type: 'button', onclick: () => handleAlert(alert.id, 'dismiss') }, 'Dismiss') : null);
+  }
+
+  async function handleAlert(id, action) {
+    try {
+      const alert = await api('POST', `/alerts/${encodeURIComponent(id)}/${action}`);
+      state.alerts.set(alert.id, alert);
+      paintAlerts();
+      paint();
+    } catch (error) {
+      toast(`Cannot ${action} the alert: ${error.message}`, 'error');
+      loadAlerts();
+    }
   }
 
   /** `text` with the first occurrence of `word` (any case) marked. */
@@ -282,6 +310,10 @@ export function mountDashboard(root, ctx) {
       paint();
       const item = alertsList.querySelector(`[data-id="${CSS.escape(event.alert.id)}"]`);
       item?.classList.add('alert-new');
+    } else if (event.kind === 'alert.updated') {
+      state.alerts.set(event.alert.id, event.alert);
+      paintAlerts();
+      paint();
     } else if (event.kind === 'subscribed') loadAlerts();
   });
   const stopInbox = ctx.live.subscribe('inbox', (event) => {

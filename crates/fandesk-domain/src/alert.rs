@@ -57,9 +57,93 @@ impl std::fmt::Display for AlertKind {
     }
 }
 
+/// Where an alert stands: raised (`open`), someone is on it (`acknowledged`), or judged
+/// not to need anything (`dismissed`, final).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    Open,
+    Acknowledged,
+    Dismissed,
+}
+
+/// What a supervisor does to an alert.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertAction {
+    Acknowledge,
+    Dismiss,
+}
+
+/// Why an alert cannot take an action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AlertRefusal {
+    #[error("the alert was dismissed; it cannot be acknowledged any more")]
+    AlreadyDismissed,
+}
+
+impl AlertState {
+    pub const ALL: [AlertState; 3] = [
+        AlertState::Open,
+        AlertState::Acknowledged,
+        AlertState::Dismissed,
+    ];
+
+    /// The wire and stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::Open => "open",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertState> {
+        AlertState::ALL
+            .into_iter()
+            .find(|state| state.as_str() == text)
+    }
+
+    /// The state after `action`: `None` when the alert is already there (nothing to
+    /// record, the action is answered as done), a refusal when it cannot go there.
+    /// Acknowledging is for open alerts; dismissing is allowed until dismissed.
+    pub fn after(self, action: AlertAction) -> Result<Option<AlertState>, AlertRefusal> {
+        match (self, action) {
+            (AlertState::Open, AlertAction::Acknowledge) => Ok(Some(AlertState::Acknowledged)),
+            (AlertState::Acknowledged, AlertAction::Acknowledge) => Ok(None),
+            (AlertState::Dismissed, AlertAction::Acknowledge) => {
+                Err(AlertRefusal::AlreadyDismissed)
+            }
+            (AlertState::Open | AlertState::Acknowledged, AlertAction::Dismiss) => {
+                Ok(Some(AlertState::Dismissed))
+            }
+            (AlertState::Dismissed, AlertAction::Dismiss) => Ok(None),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_states_follow_the_actions() {
+        use AlertAction::{Acknowledge, Dismiss};
+        use AlertState::{Acknowledged, Dismissed, Open};
+        let table = [
+            (Open, Acknowledge, Ok(Some(Acknowledged))),
+            (Open, Dismiss, Ok(Some(Dismissed))),
+            (Acknowledged, Acknowledge, Ok(None)),
+            (Acknowledged, Dismiss, Ok(Some(Dismissed))),
+            (Dismissed, Dismiss, Ok(None)),
+            (Dismissed, Acknowledge, Err(AlertRefusal::AlreadyDismissed)),
+        ];
+        for (state, action, expected) in table {
+            assert_eq!(state.after(action), expected, "{state:?} + {action:?}");
+        }
+        for state in AlertState::ALL {
+            assert_eq!(AlertState::parse(state.as_str()), Some(state));
+        }
+    }
 
     #[test]
     fn names_round_trip_and_match_serde() {

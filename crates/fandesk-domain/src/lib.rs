@@ -25,7 +25,7 @@ pub mod text;
 pub mod topic;
 pub mod visibility;
 
-pub use alert::AlertKind;
+pub use alert::{AlertAction, AlertKind, AlertRefusal, AlertState};
 pub use bot_rule::{BotLimits, BotRuleBroken, BotTurns, Speaker};
 pub use capability::Capability;
 pub use conversation::{ConversationState, Status};

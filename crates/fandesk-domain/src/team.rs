@@ -24,8 +24,9 @@ impl Standing {
 }
 
 /// Every action the audit log records (docs/api.md › Supervision): the supervisory ones of
-/// `conversation::Transition` and `monitor`/`whisper`, and the owner's changes of a member.
-pub const AUDITED_ACTIONS: [&str; 7] = [
+/// `conversation::Transition` and `monitor`/`whisper`, the owner's changes of a member,
+/// and alerts acknowledged or dismissed.
+pub const AUDITED_ACTIONS: [&str; 9] = [
     "monitor",
     "whisper",
     "takeover",
@@ -33,6 +34,8 @@ pub const AUDITED_ACTIONS: [&str; 7] = [
     "reassign",
     "escalate",
     MEMBER_UPDATE,
+    "alert_acknowledge",
+    "alert_dismiss",
 ];
 
 /// The audit action of a change of a member.

@@ -2,11 +2,12 @@
 //! listing (`docs/product.md` › Supervision, Signals).
 
 use crate::conversation::rows::{MESSAGE_COLUMNS, MessageRow};
-use crate::statement::{Columns, Statement};
+use crate::dialect::Dialect;
+use crate::statement::{Columns, Statement, execute};
 use crate::{Store, StoreError, StoreResult, from_micros, to_micros};
 use fandesk_domain::{ConversationId, MemberId};
 use jiff::Timestamp;
-use sqlx::{AssertSqlSafe, FromRow};
+use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
 
 /// One audit-log entry (`docs/product.md` › Supervision: every
 /// supervisory action is logged).
@@ -44,7 +45,18 @@ pub struct AlertRow {
     /// JSON object with kind-specific facts.
     pub details: String,
     pub created_at: Timestamp,
+    /// `open`, `acknowledged` or `dismissed` (`fandesk_domain::AlertState`).
+    pub state: String,
+    /// Who last acknowledged or dismissed it, when, and their name (read only).
+    pub handled_by: Option<String>,
+    pub handled_by_name: Option<String>,
+    pub handled_at: Option<Timestamp>,
 }
+
+/// The columns an [`AlertRow`] is read from (`alerts a`, the handler's name joined).
+const ALERT_SELECT: &str = "SELECT a.id, a.kind, a.conversation_id, a.rule, a.excerpt, a.details, \
+     a.created_at, a.state, a.handled_by, m.name AS handled_by_name, a.handled_at \
+     FROM alerts a LEFT JOIN members m ON m.id = a.handled_by";
 
 /// An editable keyword rule: any of its words (with inflections) raises an alert.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,6 +112,10 @@ impl<'r, R: Columns> FromRow<'r, R> for AlertRow {
             excerpt: row.optional_text("excerpt")?,
             details: row.text("details")?,
             created_at: row.time("created_at")?,
+            state: row.text("state")?,
+            handled_by: row.optional_text("handled_by")?,
+            handled_by_name: row.optional_text("handled_by_name")?,
+            handled_at: row.optional_time("handled_at")?,
         })
     }
 }
@@ -132,18 +148,7 @@ impl<'r, R: Columns> FromRow<'r, R> for RestrictedRuleRow {
 
 impl Store {
     pub async fn insert_audit(&self, audit: &AuditRow) -> StoreResult<()> {
-        let statement = Statement::new(
-            "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(audit.id.as_str())
-        .bind(audit.actor_id.as_str())
-        .bind(audit.actor_name.as_str())
-        .bind(audit.action.as_str())
-        .bind(audit.conversation_id.as_ref().map(ConversationId::as_str))
-        .bind(audit.details.as_str())
-        .bind(to_micros(audit.created_at));
-        self.writer().execute(statement).await?;
+        self.writer().execute(audit_statement(audit)).await?;
         Ok(())
     }
 
@@ -166,8 +171,8 @@ impl Store {
 
     pub async fn insert_alert(&self, alert: &AlertRow) -> StoreResult<()> {
         let statement = Statement::new(
-            "INSERT INTO alerts (id, kind, conversation_id, rule, excerpt, details, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO alerts (id, kind, conversation_id, rule, excerpt, details, created_at, state) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(alert.id.as_str())
         .bind(alert.kind.as_str())
@@ -175,20 +180,59 @@ impl Store {
         .bind(alert.rule.as_deref())
         .bind(alert.excerpt.as_deref())
         .bind(alert.details.as_str())
-        .bind(to_micros(alert.created_at));
+        .bind(to_micros(alert.created_at))
+        .bind(alert.state.as_str());
         self.writer().execute(statement).await?;
         Ok(())
     }
 
-    /// Alerts created at or after `since`, oldest first.
-    pub async fn list_alerts(&self, since: Timestamp, limit: u32) -> StoreResult<Vec<AlertRow>> {
-        let statement = Statement::new(
-            "SELECT id, kind, conversation_id, rule, excerpt, details, created_at FROM alerts \
-             WHERE created_at >= $1 ORDER BY created_at, id LIMIT $2",
-        )
+    /// Alerts created at or after `since` (in `state` when given), newest first.
+    pub async fn list_alerts(
+        &self,
+        since: Timestamp,
+        state: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<AlertRow>> {
+        let statement = Statement::new(AssertSqlSafe(format!(
+            "{ALERT_SELECT} WHERE a.created_at >= $1 AND ($3 IS NULL OR a.state = $3) \
+             ORDER BY a.created_at DESC, a.id DESC LIMIT $2"
+        )))
         .bind(to_micros(since))
-        .bind(i64::from(limit));
+        .bind(i64::from(limit))
+        .bind(state);
         self.reader().fetch_all(statement).await
+    }
+
+    /// One alert, read from the writer (it may have just changed).
+    pub async fn alert(&self, id: &str) -> StoreResult<Option<AlertRow>> {
+        let statement =
+            Statement::new(AssertSqlSafe(format!("{ALERT_SELECT} WHERE a.id = $1"))).bind(id);
+        self.writer().fetch_optional(statement).await
+    }
+
+    /// Moves an alert from state `from` to `to` and writes its audit entry (whose actor
+    /// and time are the handler's), in one transaction; `false`, with nothing written,
+    /// when the alert was no longer in `from` (someone else acted first).
+    pub async fn set_alert_state(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        audit: &AuditRow,
+    ) -> StoreResult<bool> {
+        let statement = Statement::new(
+            "UPDATE alerts SET state = $3, handled_by = $4, handled_at = $5 \
+             WHERE id = $1 AND state = $2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(audit.actor_id.as_str())
+        .bind(to_micros(audit.created_at));
+        match self {
+            Store::Sqlite(db) => change_alert::<Sqlite>(&db.write, statement, audit).await,
+            Store::Postgres(db) => change_alert::<Postgres>(&db.pool, statement, audit).await,
+        }
     }
 
     /// The newest alert of `kind` for a conversation and rule (de-duplication window).
@@ -309,4 +353,34 @@ impl Store {
             .map(|(at, body)| Ok((from_micros(at)?, body)))
             .collect()
     }
+}
+
+/// Inserts `audit` (`audit_log`).
+pub(crate) fn audit_statement(audit: &AuditRow) -> Statement<'_> {
+    Statement::new(
+        "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(audit.id.as_str())
+    .bind(audit.actor_id.as_str())
+    .bind(audit.actor_name.as_str())
+    .bind(audit.action.as_str())
+    .bind(audit.conversation_id.as_ref().map(ConversationId::as_str))
+    .bind(audit.details.as_str())
+    .bind(to_micros(audit.created_at))
+}
+
+/// Runs an alert's conditional state `update` and, when it changed the row, `audit`.
+async fn change_alert<D: Dialect>(
+    pool: &sqlx::Pool<D>,
+    update: Statement<'_>,
+    audit: &AuditRow,
+) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    let changed = execute::<D>(&mut tx, update).await? == 1;
+    if changed {
+        execute::<D>(&mut tx, audit_statement(audit)).await?;
+    }
+    tx.commit().await?;
+    Ok(changed)
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL schema when `FANDESK_TEST_POSTGRES_URL` is set), so they run in parallel.
 
 mod e2e {
+    mod alert_handling;
     mod audit;
     mod auth;
     mod authz;

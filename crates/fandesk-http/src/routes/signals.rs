@@ -7,6 +7,7 @@ use crate::openapi::{fields, words};
 use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use fandesk_domain::{AlertAction, AlertState};
 use fandesk_service::{AlertView, KeywordRuleView, RestrictedRuleView};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -18,6 +19,8 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(alerts))
+        .routes(routes!(acknowledge_alert))
+        .routes(routes!(dismiss_alert))
         .routes(routes!(list_keyword_rules, create_keyword_rule))
         .routes(routes!(delete_keyword_rule))
         .routes(routes!(list_restricted_rules, create_restricted_rule))
@@ -33,6 +36,9 @@ pub struct AlertsQuery {
     /// Most alerts returned: default 100; values outside 1–200 are clamped.
     #[param(schema_with = fields::uint32)]
     pub limit: Option<u32>,
+    /// Only alerts in this state: `open`, `acknowledged` or `dismissed` (default: all).
+    #[param(value_type = Option<String>, pattern = "^(open|acknowledged|dismissed)$")]
+    pub state: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -61,11 +67,65 @@ pub async fn alerts(
                 )
             })?,
     };
+    let wanted = match query.state.as_deref() {
+        None => None,
+        Some(text) => Some(AlertState::parse(text).ok_or_else(|| {
+            ApiError::invalid(
+                StatusCode::BAD_REQUEST,
+                Some("state"),
+                "state: open, acknowledged or dismissed",
+            )
+        })?),
+    };
     let alerts = state
         .app
-        .list_alerts(&session.principal, since, query.limit.unwrap_or(100))
+        .list_alerts(
+            &session.principal,
+            since,
+            wanted,
+            query.limit.unwrap_or(100),
+        )
         .await?;
     Ok(axum::Json(AlertList { alerts }))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "signals",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "acknowledged (someone is on it), who and when kept; \
+                                             again: the alert as it is", body = AlertView),
+              (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+               body = ErrorBody),
+              (status = 409, description = "`conflict`: the alert was dismissed", body = ErrorBody)))]
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<AlertView>> {
+    let alert = state
+        .app
+        .handle_alert(&session.principal, &id, AlertAction::Acknowledge)
+        .await?;
+    Ok(axum::Json(alert))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/dismiss", tag = "signals",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, description = "dismissed (nothing to do), who and when kept; again: \
+                                             the alert as it is", body = AlertView),
+              (status = 403, description = "`forbidden`: supervisors, escalation leads and the owner",
+               body = ErrorBody),
+              (status = 409, description = "`conflict`: the alert changed meanwhile; try again",
+               body = ErrorBody)))]
+pub async fn dismiss_alert(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<AlertView>> {
+    let alert = state
+        .app
+        .handle_alert(&session.principal, &id, AlertAction::Dismiss)
+        .await?;
+    Ok(axum::Json(alert))
 }
 
 #[derive(Serialize, ToSchema)]

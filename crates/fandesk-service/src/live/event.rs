@@ -71,6 +71,9 @@ pub(crate) enum ServerEvent<'a> {
     /// Team-only, on `alerts`: an alert was raised.
     #[serde(rename = "alert.raised")]
     AlertRaised { alert: &'a AlertView },
+    /// Team-only, on `alerts`: an alert was acknowledged or dismissed (the whole alert).
+    #[serde(rename = "alert.updated")]
+    AlertUpdated { alert: &'a AlertView },
     /// A room's state, title or slow mode changed; the same for every audience.
     #[serde(rename = "room.updated")]
     RoomUpdated { room: &'a RoomView },

@@ -3,15 +3,17 @@
 //! ([`AlertKind`](fandesk_domain::AlertKind)) must have a label in the console and a line
 //! in README.md; the tests below hold both to `AlertKind::ALL`.
 
-use crate::app::error::ServiceResult;
+use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::MAX_PAGE;
 use crate::integration::IntegrationEvent;
 use crate::live::event::ServerEvent;
 use crate::signals::alert_details::AlertDetails;
 use crate::{App, new_id};
 use fandesk_domain::integration::WebhookEvent;
-use fandesk_domain::{AlertKind, Capability, ConversationId, Principal, Topic};
-use fandesk_store::AlertRow;
+use fandesk_domain::{
+    AlertAction, AlertKind, AlertState, Capability, ConversationId, Principal, Topic,
+};
+use fandesk_store::{AlertRow, AuditRow};
 use jiff::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -33,6 +35,16 @@ pub struct AlertView {
     pub details: serde_json::Value,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// `open`, `acknowledged` (someone is on it) or `dismissed` (nothing to do).
+    pub state: String,
+    /// Who acknowledged or dismissed it last: their member id and name, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handled_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handled_by_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub handled_at: Option<Timestamp>,
 }
 
 impl From<&AlertRow> for AlertView {
@@ -45,6 +57,10 @@ impl From<&AlertRow> for AlertView {
             excerpt: row.excerpt.clone(),
             details: serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null),
             created_at: row.created_at,
+            state: row.state.clone(),
+            handled_by: row.handled_by.clone(),
+            handled_by_name: row.handled_by_name.clone(),
+            handled_at: row.handled_at,
         }
     }
 }
@@ -58,19 +74,81 @@ pub(crate) struct NewAlert {
 }
 
 impl App {
-    /// `GET /alerts?since=T`: supervisors, escalation leads and the owner.
+    /// `GET /alerts?since=T&state=S`: supervisors, escalation leads and the owner.
     pub async fn list_alerts(
         &self,
         actor: &Principal,
         since: Timestamp,
+        state: Option<AlertState>,
         limit: u32,
     ) -> ServiceResult<Vec<AlertView>> {
         actor.require(Capability::WatchAlerts)?;
         let rows = self
             .store()
-            .list_alerts(since, limit.clamp(1, MAX_PAGE))
+            .list_alerts(
+                since,
+                state.map(AlertState::as_str),
+                limit.clamp(1, MAX_PAGE),
+            )
             .await?;
         Ok(rows.iter().map(AlertView::from).collect())
+    }
+
+    /// `POST /alerts/{id}/acknowledge` and `…/dismiss`: the alert moves on, who did it is
+    /// kept with it and in the audit log, and every open console hears `alert.updated`.
+    /// Repeating an action already done answers the alert as it is; acknowledging a
+    /// dismissed alert is a conflict.
+    pub async fn handle_alert(
+        &self,
+        actor: &Principal,
+        id: &str,
+        action: AlertAction,
+    ) -> ServiceResult<AlertView> {
+        actor.require(Capability::WatchAlerts)?;
+        // Two supervisors acting at once: the loser re-reads and decides again.
+        for _ in 0..3 {
+            let row = self
+                .store()
+                .alert(id)
+                .await?
+                .ok_or(ServiceError::NotFound("alert"))?;
+            let current = AlertState::parse(&row.state).unwrap_or(AlertState::Open);
+            let next = current
+                .after(action)
+                .map_err(|refusal| ServiceError::Conflict(refusal.to_string()))?;
+            let Some(next) = next else {
+                return Ok(AlertView::from(&row));
+            };
+            let audit = AuditRow {
+                id: new_id("aud"),
+                actor_id: actor.author_id().to_owned(),
+                actor_name: actor.name().to_owned(),
+                action: format!("alert_{}", action_name(action)),
+                conversation_id: row.conversation_id.clone(),
+                details: serde_json::json!({ "alert_id": row.id, "kind": row.kind }).to_string(),
+                created_at: self.now(),
+            };
+            if self
+                .store()
+                .set_alert_state(id, current.as_str(), next.as_str(), &audit)
+                .await?
+            {
+                let row = self
+                    .store()
+                    .alert(id)
+                    .await?
+                    .ok_or(ServiceError::NotFound("alert"))?;
+                let view = AlertView::from(&row);
+                self.publish_team(
+                    &Topic::Alerts.to_string(),
+                    &ServerEvent::AlertUpdated { alert: &view },
+                );
+                return Ok(view);
+            }
+        }
+        Err(ServiceError::Conflict(
+            "the alert changed while this was decided; try again".into(),
+        ))
     }
 
     /// Stores an alert and pushes it to the `alerts` topic.
@@ -84,6 +162,10 @@ impl App {
             excerpt: alert.excerpt,
             details: alert.details.to_json(),
             created_at: self.now(),
+            state: AlertState::Open.as_str().to_owned(),
+            handled_by: None,
+            handled_by_name: None,
+            handled_at: None,
         };
         self.store().insert_alert(&row).await?;
         let view = AlertView::from(&row);
@@ -101,6 +183,14 @@ impl App {
         }
         tracing::info!(%kind, alert = %row.id, "alert raised");
         Ok(view)
+    }
+}
+
+/// `acknowledge` or `dismiss`: the audit action is `alert_` and this.
+fn action_name(action: AlertAction) -> &'static str {
+    match action {
+        AlertAction::Acknowledge => "acknowledge",
+        AlertAction::Dismiss => "dismiss",
     }
 }
 

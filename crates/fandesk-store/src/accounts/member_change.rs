@@ -90,17 +90,7 @@ async fn update<D: Dialect>(
     .bind(member.deactivated_at.map(to_micros));
     execute::<D>(&mut tx, statement).await?;
     if let Some(audit) = &change.audit {
-        let statement = Statement::new(
-            "INSERT INTO audit_log (id, actor_id, actor_name, action, conversation_id, details, \
-             created_at) VALUES ($1, $2, $3, $4, NULL, $5, $6)",
-        )
-        .bind(audit.id.as_str())
-        .bind(audit.actor_id.as_str())
-        .bind(audit.actor_name.as_str())
-        .bind(audit.action.as_str())
-        .bind(audit.details.as_str())
-        .bind(to_micros(audit.created_at));
-        execute::<D>(&mut tx, statement).await?;
+        execute::<D>(&mut tx, crate::supervision::audit_statement(audit)).await?;
     }
     let mut revoked = Vec::new();
     if change.revoke_sessions {

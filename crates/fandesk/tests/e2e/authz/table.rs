@@ -85,6 +85,8 @@ pub enum Object {
     Event,
     /// A question (a fan's, in a live event taking questions whose chat is open).
     Question,
+    /// An open alert (a keyword alert on a fan's new conversation).
+    Alert,
 }
 
 /// One documented operation, by its `operationId`.
@@ -192,6 +194,8 @@ pub const TABLE: &[Classified] = &[
     op("review", Holds(C::ReviewMessages), O::None),
     // signals
     op("alerts", Holds(C::WatchAlerts), O::None),
+    op("acknowledge_alert", Holds(C::WatchAlerts), O::Alert),
+    op("dismiss_alert", Holds(C::WatchAlerts), O::Alert),
     op("list_keyword_rules", Holds(C::ViewRules), O::None),
     op("create_keyword_rule", Holds(C::ManageRules), O::None),
     op("delete_keyword_rule", Holds(C::ManageRules), O::KeywordRule),

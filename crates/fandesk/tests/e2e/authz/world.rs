@@ -227,6 +227,7 @@ impl World {
                 self.created_id("/api/v1/restricted-rules", body).await
             }
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
+            Object::Alert => self.open_alert().await,
             Object::Event => self.created_id("/api/v1/events", event()).await,
             Object::ScheduledReply => {
                 let (fan, _) = self.server.fan_session("Later fan").await;
@@ -245,6 +246,46 @@ impl World {
         };
         target.params.insert(0, ("id", id));
         target
+    }
+
+    /// A new open alert: a fan's new conversation says a word of the charter's default
+    /// keyword rules; the alert follows the commit, so it is waited for.
+    async fn open_alert(&self) -> String {
+        let (fan, _) = self.server.fan_session("Alerting fan").await;
+        let conversation = self.server.open_conversation(&fan).await;
+        self.server
+            .post_message(
+                &fan,
+                &conversation,
+                &client_id(),
+                "I want to cancel it all",
+                None,
+            )
+            .await
+            .expect_status(201);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let listed = self
+                .server
+                .http()
+                .get("/api/v1/alerts?limit=200", Some(self.owner()))
+                .await;
+            let found = listed.json["alerts"].as_array().and_then(|alerts| {
+                alerts
+                    .iter()
+                    .find(|alert| alert["conversation_id"] == conversation.as_str())
+                    .and_then(|alert| alert["id"].as_str().map(str::to_owned))
+            });
+            if let Some(id) = found {
+                return id;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no keyword alert for {conversation}: {}",
+                listed.text()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// A new conversation: the fan caller's own, or one assigned to the member caller
