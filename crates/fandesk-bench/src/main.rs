@@ -142,6 +142,9 @@ enum Command {
     /// frames, reconnect storms, …); their p99 ratio and disconnections (RELIABILITY.md).
     /// Not in `all`.
     Abuse(abuse::AbuseArgs),
+    /// The abusive clients' process (started by `abuse`).
+    #[command(hide = true)]
+    AbuseClients(abuse::ClientsArgs),
     /// A load-generator process (started by the scenarios).
     Gen {
         #[arg(long)]
@@ -241,6 +244,7 @@ fn main() -> Result<()> {
         Command::Gen { spec_file } => loadgen::run(&spec_file),
         Command::CrashSoak(args) => crash_soak::run(soak_setup(&cli.options)?, args),
         Command::Abuse(args) => abuse_command(cli.options, args),
+        Command::AbuseClients(args) => abuse::clients_command(args),
         Command::All => coordinate(cli.options, scenarios::SCENARIOS),
         Command::Idle => coordinate(cli.options, &["idle"]),
         Command::Capacity => coordinate(cli.options, &["capacity"]),

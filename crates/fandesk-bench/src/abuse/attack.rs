@@ -49,6 +49,11 @@ pub const BAD_JSON_RATE: u64 = 20;
 pub const LOGIN_PAUSE: Duration = Duration::from_millis(20);
 
 impl Kind {
+    /// The kind whose [`Kind::name`] is `name`.
+    pub fn named(name: &str) -> Option<Kind> {
+        KINDS.into_iter().find(|kind| kind.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Kind::Slowloris => "slowloris",

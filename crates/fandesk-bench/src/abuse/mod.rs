@@ -7,6 +7,7 @@
 //! when a target is missed.
 
 mod attack;
+mod clients;
 mod normal;
 mod report;
 mod tally;
@@ -15,7 +16,7 @@ use crate::Ctx;
 use crate::servers::{Kind as ServerKind, Server, fandesk_command};
 use crate::stamp::now_us;
 use anyhow::{Context, Result, bail};
-use std::net::Ipv4Addr;
+pub use clients::{ClientsArgs, run as clients_command};
 use std::sync::Arc;
 use std::time::Duration;
 use tally::{Tally, Timeline};
@@ -52,6 +53,11 @@ pub struct AbuseArgs {
     /// `send` frames each flooding client writes per second.
     #[arg(long, default_value_t = 50)]
     pub flood_rate: u64,
+    /// CPU priority of the abusive clients' process (`nice`, 0–19). 19: they use only the
+    /// CPU the server and the normal clients leave idle, as remote attackers' own machines
+    /// would; 0: they compete for this machine's cores like everything else.
+    #[arg(long, default_value_t = 19)]
+    pub abusers_nice: u32,
     /// Fail (exit non-zero) when a target is missed: normal p99 under abuse > ratio × alone,
     /// a normal client disconnected, a 5xx answer, the server gone, or an abusive kind the
     /// server did not visibly refuse.
@@ -60,6 +66,10 @@ pub struct AbuseArgs {
     /// The p99 ratio `--check` allows (the requirement is 2).
     #[arg(long, default_value_t = 2.0)]
     pub max_ratio: f64,
+    /// The least share of their intended volume the rate-driven abusive kinds (message
+    /// flood, invalid JSON) must deliver for `--check` to accept the run.
+    #[arg(long, default_value_t = 0.8)]
+    pub min_delivered: f64,
     /// Server setting: seconds a connection may take to send a request's headers.
     #[arg(long, default_value_t = 10)]
     pub header_timeout_secs: u64,
@@ -132,14 +142,6 @@ impl AbuseArgs {
 
 /// The victim of the login guessers: a real account no normal client uses.
 const VICTIM_EMAIL: &str = "victim@bench.invalid";
-
-/// Where abusive client `i` comes from when there are `kinds` kinds: client `i` is of
-/// kind `i % kinds`, and each kind's clients are spread evenly over the addresses (the
-/// address must not follow from the kind, or each kind would have an address to itself).
-fn abusive_source(i: usize, kinds: usize, addresses: usize) -> Ipv4Addr {
-    let spread = (i / kinds.max(1) + i % kinds.max(1)) % addresses.clamp(1, 250);
-    Ipv4Addr::new(127, 0, 1, 1 + spread as u8)
-}
 
 pub async fn run(ctx: &Ctx, args: &AbuseArgs) -> Result<(String, Vec<String>)> {
     if args.normal == 0 {
@@ -226,21 +228,7 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
     let metrics_abuse = api.metrics().await.unwrap_or_default();
 
     let tally = Arc::new(Tally::default());
-    let mut abusers = tokio::task::JoinSet::new();
-    let kinds = args.kinds();
-    for i in 0..args.abusive {
-        let kind = kinds[i % kinds.len()];
-        let abuser = attack::Abuser {
-            kind,
-            index: i / kinds.len(),
-            server: addr,
-            source: abusive_source(i, kinds.len(), args.abusive_addresses),
-            tally: tally.clone(),
-            victim_email: VICTIM_EMAIL.into(),
-            flood_rate: args.flood_rate,
-        };
-        abusers.spawn(abuser.run());
-    }
+    let abusers = clients::spawn(args, addr, VICTIM_EMAIL, timeline.abuse_from, timeline.end)?;
     let mut peak_fds = 0;
     let mut peak_rss_kib = 0;
     while now_us() < timeline.end {
@@ -255,8 +243,7 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
     let abuse_after = server.usage()?;
     let harness_abuse_after = crate::procfs::Usage::of(std::process::id())?;
     let metrics_end = api.metrics().await.unwrap_or_default();
-    abusers.abort_all();
-    while abusers.join_next().await.is_some() {}
+    let abusers_cpu_secs = abusers.finish(&tally).await?;
     // Let the last answers to normal sends arrive, then stop the normal clients.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let _ = stop_tx.send(true);
@@ -279,6 +266,7 @@ async fn drive(server: &mut Server, args: &AbuseArgs) -> Result<Outcome> {
             cpu(&harness_alone_before, &harness_alone_after),
             cpu(&harness_alone_after, &harness_abuse_after),
         ],
+        abusers_cores: abusers_cpu_secs / args.phase_secs.max(1) as f64,
         load_average: std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .split_whitespace()
@@ -327,12 +315,12 @@ mod tests {
         for kind in 0..8 {
             let mut per_address = [0; 4];
             for i in (kind..800).step_by(8) {
-                let source = abusive_source(i, 8, 4);
+                let source = clients::abusive_source(i, 8, 4);
                 assert_eq!(&source.octets()[..3], &[127, 0, 1]);
                 per_address[usize::from(source.octets()[3]) - 1] += 1;
             }
             assert_eq!(per_address, [25; 4], "kind {kind}");
         }
-        assert_ne!(abusive_source(3, 8, 4), normal::fan_source(0));
+        assert_ne!(clients::abusive_source(3, 8, 4), normal::fan_source(0));
     }
 }

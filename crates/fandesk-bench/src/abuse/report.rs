@@ -1,6 +1,7 @@
 //! The abuse scenario's Markdown report and its `--check` verdicts.
 
 use super::AbuseArgs;
+use super::attack::{BAD_JSON_RATE, Kind};
 use super::tally::{NormalStats, Phase, Tally, percentile_ms};
 use crate::api::prometheus_value;
 use crate::report::fmt;
@@ -12,8 +13,10 @@ pub struct Figures {
     pub tally: Arc<Tally>,
     /// Server CPU (cores) alone and under abuse.
     pub server_cores: [f64; 2],
-    /// This process's CPU (normal and abusive clients), alone and under abuse.
+    /// This process's CPU (the normal clients), alone and under abuse.
     pub harness_cores: [f64; 2],
+    /// The abusive clients' process's CPU over the abuse phase.
+    pub abusers_cores: f64,
     /// The machine's load average at the end of the abuse phase.
     pub load_average: String,
     /// The conversation writer's commits, alone and under abuse.
@@ -54,7 +57,57 @@ impl Commits {
 const ALONE: usize = Phase::Alone as usize;
 const ABUSE: usize = Phase::Abuse as usize;
 
+/// A rate-driven abusive kind's volume: what its clients sent (or had answered) against
+/// what they meant to send over the abuse phase.
+pub struct Delivered {
+    pub kind: &'static str,
+    pub what: &'static str,
+    pub done: u64,
+    pub intended: u64,
+}
+
+impl Delivered {
+    pub fn share(&self) -> f64 {
+        self.done as f64 / self.intended.max(1) as f64
+    }
+}
+
 impl Figures {
+    /// The volume of the rate-driven kinds (message flood, invalid JSON), so a run whose
+    /// abusers were starved of CPU cannot pass for one the server withstood.
+    pub fn delivered(&self) -> Vec<Delivered> {
+        let args = &self.args;
+        let kinds = args.kinds();
+        let clients_of = |kind: Kind| {
+            kinds.iter().position(|k| *k == kind).map_or(0, |index| {
+                (0..args.abusive)
+                    .filter(|i| i % kinds.len() == index)
+                    .count() as u64
+            })
+        };
+        let mut out = Vec::new();
+        for (kind, what, outcome, rate) in [
+            (Kind::Flood, "`send` frames sent", "sent", args.flood_rate),
+            (
+                Kind::BadJson,
+                "malformed frames answered `invalid_request`",
+                "error frame invalid_request",
+                BAD_JSON_RATE,
+            ),
+        ] {
+            let clients = clients_of(kind);
+            if clients > 0 {
+                out.push(Delivered {
+                    kind: kind.name(),
+                    what,
+                    done: self.tally.count(kind.name(), outcome),
+                    intended: clients * rate * args.phase_secs,
+                });
+            }
+        }
+        out
+    }
+
     /// p99 under abuse / p99 alone, of send → ack and send → peer's event.
     pub fn ratios(&self) -> (Option<f64>, Option<f64>) {
         let ratio = |h: &[hdrhistogram::Histogram<u64>; 2]| {
@@ -90,13 +143,15 @@ pub fn markdown(f: &Figures) -> String {
         ),
         format!(
             "abusive: {} clients, {} of each kind, from {} addresses (127.0.1.x); {} s warm-up, then {} s \
-             alone, then {} s with the abusive clients (measured from their start), one server process",
+             alone, then {} s with the abusive clients (measured from their start), one server process; \
+             the abusive clients run in a process of their own at CPU priority nice {}",
             args.abusive,
             args.abusive / args.kinds().len(),
             args.abusive_addresses,
             args.warmup_secs,
             args.phase_secs,
-            args.phase_secs
+            args.phase_secs,
+            args.abusers_nice.min(19)
         ),
         format!(
             "server settings: header timeout {} s, {} connections per address, {} in all, {} descriptors \
@@ -155,6 +210,20 @@ pub fn markdown(f: &Figures) -> String {
             ratio.map_or("n/a", |r| verdict(r <= 2.0)),
         );
     }
+    for delivered in f.delivered() {
+        row(
+            &format!("abuse delivered: {} {}", delivered.kind, delivered.what),
+            String::new(),
+            format!(
+                "{} of {} ({} %)",
+                fmt(delivered.done as f64, 0),
+                fmt(delivered.intended as f64, 0),
+                fmt(delivered.share() * 100.0, 0)
+            ),
+            &format!("≥ {} %", fmt(f.args.min_delivered * 100.0, 0)),
+            verdict(delivered.share() >= f.args.min_delivered),
+        );
+    }
     row(
         "normal sends / acked",
         format!("{} / {}", s.sent[ALONE], s.acked[ALONE]),
@@ -208,9 +277,19 @@ pub fn markdown(f: &Figures) -> String {
         "",
     );
     row(
-        "harness CPU (cores; normal + abusive clients)",
+        "normal clients' process CPU (cores)",
         fmt(f.harness_cores[ALONE], 2),
         fmt(f.harness_cores[ABUSE], 2),
+        "",
+        "",
+    );
+    row(
+        &format!(
+            "abusive clients' process CPU (cores; at nice {})",
+            args.abusers_nice.min(19)
+        ),
+        String::new(),
+        fmt(f.abusers_cores, 2),
         "",
         "",
     );
@@ -300,6 +379,15 @@ pub fn failures(f: &Figures) -> Vec<String> {
                 f.args.max_ratio
             )),
             None => failures.push(format!("no normal {name} measured in a phase")),
+        }
+    }
+    for delivered in f.delivered() {
+        if delivered.share() < f.args.min_delivered {
+            failures.push(format!(
+                "the abusive clients fell short: {} {} {} of {} intended (the run does not \
+                 show the server under the full abuse)",
+                delivered.kind, delivered.what, delivered.done, delivered.intended
+            ));
         }
     }
     if s.disconnected > 0 {

@@ -48,12 +48,36 @@ pub struct Tally {
 
 impl Tally {
     pub fn add(&self, kind: &'static str, outcome: impl Into<String>) {
+        self.add_many(kind, outcome, 1);
+    }
+
+    pub fn add_many(&self, kind: &'static str, outcome: impl Into<String>, count: u64) {
         *self
             .counts
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry((kind, outcome.into()))
-            .or_insert(0) += 1;
+            .or_insert(0) += count;
+    }
+
+    /// Every `(kind, outcome, count)`, to hand the tally to another process.
+    pub fn all_counts(&self) -> Vec<(String, String, u64)> {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|((kind, outcome), count)| ((*kind).to_owned(), outcome.clone(), *count))
+            .collect()
+    }
+
+    /// Every `(kind, longest held ms)`.
+    pub fn all_held(&self) -> Vec<(String, u64)> {
+        self.held_ms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(kind, ms)| ((*kind).to_owned(), *ms))
+            .collect()
     }
 
     /// Notes that a connection of `kind` was open for `ms` before the server ended it.

@@ -4,6 +4,11 @@
 //! so resident memory grew with logins to ~300 MiB and stayed there (BENCHMARKS.md ›
 //! Memory). Here it is two blocks for the life of the process, whatever the traffic; the
 //! login slots already let only two hashes run at once.
+//!
+//! The threads run at a lower CPU priority (nice [`HASHING_NICE`]) than the rest of the
+//! server: a burst of logins — or of password guesses — then slows logins, not live chat,
+//! because the kernel hands a core back to a waking chat worker at once (RELIABILITY.md ›
+//! Abuse).
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -15,6 +20,20 @@ type Job = Box<dyn FnOnce() + Send>;
 /// Threads that hash (and verify) passwords for the whole process.
 const THREADS: usize = 2;
 
+/// The hashing threads' nice value (the server's other threads keep 0).
+const HASHING_NICE: i32 = 10;
+
+/// Lowers the calling thread's CPU priority to [`HASHING_NICE`] (Linux sets the nice
+/// value per thread). Lowering one's own priority needs no privilege.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(error) =
+        rustix::process::setpriority_process(Some(rustix::thread::gettid()), HASHING_NICE)
+    {
+        tracing::warn!(%error, "cannot lower the password-hashing thread's CPU priority");
+    }
+}
+
 fn queue() -> &'static mpsc::Sender<Job> {
     static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
     QUEUE.get_or_init(|| {
@@ -25,6 +44,7 @@ fn queue() -> &'static mpsc::Sender<Job> {
             let spawned = std::thread::Builder::new()
                 .name(format!("fandesk-argon2-{number}"))
                 .spawn(move || {
+                    lower_priority();
                     loop {
                         // One thread waits for the next job at a time; the lock is
                         // released before the job runs.
