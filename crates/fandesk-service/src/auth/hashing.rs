@@ -21,7 +21,7 @@ type Job = Box<dyn FnOnce() + Send>;
 const THREADS: usize = 2;
 
 /// The hashing threads' nice value (the server's other threads keep 0).
-const HASHING_NICE: i32 = 10;
+const HASHING_NICE: i32 = 19;
 
 /// Lowers the calling thread's CPU priority to [`HASHING_NICE`] (Linux sets the nice
 /// value per thread). Lowering one's own priority needs no privilege.
