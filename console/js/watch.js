@@ -6,7 +6,7 @@
 // replay following it. The fan session is the one /chat uses.
 
 import { api, ApiError } from './api.js';
-import { $, h, replace } from './dom.js';
+import { $, append, h, replace } from './dom.js';
 import { forgetSession, loadSession, showWelcome } from './fan-session.js';
 import { Live } from './live.js';
 import { ChatReplay, EventChat } from './watch-chat.js';
@@ -71,6 +71,7 @@ class EventPage {
     const event = this.event;
     this.title = h('h1', { class: 'event-title' }, event.title);
     this.status = h('p', { class: 'event-status', 'aria-live': 'polite' });
+    this.position = h('span', { class: 'event-position muted small' });
     this.viewers = h('span', { class: 'event-viewers muted small' });
     this.countdown = h('div', { class: 'countdown', role: 'timer', 'aria-live': 'off' });
     this.stage = h('div', { class: 'stage' });
@@ -104,7 +105,7 @@ class EventPage {
           h('p', { class: 'muted small' }, 'Watching as ', h('strong', {}, this.session.fan.display_name), ' · ', this.viewers)),
         this.conn),
       h('div', { class: 'watch-body' },
-        h('div', { class: 'watch-main' }, this.stage, this.status),
+        h('div', { class: 'watch-main' }, this.stage, h('div', { class: 'watch-under' }, this.status, this.position)),
         this.side));
   }
 
@@ -129,7 +130,8 @@ class EventPage {
       const text = `Starts in ${countdownText(-position)}`;
       if (this.countdown.textContent !== text) this.countdown.textContent = text;
     } else if (phase === 'live') {
-      this.status.textContent = `Live now · ${countdownText(position)} in`;
+      const text = `${countdownText(position)} in`;
+      if (this.position.textContent !== text) this.position.textContent = text;
       if (this.video) this.follow(position);
     } else if (this.replay && this.video) {
       this.replay.follow(this.video.currentTime);
@@ -143,31 +145,25 @@ class EventPage {
     const end = Number.isFinite(video.duration) ? video.duration : Infinity;
     if (position >= end) return;
     if (Math.abs(video.currentTime - position) > DRIFT_SECS) video.currentTime = position;
-    if (video.paused && this.play.hidden) this.resume();
+    if (video.paused && this.play.hidden && !this.starting) this.resume();
   }
 
   /** Plays with sound if the browser lets us, else muted with an "Unmute" button. */
   async resume() {
     const video = this.video;
+    this.starting = true;
     this.play.hidden = true;
     video.muted = this.muted;
-    try {
-      await video.play();
-    } catch {
-      if (video.muted) {
-        this.play.hidden = false;
-        return;
-      }
+    let playing = await video.play().then(() => true, () => false);
+    if (!playing && !video.muted) {
       this.muted = true;
       video.muted = true;
-      try {
-        await video.play();
-      } catch {
-        this.play.hidden = false;
-        return;
-      }
+      playing = await video.play().then(() => true, () => false);
     }
-    this.sound.hidden = false;
+    this.starting = false;
+    // Not even muted: the browser wants a click first.
+    this.play.hidden = playing;
+    this.sound.hidden = !playing;
     this.sound.textContent = video.muted ? 'Unmute' : 'Mute';
   }
 
@@ -181,8 +177,11 @@ class EventPage {
     this.phase = phase;
     main.dataset.phase = phase;
     this.countdown.hidden = phase !== 'scheduled';
+    this.position.hidden = phase !== 'live';
     if (phase === 'scheduled') {
       this.status.textContent = `Starts at ${new Date(parseTime(this.event.starts_at)).toLocaleString()}`;
+    } else if (phase === 'live') {
+      this.status.textContent = this.event.kind === 'premiere' ? 'Premiere now playing' : 'Live now';
     } else if (phase === 'ended') {
       this.status.textContent = 'This event has ended. Watch it again with the chat as it happened.';
       if (this.video) {
@@ -204,10 +203,6 @@ class EventPage {
     forgetSession();
     welcome(notice);
   }
-}
-
-function append(parent, children) {
-  for (const child of children) parent.append(child);
 }
 
 function welcome(notice = '') {

@@ -291,7 +291,10 @@ mod tests {
             media_origin("https://BÜCHER.example/v").as_deref(),
             Some("https://xn--bcher-kva.example")
         );
-        assert_eq!(media_origin("http://[::1]:80/v").as_deref(), Some("http://[::1]"));
+        assert_eq!(
+            media_origin("http://[::1]:80/v").as_deref(),
+            Some("http://[::1]")
+        );
         assert_eq!(media_origin("ftp://example.com/v"), None);
         assert_eq!(media_origin("not a url"), None);
     }

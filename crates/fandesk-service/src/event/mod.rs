@@ -17,8 +17,9 @@ use crate::room::view::RoomMessageView;
 use crate::{App, new_id};
 use fandesk_domain::Principal;
 use fandesk_domain::event::{
-    EventId, EventKind, EventStatus, EventWindow, MAX_REPLAY_MESSAGES, may_reschedule, media_origin, offset_secs,
-    replay_window, validate_duration_secs, validate_media_url, validate_new_window,
+    EventId, EventKind, EventStatus, EventWindow, MAX_REPLAY_MESSAGES, may_reschedule,
+    media_origin, offset_secs, replay_window, validate_duration_secs, validate_media_url,
+    validate_new_window,
 };
 use fandesk_domain::room::{
     RoomId, RoomState, effective_state, may_manage_rooms, validate_slow_mode_secs, validate_title,

@@ -237,7 +237,10 @@ async fn a_moderator_changes_slow_mode_and_viewers_are_told_at_once() {
     let slow_mode = venue.path("/slow-mode");
     let mut watching = venue.viewer(&venue.fan, None).await;
     for key in ["f-1", "f-2"] {
-        venue.post(&venue.fan, key, "quick").await.expect_status(201);
+        venue
+            .post(&venue.fan, key, "quick")
+            .await
+            .expect_status(201);
     }
 
     // Who may, and what is a valid interval.
@@ -249,13 +252,21 @@ async fn a_moderator_changes_slow_mode_and_viewers_are_told_at_once() {
         .await
         .expect_error(403, "forbidden");
     let too_slow = http
-        .post(&slow_mode, Some(&venue.agent), json!({"slow_mode_secs": 3601}))
+        .post(
+            &slow_mode,
+            Some(&venue.agent),
+            json!({"slow_mode_secs": 3601}),
+        )
         .await;
     too_slow.expect_error(422, "invalid_request");
     assert_eq!(too_slow.json["error"]["details"]["field"], "slow_mode_secs");
-    http.post(&slow_mode, Some(&venue.agent), json!({"slow_mode_secs": -1}))
-        .await
-        .expect_error(422, "invalid_request");
+    http.post(
+        &slow_mode,
+        Some(&venue.agent),
+        json!({"slow_mode_secs": -1}),
+    )
+    .await
+    .expect_error(422, "invalid_request");
     http.post(
         "/api/v1/rooms/missing/slow-mode",
         Some(&venue.agent),
@@ -266,7 +277,11 @@ async fn a_moderator_changes_slow_mode_and_viewers_are_told_at_once() {
 
     // A moderator turns it on: viewers are told, the fan's next post waits.
     let set = http
-        .post(&slow_mode, Some(&venue.agent), json!({"slow_mode_secs": 60}))
+        .post(
+            &slow_mode,
+            Some(&venue.agent),
+            json!({"slow_mode_secs": 60}),
+        )
         .await;
     set.expect_status(200);
     assert_eq!(set.json["slow_mode_secs"], 60);
@@ -288,6 +303,9 @@ async fn a_moderator_changes_slow_mode_and_viewers_are_told_at_once() {
     http.post(&slow_mode, Some(&venue.agent), json!({"slow_mode_secs": 0}))
         .await
         .expect_status(200);
-    venue.post(&venue.fan, "f-4", "free again").await.expect_status(201);
+    venue
+        .post(&venue.fan, "f-4", "free again")
+        .await
+        .expect_status(201);
     venue.server.shutdown().await;
 }
