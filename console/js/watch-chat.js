@@ -21,7 +21,12 @@ function refusal(error, room) {
     const wait = /wait (\d+) s/.exec(error.message)?.[1];
     return `Slow mode is on (one message every ${room.slow_mode_secs} s)${wait ? `: wait ${wait} s` : ''}.`;
   }
-  if (error.code === 'forbidden') return `You cannot post here right now: ${error.message}.`;
+  if (error.code === 'forbidden') {
+    const until = Date.parse(/until (\S+?)\.?$/.exec(error.message)?.[1] ?? '');
+    return Number.isFinite(until)
+      ? `You are timed out of this chat until ${new Date(until).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`
+      : `You cannot post here right now: ${error.message}.`;
+  }
   if (error.code === 'conflict') return 'The chat is not open.';
   return error.message;
 }

@@ -136,7 +136,7 @@ describe('the fan event page', () => {
     await call(server.url, 'POST', `/rooms/${event.room_id}/timeouts`, { token: team.ownerToken, body: { fan_id: me, seconds: 300 } });
     await page.fill('.event-composer input', 'let me talk');
     await page.press('.event-composer input', 'Enter');
-    await page.locator('.chat-error', { hasText: /You cannot post here right now: you are timed out/ }).waitFor();
+    await page.locator('.chat-error', { hasText: /^You are timed out of this chat until \d\d:\d\d/ }).waitFor();
     await call(server.url, 'POST', `/rooms/${event.room_id}/timeouts`, { token: team.ownerToken, body: { fan_id: me, seconds: 0 } });
 
     // Questions: mine from the page, two from another fan, live.
