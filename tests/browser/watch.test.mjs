@@ -1,5 +1,5 @@
 // The fan's event page in headless Chromium against a real server (README › Premieres and
-// live events): a premiere's countdown, then its video playing at the server's position —
+// live events): a premiere's countdown (and, a day ahead, a chat that says when it opens), then its video playing at the server's position —
 // also for a fan who joins late, and for one whose own clock is an hour wrong; the chat
 // with its rules said plainly (slow mode, a time-out); the Q&A live (ask, upvote once,
 // top/new, the team's answer and pin arriving, a hidden question gone — and never in the
@@ -190,6 +190,22 @@ describe('the fan event page', () => {
     assert.ok(!frames.some((frame) => frame.includes('CANARY')), 'no frame holds the hidden text');
     assert.ok(!(await page.content()).includes('CANARY'));
     assert.ok(tour.id);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
+  test('before the chat opens: a long countdown, the chat says when it opens, posting is off', async () => {
+    const event = await createEvent({ title: 'Next week', starts_at: startsIn(26 * 3600 + 30) });
+    const page = await joinAs('Jo', event);
+    await page.locator('.countdown', { hasText: /^Starts in 1 d 2:00:\d\d$/ }).waitFor();
+    await page.locator('.chat-rules', { hasText: /^The chat opens at / }).waitFor();
+    assert.equal(await page.locator('.event-composer input').isDisabled(), true);
+    assert.equal(await page.locator('.event-composer button').isDisabled(), true);
+    // Asking is refused by the server until then, and said so.
+    await page.fill('.qa-ask input', 'Too early?');
+    await page.click('.qa-ask button');
+    await page.locator('.qa-error', { hasText: /./ }).waitFor();
+    assert.equal(await page.locator('.qa-item').count(), 0);
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
