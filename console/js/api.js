@@ -72,19 +72,25 @@ export function newClientMsgId() {
 }
 
 /**
- * Posts a message, retrying network failures with the same `client_msg_id` so a commit
- * whose answer was lost is returned, not duplicated (docs/product.md › Principles).
+ * POSTs `input` to `path`, retrying network failures with the same body — so with the
+ * same `client_msg_id` — so a commit whose answer was lost is returned, not duplicated
+ * (docs/product.md › Principles).
  */
-export async function postMessage(conversationId, input, options = {}) {
+export async function postRetrying(path, input, options = {}) {
   const delays = [500, 1000, 2000, 4000, 8000];
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await api('POST', `/conversations/${encodeURIComponent(conversationId)}/messages`, input, options);
+      return await api('POST', path, input, options);
     } catch (error) {
       if (!(error instanceof ApiError) || !error.retryable || attempt >= delays.length) throw error;
       await new Promise((resolve) => setTimeout(resolve, delays[attempt]));
     }
   }
+}
+
+/** Posts a message in a conversation (retried, see `postRetrying`). */
+export function postMessage(conversationId, input, options = {}) {
+  return postRetrying(`/conversations/${encodeURIComponent(conversationId)}/messages`, input, options);
 }
 
 /** Fetches the whole timeline after `afterSeq`, page by page. */

@@ -6,6 +6,7 @@
 
 import { api, ApiError, query } from './api.js';
 import { h, replace, toast } from './dom.js';
+import { forgetVoice } from './voice.js';
 
 const REVIEWERS = ['owner', 'supervisor'];
 /** Unchanged lines kept around each change in a diff. */
@@ -263,6 +264,7 @@ export function mountCharter(root, ctx) {
     saveButton.disabled = true;
     try {
       const saved = await api('PUT', '/charter', { toml: editor.value, base_version: base });
+      forgetVoice();
       toast(`Version ${saved.version} saved and in force`);
       await load();
     } catch (error) {

@@ -6,56 +6,20 @@
 
 import { api, ApiError, fetchMessages, newClientMsgId, postMessage } from './api.js';
 import { $, h, replace } from './dom.js';
+import { forgetSession, loadSession, saveSession, showWelcome as welcome } from './fan-session.js';
 import { Live } from './live.js';
 import { Timeline } from './timeline.js';
 
-const STORE_KEY = 'fandesk.fan';
 const main = $('#chat');
 
-function load() {
-  try {
-    return JSON.parse(localStorage.getItem(STORE_KEY)) || null;
-  } catch {
-    return null;
-  }
-}
-
-function save(session) {
-  localStorage.setItem(STORE_KEY, JSON.stringify(session));
-}
-
-function forget() {
-  localStorage.removeItem(STORE_KEY);
-}
-
 function showWelcome(notice = '') {
-  const name = h('input', { name: 'display_name', required: true, maxlength: '100', autocomplete: 'nickname', 'aria-label': 'Your name' });
-  const error = h('p', { class: 'form-error', role: 'alert', hidden: !notice }, notice);
-  const button = h('button', { type: 'submit', class: 'primary' }, 'Start chatting');
-  const form = h('form', {
-    class: 'welcome',
-    onsubmit: async (event) => {
-      event.preventDefault();
-      button.disabled = true;
-      try {
-        const timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-        const session = await api('POST', '/fan-sessions', { display_name: name.value, timezone });
-        save({ token: session.token, fan: session.fan, conversation_id: null });
-        start();
-      } catch (failure) {
-        error.hidden = false;
-        error.textContent = failure.message;
-        button.disabled = false;
-      }
-    },
-  },
-  h('h1', {}, 'Say hi 👋'),
-  h('p', {}, 'The team usually answers within a minute.'),
-  h('label', {}, 'Your name', name),
-  error,
-  button);
-  replace(main, form);
-  name.focus();
+  welcome(main, {
+    heading: 'Say hi 👋',
+    lead: 'The team usually answers within a minute.',
+    button: 'Start chatting',
+    notice,
+    onSession: () => start(),
+  });
 }
 
 class Chat {
@@ -128,7 +92,7 @@ class Chat {
     if (this.stop) this.stop();
     this.conversation = conversation;
     this.session.conversation_id = conversation.id;
-    save(this.session);
+    saveSession(this.session);
     this.paintStatus();
     const messages = await fetchMessages(conversation.id, 0, { token: this.token });
     messages.forEach((message) => this.timeline.add(message));
@@ -202,14 +166,14 @@ class Chat {
   startOver(notice = '') {
     if (this.stop) this.stop();
     this.live.stop();
-    forget();
+    forgetSession();
     showWelcome(notice);
   }
 }
 
 function start() {
-  const session = load();
-  if (!session?.token || !session?.fan) {
+  const session = loadSession();
+  if (!session) {
     showWelcome();
     return;
   }

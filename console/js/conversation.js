@@ -6,6 +6,7 @@
 import { api, ApiError, fetchMessages, newClientMsgId, postMessage } from './api.js';
 import { Composer } from './composer.js';
 import { LaterList } from './later.js';
+import { mountVoice } from './voice.js';
 import { h, replace, toast } from './dom.js';
 import { mood, roleName } from './format.js';
 import { Timeline } from './timeline.js';
@@ -30,9 +31,10 @@ export class ConversationPane {
     this.scroller = h('div', { class: 'timeline', tabindex: '-1' });
     this.composerRoot = h('div', { class: 'composer-root' });
     this.laterRoot = h('div', { class: 'later-root' });
+    this.voiceRoot = h('div', { class: 'voice-root', hidden: true });
     this.placeholder = h('div', { class: 'conv-placeholder' }, h('p', {}, 'Pick a conversation from the list.'),
       h('p', { class: 'muted' }, 'Shortcuts: j / k next and previous, r reply, d resolve, e escalate, ? help.'));
-    this.body = h('div', { class: 'conv-body', hidden: true }, this.header, this.presence, this.scroller, this.laterRoot, this.composerRoot);
+    this.body = h('div', { class: 'conv-body', hidden: true }, this.header, this.presence, this.scroller, this.laterRoot, this.voiceRoot, this.composerRoot);
     root.replaceChildren(this.placeholder, this.body);
     this.timeline = new Timeline(this.scroller, {
       audience: 'team',
@@ -51,6 +53,7 @@ export class ConversationPane {
     });
     this.presenceTimer = setInterval(() => this.paintPresence(), 5000);
     this.later = ctx.features.replyLater ? new LaterList(this.laterRoot, { toast }) : null;
+    if (ctx.features.charter) mountVoice(this.voiceRoot);
   }
 
   get id() {

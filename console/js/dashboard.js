@@ -5,6 +5,7 @@
 // in a side pane here; the fan sees none of it.
 
 import { api, query } from './api.js';
+import { mountCharterDue } from './charter-due.js';
 import { ConversationPane } from './conversation.js';
 import { firstArray } from './directory.js';
 import { h, replace, toast } from './dom.js';
@@ -33,7 +34,9 @@ export function mountDashboard(root, ctx) {
     h('div', { class: 'panel-head' }, h('h2', {}, 'Monitoring'),
       h('button', { type: 'button', onclick: () => closeMonitor() }, 'Close')),
     monitorRoot);
+  const charterDue = h('p', { class: 'charter-due', role: 'status', hidden: true });
   const layout = h('div', { class: 'dashboard' },
+    charterDue,
     kpis,
     h('section', { class: 'panel panel-waiting' }, h('h2', {}, 'Waiting fans'), waitingList),
     h('section', { class: 'panel panel-alerts' }, h('h2', {}, 'Alerts ', h('span', { class: 'live-dot', title: 'live' })), alertsList),
@@ -45,6 +48,7 @@ export function mountDashboard(root, ctx) {
     h('section', { class: 'panel panel-metrics', hidden: !ctx.features.metrics }, h('h2', {}, 'Today'), metrics),
     monitor);
   replace(root, layout);
+  if (ctx.features.charter) mountCharterDue(charterDue);
 
   const state = { open: [], alerts: new Map(), conversations: new Map(), closed: false, shifts: null, agents: null };
   const pane = new ConversationPane(monitorRoot, ctx, { onChanged: () => scheduleRefresh(), monitor: true });

@@ -1,13 +1,15 @@
 // The events screen (owner, supervisors; docs/api.md › Events): the events with their
 // status and label, a form to schedule one (title, kind, start, duration, video URL,
-// Q&A), and an event's moderation view: viewers now and at peak and the chat's messages
-// in the last minute, its questions with answer / pin / hide, and its chat with delete
-// and time out (the room's routes). The view refreshes every 3 seconds over REST.
+// Q&A), and an event's moderation view (event-moderation.js), live over the console's
+// WebSocket. Statuses move on by the clock (scheduled → live → ended), recomputed here
+// every few seconds without asking the server.
 
-import { api, ApiError, query } from './api.js';
+import { api, ApiError } from './api.js';
 import { h, replace, toast } from './dom.js';
+import { EventModeration } from './event-moderation.js';
+import { ServerClock, phaseAt } from './watch-clock.js';
 
-const POLL_MS = 3_000;
+const STATUS_EVERY_MS = 5_000;
 
 function localInputToIso(value) {
   const date = new Date(value);
@@ -15,7 +17,7 @@ function localInputToIso(value) {
 }
 
 export function mountEvents(root, ctx) {
-  const state = { events: [], selected: null, timer: null, closed: false };
+  const state = { events: [], moderation: null, timer: null, clock: new ServerClock() };
   const title = h('input', { type: 'text', name: 'title', required: true, maxlength: '200', autocomplete: 'off' });
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'premiere' }, 'Premiere (pre-recorded)'),
@@ -50,15 +52,30 @@ export function mountEvents(root, ctx) {
 
   async function refresh() {
     try {
+      const sentAt = Date.now();
       state.events = (await api('GET', '/events')).events;
+      if (state.events[0]) state.clock.sample(state.events[0].server_time, sentAt, Date.now());
     } catch (error) {
       toast(error.message, 'error');
       return;
     }
+    paintList();
+  }
+
+  /** Each row's status as the server's clock has it now (rows stay; only the text moves). */
+  function paintStatuses() {
+    const now = state.clock.now();
+    listBody.querySelectorAll('td.event-status-cell').forEach((cell, index) => {
+      const status = phaseAt(state.events[index], now);
+      if (cell.textContent !== status) cell.textContent = status;
+    });
+  }
+
+  function paintList() {
     replace(listBody, state.events.map((event) => h('tr', {},
       h('td', {}, event.title),
       h('td', {}, h('span', { class: 'chip' }, event.label)),
-      h('td', {}, event.status),
+      h('td', { class: 'event-status-cell' }, event.status),
       h('td', {}, new Date(event.starts_at).toLocaleString()),
       h('td', {}, event.qa ? 'on' : 'off'),
       h('td', {}, h('button', { type: 'button', onclick: () => select(event.id) }, 'Moderate')))));
@@ -87,83 +104,20 @@ export function mountEvents(root, ctx) {
     }
   }
 
-  async function select(id) {
-    state.selected = id;
-    clearTimeout(state.timer);
-    await renderDetail();
-  }
-
-  async function renderDetail() {
-    if (state.closed || !state.selected) return;
-    const event = state.events.find((item) => item.id === state.selected);
+  function select(id) {
+    const event = state.events.find((item) => item.id === id);
     if (!event) return;
-    let questions = [];
-    let messages = [];
-    let room = null;
-    try {
-      room = await api('GET', `/rooms/${event.room_id}`);
-      if (event.qa) questions = (await api('GET', `/events/${event.id}/questions${query({ order: 'top' })}`)).questions;
-      messages = (await api('GET', `/rooms/${event.room_id}/messages`)).messages;
-    } catch (error) {
-      toast(error.message, 'error');
-    }
-    const act = async (question, what) => {
-      try {
-        await api('POST', `/events/${event.id}/questions/${question.id}/${what}`);
-      } catch (error) {
-        toast(error.message, 'error');
-      }
-      renderDetail();
-    };
-    const remove = async (message) => {
-      try {
-        await api('POST', `/rooms/${event.room_id}/messages/${message.id}/delete`);
-      } catch (error) {
-        toast(error.message, 'error');
-      }
-      renderDetail();
-    };
-    const timeOut = async (message) => {
-      try {
-        await api('POST', `/rooms/${event.room_id}/timeouts`, { fan_id: message.author.id, seconds: 300 });
-        toast(`${message.author.name} is timed out for 5 minutes`);
-      } catch (error) {
-        toast(error.message, 'error');
-      }
-    };
-    const minuteAgo = Date.now() - 60_000;
-    const rate = messages.filter((message) => new Date(message.created_at).getTime() >= minuteAgo).length;
+    state.moderation?.destroy();
     detail.hidden = false;
-    replace(detail,
-      h('h2', {}, `Moderate: ${event.title}`),
-      h('p', { class: 'muted small' }, `${event.label} · ${event.status}`),
-      room && h('p', { class: 'event-figures' },
-        h('span', { dataset: { figure: 'viewers' } }, `Viewers now ${room.viewers.current} (peak ${room.viewers.peak})`), ' · ',
-        h('span', { dataset: { figure: 'rate' } }, `${rate} messages in the last minute`), ' · ',
-        h('span', {}, room.slow_mode_secs ? `slow mode ${room.slow_mode_secs} s` : 'slow mode off')),
-      h('h3', {}, 'Questions'),
-      event.qa ? h('ul', { class: 'questions' }, questions.map((question) => h('li', { dataset: { state: question.state } },
-        h('span', { class: 'chip' }, `▲ ${question.upvotes}`), ' ',
-        h('span', { class: 'question-body' }, question.body), ' ',
-        h('span', { class: 'muted small' }, `${question.author_name} · ${question.state}`), ' ',
-        h('button', { type: 'button', onclick: () => act(question, 'answer') }, 'Answer'),
-        h('button', { type: 'button', onclick: () => act(question, 'pin') }, 'Pin'),
-        h('button', { type: 'button', onclick: () => act(question, 'hide') }, 'Hide'))))
-        : h('p', { class: 'muted' }, 'This event does not take questions.'),
-      h('h3', {}, 'Chat'),
-      h('ul', { class: 'event-chat' }, messages.map((message) => h('li', {},
-        h('strong', {}, message.author.name), ' ',
-        message.deleted ? h('em', {}, '(deleted)') : message.body, ' ',
-        !message.deleted && h('button', { type: 'button', onclick: () => remove(message) }, 'Delete'),
-        message.author.kind === 'fan' && h('button', { type: 'button', onclick: () => timeOut(message) }, 'Time out')))));
-    state.timer = setTimeout(renderDetail, POLL_MS);
+    state.moderation = new EventModeration(detail, event, ctx.live);
   }
 
   refresh();
+  state.timer = setInterval(paintStatuses, STATUS_EVERY_MS);
   return {
     unmount() {
-      state.closed = true;
-      clearTimeout(state.timer);
+      clearInterval(state.timer);
+      state.moderation?.destroy();
     },
   };
 }

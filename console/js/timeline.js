@@ -64,6 +64,16 @@ export class Timeline {
     return true;
   }
 
+  /** Shows a room message as removed by a moderator; false when it is not shown. */
+  markDeleted(id) {
+    const item = this.items.get(id);
+    if (!item) return false;
+    item.element.classList.add('msg-deleted');
+    const body = item.element.querySelector('.msg-body');
+    if (body) body.textContent = 'Message removed by a moderator';
+    return true;
+  }
+
   /** Shows a message being sent. */
   addPending(clientMsgId, body, { internal = false } = {}) {
     const element = h(

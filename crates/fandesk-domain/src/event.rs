@@ -235,6 +235,20 @@ pub fn validate_media_url(
 }
 
 /// A new event must not have ended already.
+/// The origin (`scheme://host[:port]`) of a stored `media_url`, as a browser's
+/// Content-Security-Policy names it: the fan's event page lets its video load from there
+/// and nowhere else. `None` for a URL without a plain http(s) origin, or whose origin
+/// holds anything but host characters (so it can never add a directive to a policy).
+pub fn media_origin(media_url: &str) -> Option<String> {
+    let parsed = url::Url::parse(media_url).ok()?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return None;
+    }
+    let origin = parsed.origin().ascii_serialization();
+    let host_chars = |c: char| c.is_ascii_alphanumeric() || ".-:[]/".contains(c);
+    origin.chars().all(host_chars).then_some(origin)
+}
+
 pub fn validate_new_window(window: EventWindow, now: Timestamp) -> Result<(), RuleViolation> {
     if window.status(now) == EventStatus::Ended {
         return Err(RuleViolation::invalid(
@@ -262,6 +276,28 @@ pub fn may_reschedule(status: EventStatus) -> Result<(), RuleViolation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_origin_is_scheme_host_and_port_only() {
+        assert_eq!(
+            media_origin("https://cdn.example.com/films/a.webm?t=1#x").as_deref(),
+            Some("https://cdn.example.com")
+        );
+        assert_eq!(
+            media_origin("http://127.0.0.1:8089/v.webm").as_deref(),
+            Some("http://127.0.0.1:8089")
+        );
+        assert_eq!(
+            media_origin("https://BÜCHER.example/v").as_deref(),
+            Some("https://xn--bcher-kva.example")
+        );
+        assert_eq!(
+            media_origin("http://[::1]:80/v").as_deref(),
+            Some("http://[::1]")
+        );
+        assert_eq!(media_origin("ftp://example.com/v"), None);
+        assert_eq!(media_origin("not a url"), None);
+    }
 
     fn at(text: &str) -> Timestamp {
         text.parse().expect("timestamp")

@@ -1,11 +1,13 @@
-//! The web console and the fan chat page: our own static files from `console/`
-//! at the repository root, embedded in the binary, served at `/` (team console), `/chat`
-//! (fans) and `/console/*` (assets) with a strict Content-Security-Policy (no inline
-//! script or style, connections only to this host), `nosniff`, and revalidation by ETag
-//! so a new binary's files are picked up at once.
+//! The web console and the fans' pages: our own static files from `console/` at the
+//! repository root, embedded in the binary, served at `/` (team console), `/chat` (fans'
+//! chat), `/events/{id}` (an event's page for fans) and `/console/*` (assets) with a strict
+//! Content-Security-Policy (no inline script or style, connections only to this host,
+//! media only from this host or, on an event's page, from its video's origin),
+//! `nosniff`, and revalidation by ETag so a new binary's files are picked up at once.
 
+use crate::AppState;
 use axum::Router;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -63,24 +65,69 @@ const ASSETS: &[Asset] = &[
     asset!("js/data.js", JS),
     asset!("js/team.js", JS),
     asset!("js/audit.js", JS),
+    asset!("event.html", HTML),
+    asset!("watch.css", CSS),
+    asset!("js/fan-session.js", JS),
+    asset!("js/watch.js", JS),
+    asset!("js/watch-clock.js", JS),
+    asset!("js/watch-chat.js", JS),
+    asset!("js/watch-qa.js", JS),
+    asset!("js/event-moderation.js", JS),
+    asset!("js/voice.js", JS),
+    asset!("js/charter-due.js", JS),
 ];
 
+/// Longest path segment looked up as an event id (ids are far shorter).
+const MAX_EVENT_ID_LEN: usize = 100;
+
 /// The console's routes, merged into the main router (paths outside `/api/v1`).
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(|headers: HeaderMap| async move { serve("index.html", &headers) }))
-        .route("/chat", get(|headers: HeaderMap| async move { serve("chat.html", &headers) }))
+        .route(
+            "/",
+            get(|headers: HeaderMap| async move { serve("index.html", &headers, None) }),
+        )
+        .route(
+            "/chat",
+            get(|headers: HeaderMap| async move { serve("chat.html", &headers, None) }),
+        )
+        .route("/events/{id}", get(event_page))
         .route(
             "/console/{*path}",
-            get(|Path(path): Path<String>, headers: HeaderMap| async move { serve(&path, &headers) }),
+            get(|Path(path): Path<String>, headers: HeaderMap| async move {
+                serve(&path, &headers, None)
+            }),
         )
+}
+
+/// An event's page for fans. The page is the same for every event (it reads the event
+/// over the API with the fan's session); only its policy differs: the video may load
+/// from the origin of the event's `media_url`. An unknown event still gets the page,
+/// which says so.
+async fn event_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let origin = if id.len() <= MAX_EVENT_ID_LEN {
+        match state.app.event_media_origin(&id).await {
+            Ok(origin) => origin,
+            Err(error) => {
+                tracing::warn!(%error, "event page: the event's video origin was not read");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    serve("event.html", &headers, origin.as_deref())
 }
 
 fn find(path: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|asset| asset.path == path)
 }
 
-fn serve(path: &str, headers: &HeaderMap) -> Response {
+fn serve(path: &str, headers: &HeaderMap, media_origin: Option<&str>) -> Response {
     let Some(asset) = find(path) else {
         return crate::error::ApiError::not_found("console file").into_response();
     };
@@ -112,7 +159,7 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     out.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    if let Ok(value) = HeaderValue::from_str(&content_security_policy(headers)) {
+    if let Ok(value) = HeaderValue::from_str(&content_security_policy(headers, media_origin)) {
         out.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
@@ -121,8 +168,9 @@ fn serve(path: &str, headers: &HeaderMap) -> Response {
 /// Scripts, styles and images only from this server; no inline code (so injected markup
 /// could not run even if some text were ever parsed as HTML); network connections only
 /// to this server, including its WebSocket (older browsers do not let `'self'` cover
-/// `ws:`/`wss:`, so the host is named).
-fn content_security_policy(headers: &HeaderMap) -> String {
+/// `ws:`/`wss:`, so the host is named); media from this server, or also from
+/// `media_origin` (an event's video, already reduced to an origin by the domain).
+fn content_security_policy(headers: &HeaderMap, media_origin: Option<&str>) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|value| value.to_str().ok())
@@ -130,10 +178,14 @@ fn content_security_policy(headers: &HeaderMap) -> String {
     let sockets = host
         .map(|host| format!(" ws://{host} wss://{host}"))
         .unwrap_or_default();
+    let media = media_origin
+        .filter(|origin| valid_host(origin.replace("://", "").as_str()))
+        .map(|origin| format!(" media-src 'self' {origin};"))
+        .unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'{sockets}; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+         connect-src 'self'{sockets};{media} object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
     )
 }
 
@@ -190,7 +242,7 @@ mod tests {
             if let Some(host) = host {
                 headers.insert(header::HOST, HeaderValue::from_str(host).unwrap());
             }
-            let policy = content_security_policy(&headers);
+            let policy = content_security_policy(&headers, None);
             assert!(policy.contains(contains), "{policy}");
             assert!(absent.is_empty() || !policy.contains(absent), "{policy}");
             assert!(!policy.contains("unsafe"), "{policy}");
@@ -207,6 +259,20 @@ mod tests {
             "script-src *",
         );
         check(None, "connect-src 'self';", "ws://");
+    }
+
+    #[test]
+    fn an_event_page_may_load_media_from_its_video_origin_only() {
+        let headers = HeaderMap::new();
+        let policy = content_security_policy(&headers, Some("https://cdn.example.com:8443"));
+        assert!(
+            policy.contains("; media-src 'self' https://cdn.example.com:8443; object-src"),
+            "{policy}"
+        );
+        assert!(!content_security_policy(&headers, None).contains("media-src"));
+        let smuggled = content_security_policy(&headers, Some("https://a; script-src *"));
+        assert!(!smuggled.contains("media-src"), "{smuggled}");
+        assert!(!smuggled.contains("script-src *"), "{smuggled}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<rooms::CreateRoomRequest>(bytes);
     let _ = decode_json::<rooms::SendRoomMessageRequest>(bytes);
     let _ = decode_json::<rooms::TimeoutRequest>(bytes);
+    let _ = decode_json::<rooms::SlowModeRequest>(bytes);
     let _ = decode_json::<shifts::ShiftRequest>(bytes);
     let _ = decode_json::<shifts::ClockRequest>(bytes);
     let _ = decode_json::<signals::CreateKeywordRule>(bytes);

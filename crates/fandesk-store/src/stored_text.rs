@@ -124,11 +124,13 @@ impl StoredText for RoomOp {
                     .into_iter()
                     .chain(principal(actor)),
             ),
-            RoomOp::Change { room_id, actor, .. } => refuse_nul_in(
-                [("room_id", room_id.as_str())]
-                    .into_iter()
-                    .chain(principal(actor)),
-            ),
+            RoomOp::Change { room_id, actor, .. } | RoomOp::SlowMode { room_id, actor, .. } => {
+                refuse_nul_in(
+                    [("room_id", room_id.as_str())]
+                        .into_iter()
+                        .chain(principal(actor)),
+                )
+            }
         }
     }
 }

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(send, list_messages))
         .routes(routes!(delete_message))
         .routes(routes!(time_out))
+        .routes(routes!(set_slow_mode))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -267,6 +268,35 @@ pub async fn time_out(
         state
             .app
             .time_out_fan(&session.principal, &id, &input.fan_id, input.seconds)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlowModeRequest {
+    /// Minimum seconds between two messages of one fan, 0–3600 (0 turns slow mode off).
+    #[schema(minimum = 0, maximum = 3600)]
+    #[serde(deserialize_with = "whole::required")]
+    pub slow_mode_secs: u32,
+}
+
+#[utoipa::path(post, path = "/api/v1/rooms/{id}/slow-mode", tag = "rooms", security(("bearer" = [])),
+    operation_id = "set_slow_mode", params(("id" = String, Path)), request_body = SlowModeRequest,
+    responses((status = 200, description = "the room with its new `slow_mode_secs`; subscribers get `room.updated`",
+               body = RoomView),
+              (status = 403, description = "`forbidden`: human team members only", body = ErrorBody),
+              (status = 404, description = "`not_found`: no such room", body = ErrorBody)))]
+pub async fn set_slow_mode(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<SlowModeRequest>,
+) -> ApiResult<axum::Json<RoomView>> {
+    Ok(axum::Json(
+        state
+            .app
+            .set_slow_mode(&session.principal, &id, input.slow_mode_secs)
             .await?,
     ))
 }

@@ -17,8 +17,9 @@ use crate::room::view::RoomMessageView;
 use crate::{App, new_id};
 use fandesk_domain::Principal;
 use fandesk_domain::event::{
-    EventId, EventKind, EventStatus, EventWindow, MAX_REPLAY_MESSAGES, may_reschedule, offset_secs,
-    replay_window, validate_duration_secs, validate_media_url, validate_new_window,
+    EventId, EventKind, EventStatus, EventWindow, MAX_REPLAY_MESSAGES, may_reschedule,
+    media_origin, offset_secs, replay_window, validate_duration_secs, validate_media_url,
+    validate_new_window,
 };
 use fandesk_domain::room::{
     RoomId, RoomState, effective_state, may_manage_rooms, validate_slow_mode_secs, validate_title,
@@ -210,6 +211,16 @@ impl App {
                 offset_secs: offset_secs(event.starts_at, row.created_at),
             })
             .collect())
+    }
+
+    /// The origin the fan's event page may load this event's video from (its
+    /// Content-Security-Policy's `media-src`). The page itself holds no event data and is
+    /// served to anyone; `None` when there is no such event or no video.
+    pub async fn event_media_origin(&self, id: &str) -> ServiceResult<Option<String>> {
+        let Some(row) = self.store().find_event(&EventId::from(id)).await? else {
+            return Ok(None);
+        };
+        Ok(row.media_url.as_deref().and_then(media_origin))
     }
 
     pub(crate) async fn existing_event(&self, id: &str) -> ServiceResult<EventRow> {

@@ -210,6 +210,31 @@ impl App {
             action,
             at: self.now(),
         };
+        self.submit_room_change(op).await
+    }
+
+    /// `POST /rooms/{id}/slow-mode` (human team members): the room's new interval between
+    /// one fan's messages (0: off), decided in commit order with the room's posts.
+    pub async fn set_slow_mode(
+        &self,
+        actor: &Principal,
+        id: &str,
+        secs: u32,
+    ) -> ServiceResult<RoomView> {
+        may_moderate(actor)?;
+        validate_slow_mode_secs(secs)?;
+        let room = self.existing_room(id).await?;
+        let op = RoomOp::SlowMode {
+            room_id: room.id,
+            actor: actor.clone(),
+            secs,
+            at: self.now(),
+        };
+        self.submit_room_change(op).await
+    }
+
+    /// Commits a change of the room itself and tells its subscribers (`room.updated`).
+    async fn submit_room_change(&self, op: RoomOp) -> ServiceResult<RoomView> {
         let RoomOutcome::Changed { room } = self.inner.rooms.writer.submit(op).await? else {
             return Err(ServiceError::Internal(
                 "room change answered with another outcome".into(),

@@ -68,12 +68,14 @@ async fn commit<D: Dialect>(
     }
     for room in &plan.rooms {
         let statement = Statement::new(
-            "UPDATE rooms SET state = $2, last_seq = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE rooms SET state = $2, last_seq = $3, updated_at = $4, slow_mode_secs = $5 \
+             WHERE id = $1",
         )
         .bind(room.id.as_str())
         .bind(room.state.as_str())
         .bind(room.last_seq as i64)
-        .bind(to_micros(room.updated_at));
+        .bind(to_micros(room.updated_at))
+        .bind(i64::from(room.slow_mode_secs));
         execute::<D>(&mut tx, statement).await?;
     }
     tx.commit().await.map_err(StoreError::at_commit)?;

@@ -49,6 +49,14 @@ pub enum RoomOp {
         action: RoomAction,
         at: Timestamp,
     },
+    /// A moderator sets the room's slow mode (`secs` already validated; 0 turns it off).
+    /// Posts later in the same batch are decided with the new interval.
+    SlowMode {
+        room_id: RoomId,
+        actor: Principal,
+        secs: u32,
+        at: Timestamp,
+    },
 }
 
 impl RoomOp {
@@ -57,7 +65,8 @@ impl RoomOp {
             RoomOp::Post { room_id, .. }
             | RoomOp::Delete { room_id, .. }
             | RoomOp::Timeout { room_id, .. }
-            | RoomOp::Change { room_id, .. } => room_id,
+            | RoomOp::Change { room_id, .. }
+            | RoomOp::SlowMode { room_id, .. } => room_id,
         }
     }
 
@@ -318,6 +327,14 @@ fn apply_op(
         } => {
             may_manage_rooms(actor)?;
             room.state = action.apply(effective_state(room.state, room.opens_at, *at))?;
+            room.updated_at = *at;
+            Ok(RoomOutcome::Changed { room: room.clone() })
+        }
+        RoomOp::SlowMode {
+            actor, secs, at, ..
+        } => {
+            may_moderate(actor)?;
+            room.slow_mode_secs = *secs;
             room.updated_at = *at;
             Ok(RoomOutcome::Changed { room: room.clone() })
         }

@@ -248,3 +248,63 @@ async fn deletions_take_a_seq(db: &TestDb) {
         );
     }
 }
+
+room_test!(
+    slow_mode_changes_in_commit_order,
+    slow_mode_changes_in_commit_order_sqlite,
+    slow_mode_changes_in_commit_order_postgres
+);
+async fn slow_mode_changes_in_commit_order(db: &TestDb) {
+    let owner = add_member(db, Role::Owner).await;
+    let agent = add_member(db, Role::Agent).await;
+    let bot = add_member(db, Role::Bot).await;
+    let room = add_room(db, &owner, RoomState::Open, None, 0).await;
+    let fan = add_fan(db).await;
+    let slow = |actor: &Principal, secs: u32, seconds: i64| RoomOp::SlowMode {
+        room_id: room.clone(),
+        actor: actor.clone(),
+        secs,
+        at: at(seconds),
+    };
+    // One batch: a post, the change, a post decided with the new interval.
+    let results = apply(
+        db,
+        &[
+            post(&room, &fan, 0),
+            slow(&agent, 30, 1),
+            post(&room, &fan, 2),
+            slow(&fan, 0, 3),
+            slow(&bot, 0, 3),
+        ],
+    )
+    .await;
+    assert_eq!(posted(&results[0]).seq, 1);
+    match &results[1] {
+        Ok(RoomOutcome::Changed { room }) => assert_eq!(room.slow_mode_secs, 30),
+        other => panic!("expected Changed, got {other:?}"),
+    }
+    assert_eq!(
+        refusal(&results[2]),
+        &RoomRefusal::SlowMode {
+            retry_after_secs: 28
+        }
+    );
+    for refused in &results[3..] {
+        assert!(
+            matches!(
+                refusal(refused),
+                RoomRefusal::Rule(RuleViolation::Forbidden(_))
+            ),
+            "{refused:?}"
+        );
+    }
+    let stored = db.find_room(&room).await.expect("read").expect("room");
+    assert_eq!(stored.slow_mode_secs, 30, "the change is stored");
+    assert_eq!(stored.last_seq, 1, "a change takes no seq");
+    let results = apply(db, &[slow(&agent, 0, 4), post(&room, &fan, 5)]).await;
+    assert_eq!(
+        posted(&results[1]).seq,
+        2,
+        "off again: the fan posts at once"
+    );
+}

@@ -117,6 +117,7 @@ async fn request(
         "create_room" => json!({"title": "Matrix room"}),
         "send_room_message" => json!({"client_msg_id": client_id(), "body": "hello room"}),
         "time_out" => json!({"fan_id": target.subject_fan, "seconds": 60}),
+        "set_slow_mode" => json!({"slow_mode_secs": 5}),
         "save_charter" => json!({"toml": "", "base_version": world.charter_version().await}),
         "review_charter" => json!({"note": "checked"}),
         "create_webhook" => webhook(),

@@ -1,7 +1,8 @@
 //! Premieres and live events end to end (docs/api.md › Events), on a manual clock: the
 //! countdown room, status and playback position for viewers joining early, on time, late
 //! and after the end, the label on every fan-facing view, the chat under the rooms' rules,
-//! who may create and change events, and what is refused.
+//! who may create and change events, what is refused, and the fans' event page, whose
+//! policy lets its video load from the video's origin only.
 
 use fandesk_service::{Clock, Config, ManualClock};
 use fandesk_testkit::{DEFAULT_TIMEOUT, HttpConfig, Reply, TestServer, WsClient};
@@ -338,5 +339,50 @@ async fn events_are_for_the_owner_and_supervisors_to_make_and_refuse_bad_input()
         "{}",
         reply.text()
     );
+    server.shutdown().await;
+}
+
+/// The `Content-Security-Policy` and `Content-Type` of a page of the server.
+async fn page_headers(server: &TestServer, path: &str) -> (u16, String, String) {
+    let response = reqwest::get(server.url(path)).await.expect("page");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (policy, kind) = (header("content-security-policy"), header("content-type"));
+    (response.status().as_u16(), policy, kind)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fans_event_page_may_load_its_video_from_that_origin_only() {
+    let (server, clock) = manual_server().await;
+    let body = json!({"title": "Film", "kind": "premiere", "starts_at": in_secs(&clock, 600).to_string(),
+                      "duration_secs": 600, "media_url": "https://cdn.example:8443/films/a.webm?t=1"});
+    let created = server
+        .http()
+        .post("/api/v1/events", Some(server.owner_token()), body)
+        .await;
+    created.expect_status(201);
+    let id = created.json["id"].as_str().expect("id");
+
+    let (status, policy, kind) = page_headers(&server, &format!("/events/{id}")).await;
+    assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(
+        policy.contains("; media-src 'self' https://cdn.example:8443; "),
+        "{policy}"
+    );
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    // No event, or no video: the same page under the policy of every other page.
+    for path in ["/events/evt_missing", "/chat"] {
+        let (status, policy, _) = page_headers(&server, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!policy.contains("media-src"), "{path}: {policy}");
+    }
+    let long = format!("/events/{}", "x".repeat(500));
+    assert_eq!(page_headers(&server, &long).await.0, 200);
     server.shutdown().await;
 }

@@ -240,6 +240,7 @@ pub const TABLE: &[Classified] = &[
     op("send_room_message", RoomPost, O::Room),
     op("delete_message", Holds(C::ModerateRooms), O::RoomMessage),
     op("time_out", Holds(C::ModerateRooms), O::Room),
+    op("set_slow_mode", Holds(C::ModerateRooms), O::Room),
     // charter
     op("get_charter", Holds(C::ReadCharter), O::None),
     op("save_charter", Holds(C::EditCharter), O::None),

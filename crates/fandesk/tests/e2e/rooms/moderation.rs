@@ -229,3 +229,83 @@ async fn timed_out_fans_are_refused_until_lifted() {
     );
     venue.server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_changes_slow_mode_and_viewers_are_told_at_once() {
+    let venue = Venue::new(0).await;
+    let http = venue.server.http();
+    let slow_mode = venue.path("/slow-mode");
+    let mut watching = venue.viewer(&venue.fan, None).await;
+    for key in ["f-1", "f-2"] {
+        venue
+            .post(&venue.fan, key, "quick")
+            .await
+            .expect_status(201);
+    }
+
+    // Who may, and what is a valid interval.
+    http.post(&slow_mode, Some(&venue.fan), json!({"slow_mode_secs": 60}))
+        .await
+        .expect_error(403, "forbidden");
+    let (bot, _) = venue.server.create_member("bot").await;
+    http.post(&slow_mode, Some(&bot), json!({"slow_mode_secs": 60}))
+        .await
+        .expect_error(403, "forbidden");
+    let too_slow = http
+        .post(
+            &slow_mode,
+            Some(&venue.agent),
+            json!({"slow_mode_secs": 3601}),
+        )
+        .await;
+    too_slow.expect_error(422, "invalid_request");
+    assert_eq!(too_slow.json["error"]["details"]["field"], "slow_mode_secs");
+    http.post(
+        &slow_mode,
+        Some(&venue.agent),
+        json!({"slow_mode_secs": -1}),
+    )
+    .await
+    .expect_error(422, "invalid_request");
+    http.post(
+        "/api/v1/rooms/missing/slow-mode",
+        Some(&venue.agent),
+        json!({"slow_mode_secs": 5}),
+    )
+    .await
+    .expect_error(404, "not_found");
+
+    // A moderator turns it on: viewers are told, the fan's next post waits.
+    let set = http
+        .post(
+            &slow_mode,
+            Some(&venue.agent),
+            json!({"slow_mode_secs": 60}),
+        )
+        .await;
+    set.expect_status(200);
+    assert_eq!(set.json["slow_mode_secs"], 60);
+    let updated = watching
+        .recv_matching(DEFAULT_TIMEOUT, |frame| {
+            frame["event"]["kind"] == "room.updated"
+        })
+        .await;
+    assert_eq!(updated["event"]["room"]["slow_mode_secs"], 60, "{updated}");
+    assert!(updated.get("seq").is_none(), "room.updated is ephemeral");
+    venue
+        .post(&venue.fan, "f-3", "too soon")
+        .await
+        .expect_error(429, "rate_limited");
+    let room = http.get(&venue.path(""), Some(&venue.fan)).await;
+    assert_eq!(room.json["slow_mode_secs"], 60);
+
+    // And off again.
+    http.post(&slow_mode, Some(&venue.agent), json!({"slow_mode_secs": 0}))
+        .await
+        .expect_status(200);
+    venue
+        .post(&venue.fan, "f-4", "free again")
+        .await
+        .expect_status(201);
+    venue.server.shutdown().await;
+}
