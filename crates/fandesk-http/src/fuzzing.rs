@@ -4,8 +4,8 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, metrics, rooms, scheduled, shifts, signals, supervision,
-    webhooks,
+    auth, canned, charter, conversations, desk, metrics, rooms, scheduled, shifts, signals,
+    supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
 

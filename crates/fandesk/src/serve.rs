@@ -6,7 +6,8 @@ use anyhow::Context;
 use fandesk_bus::{LocalBus, NatsBus};
 use fandesk_http::{HttpConfig, WsConfig};
 use fandesk_service::{
-    App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, JobsConfig, SystemClock, WebhookConfig,
+    App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, JobsConfig, SystemClock,
+    WebhookConfig,
 };
 use fandesk_store::Store;
 use std::net::SocketAddr;

@@ -96,7 +96,9 @@ impl App {
                 name: message.author_name.clone(),
             };
             let fans: Vec<FanId> = due.into_iter().map(|row| row.fan_id).collect();
-            let outcome = self.deliver_batch(id, &author, &message.body, &fans).await?;
+            let outcome = self
+                .deliver_batch(id, &author, &message.body, &fans)
+                .await?;
             self.store()
                 .record_scheduled_outcomes(id, &outcome.sent, &outcome.retry, MAX_ATTEMPTS)
                 .await?;
@@ -127,10 +129,8 @@ impl App {
         fans: &[FanId],
     ) -> ServiceResult<BatchOutcome> {
         let now = self.now();
-        let new_ids: Vec<ConversationId> = fans
-            .iter()
-            .map(|_| ConversationId(new_id("cnv")))
-            .collect();
+        let new_ids: Vec<ConversationId> =
+            fans.iter().map(|_| ConversationId(new_id("cnv"))).collect();
         let (chosen, opened) = self
             .store()
             .assign_scheduled_conversations(id, fans, &new_ids, now)

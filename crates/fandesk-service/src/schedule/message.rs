@@ -16,8 +16,8 @@ use fandesk_domain::{Capability, Principal, Visibility, validate_body};
 use fandesk_store::{
     NewScheduledDelivery, ScheduledDeliveryRow, ScheduledMessageRow, ScheduledProgress,
 };
-use jiff::tz::{Offset, TimeZone};
 use jiff::Timestamp;
+use jiff::tz::{Offset, TimeZone};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -258,7 +258,12 @@ fn timing_of(input: &NewScheduledMessage, now: Timestamp) -> ServiceResult<Timin
             }
             Timing::Local { date, time }
         }
-        (Some(_), Some(_)) => return Err(ServiceError::invalid("at", "give `at` or `local`, not both")),
+        (Some(_), Some(_)) => {
+            return Err(ServiceError::invalid(
+                "at",
+                "give `at` or `local`, not both",
+            ));
+        }
         (None, None) => return Err(ServiceError::invalid("at", "give `at` or `local`")),
     };
     validate_timing(timing, now)?;
@@ -326,7 +331,10 @@ impl App {
             ));
         }
         if fans.is_empty() {
-            return Err(ServiceError::invalid("audience", "no fan matches this audience"));
+            return Err(ServiceError::invalid(
+                "audience",
+                "no fan matches this audience",
+            ));
         }
         let default = self.inner.config.desk.creator_timezone.clone();
         let mut zones: BTreeMap<Option<String>, (String, Timestamp)> = BTreeMap::new();
@@ -444,7 +452,10 @@ impl App {
             .map(|((due_at, time_zone), recipients)| {
                 let zone = TimeZone::get(&time_zone).unwrap_or(TimeZone::UTC);
                 ZonePreview {
-                    local_due: zone.to_datetime(due_at).strftime("%Y-%m-%dT%H:%M").to_string(),
+                    local_due: zone
+                        .to_datetime(due_at)
+                        .strftime("%Y-%m-%dT%H:%M")
+                        .to_string(),
                     time_zone,
                     recipients,
                     due_at,
@@ -532,7 +543,9 @@ impl App {
         if self.store().find_scheduled_message(id).await?.is_none() {
             return Err(ServiceError::NotFound("scheduled message"));
         }
-        self.store().cancel_scheduled_message(id, self.now()).await?;
+        self.store()
+            .cancel_scheduled_message(id, self.now())
+            .await?;
         self.scheduled_message_view(id).await
     }
 }

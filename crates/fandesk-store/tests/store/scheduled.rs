@@ -39,7 +39,10 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
         .list_segment_fans(&[], &["vip".to_owned()], false)
         .await
         .expect("segment");
-    assert_eq!(vip.iter().map(|row| &row.fan_id).collect::<Vec<_>>(), [&fans[0]]);
+    assert_eq!(
+        vip.iter().map(|row| &row.fan_id).collect::<Vec<_>>(),
+        [&fans[0]]
+    );
     let mut segment: Vec<FanId> = store
         .list_segment_fans(&[fans[3].clone()], &["tour".to_owned()], false)
         .await
@@ -54,7 +57,10 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
 
     // The second fan already has an open conversation.
     let existing = conversation_row(&fans[1]);
-    store.insert_conversation(&existing).await.expect("conversation");
+    store
+        .insert_conversation(&existing)
+        .await
+        .expect("conversation");
     let id = format!("smsg_{}", new_id());
     let row = ScheduledMessageRow {
         id: id.clone(),
@@ -96,9 +102,25 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
         payload: "{}".into(),
         due_at: at(10),
     };
-    assert!(store.activate_scheduled_message(&id, &job, at(0)).await.expect("activate"));
-    assert!(!store.activate_scheduled_message(&id, &job, at(0)).await.expect("again"));
-    assert!(store.due_scheduled_deliveries(&id, at(9), 10).await.expect("due").is_empty());
+    assert!(
+        store
+            .activate_scheduled_message(&id, &job, at(0))
+            .await
+            .expect("activate")
+    );
+    assert!(
+        !store
+            .activate_scheduled_message(&id, &job, at(0))
+            .await
+            .expect("again")
+    );
+    assert!(
+        store
+            .due_scheduled_deliveries(&id, at(9), 10)
+            .await
+            .expect("due")
+            .is_empty()
+    );
     let due: Vec<FanId> = store
         .due_scheduled_deliveries(&id, at(10), 10)
         .await
@@ -127,9 +149,17 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
 
     // The first fan is sent to; the third is cancelled after its message committed (it
     // still counts as sent); the fourth is refused until it fails.
-    let cancelled = store.cancel_scheduled_message(&id, at(12)).await.expect("cancel");
+    let cancelled = store
+        .cancel_scheduled_message(&id, at(12))
+        .await
+        .expect("cancel");
     assert!(cancelled);
-    assert!(!store.cancel_scheduled_message(&id, at(13)).await.expect("cancel again"));
+    assert!(
+        !store
+            .cancel_scheduled_message(&id, at(13))
+            .await
+            .expect("cancel again")
+    );
     let sent: Vec<ScheduledSent> = [&fans[0], &fans[3]]
         .into_iter()
         .map(|fan| ScheduledSent {
@@ -142,17 +172,31 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
         .record_scheduled_outcomes(&id, &sent, &[], 5)
         .await
         .expect("outcomes");
-    let progress = store.scheduled_progress(&[id.as_str()]).await.expect("progress")[&id];
-    assert_eq!((progress.sent, progress.cancelled, progress.pending), (2, 1, 0));
+    let progress = store
+        .scheduled_progress(&[id.as_str()])
+        .await
+        .expect("progress")[&id];
+    assert_eq!(
+        (progress.sent, progress.cancelled, progress.pending),
+        (2, 1, 0)
+    );
     let rows = store
         .list_scheduled_deliveries(&id, None, 10)
         .await
         .expect("rows");
-    let first = rows.iter().find(|row| row.fan_id == fans[0]).expect("first");
+    let first = rows
+        .iter()
+        .find(|row| row.fan_id == fans[0])
+        .expect("first");
     assert_eq!(first.message_id, Some(sent[0].message_id.clone()));
     assert_eq!(first.conversation_id, Some(chosen[&fans[0]].clone()));
     assert_eq!(
-        store.find_scheduled_message(&id).await.expect("find").expect("row").state,
+        store
+            .find_scheduled_message(&id)
+            .await
+            .expect("find")
+            .expect("row")
+            .state,
         "cancelled"
     );
 }
@@ -200,7 +244,12 @@ async fn refused_recipients_fail_after_the_attempts(store: &Store) {
         .expect("delivery");
     for attempt in 1..=3 {
         let (chosen, _) = store
-            .assign_scheduled_conversations(&id, std::slice::from_ref(&fan), &[ConversationId(new_id())], at(attempt))
+            .assign_scheduled_conversations(
+                &id,
+                std::slice::from_ref(&fan),
+                &[ConversationId(new_id())],
+                at(attempt),
+            )
             .await
             .expect("assign");
         assert!(chosen.contains_key(&fan));
@@ -208,7 +257,10 @@ async fn refused_recipients_fail_after_the_attempts(store: &Store) {
             .record_scheduled_outcomes(&id, &[], std::slice::from_ref(&fan), 3)
             .await
             .expect("retry");
-        let rows = store.list_scheduled_deliveries(&id, None, 10).await.expect("rows");
+        let rows = store
+            .list_scheduled_deliveries(&id, None, 10)
+            .await
+            .expect("rows");
         assert_eq!(rows[0].attempts, attempt);
         assert_eq!(rows[0].conversation_id, None, "chosen afresh next time");
         let status = if attempt < 3 { "pending" } else { "failed" };

@@ -72,7 +72,11 @@ async fn fans(server: &TestServer) -> HashMap<&'static str, (String, String)> {
 async fn create(server: &TestServer, request: Value) -> String {
     let reply = server
         .http()
-        .post("/api/v1/scheduled-messages", Some(server.owner_token()), request)
+        .post(
+            "/api/v1/scheduled-messages",
+            Some(server.owner_token()),
+            request,
+        )
         .await;
     reply.expect_status(201);
     assert_eq!(reply.json["status"], "scheduled", "{}", reply.text());
@@ -92,7 +96,11 @@ async fn message(server: &TestServer, id: &str) -> Value {
 }
 
 /// Fan id → its recipient row.
-pub async fn deliveries(server: &fandesk_testkit::HttpClient, owner: &str, id: &str) -> HashMap<String, Value> {
+pub async fn deliveries(
+    server: &fandesk_testkit::HttpClient,
+    owner: &str,
+    id: &str,
+) -> HashMap<String, Value> {
     let mut rows = HashMap::new();
     let mut after = String::new();
     loop {
@@ -125,13 +133,20 @@ async fn settle(server: &TestServer, id: &str, sent: i64) {
 
 /// The fan's copies of `body` across their conversations, as the fan sees them.
 async fn received(server: &TestServer, token: &str, body: &str) -> Vec<Value> {
-    let list = server.http().get("/api/v1/conversations", Some(token)).await;
+    let list = server
+        .http()
+        .get("/api/v1/conversations", Some(token))
+        .await;
     list.expect_status(200);
     let mut found = Vec::new();
     for conversation in list.json["conversations"].as_array().expect("list") {
         let id = conversation["id"].as_str().expect("id");
         let history = server.history(token, id).await;
-        found.extend(history.into_iter().filter(|message| message["body"] == body));
+        found.extend(
+            history
+                .into_iter()
+                .filter(|message| message["body"] == body),
+        );
     }
     found
 }
@@ -161,7 +176,11 @@ async fn a_local_time_is_each_fans_own_across_dst_and_quiet_hours() {
         "local": {"date": "2026-03-29", "time": "02:30"}});
     let preview = server
         .http()
-        .post("/api/v1/scheduled-messages/preview", Some(server.owner_token()), spring.clone())
+        .post(
+            "/api/v1/scheduled-messages/preview",
+            Some(server.owner_token()),
+            spring.clone(),
+        )
         .await;
     preview.expect_status(200);
     assert_eq!(preview.json["recipients"], 6);
@@ -211,7 +230,10 @@ async fn a_local_time_is_each_fans_own_across_dst_and_quiet_hours() {
     .await;
 
     let due = |rows: &HashMap<String, Value>, fan: &str| -> String {
-        rows[&fans[fan].1]["due_at"].as_str().expect("due").to_owned()
+        rows[&fans[fan].1]["due_at"]
+            .as_str()
+            .expect("due")
+            .to_owned()
     };
     let owner = server.owner_token().to_owned();
     let fold = deliveries(server.http(), &owner, &fold_id).await;
@@ -244,7 +266,11 @@ async fn a_local_time_is_each_fans_own_across_dst_and_quiet_hours() {
     settle(&server, &spring_id, 1).await;
     let (lord_howe, _) = &fans["lord_howe"];
     assert_eq!(received(&server, lord_howe, "Tour news!").await.len(), 1);
-    assert!(received(&server, &fans["tokyo"].0, "Tour news!").await.is_empty());
+    assert!(
+        received(&server, &fans["tokyo"].0, "Tour news!")
+            .await
+            .is_empty()
+    );
     let view = message(&server, &spring_id).await;
     assert_eq!(view["status"], "sending");
     assert_eq!(view["pending"], 5);
@@ -280,8 +306,15 @@ async fn a_local_time_is_each_fans_own_across_dst_and_quiet_hours() {
         )
         .await;
     assert_eq!(opened.json["status"], "pending", "{}", opened.text());
-    assert!(opened.json["assignee_id"].is_null(), "a broadcast claims nothing");
-    assert!(spring_rows.values().all(|row| row["status"] == "sent" && row["message_id"].is_string()));
+    assert!(
+        opened.json["assignee_id"].is_null(),
+        "a broadcast claims nothing"
+    );
+    assert!(
+        spring_rows
+            .values()
+            .all(|row| row["status"] == "sent" && row["message_id"].is_string())
+    );
     // A broadcast is outside the bot rules: a bot may still answer after it (once; a
     // second automated message in a row is refused as ever).
     let (bot, _) = server.create_member("bot").await;
@@ -296,7 +329,10 @@ async fn a_local_time_is_each_fans_own_across_dst_and_quiet_hours() {
 
     // The fold message is still to come, for everyone.
     let view = message(&server, &fold_id).await;
-    assert_eq!((view["sent"].as_i64(), view["pending"].as_i64()), (Some(0), Some(6)));
+    assert_eq!(
+        (view["sent"].as_i64(), view["pending"].as_i64()),
+        (Some(0), Some(6))
+    );
     advance_to(&clock, "2026-04-05T06:00:00Z").await;
     settle(&server, &fold_id, 6).await;
     assert_eq!(received(&server, lord_howe, "Fold").await.len(), 1);
@@ -322,13 +358,19 @@ async fn cancelling_stops_what_is_pending() {
         .delete(&path, Some(&agent))
         .await
         .expect_error(403, "forbidden");
-    let cancelled = server.http().delete(&path, Some(server.owner_token())).await;
+    let cancelled = server
+        .http()
+        .delete(&path, Some(server.owner_token()))
+        .await;
     cancelled.expect_status(200);
     assert_eq!(cancelled.json["status"], "cancelled");
     assert_eq!(cancelled.json["cancelled"], 4);
     assert_eq!(cancelled.json["sent"], 2);
     // Again: unchanged.
-    let again = server.http().delete(&path, Some(server.owner_token())).await;
+    let again = server
+        .http()
+        .delete(&path, Some(server.owner_token()))
+        .await;
     again.expect_status(200);
     assert_eq!(again.json["cancelled"], 4);
     advance_to(&clock, "2026-03-29T12:00:00Z").await;
@@ -336,8 +378,17 @@ async fn cancelling_stops_what_is_pending() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     server.app().run_due_jobs().await.expect("jobs");
     assert_eq!(message(&server, &id).await["sent"], 2);
-    assert!(received(&server, &fans["berlin"].0, "Doors open").await.is_empty());
-    assert_eq!(received(&server, &fans["tokyo"].0, "Doors open").await.len(), 1);
+    assert!(
+        received(&server, &fans["berlin"].0, "Doors open")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        received(&server, &fans["tokyo"].0, "Doors open")
+            .await
+            .len(),
+        1
+    );
     let rows = deliveries(server.http(), server.owner_token(), &id).await;
     assert_eq!(rows[&fans["new_york"].1]["status"], "cancelled");
     assert!(rows[&fans["new_york"].1]["message_id"].is_null());
@@ -359,36 +410,80 @@ async fn bad_input_is_refused_with_the_field_named() {
     let post = |body: Value| {
         let http = server.http().clone();
         let owner = owner.clone();
-        async move { http.post("/api/v1/scheduled-messages", Some(&owner), body).await }
+        async move {
+            http.post("/api/v1/scheduled-messages", Some(&owner), body)
+                .await
+        }
     };
     let at = "2026-03-28T10:00:00Z";
     for (body, field) in [
         (json!({"audience": {"all": true}, "at": at}), "body"),
-        (json!({"body": "  ", "audience": {"all": true}, "at": at}), "body"),
+        (
+            json!({"body": "  ", "audience": {"all": true}, "at": at}),
+            "body",
+        ),
         (json!({"body": "x", "at": at}), "audience"),
         (json!({"body": "x", "audience": {}, "at": at}), "audience"),
-        (json!({"body": "x", "audience": {"tags": ["nobody-has-it"]}, "at": at}), "audience"),
-        (json!({"body": "x", "audience": {"fan_ids": ["fan_missing"]}, "at": at}), "audience.fan_ids"),
-        (json!({"body": "x", "audience": {"tags": ["no spaces"]}, "at": at}), "audience.tags"),
+        (
+            json!({"body": "x", "audience": {"tags": ["nobody-has-it"]}, "at": at}),
+            "audience",
+        ),
+        (
+            json!({"body": "x", "audience": {"fan_ids": ["fan_missing"]}, "at": at}),
+            "audience.fan_ids",
+        ),
+        (
+            json!({"body": "x", "audience": {"tags": ["no spaces"]}, "at": at}),
+            "audience.tags",
+        ),
         (json!({"body": "x", "audience": {"all": true}}), "at"),
-        (json!({"body": "x", "audience": {"all": true}, "at": at,
-            "local": {"date": "2026-03-28", "time": "09:00"}}), "at"),
-        (json!({"body": "x", "audience": {"all": true}, "at": "2027-06-01T00:00:00Z"}), "at"),
-        (json!({"body": "x", "audience": {"all": true},
-            "local": {"date": "2026-02-30", "time": "09:00"}}), "local.date"),
-        (json!({"body": "x", "audience": {"all": true},
-            "local": {"date": "2026-03-20", "time": "09:00"}}), "local.date"),
-        (json!({"body": "x", "audience": {"all": true},
-            "local": {"date": "2026-03-28", "time": "24:00"}}), "local.time"),
-        (json!({"body": "x", "audience": {"all": true}, "local": {"date": "2026-03-28"}}), "local.time"),
-        (json!({"body": "x", "audience": {"all": true}, "at": at,
-            "quiet_hours": {"start": "08:00", "end": "08:00"}}), "quiet_hours.end"),
-        (json!({"body": "x", "audience": {"all": true}, "at": at,
-            "quiet_hours": {"start": "8:00", "end": "09:00"}}), "quiet_hours.start"),
+        (
+            json!({"body": "x", "audience": {"all": true}, "at": at,
+            "local": {"date": "2026-03-28", "time": "09:00"}}),
+            "at",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true}, "at": "2027-06-01T00:00:00Z"}),
+            "at",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true},
+            "local": {"date": "2026-02-30", "time": "09:00"}}),
+            "local.date",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true},
+            "local": {"date": "2026-03-20", "time": "09:00"}}),
+            "local.date",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true},
+            "local": {"date": "2026-03-28", "time": "24:00"}}),
+            "local.time",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true}, "local": {"date": "2026-03-28"}}),
+            "local.time",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true}, "at": at,
+            "quiet_hours": {"start": "08:00", "end": "08:00"}}),
+            "quiet_hours.end",
+        ),
+        (
+            json!({"body": "x", "audience": {"all": true}, "at": at,
+            "quiet_hours": {"start": "8:00", "end": "09:00"}}),
+            "quiet_hours.start",
+        ),
     ] {
         let reply = post(body.clone()).await;
         reply.expect_error(422, "invalid_request");
-        assert_eq!(reply.json["error"]["details"]["field"], field, "{body}: {}", reply.text());
+        assert_eq!(
+            reply.json["error"]["details"]["field"],
+            field,
+            "{body}: {}",
+            reply.text()
+        );
     }
     // Unknown fields are refused too; a fan id that exists is fine.
     post(json!({"body": "x", "audience": {"all": true, "everyone": true}, "at": at}))
@@ -406,7 +501,11 @@ async fn bad_input_is_refused_with_the_field_named() {
         .expect_error(403, "forbidden");
     server
         .http()
-        .post("/api/v1/scheduled-messages", Some(&fans["tokyo"].0), json!({}))
+        .post(
+            "/api/v1/scheduled-messages",
+            Some(&fans["tokyo"].0),
+            json!({}),
+        )
         .await
         .expect_status(403);
     server

@@ -105,7 +105,11 @@ async fn crash_mid_delivery(database: Option<&str>) {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert!(done, "delivered after the restart\nstderr:\n{}", server.stderr());
+    assert!(
+        done,
+        "delivered after the restart\nstderr:\n{}",
+        server.stderr()
+    );
 
     // Every recipient: sent, with a message of their own, in their own conversation.
     let rows = deliveries(&http, &owner, &id).await;
@@ -114,7 +118,10 @@ async fn crash_mid_delivery(database: Option<&str>) {
     for (fan, row) in &rows {
         assert_eq!(row["status"], "sent", "{fan}: {row}");
         conversation_of.insert(
-            row["conversation_id"].as_str().expect("conversation").to_owned(),
+            row["conversation_id"]
+                .as_str()
+                .expect("conversation")
+                .to_owned(),
             fan.clone(),
         );
     }
