@@ -7,8 +7,10 @@
 use crate::support::{add_fan, at, conversation_row, fan_id, member_row, new_id};
 use fandesk_domain::{ConversationId, FanId, MessageId, Status};
 use fandesk_store::{
-    FanProfileUpdate, NewJob, NewScheduledDelivery, ScheduledMessageRow, ScheduledSent, Store,
+    FanProfileUpdate, MemberRow, NewJob, NewScheduledDelivery, ScheduledMessageRow, ScheduledSent,
+    Store,
 };
+use jiff::Timestamp;
 
 store_test!(
     recipients_are_chosen_once_and_sent_once,
@@ -22,6 +24,36 @@ async fn tag(store: &Store, fan: &FanId, tags: &[&str]) {
         ..FanProfileUpdate::default()
     };
     store.update_fan_profile(fan, &update).await.expect("tags");
+}
+
+/// A message being prepared by `member`, due at `due` for everyone.
+fn message_row(
+    id: &str,
+    member: &MemberRow,
+    body: &str,
+    audience: &str,
+    due: Timestamp,
+) -> ScheduledMessageRow {
+    ScheduledMessageRow {
+        id: id.to_owned(),
+        body: body.into(),
+        audience: audience.into(),
+        at: Some(due),
+        local_date: None,
+        local_time: None,
+        quiet_start: None,
+        quiet_end: None,
+        default_time_zone: "UTC".into(),
+        recipients: 0,
+        state: "preparing".into(),
+        created_by: member.id.clone(),
+        author_name: member.name.clone(),
+        author_role: member.role,
+        first_due_at: Some(due),
+        last_due_at: Some(due),
+        created_at: at(0),
+        cancelled_at: None,
+    }
 }
 
 async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
@@ -62,26 +94,7 @@ async fn recipients_are_chosen_once_and_sent_once(store: &Store) {
         .await
         .expect("conversation");
     let id = format!("smsg_{}", new_id());
-    let row = ScheduledMessageRow {
-        id: id.clone(),
-        body: "Hello".into(),
-        audience: r#"{"tags":["tour"]}"#.into(),
-        at: Some(at(10)),
-        local_date: None,
-        local_time: None,
-        quiet_start: None,
-        quiet_end: None,
-        default_time_zone: "UTC".into(),
-        recipients: 3,
-        state: "preparing".into(),
-        created_by: member.id.clone(),
-        author_name: member.name.clone(),
-        author_role: member.role,
-        first_due_at: Some(at(10)),
-        last_due_at: Some(at(10)),
-        created_at: at(0),
-        cancelled_at: None,
-    };
+    let row = message_row(&id, &member, "Hello", r#"{"tags":["tour"]}"#, at(10));
     store.insert_scheduled_message(&row).await.expect("message");
     let deliveries: Vec<NewScheduledDelivery> = segment
         .iter()
@@ -212,26 +225,7 @@ async fn refused_recipients_fail_after_the_attempts(store: &Store) {
     store.insert_member(&member).await.expect("member");
     let fan = fan_id(&add_fan(store).await);
     let id = format!("smsg_{}", new_id());
-    let row = ScheduledMessageRow {
-        id: id.clone(),
-        body: "Hi".into(),
-        audience: r#"{"all":true}"#.into(),
-        at: Some(at(0)),
-        local_date: None,
-        local_time: None,
-        quiet_start: None,
-        quiet_end: None,
-        default_time_zone: "UTC".into(),
-        recipients: 1,
-        state: "preparing".into(),
-        created_by: member.id.clone(),
-        author_name: member.name.clone(),
-        author_role: member.role,
-        first_due_at: Some(at(0)),
-        last_due_at: Some(at(0)),
-        created_at: at(0),
-        cancelled_at: None,
-    };
+    let row = message_row(&id, &member, "Hi", r#"{"all":true}"#, at(0));
     store.insert_scheduled_message(&row).await.expect("message");
     let delivery = NewScheduledDelivery {
         fan_id: fan.clone(),
