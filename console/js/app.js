@@ -1,7 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (team, audit log, charter, webhooks, events, data).
+// screens (team, audit log, charter, webhooks, events, scheduled messages, data).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -13,6 +13,7 @@ import { mountInbox } from './inbox.js';
 import { mountCharter } from './charter.js';
 import { mountWebhooks } from './webhooks.js';
 import { mountEvents } from './events.js';
+import { mountScheduled } from './scheduled.js';
 import { mountData } from './data.js';
 import { mountTeam, teamAllowed } from './team.js';
 import { auditAllowed, mountAudit } from './audit.js';
@@ -33,6 +34,7 @@ const ADMIN_SCREENS = {
   charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
   webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
   events: { allowed: (ctx) => ctx.features.events && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountEvents, title: 'Events' },
+  scheduled: { allowed: (ctx) => ctx.features.scheduled && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountScheduled, title: 'Scheduled messages' },
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
 };
 const main = $('#main');
@@ -55,6 +57,7 @@ async function detectFeatures() {
       events: has('/events') && has('/events/{id}/questions'),
       data: has('/export') && has('/import'),
       replyLater: has('/conversations/{id}/scheduled-replies'),
+      scheduled: has('/scheduled-messages') && has('/scheduled-messages/preview'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -163,6 +166,7 @@ async function boot() {
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
   if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));
+  if (features.scheduled && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/scheduled', dataset: { view: 'scheduled' } }, 'Scheduled'));
   if (features.data && me.role === 'owner') links.push(h('a', { href: '#/data', dataset: { view: 'data' } }, 'Data'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),

@@ -62,6 +62,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/charter.js", JS),
     asset!("js/webhooks.js", JS),
     asset!("js/events.js", JS),
+    asset!("js/scheduled.js", JS),
     asset!("js/data.js", JS),
     asset!("js/team.js", JS),
     asset!("js/audit.js", JS),

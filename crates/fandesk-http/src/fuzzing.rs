@@ -4,8 +4,8 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, metrics, rooms, shifts, signals, supervision,
-    webhooks,
+    auth, canned, charter, conversations, desk, metrics, rooms, scheduled, shifts, signals,
+    supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
 
@@ -34,6 +34,7 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<supervision::AssignRequest>(bytes);
     let _ = decode_json::<supervision::EscalateRequest>(bytes);
     let _ = decode_json::<webhooks::WebhookRequest>(bytes);
+    let _ = decode_json::<scheduled::ScheduleRequest>(bytes);
 }
 
 /// `query` as the query string of every route that takes one.
@@ -44,6 +45,8 @@ pub fn query(query: &str) {
     let _ = decode_query::<metrics::SummaryQuery>(query);
     let _ = decode_query::<metrics::WeeklyQuery>(query);
     let _ = decode_query::<rooms::ListRoomsQuery>(query);
+    let _ = decode_query::<scheduled::ListScheduledQuery>(query);
+    let _ = decode_query::<scheduled::DeliveriesQuery>(query);
     let _ = decode_query::<rooms::ListRoomMessagesQuery>(query);
     let _ = decode_query::<shifts::CoverageQuery>(query);
     let _ = decode_query::<signals::AlertsQuery>(query);

@@ -24,7 +24,8 @@
 //! - `integration/` — outgoing webhooks: the events features emit after their commit,
 //!   their durable deliveries, the SSRF guard, and the signed POST the weekly report
 //!   shares.
-//! - `schedule/` — sending later: replies a team member schedules ("reply later").
+//! - `schedule/` — sending later: replies a team member schedules ("reply later") and
+//!   scheduled messages to fans and segments, delivered by a durable job.
 //! - `auth/` — members, fans, passwords and bearer sessions.
 //! - `export` — the owner's JSON-lines export and import of fans and conversations.
 
@@ -87,7 +88,11 @@ pub use reporting::summary::{
 pub use room::fanout::{RoomFanoutConfig, RoomMembership};
 pub use room::subscription::{RoomReplay, RoomSubscription};
 pub use room::{NewRoom, PendingRoomSend, RoomSent};
-pub use schedule::ScheduledReplyView;
+pub use schedule::{
+    AudienceInput, AudienceView, LocalInput, LocalTimeView, NewScheduledMessage, QuietHoursView,
+    QuietInput, SchedulePreview, ScheduledDeliveryView, ScheduledMessageView, ScheduledReplyView,
+    ZonePreview,
+};
 pub use signals::alerts::AlertView;
 pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 

@@ -79,6 +79,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         allowed_origins: Vec::new(),
         charter: None,
         webhook_allow_hosts: Vec::new(),
+        job_lease_secs: 60,
         report: Default::default(),
         edge: Default::default(),
     };

@@ -95,6 +95,16 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub webhook_allow_hosts: Vec<String>,
+    /// How long (seconds) a node holds a claimed job — a scheduled message's delivery run,
+    /// a webhook delivery, a timer — before another node, or this one restarted, may run
+    /// it again: a node killed mid-job leaves it to the others after this.
+    #[arg(
+        long = "job-lease-secs",
+        env = "FANDESK_JOB_LEASE_SECS",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(2..=3600)
+    )]
+    pub job_lease_secs: u64,
     /// The edge's protections: the metrics token, connection and request limits.
     #[command(flatten)]
     pub edge: edge::EdgeArgs,

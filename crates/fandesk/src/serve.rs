@@ -6,7 +6,8 @@ use anyhow::Context;
 use fandesk_bus::{LocalBus, NatsBus};
 use fandesk_http::{HttpConfig, WsConfig};
 use fandesk_service::{
-    App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, SystemClock, WebhookConfig,
+    App, CharterConfig, Clock, Config, DeskConfig, FirstLineMode, JobsConfig, SystemClock,
+    WebhookConfig,
 };
 use fandesk_store::Store;
 use std::net::SocketAddr;
@@ -114,6 +115,10 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
                 .filter(|host| !host.is_empty())
                 .collect(),
             ..WebhookConfig::default()
+        },
+        jobs: JobsConfig {
+            lease: std::time::Duration::from_secs(args.job_lease_secs),
+            ..JobsConfig::default()
         },
         ..Config::default()
     };

@@ -38,6 +38,8 @@ mod e2e {
     mod report_cli;
     mod report_delivery;
     mod rooms;
+    mod scheduled;
+    mod scheduled_crash;
     mod side_channels;
     mod supervision;
     mod support;

@@ -12,6 +12,7 @@ pub mod export;
 pub mod metrics;
 pub mod questions;
 pub mod rooms;
+pub mod scheduled;
 pub mod shifts;
 pub mod signals;
 pub mod supervision;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(questions::router())
         .merge(charter::router())
         .merge(webhooks::router())
+        .merge(scheduled::router())
         .merge(export::router())
         .merge(crate::ws::router())
 }

@@ -1,6 +1,7 @@
 //! Jobs (docs/product.md › SLA: timers are durable jobs in the database that survive
 //! restarts and fire once; ARCHITECTURE.md › Code map): the durable jobs of the jobs table
-//! — SLA timers, weekly report deliveries, webhook deliveries — and the recurring tasks every node runs — the
+//! — SLA timers, weekly report deliveries, webhook deliveries, scheduled replies and
+//! messages — and the recurring tasks every node runs — the
 //! session purge, the desk's offer of the queue. Each feature registers what it runs
 //! ([`Registry`]) when the `App` starts; the scheduler ([`scheduler`]) runs them on the
 //! injected `Clock`, so a `ManualClock` being advanced drives every one of them and no test
@@ -33,15 +34,18 @@ pub(crate) enum JobKind {
     WebhookDelivery,
     /// Send a reply scheduled for later (`schedule::reply`).
     ScheduledReply,
+    /// Deliver what is due of a scheduled message (`schedule::delivery`).
+    ScheduledMessage,
 }
 
 impl JobKind {
-    pub(crate) const ALL: [JobKind; 5] = [
+    pub(crate) const ALL: [JobKind; 6] = [
         JobKind::SlaFirstResponse,
         JobKind::WeeklyReportFile,
         JobKind::WeeklyReportWebhook,
         JobKind::WebhookDelivery,
         JobKind::ScheduledReply,
+        JobKind::ScheduledMessage,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -51,6 +55,7 @@ impl JobKind {
             JobKind::WeeklyReportWebhook => "weekly_report_webhook",
             JobKind::WebhookDelivery => "webhook_delivery",
             JobKind::ScheduledReply => "scheduled_reply",
+            JobKind::ScheduledMessage => "scheduled_message",
         }
     }
 

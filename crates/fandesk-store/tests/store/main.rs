@@ -46,5 +46,6 @@ mod members;
 mod metric_counters;
 mod metrics;
 mod rules;
+mod scheduled;
 mod support;
 mod timeline;

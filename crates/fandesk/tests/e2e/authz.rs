@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use table::{Classified, Object, TABLE, classify};
-use world::{Actor, Target, World, client_id, event, webhook};
+use world::{Actor, Target, World, client_id, event, scheduled_message, webhook};
 
 /// The reason every escalation in the matrix gives.
 pub const ESCALATION_REASON: &str = "refund please";
@@ -122,6 +122,7 @@ async fn request(
         "review_charter" => json!({"note": "checked"}),
         "create_webhook" => webhook(),
         "create_event" => event(),
+        "create_scheduled_message" | "preview_scheduled_message" => scheduled_message(),
         "update_event" => json!({"title": "Matrix renamed"}),
         "ask_question" => json!({"client_msg_id": client_id(), "body": "A matrix question?"}),
         _ => Value::Null,

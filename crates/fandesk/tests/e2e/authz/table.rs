@@ -81,6 +81,8 @@ pub enum Object {
     CharterVersion,
     /// A reply scheduled for later (by the owner, in a conversation of its own).
     ScheduledReply,
+    /// A message scheduled an hour from now for every fan (by the owner).
+    ScheduledMessage,
     /// An event (a live session an hour from now, by the owner).
     Event,
     /// A question (a fan's, in a live event taking questions whose chat is open).
@@ -258,6 +260,37 @@ pub const TABLE: &[Classified] = &[
         "list_webhook_deliveries",
         Holds(C::ManageIntegrations),
         O::Webhook,
+    ),
+    // scheduled messages
+    op(
+        "list_scheduled_messages",
+        Holds(C::ScheduleMessages),
+        O::None,
+    ),
+    op(
+        "create_scheduled_message",
+        Holds(C::ScheduleMessages),
+        O::None,
+    ),
+    op(
+        "preview_scheduled_message",
+        Holds(C::ScheduleMessages),
+        O::None,
+    ),
+    op(
+        "get_scheduled_message",
+        Holds(C::ScheduleMessages),
+        O::ScheduledMessage,
+    ),
+    op(
+        "cancel_scheduled_message",
+        Holds(C::ScheduleMessages),
+        O::ScheduledMessage,
+    ),
+    op(
+        "list_scheduled_deliveries",
+        Holds(C::ScheduleMessages),
+        O::ScheduledMessage,
     ),
     // export and import
     op("export_workspace", Holds(C::MoveData), O::None),

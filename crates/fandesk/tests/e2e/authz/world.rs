@@ -229,6 +229,10 @@ impl World {
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
             Object::Alert => self.open_alert().await,
             Object::Event => self.created_id("/api/v1/events", event()).await,
+            Object::ScheduledMessage => {
+                self.created_id("/api/v1/scheduled-messages", scheduled_message())
+                    .await
+            }
             Object::ScheduledReply => {
                 let (fan, _) = self.server.fan_session("Later fan").await;
                 let conversation = self.server.open_conversation(&fan).await;
@@ -389,4 +393,10 @@ pub fn event() -> Value {
     let starts_at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
     json!({"title": "Matrix event", "kind": "live", "starts_at": starts_at.to_string(),
         "duration_secs": 3600})
+}
+
+/// A message for every fan an hour from now.
+pub fn scheduled_message() -> Value {
+    let at = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    json!({"body": "Matrix news", "audience": {"all": true}, "at": at.to_string()})
 }
