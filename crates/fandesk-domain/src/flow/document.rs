@@ -390,7 +390,10 @@ impl Checker<'_> {
 
     fn menu(&self, flow: &Flow, at: &str, choices: &[Choice]) -> Result<(), FlowError> {
         if choices.is_empty() || choices.len() > MAX_CHOICES {
-            return Err(self.error(format!("{at}.menu"), format!("a menu has 1 to {MAX_CHOICES} choices")));
+            return Err(self.error(
+                format!("{at}.menu"),
+                format!("a menu has 1 to {MAX_CHOICES} choices"),
+            ));
         }
         let mut seen: Vec<String> = Vec::new();
         for (index, choice) in choices.iter().enumerate() {
@@ -412,14 +415,21 @@ impl Checker<'_> {
     fn collect(&self, flow: &Flow, at: &str, collect: &Collect) -> Result<(), FlowError> {
         let field = format!("{at}.collect.attribute");
         let key = collect.attribute.as_str();
-        if key.trim() != key || key.is_empty() || key.chars().count() > MAX_ATTRIBUTE_CHARS || key.contains('.') {
+        if key.trim() != key
+            || key.is_empty()
+            || key.chars().count() > MAX_ATTRIBUTE_CHARS
+            || key.contains('.')
+        {
             return Err(self.error(
                 field,
                 format!("an attribute is 1 to {MAX_ATTRIBUTE_CHARS} characters without '.' or surrounding spaces"),
             ));
         }
         if key == "timezone" && collect.format() != CollectFormat::Timezone {
-            return Err(self.error(format!("{at}.collect.format"), "the time zone is collected as timezone"));
+            return Err(self.error(
+                format!("{at}.collect.format"),
+                "the time zone is collected as timezone",
+            ));
         }
         if let Some(retry) = &collect.retry {
             self.text(&format!("{at}.collect.retry"), retry, MAX_SAY_CHARS)?;
@@ -427,14 +437,27 @@ impl Checker<'_> {
         self.target(flow, &format!("{at}.collect.next"), &collect.next)
     }
 
-    fn branch(&self, flow: &Flow, at: &str, rules: &[Rule], otherwise: Option<&str>) -> Result<(), FlowError> {
+    fn branch(
+        &self,
+        flow: &Flow,
+        at: &str,
+        rules: &[Rule],
+        otherwise: Option<&str>,
+    ) -> Result<(), FlowError> {
         if rules.is_empty() || rules.len() > MAX_RULES {
-            return Err(self.error(format!("{at}.branch"), format!("a branch has 1 to {MAX_RULES} rules")));
+            return Err(self.error(
+                format!("{at}.branch"),
+                format!("a branch has 1 to {MAX_RULES} rules"),
+            ));
         }
         for (index, rule) in rules.iter().enumerate() {
             let item = format!("{at}.branch[{index}]");
             let condition = &rule.when;
-            let set = [condition.tag.is_some(), condition.attribute.is_some(), condition.business_hours.is_some()];
+            let set = [
+                condition.tag.is_some(),
+                condition.attribute.is_some(),
+                condition.business_hours.is_some(),
+            ];
             if set.iter().filter(|set| **set).count() != 1 {
                 return Err(self.error(
                     format!("{item}.when"),
@@ -445,12 +468,19 @@ impl Checker<'_> {
                 self.text(&format!("{item}.when.tag"), tag, MAX_ATTRIBUTE_CHARS)?;
             }
             if let Some(attribute) = &condition.attribute {
-                self.text(&format!("{item}.when.attribute"), attribute, MAX_ATTRIBUTE_CHARS)?;
+                self.text(
+                    &format!("{item}.when.attribute"),
+                    attribute,
+                    MAX_ATTRIBUTE_CHARS,
+                )?;
             }
             self.target(flow, &format!("{item}.next"), &rule.next)?;
         }
         let Some(otherwise) = otherwise else {
-            return Err(self.error(at, "a branch says where to go when no rule matches (otherwise)"));
+            return Err(self.error(
+                at,
+                "a branch says where to go when no rule matches (otherwise)",
+            ));
         };
         self.target(flow, &format!("{at}.otherwise"), otherwise)
     }
@@ -466,7 +496,9 @@ impl Checker<'_> {
             if chars > MAX_BODY_CHARS {
                 return Err(self.error(
                     format!("steps.{id}"),
-                    format!("the steps said in one go from here exceed {MAX_BODY_CHARS} characters"),
+                    format!(
+                        "the steps said in one go from here exceed {MAX_BODY_CHARS} characters"
+                    ),
                 ));
             }
         }
@@ -490,8 +522,13 @@ impl Checker<'_> {
                 format!("this step comes back to \"{id}\" without waiting for the fan"),
             ));
         }
-        let Some(step) = flow.steps.get(id) else { return Ok(0) };
-        let own = step.say.as_deref().map_or(0, |say| say.trim().chars().count() + 2);
+        let Some(step) = flow.steps.get(id) else {
+            return Ok(0);
+        };
+        let own = step
+            .say
+            .as_deref()
+            .map_or(0, |say| say.trim().chars().count() + 2);
         path.push(id);
         let mut after = 0;
         for next in step.automatic_successors() {

@@ -10,7 +10,7 @@ mod step;
 mod tests;
 
 pub use document::{
-    Choice, Collect, CollectFormat, Condition, Flow, FlowError, Format, Rule, Step, StepKind,
-    parse_flow,
+    Choice, Collect, CollectFormat, Condition, Flow, FlowError, Format, MAX_SOURCE_BYTES, Rule,
+    Step, StepKind, parse_flow,
 };
 pub use step::{Facts, FlowAction, FlowInput, Outcome, QuickReply, step};

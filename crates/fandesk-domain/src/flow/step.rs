@@ -111,10 +111,16 @@ pub fn step<'f>(
         FlowInput::Start => flow.start.as_str(),
         FlowInput::Fan(text) => {
             let Some(id) = waiting_at else {
-                return Outcome { actions, waiting_at: None };
+                return Outcome {
+                    actions,
+                    waiting_at: None,
+                };
             };
             let Some(step) = flow.steps.get(id) else {
-                return Outcome { actions, waiting_at: None };
+                return Outcome {
+                    actions,
+                    waiting_at: None,
+                };
             };
             match step.kind() {
                 StepKind::Menu(choices) => {
@@ -144,11 +150,19 @@ pub fn step<'f>(
                             body: retry.trim().to_owned(),
                             quick_replies: Vec::new(),
                         });
-                        return Outcome { actions, waiting_at: Some(id.to_owned()) };
+                        return Outcome {
+                            actions,
+                            waiting_at: Some(id.to_owned()),
+                        };
                     }
                 },
                 // Only menus and collects wait for the fan.
-                _ => return Outcome { actions, waiting_at: None },
+                _ => {
+                    return Outcome {
+                        actions,
+                        waiting_at: None,
+                    };
+                }
             }
         }
     };
@@ -165,7 +179,9 @@ fn say_from<'f>(
 ) -> Outcome {
     // The validator refuses loops without a wait; the bound keeps a bad flow harmless.
     for _ in 0..=flow.steps.len() {
-        let Some(step) = flow.steps.get(id) else { break };
+        let Some(step) = flow.steps.get(id) else {
+            break;
+        };
         if let Some(say) = &step.say {
             said.push(say.trim().to_owned());
         }
@@ -194,26 +210,41 @@ fn say_from<'f>(
                     })
                     .collect();
                 send(buttons, &mut actions);
-                return Outcome { actions, waiting_at: Some(id.to_owned()) };
+                return Outcome {
+                    actions,
+                    waiting_at: Some(id.to_owned()),
+                };
             }
             StepKind::Collect(_) => {
                 send(Vec::new(), &mut actions);
-                return Outcome { actions, waiting_at: Some(id.to_owned()) };
+                return Outcome {
+                    actions,
+                    waiting_at: Some(id.to_owned()),
+                };
             }
             StepKind::HandOff(note) => {
                 send(Vec::new(), &mut actions);
                 actions.push(FlowAction::HandOff {
                     note: handoff_note(flow, note, facts),
                 });
-                return Outcome { actions, waiting_at: None };
+                return Outcome {
+                    actions,
+                    waiting_at: None,
+                };
             }
             StepKind::End => {
                 send(Vec::new(), &mut actions);
-                return Outcome { actions, waiting_at: None };
+                return Outcome {
+                    actions,
+                    waiting_at: None,
+                };
             }
         }
     }
-    Outcome { actions, waiting_at: None }
+    Outcome {
+        actions,
+        waiting_at: None,
+    }
 }
 
 /// The creator's note, then what the flow collected, so the agent need not ask again.
@@ -221,7 +252,11 @@ fn handoff_note(flow: &Flow, note: &str, facts: &Facts) -> String {
     let mut keys: Vec<&str> = flow
         .steps
         .values()
-        .filter_map(|step| step.collect.as_ref().map(|collect| collect.attribute.as_str()))
+        .filter_map(|step| {
+            step.collect
+                .as_ref()
+                .map(|collect| collect.attribute.as_str())
+        })
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -244,7 +279,9 @@ fn normalize(format: CollectFormat, text: &str) -> Option<String> {
         return None;
     }
     match format {
-        CollectFormat::Text => (text.chars().count() <= MAX_COLLECTED_CHARS).then(|| text.to_owned()),
+        CollectFormat::Text => {
+            (text.chars().count() <= MAX_COLLECTED_CHARS).then(|| text.to_owned())
+        }
         CollectFormat::Email => is_email(text).then(|| text.to_owned()),
         CollectFormat::Timezone => jiff::tz::TimeZone::get(text)
             .ok()
@@ -258,7 +295,9 @@ fn is_email(text: &str) -> bool {
     if text.chars().count() > MAX_EMAIL_CHARS || text.chars().any(char::is_whitespace) {
         return false;
     }
-    let Some((local, domain)) = text.split_once('@') else { return false };
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
     let label_ok = |label: &str| {
         !label.is_empty()
             && !label.starts_with('-')

@@ -43,6 +43,7 @@ use utoipa::{Modify, OpenApi};
         (name = "shifts", description = "Shifts, clock-in, 24/7 coverage"),
         (name = "canned", description = "Canned responses, rendering, library health"),
         (name = "charter", description = "The team's charter: versions, diffs, reviews"),
+        (name = "flows", description = "Scripted bot flows: versions, the active flow"),
         (name = "webhooks", description = "Outgoing event webhooks and their delivery logs"),
         (name = "export", description = "Export and import of fans and conversations as JSON lines (owner)"),
         (name = "realtime", description = "WebSocket"),
