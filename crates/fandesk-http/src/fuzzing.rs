@@ -4,8 +4,8 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, metrics, rooms, shifts, signals, supervision,
-    webhooks,
+    auth, canned, charter, conversations, desk, flows, metrics, rooms, shifts, signals,
+    supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
 
@@ -33,6 +33,9 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<supervision::AssignRequest>(bytes);
     let _ = decode_json::<supervision::EscalateRequest>(bytes);
     let _ = decode_json::<webhooks::WebhookRequest>(bytes);
+    let _ = decode_json::<flows::FlowRequest>(bytes);
+    let _ = decode_json::<flows::FlowVersionRequest>(bytes);
+    let _ = decode_json::<flows::ActivateRequest>(bytes);
 }
 
 /// `query` as the query string of every route that takes one.
@@ -49,6 +52,7 @@ pub fn query(query: &str) {
     let _ = decode_query::<supervision::AuditQuery>(query);
     let _ = decode_query::<supervision::ReviewQuery>(query);
     let _ = decode_query::<webhooks::DeliveriesQuery>(query);
+    let _ = decode_query::<flows::FlowQuery>(query);
 }
 
 /// `bytes` as a client WebSocket frame.

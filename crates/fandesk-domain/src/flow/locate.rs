@@ -22,7 +22,7 @@ fn segments(path: &str) -> Vec<Segment<'_>> {
             parts.push(Segment::Key(key));
         }
         while let Some(close) = rest.find(']') {
-            if let Ok(index) = rest[1..close].parse() {
+            if let Some(Ok(index)) = rest.get(1..close).map(str::parse) {
                 parts.push(Segment::Index(index));
             }
             rest = &rest[close + 1..];

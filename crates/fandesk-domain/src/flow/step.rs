@@ -33,7 +33,7 @@ impl Facts {
     fn holds(&self, condition: &Condition) -> bool {
         if let Some(tag) = &condition.tag {
             let tag = tag.trim().to_lowercase();
-            return self.tags.iter().any(|own| *own == tag);
+            return self.tags.contains(&tag);
         }
         if let Some(key) = &condition.attribute {
             return self.attribute(key.trim()).is_some();

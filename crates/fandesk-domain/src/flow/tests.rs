@@ -420,3 +420,29 @@ fn validates_email_addresses() {
         assert_eq!(super::step::tests_is_email(text), valid, "{text}");
     }
 }
+
+proptest::proptest! {
+    /// Whatever the bytes, parsing answers (a flow or an error), never a panic; so does
+    /// locating any key in them.
+    #[test]
+    fn any_source_is_answered(source in "\\PC{0,300}", path in "[a-zé\\[\\]0-9.]{0,30}") {
+        let _ = parse_flow(&source, Format::Yaml);
+        let _ = parse_flow(&source, Format::Json);
+        let _ = super::locate::line_of(&source, &path);
+    }
+
+    /// Every flow that parses can be stepped through with any input without a panic, and
+    /// says at most one message per input.
+    #[test]
+    fn any_input_steps_safely(inputs in proptest::collection::vec("\\PC{0,40}", 0..8)) {
+        let flow = welcome();
+        let facts = Facts::default();
+        let mut waiting = step(&flow, None, FlowInput::Start, &facts).waiting_at;
+        for input in &inputs {
+            let outcome = step(&flow, waiting.as_deref(), FlowInput::Fan(input), &facts);
+            let sends = outcome.actions.iter().filter(|a| matches!(a, FlowAction::Send { .. })).count();
+            proptest::prop_assert!(sends <= 1);
+            waiting = outcome.waiting_at;
+        }
+    }
+}

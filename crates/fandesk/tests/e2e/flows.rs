@@ -86,7 +86,7 @@ async fn flows_are_validated_versioned_and_activated() {
         reply.json["error"]["details"]["field"],
         "steps.greet.menu[0].next"
     );
-    assert_eq!(reply.json["error"]["details"]["line"], 8);
+    assert_eq!(reply.json["error"]["details"]["line"], 9);
     let reply = upload(
         &server,
         json!({"source": "{\"name\": 1}", "format": "json"}),
