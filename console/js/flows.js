@@ -119,11 +119,12 @@ export function mountFlows(root) {
       error.textContent = '';
       return;
     }
+    // The server's sentence names the line and the key ("line 9: steps.greet.next: …").
     const details = failure instanceof ApiError ? failure.details || {} : {};
-    const where = [details.line ? `Line ${details.line}` : null, details.field && details.field !== 'source' ? details.field : null]
-      .filter(Boolean).join(' · ');
     error.hidden = false;
-    error.textContent = where ? `${where}: ${failure.message}` : failure.message;
+    error.textContent = failure.message;
+    error.dataset.field = details.field || '';
+    error.dataset.line = details.line || '';
     if (details.line) {
       // Put the caret on the offending line.
       const lines = source.value.split('\n');

@@ -44,7 +44,13 @@ describe('bot flows', () => {
     const error = page.locator('.flow-error');
     await error.waitFor({ state: 'visible' });
     const line = bad.split('\n').findIndex((text) => text.includes('next: nowhere')) + 1;
-    assert.equal(await error.textContent(), `Line ${line} · steps.greet.menu[0].next: there is no step named "nowhere"`);
+    assert.equal(await error.textContent(), `line ${line}: steps.greet.menu[0].next: there is no step named "nowhere"`);
+    assert.equal(await error.getAttribute('data-field'), 'steps.greet.menu[0].next');
+    // The caret is put on the offending line.
+    assert.equal(await page.evaluate(() => {
+      const area = document.querySelector('textarea.flow-source');
+      return area.value.slice(area.selectionStart, area.selectionEnd);
+    }), '        next: nowhere');
     assert.deepEqual((await call(server.url, 'GET', '/flows', { token: team.ownerToken })).flows, []);
     await screenshot(page, 'flows-error');
 
