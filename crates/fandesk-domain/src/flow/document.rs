@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Largest source accepted, in bytes.
-pub const MAX_SOURCE_BYTES: usize = 64 * 1024;
+pub const MAX_SOURCE_BYTES: usize = 32 * 1024;
 const MAX_STEPS: usize = 100;
 const MAX_NAME_CHARS: usize = 80;
 const MAX_STEP_ID_CHARS: usize = 40;
@@ -248,7 +248,7 @@ pub fn parse_flow(source: &str, format: Format) -> Result<Flow, FlowError> {
         message: message.to_owned(),
     };
     if source.len() > MAX_SOURCE_BYTES {
-        return Err(refuse("the flow is larger than 64 KiB"));
+        return Err(refuse("the flow is larger than 32 KiB"));
     }
     if let Some(index) = source.find('\0') {
         let line = source[..index].lines().count().max(1);
