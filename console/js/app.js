@@ -1,7 +1,7 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (team, audit log, charter, webhooks, events, scheduled messages, data).
+// screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data).
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -12,6 +12,7 @@ import { mountDashboard } from './dashboard.js';
 import { mountInbox } from './inbox.js';
 import { mountCharter } from './charter.js';
 import { mountWebhooks } from './webhooks.js';
+import { flowsAllowed, mountFlows } from './flows.js';
 import { mountEvents } from './events.js';
 import { mountScheduled } from './scheduled.js';
 import { mountData } from './data.js';
@@ -33,6 +34,7 @@ const ADMIN_SCREENS = {
   audit: { allowed: (ctx) => auditAllowed(ctx.me), mount: mountAudit, title: 'Audit log' },
   charter: { allowed: (ctx) => ctx.features.charter, mount: mountCharter, title: 'Charter' },
   webhooks: { allowed: (ctx) => ctx.features.webhooks && ctx.me.role === 'owner', mount: mountWebhooks, title: 'Webhooks' },
+  flows: { allowed: (ctx) => ctx.features.flows && flowsAllowed(ctx.me), mount: mountFlows, title: 'Bot flows' },
   events: { allowed: (ctx) => ctx.features.events && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountEvents, title: 'Events' },
   scheduled: { allowed: (ctx) => ctx.features.scheduled && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountScheduled, title: 'Scheduled messages' },
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
@@ -54,6 +56,7 @@ async function detectFeatures() {
       metrics: has('/metrics/summary'),
       charter: has('/charter'),
       webhooks: has('/webhooks'),
+      flows: has('/flows') && has('/flows/{id}/activate'),
       events: has('/events') && has('/events/{id}/questions'),
       data: has('/export') && has('/import'),
       replyLater: has('/conversations/{id}/scheduled-replies'),
@@ -165,6 +168,7 @@ async function boot() {
   if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
   if (features.webhooks && me.role === 'owner') links.push(h('a', { href: '#/webhooks', dataset: { view: 'webhooks' } }, 'Webhooks'));
+  if (features.flows && flowsAllowed(me)) links.push(h('a', { href: '#/flows', dataset: { view: 'flows' } }, 'Flows'));
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));
   if (features.scheduled && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/scheduled', dataset: { view: 'scheduled' } }, 'Scheduled'));
   if (features.data && me.role === 'owner') links.push(h('a', { href: '#/data', dataset: { view: 'data' } }, 'Data'));

@@ -1,6 +1,8 @@
 // The fan chat page (/chat): a fan session kept in localStorage, the fan's conversation
 // continued after a reload with its history, real-time replies over the WebSocket with
-// resume, and automated replies labelled "Automated" (docs/product.md › Principles). A
+// resume, automated replies labelled "Automated" (docs/product.md › Principles), and a
+// bot flow's quick replies as buttons under its newest message (pressing one sends its
+// text, docs/api.md › Flows). A
 // conversation is only opened when the fan first writes, so visitors who never write
 // do not fill the team's queue.
 
@@ -31,6 +33,8 @@ class Chat {
     this.status = h('span', { class: 'conn conn-connecting' }, 'connecting…');
     this.scroller = h('div', { class: 'timeline chat-timeline' });
     this.notice = h('p', { class: 'chat-notice', hidden: true });
+    this.quickReplies = h('div', { class: 'quick-replies', role: 'group', 'aria-label': 'Quick replies', hidden: true });
+    this.latest = null;
     this.input = h('textarea', { rows: '2', placeholder: 'Write a message…', 'aria-label': 'Message', maxlength: '4000', oninput: () => {
       // The team sees "… is typing"; the fan never sees the team's typing events.
       if (this.conversation && this.input.value.trim() !== '') this.live.typing(`conversation:${this.conversation.id}`);
@@ -48,6 +52,7 @@ class Chat {
             h('button', { type: 'button', class: 'link', onclick: () => this.startOver() }, 'not you?'))),
         this.status),
       this.scroller,
+      this.quickReplies,
       this.notice,
       h('form', { class: 'chat-composer', onsubmit: (event) => { event.preventDefault(); this.submit(); } },
         this.input, h('button', { type: 'submit', class: 'primary' }, 'Send')),
@@ -95,7 +100,7 @@ class Chat {
     saveSession(this.session);
     this.paintStatus();
     const messages = await fetchMessages(conversation.id, 0, { token: this.token });
-    messages.forEach((message) => this.timeline.add(message));
+    messages.forEach((message) => this.add(message));
     this.timeline.scrollToEnd();
     this.stop = this.live.subscribe(`conversation:${conversation.id}`, (event) => this.onEvent(conversation.id, event), {
       afterSeq: this.timeline.lastSeq,
@@ -104,7 +109,7 @@ class Chat {
 
   onEvent(id, event) {
     if (this.conversation?.id !== id) return;
-    if (event.kind === 'message.created') this.timeline.add(event.message);
+    if (event.kind === 'message.created') this.add(event.message);
     else if (event.kind === 'conversation.updated') {
       this.conversation = { ...this.conversation, ...event.conversation };
       this.paintStatus();
@@ -114,8 +119,26 @@ class Chat {
         .catch(() => {});
     } else if (event.kind === 'resync') {
       this.timeline.clear();
+      this.latest = null;
       this.follow(this.conversation);
     }
+  }
+
+  /** Adds a message; the newest one's quick replies become the buttons. */
+  add(message) {
+    this.timeline.add(message);
+    if (this.latest && message.seq < this.latest.seq) return;
+    this.latest = message;
+    const replies = message.quick_replies || [];
+    this.quickReplies.hidden = replies.length === 0;
+    replace(this.quickReplies, replies.map((reply) => h('button', {
+      type: 'button',
+      class: 'quick-reply',
+      onclick: () => {
+        this.input.value = reply.value;
+        this.submit();
+      },
+    }, reply.label)));
   }
 
   paintStatus() {
@@ -133,6 +156,7 @@ class Chat {
     const body = this.input.value.trim();
     if (!body) return;
     this.input.value = '';
+    this.quickReplies.hidden = true;
     this.showError(null);
     const clientMsgId = newClientMsgId();
     this.timeline.addPending(clientMsgId, body);
@@ -147,7 +171,7 @@ class Chat {
         await this.openConversation();
         message = await postMessage(this.conversation.id, { client_msg_id: clientMsgId, body }, { token: this.token });
       }
-      this.timeline.add(message);
+      this.add(message);
     } catch (error) {
       this.timeline.failPending(clientMsgId, error.message);
       if (!this.input.value) this.input.value = body;
@@ -159,6 +183,7 @@ class Chat {
     const conversation = await api('POST', '/conversations', {}, { token: this.token });
     if (conversation.id !== this.conversation?.id) {
       this.timeline.clear();
+      this.latest = null;
       await this.follow(conversation);
     }
   }

@@ -162,6 +162,10 @@ export class Timeline {
       if (typeof message.sentiment === 'number' && message.sentiment <= -0.35) {
         notes.push(h('span', { class: 'note note-neg' }, 'negative'));
       }
+      // A flow's buttons, as the fan saw them (the fan page draws them as buttons).
+      if (message.quick_replies?.length) {
+        notes.push(h('span', { class: 'note' }, `Quick replies: ${message.quick_replies.map((reply) => reply.label).join(' · ')}`));
+      }
     }
     return h(
       'li',

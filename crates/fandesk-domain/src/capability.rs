@@ -80,6 +80,8 @@ pub enum Capability {
     /// Export the workspace's fans and conversations, internal notes included, and import
     /// such an export (owner: the whole history leaves or enters at once).
     MoveData,
+    /// Write, version, activate and deactivate scripted bot flows.
+    ManageFlows,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -90,7 +92,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 30] = [
+    pub const ALL: [Capability; 31] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -121,6 +123,7 @@ impl Capability {
         Capability::ScheduleReplies,
         Capability::ViewFanProfiles,
         Capability::MoveData,
+        Capability::ManageFlows,
     ];
 
     /// The table: the roles that hold this capability.
@@ -156,6 +159,7 @@ impl Capability {
             Capability::ScheduleReplies => HUMANS,
             Capability::ViewFanProfiles => EVERY_MEMBER,
             Capability::MoveData => &[Owner],
+            Capability::ManageFlows => MANAGERS,
         }
     }
 
@@ -216,6 +220,7 @@ impl Capability {
             Capability::ScheduleReplies if fan => "only team members schedule replies",
             Capability::ScheduleReplies => "bots send their replies themselves",
             Capability::MoveData => "only the owner exports and imports the workspace",
+            Capability::ManageFlows => "bot flows are written by the owner and supervisors",
         }
     }
 }
@@ -270,7 +275,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 30] = [
+        let table: [(Capability, [bool; 5]); 31] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -301,6 +306,7 @@ mod tests {
             (ScheduleReplies, [O, O, O, O, X]),
             (ViewFanProfiles, [O, O, O, O, O]),
             (MoveData, [O, X, X, X, X]),
+            (ManageFlows, [O, O, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

@@ -11,6 +11,7 @@ pub mod conversation;
 pub mod desk;
 pub mod error;
 pub mod event;
+pub mod flow;
 pub mod ids;
 pub mod integration;
 pub mod message;

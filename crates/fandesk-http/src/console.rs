@@ -61,6 +61,7 @@ const ASSETS: &[Asset] = &[
     asset!("admin.css", CSS),
     asset!("js/charter.js", JS),
     asset!("js/webhooks.js", JS),
+    asset!("js/flows.js", JS),
     asset!("js/events.js", JS),
     asset!("js/scheduled.js", JS),
     asset!("js/data.js", JS),

@@ -4,7 +4,7 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, metrics, rooms, scheduled, shifts, signals,
+    auth, canned, charter, conversations, desk, flows, metrics, rooms, scheduled, shifts, signals,
     supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
@@ -35,6 +35,9 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<supervision::EscalateRequest>(bytes);
     let _ = decode_json::<webhooks::WebhookRequest>(bytes);
     let _ = decode_json::<scheduled::ScheduleRequest>(bytes);
+    let _ = decode_json::<flows::FlowRequest>(bytes);
+    let _ = decode_json::<flows::FlowVersionRequest>(bytes);
+    let _ = decode_json::<flows::ActivateRequest>(bytes);
 }
 
 /// `query` as the query string of every route that takes one.
@@ -53,6 +56,7 @@ pub fn query(query: &str) {
     let _ = decode_query::<supervision::AuditQuery>(query);
     let _ = decode_query::<supervision::ReviewQuery>(query);
     let _ = decode_query::<webhooks::DeliveriesQuery>(query);
+    let _ = decode_query::<flows::FlowQuery>(query);
 }
 
 /// `bytes` as a client WebSocket frame.

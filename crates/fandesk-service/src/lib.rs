@@ -24,6 +24,8 @@
 //! - `integration/` — outgoing webhooks: the events features emit after their commit,
 //!   their durable deliveries, the SSRF guard, and the signed POST the weekly report
 //!   shares.
+//! - `flow/` — scripted bot flows: their versions and the one active flow, and the runtime
+//!   the desk worker calls to greet, answer, collect and hand off.
 //! - `schedule/` — sending later: replies a team member schedules ("reply later") and
 //!   scheduled messages to fans and segments, delivered by a durable job.
 //! - `auth/` — members, fans, passwords and bearer sessions.
@@ -37,6 +39,7 @@ mod conversation;
 mod desk;
 mod event;
 mod export;
+mod flow;
 mod integration;
 mod jobs;
 mod live;
@@ -71,6 +74,8 @@ pub use event::view::{EventView, ReplayMessageView};
 pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;
 pub use fandesk_store::{ExportCursor, ImportSummary};
+pub use flow::FlowUpload;
+pub use flow::view::{FlowDetailView, FlowVersionView, FlowView};
 pub use integration::signature::webhook_signature;
 pub use integration::{
     HostResolver, IntegrationEvent, NewWebhook, Resolution, SystemResolver, WebhookConfig,

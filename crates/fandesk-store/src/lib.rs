@@ -11,7 +11,8 @@
 //! rooms), `event.rs` (premieres and live events, each with its room), `question.rs` (their
 //! questions, upvotes and timeline, with their own group commit), `export/` (JSON-lines export and
 //! import of fans and conversations), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
-//! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `integration.rs`
+//! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `flow.rs` (scripted
+//! bot flows, their versions and each conversation's place in one), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
 //! replies to send later).
 
@@ -25,6 +26,7 @@ mod dialect;
 mod error;
 mod event;
 mod export;
+mod flow;
 mod integration;
 mod jobs;
 mod metrics;
@@ -52,6 +54,7 @@ pub use event::{EventRow, EventUpdate};
 pub use export::{
     ExportCounts, ExportCursor, ImportSummary, Importer, check_import_line, exported_columns,
 };
+pub use flow::{ConversationFlowRow, FlowRow, FlowState, FlowVersionRow};
 pub use integration::{NewWebhookDelivery, WebhookAttempt, WebhookDeliveryRow, WebhookRow};
 pub use jobs::{JobRow, JobState, NewJob};
 pub use metrics::aggregate::{MetricGrouping, MetricPart};

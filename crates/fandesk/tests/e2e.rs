@@ -27,6 +27,7 @@ mod e2e {
     mod events;
     mod export_api;
     mod export_cli;
+    mod flows;
     mod isolation;
     mod members;
     mod messages;

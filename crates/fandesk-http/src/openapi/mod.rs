@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         (name = "canned", description = "Canned responses, rendering, library health"),
         (name = "charter", description = "The team's charter: versions, diffs, reviews"),
         (name = "scheduled", description = "Scheduled messages to fans and segments, in each fan's time zone"),
+        (name = "flows", description = "Scripted bot flows: versions, the active flow"),
         (name = "webhooks", description = "Outgoing event webhooks and their delivery logs"),
         (name = "export", description = "Export and import of fans and conversations as JSON lines (owner)"),
         (name = "realtime", description = "WebSocket"),

@@ -9,6 +9,7 @@ pub mod conversations;
 pub mod desk;
 pub mod events;
 pub mod export;
+pub mod flows;
 pub mod metrics;
 pub mod questions;
 pub mod rooms;
@@ -41,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(events::router())
         .merge(questions::router())
         .merge(charter::router())
+        .merge(flows::router())
         .merge(webhooks::router())
         .merge(scheduled::router())
         .merge(export::router())

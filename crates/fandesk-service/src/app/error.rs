@@ -33,6 +33,9 @@ pub enum ServiceError {
     /// key and line, in document order; nothing was applied.
     #[error("{}", charter_message(.0))]
     InvalidCharter(Vec<CharterError>),
+    /// A flow document with a problem (docs/api.md › Flows): its key and line.
+    #[error("{0}")]
+    InvalidFlow(fandesk_domain::flow::FlowError),
     /// A save on top of a version that is no longer the newest (optimistic concurrency).
     #[error(
         "base_version {base} is not the current version ({current}): reload, apply your change again and save"
@@ -59,7 +62,7 @@ impl ServiceError {
             ServiceError::CannedFirstLineUnedited => "canned_first_line_unedited",
             ServiceError::TemplateVariableMissing { .. } => "template_variable_missing",
             ServiceError::BotRuleViolation(_) => "bot_rule_violation",
-            ServiceError::InvalidCharter(_) => "invalid_request",
+            ServiceError::InvalidCharter(_) | ServiceError::InvalidFlow(_) => "invalid_request",
             ServiceError::StaleVersion { .. } => "conflict",
             ServiceError::Unavailable => "unavailable",
             ServiceError::Internal(_) => "internal",
@@ -77,7 +80,7 @@ impl ServiceError {
             ServiceError::RateLimited(_) => 429,
             ServiceError::CannedFirstLineUnedited | ServiceError::BotRuleViolation(_) => 422,
             ServiceError::TemplateVariableMissing { .. } => 422,
-            ServiceError::InvalidCharter(_) => 422,
+            ServiceError::InvalidCharter(_) | ServiceError::InvalidFlow(_) => 422,
             ServiceError::StaleVersion { .. } => 409,
             ServiceError::Unavailable => 503,
             ServiceError::Internal(_) => 500,
@@ -117,6 +120,10 @@ impl ServiceError {
                     "errors": errors,
                 })
             }
+            ServiceError::InvalidFlow(error) => serde_json::json!({
+                "field": if error.field.is_empty() { "source" } else { error.field.as_str() },
+                "line": error.line,
+            }),
             ServiceError::StaleVersion { current, .. } => {
                 serde_json::json!({ "field": "base_version", "current_version": current })
             }

@@ -130,6 +130,18 @@ pub struct MessageView {
     /// rules handed the conversation to a human.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<String>,
+    /// A flow's buttons under its automated message: pressing one sends its `value` as
+    /// the fan's message (docs/api.md › Flows). Absent on every other message.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub quick_replies: Vec<QuickReplyView>,
+}
+
+/// One quick reply: the button's `label` and the text it sends.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuickReplyView {
+    pub label: String,
+    pub value: String,
 }
 
 impl MessageView {
@@ -169,6 +181,14 @@ impl MessageView {
             sentiment: team_only(audience, row.sentiment),
             flag: team_only(audience, row.flag.clone()),
             event: team_only(audience, row.event.map(|event| event.as_str().to_owned())),
+            quick_replies: row
+                .quick_replies
+                .iter()
+                .map(|reply| QuickReplyView {
+                    label: reply.label.clone(),
+                    value: reply.value.clone(),
+                })
+                .collect(),
         })
     }
 }

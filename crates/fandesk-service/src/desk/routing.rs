@@ -17,7 +17,7 @@ use fandesk_domain::desk::{
 use fandesk_domain::signals::AlertThrottle;
 use fandesk_domain::{AlertKind, ConversationId, MemberId, MessageId, Principal, Role, Visibility};
 use fandesk_store::{
-    DeskConversationRow, FanProfileRow, MemberRow, PostExtras, StoreError, WriteOp, WriteOutcome,
+    DeskConversationRow, FanProfileRow, MemberRow, PostExtras, WriteOp, WriteOutcome,
 };
 use jiff::tz::TimeZone;
 
@@ -116,7 +116,7 @@ impl App {
             if !snapshot.has_candidate() {
                 break;
             }
-            if !entry.conversation.escalated {
+            if !entry.conversation.escalated && !self.flow_holds(&entry).await? {
                 self.auto_assign(&entry, snapshot).await?;
             }
         }
@@ -273,25 +273,11 @@ impl App {
         }
     }
 
-    /// The built-in bot that signs automated desk replies, created on first use. Its
-    /// password hash is no hash at all, so nobody can log in as it.
+    /// The built-in bot that signs automated desk replies, created on first use.
     async fn away_bot(&self) -> ServiceResult<Principal> {
         let id = MemberId::from(AWAY_BOT_ID);
-        if self.store().find_member(&id).await?.is_none() {
-            let row = MemberRow {
-                id: id.clone(),
-                email: "away-message@fandesk.invalid".into(),
-                name: AWAY_BOT_NAME.into(),
-                role: Role::Bot,
-                password_hash: "!".into(),
-                created_at: self.now(),
-                deactivated_at: None,
-            };
-            match self.store().insert_member(&row).await {
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
-                Err(error) => return Err(error.into()),
-            }
-        }
+        self.ensure_builtin_bot(&id, "away-message@fandesk.invalid", AWAY_BOT_NAME)
+            .await?;
         Ok(Principal::Member {
             id,
             role: Role::Bot,

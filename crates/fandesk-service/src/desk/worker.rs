@@ -1,7 +1,8 @@
 //! The agent desk's background worker (docs/product.md › Routing, priority and shifts):
 //! after a conversation opens or reopens and after each committed fan message, it re-scores
-//! the conversation, schedules its first-response SLA timer, assigns it automatically,
-//! sends the off-hours reply, and pushes the queue change on `inbox`.
+//! the conversation, schedules its first-response SLA timer, runs its scripted flow (which
+//! holds routing until its hand-off), assigns it automatically, sends the off-hours reply,
+//! and pushes the queue change on `inbox`.
 //!
 //! It runs off the write path: the send path only hands it an event once the message is
 //! committed, so an acknowledgement never waits for routing (docs/product.md: fast by
@@ -335,7 +336,24 @@ impl App {
             self.schedule_first_response(&desk, first_message_at)
                 .await?;
         }
+        // A new conversation starts the active flow; while a flow speaks in the
+        // conversation, routing and the away message wait for its hand-off. A flow that
+        // fails never strands the conversation: it is routed as if it had none.
+        let created = !work.handed_off
+            && work.opened_at.map(Timestamp::as_microsecond)
+                == Some(desk.conversation.created_at.as_microsecond());
+        let flow_running = match self.step_flow(&desk, created, snapshot).await {
+            Ok(running) => running,
+            Err(error) => {
+                tracing::warn!(%error, conversation = %id, "the conversation's flow failed");
+                false
+            }
+        };
         let mut assigned = desk.conversation.assignee_id.is_some() || desk.conversation.escalated;
+        if flow_running {
+            self.publish_queue_entry(id, None);
+            return Ok(());
+        }
         if !assigned {
             let snapshot = Snapshot::ensure(self, snapshot).await?;
             assigned = self.auto_assign(&desk, snapshot).await?;

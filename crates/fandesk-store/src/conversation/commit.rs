@@ -251,7 +251,8 @@ pub(crate) async fn insert_messages_values<D: Dialect>(
                 .value(row.reply_ms)
                 .value(row.sentiment)
                 .value(row.flag.as_deref())
-                .value(row.event.map(|event| event.as_str()));
+                .value(row.event.map(|event| event.as_str()))
+                .value(row.quick_replies_json().as_deref());
         });
         D::execute(connection, insert.build()).await?;
     }
@@ -307,6 +308,11 @@ pub(crate) async fn insert_messages_unnest(
         )
         .bind(optional(|row| row.flag.as_deref()))
         .bind(optional(|row| row.event.map(|event| event.as_str())))
+        .bind(
+            rows.iter()
+                .map(MessageRow::quick_replies_json)
+                .collect::<Vec<Option<String>>>(),
+        )
         .execute(&mut *connection)
         .await?;
     Ok(())
@@ -315,10 +321,10 @@ pub(crate) async fn insert_messages_unnest(
 /// Column order of `MESSAGE_COLUMNS`.
 const POSTGRES_INSERT_MESSAGES: &str = "INSERT INTO messages (id, conversation_id, seq, \
      public_seq, author_id, author_kind, author_name, client_msg_id, body, visibility, \
-     automated, created_at, whisper_to, reply_ms, sentiment, flag, event) \
+     automated, created_at, whisper_to, reply_ms, sentiment, flag, event, quick_replies) \
      SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::int8[], $5::text[], \
      $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bool[], $12::int8[], \
-     $13::text[], $14::int8[], $15::float8[], $16::text[], $17::text[])";
+     $13::text[], $14::int8[], $15::float8[], $16::text[], $17::text[], $18::text[])";
 
 /// Wall time of each step of a group commit, logged with `FANDESK_LOG=fandesk_store=debug`.
 struct Phases {

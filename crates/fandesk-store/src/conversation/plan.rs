@@ -9,6 +9,7 @@ use super::rows::{ConversationRow, MessageRow};
 use crate::supervision::AuditRow;
 use fandesk_domain::bot_rule::Turn;
 use fandesk_domain::conversation::Transition;
+use fandesk_domain::flow::QuickReply;
 use fandesk_domain::signals::TurnRule;
 use fandesk_domain::{
     AuthorKind, BotLimits, BotTurns, ConversationId, FanId, MemberId, MessageId, Principal, Role,
@@ -43,6 +44,11 @@ pub struct PostExtras {
     /// The charter's bot limits in force when the post was sent (docs/product.md › Bots);
     /// the bot rules themselves are decided here, inside the commit.
     pub bot_limits: BotLimits,
+    /// The buttons under a flow's automated message (docs/api.md › Flows).
+    pub quick_replies: Vec<QuickReply>,
+    /// A flow's hand-off: this automated message, once the bot rules accept it, hands the
+    /// conversation to a human as using up the last exchange would.
+    pub hands_off: bool,
 }
 
 /// One write in a batch.
@@ -305,10 +311,14 @@ fn apply_op(
             let kind = author_kind(author);
             // Scheduled broadcasts are announcements, outside the bot rules; everything
             // else public advances them, and an automated message may be refused here.
-            let turn = match Speaker::of(kind, *visibility, automated).filter(|_| !scheduled) {
+            let mut turn = match Speaker::of(kind, *visibility, automated).filter(|_| !scheduled) {
                 Some(speaker) => observe_bot_rules(conversation, speaker, extras.bot_limits)?,
                 None => Turn::default(),
             };
+            if extras.hands_off && automated && *visibility == Visibility::Public && !scheduled {
+                conversation.bot.handed_off = true;
+                turn.hands_off = true;
+            }
             let claims = decision.claims && !scheduled;
             let changed = claims || turn.hands_off;
             if claims && let Principal::Member { id, .. } = author {
@@ -360,6 +370,9 @@ fn apply_op(
             message.reply_ms = reply_ms;
             message.sentiment = extras.sentiment.filter(|_| kind == AuthorKind::Fan);
             message.flag = extras.flag.clone();
+            if automated && *visibility == Visibility::Public {
+                message.quick_replies = extras.quick_replies.clone();
+            }
             let handoff = turn
                 .hands_off
                 .then(|| handoff_entry(conversation, message_id, author, at));
@@ -526,5 +539,6 @@ fn append(
         sentiment: None,
         flag: None,
         event: None,
+        quick_replies: Vec::new(),
     }
 }

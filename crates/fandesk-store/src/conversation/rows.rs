@@ -1,7 +1,9 @@
 //! A conversation and its timeline entries as the store returns them: plain rows in
 //! domain types, decoded by one `FromRow` per table for both backends.
 
+use crate::StoreError;
 use crate::statement::Columns;
+use fandesk_domain::flow::QuickReply;
 use fandesk_domain::signals::RollingSentiment;
 use fandesk_domain::{
     AuthorKind, BotTurns, ConversationId, ConversationState, FanId, MemberId, MessageId, Status,
@@ -100,6 +102,18 @@ pub struct MessageRow {
     pub flag: Option<String>,
     /// The named event a system entry records (team-only).
     pub event: Option<TimelineEvent>,
+    /// The buttons under a flow's message (docs/api.md › Flows); empty for the rest.
+    pub quick_replies: Vec<QuickReply>,
+}
+
+impl MessageRow {
+    /// The quick replies as stored: a JSON array, or NULL when there are none.
+    pub(crate) fn quick_replies_json(&self) -> Option<String> {
+        if self.quick_replies.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&self.quick_replies).ok()
+    }
 }
 
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, fan_id, status, assignee_id, escalated, \
@@ -108,7 +122,7 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "id, fan_id, status, assignee_id, 
      bot_fan_waiting, bot_exchanges, bot_handed_off";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, author_id, \
      author_kind, author_name, client_msg_id, body, visibility, automated, created_at, \
-     whisper_to, reply_ms, sentiment, flag, event";
+     whisper_to, reply_ms, sentiment, flag, event, quick_replies";
 
 impl<'r, R: Columns> FromRow<'r, R> for ConversationRow {
     fn from_row(row: &'r R) -> sqlx::Result<Self> {
@@ -164,6 +178,12 @@ impl<'r, R: Columns> FromRow<'r, R> for MessageRow {
                 .optional_text("event")?
                 .as_deref()
                 .and_then(TimelineEvent::parse),
+            quick_replies: match row.optional_text("quick_replies")? {
+                Some(json) => serde_json::from_str(&json).map_err(|error| {
+                    StoreError::Corrupt(format!("quick replies: {error}")).into_decode()
+                })?,
+                None => Vec::new(),
+            },
         })
     }
 }

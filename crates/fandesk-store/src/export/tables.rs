@@ -191,6 +191,7 @@ pub(crate) static MESSAGES: Table = Table {
         nullable("reply_ms", Int),
         nullable("sentiment", Real),
         nullable("flag", Text),
+        nullable("quick_replies", Text),
         column("created_at", Int),
     ],
 };

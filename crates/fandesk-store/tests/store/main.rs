@@ -40,6 +40,7 @@ mod conversations;
 mod desk;
 mod durability;
 mod export;
+mod flows;
 mod idempotency;
 mod integration;
 mod members;

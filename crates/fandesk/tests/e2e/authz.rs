@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use table::{Classified, Object, TABLE, classify};
-use world::{Actor, Target, World, client_id, event, scheduled_message, webhook};
+use world::{Actor, Target, World, client_id, event, flow, scheduled_message, webhook};
 
 /// The reason every escalation in the matrix gives.
 pub const ESCALATION_REASON: &str = "refund please";
@@ -121,6 +121,13 @@ async fn request(
         "save_charter" => json!({"toml": "", "base_version": world.charter_version().await}),
         "review_charter" => json!({"note": "checked"}),
         "create_webhook" => webhook(),
+        "create_flow" => flow(),
+        "add_flow_version" => {
+            let mut body = flow();
+            body["base_version"] = json!(1);
+            body
+        }
+        "activate_flow" => json!({}),
         "create_event" => event(),
         "create_scheduled_message" | "preview_scheduled_message" => scheduled_message(),
         "update_event" => json!({"title": "Matrix renamed"}),

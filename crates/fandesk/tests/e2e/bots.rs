@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Sets `bots.max_exchanges` in the charter (the owner saves on the current version).
-async fn set_max_exchanges(server: &TestServer, max: u32) {
+pub(super) async fn set_max_exchanges(server: &TestServer, max: u32) {
     let owner = server.owner_token().to_owned();
     let charter = get_charter(server, &owner).await;
     let text = charter["toml"]

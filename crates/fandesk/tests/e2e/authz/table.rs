@@ -79,6 +79,8 @@ pub enum Object {
     Webhook,
     Member,
     CharterVersion,
+    /// A scripted bot flow (one version, greeting and ending).
+    Flow,
     /// A reply scheduled for later (by the owner, in a conversation of its own).
     ScheduledReply,
     /// A message scheduled an hour from now for every fan (by the owner).
@@ -251,6 +253,13 @@ pub const TABLE: &[Classified] = &[
     op("diff", Holds(C::ReadCharter), O::None),
     op("list_reviews", Holds(C::ReadCharter), O::None),
     op("review_charter", Holds(C::ReviewCharter), O::None),
+    // flows
+    op("list_flows", Holds(C::ManageFlows), O::None),
+    op("create_flow", Holds(C::ManageFlows), O::None),
+    op("get_flow", Holds(C::ManageFlows), O::Flow),
+    op("add_flow_version", Holds(C::ManageFlows), O::Flow),
+    op("activate_flow", Holds(C::ManageFlows), O::Flow),
+    op("deactivate_flow", Holds(C::ManageFlows), O::Flow),
     // webhooks
     op("list_webhooks", Holds(C::ManageIntegrations), O::None),
     op("create_webhook", Holds(C::ManageIntegrations), O::None),

@@ -228,6 +228,7 @@ impl World {
             }
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
             Object::Alert => self.open_alert().await,
+            Object::Flow => self.created_id("/api/v1/flows", flow()).await,
             Object::Event => self.created_id("/api/v1/events", event()).await,
             Object::ScheduledMessage => {
                 self.created_id("/api/v1/scheduled-messages", scheduled_message())
@@ -386,6 +387,12 @@ pub fn client_id() -> String {
 pub fn webhook() -> Value {
     json!({"url": "http://93.184.216.34/hook", "events": ["message.created"],
         "secret": "matrix-secret-0123456789"})
+}
+
+/// A flow that greets and ends, so activating it leaves the matrix's conversations to
+/// their usual routing.
+pub fn flow() -> Value {
+    json!({"source": "name: Matrix\nstart: hello\nsteps:\n  hello:\n    say: Hello!\n    end: true\n"})
 }
 
 /// A live event an hour from now, for an hour.
