@@ -80,6 +80,11 @@ pub enum Capability {
     /// Export the workspace's fans and conversations, internal notes included, and import
     /// such an export (owner: the whole history leaves or enters at once).
     MoveData,
+    /// Read team channels and the decision log, post in channels (an announcements channel
+    /// takes `ManageChannels` too), start threads, mark actions done.
+    UseChannels,
+    /// Create, archive and restore team channels; post in announcements channels.
+    ManageChannels,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -90,7 +95,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 30] = [
+    pub const ALL: [Capability; 32] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -121,6 +126,8 @@ impl Capability {
         Capability::ScheduleReplies,
         Capability::ViewFanProfiles,
         Capability::MoveData,
+        Capability::UseChannels,
+        Capability::ManageChannels,
     ];
 
     /// The table: the roles that hold this capability.
@@ -156,6 +163,8 @@ impl Capability {
             Capability::ScheduleReplies => HUMANS,
             Capability::ViewFanProfiles => EVERY_MEMBER,
             Capability::MoveData => &[Owner],
+            Capability::UseChannels => EVERY_MEMBER,
+            Capability::ManageChannels => MANAGERS,
         }
     }
 
@@ -216,6 +225,8 @@ impl Capability {
             Capability::ScheduleReplies if fan => "only team members schedule replies",
             Capability::ScheduleReplies => "bots send their replies themselves",
             Capability::MoveData => "only the owner exports and imports the workspace",
+            Capability::UseChannels => "team channels are for the team",
+            Capability::ManageChannels => "channels are managed by the owner and supervisors",
         }
     }
 }
@@ -270,7 +281,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 30] = [
+        let table: [(Capability, [bool; 5]); 32] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -301,6 +312,8 @@ mod tests {
             (ScheduleReplies, [O, O, O, O, X]),
             (ViewFanProfiles, [O, O, O, O, O]),
             (MoveData, [O, X, X, X, X]),
+            (UseChannels, [O, O, O, O, O]),
+            (ManageChannels, [O, O, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

@@ -61,6 +61,8 @@ const ASSETS: &[Asset] = &[
     asset!("js/webhooks.js", JS),
     asset!("js/events.js", JS),
     asset!("js/data.js", JS),
+    asset!("js/channels.js", JS),
+    asset!("js/decisions.js", JS),
     asset!("js/team.js", JS),
     asset!("js/audit.js", JS),
 ];

@@ -44,6 +44,7 @@ use utoipa::{Modify, OpenApi};
         (name = "canned", description = "Canned responses, rendering, library health"),
         (name = "charter", description = "The team's charter: versions, diffs, reviews"),
         (name = "webhooks", description = "Outgoing event webhooks and their delivery logs"),
+        (name = "channels", description = "Team channels, threads and the decision log (team only)"),
         (name = "export", description = "Export and import of fans and conversations as JSON lines (owner)"),
         (name = "realtime", description = "WebSocket"),
         (name = "system", description = "Health, metrics, this document"),
