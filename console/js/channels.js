@@ -47,7 +47,7 @@ function messageItem(message, { onThread, replies = 0, rootText = null } = {}) {
       h('time', { datetime: message.created_at }, new Date(message.created_at).toLocaleString()), ' ', tags),
     message.summary_of ? h('p', { class: 'muted small' }, 'Summary of the thread', rootText ? ` “${rootText}”` : '') : null,
     h('p', { class: 'body' }, message.body),
-    onThread ? h('button', { type: 'button', class: 'ghost small', onclick: () => onThread(message) },
+    onThread ? h('button', { type: 'button', class: 'small', onclick: () => onThread(message) },
       replies ? `${replies} ${replies === 1 ? 'reply' : 'replies'}` : 'Reply in thread') : null);
 }
 
@@ -83,7 +83,7 @@ export function mountChannels(root, ctx) {
   const manager = MANAGERS.includes(ctx.me.role);
   const state = { channels: [], archived: [], showArchived: false, current: null, messages: [], thread: null, stop: null };
   const list = h('ul', { class: 'channel-list' });
-  const archivedToggle = h('button', { type: 'button', class: 'ghost small', onclick: () => { state.showArchived = !state.showArchived; refresh(); } }, 'Show archived');
+  const archivedToggle = h('button', { type: 'button', class: 'small', onclick: () => { state.showArchived = !state.showArchived; refresh(); } }, 'Show archived');
   const view = h('section', { class: 'panel channel-view', 'aria-label': 'Channel' }, h('p', { class: 'muted' }, 'Choose a channel.'));
   const threadPanel = h('section', { class: 'panel channel-thread', hidden: true, 'aria-label': 'Thread' });
   const side = h('section', { class: 'panel channels-side' }, h('h2', {}, 'Channels'), list, archivedToggle, manager ? createForm() : null);
@@ -191,7 +191,7 @@ export function mountChannels(root, ctx) {
         h('h2', {}, `# ${channel.name} `, h('span', { class: 'chip' }, channel.kind), channel.archived ? h('span', { class: 'chip' }, 'archived') : null),
         h('p', { class: 'muted' }, channel.purpose),
         channel.guideline ? h('p', { class: 'guideline', role: 'note' }, h('strong', {}, 'Pinned: '), channel.guideline) : null,
-        manager ? h('button', { type: 'button', class: 'ghost small', onclick: () => setArchived(!channel.archived) }, channel.archived ? 'Restore' : 'Archive') : null),
+        manager ? h('button', { type: 'button', class: 'small', onclick: () => setArchived(!channel.archived) }, channel.archived ? 'Restore' : 'Archive') : null),
       h('ol', { class: 'channel-messages', 'aria-live': 'polite' }, roots.map((message) => messageItem(message, {
         onThread: (root) => { state.thread = root.id; render(); },
         replies: replies(message).length,
@@ -204,7 +204,7 @@ export function mountChannels(root, ctx) {
     if (!root) return;
     replace(threadPanel,
       h('h2', {}, 'Thread'),
-      h('button', { type: 'button', class: 'ghost small', onclick: () => { state.thread = null; render(); } }, 'Close thread'),
+      h('button', { type: 'button', class: 'small', onclick: () => { state.thread = null; render(); } }, 'Close thread'),
       h('ol', { class: 'channel-messages' }, messageItem(root), replies(root).map((message) => messageItem(message))),
       mayPost ? composer({ label: 'Reply', placeholder: 'Reply in the thread', onSend: (body) => post(body, { thread_root_id: root.id }) }) : null,
       mayPost ? composer({

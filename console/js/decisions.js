@@ -75,7 +75,7 @@ export function mountDecisions(root, ctx) {
       h('td', {}, item.owner_name || '—'),
       h('td', {}, `# ${item.channel_name}`),
       h('td', {}, item.status),
-      h('td', {}, h('button', { type: 'button', class: 'ghost small', onclick: () => setStatus(item, item.status === 'done' ? 'open' : 'done') },
+      h('td', {}, h('button', { type: 'button', class: 'small', onclick: () => setStatus(item, item.status === 'done' ? 'open' : 'done') },
         item.status === 'done' ? 'Reopen' : 'Mark done'))))
       : h('tr', {}, h('td', { colspan: '7', class: 'muted' }, 'Nothing logged yet: start a channel message with DECISION: or ACTION:.')));
   }

@@ -54,7 +54,7 @@ pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
 pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};
 pub use channel::NewChannel;
-pub use channel::decision::{DecisionExportFormat, DECISION_PAGE_MAX};
+pub use channel::decision::{DECISION_PAGE_MAX, DecisionExportFormat};
 pub use channel::message::{ChannelPost, ChannelSent, PendingChannelSend};
 pub use channel::view::{ChannelMessageView, ChannelView, DecisionView};
 pub use charter::CharterConfig;

@@ -39,9 +39,7 @@ mod supervision;
 
 pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
-pub use channel::commit::{
-    ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep,
-};
+pub use channel::commit::{ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep};
 pub use channel::decision::{DecisionFilter, DecisionRow};
 pub use channel::{ChannelMessageFilter, ChannelMessageRow, ChannelRow};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};

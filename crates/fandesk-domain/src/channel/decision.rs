@@ -45,7 +45,9 @@ impl DecisionKind {
     }
 
     pub fn parse(text: &str) -> Option<DecisionKind> {
-        DecisionKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        DecisionKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 

@@ -71,7 +71,9 @@ impl ChannelKind {
     }
 
     pub fn parse(text: &str) -> Option<ChannelKind> {
-        ChannelKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        ChannelKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 }
 
@@ -197,7 +199,9 @@ pub fn archive_warning(archive_after_days: u32, archive_at: Timestamp) -> String
 /// When a channel last active at `active_at` is archived.
 pub fn archive_at(active_at: Timestamp, archive_after_days: u32) -> Timestamp {
     active_at
-        .saturating_add(SignedDuration::from_hours(24 * i64::from(archive_after_days)))
+        .saturating_add(SignedDuration::from_hours(
+            24 * i64::from(archive_after_days),
+        ))
         .unwrap_or(active_at)
 }
 
@@ -263,7 +267,10 @@ mod tests {
         assert!(validate_purpose("").is_err());
         assert_eq!(validate_guideline("  ").unwrap(), "");
         assert!(validate_guideline("a\0b").is_err());
-        assert_eq!(ChannelKind::parse("announcements"), Some(ChannelKind::Announcements));
+        assert_eq!(
+            ChannelKind::parse("announcements"),
+            Some(ChannelKind::Announcements)
+        );
         assert_eq!(ChannelKind::parse("Open"), None);
     }
 

@@ -4,8 +4,8 @@
 //! regard to case and after leading whitespace; the text after the prefix is what the
 //! decision log shows.
 
-use crate::error::RuleViolation;
 use super::decision::DecisionKind;
+use crate::error::RuleViolation;
 
 /// What a message's prefix says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,12 +86,12 @@ mod tests {
     use super::*;
     use DecisionKind::*;
 
-    /// `(body, Ok(Some((kind, owner, text))) | Ok(None) | Err(()))`.
-    fn check(body: &str, expected: Result<Option<(DecisionKind, Option<&str>, &str)>, ()>) {
+    /// What a body should parse to: a tag as (kind, owner, text), no tag, or a refusal.
+    type Expected<'a> = Result<Option<(DecisionKind, Option<&'a str>, &'a str)>, ()>;
+
+    fn check(body: &str, expected: Expected<'_>) {
         let got = parse_tag(body)
-            .map(|tag| {
-                tag.map(|tag| (tag.kind, tag.owner_name, tag.text))
-            })
+            .map(|tag| tag.map(|tag| (tag.kind, tag.owner_name, tag.text)))
             .map_err(|_| ());
         let expected = expected.map(|tag| {
             tag.map(|(kind, owner, text)| (kind, owner.map(str::to_owned), text.to_owned()))
@@ -101,12 +101,27 @@ mod tests {
 
     #[test]
     fn prefixes() {
-        let cases: &[(&str, Result<Option<(DecisionKind, Option<&str>, &str)>, ()>)] = &[
-            ("DECISION: ship on Friday", Ok(Some((Decision, None, "ship on Friday")))),
-            ("decision: lowercase too", Ok(Some((Decision, None, "lowercase too")))),
-            ("   Decision:leading spaces", Ok(Some((Decision, None, "leading spaces")))),
-            ("\n\tDECISION: after a newline", Ok(Some((Decision, None, "after a newline")))),
-            ("ACTION: call the venue", Ok(Some((Action, None, "call the venue")))),
+        let cases: &[(&str, Expected<'_>)] = &[
+            (
+                "DECISION: ship on Friday",
+                Ok(Some((Decision, None, "ship on Friday"))),
+            ),
+            (
+                "decision: lowercase too",
+                Ok(Some((Decision, None, "lowercase too"))),
+            ),
+            (
+                "   Decision:leading spaces",
+                Ok(Some((Decision, None, "leading spaces"))),
+            ),
+            (
+                "\n\tDECISION: after a newline",
+                Ok(Some((Decision, None, "after a newline"))),
+            ),
+            (
+                "ACTION: call the venue",
+                Ok(Some((Action, None, "call the venue"))),
+            ),
             ("action: lowercase", Ok(Some((Action, None, "lowercase")))),
             (
                 "ACTION(@Ana Silva): book the studio",
@@ -131,7 +146,7 @@ mod tests {
             ("DÉCISION: not ASCII", Ok(None)),
         ];
         for (body, expected) in cases {
-            check(body, expected.clone());
+            check(body, *expected);
         }
     }
 

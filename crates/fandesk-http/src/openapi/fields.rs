@@ -161,7 +161,12 @@ pub fn room_title() -> Object {
 
 /// A team channel's name.
 pub fn channel_name() -> Object {
-    trimmed(fandesk_domain::channel::MAX_NAME_CHARS, true, false, "The name:")
+    trimmed(
+        fandesk_domain::channel::MAX_NAME_CHARS,
+        true,
+        false,
+        "The name:",
+    )
 }
 
 /// A team channel's purpose (required).

@@ -86,13 +86,14 @@ pub struct DecisionQuery {
 
 impl DecisionQuery {
     fn filter(&self) -> Result<DecisionFilter, ServiceError> {
-        let parsed = |field: &'static str, text: &Option<String>, parse: fn(&str) -> bool| {
-            match text {
+        let parsed =
+            |field: &'static str, text: &Option<String>, parse: fn(&str) -> bool| match text {
                 Some(text) if !parse(text) => Err(ServiceError::invalid(field, "unknown value")),
                 _ => Ok(()),
-            }
-        };
-        parsed("kind", &self.kind, |text| DecisionKind::parse(text).is_some())?;
+            };
+        parsed("kind", &self.kind, |text| {
+            DecisionKind::parse(text).is_some()
+        })?;
         parsed("status", &self.status, |text| {
             DecisionStatus::parse(text).is_some()
         })?;

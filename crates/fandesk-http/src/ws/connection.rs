@@ -370,13 +370,13 @@ impl Connection {
                     });
             ack_after_commit(client_msg_id, pending)
         } else if let Some(id) = topic.strip_prefix("channel:") {
-            let pending = app
-                .begin_channel_send(principal, id, input)
-                .await
-                .map(|pending| async move {
-                    let sent = pending.wait().await?;
-                    Ok((sent.message.id, sent.message.seq))
-                });
+            let pending =
+                app.begin_channel_send(principal, id, input)
+                    .await
+                    .map(|pending| async move {
+                        let sent = pending.wait().await?;
+                        Ok((sent.message.id, sent.message.seq))
+                    });
             ack_after_commit(client_msg_id, pending)
         } else {
             let error = ErrorFrame::new(

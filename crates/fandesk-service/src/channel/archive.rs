@@ -22,18 +22,13 @@ const SWEEP_EVERY: Duration = Duration::from_secs(15 * 60);
 const SYSTEM_AUTHOR: &str = "system";
 
 pub(crate) fn register_jobs(jobs: &mut Registry) {
-    jobs.every(
-        "channel archive",
-        SWEEP_EVERY,
-        FirstRun::AtStart,
-        |app| {
-            Box::pin(async move {
-                if let Err(error) = app.sweep_channels().await {
-                    tracing::warn!(%error, "could not sweep idle channels");
-                }
-            })
-        },
-    );
+    jobs.every("channel archive", SWEEP_EVERY, FirstRun::AtStart, |app| {
+        Box::pin(async move {
+            if let Err(error) = app.sweep_channels().await {
+                tracing::warn!(%error, "could not sweep idle channels");
+            }
+        })
+    });
 }
 
 impl App {
@@ -47,7 +42,7 @@ impl App {
             {
                 ArchiveStep::Nothing => continue,
                 ArchiveStep::Archive => SweepStep::Archive,
-                ArchiveStep::Warn => SweepStep::Warn(ChannelMessageRow {
+                ArchiveStep::Warn => SweepStep::Warn(Box::new(ChannelMessageRow {
                     id: MessageId(crate::new_id("cmsg")),
                     channel_id: channel.id.clone(),
                     seq: 0,
@@ -60,7 +55,7 @@ impl App {
                     summary_of: None,
                     tag: None,
                     created_at: now,
-                }),
+                })),
             };
             let op = ChannelOp::Sweep {
                 channel_id: channel.id,

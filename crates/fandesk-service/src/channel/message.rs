@@ -17,7 +17,9 @@ use bytes::Bytes;
 use fandesk_domain::channel::tag::resolve_owner;
 use fandesk_domain::channel::{ChannelId, DecisionId, may_post, parse_tag};
 use fandesk_domain::{AuthorKind, MessageId, Principal, validate_body, validate_client_msg_id};
-use fandesk_store::{ChannelMessageFilter, ChannelMessageRow, ChannelOp, ChannelOutcome, NewDecision};
+use fandesk_store::{
+    ChannelMessageFilter, ChannelMessageRow, ChannelOp, ChannelOutcome, NewDecision,
+};
 
 /// A channel message to post.
 #[derive(Clone, Debug, Default)]
@@ -156,7 +158,11 @@ impl App {
 
     /// The decision-log entry a body's prefix asks for; an `ACTION(@Name):` naming no
     /// active member is refused (422 on `body`).
-    async fn decision_of(&self, actor: &Principal, body: &str) -> ServiceResult<Option<NewDecision>> {
+    async fn decision_of(
+        &self,
+        actor: &Principal,
+        body: &str,
+    ) -> ServiceResult<Option<NewDecision>> {
         let Some(tag) = parse_tag(body)? else {
             return Ok(None);
         };

@@ -105,7 +105,10 @@ impl App {
             return Ok(ids);
         }
         let team = self.store().list_member_names().await?;
-        if let Some(unknown) = ids.iter().find(|id| !team.iter().any(|(member, _)| member == *id)) {
+        if let Some(unknown) = ids
+            .iter()
+            .find(|id| !team.iter().any(|(member, _)| member == *id))
+        {
             return Err(ServiceError::invalid(
                 "member_ids",
                 format!("{unknown:?} is not an active team member"),

@@ -12,8 +12,8 @@ use crate::room::view::{RoomMessageView, RoomView, ViewerCounts};
 use bytes::Bytes;
 use fandesk_domain::Audience;
 use fandesk_store::{
-    ChannelMessageRow, ConversationRow, MessageRow, QuestionEntry, QuestionEntryKind, RoomEventKind, RoomEventRow,
-    RoomFanRow,
+    ChannelMessageRow, ConversationRow, MessageRow, QuestionEntry, QuestionEntryKind,
+    RoomEventKind, RoomEventRow, RoomFanRow,
 };
 use serde::Serialize;
 

@@ -36,9 +36,7 @@ impl GapFill for StoreGapFill {
                 Ok(Topic::Conversation(id)) => self.conversation(topic, &id, after, before).await,
                 Ok(Topic::Room(id)) => self.room(topic, &RoomId(id), after, before).await,
                 Ok(Topic::Event(id)) => self.event(topic, &EventId(id), after, before).await,
-                Ok(Topic::Channel(id)) => {
-                    self.channel(topic, &ChannelId(id), after, before).await
-                }
+                Ok(Topic::Channel(id)) => self.channel(topic, &ChannelId(id), after, before).await,
                 // Inbox, alerts and the charter carry ephemeral events only.
                 Ok(_) | Err(_) => Ok(Vec::new()),
             }
@@ -136,7 +134,13 @@ impl StoreGapFill {
     }
 
     /// A team channel's messages (team frames only, as published).
-    async fn channel(&self, topic: &str, id: &ChannelId, mut after: u64, before: u64) -> FillResult {
+    async fn channel(
+        &self,
+        topic: &str,
+        id: &ChannelId,
+        mut after: u64,
+        before: u64,
+    ) -> FillResult {
         let mut events = Vec::new();
         loop {
             let filter = ChannelMessageFilter {

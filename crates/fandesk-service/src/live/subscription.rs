@@ -227,9 +227,7 @@ impl App {
             }
             // Team members who belong to the channel; fans learn nothing (not found).
             Topic::Channel(id) => {
-                let channel = self
-                    .channel_for_subscription(actor, id, after_seq)
-                    .await?;
+                let channel = self.channel_for_subscription(actor, id, after_seq).await?;
                 Some(ReplaySource::Channel(channel))
             }
         };

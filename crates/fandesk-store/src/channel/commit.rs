@@ -9,7 +9,9 @@ use super::{CHANNEL_COLUMNS, ChannelMessageRow, ChannelRow, MESSAGE_COLUMNS};
 use crate::dialect::Dialect;
 use crate::statement::{Columns, Statement, execute, fetch_optional};
 use crate::{Store, StoreError, StoreResult, to_micros};
-use fandesk_domain::channel::{ChannelId, ChannelRefusal, DecisionId, DecisionKind, DecisionStatus};
+use fandesk_domain::channel::{
+    ChannelId, ChannelRefusal, DecisionId, DecisionKind, DecisionStatus,
+};
 use fandesk_domain::{AuthorKind, MessageId, RuleViolation};
 use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite};
@@ -27,7 +29,7 @@ pub struct NewDecision {
 #[derive(Clone, Debug)]
 pub enum SweepStep {
     /// Post this warning (a system message; its `seq` is taken in the transaction).
-    Warn(ChannelMessageRow),
+    Warn(Box<ChannelMessageRow>),
     Archive,
 }
 
@@ -79,7 +81,10 @@ pub type ChannelOpResult = Result<ChannelOutcome, ChannelRefusal>;
 impl Store {
     /// Applies channel `ops` in one transaction: one result per op, in order. A refused
     /// op does not affect the others; a database failure rolls the whole batch back.
-    pub async fn apply_channel_batch(&self, ops: &[ChannelOp]) -> StoreResult<Vec<ChannelOpResult>> {
+    pub async fn apply_channel_batch(
+        &self,
+        ops: &[ChannelOp],
+    ) -> StoreResult<Vec<ChannelOpResult>> {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
@@ -133,9 +138,11 @@ impl<'r, R: Columns> FromRow<'r, R> for CountRow {
 }
 
 /// Refuses one more active channel when `limit` are active already.
-async fn check_limit<D: Dialect>(tx: &mut D::Connection, limit: u32) -> StoreResult<Option<ChannelRefusal>> {
-    let statement =
-        Statement::new("SELECT COUNT(*) AS n FROM channels WHERE archived_at IS NULL");
+async fn check_limit<D: Dialect>(
+    tx: &mut D::Connection,
+    limit: u32,
+) -> StoreResult<Option<ChannelRefusal>> {
+    let statement = Statement::new("SELECT COUNT(*) AS n FROM channels WHERE archived_at IS NULL");
     let active = fetch_optional::<D, CountRow>(tx, statement)
         .await?
         .map_or(0, |row| row.0);
@@ -256,14 +263,17 @@ async fn apply<D: Dialect>(tx: &mut D::Connection, op: &ChannelOp) -> StoreResul
                 SweepStep::Warn(warning) => {
                     row.warned_at = Some(*at);
                     update_state::<D>(tx, &row).await?;
-                    post::<D>(tx, warning, None).await
+                    post::<D>(tx, warning.as_ref(), None).await
                 }
             }
         }
     }
 }
 
-async fn insert_channel<D: Dialect>(tx: &mut D::Connection, channel: &ChannelRow) -> StoreResult<()> {
+async fn insert_channel<D: Dialect>(
+    tx: &mut D::Connection,
+    channel: &ChannelRow,
+) -> StoreResult<()> {
     let members = serde_json::to_string(&channel.member_ids)
         .map_err(|error| StoreError::Corrupt(error.to_string()))?;
     let statement = Statement::new(

@@ -31,7 +31,13 @@ fn channel_row(owner: &Principal, name: &str) -> ChannelRow {
     }
 }
 
-fn message(channel: &ChannelId, author: &Principal, key: Option<&str>, body: &str, seconds: i64) -> ChannelMessageRow {
+fn message(
+    channel: &ChannelId,
+    author: &Principal,
+    key: Option<&str>,
+    body: &str,
+    seconds: i64,
+) -> ChannelMessageRow {
     ChannelMessageRow {
         id: MessageId(new_id()),
         channel_id: channel.clone(),
@@ -62,9 +68,15 @@ fn posted(result: &ChannelOpResult) -> (&ChannelMessageRow, bool) {
 }
 
 async fn create(store: &Store, row: ChannelRow, limit: u32) -> ChannelOpResult {
-    apply(store, vec![ChannelOp::Create { channel: row, limit }])
-        .await
-        .remove(0)
+    apply(
+        store,
+        vec![ChannelOp::Create {
+            channel: row,
+            limit,
+        }],
+    )
+    .await
+    .remove(0)
 }
 
 /// A channel with a thread, a tagged action and the archive warning, for the export's
@@ -89,11 +101,30 @@ pub async fn build_channels(store: &Store, owner: &Principal, agent: &Principal)
     warning.author_kind = AuthorKind::System;
     warning.author_id = "system".to_owned();
     let ops = vec![
-        ChannelOp::Post { message: root, decision: None },
-        ChannelOp::Post { message: reply, decision: None },
-        ChannelOp::Post { message: summary, decision: Some(decision) },
-        ChannelOp::Sweep { channel_id: id.clone(), active_at: at(3), step: SweepStep::Warn(warning), at: at(4) },
-        ChannelOp::SetArchived { channel_id: id, archived: true, limit: 12, at: at(5) },
+        ChannelOp::Post {
+            message: root,
+            decision: None,
+        },
+        ChannelOp::Post {
+            message: reply,
+            decision: None,
+        },
+        ChannelOp::Post {
+            message: summary,
+            decision: Some(decision),
+        },
+        ChannelOp::Sweep {
+            channel_id: id.clone(),
+            active_at: at(3),
+            step: SweepStep::Warn(Box::new(warning)),
+            at: at(4),
+        },
+        ChannelOp::SetArchived {
+            channel_id: id,
+            archived: true,
+            limit: 12,
+            at: at(5),
+        },
     ];
     for result in apply(store, ops).await {
         assert!(result.is_ok(), "{result:?}");
@@ -121,15 +152,24 @@ async fn limits_archives_and_restores(store: &Store) {
         at: at(seconds),
     };
     let results = apply(store, vec![archive(true, 5), archive(true, 6)]).await;
-    assert!(matches!(results[0], Ok(ChannelOutcome::Channel { changed: true, .. })));
-    assert!(matches!(results[1], Ok(ChannelOutcome::Channel { changed: false, .. })));
+    assert!(matches!(
+        results[0],
+        Ok(ChannelOutcome::Channel { changed: true, .. })
+    ));
+    assert!(matches!(
+        results[1],
+        Ok(ChannelOutcome::Channel { changed: false, .. })
+    ));
     assert_eq!(store.list_channels(true).await.expect("archived").len(), 1);
     assert_eq!(store.list_channels(false).await.expect("active").len(), 1);
     // Read-only while archived.
-    let refused = apply(store, vec![ChannelOp::Post {
-        message: message(&first_id, &owner, Some("k"), "hi", 7),
-        decision: None,
-    }])
+    let refused = apply(
+        store,
+        vec![ChannelOp::Post {
+            message: message(&first_id, &owner, Some("k"), "hi", 7),
+            decision: None,
+        }],
+    )
     .await;
     assert!(matches!(
         refused[0],
@@ -192,17 +232,41 @@ async fn posts_threads_and_decisions(store: &Store) {
             post(reply.clone(), None),
             post(message(&id, &agent, Some("k1"), "again", 4), None),
             post(nested, None),
-            post(message(&id, &agent, Some("k3"), "ACTION: book it", 5), Some(decision.clone())),
+            post(
+                message(&id, &agent, Some("k3"), "ACTION: book it", 5),
+                Some(decision.clone()),
+            ),
         ],
     )
     .await;
-    assert_eq!(posted(&results[0]), (&ChannelMessageRow { seq: 1, ..root.clone() }, true));
+    assert_eq!(
+        posted(&results[0]),
+        (
+            &ChannelMessageRow {
+                seq: 1,
+                ..root.clone()
+            },
+            true
+        )
+    );
     assert_eq!(posted(&results[1]).0.seq, 2);
     // The same author and key: the original, in the same batch.
-    assert_eq!(posted(&results[2]), (&ChannelMessageRow { seq: 1, ..root.clone() }, false));
+    assert_eq!(
+        posted(&results[2]),
+        (
+            &ChannelMessageRow {
+                seq: 1,
+                ..root.clone()
+            },
+            false
+        )
+    );
     assert!(matches!(
         results[3],
-        Err(ChannelRefusal::Rule(RuleViolation::Invalid { field: "thread_root_id", .. }))
+        Err(ChannelRefusal::Rule(RuleViolation::Invalid {
+            field: "thread_root_id",
+            ..
+        }))
     ));
     let (tagged, _) = posted(&results[4]);
     assert_eq!((tagged.seq, tagged.tag), (3, Some(DecisionKind::Action)));
@@ -216,9 +280,16 @@ async fn posts_threads_and_decisions(store: &Store) {
         after_seq: 0,
         thread_root_id: Some(root.id.clone()),
     };
-    let thread = store.list_channel_messages(&id, &thread, 100).await.expect("thread");
+    let thread = store
+        .list_channel_messages(&id, &thread, 100)
+        .await
+        .expect("thread");
     assert_eq!(thread.len(), 2);
-    let channel = store.find_channel(&id).await.expect("read").expect("channel");
+    let channel = store
+        .find_channel(&id)
+        .await
+        .expect("read")
+        .expect("channel");
     assert_eq!((channel.last_seq, channel.active_at), (3, at(5)));
 
     // The decision log.
@@ -231,10 +302,36 @@ async fn posts_threads_and_decisions(store: &Store) {
     assert_eq!(logged[0].channel_name, "ops");
     assert_eq!(logged[0].owner_name.as_deref(), Some(owner.name()));
     let filters = [
-        (DecisionFilter { kind: Some(DecisionKind::Decision), ..DecisionFilter::default() }, 0),
-        (DecisionFilter { owner_id: Some(owner.author_id().to_owned()), ..DecisionFilter::default() }, 1),
-        (DecisionFilter { from: Some(at(6)), ..DecisionFilter::default() }, 0),
-        (DecisionFilter { from: Some(at(5)), to: Some(at(6)), channel_id: Some(id.clone()), ..DecisionFilter::default() }, 1),
+        (
+            DecisionFilter {
+                kind: Some(DecisionKind::Decision),
+                ..DecisionFilter::default()
+            },
+            0,
+        ),
+        (
+            DecisionFilter {
+                owner_id: Some(owner.author_id().to_owned()),
+                ..DecisionFilter::default()
+            },
+            1,
+        ),
+        (
+            DecisionFilter {
+                from: Some(at(6)),
+                ..DecisionFilter::default()
+            },
+            0,
+        ),
+        (
+            DecisionFilter {
+                from: Some(at(5)),
+                to: Some(at(6)),
+                channel_id: Some(id.clone()),
+                ..DecisionFilter::default()
+            },
+            1,
+        ),
     ];
     for (filter, expected) in filters {
         let found = store.list_decisions(&filter, 10).await.expect("log");
@@ -245,7 +342,10 @@ async fn posts_threads_and_decisions(store: &Store) {
         .await
         .expect("update")
         .expect("found");
-    assert_eq!((done.status, done.updated_at), (DecisionStatus::Done, at(9)));
+    assert_eq!(
+        (done.status, done.updated_at),
+        (DecisionStatus::Done, at(9))
+    );
     let missing = store
         .update_decision_status(&DecisionId(new_id()), DecisionStatus::Done, at(9))
         .await
@@ -275,32 +375,58 @@ async fn the_sweep_skips_a_channel_used_since(store: &Store) {
     let results = apply(
         store,
         vec![
-            sweep(SweepStep::Warn(warning.clone()), 0),
+            sweep(SweepStep::Warn(Box::new(warning.clone())), 0),
             // Warned already: the second warning is skipped.
-            sweep(SweepStep::Warn(ChannelMessageRow { id: MessageId(new_id()), ..warning.clone() }), 0),
+            sweep(
+                SweepStep::Warn(Box::new(ChannelMessageRow {
+                    id: MessageId(new_id()),
+                    ..warning.clone()
+                })),
+                0,
+            ),
         ],
     )
     .await;
     assert_eq!(posted(&results[0]).0.seq, 1);
     assert!(matches!(results[1], Ok(ChannelOutcome::Skipped)));
-    let channel = store.find_channel(&id).await.expect("read").expect("channel");
+    let channel = store
+        .find_channel(&id)
+        .await
+        .expect("read")
+        .expect("channel");
     // The warning does not count as use.
-    assert_eq!((channel.active_at, channel.warned_at), (at(0), Some(at(100))));
+    assert_eq!(
+        (channel.active_at, channel.warned_at),
+        (at(0), Some(at(100)))
+    );
     assert_eq!(channel.last_message_at, None);
 
     // A member posts after the sweep read the channel: the archive is skipped.
     let results = apply(
         store,
         vec![
-            ChannelOp::Post { message: message(&id, &owner, Some("k"), "still here", 101), decision: None },
+            ChannelOp::Post {
+                message: message(&id, &owner, Some("k"), "still here", 101),
+                decision: None,
+            },
             sweep(SweepStep::Archive, 0),
         ],
     )
     .await;
     assert!(matches!(results[1], Ok(ChannelOutcome::Skipped)));
-    let channel = store.find_channel(&id).await.expect("read").expect("channel");
-    assert_eq!((channel.active_at, channel.warned_at, channel.archived_at), (at(101), None, None));
+    let channel = store
+        .find_channel(&id)
+        .await
+        .expect("read")
+        .expect("channel");
+    assert_eq!(
+        (channel.active_at, channel.warned_at, channel.archived_at),
+        (at(101), None, None)
+    );
     let results = apply(store, vec![sweep(SweepStep::Archive, 101)]).await;
-    assert!(matches!(results[0], Ok(ChannelOutcome::Channel { changed: true, .. })));
+    assert!(matches!(
+        results[0],
+        Ok(ChannelOutcome::Channel { changed: true, .. })
+    ));
     assert_eq!(store.list_channels(true).await.expect("archived").len(), 1);
 }

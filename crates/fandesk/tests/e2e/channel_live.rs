@@ -59,7 +59,9 @@ async fn live_frames_and_resume_with_no_gap_and_no_duplicate() {
     let again = live.send_message(&topic, "ws-1", "four", None).await;
     assert_eq!(again["message_id"], ack["message_id"]);
     assert_eq!(again["seq"], 4);
-    let refused = live.send_message(&topic, "ws-2", "x", Some("internal")).await;
+    let refused = live
+        .send_message(&topic, "ws-2", "x", Some("internal"))
+        .await;
     assert_eq!(refused["code"], "invalid_request", "{refused}");
 
     // Resume after 1: 2..4 replayed, then live 5, each once.
@@ -74,7 +76,10 @@ async fn live_frames_and_resume_with_no_gap_and_no_duplicate() {
         created_events(&extra, &topic).is_empty(),
         "no duplicate: {extra:?}"
     );
-    let past = resumed.subscribe(&topic, Some(99)).await.expect_err("past the end");
+    let past = resumed
+        .subscribe(&topic, Some(99))
+        .await
+        .expect_err("past the end");
     assert_eq!(past["code"], "invalid_request");
     assert_eq!(messages(&server, &agent, &ops, "").await.len(), 5);
     server.shutdown().await;
@@ -127,16 +132,25 @@ async fn idle_channels_are_warned_archived_and_restored_on_the_clock() {
 
     // Day 3, 7 days before the archive: the warning, once, without resetting the count.
     clock.advance(day + Duration::from_secs(60));
-    eventually("the warning", || async { !warnings(quiet.clone()).await.is_empty() }).await;
+    eventually("the warning", || async {
+        !warnings(quiet.clone()).await.is_empty()
+    })
+    .await;
     let warning = warnings(quiet.clone()).await;
     assert_eq!(warning.len(), 1);
     assert!(
-        warning[0]["body"].as_str().unwrap_or("").contains("archived on"),
+        warning[0]["body"]
+            .as_str()
+            .unwrap_or("")
+            .contains("archived on"),
         "{}",
         warning[0]
     );
     assert_eq!(server.app().sweep_channels().await.expect("sweep"), 0);
-    assert!(warnings(busy.clone()).await.is_empty(), "busy was used on day 2");
+    assert!(
+        warnings(busy.clone()).await.is_empty(),
+        "busy was used on day 2"
+    );
     assert!(!is_archived(&server, &quiet).await);
 
     // Day 10: the quiet channel is archived (listed apart, read-only); the busy one, used

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A server on a manual clock, with week-long sessions (tests move time by days).
+/// A server on a manual clock, with month-long sessions (tests move time by days).
 pub async fn manual_server() -> (TestServer, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::starting_now());
     let week = Duration::from_secs(30 * 24 * 3600);
@@ -22,8 +22,7 @@ pub async fn manual_server() -> (TestServer, Arc<ManualClock>) {
         fan_token_ttl: week,
         ..Config::default()
     };
-    let server =
-        TestServer::spawn_service(HttpConfig::default(), config, clock.clone()).await;
+    let server = TestServer::spawn_service(HttpConfig::default(), config, clock.clone()).await;
     (server, clock)
 }
 
@@ -103,15 +102,22 @@ async fn the_limit_announcements_and_idempotent_dense_posts() {
     let reply = create(&server, &owner, "ops", json!({"purpose": "  "})).await;
     reply.expect_error(422, "invalid_request");
     assert_eq!(reply.json["error"]["details"]["field"], "purpose");
-    create(&server, &agent, "ops", json!({})).await.expect_error(403, "forbidden");
+    create(&server, &agent, "ops", json!({}))
+        .await
+        .expect_error(403, "forbidden");
     let bad_kind = create(&server, &owner, "ops", json!({"kind": "secret"})).await;
     bad_kind.expect_error(422, "invalid_request");
 
     // The charter's limit counts active channels only.
     set_charter(&server, "[channels]\nlimit = 2\n").await;
     let ops = channel(&server, "ops").await;
-    let news = create(&server, &supervisor, "news", json!({"kind": "announcements",
-        "guideline": "  Be brief.  "}))
+    let news = create(
+        &server,
+        &supervisor,
+        "news",
+        json!({"kind": "announcements",
+        "guideline": "  Be brief.  "}),
+    )
     .await;
     news.expect_status(201);
     assert_eq!(news.json["guideline"], "Be brief.");
@@ -124,15 +130,28 @@ async fn the_limit_announcements_and_idempotent_dense_posts() {
 
     // Archived channels are listed apart, read-only, and restoring counts.
     let archive = format!("/api/v1/channels/{ops}/archive");
-    server.http().post_empty(&archive, Some(&agent)).await.expect_error(403, "forbidden");
+    server
+        .http()
+        .post_empty(&archive, Some(&agent))
+        .await
+        .expect_error(403, "forbidden");
     let archived = server.http().post_empty(&archive, Some(&owner)).await;
     archived.expect_status(200);
     assert_eq!(archived.json["archived"], true);
     let vip = channel(&server, "vip").await;
     let list = server.http().get("/api/v1/channels", Some(&agent)).await;
-    assert_eq!(ids(list.json["channels"].as_array().expect("list")), [news.as_str(), vip.as_str()]);
-    let list = server.http().get("/api/v1/channels?archived=true", Some(&agent)).await;
-    assert_eq!(ids(list.json["channels"].as_array().expect("list")), [ops.as_str()]);
+    assert_eq!(
+        ids(list.json["channels"].as_array().expect("list")),
+        [news.as_str(), vip.as_str()]
+    );
+    let list = server
+        .http()
+        .get("/api/v1/channels?archived=true", Some(&agent))
+        .await;
+    assert_eq!(
+        ids(list.json["channels"].as_array().expect("list")),
+        [ops.as_str()]
+    );
     post(&server, &agent, &ops, json!({"body": "anyone?"}))
         .await
         .expect_error(409, "conflict");
@@ -156,23 +175,48 @@ async fn the_limit_announcements_and_idempotent_dense_posts() {
     say(&server, &supervisor, &news, "Launch on Friday").await;
 
     // The same key from the same author: the original, no duplicate; seq stays dense.
-    let first = post(&server, &agent, &ops, json!({"client_msg_id": "k1", "body": "one"})).await;
+    let first = post(
+        &server,
+        &agent,
+        &ops,
+        json!({"client_msg_id": "k1", "body": "one"}),
+    )
+    .await;
     first.expect_status(201);
-    let again = post(&server, &agent, &ops, json!({"client_msg_id": "k1", "body": "one"})).await;
+    let again = post(
+        &server,
+        &agent,
+        &ops,
+        json!({"client_msg_id": "k1", "body": "one"}),
+    )
+    .await;
     again.expect_status(200);
     assert_eq!(again.json["id"], first.json["id"]);
-    let other = post(&server, &owner, &ops, json!({"client_msg_id": "k1", "body": "mine"})).await;
+    let other = post(
+        &server,
+        &owner,
+        &ops,
+        json!({"client_msg_id": "k1", "body": "mine"}),
+    )
+    .await;
     other.expect_status(201);
     say(&server, &agent, &ops, "three").await;
     let timeline = messages(&server, &agent, &ops, "").await;
-    let seqs: Vec<u64> = timeline.iter().map(|m| m["seq"].as_u64().expect("seq")).collect();
+    let seqs: Vec<u64> = timeline
+        .iter()
+        .map(|m| m["seq"].as_u64().expect("seq"))
+        .collect();
     assert_eq!(seqs, [1, 2, 3]);
     assert_eq!(timeline[0]["author"]["kind"], "member");
     assert_eq!(timeline[0]["tags"], json!([]));
     let after = messages(&server, &agent, &ops, "?after_seq=2").await;
     assert_eq!(after.len(), 1);
     let past = format!("/api/v1/channels/{ops}/messages?after_seq=9");
-    server.http().get(&past, Some(&agent)).await.expect_error(422, "invalid_request");
+    server
+        .http()
+        .get(&past, Some(&agent))
+        .await
+        .expect_error(422, "invalid_request");
     server.shutdown().await;
 }
 
@@ -187,25 +231,43 @@ async fn threads_summaries_tags_and_the_decision_log() {
     // Threads: a reply names a root; a reply to a reply is refused.
     let root = say(&server, &agent, &ops, "Which venue?").await;
     let root_id = root["id"].as_str().expect("id").to_owned();
-    let reply = post(&server, &owner, &ops, json!({"body": "The hall", "thread_root_id": root_id})).await;
+    let reply = post(
+        &server,
+        &owner,
+        &ops,
+        json!({"body": "The hall", "thread_root_id": root_id}),
+    )
+    .await;
     reply.expect_status(201);
     assert_eq!(reply.json["thread_root_id"], root_id.as_str());
     let nested = json!({"body": "nested", "thread_root_id": reply.json["id"]});
     let refused = post(&server, &agent, &ops, nested).await;
     refused.expect_error(422, "invalid_request");
     assert_eq!(refused.json["error"]["details"]["field"], "thread_root_id");
-    post(&server, &agent, &ops, json!({"body": "x", "thread_root_id": "nowhere"}))
-        .await
-        .expect_error(422, "invalid_request");
+    post(
+        &server,
+        &agent,
+        &ops,
+        json!({"body": "x", "thread_root_id": "nowhere"}),
+    )
+    .await
+    .expect_error(422, "invalid_request");
     say(&server, &agent, &ops, "unrelated").await;
     let thread = messages(&server, &agent, &ops, &format!("?thread_root_id={root_id}")).await;
-    assert_eq!(ids(&thread), [root_id.as_str(), reply.json["id"].as_str().expect("id")]);
+    assert_eq!(
+        ids(&thread),
+        [root_id.as_str(), reply.json["id"].as_str().expect("id")]
+    );
 
     // A summary goes back to the channel, linked to its thread.
     let path = format!("/api/v1/channels/{ops}/threads/{root_id}/summary");
     let summary = server
         .http()
-        .post(&path, Some(&agent), json!({"body": "DECISION: the hall it is"}))
+        .post(
+            &path,
+            Some(&agent),
+            json!({"body": "DECISION: the hall it is"}),
+        )
         .await;
     summary.expect_status(201);
     assert_eq!(summary.json["summary_of"], root_id.as_str());
@@ -219,11 +281,23 @@ async fn threads_summaries_tags_and_the_decision_log() {
         .expect_error(404, "not_found");
 
     // Tags: any case, after leading spaces; an unknown owner is refused, not dropped.
-    let action = say(&server, &owner, &ops, "  action(@ana silva): book the studio").await;
+    let action = say(
+        &server,
+        &owner,
+        &ops,
+        "  action(@ana silva): book the studio",
+    )
+    .await;
     assert_eq!(action["tags"], json!(["action"]));
     let mine = say(&server, &agent, &ops, "ACTION: call the venue").await;
     assert_eq!(mine["tags"], json!(["action"]));
-    let unknown = post(&server, &agent, &ops, json!({"body": "ACTION(@Nobody Here): x"})).await;
+    let unknown = post(
+        &server,
+        &agent,
+        &ops,
+        json!({"body": "ACTION(@Nobody Here): x"}),
+    )
+    .await;
     unknown.expect_error(422, "invalid_request");
     assert_eq!(unknown.json["error"]["details"]["field"], "body");
     assert!(unknown.text().contains("Nobody Here"), "{}", unknown.text());
@@ -258,17 +332,21 @@ async fn threads_summaries_tags_and_the_decision_log() {
     let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
     assert_eq!(log(&format!("?date={today}")).await.len(), 3);
     assert_eq!(log("?date=2001-01-01").await.len(), 0);
-    let bad = server.http().get("/api/v1/decisions?kind=idea", Some(&agent)).await;
+    let bad = server
+        .http()
+        .get("/api/v1/decisions?kind=idea", Some(&agent))
+        .await;
     bad.expect_error(422, "invalid_request");
 
     let decision = all[1]["id"].as_str().expect("id");
     let patch = |status: &str| {
-        server.http().request(
-            reqwest::Method::PATCH,
-            &format!("/api/v1/decisions/{decision}"),
-            Some(&agent),
-            Some(Body::Json(json!({"status": status}))),
-        )
+        let path = format!("/api/v1/decisions/{decision}");
+        let body = Body::Json(json!({"status": status}));
+        let (http, token) = (server.http().clone(), agent.clone());
+        async move {
+            http.request(reqwest::Method::PATCH, &path, Some(&token), Some(body))
+                .await
+        }
     };
     let done = patch("done").await;
     done.expect_status(200);
@@ -286,7 +364,13 @@ async fn threads_summaries_tags_and_the_decision_log() {
     };
     let markdown = export("md").await;
     markdown.expect_status(200);
-    assert!(markdown.content_type.as_deref().unwrap_or("").starts_with("text/markdown"));
+    assert!(
+        markdown
+            .content_type
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("text/markdown")
+    );
     let text = markdown.text();
     assert!(text.starts_with("# Decision log"), "{text}");
     let hall = text.find("the hall it is").expect("decision row");
@@ -294,7 +378,12 @@ async fn threads_summaries_tags_and_the_decision_log() {
     assert!(studio.is_some_and(|at| at > hall), "{text}");
     let csv = export("csv").await;
     csv.expect_status(200);
-    assert!(csv.content_type.as_deref().unwrap_or("").starts_with("text/csv"));
+    assert!(
+        csv.content_type
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
     let text = csv.text();
     let lines: Vec<&str> = text.split("\r\n").filter(|line| !line.is_empty()).collect();
     assert_eq!(lines.len(), 4, "{text}");
@@ -311,10 +400,19 @@ async fn fans_get_404_everywhere_and_never_a_channel_frame() {
     let (fan, _) = server.fan_session("Curious fan").await;
     let conversation = server.open_conversation(&fan).await;
     let ops = channel(&server, "ops").await;
-    let root = say(&server, &owner, &ops, "DECISION: the fans must never see this").await;
+    let root = say(
+        &server,
+        &owner,
+        &ops,
+        "DECISION: the fans must never see this",
+    )
+    .await;
     let root_id = root["id"].as_str().expect("id").to_owned();
     let decisions = server.http().get("/api/v1/decisions", Some(&owner)).await;
-    let decision = decisions.json["items"][0]["id"].as_str().expect("id").to_owned();
+    let decision = decisions.json["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
 
     // Every channel and decision route answers a fan 404, as if nothing existed.
     let http = server.http();
@@ -327,17 +425,30 @@ async fn fans_get_404_everywhere_and_never_a_channel_frame() {
         "/api/v1/decisions/export?format=csv".to_owned(),
     ];
     for path in &gets {
-        http.get(path, Some(&fan)).await.expect_error(404, "not_found");
+        http.get(path, Some(&fan))
+            .await
+            .expect_error(404, "not_found");
     }
     let posts = [
-        ("/api/v1/channels".to_owned(), json!({"name": "x", "purpose": "y"})),
-        (format!("/api/v1/channels/{ops}/messages"), json!({"client_msg_id": "f1", "body": "hi"})),
-        (format!("/api/v1/channels/{ops}/threads/{root_id}/summary"), json!({"body": "hi"})),
+        (
+            "/api/v1/channels".to_owned(),
+            json!({"name": "x", "purpose": "y"}),
+        ),
+        (
+            format!("/api/v1/channels/{ops}/messages"),
+            json!({"client_msg_id": "f1", "body": "hi"}),
+        ),
+        (
+            format!("/api/v1/channels/{ops}/threads/{root_id}/summary"),
+            json!({"body": "hi"}),
+        ),
         (format!("/api/v1/channels/{ops}/archive"), json!({})),
         (format!("/api/v1/channels/{ops}/restore"), json!({})),
     ];
     for (path, body) in &posts {
-        http.post(path, Some(&fan), body.clone()).await.expect_error(404, "not_found");
+        http.post(path, Some(&fan), body.clone())
+            .await
+            .expect_error(404, "not_found");
     }
     http.request(
         reqwest::Method::PATCH,
@@ -351,7 +462,10 @@ async fn fans_get_404_everywhere_and_never_a_channel_frame() {
     // Over the WebSocket: no subscription, no send, and no frame of a channel ever.
     let mut socket = WsClient::connect(&server, &fan).await;
     let topic = format!("channel:{ops}");
-    let refused = socket.subscribe(&topic, Some(0)).await.expect_err("refused");
+    let refused = socket
+        .subscribe(&topic, Some(0))
+        .await
+        .expect_err("refused");
     assert_eq!(refused["code"], "not_found");
     let sent = socket.send_message(&topic, "f2", "hello", None).await;
     assert_eq!(sent["code"], "not_found");

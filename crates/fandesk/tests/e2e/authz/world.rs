@@ -253,7 +253,8 @@ impl World {
             Object::Channel => self.fresh_channel().await,
             Object::Decision => {
                 let channel = self.fresh_channel().await;
-                self.channel_post(&channel, "DECISION: matrix decision").await;
+                self.channel_post(&channel, "DECISION: matrix decision")
+                    .await;
                 let path = format!("/api/v1/decisions?channel_id={channel}");
                 let reply = self.server.http().get(&path, Some(self.owner())).await;
                 reply.expect_status(200);
@@ -274,7 +275,9 @@ impl World {
     async fn fresh_channel(&self) -> String {
         let body = json!({"name": format!("matrix {}", random_hex()), "purpose": "The matrix"});
         let http = self.server.http();
-        let created = http.post("/api/v1/channels", Some(self.owner()), body.clone()).await;
+        let created = http
+            .post("/api/v1/channels", Some(self.owner()), body.clone())
+            .await;
         if created.status != 409 {
             created.expect_status(201);
             return created.json["id"].as_str().expect("channel id").to_owned();
@@ -283,7 +286,9 @@ impl World {
         for channel in active.json["channels"].as_array().expect("channels") {
             let id = channel["id"].as_str().expect("id");
             let path = format!("/api/v1/channels/{id}/archive");
-            http.post_empty(&path, Some(self.owner())).await.expect_status(200);
+            http.post_empty(&path, Some(self.owner()))
+                .await
+                .expect_status(200);
         }
         self.created_id("/api/v1/channels", body).await
     }
