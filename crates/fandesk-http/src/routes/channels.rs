@@ -46,6 +46,10 @@ fn kind_schema() -> Object {
 
 fn member_ids_schema() -> utoipa::openapi::schema::Array {
     ArrayBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            utoipa::openapi::Type::Array,
+            utoipa::openapi::Type::Null,
+        ]))
         .items(fields::client_msg_id())
         .max_items(Some(fandesk_domain::channel::MAX_MEMBERS))
         .description(Some(
@@ -233,7 +237,7 @@ pub async fn post_message(
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListChannelMessagesQuery {
-    /// Only messages after this `seq` (at most the channel's last).
+    /// Only messages after this `seq`.
     #[param(schema_with = fields::uint64)]
     pub after_seq: Option<u64>,
     /// Only this thread: its root and its replies.
@@ -260,6 +264,11 @@ pub async fn list_messages(
     Path(id): Path<String>,
     Query(query): Query<ListChannelMessagesQuery>,
 ) -> ApiResult<axum::Json<ChannelMessageList>> {
+    if let Some(root) = &query.thread_root_id {
+        fandesk_domain::validate_client_msg_id(root).map_err(|_| {
+            fandesk_service::ServiceError::invalid("thread_root_id", "must be a message id")
+        })?;
+    }
     let filter = ChannelMessageFilter {
         after_seq: query.after_seq.unwrap_or(0),
         thread_root_id: query.thread_root_id.map(MessageId),

@@ -97,6 +97,11 @@ impl DecisionQuery {
         parsed("status", &self.status, |text| {
             DecisionStatus::parse(text).is_some()
         })?;
+        for (field, id) in [("channel_id", &self.channel_id), ("owner", &self.owner)] {
+            if id.as_deref() == Some("") {
+                return Err(ServiceError::invalid(field, "must not be empty"));
+            }
+        }
         let (mut from, mut to) = (self.from, self.to);
         if let Some(day) = &self.date {
             let date: Date = day

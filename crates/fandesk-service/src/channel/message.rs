@@ -197,9 +197,6 @@ impl App {
         limit: u32,
     ) -> ServiceResult<Vec<ChannelMessageView>> {
         let channel = self.readable_channel(actor, channel_id).await?;
-        if filter.after_seq > channel.last_seq {
-            return Err(past_the_end(channel.last_seq));
-        }
         let rows = self
             .store()
             .list_channel_messages(&channel.id, &filter, limit.clamp(1, MAX_PAGE))
