@@ -1,7 +1,8 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data).
+// screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
+// team channels and the decision log.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -16,6 +17,8 @@ import { flowsAllowed, mountFlows } from './flows.js';
 import { mountEvents } from './events.js';
 import { mountScheduled } from './scheduled.js';
 import { mountData } from './data.js';
+import { mountChannels } from './channels.js';
+import { mountDecisions } from './decisions.js';
 import { mountTeam, teamAllowed } from './team.js';
 import { auditAllowed, mountAudit } from './audit.js';
 
@@ -38,6 +41,8 @@ const ADMIN_SCREENS = {
   events: { allowed: (ctx) => ctx.features.events && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountEvents, title: 'Events' },
   scheduled: { allowed: (ctx) => ctx.features.scheduled && ['owner', 'supervisor'].includes(ctx.me.role), mount: mountScheduled, title: 'Scheduled messages' },
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
+  channels: { allowed: (ctx) => ctx.features.channels, mount: mountChannels, title: 'Channels' },
+  decisions: { allowed: (ctx) => ctx.features.channels, mount: mountDecisions, title: 'Decision log' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -61,6 +66,7 @@ async function detectFeatures() {
       data: has('/export') && has('/import'),
       replyLater: has('/conversations/{id}/scheduled-replies'),
       scheduled: has('/scheduled-messages') && has('/scheduled-messages/preview'),
+      channels: has('/channels') && has('/decisions'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -164,6 +170,10 @@ async function boot() {
   const ctx = { me, features, directory, live, navigate, showHelp };
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
+  if (features.channels) {
+    links.push(h('a', { href: '#/channels', dataset: { view: 'channels' } }, 'Channels'));
+    links.push(h('a', { href: '#/decisions', dataset: { view: 'decisions' } }, 'Decisions'));
+  }
   if (teamAllowed(me)) links.push(h('a', { href: '#/team', dataset: { view: 'team' } }, 'Team'));
   if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));

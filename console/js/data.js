@@ -39,6 +39,7 @@ const COUNTS = [
   ['messages', 'Messages'],
   ['members', 'Members created'],
   ['metric_rows', 'Metric rows'],
+  ['channel_rows', 'Channel rows'],
   ['skipped', 'Skipped (already here)'],
 ];
 

@@ -76,7 +76,7 @@ describe('data screen', () => {
     await other.getByRole('button', { name: 'Import' }).click();
     await other.locator('.import-counts').waitFor();
     assert.deepEqual(await shownCounts(other), {
-      fans: 1, conversations: 1, messages: 2, members: 1, metric_rows: header.counts.metric_opening, skipped: 1,
+      fans: 1, conversations: 1, messages: 2, members: 1, metric_rows: header.counts.metric_opening, channel_rows: 0, skipped: 1,
     });
     await screenshot(other, 'data-imported');
 

@@ -82,6 +82,11 @@ pub enum Capability {
     MoveData,
     /// Write, version, activate and deactivate scripted bot flows.
     ManageFlows,
+    /// Read team channels and the decision log, post in channels (an announcements channel
+    /// takes `ManageChannels` too), start threads, mark actions done.
+    UseChannels,
+    /// Create, archive and restore team channels; post in announcements channels.
+    ManageChannels,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -92,7 +97,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 31] = [
+    pub const ALL: [Capability; 33] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -124,6 +129,8 @@ impl Capability {
         Capability::ViewFanProfiles,
         Capability::MoveData,
         Capability::ManageFlows,
+        Capability::UseChannels,
+        Capability::ManageChannels,
     ];
 
     /// The table: the roles that hold this capability.
@@ -160,6 +167,8 @@ impl Capability {
             Capability::ViewFanProfiles => EVERY_MEMBER,
             Capability::MoveData => &[Owner],
             Capability::ManageFlows => MANAGERS,
+            Capability::UseChannels => EVERY_MEMBER,
+            Capability::ManageChannels => MANAGERS,
         }
     }
 
@@ -221,6 +230,8 @@ impl Capability {
             Capability::ScheduleReplies => "bots send their replies themselves",
             Capability::MoveData => "only the owner exports and imports the workspace",
             Capability::ManageFlows => "bot flows are written by the owner and supervisors",
+            Capability::UseChannels => "team channels are for the team",
+            Capability::ManageChannels => "channels are managed by the owner and supervisors",
         }
     }
 }
@@ -275,7 +286,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 31] = [
+        let table: [(Capability, [bool; 5]); 33] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -307,6 +318,8 @@ mod tests {
             (ViewFanProfiles, [O, O, O, O, O]),
             (MoveData, [O, X, X, X, X]),
             (ManageFlows, [O, O, X, X, X]),
+            (UseChannels, [O, O, O, O, O]),
+            (ManageChannels, [O, O, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

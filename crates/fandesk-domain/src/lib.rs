@@ -6,6 +6,7 @@ pub mod alert;
 pub mod bot_rule;
 pub mod capability;
 pub mod change;
+pub mod channel;
 pub mod charter;
 pub mod conversation;
 pub mod desk;

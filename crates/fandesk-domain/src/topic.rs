@@ -1,5 +1,6 @@
 //! WebSocket topics (docs/api.md › WebSocket): `conversation:{id}`, `inbox`, `alerts`,
-//! `room:{id}`, `event:{id}` (an event's questions), `charter`.
+//! `room:{id}`, `event:{id}` (an event's questions), `charter`, `channel:{id}` (a team
+//! channel).
 
 use crate::error::RuleViolation;
 use crate::ids::ConversationId;
@@ -15,6 +16,8 @@ pub enum Topic {
     Event(String),
     /// Team-only: `charter.updated` when a new version is saved.
     Charter,
+    /// A team channel (`channel:{id}`): its messages, team members only.
+    Channel(String),
 }
 
 impl Topic {
@@ -33,6 +36,7 @@ impl Topic {
                     "conversation" => Ok(Topic::Conversation(ConversationId::from(id))),
                     "room" => Ok(Topic::Room(id.to_owned())),
                     "event" => Ok(Topic::Event(id.to_owned())),
+                    "channel" => Ok(Topic::Channel(id.to_owned())),
                     _ => Err(bad()),
                 }
             }
@@ -49,6 +53,7 @@ impl fmt::Display for Topic {
             Topic::Room(id) => write!(f, "room:{id}"),
             Topic::Event(id) => write!(f, "event:{id}"),
             Topic::Charter => f.write_str("charter"),
+            Topic::Channel(id) => write!(f, "channel:{id}"),
         }
     }
 }
@@ -66,6 +71,7 @@ mod tests {
             "room:r9",
             "event:evt_1",
             "charter",
+            "channel:chn_1",
         ] {
             assert_eq!(Topic::parse(text).unwrap().to_string(), text);
         }
@@ -74,6 +80,7 @@ mod tests {
             "conversation:",
             "room",
             "event:",
+            "channel:",
             "nope:1",
             "conversation:a b",
             "INBOX",

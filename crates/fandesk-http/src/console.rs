@@ -65,6 +65,8 @@ const ASSETS: &[Asset] = &[
     asset!("js/events.js", JS),
     asset!("js/scheduled.js", JS),
     asset!("js/data.js", JS),
+    asset!("js/channels.js", JS),
+    asset!("js/decisions.js", JS),
     asset!("js/team.js", JS),
     asset!("js/audit.js", JS),
     asset!("event.html", HTML),

@@ -10,6 +10,8 @@
 //!   publishing on the bus, topic subscriptions with replay, a connection's outbound queue.
 //! - `conversation/` — fan ↔ team conversations: open, read, send, change, supervise,
 //!   presence, and their JSON views.
+//! - `channel/` — team channels: creation under the charter's limit, messages with tags,
+//!   threads and summaries, the decision log and its exports, the archiving sweep.
 //! - `room/` — live rooms: use cases, their writer batch, views, viewer counts, fan-out hub.
 //! - `event/` — premieres and live events around a room: status and playback position
 //!   from the clock, the premiere label, their JSON view.
@@ -33,6 +35,7 @@
 
 mod app;
 mod auth;
+mod channel;
 mod charter;
 mod commit;
 mod conversation;
@@ -54,6 +57,10 @@ pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
 pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};
+pub use channel::NewChannel;
+pub use channel::decision::{DECISION_PAGE_MAX, DecisionExportFormat};
+pub use channel::message::{ChannelPost, ChannelSent, PendingChannelSend};
+pub use channel::view::{ChannelMessageView, ChannelView, DecisionView};
 pub use charter::CharterConfig;
 pub use charter::view::{
     CharterDiffView, CharterReviewView, CharterVersionDocument, CharterVersionView, CharterView,
@@ -102,7 +109,9 @@ pub use signals::alerts::AlertView;
 pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 
 pub use fandesk_domain::{Audience, Principal, Role};
-pub use fandesk_store::{AuditFilter, ConversationFilter, ReviewFilter};
+pub use fandesk_store::{
+    AuditFilter, ChannelMessageFilter, ConversationFilter, DecisionFilter, ReviewFilter,
+};
 
 pub(crate) use app::Inner;
 pub(crate) use app::new_id;

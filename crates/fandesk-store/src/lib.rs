@@ -8,7 +8,8 @@
 //!
 //! Modules follow the product: `accounts/` (members, fans, sessions), `conversation/`
 //! (rows, the group commit's pure `plan` and its SQL `commit`), `room/` (the same for live
-//! rooms), `event.rs` (premieres and live events, each with its room), `question.rs` (their
+//! rooms), `channel/` (team channels, their messages and the decision log, with their own
+//! group commit), `event.rs` (premieres and live events, each with its room), `question.rs` (their
 //! questions, upvotes and timeline, with their own group commit), `export/` (JSON-lines export and
 //! import of fans and conversations), `desk/` (queue, profiles, canned responses, shifts), `metrics/` (rows kept at
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `flow.rs` (scripted
@@ -18,6 +19,7 @@
 
 mod accounts;
 mod backup;
+mod channel;
 mod charter;
 mod connect;
 mod conversation;
@@ -39,6 +41,9 @@ mod supervision;
 
 pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
+pub use channel::commit::{ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep};
+pub use channel::decision::{DecisionFilter, DecisionRow};
+pub use channel::{ChannelMessageFilter, ChannelMessageRow, ChannelRow};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;

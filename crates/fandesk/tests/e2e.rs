@@ -9,6 +9,8 @@ mod e2e {
     mod authz;
     mod backup_cli;
     mod bots;
+    mod channel_live;
+    mod channels;
     mod charter;
     mod charter_live;
     mod client_limits;

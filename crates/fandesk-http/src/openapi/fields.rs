@@ -159,6 +159,41 @@ pub fn room_title() -> Object {
     )
 }
 
+/// A team channel's name.
+pub fn channel_name() -> Object {
+    trimmed(
+        fandesk_domain::channel::MAX_NAME_CHARS,
+        true,
+        false,
+        "The name:",
+    )
+}
+
+/// A team channel's purpose (required).
+pub fn channel_purpose() -> Object {
+    trimmed(
+        fandesk_domain::channel::MAX_PURPOSE_CHARS,
+        true,
+        false,
+        "What the channel is for:",
+    )
+}
+
+/// A team channel's pinned guideline: may be empty or white space (stored empty).
+pub fn channel_guideline() -> Object {
+    let max = fandesk_domain::channel::MAX_GUIDELINE_CHARS;
+    string(true)
+        .pattern(Some(format!(
+            "^[{SPACE}]*(?:[^{SPACE}](?:[\\s\\S]{{0,{}}}[^{SPACE}])?)?[{SPACE}]*$",
+            max - 2
+        )))
+        .description(Some(format!(
+            "The pinned guideline: at most {max} characters once surrounding white space is \
+             trimmed (may be empty)."
+        )))
+        .build()
+}
+
 /// A canned response's title (optional when editing).
 pub fn canned_title() -> Object {
     trimmed(100, true, true, "The title:")

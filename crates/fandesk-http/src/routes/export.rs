@@ -102,6 +102,8 @@ pub struct ImportCounts {
     pub members: u64,
     /// Metric rows inserted.
     pub metric_rows: u64,
+    /// Team channels, channel messages and decision-log entries inserted.
+    pub channel_rows: u64,
 }
 
 #[utoipa::path(post, path = "/api/v1/import", tag = "export", security(("bearer" = [])),
@@ -153,6 +155,7 @@ pub async fn import_workspace(
         skipped: summary.skipped,
         members: summary.members,
         metric_rows: summary.metric_rows,
+        channel_rows: summary.channel_rows,
     };
     Ok(axum::Json(counts).into_response())
 }

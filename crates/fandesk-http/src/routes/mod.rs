@@ -4,8 +4,10 @@
 
 pub mod auth;
 pub mod canned;
+pub mod channels;
 pub mod charter;
 pub mod conversations;
+pub mod decisions;
 pub mod desk;
 pub mod events;
 pub mod export;
@@ -46,6 +48,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(webhooks::router())
         .merge(scheduled::router())
         .merge(export::router())
+        .merge(channels::router())
+        .merge(decisions::router())
         .merge(crate::ws::router())
 }
 

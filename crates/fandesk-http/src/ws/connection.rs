@@ -369,10 +369,19 @@ impl Connection {
                         Ok((sent.message.id, sent.message.seq))
                     });
             ack_after_commit(client_msg_id, pending)
+        } else if let Some(id) = topic.strip_prefix("channel:") {
+            let pending =
+                app.begin_channel_send(principal, id, input)
+                    .await
+                    .map(|pending| async move {
+                        let sent = pending.wait().await?;
+                        Ok((sent.message.id, sent.message.seq))
+                    });
+            ack_after_commit(client_msg_id, pending)
         } else {
             let error = ErrorFrame::new(
                 "invalid_request",
-                "topic: send takes a conversation:{id} or room:{id} topic",
+                "topic: send takes a conversation:{id}, room:{id} or channel:{id} topic",
                 Some(&client_msg_id),
             );
             return self.reply(error.encode());

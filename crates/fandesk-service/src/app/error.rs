@@ -19,6 +19,10 @@ pub enum ServiceError {
     InvalidRequest { field: String, reason: String },
     #[error("{0}")]
     Conflict(String),
+    /// A limit of the charter would be passed (`channels.limit`): `conflict` with
+    /// `details.limit`.
+    #[error("{reason} (the charter's limit is {limit})")]
+    LimitReached { reason: String, limit: u32 },
     #[error("{0}")]
     RateLimited(String),
     #[error("the first line of a canned response must be edited before sending")]
@@ -58,6 +62,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => "not_found",
             ServiceError::InvalidRequest { .. } => "invalid_request",
             ServiceError::Conflict(_) => "conflict",
+            ServiceError::LimitReached { .. } => "conflict",
             ServiceError::RateLimited(_) => "rate_limited",
             ServiceError::CannedFirstLineUnedited => "canned_first_line_unedited",
             ServiceError::TemplateVariableMissing { .. } => "template_variable_missing",
@@ -77,6 +82,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => 404,
             ServiceError::InvalidRequest { .. } => 422,
             ServiceError::Conflict(_) => 409,
+            ServiceError::LimitReached { .. } => 409,
             ServiceError::RateLimited(_) => 429,
             ServiceError::CannedFirstLineUnedited | ServiceError::BotRuleViolation(_) => 422,
             ServiceError::TemplateVariableMissing { .. } => 422,
@@ -127,6 +133,7 @@ impl ServiceError {
             ServiceError::StaleVersion { current, .. } => {
                 serde_json::json!({ "field": "base_version", "current_version": current })
             }
+            ServiceError::LimitReached { limit, .. } => serde_json::json!({ "limit": limit }),
             other => match other.field() {
                 Some(field) => serde_json::json!({ "field": field }),
                 None => serde_json::json!({}),
@@ -152,6 +159,22 @@ impl From<RuleViolation> for ServiceError {
             RuleViolation::BotRule(broken) => {
                 ServiceError::BotRuleViolation(broken.message().to_owned())
             }
+        }
+    }
+}
+
+impl From<fandesk_domain::channel::ChannelRefusal> for ServiceError {
+    fn from(refusal: fandesk_domain::channel::ChannelRefusal) -> Self {
+        use fandesk_domain::channel::ChannelRefusal;
+        match refusal {
+            ChannelRefusal::Rule(violation) => violation.into(),
+            ChannelRefusal::Missing(what) => ServiceError::NotFound(what),
+            ChannelRefusal::Limit(limit) => ServiceError::LimitReached {
+                reason: "there are as many active channels as the charter allows: archive one \
+                         first"
+                    .to_owned(),
+                limit,
+            },
         }
     }
 }

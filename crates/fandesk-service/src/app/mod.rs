@@ -35,6 +35,8 @@ pub(crate) struct Inner {
     pub(crate) rooms: room::Rooms,
     /// Events' questions: their own group-commit writer.
     pub(crate) questions: crate::event::commit::QuestionWriter,
+    /// Team channels: their own group-commit writer.
+    pub(crate) channels: crate::channel::commit::ChannelWriter,
     /// The charter in force on this node, compiled.
     pub(crate) charter: charter::CharterRuntime,
     /// The agent desk's worker.
@@ -68,6 +70,15 @@ impl App {
         let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
         let questions =
             crate::event::question::start_writer(store.clone(), bus.clone(), &metrics, &config);
+        let channels = crate::channel::commit::ChannelWriter::spawn(
+            store.clone(),
+            crate::channel::commit::ChannelBatch {
+                bus: bus.clone(),
+                emitter: integrations.emitter.clone(),
+            },
+            &metrics,
+            config.writer(),
+        );
         let mut registry = Registry::default();
         desk::register_jobs(&mut registry, &config.desk);
         reporting::register_jobs(&mut registry);
@@ -75,6 +86,7 @@ impl App {
         charter::register_jobs(&mut registry, &config.charter);
         integration::register_jobs(&mut registry, &config.webhooks);
         crate::schedule::register_jobs(&mut registry);
+        crate::channel::archive::register_jobs(&mut registry);
         let jobs = Jobs::new(registry);
         let app = App {
             inner: Arc::new(Inner {
@@ -86,6 +98,7 @@ impl App {
                 writer,
                 rooms,
                 questions,
+                channels,
                 charter: charter::CharterRuntime::default(),
                 desk,
                 jobs,
@@ -129,6 +142,7 @@ impl App {
         self.inner.writer.shutdown().await;
         self.inner.rooms.shutdown().await;
         self.inner.questions.shutdown().await;
+        self.inner.channels.shutdown().await;
         // After the writer: every committed message has been emitted.
         self.inner.integrations.shutdown().await;
     }

@@ -6,6 +6,7 @@
 //! topic and are replayed on resume; all others are **ephemeral**: no `seq`, never
 //! replayed. The `seq` is the envelope's (`live::frame`), not the event's.
 
+use crate::channel::view::ChannelMessageView;
 use crate::conversation::view::{AuthorView, ConversationView, MessageView};
 use crate::desk::queue::QueueEntryView;
 use crate::event::question::QuestionView;
@@ -29,7 +30,8 @@ pub enum PresenceState {
 #[derive(Debug, Serialize)]
 #[serde(tag = "kind")]
 pub(crate) enum ServerEvent<'a> {
-    /// Timeline: a message of a conversation or a room, as its audience sees it.
+    /// Timeline: a message of a conversation, a room or a team channel, as its audience
+    /// sees it.
     #[serde(rename = "message.created")]
     MessageCreated { message: TimelineMessage<'a> },
     /// Timeline (rooms): a moderator deleted a message. Only team frames name the
@@ -115,6 +117,7 @@ pub(crate) enum ServerEvent<'a> {
 pub(crate) enum TimelineMessage<'a> {
     Conversation(&'a MessageView),
     Room(&'a RoomMessageView),
+    Channel(&'a ChannelMessageView),
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! by every subscriber of that audience; replay uses the same functions, so a replayed
 //! frame says exactly what the live one said.
 
+use crate::channel::view::ChannelMessageView;
 use crate::conversation::view::{ConversationView, MessageView};
 use crate::event::question::QuestionView;
 use crate::live::event::{ServerEvent, TimelineMessage};
@@ -11,8 +12,8 @@ use crate::room::view::{RoomMessageView, RoomView, ViewerCounts};
 use bytes::Bytes;
 use fandesk_domain::Audience;
 use fandesk_store::{
-    ConversationRow, MessageRow, QuestionEntry, QuestionEntryKind, RoomEventKind, RoomEventRow,
-    RoomFanRow,
+    ChannelMessageRow, ConversationRow, MessageRow, QuestionEntry, QuestionEntryKind,
+    RoomEventKind, RoomEventRow, RoomFanRow,
 };
 use serde::Serialize;
 
@@ -109,6 +110,16 @@ pub fn question_entry_frame(topic: &str, entry: &QuestionEntry, audience: Audien
         },
     };
     encode(topic, Some(entry.seq), &event)
+}
+
+/// The `message.created` timeline frame of a team channel's message. Channels are
+/// team-only: there is no fan frame to make.
+pub fn channel_message_frame(topic: &str, row: &ChannelMessageRow) -> Bytes {
+    let message = ChannelMessageView::new(row);
+    let event = ServerEvent::MessageCreated {
+        message: TimelineMessage::Channel(&message),
+    };
+    encode(topic, Some(row.seq), &event)
 }
 
 /// Ephemeral `room.updated`: the same for every audience.

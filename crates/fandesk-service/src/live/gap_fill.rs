@@ -6,10 +6,11 @@
 use crate::live::frame::{message_frame, room_event_frame};
 use crate::live::publish::{Frames, timeline_event};
 use fandesk_bus::{FillResult, GapFill};
+use fandesk_domain::channel::ChannelId;
 use fandesk_domain::event::EventId;
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, Topic};
-use fandesk_store::{RoomEventFilter, Store};
+use fandesk_store::{ChannelMessageFilter, RoomEventFilter, Store};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -35,6 +36,7 @@ impl GapFill for StoreGapFill {
                 Ok(Topic::Conversation(id)) => self.conversation(topic, &id, after, before).await,
                 Ok(Topic::Room(id)) => self.room(topic, &RoomId(id), after, before).await,
                 Ok(Topic::Event(id)) => self.event(topic, &EventId(id), after, before).await,
+                Ok(Topic::Channel(id)) => self.channel(topic, &ChannelId(id), after, before).await,
                 // Inbox, alerts and the charter carry ephemeral events only.
                 Ok(_) | Err(_) => Ok(Vec::new()),
             }
@@ -124,6 +126,37 @@ impl StoreGapFill {
                     frames,
                 ));
                 after = entry.seq;
+            }
+            if !full || after + 1 >= before || events.len() >= FILL_MAX {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// A team channel's messages (team frames only, as published).
+    async fn channel(
+        &self,
+        topic: &str,
+        id: &ChannelId,
+        mut after: u64,
+        before: u64,
+    ) -> FillResult {
+        let mut events = Vec::new();
+        loop {
+            let filter = ChannelMessageFilter {
+                after_seq: after,
+                thread_root_id: None,
+            };
+            let rows = self
+                .store
+                .list_channel_messages(id, &filter, PAGE)
+                .await
+                .map_err(|error| error.to_string())?;
+            let full = rows.len() == PAGE as usize;
+            for row in rows.iter().take_while(|row| row.seq < before) {
+                let frames = crate::channel::commit::message_frames(topic, row);
+                events.push(timeline_event(topic.to_owned(), row.seq, None, frames));
+                after = row.seq;
             }
             if !full || after + 1 >= before || events.len() >= FILL_MAX {
                 return Ok(events);

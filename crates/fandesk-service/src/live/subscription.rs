@@ -44,6 +44,8 @@ enum ReplaySource {
     Room(RoomId),
     /// An event's questions.
     Event(fandesk_domain::event::EventId),
+    /// A team channel's messages.
+    Channel(fandesk_domain::channel::ChannelId),
 }
 
 struct Replay {
@@ -81,6 +83,18 @@ impl Subscription {
                         let page = self
                             .app
                             .event_replay_page(event, &self.topic, self.audience, self.last_seq)
+                            .await;
+                        let Ok((frames, exhausted)) = page else {
+                            return Err(SubscriptionEnd::Lagged);
+                        };
+                        replay.exhausted = exhausted;
+                        replay.buffered.extend(frames);
+                        continue;
+                    }
+                    ReplaySource::Channel(channel) => {
+                        let page = self
+                            .app
+                            .channel_replay_page(channel, &self.topic, self.last_seq)
                             .await;
                         let Ok((frames, exhausted)) = page else {
                             return Err(SubscriptionEnd::Lagged);
@@ -210,6 +224,11 @@ impl App {
                     ));
                 }
                 Some(ReplaySource::Event(event))
+            }
+            // Team members who belong to the channel; fans learn nothing (not found).
+            Topic::Channel(id) => {
+                let channel = self.channel_for_subscription(actor, id, after_seq).await?;
+                Some(ReplaySource::Channel(channel))
             }
         };
         let topic = parsed.to_string();

@@ -3,6 +3,7 @@
 //! parser and the importer all work from these lists, so a column is listed once.
 
 use fandesk_analytics::OpeningKind;
+use fandesk_domain::channel::{ChannelKind, DecisionKind, DecisionStatus};
 use fandesk_domain::conversation::Status;
 use fandesk_domain::{AuthorKind, Role, TimelineEvent, Visibility};
 
@@ -98,6 +99,23 @@ fn is_visibility(text: &str) -> bool {
 
 fn is_event(text: &str) -> bool {
     TimelineEvent::parse(text).is_some()
+}
+
+fn is_channel_kind(text: &str) -> bool {
+    ChannelKind::parse(text).is_some()
+}
+
+/// A channel message's author is a member or the system (the archive warning).
+fn is_channel_author(text: &str) -> bool {
+    matches!(text, "member" | "system")
+}
+
+fn is_decision_kind(text: &str) -> bool {
+    DecisionKind::parse(text).is_some()
+}
+
+fn is_decision_status(text: &str) -> bool {
+    DecisionStatus::parse(text).is_some()
 }
 
 fn is_opening_kind(text: &str) -> bool {
@@ -245,9 +263,70 @@ pub(crate) static METRIC_RESOLUTIONS: Table = Table {
     ],
 };
 
+/// Team channels (docs/export.md › Channels). `member_ids` keeps the ids it names: an
+/// import that matches a member by email does not rewrite them.
+pub(crate) static CHANNELS: Table = Table {
+    line: "channel",
+    name: "channels",
+    columns: &[
+        column("id", Text),
+        column("name", Text),
+        column("purpose", Text),
+        column("guideline", Text),
+        closed("kind", is_channel_kind),
+        column("member_ids", JsonArray),
+        member(column("created_by", Text)),
+        column("created_at", Int),
+        column("last_seq", Int),
+        nullable("last_message_at", Int),
+        column("active_at", Int),
+        nullable("warned_at", Int),
+        nullable("archived_at", Int),
+    ],
+};
+
+/// A channel's messages; ids grow with time, so a thread's root comes before its replies.
+pub(crate) static CHANNEL_MESSAGES: Table = Table {
+    line: "channel_message",
+    name: "channel_messages",
+    columns: &[
+        column("id", Text),
+        column("channel_id", Text),
+        column("seq", Int),
+        closed("author_kind", is_channel_author),
+        member(column("author_id", Text)),
+        column("author_name", Text),
+        nullable("client_msg_id", Text),
+        column("body", Text),
+        nullable("thread_root_id", Text),
+        nullable("summary_of", Text),
+        Column {
+            vocabulary: Some(is_decision_kind),
+            ..nullable("tag", Text)
+        },
+        column("created_at", Int),
+    ],
+};
+
+pub(crate) static DECISIONS: Table = Table {
+    line: "decision",
+    name: "decisions",
+    columns: &[
+        column("id", Text),
+        closed("kind", is_decision_kind),
+        column("text", Text),
+        member(nullable("owner_id", Text)),
+        closed("status", is_decision_status),
+        column("channel_id", Text),
+        column("message_id", Text),
+        column("created_at", Int),
+        column("updated_at", Int),
+    ],
+};
+
 /// Every exported table, in the order lines are written: what a row refers to comes
 /// before it, so an import inserts in file order.
-pub(crate) static TABLES: [&Table; 7] = [
+pub(crate) static TABLES: [&Table; 10] = [
     &MEMBERS,
     &FANS,
     &CONVERSATIONS,
@@ -255,6 +334,9 @@ pub(crate) static TABLES: [&Table; 7] = [
     &METRIC_OPENINGS,
     &METRIC_TEAM_MESSAGES,
     &METRIC_RESOLUTIONS,
+    &CHANNELS,
+    &CHANNEL_MESSAGES,
+    &DECISIONS,
 ];
 
 /// The table whose lines have this `"type"`.

@@ -3,7 +3,10 @@
 //! by id, then by email (docs/export.md › Import).
 
 use super::line::{Parsed, Record, Value, parse_line};
-use super::tables::{CONVERSATIONS, FANS, MEMBERS, MESSAGES, METRIC_TEAM_MESSAGES, Table};
+use super::tables::{
+    CHANNEL_MESSAGES, CHANNELS, CONVERSATIONS, DECISIONS, FANS, MEMBERS, MESSAGES,
+    METRIC_TEAM_MESSAGES, Table,
+};
 use crate::dialect::Dialect;
 use crate::metrics::reply_hour;
 use crate::statement::{Columns, Param, Statement, execute};
@@ -29,6 +32,8 @@ pub struct ImportSummary {
     pub messages: u64,
     /// Metric rows (openings, team messages, resolutions) inserted.
     pub metric_rows: u64,
+    /// Team channels, their messages and decision-log entries inserted.
+    pub channel_rows: u64,
     pub skipped: u64,
 }
 
@@ -136,6 +141,7 @@ impl Importer<'_> {
         total.conversations += summary.conversations;
         total.messages += summary.messages;
         total.metric_rows += summary.metric_rows;
+        total.channel_rows += summary.channel_rows;
         total.skipped += summary.skipped;
         self.batch = batch;
         self.batch.clear();
@@ -280,6 +286,11 @@ fn count(summary: &mut ImportSummary, table: &Table, inserted: u64, skipped: u64
         &mut summary.conversations
     } else if std::ptr::eq(table, &MESSAGES) {
         &mut summary.messages
+    } else if [&CHANNELS, &CHANNEL_MESSAGES, &DECISIONS]
+        .iter()
+        .any(|channel_table| std::ptr::eq(table, *channel_table))
+    {
+        &mut summary.channel_rows
     } else {
         &mut summary.metric_rows
     };

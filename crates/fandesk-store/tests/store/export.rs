@@ -101,6 +101,8 @@ async fn build_workspace(store: &Store) {
     }
     // A fan without a conversation.
     add_fan(store).await;
+    // A team channel with a thread, an action and the archive warning.
+    crate::channels::build_channels(store, &supervisor, &agent).await;
     let _: [&ConversationId; 4] = [&open, &history, &escalated, &resolved];
     let _: &Principal = &bot;
 }
@@ -145,7 +147,7 @@ async fn import(store: &Store, text: &str) -> Result<ImportSummary, StoreError> 
 }
 
 /// The tables an import writes, compared row by row (`metric_reply_hours` is rebuilt).
-const COMPARED: [&str; 8] = [
+const COMPARED: [&str; 11] = [
     "members",
     "fans",
     "conversations",
@@ -154,6 +156,9 @@ const COMPARED: [&str; 8] = [
     "metric_team_messages",
     "metric_resolutions",
     "metric_reply_hours",
+    "channels",
+    "channel_messages",
+    "decisions",
 ];
 
 async fn round_trip(source: &TestDb, target: &TestDb) {
@@ -181,6 +186,8 @@ async fn round_trip(source: &TestDb, target: &TestDb) {
         "{summary:?}"
     );
     assert_eq!(summary.lines as usize, first.lines().count());
+    // One channel, its four messages and one decision.
+    assert_eq!(summary.channel_rows, 6, "{summary:?}");
 
     // The format lists every column of the tables it exports, but members' password hash.
     for (table, columns) in fandesk_store::exported_columns() {
@@ -221,9 +228,10 @@ async fn round_trip(source: &TestDb, target: &TestDb) {
             again.fans,
             again.conversations,
             again.messages,
-            again.metric_rows
+            again.metric_rows,
+            again.channel_rows
         ),
-        (0, 0, 0, 0, 0)
+        (0, 0, 0, 0, 0, 0)
     );
     assert_eq!(again.skipped as usize, first.lines().count() - 1);
     assert_eq!(export(target).await, second);

@@ -34,6 +34,7 @@ mod accounts;
 mod backup;
 mod batch;
 mod bots;
+mod channels;
 mod charter;
 mod concurrency;
 mod conversations;

@@ -132,6 +132,10 @@ async fn request(
         "create_scheduled_message" | "preview_scheduled_message" => scheduled_message(),
         "update_event" => json!({"title": "Matrix renamed"}),
         "ask_question" => json!({"client_msg_id": client_id(), "body": "A matrix question?"}),
+        "create_channel" => json!({"name": "Matrix channel", "purpose": "The matrix"}),
+        "post_channel_message" => json!({"client_msg_id": client_id(), "body": "hello channel"}),
+        "post_thread_summary" => json!({"body": "Matrix summary"}),
+        "update_decision" => json!({"status": "done"}),
         _ => Value::Null,
     };
     let query = match operation {

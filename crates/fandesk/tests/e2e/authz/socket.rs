@@ -31,6 +31,7 @@ enum Topic {
     Inbox,
     Alerts,
     Charter,
+    Channel,
 }
 
 /// Every WebSocket operation with its class.
@@ -69,6 +70,18 @@ const OPERATIONS: &[(Frame, Topic, Who, Object)] = &[
     ),
     (Frame::Send, Topic::Room, Who::RoomPost, Object::Room),
     (
+        Frame::Subscribe,
+        Topic::Channel,
+        Who::Holds(C::UseChannels),
+        Object::Channel,
+    ),
+    (
+        Frame::Send,
+        Topic::Channel,
+        Who::Holds(C::UseChannels),
+        Object::Channel,
+    ),
+    (
         Frame::Typing,
         Topic::Conversation,
         Who::Conversation(R::Read),
@@ -87,6 +100,7 @@ fn topic_name(topic: Topic, target: &Target) -> String {
         Topic::Inbox => "inbox".into(),
         Topic::Alerts => "alerts".into(),
         Topic::Charter => "charter".into(),
+        Topic::Channel => format!("channel:{}", id()),
     }
 }
 

@@ -91,6 +91,12 @@ pub enum Object {
     Question,
     /// An open alert (a keyword alert on a fan's new conversation).
     Alert,
+    /// A team channel (open, the whole team's, by the owner).
+    Channel,
+    /// A channel message that roots a thread (`{id}` its channel, `{root_id}` it).
+    ChannelMessage,
+    /// A decision-log entry (a `DECISION:` message by the owner).
+    Decision,
 }
 
 /// One documented operation, by its `operationId`.
@@ -301,6 +307,22 @@ pub const TABLE: &[Classified] = &[
         Holds(C::ScheduleMessages),
         O::ScheduledMessage,
     ),
+    // team channels and the decision log (fans: 404, checked in channels.rs)
+    op("create_channel", Holds(C::ManageChannels), O::None),
+    op("list_channels", Holds(C::UseChannels), O::None),
+    op("get_channel", Holds(C::UseChannels), O::Channel),
+    op("archive_channel", Holds(C::ManageChannels), O::Channel),
+    op("restore_channel", Holds(C::ManageChannels), O::Channel),
+    op("post_channel_message", Holds(C::UseChannels), O::Channel),
+    op("list_channel_messages", Holds(C::UseChannels), O::Channel),
+    op(
+        "post_thread_summary",
+        Holds(C::UseChannels),
+        O::ChannelMessage,
+    ),
+    op("list_decisions", Holds(C::UseChannels), O::None),
+    op("export_decisions", Holds(C::UseChannels), O::None),
+    op("update_decision", Holds(C::UseChannels), O::Decision),
     // export and import
     op("export_workspace", Holds(C::MoveData), O::None),
     op("import_workspace", Holds(C::MoveData), O::None),

@@ -202,6 +202,16 @@ impl World {
                 target.params.push(("question_id", question));
                 event
             }
+            Object::ChannelMessage => {
+                let channel = self.fresh_channel().await;
+                let root = if missing {
+                    NOWHERE.to_owned()
+                } else {
+                    self.channel_post(&channel, "a thread's root").await
+                };
+                target.params.push(("root_id", root));
+                channel
+            }
             _ if missing => match object {
                 Object::CharterVersion => "9999".to_owned(),
                 _ => NOWHERE.to_owned(),
@@ -244,6 +254,19 @@ impl World {
                 scheduled["scheduled_id"]
                     .as_str()
                     .expect("scheduled id")
+                    .to_owned()
+            }
+            Object::Channel => self.fresh_channel().await,
+            Object::Decision => {
+                let channel = self.fresh_channel().await;
+                self.channel_post(&channel, "DECISION: matrix decision")
+                    .await;
+                let path = format!("/api/v1/decisions?channel_id={channel}");
+                let reply = self.server.http().get(&path, Some(self.owner())).await;
+                reply.expect_status(200);
+                reply.json["items"][0]["id"]
+                    .as_str()
+                    .expect("decision id")
                     .to_owned()
             }
             Object::Member => self.other_agent.clone(),
@@ -291,6 +314,38 @@ impl World {
             );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
+    }
+
+    /// A new open channel of the whole team. When the charter's limit of active channels
+    /// is reached (the matrix makes many), the active ones are archived first.
+    async fn fresh_channel(&self) -> String {
+        let body = json!({"name": format!("matrix {}", random_hex()), "purpose": "The matrix"});
+        let http = self.server.http();
+        let created = http
+            .post("/api/v1/channels", Some(self.owner()), body.clone())
+            .await;
+        if created.status != 409 {
+            created.expect_status(201);
+            return created.json["id"].as_str().expect("channel id").to_owned();
+        }
+        let active = http.get("/api/v1/channels", Some(self.owner())).await;
+        for channel in active.json["channels"].as_array().expect("channels") {
+            let id = channel["id"].as_str().expect("id");
+            let path = format!("/api/v1/channels/{id}/archive");
+            http.post_empty(&path, Some(self.owner()))
+                .await
+                .expect_status(200);
+        }
+        self.created_id("/api/v1/channels", body).await
+    }
+
+    /// Posts `body` in `channel` as the owner; returns the message id.
+    async fn channel_post(&self, channel: &str, body: &str) -> String {
+        let path = format!("/api/v1/channels/{channel}/messages");
+        let posted = self
+            .owner_post(&path, json!({"client_msg_id": client_id(), "body": body}))
+            .await;
+        posted["id"].as_str().expect("message id").to_owned()
     }
 
     /// A new conversation: the fan caller's own, or one assigned to the member caller

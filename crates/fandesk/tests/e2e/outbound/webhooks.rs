@@ -453,3 +453,46 @@ impl Desk {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logged_decision_is_delivered_as_decision_created() {
+    let receiver = Receiver::start().await;
+    let clock = Arc::new(ManualClock::starting_now());
+    let server = server_with(local_webhooks(), &clock).await;
+    create_webhook(&server, &receiver.url(), &["decision.created"])
+        .await
+        .expect_status(201);
+    let owner = server.owner_token().to_owned();
+    let created = server
+        .http()
+        .post(
+            "/api/v1/channels",
+            Some(&owner),
+            json!({"name": "ops", "purpose": "running the floor"}),
+        )
+        .await;
+    created.expect_status(201);
+    let channel = created.json["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/channels/{channel}/messages");
+    for (key, body) in [("c1", "no tag here"), ("c2", "DECISION: ship on Friday")] {
+        let body = json!({"client_msg_id": key, "body": body});
+        server
+            .http()
+            .post(&path, Some(&owner), body)
+            .await
+            .expect_status(201);
+    }
+    let received = receiver.wait_for(1).await;
+    received[0].assert_signed(SECRET);
+    assert_eq!(received[0].header("x-fandesk-event"), "decision.created");
+    let body = received[0].json();
+    assert_eq!(body["event"], "decision.created");
+    assert_eq!(body["data"]["decision"]["text"], "ship on Friday");
+    assert_eq!(body["data"]["decision"]["kind"], "decision");
+    assert_eq!(body["data"]["decision"]["channel_id"], channel.as_str());
+    assert_eq!(body["data"]["decision"]["channel_name"], "ops");
+    // The untagged message is no decision: nothing else arrives.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received().len(), 1);
+    server.shutdown().await;
+}
