@@ -23,6 +23,12 @@ pub(crate) trait Dialect: Driver + Database<Row: Columns> {
     /// node is claiming instead of waiting for them.
     const SKIP_LOCKED: &'static str;
 
+    /// A statement that makes transactions passing the same integer key wait for each
+    /// other until one commits (PostgreSQL: a transaction-level advisory lock), for a rule
+    /// about rows that do not exist yet (e.g. a count limit) decided on several nodes.
+    /// `None` on SQLite, whose single write connection already serialises them.
+    const EXCLUSIVE_KEY: Option<&'static str>;
+
     /// The SQL of a group's list of integer values (FRT, first touch), so percentiles stay
     /// exact: SQLite's text `group_concat`, PostgreSQL's `bigint[]` (binary, no printing).
     fn value_list(expression: &str) -> String;
@@ -44,6 +50,7 @@ pub(crate) trait Dialect: Driver + Database<Row: Columns> {
 impl Dialect for Sqlite {
     const LOCK_ROWS: &'static str = "";
     const SKIP_LOCKED: &'static str = "";
+    const EXCLUSIVE_KEY: Option<&'static str> = None;
 
     fn value_list(expression: &str) -> String {
         format!("group_concat({expression})")
@@ -79,6 +86,7 @@ impl Dialect for Sqlite {
 impl Dialect for Postgres {
     const LOCK_ROWS: &'static str = " FOR UPDATE";
     const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    const EXCLUSIVE_KEY: Option<&'static str> = Some("SELECT pg_advisory_xact_lock($1)");
 
     fn value_list(expression: &str) -> String {
         format!("array_agg({expression}) FILTER (WHERE {expression} IS NOT NULL)")

@@ -137,11 +137,19 @@ impl<'r, R: Columns> FromRow<'r, R> for CountRow {
     }
 }
 
-/// Refuses one more active channel when `limit` are active already.
+/// The key under which nodes count active channels one at a time.
+const CHANNEL_LIMIT_KEY: i64 = 0x6664_6368_616e; // "fdchan"
+
+/// Refuses one more active channel when `limit` are active already. On PostgreSQL the
+/// count is taken under a lock held to the commit, so two nodes creating at once cannot
+/// both pass the limit.
 async fn check_limit<D: Dialect>(
     tx: &mut D::Connection,
     limit: u32,
 ) -> StoreResult<Option<ChannelRefusal>> {
+    if let Some(sql) = D::EXCLUSIVE_KEY {
+        execute::<D>(tx, Statement::new(sql).bind(CHANNEL_LIMIT_KEY)).await?;
+    }
     let statement = Statement::new("SELECT COUNT(*) AS n FROM channels WHERE archived_at IS NULL");
     let active = fetch_optional::<D, CountRow>(tx, statement)
         .await?

@@ -132,6 +132,31 @@ pub async fn build_channels(store: &Store, owner: &Principal, agent: &Principal)
 }
 
 store_test!(
+    racing_creations_stop_at_the_limit,
+    racing_creations_stop_at_the_limit_sqlite,
+    racing_creations_stop_at_the_limit_postgres
+);
+/// Eight creations at once under a limit of three: exactly three pass. On PostgreSQL each
+/// batch runs in its own pooled transaction, as on separate nodes, so the count must be
+/// taken under the lock or several would pass it.
+async fn racing_creations_stop_at_the_limit(store: &Store) {
+    let owner = add_member(store, fandesk_domain::Role::Owner).await;
+    let creations = (0..8).map(|n| {
+        let row = channel_row(&owner, &format!("race {n}"));
+        async move { create(store, row, 3).await }
+    });
+    let results = futures_util::future::join_all(creations).await;
+    let created = results.iter().filter(|result| result.is_ok()).count();
+    assert_eq!(created, 3, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .filter_map(|result| result.as_ref().err())
+            .all(|refusal| *refusal == ChannelRefusal::Limit(3))
+    );
+}
+
+store_test!(
     limits_archives_and_restores,
     limits_archives_and_restores_sqlite,
     limits_archives_and_restores_postgres
