@@ -20,6 +20,8 @@ pub(super) const SPACE: &str =
     r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
 /// Unicode `Cc`.
 const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+/// Any text without U+0000 (refused in every stored text).
+const NO_NUL: &str = r"^[^\x00]*$";
 
 /// A string whose trimmed text is 1 to `max` characters (`max` ≥ 2), without control
 /// characters unless `controls`.
@@ -100,7 +102,8 @@ pub fn password() -> Object {
     string(false)
         .min_length(Some(8))
         .max_length(Some(256))
-        .description(Some("8 to 256 characters."))
+        .pattern(Some(NO_NUL))
+        .description(Some("8 to 256 characters, without U+0000."))
         .build()
 }
 
@@ -109,7 +112,8 @@ pub fn optional_password() -> Object {
     string(true)
         .min_length(Some(8))
         .max_length(Some(256))
-        .description(Some("8 to 256 characters."))
+        .pattern(Some(NO_NUL))
+        .description(Some("8 to 256 characters, without U+0000."))
         .build()
 }
 

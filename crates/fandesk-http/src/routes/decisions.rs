@@ -97,6 +97,8 @@ impl DecisionQuery {
         parsed("status", &self.status, |text| {
             DecisionStatus::parse(text).is_some()
         })?;
+        // Checked on lists too (which ignore it), so a wrong value is never silently taken.
+        parsed("format", &self.format, |text| matches!(text, "md" | "csv"))?;
         for (field, id) in [("channel_id", &self.channel_id), ("owner", &self.owner)] {
             if id.as_deref() == Some("") {
                 return Err(ServiceError::invalid(field, "must not be empty"));
