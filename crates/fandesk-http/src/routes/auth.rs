@@ -65,6 +65,7 @@ pub async fn login(
         crate::cookie::check_csrf(&method, &headers, &state.config.allowed_origins)?;
     }
     let guard = &state.login_guard;
+    guard.admit_address(client, std::time::Instant::now())?;
     let failures = state.app.login_failures(&input.email).await?;
     guard.admit(
         failures,
