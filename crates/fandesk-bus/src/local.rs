@@ -9,9 +9,26 @@ use tokio::sync::broadcast;
 /// from the store (docs/api.md › WebSocket: close code 4008).
 const TOPIC_CAPACITY: usize = 1024;
 
+/// Topics kept at least before a subscribe sweeps away the channels nobody follows.
+const MIN_SWEEP: usize = 1024;
+
 #[derive(Default)]
 pub struct LocalBus {
-    topics: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+    topics: Mutex<Topics>,
+}
+
+/// The channels, and the size at which the next new topic sweeps them first.
+///
+/// A channel holds its ring of [`TOPIC_CAPACITY`] slots (≈ 40 KiB) for as long as it is in
+/// the map. `publish` drops a channel whose subscribers have all left, but a conversation
+/// that is never written again (the usual end of one) gets no further publish: without
+/// the sweep every conversation ever followed would keep its ring for the life of the
+/// process. Sweeping when the map has doubled since the last sweep keeps it within twice
+/// the followed topics at an amortized O(1) per subscribe.
+#[derive(Default)]
+struct Topics {
+    map: HashMap<String, broadcast::Sender<Arc<Event>>>,
+    sweep_at: usize,
 }
 
 impl LocalBus {
@@ -21,17 +38,18 @@ impl LocalBus {
 
     /// Number of topics with a channel (for tests and gauges).
     pub fn topic_count(&self) -> usize {
-        self.lock().len()
+        self.lock().map.len()
     }
 
     /// Whether `topic` has a live subscriber on this node.
     pub fn has_subscribers(&self, topic: &str) -> bool {
         self.lock()
+            .map
             .get(topic)
             .is_some_and(|sender| sender.receiver_count() > 0)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, broadcast::Sender<Arc<Event>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Topics> {
         // A poisoned map is still a valid map: the panic that poisoned it cannot have left a
         // half-inserted entry, so keep serving.
         self.topics
@@ -43,10 +61,10 @@ impl LocalBus {
 impl Bus for LocalBus {
     fn publish(&self, event: Arc<Event>) {
         let mut topics = self.lock();
-        if let Some(sender) = topics.get(&event.topic) {
+        if let Some(sender) = topics.map.get(&event.topic) {
             if sender.receiver_count() == 0 {
                 // Last subscriber left: drop the channel so idle topics hold no memory.
-                topics.remove(&event.topic);
+                topics.map.remove(&event.topic);
             } else {
                 let _ = sender.send(event);
             }
@@ -55,11 +73,15 @@ impl Bus for LocalBus {
 
     fn subscribe(&self, topic: &str) -> Receiver {
         let mut topics = self.lock();
-        if let Some(sender) = topics.get(topic) {
+        if let Some(sender) = topics.map.get(topic) {
             return sender.subscribe();
         }
+        if topics.map.len() >= topics.sweep_at {
+            topics.map.retain(|_, sender| sender.receiver_count() > 0);
+            topics.sweep_at = (topics.map.len() * 2).max(MIN_SWEEP);
+        }
         let (sender, receiver) = broadcast::channel(TOPIC_CAPACITY);
-        topics.insert(topic.to_owned(), sender);
+        topics.map.insert(topic.to_owned(), sender);
         receiver
     }
 }
@@ -91,6 +113,28 @@ mod tests {
         assert_eq!(a.recv().await.unwrap().seq, Some(2));
         assert_eq!(b.recv().await.unwrap().seq, Some(7));
         assert!(a.try_recv().is_err());
+    }
+
+    #[test]
+    fn topics_nobody_follows_are_swept_even_without_a_publish() {
+        let bus = LocalBus::new();
+        // Conversations followed once and never written again, while 10 stay followed.
+        let kept: Vec<Receiver> = (0..10)
+            .map(|i| bus.subscribe(&format!("kept{i}")))
+            .collect();
+        for i in 0..50_000 {
+            drop(bus.subscribe(&format!("gone{i}")));
+            assert!(
+                bus.topic_count() <= 2 * MIN_SWEEP,
+                "{} topics",
+                bus.topic_count()
+            );
+        }
+        // The followed topics survive every sweep.
+        for i in 0..10 {
+            assert!(bus.has_subscribers(&format!("kept{i}")));
+        }
+        assert_eq!(kept.len(), 10);
     }
 
     #[tokio::test]
