@@ -61,6 +61,43 @@ impl Api {
         Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// `GET /api/v1{path}` with a bearer token; a non-2xx answer is an error.
+    pub async fn get(&self, path: &str, token: &str) -> Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("GET {path}"))?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("GET {path}: {status} {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `POST /api/v1/import` of a JSON-lines body (the owner's token).
+    pub async fn import(&self, owner: &str, lines: String) -> Result<Value> {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/import", self.base))
+            .bearer_auth(owner)
+            .header("content-type", "application/x-ndjson")
+            .timeout(Duration::from_secs(300))
+            .body(lines)
+            .send()
+            .await
+            .context("POST /import")?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("POST /import: {status} {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Result<String> {
         let answer = self
             .post(

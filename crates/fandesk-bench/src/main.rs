@@ -90,6 +90,9 @@ struct Options {
     /// dm-durable: closed-loop sends in flight per connection (default 4).
     #[arg(long, global = true)]
     dm_window: Option<usize>,
+    /// scheduled-send: fans in the segment (default 100,000; 2,000 with --smoke).
+    #[arg(long, global = true)]
+    recipients: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -115,6 +118,9 @@ enum Command {
     /// Memory as history grows (not in `all`): rounds of fresh fans on one server, its
     /// RssAnon after each.
     SoakMemory,
+    /// Live chat's ack latency while a scheduled message goes to a 100,000-fan segment,
+    /// beside the same live chat alone (not in `all`).
+    ScheduledSend,
     /// Diagnostic (not in `all`): ack latency with and without event frames on the socket.
     DmAckDiagnosis,
     /// Baseline server (a): naive tokio-tungstenite broadcast.
@@ -163,6 +169,7 @@ pub struct Ctx {
     pub work: tempfile::TempDir,
     pub dm_conversations: Option<usize>,
     pub dm_window: Option<usize>,
+    pub recipients: Option<usize>,
     servers: Vec<String>,
     serial: AtomicU64,
     ip: AtomicU64,
@@ -255,6 +262,7 @@ fn main() -> Result<()> {
         Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
         Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
         Command::SoakMemory => coordinate(cli.options, &["soak-memory"]),
+        Command::ScheduledSend => coordinate(cli.options, &["scheduled-send"]),
         Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
     }
 }
@@ -399,6 +407,7 @@ async fn context(options: &Options) -> Result<Ctx> {
         work,
         dm_conversations: options.dm_conversations,
         dm_window: options.dm_window,
+        recipients: options.recipients,
         servers: options.servers.clone(),
         serial: AtomicU64::new(0),
         ip: AtomicU64::new(u64::from(std::process::id() % 200) * 250),

@@ -263,14 +263,14 @@ async fn dm_trial(ctx: &Ctx, placement: Placement, rate: f64, plan: &Plan) -> Re
     };
     if placement == Placement::Alone {
         let mut server = Server::start(ctx, Kind::FandeskPostgres).await?;
-        let result = run_trial(ctx, &mut server, None, variant, plan).await;
+        let result = run_trial(ctx, &mut server, None, variant, plan, None).await;
         server.stop().await;
         return result;
     }
     let mut cluster = Cluster::start(ctx, 2, Listen::Apart).await?;
     let other = cluster.nodes[1].addr;
     let agents = (placement == Placement::CrossNode).then_some(other);
-    let result = run_trial(ctx, &mut cluster.nodes[0], agents, variant, plan).await;
+    let result = run_trial(ctx, &mut cluster.nodes[0], agents, variant, plan, None).await;
     cluster.stop().await;
     result
 }

@@ -283,19 +283,21 @@ pub async fn dm_durable(ctx: &Ctx) -> Result<Vec<Table>> {
 
 async fn trial(ctx: &Ctx, variant: Variant, plan: &Plan) -> Result<Trial> {
     let mut server = Server::start(ctx, variant.kind).await?;
-    let result = run_trial(ctx, &mut server, None, variant, plan).await;
+    let result = run_trial(ctx, &mut server, None, variant, plan, None).await;
     server.stop().await;
     result
 }
 
 /// One trial against `server`; the agents connect to `agent_server` instead when given
-/// (another node of the same cluster).
+/// (another node of the same cluster). `window`, when given, is told the measured
+/// window's start and end (µs since the epoch) as it begins.
 pub(super) async fn run_trial(
     ctx: &Ctx,
     server: &mut Server,
     agent_server: Option<std::net::SocketAddr>,
     variant: Variant,
     plan: &Plan,
+    window: Option<tokio::sync::oneshot::Sender<(u64, u64)>>,
 ) -> Result<Trial> {
     let api = Api::new(server.addr);
     let pairs = api.dm_pairs(plan.conversations, plan.agents).await?;
@@ -347,6 +349,10 @@ pub(super) async fn run_trial(
         let sleep_to =
             |us: u64| tokio::time::sleep(Duration::from_micros(us.saturating_sub(now_us())));
         sleep_to(start_at + plan.warmup.as_micros() as u64).await;
+        if let Some(window) = window {
+            let end = start_at + plan.duration.as_micros() as u64;
+            let _ = window.send((start_at + plan.warmup.as_micros() as u64, end));
+        }
         let before = server.usage()?;
         let threads_before = crate::procfs::threads_cpu(server.pid);
         let gen_before = gens.cpu_secs();

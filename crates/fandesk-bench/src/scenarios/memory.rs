@@ -37,7 +37,7 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
     let mut messages = Vec::new();
     let mut problems = Vec::new();
     for round in 1..=rounds {
-        let trial = run_trial(ctx, &mut server, None, variant, &plan).await?;
+        let trial = run_trial(ctx, &mut server, None, variant, &plan, None).await?;
         let acked = trial
             .values
             .iter()

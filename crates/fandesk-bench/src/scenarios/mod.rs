@@ -7,6 +7,7 @@ pub mod conns;
 pub mod dm;
 pub mod memory;
 pub mod room;
+pub mod scheduled;
 
 use crate::Ctx;
 use crate::report::{Samples, Table};
@@ -119,6 +120,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
         "cluster-dm" => cluster::dm(ctx).await,
         "cluster-capacity" => cluster::capacity(ctx).await,
         "soak-memory" => memory::soak_memory(ctx).await,
+        "scheduled-send" => scheduled::scheduled_send(ctx).await,
         other => anyhow::bail!("unknown scenario {other:?}; one of {SCENARIOS:?}"),
     }
 }
