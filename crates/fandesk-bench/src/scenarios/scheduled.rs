@@ -223,7 +223,7 @@ async fn seed_fans(api: &Api, owner: &str, recipients: usize) -> Result<()> {
                 "display_name": format!("Segment Fan {i}"), "external_id": null,
                 "timezone": ZONES[i % ZONES.len()], "tags": [tag],
                 "lifetime_spend_cents": 0, "notes": "", "attributes": {},
-                "created_at": created, "last_seen_at": null,
+                "created_at": created, "last_seen_at": created,
             });
             body.push_str(&line.to_string());
             body.push('\n');
