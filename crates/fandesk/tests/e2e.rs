@@ -23,6 +23,7 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
+    mod snooze;
     mod escalation_alerts;
     mod event_questions;
     mod event_replay;

@@ -1,11 +1,12 @@
 //! Conversations (docs/product.md › Conversations): open, read, list, resolve, reopen and
-//! the other changes; sending ([`message`]), the group-commit batch that decides and
+//! the other changes; snoozing ([`snooze`]); sending ([`message`]), the group-commit batch that decides and
 //! publishes them ([`commit`]), supervision ([`supervision`]), the collision view
 //! ([`presence`]) and the JSON views ([`view`]).
 
 pub(crate) mod commit;
 pub(crate) mod message;
 pub(crate) mod presence;
+pub(crate) mod snooze;
 pub(crate) mod supervision;
 pub(crate) mod view;
 
@@ -17,6 +18,7 @@ use fandesk_domain::{
     Audience, Capability, ConversationId, MessageId, Principal, can_read_conversation,
 };
 use fandesk_store::{ConversationFilter, ConversationRow, StoreError, WriteOp, WriteOutcome};
+use fandesk_domain::snooze::fan_status;
 use view::{ConversationView, MessageView};
 
 /// Largest page of conversations or messages.
@@ -111,9 +113,19 @@ impl App {
         }
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         let audience = audience_of(actor);
+        // Fans filter by the status they are shown: a snoozed conversation is `open` to
+        // them, and none is `snoozed`.
+        let fan_wants = match (audience, filter.status) {
+            (Audience::Fan, Some(status)) => {
+                filter.status = None;
+                Some(status)
+            }
+            _ => None,
+        };
         let rows = self.store().list_conversations(&filter).await?;
         Ok(rows
             .iter()
+            .filter(|row| fan_wants.is_none_or(|wanted| fan_status(row.status) == wanted))
             .map(|row| ConversationView::new(row, audience))
             .collect())
     }
