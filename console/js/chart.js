@@ -38,7 +38,7 @@ export function barChart({ title, series, rows, format = String }) {
   }, s('title', {}, title));
   series.forEach((one, index) => {
     const x = labelWidth + index * 150;
-    svg.append(s('rect', { x, y: 4, width: 12, height: 12, class: `bar ${one.className}` }),
+    svg.append(s('rect', { x, y: 4, width: 12, height: 12, class: `chart-bar ${one.className}` }),
       s('text', { x: x + 16, y: 14, class: 'chart-legend' }, one.name));
   });
   rows.forEach((row, rowIndex) => {
@@ -49,7 +49,7 @@ export function barChart({ title, series, rows, format = String }) {
       const value = row.values[index];
       const y = top + index * (barHeight + gap);
       const w = typeof value === 'number' ? Math.max(1, scale(value)) : 0;
-      svg.append(s('rect', { x: labelWidth, y, width: w, height: barHeight, class: `bar ${one.className}` },
+      svg.append(s('rect', { x: labelWidth, y, width: w, height: barHeight, class: `chart-bar ${one.className}` },
         s('title', {}, `${row.label} · ${one.name}: ${typeof value === 'number' ? format(value) : '—'}`)));
       svg.append(s('text', { x: labelWidth + w + 4, y: y + barHeight - 3, class: 'chart-value' },
         typeof value === 'number' ? format(value) : '—'));
@@ -76,7 +76,7 @@ export function lineChart({ title, series, points, max = null, format = String }
     s('text', { x: left - 4, y: y(0), class: 'chart-value', 'text-anchor': 'end' }, format(0)));
   series.forEach((one, index) => {
     const lx = left + index * 150;
-    svg.append(s('rect', { x: lx, y: 2, width: 12, height: 12, class: `bar ${one.className}` }),
+    svg.append(s('rect', { x: lx, y: 2, width: 12, height: 12, class: `chart-bar ${one.className}` }),
       s('text', { x: lx + 16, y: 12, class: 'chart-legend' }, one.name));
     const drawn = points.map((point, at) => [at, point.values[index]]).filter(([, value]) => typeof value === 'number');
     if (drawn.length) {

@@ -125,7 +125,7 @@ describe('snooze, reassign and fan tags', () => {
       await page.locator('.fan-panel .tags-editor button[type=submit]').click();
       await page.locator('.fan-panel .tags li', { hasText: 'merch' }).waitFor();
       const profile = await call(server.url, 'GET', `/fans/${stored.fan_id}`, { token: tokens.supervisor });
-      assert.deepEqual(profile.tags, ['vip', 'merch']);
+      assert.deepEqual([...profile.tags].sort(), ['merch', 'vip']);
       await noOverflow(page, viewport);
       await screenshot(page, `reassign-tags-${size}`);
       assert.deepEqual(page.problems, []);
@@ -150,7 +150,7 @@ describe('metrics, message review and the weekly report', () => {
       assert.ok(Number(cells[0]) >= 1, `openings ${cells[0]}`);
       assert.match(cells[2], /\d+ s|min/, `FRT p50 ${cells[2]}`);
       assert.ok(await page.locator('.metrics-charts svg.chart').count() >= 3);
-      assert.ok(await page.locator('svg.chart rect.bar').count() > 3);
+      assert.ok(await page.locator('svg.chart rect.chart-bar').count() > 3);
       assert.match(await page.locator('.metrics-note').textContent(), /pending/);
 
       await page.selectOption('select[name=group_by]', 'shift');
@@ -161,7 +161,8 @@ describe('metrics, message review and the weekly report', () => {
         return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
       });
       await page.locator('.metrics-table .metrics-row', { hasText: today }).waitFor();
-      await page.locator('svg.chart polyline').first().waitFor();
+      await page.locator('svg.chart circle.dot').first().waitFor();
+      assert.ok(await page.locator('svg.chart polyline').count() >= 2, 'one line per series');
       await noOverflow(page, viewport);
       await screenshot(page, `metrics-${size}`);
       assert.deepEqual(page.problems, []);
@@ -199,8 +200,12 @@ describe('metrics, message review and the weekly report', () => {
         assert.ok(answer.type.startsWith(type), `${format}: ${answer.type}`);
         assert.ok(answer.text.includes(needle), `${format} holds ${needle}`);
       }
+      const shown = await page.locator('input[name=week]').inputValue();
       await page.getByRole('button', { name: 'Previous week' }).click();
-      await heading.filter({ hasNotText: 'so far' }).waitFor();
+      const previous = await page.locator('input[name=week]').inputValue();
+      assert.notEqual(previous, shown);
+      await heading.filter({ hasText: `${previous} · ` }).waitFor();
+      assert.doesNotMatch(await heading.textContent(), /so far/);
       await noOverflow(page, viewport);
       await screenshot(page, `report-${size}`);
       assert.deepEqual(page.problems, []);

@@ -38,10 +38,14 @@ pub enum Transition {
     HandBack,
     /// Set the conversation aside until `until` (checked against the clock by
     /// `snooze::check_until` before it is submitted).
-    Snooze { until: jiff::Timestamp },
+    Snooze {
+        until: jiff::Timestamp,
+    },
     /// The snooze ending at its time (`snooze::wake`); the store checks `until` is the
     /// conversation's current wake-up time.
-    Wake { until: jiff::Timestamp },
+    Wake {
+        until: jiff::Timestamp,
+    },
 }
 
 /// What a decided change produces.
@@ -347,21 +351,61 @@ mod tests {
         // (actor, before, change, expected)
         let cases: Vec<(Principal, ConversationState, Transition, Expected<'_>)> = vec![
             // The assignee, supervisors and the lead of an escalated one snooze.
-            (agent("a"), state(Some("a"), Open), snooze(), Some((Some("a"), None, Snoozed, None))),
-            (agent("a"), state(Some("a"), Pending), snooze(), Some((Some("a"), None, Snoozed, None))),
-            (sup(), state(Some("b"), Open), snooze(), Some((Some("b"), None, Snoozed, None))),
-            (sup(), state(None, Open), snooze(), Some((None, None, Snoozed, None))),
-            (lead.clone(), escalated.clone(), snooze(), Some((Some("l"), None, Snoozed, None))),
+            (
+                agent("a"),
+                state(Some("a"), Open),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
+            (
+                agent("a"),
+                state(Some("a"), Pending),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
+            (
+                sup(),
+                state(Some("b"), Open),
+                snooze(),
+                Some((Some("b"), None, Snoozed, None)),
+            ),
+            (
+                sup(),
+                state(None, Open),
+                snooze(),
+                Some((None, None, Snoozed, None)),
+            ),
+            (
+                lead.clone(),
+                escalated.clone(),
+                snooze(),
+                Some((Some("l"), None, Snoozed, None)),
+            ),
             // A new time for a snoozed one.
-            (agent("a"), state(Some("a"), Snoozed), snooze(), Some((Some("a"), None, Snoozed, None))),
+            (
+                agent("a"),
+                state(Some("a"), Snoozed),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
             // Another agent's, or an unassigned one for an agent: refused.
             (agent("a"), state(Some("b"), Open), snooze(), None),
             (agent("a"), state(None, Open), snooze(), None),
             // Resolved: refused (409).
             (sup(), state(Some("a"), Resolved), snooze(), None),
             // The wake-up: only from snoozed, to open, assignee kept.
-            (agent("a"), state(Some("a"), Snoozed), wake(), Some((Some("a"), None, Open, None))),
-            (sup(), state(None, Snoozed), wake(), Some((None, None, Open, None))),
+            (
+                agent("a"),
+                state(Some("a"), Snoozed),
+                wake(),
+                Some((Some("a"), None, Open, None)),
+            ),
+            (
+                sup(),
+                state(None, Snoozed),
+                wake(),
+                Some((None, None, Open, None)),
+            ),
             (agent("a"), state(Some("a"), Open), wake(), None),
             (agent("a"), state(Some("a"), Resolved), wake(), None),
         ];

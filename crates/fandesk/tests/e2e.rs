@@ -23,7 +23,6 @@ mod e2e {
     mod desk;
     mod desk_canned;
     mod desk_timers;
-    mod snooze;
     mod escalation_alerts;
     mod event_questions;
     mod event_replay;
@@ -45,6 +44,7 @@ mod e2e {
     mod scheduled;
     mod scheduled_crash;
     mod side_channels;
+    mod snooze;
     mod supervision;
     mod support;
     mod system;

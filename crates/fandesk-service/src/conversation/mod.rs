@@ -14,11 +14,11 @@ use crate::app::error::{ServiceError, ServiceResult};
 use crate::live::publish::{Audiences, publish_conversation};
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
+use fandesk_domain::snooze::fan_status;
 use fandesk_domain::{
     Audience, Capability, ConversationId, MessageId, Principal, can_read_conversation,
 };
 use fandesk_store::{ConversationFilter, ConversationRow, StoreError, WriteOp, WriteOutcome};
-use fandesk_domain::snooze::fan_status;
 use view::{ConversationView, MessageView};
 
 /// Largest page of conversations or messages.

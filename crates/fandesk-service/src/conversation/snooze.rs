@@ -47,7 +47,12 @@ impl App {
         // Decided once here so a refused snooze schedules nothing; the commit decides
         // again against the state it commits on.
         Transition::Snooze { until }.apply_to(actor, &mut row.state())?;
-        let Principal::Member { id: member, name, role } = actor else {
+        let Principal::Member {
+            id: member,
+            name,
+            role,
+        } = actor
+        else {
             return Err(ServiceError::Forbidden("only members snooze".into()));
         };
         let payload = WakePayload {

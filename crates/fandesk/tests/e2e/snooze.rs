@@ -31,7 +31,10 @@ fn later(clock: &ManualClock, minutes: i64) -> String {
 
 async fn snooze(server: &TestServer, token: &str, id: &str, until: &str) -> fandesk_testkit::Reply {
     let path = format!("/api/v1/conversations/{id}/snooze");
-    server.http().post(&path, Some(token), json!({"until": until})).await
+    server
+        .http()
+        .post(&path, Some(token), json!({"until": until}))
+        .await
 }
 
 async fn conversation(server: &TestServer, token: &str, id: &str) -> Value {
@@ -61,7 +64,11 @@ async fn assign(server: &TestServer, id: &str, member: &str) {
     let path = format!("/api/v1/conversations/{id}/assign");
     server
         .http()
-        .post(&path, Some(server.owner_token()), json!({"member_id": member}))
+        .post(
+            &path,
+            Some(server.owner_token()),
+            json!({"member_id": member}),
+        )
         .await
         .expect_status(200);
 }
@@ -113,10 +120,7 @@ async fn snooze_is_validated_and_refused_where_the_rules_say() {
     // Resolved: 409.
     server
         .http()
-        .post_empty(
-            &format!("/api/v1/conversations/{id}/resolve"),
-            Some(&agent),
-        )
+        .post_empty(&format!("/api/v1/conversations/{id}/resolve"), Some(&agent))
         .await
         .expect_status(200);
     snooze(&server, &agent, &id, &later(&clock, 60))
@@ -153,7 +157,9 @@ async fn snooze_wakes_at_its_time_and_fans_never_see_it() {
     assert_eq!(until, first.parse::<Timestamp>().unwrap());
     // Snoozed again, for later: the first timer must do nothing.
     let second = later(&clock, 180);
-    snooze(&server, &agent, &id, &second).await.expect_status(200);
+    snooze(&server, &agent, &id, &second)
+        .await
+        .expect_status(200);
     // Listed as snoozed for the team; open for the fan.
     let listed = server
         .http()
@@ -177,7 +183,10 @@ async fn snooze_wakes_at_its_time_and_fans_never_see_it() {
     for status in ["open", "snoozed"] {
         let listed = server
             .http()
-            .get(&format!("/api/v1/conversations?status={status}"), Some(&fan))
+            .get(
+                &format!("/api/v1/conversations?status={status}"),
+                Some(&fan),
+            )
             .await;
         listed.expect_status(200);
         let ids: Vec<&str> = listed.json["conversations"]
@@ -194,11 +203,17 @@ async fn snooze_wakes_at_its_time_and_fans_never_see_it() {
     clock.advance(Duration::from_secs(61 * 60));
     server.app().run_due_jobs().await.expect("jobs run");
     settle(&server).await;
-    assert_eq!(conversation(&server, &agent, &id).await["status"], "snoozed");
+    assert_eq!(
+        conversation(&server, &agent, &id).await["status"],
+        "snoozed"
+    );
     // 179 minutes: not yet.
     clock.advance(Duration::from_secs(118 * 60));
     server.app().run_due_jobs().await.expect("jobs run");
-    assert_eq!(conversation(&server, &agent, &id).await["status"], "snoozed");
+    assert_eq!(
+        conversation(&server, &agent, &id).await["status"],
+        "snoozed"
+    );
     // 181 minutes: awake, still the agent's.
     clock.advance(Duration::from_secs(2 * 60));
     let woken = wait_status(&server, &id, "open").await;
@@ -222,12 +237,18 @@ async fn snooze_wakes_at_its_time_and_fans_never_see_it() {
     let team = server.history(&agent, &id).await;
     let bodies: Vec<&str> = team.iter().filter_map(|m| m["body"].as_str()).collect();
     assert_eq!(
-        bodies.iter().filter(|b| b.starts_with("Snoozed by")).count(),
+        bodies
+            .iter()
+            .filter(|b| b.starts_with("Snoozed by"))
+            .count(),
         2,
         "{bodies:?}"
     );
     assert_eq!(
-        bodies.iter().filter(|b| b.starts_with("Snooze ended")).count(),
+        bodies
+            .iter()
+            .filter(|b| b.starts_with("Snooze ended"))
+            .count(),
         1,
         "{bodies:?}"
     );
@@ -290,9 +311,9 @@ async fn the_fan_writing_wakes_it_back_into_the_queue() {
     settle(&server).await;
     let team = server.history(&supervisor, &id).await;
     assert!(
-        !team
-            .iter()
-            .any(|m| m["body"].as_str().is_some_and(|b| b.starts_with("Snooze ended"))),
+        !team.iter().any(|m| m["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("Snooze ended"))),
         "{team:?}"
     );
     fan_socket.drain(Duration::from_millis(300)).await;
