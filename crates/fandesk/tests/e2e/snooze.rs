@@ -323,3 +323,35 @@ async fn the_fan_writing_wakes_it_back_into_the_queue() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unassigned_snooze_wakes_into_the_queue_at_its_time() {
+    let (server, clock) = server_on_manual_clock().await;
+    let (supervisor, _) = server.create_member("supervisor").await;
+    let (fan, _) = server.fan_session("Patient Fan").await;
+    let id = server.open_conversation(&fan).await;
+    say(&server, &fan, &id, "no rush").await;
+    settle(&server).await;
+    snooze(&server, &supervisor, &id, &later(&clock, 10))
+        .await
+        .expect_status(200);
+    let queued = |server: &TestServer| {
+        let http = server.http().clone();
+        let token = supervisor.clone();
+        async move {
+            let reply = http.get("/api/v1/queue", Some(&token)).await;
+            reply.expect_status(200);
+            reply.json.to_string()
+        }
+    };
+    assert!(
+        !queued(&server).await.contains(&id),
+        "not queued while snoozed"
+    );
+    clock.advance(Duration::from_secs(11 * 60));
+    let woken = wait_status(&server, &id, "open").await;
+    assert!(woken["assignee_id"].is_null());
+    settle(&server).await;
+    assert!(queued(&server).await.contains(&id), "queued again");
+    server.shutdown().await;
+}
