@@ -115,9 +115,13 @@ impl App {
         let audience = audience_of(actor);
         // Fans filter by the status they are shown: a snoozed conversation is `open` to
         // them, and none is `snoozed`.
+        // They are filtered here from a full page of their own conversations (a fan has few),
+        // so a small `limit` still finds a matching older one.
+        let limit = filter.limit as usize;
         let fan_wants = match (audience, filter.status) {
             (Audience::Fan, Some(status)) => {
                 filter.status = None;
+                filter.limit = MAX_PAGE;
                 Some(status)
             }
             _ => None,
@@ -126,6 +130,7 @@ impl App {
         Ok(rows
             .iter()
             .filter(|row| fan_wants.is_none_or(|wanted| fan_status(row.status) == wanted))
+            .take(limit)
             .map(|row| ConversationView::new(row, audience))
             .collect())
     }
