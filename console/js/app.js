@@ -2,7 +2,8 @@
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
 // screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
-// team channels and the decision log.
+// team channels and the decision log, and the supervisors' metrics, message review and
+// weekly report.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -21,6 +22,9 @@ import { mountChannels } from './channels.js';
 import { mountDecisions } from './decisions.js';
 import { mountTeam, teamAllowed } from './team.js';
 import { auditAllowed, mountAudit } from './audit.js';
+import { metricsAllowed, mountMetrics } from './metrics.js';
+import { mountReview, reviewAllowed } from './review.js';
+import { mountReport } from './report.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -43,6 +47,9 @@ const ADMIN_SCREENS = {
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
   channels: { allowed: (ctx) => ctx.features.channels, mount: mountChannels, title: 'Channels' },
   decisions: { allowed: (ctx) => ctx.features.channels, mount: mountDecisions, title: 'Decision log' },
+  metrics: { allowed: metricsAllowed, mount: mountMetrics, title: 'Metrics' },
+  review: { allowed: (ctx) => ctx.features.review && reviewAllowed(ctx), mount: mountReview, title: 'Message review' },
+  report: { allowed: (ctx) => ctx.features.report && metricsAllowed(ctx), mount: mountReport, title: 'Weekly report' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -67,6 +74,8 @@ async function detectFeatures() {
       replyLater: has('/conversations/{id}/scheduled-replies'),
       scheduled: has('/scheduled-messages') && has('/scheduled-messages/preview'),
       channels: has('/channels') && has('/decisions'),
+      review: has('/review/messages'),
+      report: has('/reports/weekly'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -174,6 +183,7 @@ async function boot() {
     links.push(h('a', { href: '#/channels', dataset: { view: 'channels' } }, 'Channels'));
     links.push(h('a', { href: '#/decisions', dataset: { view: 'decisions' } }, 'Decisions'));
   }
+  if (metricsAllowed({ me, features })) links.push(h('a', { href: '#/metrics', dataset: { view: 'metrics' } }, 'Metrics'));
   if (teamAllowed(me)) links.push(h('a', { href: '#/team', dataset: { view: 'team' } }, 'Team'));
   if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));

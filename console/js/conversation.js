@@ -5,6 +5,7 @@
 
 import { api, ApiError, fetchMessages, newClientMsgId, postMessage } from './api.js';
 import { Composer } from './composer.js';
+import { openReassign, openSnooze, statusText } from './conv-actions.js';
 import { LaterList } from './later.js';
 import { mountVoice } from './voice.js';
 import { h, replace, toast } from './dom.js';
@@ -198,7 +199,7 @@ export class ConversationPane {
     const resolved = conversation.status === 'resolved';
     const supervisor = SUPERVISORS.includes(me.role);
     const mine = conversation.assignee_id === me.id;
-    const chips = [h('span', { class: `chip chip-${conversation.status}` }, conversation.status)];
+    const chips = [h('span', { class: `chip chip-${conversation.status}` }, statusText(conversation))];
     if (conversation.escalated) {
       chips.push(h('span', { class: 'chip chip-escalated' }, `escalated${conversation.escalated_to ? ` to ${directory.memberName(conversation.escalated_to) || 'lead'}` : ''}`));
     }
@@ -224,6 +225,15 @@ export class ConversationPane {
       actions.push(action('Hand back', `Give back to ${directory.memberName(conversation.observer_id) || 'the agent'}`, () => this.act('handback')));
     }
     if (!resolved && !conversation.escalated) actions.push(action('Escalate', 'Shortcut: e', () => this.escalate(), '', true));
+    // Reassign to a named agent: supervisors, or the lead of an escalated conversation.
+    const leadHere = me.role === 'escalation_lead' && conversation.escalated;
+    if (!resolved && (supervisor || leadHere)) {
+      actions.push(action('Reassign', 'Give it to a named member', () => openReassign(this.fanName(), directory, conversation.assignee_id, (body) => this.act('assign', body))));
+    }
+    // Snooze: the assignee, supervisors, the lead of an escalated one (the server's rule).
+    if (!resolved && (supervisor || mine || leadHere)) {
+      actions.push(action(conversation.status === 'snoozed' ? 'Snooze again' : 'Snooze', 'Set aside until a time', () => openSnooze(this.fanName(), (body) => this.act('snooze', body))));
+    }
     actions.push(resolved
       ? action('Reopen', 'Reopen the conversation', () => this.act('reopen'))
       : action('Resolve', 'Shortcut: d', () => this.resolve(), '', true));

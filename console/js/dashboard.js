@@ -45,7 +45,11 @@ export function mountDashboard(root, ctx) {
         h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Open'), h('th', {}, 'Waiting'), h('th', {}, 'Shift'))),
         agentsBody)),
     h('section', { class: 'panel panel-sentiment' }, h('h2', {}, 'Sentiment of open conversations'), sentiment),
-    h('section', { class: 'panel panel-metrics', hidden: !ctx.features.metrics }, h('h2', {}, 'Today'), metrics),
+    h('section', { class: 'panel panel-metrics', hidden: !ctx.features.metrics }, h('h2', {}, 'Today'), metrics,
+      h('p', { class: 'small dashboard-links' },
+        h('a', { href: '#/metrics' }, 'Metrics by agent, shift and day'), ' · ',
+        h('a', { href: '#/review' }, 'Message review'), ' · ',
+        h('a', { href: '#/report' }, 'Weekly report'))),
     monitor);
   replace(root, layout);
   if (ctx.features.charter) mountCharterDue(charterDue);

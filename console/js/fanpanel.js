@@ -75,12 +75,40 @@ export class FanPanel {
       tags.length ? h('ul', { class: 'tags' }, tags.map((tag) => h('li', { class: `tag tag-${tag === 'vip' ? 'vip' : 'plain'}` }, tag))) : null,
       h('dl', { class: 'facts' }, rows),
     ];
+    if (profile && this.ctx.me.role !== 'bot') sections.push(this.tagsEditor(profile));
     if (profile) sections.push(this.notesEditor(profile));
     else {
       sections.push(h('p', { class: 'muted small' },
         'Time zone, tags, spend and notes appear here once the server offers fan profiles.'));
     }
     replace(this.root, sections);
+  }
+
+  /** Tags as one comma-separated field (at most 20, each 1–32 of a-z 0-9 _ -). */
+  tagsEditor(profile) {
+    const input = h('input', {
+      type: 'text', name: 'tags', class: 'tags-input', autocomplete: 'off', spellcheck: 'false',
+      'aria-label': 'Tags, separated by commas', placeholder: 'vip, merch, refund',
+    });
+    input.value = (profile.tags || []).join(', ');
+    const status = h('span', { class: 'muted small', role: 'status' });
+    const form = h('form', {
+      class: 'tags-editor',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const tags = [...new Set(input.value.split(',').map((tag) => tag.trim().toLowerCase()).filter(Boolean))];
+        try {
+          const updated = await api('PATCH', `/fans/${encodeURIComponent(profile.id)}`, { tags });
+          this.profile = { ...profile, ...updated };
+          this.ctx.directory.profiles.set(profile.id, this.profile);
+          this.paint();
+          toast('Tags saved');
+        } catch (error) {
+          status.textContent = `Not saved: ${error.message}`;
+        }
+      },
+    }, input, h('button', { type: 'submit' }, 'Save tags'), status);
+    return h('div', { class: 'notes-box' }, h('h3', {}, 'Tags'), form);
   }
 
   notesEditor(profile) {

@@ -6,6 +6,7 @@
 
 import { ConversationPane } from './conversation.js';
 import { h, replace, typingTarget } from './dom.js';
+import { statusText } from './conv-actions.js';
 import { FanPanel } from './fanpanel.js';
 import { mood } from './format.js';
 import { active, byPriority, fetchMine, fetchQueue, normalize, tickTimers, timer } from './lists.js';
@@ -128,7 +129,7 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
         h('span', { class: 'chip chip-priority', title: (conversation.reasons || []).join('\n') || 'Priority score' }, `P${conversation.priority ?? 0}`),
         (conversation.reasons || []).some((reason) => /vip/i.test(reason)) ? h('span', { class: 'chip chip-vip' }, 'VIP') : null,
         conversation.escalated ? h('span', { class: 'chip chip-escalated' }, 'escalated') : null,
-        conversation.status !== 'open' ? h('span', { class: `chip chip-${conversation.status}` }, conversation.status) : null,
+        conversation.status !== 'open' ? h('span', { class: `chip chip-${conversation.status}` }, statusText(conversation)) : null,
         feeling === 'negative' ? h('span', { class: 'chip chip-negative' }, 'negative') : null)));
   }
 

@@ -1,5 +1,6 @@
 //! Team actions that change a conversation (docs/product.md › Conversations, Supervision):
-//! resolve, reopen, assign, unassign, escalate, take over, hand back. Each is decided here
+//! resolve, reopen, assign, unassign, escalate, take over, hand back, snooze and its
+//! wake-up. Each is decided here
 //! against the current state and becomes a team-only timeline entry; supervisory ones are
 //! audited.
 
@@ -35,6 +36,16 @@ pub enum Transition {
     TakeOver,
     /// Give the conversation back to the observer.
     HandBack,
+    /// Set the conversation aside until `until` (checked against the clock by
+    /// `snooze::check_until` before it is submitted).
+    Snooze {
+        until: jiff::Timestamp,
+    },
+    /// The snooze ending at its time (`snooze::wake`); the store checks `until` is the
+    /// conversation's current wake-up time.
+    Wake {
+        until: jiff::Timestamp,
+    },
 }
 
 /// What a decided change produces.
@@ -63,6 +74,8 @@ impl Transition {
             Transition::Escalate { .. } => "escalate",
             Transition::TakeOver => "takeover",
             Transition::HandBack => "handback",
+            Transition::Snooze { .. } => "snooze",
+            Transition::Wake { .. } => "wake",
         }
     }
 
@@ -239,6 +252,27 @@ impl Transition {
                 state.assignee_id = Some(observer);
                 audited(format!("Handed back by {actor_name}"), "handback")
             }
+            Transition::Snooze { until } => {
+                if !(is_supervisor(role) || own || lead_here) {
+                    return Err(RuleViolation::Forbidden(
+                        "only the assignee or a supervisor snoozes a conversation",
+                    ));
+                }
+                state.status = Status::Snoozed;
+                plain(format!(
+                    "Snoozed by {actor_name} until {}",
+                    until.strftime("%Y-%m-%d %H:%M UTC")
+                ))
+            }
+            Transition::Wake { .. } => {
+                if state.status != Status::Snoozed {
+                    return Err(RuleViolation::InvalidTransition(
+                        "conversation is not snoozed",
+                    ));
+                }
+                state.status = Status::Open;
+                plain("Snooze ended: its time came".to_owned())
+            }
         }
     }
 }
@@ -301,6 +335,90 @@ mod tests {
             name: id.into(),
             role,
         }
+    }
+
+    #[test]
+    fn snooze_and_wake() {
+        use Status::*;
+        let until = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+        let snooze = || Transition::Snooze { until };
+        let wake = || Transition::Wake { until };
+        let sup = || member("s", Role::Supervisor);
+        let agent = |id: &str| member(id, Role::Agent);
+        let lead = member("l", Role::EscalationLead);
+        let mut escalated = state(Some("l"), Open);
+        escalated.escalated = true;
+        // (actor, before, change, expected)
+        let cases: Vec<(Principal, ConversationState, Transition, Expected<'_>)> = vec![
+            // The assignee, supervisors and the lead of an escalated one snooze.
+            (
+                agent("a"),
+                state(Some("a"), Open),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
+            (
+                agent("a"),
+                state(Some("a"), Pending),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
+            (
+                sup(),
+                state(Some("b"), Open),
+                snooze(),
+                Some((Some("b"), None, Snoozed, None)),
+            ),
+            (
+                sup(),
+                state(None, Open),
+                snooze(),
+                Some((None, None, Snoozed, None)),
+            ),
+            (
+                lead.clone(),
+                escalated.clone(),
+                snooze(),
+                Some((Some("l"), None, Snoozed, None)),
+            ),
+            // A new time for a snoozed one.
+            (
+                agent("a"),
+                state(Some("a"), Snoozed),
+                snooze(),
+                Some((Some("a"), None, Snoozed, None)),
+            ),
+            // Another agent's, or an unassigned one for an agent: refused.
+            (agent("a"), state(Some("b"), Open), snooze(), None),
+            (agent("a"), state(None, Open), snooze(), None),
+            // Resolved: refused (409).
+            (sup(), state(Some("a"), Resolved), snooze(), None),
+            // The wake-up: only from snoozed, to open, assignee kept.
+            (
+                agent("a"),
+                state(Some("a"), Snoozed),
+                wake(),
+                Some((Some("a"), None, Open, None)),
+            ),
+            (
+                sup(),
+                state(None, Snoozed),
+                wake(),
+                Some((None, None, Open, None)),
+            ),
+            (agent("a"), state(Some("a"), Open), wake(), None),
+            (agent("a"), state(Some("a"), Resolved), wake(), None),
+        ];
+        for (actor, before, change, expected) in cases {
+            check(actor, before, change, expected);
+        }
+        let refused = snooze().apply_to(&sup(), &mut state(None, Resolved));
+        assert!(matches!(refused, Err(RuleViolation::InvalidTransition(_))));
+        let fan = Principal::Fan {
+            id: FanId::from("f"),
+            name: "F".into(),
+        };
+        assert!(snooze().apply_to(&fan, &mut state(None, Open)).is_err());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod role;
 pub mod room;
 pub mod schedule;
 pub mod signals;
+pub mod snooze;
 pub mod team;
 pub mod text;
 pub mod topic;

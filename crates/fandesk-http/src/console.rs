@@ -79,6 +79,12 @@ const ASSETS: &[Asset] = &[
     asset!("js/event-moderation.js", JS),
     asset!("js/voice.js", JS),
     asset!("js/charter-due.js", JS),
+    asset!("js/chart.js", JS),
+    asset!("js/period.js", JS),
+    asset!("js/metrics.js", JS),
+    asset!("js/review.js", JS),
+    asset!("js/report.js", JS),
+    asset!("js/conv-actions.js", JS),
 ];
 
 /// Longest path segment looked up as an event id (ids are far shorter).

@@ -21,6 +21,7 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<charter::ReviewRequest>(bytes);
     let _ = decode_json::<conversations::OpenConversationRequest>(bytes);
     let _ = decode_json::<conversations::SendMessageRequest>(bytes);
+    let _ = decode_json::<conversations::SnoozeRequest>(bytes);
     let _ = decode_json::<desk::FanPatchRequest>(bytes);
     let _ = decode_json::<desk::CapacityRequest>(bytes);
     let _ = decode_json::<rooms::CreateRoomRequest>(bytes);

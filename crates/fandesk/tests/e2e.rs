@@ -44,6 +44,7 @@ mod e2e {
     mod scheduled;
     mod scheduled_crash;
     mod side_channels;
+    mod snooze;
     mod supervision;
     mod support;
     mod system;

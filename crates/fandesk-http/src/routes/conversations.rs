@@ -22,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get))
         .routes(routes!(resolve))
         .routes(routes!(reopen))
+        .routes(routes!(snooze))
         .routes(routes!(send, list_messages))
         .routes(routes!(list_scheduled_replies))
         .routes(routes!(cancel_scheduled_reply))
@@ -152,6 +153,38 @@ pub async fn reopen(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ConversationView>> {
     Ok(axum::Json(state.app.reopen(&session.principal, &id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SnoozeRequest {
+    /// When it wakes (RFC 3339): in the future, at most 30 days ahead.
+    #[schema(value_type = String, format = DateTime)]
+    pub until: jiff::Timestamp,
+}
+
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/snooze", tag = "conversations", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = SnoozeRequest,
+    description = "Sets the conversation aside until `until`; it returns to `open` then, or as soon as \
+                   the fan writes. Fans are shown `open` throughout.",
+    responses((status = 200, description = "snoozed", body = ConversationView),
+              (status = 403, description = "`forbidden`: the assignee, the escalation lead or a \
+                                            supervisor snoozes", body = ErrorBody),
+              (status = 409, description = "`conflict`: resolved", body = ErrorBody),
+              (status = 422, description = "`invalid_request`: `until` is past or more than 30 days \
+                                            ahead", body = ErrorBody)))]
+pub async fn snooze(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+    Json(input): Json<SnoozeRequest>,
+) -> ApiResult<axum::Json<ConversationView>> {
+    Ok(axum::Json(
+        state
+            .app
+            .snooze(&session.principal, &id, input.until)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]

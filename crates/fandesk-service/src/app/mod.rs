@@ -86,6 +86,7 @@ impl App {
         charter::register_jobs(&mut registry, &config.charter);
         integration::register_jobs(&mut registry, &config.webhooks);
         crate::schedule::register_jobs(&mut registry);
+        crate::conversation::snooze::register_jobs(&mut registry);
         crate::channel::archive::register_jobs(&mut registry);
         let jobs = Jobs::new(registry);
         let app = App {

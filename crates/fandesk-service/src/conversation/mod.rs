@@ -1,11 +1,12 @@
 //! Conversations (docs/product.md › Conversations): open, read, list, resolve, reopen and
-//! the other changes; sending ([`message`]), the group-commit batch that decides and
+//! the other changes; snoozing ([`snooze`]); sending ([`message`]), the group-commit batch that decides and
 //! publishes them ([`commit`]), supervision ([`supervision`]), the collision view
 //! ([`presence`]) and the JSON views ([`view`]).
 
 pub(crate) mod commit;
 pub(crate) mod message;
 pub(crate) mod presence;
+pub(crate) mod snooze;
 pub(crate) mod supervision;
 pub(crate) mod view;
 
@@ -13,6 +14,7 @@ use crate::app::error::{ServiceError, ServiceResult};
 use crate::live::publish::{Audiences, publish_conversation};
 use crate::{App, new_id};
 use fandesk_domain::conversation::Transition;
+use fandesk_domain::snooze::fan_status;
 use fandesk_domain::{
     Audience, Capability, ConversationId, MessageId, Principal, can_read_conversation,
 };
@@ -111,9 +113,24 @@ impl App {
         }
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         let audience = audience_of(actor);
+        // Fans filter by the status they are shown: a snoozed conversation is `open` to
+        // them, and none is `snoozed`.
+        // They are filtered here from a full page of their own conversations (a fan has few),
+        // so a small `limit` still finds a matching older one.
+        let limit = filter.limit as usize;
+        let fan_wants = match (audience, filter.status) {
+            (Audience::Fan, Some(status)) => {
+                filter.status = None;
+                filter.limit = MAX_PAGE;
+                Some(status)
+            }
+            _ => None,
+        };
         let rows = self.store().list_conversations(&filter).await?;
         Ok(rows
             .iter()
+            .filter(|row| fan_wants.is_none_or(|wanted| fan_status(row.status) == wanted))
+            .take(limit)
             .map(|row| ConversationView::new(row, audience))
             .collect())
     }

@@ -3,6 +3,7 @@
 //! by [`Audience::sees`] first (docs/product.md: fans never see internal content). Their
 //! event frames are built from these views in `live::frame`.
 
+use fandesk_domain::snooze::fan_status;
 use fandesk_domain::{Audience, AuthorKind};
 use fandesk_store::{ConversationRow, MessageRow};
 use jiff::Timestamp;
@@ -26,6 +27,9 @@ pub struct TeamConversationView {
     /// Since when a fan message waits for a human answer.
     #[schema(value_type = Option<String>, format = DateTime)]
     pub awaiting_since: Option<Timestamp>,
+    /// When a snoozed conversation wakes (`null` unless `status` is `snoozed`).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub snoozed_until: Option<Timestamp>,
     /// Rolling sentiment of the fan's messages, −1 … 1.
     pub sentiment: Option<f64>,
     /// Last position of the full timeline.
@@ -65,14 +69,16 @@ impl ConversationView {
                 escalated_to: row.escalated_to.as_ref().map(|id| id.0.clone()),
                 observer_id: row.observer_id.as_ref().map(|id| id.0.clone()),
                 awaiting_since: row.awaiting_since,
+                snoozed_until: row.snoozed_until,
                 sentiment: (row.sentiment.messages > 0).then_some(row.sentiment.score),
                 last_seq: row.last_seq,
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             }),
+            // A snooze is the team's business: fans read `open` (docs/api.md › Snooze).
             Audience::Fan => ConversationView::Fan(FanConversationView {
                 id: row.id.0.clone(),
-                status: row.status.as_str().to_owned(),
+                status: fan_status(row.status).as_str().to_owned(),
                 created_at: row.created_at,
             }),
         }

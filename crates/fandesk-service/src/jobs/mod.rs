@@ -1,7 +1,7 @@
 //! Jobs (docs/product.md › SLA: timers are durable jobs in the database that survive
 //! restarts and fire once; ARCHITECTURE.md › Code map): the durable jobs of the jobs table
 //! — SLA timers, weekly report deliveries, webhook deliveries, scheduled replies and
-//! messages — and the recurring tasks every node runs — the
+//! messages, snooze wake-ups — and the recurring tasks every node runs — the
 //! session purge, the desk's offer of the queue. Each feature registers what it runs
 //! ([`Registry`]) when the `App` starts; the scheduler ([`scheduler`]) runs them on the
 //! injected `Clock`, so a `ManualClock` being advanced drives every one of them and no test
@@ -36,16 +36,19 @@ pub(crate) enum JobKind {
     ScheduledReply,
     /// Deliver what is due of a scheduled message (`schedule::delivery`).
     ScheduledMessage,
+    /// Wake a snoozed conversation (`conversation::snooze`).
+    SnoozeWake,
 }
 
 impl JobKind {
-    pub(crate) const ALL: [JobKind; 6] = [
+    pub(crate) const ALL: [JobKind; 7] = [
         JobKind::SlaFirstResponse,
         JobKind::WeeklyReportFile,
         JobKind::WeeklyReportWebhook,
         JobKind::WebhookDelivery,
         JobKind::ScheduledReply,
         JobKind::ScheduledMessage,
+        JobKind::SnoozeWake,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -56,6 +59,7 @@ impl JobKind {
             JobKind::WebhookDelivery => "webhook_delivery",
             JobKind::ScheduledReply => "scheduled_reply",
             JobKind::ScheduledMessage => "scheduled_message",
+            JobKind::SnoozeWake => "snooze_wake",
         }
     }
 

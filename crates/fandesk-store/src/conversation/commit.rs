@@ -187,7 +187,7 @@ async fn update_conversations<D: Dialect>(
         "WITH v (id, status, assignee_id, last_seq, last_public_seq, updated_at, escalated, \
          escalated_to, observer_id, awaiting_since, sentiment, sentiment_messages, \
          sentiment_negative, bot_automated_last, bot_fan_waiting, bot_exchanges, \
-         bot_handed_off) AS (",
+         bot_handed_off, snoozed_until) AS (",
     );
     update.push_values(conversations, |mut values, conversation| {
         values
@@ -207,7 +207,8 @@ async fn update_conversations<D: Dialect>(
             .value(conversation.bot.automated_last)
             .value(conversation.bot.fan_waiting)
             .value(i64::from(conversation.bot.exchanges))
-            .value(conversation.bot.handed_off);
+            .value(conversation.bot.handed_off)
+            .value(conversation.snoozed_until.map(to_micros));
     });
     update.push(
         ") UPDATE conversations SET status = v.status, assignee_id = v.assignee_id, \
@@ -218,7 +219,8 @@ async fn update_conversations<D: Dialect>(
          sentiment = v.sentiment, sentiment_messages = v.sentiment_messages, \
          sentiment_negative = v.sentiment_negative, \
          bot_automated_last = v.bot_automated_last, bot_fan_waiting = v.bot_fan_waiting, \
-         bot_exchanges = v.bot_exchanges, bot_handed_off = v.bot_handed_off \
+         bot_exchanges = v.bot_exchanges, bot_handed_off = v.bot_handed_off, \
+         snoozed_until = v.snoozed_until \
          FROM v WHERE conversations.id = v.id",
     );
     D::execute(tx, update.build()).await?;

@@ -6,6 +6,7 @@ pub(crate) mod commit;
 mod message;
 pub(crate) mod plan;
 pub(crate) mod rows;
+mod snooze;
 
 use crate::statement::Statement;
 use crate::{Store, StoreResult, to_micros};

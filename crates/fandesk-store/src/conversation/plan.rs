@@ -6,14 +6,16 @@
 //! decision (`plan`); `commit.rs` loads and writes.
 
 use super::rows::{ConversationRow, MessageRow};
+use super::snooze::{check_wake, wake_on_fan_message};
 use crate::supervision::AuditRow;
 use fandesk_domain::bot_rule::Turn;
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::flow::QuickReply;
 use fandesk_domain::signals::TurnRule;
+use fandesk_domain::snooze::fan_status;
 use fandesk_domain::{
     AuthorKind, BotLimits, BotTurns, ConversationId, FanId, MemberId, MessageId, Principal, Role,
-    RuleViolation, Speaker, TimelineEvent, Visibility, decide_post,
+    RuleViolation, Speaker, Status, TimelineEvent, Visibility, decide_post,
 };
 use jiff::Timestamp;
 use std::collections::{HashMap, HashSet};
@@ -320,7 +322,9 @@ fn apply_op(
                 turn.hands_off = true;
             }
             let claims = decision.claims && !scheduled;
-            let changed = claims || turn.hands_off;
+            // A fan writing ends a snooze (docs/product.md › Conversations).
+            let woke = kind == AuthorKind::Fan && wake_on_fan_message(conversation, at);
+            let changed = claims || turn.hands_off || woke;
             if claims && let Principal::Member { id, .. } = author {
                 conversation.assignee_id = Some(id.clone());
             }
@@ -395,9 +399,17 @@ fn apply_op(
             let at = to_stored_precision(*at);
             let mut state = conversation.state();
             let status_before = state.status;
+            check_wake(transition, conversation, at)?;
             let outcome = transition.apply_to(actor, &mut state)?;
-            let status_changed = state.status != status_before;
+            // Fans are told of a change only when the status they are shown changes: a
+            // snooze and its end are not theirs to see.
+            let status_changed = fan_status(state.status) != fan_status(status_before);
             conversation.set_state(state);
+            conversation.snoozed_until = match transition {
+                Transition::Snooze { until } => Some(*until),
+                _ if conversation.status == Status::Snoozed => conversation.snoozed_until,
+                _ => None,
+            };
             // A reopen is a new opening: the bot rules start over (docs/product.md › Bots).
             if *transition == Transition::Reopen {
                 conversation.bot = BotTurns::default();

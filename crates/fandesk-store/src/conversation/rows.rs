@@ -32,6 +32,8 @@ pub struct ConversationRow {
     pub sentiment: RollingSentiment,
     /// The bot rules' memory of the current opening (docs/product.md › Bots).
     pub bot: BotTurns,
+    /// When a snoozed conversation wakes; `None` unless `status` is `snoozed`.
+    pub snoozed_until: Option<Timestamp>,
 }
 
 impl ConversationRow {
@@ -53,6 +55,7 @@ impl ConversationRow {
             awaiting_since: None,
             sentiment: RollingSentiment::default(),
             bot: BotTurns::default(),
+            snoozed_until: None,
         }
     }
 
@@ -119,7 +122,7 @@ impl MessageRow {
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, fan_id, status, assignee_id, escalated, \
      escalated_to, observer_id, priority, last_seq, last_public_seq, created_at, updated_at, \
      awaiting_since, sentiment, sentiment_messages, sentiment_negative, bot_automated_last, \
-     bot_fan_waiting, bot_exchanges, bot_handed_off";
+     bot_fan_waiting, bot_exchanges, bot_handed_off, snoozed_until";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, author_id, \
      author_kind, author_name, client_msg_id, body, visibility, automated, created_at, \
      whisper_to, reply_ms, sentiment, flag, event, quick_replies";
@@ -151,6 +154,7 @@ impl<'r, R: Columns> FromRow<'r, R> for ConversationRow {
                 exchanges: u32::try_from(row.int("bot_exchanges")?).unwrap_or(u32::MAX),
                 handed_off: row.boolean("bot_handed_off")?,
             },
+            snoozed_until: row.optional_time("snoozed_until")?,
         })
     }
 }

@@ -183,6 +183,7 @@ pub(crate) static CONVERSATIONS: Table = Table {
         column("bot_fan_waiting", Bool),
         column("bot_exchanges", Int),
         column("bot_handed_off", Bool),
+        nullable("snoozed_until", Int),
     ],
 };
 

@@ -49,5 +49,6 @@ mod metric_counters;
 mod metrics;
 mod rules;
 mod scheduled;
+mod snooze;
 mod support;
 mod timeline;

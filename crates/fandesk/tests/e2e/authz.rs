@@ -98,6 +98,10 @@ async fn request(
         "send_message" => json!({"client_msg_id": client_id(), "body": "hello"}),
         "assign" => json!({"member_id": world.assignee_for(actor)}),
         "escalate" => json!({"reason": ESCALATION_REASON}),
+        "snooze" => {
+            let until = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+            json!({"until": until.to_string()})
+        }
         "create_keyword_rule" => {
             json!({"name": format!("rule {}", client_id()), "patterns": ["refund"]})
         }

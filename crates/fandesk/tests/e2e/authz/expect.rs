@@ -207,6 +207,10 @@ fn conversation(
                 Change::Unassign => Transition::Unassign,
                 Change::TakeOver => Transition::TakeOver,
                 Change::HandBack => Transition::HandBack,
+                // The time is checked before the state; the matrix sends a valid one.
+                Change::Snooze => Transition::Snooze {
+                    until: jiff::Timestamp::now(),
+                },
                 Change::Assign => {
                     let (member, role) = assignee.expect("an assignment names its target");
                     Transition::Assign {

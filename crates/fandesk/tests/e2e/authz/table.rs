@@ -52,6 +52,7 @@ pub enum Change {
     Escalate,
     TakeOver,
     HandBack,
+    Snooze,
 }
 
 impl Change {
@@ -196,6 +197,11 @@ pub const TABLE: &[Classified] = &[
     op(
         "handback",
         Conversation(R::Change(Change::HandBack)),
+        O::Conversation,
+    ),
+    op(
+        "snooze",
+        Conversation(R::Change(Change::Snooze)),
         O::Conversation,
     ),
     op("monitor", Conversation(R::Monitor), O::Conversation),
