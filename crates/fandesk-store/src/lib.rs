@@ -18,10 +18,12 @@
 //! replies to send later).
 
 mod accounts;
+mod audience;
 mod backup;
 mod channel;
 mod charter;
 mod connect;
+mod conversion;
 mod conversation;
 mod desk;
 mod dialect;
@@ -39,6 +41,7 @@ mod statement;
 mod stored_text;
 mod supervision;
 
+pub use audience::{QuestionCounts, ViewingChange};
 pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use channel::commit::{ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep};
@@ -46,6 +49,7 @@ pub use channel::decision::{DecisionFilter, DecisionRow};
 pub use channel::{ChannelMessageFilter, ChannelMessageRow, ChannelRow};
 pub use charter::{CharterEffects, CharterReviewRow, CharterVersionRow};
 pub use connect::{SQLITE_FILE, Store};
+pub use conversion::ConversionRow;
 pub use conversation::ConversationFilter;
 pub use conversation::plan::{OpResult, PostExtras, PostOrigin, WriteOp, WriteOutcome};
 pub use conversation::rows::{ConversationRow, MessageRow};
