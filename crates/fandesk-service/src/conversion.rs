@@ -25,9 +25,11 @@ pub const MAX_VALUE_CENTS: i64 = 1_000_000_000_000;
 /// `POST /api/v1/conversions`.
 #[derive(Clone, Debug, Default)]
 pub struct NewConversion {
-    pub fan_id: String,
+    /// Required (`None`: refused naming it, after the caller's right is checked).
+    pub fan_id: Option<String>,
     pub event_id: Option<String>,
-    pub kind: String,
+    /// Required.
+    pub kind: Option<String>,
     pub value_cents: Option<i64>,
     /// The recorder's own id for it: a repeat with the same one records nothing new.
     pub client_id: Option<String>,
@@ -115,7 +117,8 @@ impl App {
         input: NewConversion,
     ) -> ServiceResult<(ConversionView, bool)> {
         actor.require(Capability::RecordConversions)?;
-        let fan_id = FanId::from(input.fan_id.trim());
+        let required = |field: &str| ServiceError::invalid(field, "is required");
+        let fan_id = FanId::from(input.fan_id.as_deref().ok_or_else(|| required("fan_id"))?.trim());
         if fan_id.as_str().is_empty() || self.store().find_fan(&fan_id).await?.is_none() {
             return Err(ServiceError::invalid("fan_id", "no such fan"));
         }
@@ -129,7 +132,8 @@ impl App {
                 Some(id)
             }
         };
-        let kind = trimmed_text("kind", &input.kind, MAX_KIND_CHARS)?;
+        let kind = input.kind.as_deref().ok_or_else(|| required("kind"))?;
+        let kind = trimmed_text("kind", kind, MAX_KIND_CHARS)?;
         let value_cents = input.value_cents.unwrap_or(0);
         if !(0..=MAX_VALUE_CENTS).contains(&value_cents) {
             return Err(ServiceError::invalid(
@@ -164,7 +168,10 @@ impl App {
 
     /// What a fan watched and bought (the team's fan panel).
     pub async fn fan_activity(&self, actor: &Principal, id: &str) -> ServiceResult<FanActivityView> {
-        actor.require(Capability::ViewFanProfiles)?;
+        // For anyone outside the team no fan exists (404, never 403), as on the profile.
+        if !actor.may(Capability::ViewFanProfiles) {
+            return Err(ServiceError::NotFound("fan"));
+        }
         let fan = FanId::from(id);
         if self.store().find_fan(&fan).await?.is_none() {
             return Err(ServiceError::NotFound("fan"));

@@ -70,7 +70,11 @@ pub use charter::view::{
     DiffLineView,
 };
 pub use conversation::message::{PendingSend, SendMessage, Sent};
-pub use conversion::{ConversionView, FanActivityView, NewConversion, WatchedEventView};
+pub use conversion::{
+    ConversionView, FanActivityView, MAX_CLIENT_ID_CHARS as MAX_CONVERSION_CLIENT_ID_CHARS,
+    MAX_KIND_CHARS as MAX_CONVERSION_KIND_CHARS, MAX_VALUE_CENTS as MAX_CONVERSION_VALUE_CENTS,
+    NewConversion, WatchedEventView,
+};
 pub use conversation::supervision::AuditView;
 pub use desk::DeskConfig;
 pub use desk::canned::{
