@@ -142,7 +142,12 @@ mod tests {
         assert_eq!(attribute(at("2026-03-01T10:00:00Z"), &[]), None);
     }
 
-    fn conversion(agent: Option<&str>, reply_at: Option<&str>, event: Option<&str>, value: i64) -> Conversion {
+    fn conversion(
+        agent: Option<&str>,
+        reply_at: Option<&str>,
+        event: Option<&str>,
+        value: i64,
+    ) -> Conversion {
         Conversion {
             event_id: event.map(str::to_owned),
             value_cents: value,
@@ -164,10 +169,7 @@ mod tests {
         // evening is outside every shift.
         let morning = fandesk_domain::desk::Shift {
             name: "morning".to_owned(),
-            weekdays: vec![
-                jiff::civil::Weekday::Saturday,
-                jiff::civil::Weekday::Sunday,
-            ],
+            weekdays: vec![jiff::civil::Weekday::Saturday, jiff::civil::Weekday::Sunday],
             start: jiff::civil::time(8, 0, 0, 0),
             end: jiff::civil::time(16, 0, 0, 0),
             time_zone: jiff::tz::TimeZone::get("Europe/Berlin").expect("a zone"),
@@ -189,7 +191,11 @@ mod tests {
         };
         assert_eq!(
             report.by_agent,
-            vec![row(None, 1, 99), row(Some("ann"), 2, 750), row(Some("bob"), 1, 1_000)]
+            vec![
+                row(None, 1, 99),
+                row(Some("ann"), 2, 750),
+                row(Some("bob"), 1, 1_000)
+            ]
         );
         assert_eq!(
             report.by_shift,

@@ -101,14 +101,12 @@ fn report() -> WeeklyReport {
     .collect();
     // Two conversions this week credited to Ann's reply in `a` (the `day` shift, an
     // event's), one not credited; one last week (left out).
-    let conversion = |at: i64, agent: Option<(&str, i64)>, event: Option<&str>, value| {
-        Conversion {
-            event_id: event.map(str::to_owned),
-            value_cents: value,
-            created_at: t(at),
-            agent_id: agent.map(|(id, _)| id.to_owned()),
-            reply_at: agent.map(|(_, at)| t(at)),
-        }
+    let conversion = |at: i64, agent: Option<(&str, i64)>, event: Option<&str>, value| Conversion {
+        event_id: event.map(str::to_owned),
+        value_cents: value,
+        created_at: t(at),
+        agent_id: agent.map(|(id, _)| id.to_owned()),
+        reply_at: agent.map(|(_, at)| t(at)),
     };
     let conversions = [
         conversion(600, Some(("ann", 30)), Some("evt_1"), 1_999),

@@ -118,7 +118,13 @@ impl App {
     ) -> ServiceResult<(ConversionView, bool)> {
         actor.require(Capability::RecordConversions)?;
         let required = |field: &str| ServiceError::invalid(field, "is required");
-        let fan_id = FanId::from(input.fan_id.as_deref().ok_or_else(|| required("fan_id"))?.trim());
+        let fan_id = FanId::from(
+            input
+                .fan_id
+                .as_deref()
+                .ok_or_else(|| required("fan_id"))?
+                .trim(),
+        );
         if fan_id.as_str().is_empty() || self.store().find_fan(&fan_id).await?.is_none() {
             return Err(ServiceError::invalid("fan_id", "no such fan"));
         }
@@ -148,7 +154,10 @@ impl App {
             .transpose()?;
         let now = self.now();
         let since = now - SignedDuration::from_micros(ATTRIBUTION_WINDOW_MICROS);
-        let replies = self.store().list_replies_to_fan(&fan_id, since, now).await?;
+        let replies = self
+            .store()
+            .list_replies_to_fan(&fan_id, since, now)
+            .await?;
         let credited = attribute(now, &replies);
         let row = ConversionRow {
             id: new_id("conv"),
@@ -167,7 +176,11 @@ impl App {
     }
 
     /// What a fan watched and bought (the team's fan panel).
-    pub async fn fan_activity(&self, actor: &Principal, id: &str) -> ServiceResult<FanActivityView> {
+    pub async fn fan_activity(
+        &self,
+        actor: &Principal,
+        id: &str,
+    ) -> ServiceResult<FanActivityView> {
         // For anyone outside the team no fan exists (404, never 403), as on the profile.
         if !actor.may(Capability::ViewFanProfiles) {
             return Err(ServiceError::NotFound("fan"));

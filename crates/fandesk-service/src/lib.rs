@@ -70,12 +70,12 @@ pub use charter::view::{
     DiffLineView,
 };
 pub use conversation::message::{PendingSend, SendMessage, Sent};
+pub use conversation::supervision::AuditView;
 pub use conversion::{
     ConversionView, FanActivityView, MAX_CLIENT_ID_CHARS as MAX_CONVERSION_CLIENT_ID_CHARS,
     MAX_KIND_CHARS as MAX_CONVERSION_KIND_CHARS, MAX_VALUE_CENTS as MAX_CONVERSION_VALUE_CENTS,
     NewConversion, WatchedEventView,
 };
-pub use conversation::supervision::AuditView;
 pub use desk::DeskConfig;
 pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
@@ -84,8 +84,8 @@ pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
 pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
-pub use event::question::{QuestionChange, QuestionView};
 pub use event::metrics::{EventConversionsView, EventMetricsView, EventQuestionsView};
+pub use event::question::{QuestionChange, QuestionView};
 pub use event::view::{EventView, ReplayMessageView};
 pub use event::{EventPatch, NewEvent};
 pub use fandesk_domain::desk::FirstLineMode;

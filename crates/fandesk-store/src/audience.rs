@@ -107,7 +107,14 @@ impl Store {
             let values = (0..chunk.len())
                 .map(|n| {
                     let p = n * 4;
-                    format!("(${}, ${}, ${}, $1, ${}, ${})", p + 2, p + 3, p + 4, p + 5, p + 5)
+                    format!(
+                        "(${}, ${}, ${}, $1, ${}, ${})",
+                        p + 2,
+                        p + 3,
+                        p + 4,
+                        p + 5,
+                        p + 5
+                    )
                 })
                 .collect::<Vec<_>>()
                 .join(", ");

@@ -95,7 +95,10 @@ impl Store {
 
     /// Inserts `row`; with a `client_id` already recorded by the same member, inserts
     /// nothing and returns the stored row instead (`false`: not new).
-    pub async fn insert_conversion(&self, row: &ConversionRow) -> StoreResult<(ConversionRow, bool)> {
+    pub async fn insert_conversion(
+        &self,
+        row: &ConversionRow,
+    ) -> StoreResult<(ConversionRow, bool)> {
         let statement = Statement::new(
             "INSERT INTO conversions (id, fan_id, event_id, kind, value_cents, client_id, \
              recorded_by, created_at, agent_id, reply_at) \
@@ -115,9 +118,8 @@ impl Store {
         if self.writer().execute(statement).await? == 1 {
             return Ok((row.clone(), true));
         }
-        let sql = format!(
-            "SELECT {COLUMNS} FROM conversions WHERE recorded_by = $1 AND client_id = $2"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM conversions WHERE recorded_by = $1 AND client_id = $2");
         let existing = Statement::new(AssertSqlSafe(sql))
             .bind(row.recorded_by.as_str())
             .bind(row.client_id.as_deref());
@@ -152,9 +154,8 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<ConversionRow>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM conversions WHERE created_at >= $1 AND created_at < $2"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} FROM conversions WHERE created_at >= $1 AND created_at < $2");
         let statement = Statement::new(AssertSqlSafe(sql))
             .bind(to_micros(from))
             .bind(to_micros(to));

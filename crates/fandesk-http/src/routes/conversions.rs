@@ -12,9 +12,7 @@ use axum::http::StatusCode;
 use fandesk_service::{ConversionView, FanActivityView, NewConversion};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{
-    KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type,
-};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, SchemaFormat, SchemaType, Type};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -71,7 +69,10 @@ fn value_cents() -> Object {
 
 /// `POST /api/v1/conversions` as documented: `fan_id` and `kind` are required.
 #[derive(Deserialize, ToSchema)]
-#[allow(dead_code, reason = "only its schema is used (and its fields, by a test)")]
+#[allow(
+    dead_code,
+    reason = "only its schema is used (and its fields, by a test)"
+)]
 #[serde(deny_unknown_fields)]
 pub struct NewConversionRequest {
     #[schema(schema_with = fan_id)]
@@ -120,7 +121,10 @@ pub async fn record(
         value_cents: input.value_cents,
         client_id: input.client_id,
     };
-    let (conversion, _) = state.app.record_conversion(&session.principal, input).await?;
+    let (conversion, _) = state
+        .app
+        .record_conversion(&session.principal, input)
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(conversion)))
 }
 
