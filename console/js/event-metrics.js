@@ -56,7 +56,7 @@ export function retentionChart(shares) {
 export function messagesChart(counts) {
   const most = Math.max(1, ...counts);
   const { x, parts } = frame(counts.length, 'Chat messages per minute', String(most));
-  const width = Math.max(2, (WIDTH - 2 * PAD) / Math.max(1, counts.length) - 2);
+  const width = Math.min(40, Math.max(2, (WIDTH - 2 * PAD) / Math.max(1, counts.length) - 2));
   const height = (count) => (count / most) * (HEIGHT - 1.5 * PAD);
   return svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'metrics-chart', role: 'img', 'aria-label': 'Chat messages per minute', 'data-chart': 'messages' },
     ...parts,

@@ -79,6 +79,7 @@ describe('event figures', () => {
     assert.equal(await retention.locator('circle').count(), 1);
     assert.equal(await retention.locator('circle').getAttribute('data-share'), '1');
     assert.equal(await figures.locator('svg[data-chart="messages"] rect').count(), 1);
+    await figures.scrollIntoViewIfNeeded();
     await screenshot(page, 'event-figures');
 
     // The same numbers through the API.
