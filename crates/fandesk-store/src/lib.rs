@@ -15,7 +15,8 @@
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `flow.rs` (scripted
 //! bot flows, their versions and each conversation's place in one), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
-//! replies to send later).
+//! replies to send later), `audience.rs` (rooms' viewings, what event figures read),
+//! `conversion.rs` (conversions and the replies that may earn one).
 
 mod accounts;
 mod audience;
