@@ -294,7 +294,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 33] = [
+        let table: [(Capability, [bool; 5]); 34] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -328,6 +328,7 @@ mod tests {
             (ManageFlows, [O, O, X, X, X]),
             (UseChannels, [O, O, O, O, O]),
             (ManageChannels, [O, O, X, X, X]),
+            (RecordConversions, [O, X, X, X, O]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

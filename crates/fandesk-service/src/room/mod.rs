@@ -40,6 +40,10 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// A fan's watching of a room: counted live and recorded, until dropped (boxed: a
+/// subscription carries it).
+pub(crate) type Watching = Box<(ViewerGuard, ViewingGuard)>;
+
 /// The room machinery an `App` owns: its writer, its fan-out hub, its viewer counts and
 /// their ticker.
 pub(crate) struct Rooms {
@@ -432,16 +436,12 @@ impl App {
 
     /// Counts a fan as a viewer of `room`, and records the viewing, while the returned
     /// guards live (team members are not counted).
-    pub(crate) fn watch_room(
-        &self,
-        room: &RoomId,
-        actor: &Principal,
-    ) -> Option<(ViewerGuard, ViewingGuard)> {
+    pub(crate) fn watch_room(&self, room: &RoomId, actor: &Principal) -> Option<Watching> {
         match actor {
-            Principal::Fan { id, .. } => Some((
+            Principal::Fan { id, .. } => Some(Box::new((
                 self.inner.rooms.viewers.join(room, id),
                 self.inner.rooms.viewings.join(room, id),
-            )),
+            ))),
             Principal::Member { .. } => None,
         }
     }
