@@ -5,24 +5,12 @@
 //! activity; then the crediting of conversions to the last human public reply within
 //! 24 h (bot replies and internal notes do not count) and its place in the summary.
 
-use fandesk_service::{Clock, Config, ManualClock};
-use fandesk_testkit::{DEFAULT_TIMEOUT, HttpConfig, Reply, TestServer, WsClient};
+use super::channels::manual_server;
+use fandesk_service::{Clock, ManualClock};
+use fandesk_testkit::{DEFAULT_TIMEOUT, Reply, TestServer, WsClient};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Duration;
-
-async fn manual_server() -> (TestServer, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::starting_now());
-    let week = Duration::from_secs(7 * 24 * 3600);
-    let config = Config {
-        member_token_ttl: week,
-        fan_token_ttl: week,
-        ..Config::default()
-    };
-    let server = TestServer::spawn_service(HttpConfig::default(), config, clock.clone()).await;
-    (server, clock)
-}
 
 async fn post(server: &TestServer, token: &str, path: &str, body: Value) -> Reply {
     server.http().post(path, Some(token), body).await
@@ -320,26 +308,19 @@ async fn conversions_are_credited_to_the_last_human_public_reply_within_a_day() 
     .await;
     summary.expect_status(200);
     let groups = summary.json["groups"].as_array().expect("groups");
-    let ana = groups
-        .iter()
-        .find(|group| group["key"] == agent_id.as_str())
-        .expect("Ana's group");
-    assert_eq!(
-        (ana["conversions"].clone(), ana["revenue_cents"].clone()),
-        (json!(2), json!(2_300))
-    );
-    assert_eq!(ana["first_response_secs"]["count"], 1);
-    let nobody = groups
-        .iter()
-        .find(|group| group["key"].is_null())
-        .expect("the uncredited group");
-    assert_eq!(
-        (
-            nobody["conversions"].clone(),
-            nobody["revenue_cents"].clone()
-        ),
-        (json!(3), json!(157))
-    );
+    let group = |key: &Value| {
+        groups
+            .iter()
+            .find(|group| &group["key"] == key)
+            .unwrap_or_else(|| panic!("a group {key}"))
+    };
+    let revenue_of = |key: Value| {
+        let found = group(&key);
+        (found["conversions"].clone(), found["revenue_cents"].clone())
+    };
+    assert_eq!(revenue_of(json!(agent_id)), (json!(2), json!(2_300)));
+    assert_eq!(group(&json!(agent_id))["first_response_secs"]["count"], 1);
+    assert_eq!(revenue_of(Value::Null), (json!(3), json!(157)));
     let all = get(
         &server,
         &owner,
