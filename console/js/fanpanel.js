@@ -95,7 +95,7 @@ export class FanPanel {
   /** Events watched (minutes) and conversions (kind, value, when). */
   activityBox(activity) {
     const watched = activity.events.map((event) => h('li', { dataset: { eventId: event.event_id } },
-      `${event.title} · ${Math.round(event.watch_secs / 60)} min watched`));
+      `${event.title} · ${event.watch_secs < 60 ? `${Math.round(event.watch_secs)} s` : `${Math.round(event.watch_secs / 60)} min`} watched`));
     const bought = activity.conversions.map((conversion) => h('li', { dataset: { conversionId: conversion.id } },
       `${conversion.kind} · ${money(conversion.value_cents)} · ${ago(conversion.created_at)}`));
     return h('div', { class: 'fan-activity' },

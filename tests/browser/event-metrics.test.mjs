@@ -2,7 +2,8 @@
 // (README › Premieres and live events › Figures): a fan watches a short live event on its
 // page, the moderation view counts them live, and after the end the figures panel shows
 // the final numbers — one viewer watching the whole event, the retention and messages
-// charts drawn as SVG, the question answered, the conversion recorded for the event.
+// charts drawn as SVG, the question answered, the conversion recorded for the event —
+// and the fan panel beside that fan's conversation shows what they watched and bought.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -59,9 +60,10 @@ describe('event figures', () => {
     await call(server.url, 'POST', `/rooms/${event.room_id}/messages`, { token: other.token, body: { client_msg_id: 'm1', body: 'hello!' } });
     const question = await call(server.url, 'POST', `/events/${event.id}/questions`, { token: other.token, body: { client_msg_id: 'q1', body: 'Encore?' } });
     await call(server.url, 'POST', `/events/${event.id}/questions/${question.id}/answer`, { token: team.ownerToken });
+    const viewer = await fanPage.evaluate(() => JSON.parse(localStorage.getItem('fandesk.fan')));
     await call(server.url, 'POST', '/conversions', {
       token: team.ownerToken,
-      body: { fan_id: other.fan.id, event_id: event.id, kind: 'ticket', value_cents: 1999 },
+      body: { fan_id: viewer.fan.id, event_id: event.id, kind: 'ticket', value_cents: 1999 },
     });
 
     // After the end: reopen the event; the figures are final.
@@ -88,6 +90,21 @@ describe('event figures', () => {
       [metrics.unique_viewers, metrics.retention_by_minute, metrics.messages_per_minute, metrics.conversions],
       [1, [1], [1], { count: 1, value_cents: 1999 }],
     );
+
+    // The viewer writes in; the fan panel beside the conversation shows the event watched
+    // and the ticket bought.
+    const conversation = await call(server.url, 'POST', '/conversations', { token: viewer.token, body: {} });
+    await call(server.url, 'POST', `/conversations/${conversation.id}/messages`, {
+      token: viewer.token, body: { client_msg_id: 'c1', body: 'Loved the live!' },
+    });
+    await page.locator('.views a', { hasText: 'Inbox' }).click();
+    const item = page.locator('.conv-item', { hasText: 'Vi' });
+    await item.first().waitFor({ timeout: 20_000 });
+    await item.first().click();
+    const activity = page.locator('.fan-panel .fan-activity');
+    await activity.locator('li', { hasText: 'Quick live' }).waitFor();
+    assert.match(await activity.locator('li', { hasText: 'Quick live' }).textContent(), /Quick live · 10 s watched/);
+    assert.match(await activity.locator('li', { hasText: 'ticket' }).textContent(), /ticket · .*19\.99/);
     await fanPage.context().close();
     await page.context().close();
   });
