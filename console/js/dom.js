@@ -21,6 +21,22 @@ export function h(tag, props = {}, ...children) {
   return element;
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Creates an SVG element (charts): attributes as given, children as in `h`. Like `h`, no
+ * markup is ever parsed.
+ */
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS(SVG_NS, tag);
+  for (const [key, value] of Object.entries(attributes || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(key, String(value));
+  }
+  append(element, children);
+  return element;
+}
+
 /** Appends nodes or strings (as text nodes) to `parent`. */
 export function append(parent, children) {
   for (const child of [children].flat(Infinity)) {

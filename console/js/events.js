@@ -1,11 +1,12 @@
 // The events screen (owner, supervisors; docs/api.md › Events): the events with their
 // status and label, a form to schedule one (title, kind, start, duration, video URL,
 // Q&A), and an event's moderation view (event-moderation.js), live over the console's
-// WebSocket. Statuses move on by the clock (scheduled → live → ended), recomputed here
+// WebSocket, with its figures (event-metrics.js: live so far, final after the end). Statuses move on by the clock (scheduled → live → ended), recomputed here
 // every few seconds without asking the server.
 
 import { api, ApiError } from './api.js';
 import { h, replace, toast } from './dom.js';
+import { EventMetricsPanel } from './event-metrics.js';
 import { EventModeration } from './event-moderation.js';
 import { ServerClock, phaseAt } from './watch-clock.js';
 
@@ -17,7 +18,7 @@ function localInputToIso(value) {
 }
 
 export function mountEvents(root, ctx) {
-  const state = { events: [], moderation: null, timer: null, clock: new ServerClock() };
+  const state = { events: [], moderation: null, metrics: null, timer: null, clock: new ServerClock() };
   const title = h('input', { type: 'text', name: 'title', required: true, maxlength: '200', autocomplete: 'off' });
   const kind = h('select', { name: 'kind' },
     h('option', { value: 'premiere' }, 'Premiere (pre-recorded)'),
@@ -39,6 +40,7 @@ export function mountEvents(root, ctx) {
     h('div', { class: 'dialog-actions' }, h('button', { type: 'submit', class: 'primary' }, 'Schedule')));
   const listBody = h('tbody');
   const detail = h('section', { class: 'panel event-detail', hidden: true });
+  const figures = h('section', { class: 'panel event-metrics', hidden: true, 'aria-label': 'Event figures' });
 
   replace(root, h('div', { class: 'events' },
     h('section', { class: 'panel events-list' },
@@ -48,7 +50,8 @@ export function mountEvents(root, ctx) {
           h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'Label'), h('th', {}, 'Status'), h('th', {}, 'Starts'), h('th', {}, 'Q&A'), h('th', {}, ''))),
           listBody))),
     h('section', { class: 'panel events-new' }, form),
-    detail));
+    detail,
+    figures));
 
   async function refresh() {
     try {
@@ -108,8 +111,11 @@ export function mountEvents(root, ctx) {
     const event = state.events.find((item) => item.id === id);
     if (!event) return;
     state.moderation?.destroy();
+    state.metrics?.destroy();
     detail.hidden = false;
+    figures.hidden = false;
     state.moderation = new EventModeration(detail, event, ctx.live);
+    state.metrics = new EventMetricsPanel(figures, event);
   }
 
   refresh();
@@ -118,6 +124,7 @@ export function mountEvents(root, ctx) {
     unmount() {
       clearInterval(state.timer);
       state.moderation?.destroy();
+      state.metrics?.destroy();
     },
   };
 }

@@ -1,6 +1,7 @@
 // The fan panel beside a conversation (docs/product.md › Conversations): name, local time,
 // tags, lifetime spend, notes, first/last seen — from the fan profile API when the
-// server has it — and the conversation's own facts (priority, sentiment, age).
+// server has it —, the events the fan watched and what they bought (the fan's activity),
+// and the conversation's own facts (priority, sentiment, age).
 
 import { api } from './api.js';
 import { h, replace, toast } from './dom.js';
@@ -12,6 +13,7 @@ export class FanPanel {
     this.ctx = ctx;
     this.conversation = null;
     this.profile = null;
+    this.activity = null;
     this.clockTimer = setInterval(() => this.tick(), 15_000);
     this.clear();
   }
@@ -30,11 +32,17 @@ export class FanPanel {
     this.conversation = conversation;
     if (switched) {
       this.profile = null;
+      this.activity = null;
       if (this.ctx.features.fans) {
         try {
           this.profile = await this.ctx.directory.profile(conversation.fan_id, { fresh: true });
         } catch (error) {
           toast(`Fan profile unavailable: ${error.message}`, 'error');
+        }
+        try {
+          this.activity = await api('GET', `/fans/${encodeURIComponent(conversation.fan_id)}/activity`);
+        } catch {
+          this.activity = null; // an older server: no activity to show
         }
       }
     }
@@ -76,6 +84,7 @@ export class FanPanel {
       h('dl', { class: 'facts' }, rows),
     ];
     if (profile && this.ctx.me.role !== 'bot') sections.push(this.tagsEditor(profile));
+    if (this.activity) sections.push(this.activityBox(this.activity));
     if (profile) sections.push(this.notesEditor(profile));
     else {
       sections.push(h('p', { class: 'muted small' },
@@ -109,6 +118,20 @@ export class FanPanel {
       },
     }, input, h('button', { type: 'submit' }, 'Save tags'), status);
     return h('div', { class: 'notes-box' }, h('h3', {}, 'Tags'), form);
+  }
+
+  /** Events watched (minutes) and conversions (kind, value, when). */
+  activityBox(activity) {
+    const watched = activity.events.map((event) => h('li', { dataset: { eventId: event.event_id } },
+      `${event.title} · ${event.watch_secs < 60 ? `${Math.round(event.watch_secs)} s` : `${Math.round(event.watch_secs / 60)} min`} watched`));
+    const bought = activity.conversions.map((conversion) => h('li', { dataset: { conversionId: conversion.id } },
+      `${conversion.kind} · ${money(conversion.value_cents)} · ${ago(conversion.created_at)}`));
+    return h('div', { class: 'fan-activity' },
+      h('h3', {}, 'Watched and bought'),
+      watched.length ? h('ul', { class: 'plain' }, watched) : h('p', { class: 'muted small' }, 'No events watched.'),
+      bought.length
+        ? [h('ul', { class: 'plain' }, bought), h('p', { class: 'small' }, `Total ${money(activity.value_cents)}`)]
+        : h('p', { class: 'muted small' }, 'No conversions.'));
   }
 
   notesEditor(profile) {

@@ -13,16 +13,19 @@
 //! - [`summarize`]: records of a period → per-group mean / p50 / p90 / count and rates.
 //! - [`report`]: the weekly report and its JSON, CSV and HTML (inline SVG) renderings.
 
+mod audience;
 mod event;
 mod record;
 pub mod report;
 mod report_render;
+pub mod revenue;
 mod shift_calendar;
 mod stats;
 mod step;
 mod summary;
 mod svg;
 
+pub use audience::{AudienceFigures, AudienceWindow, Viewing, audience_figures};
 pub use event::{Actor, Event, EventKind};
 pub use record::{Opening, OpeningKind, Resolution, TeamMessage};
 pub use shift_calendar::{Segments, ShiftCalendar, day_segments};

@@ -4,6 +4,7 @@
 //! from metric records only; rendered by `report_render`.
 
 use crate::record::{Opening, Resolution, TeamMessage};
+use crate::revenue::{Conversion, RevenueRow, revenue_report};
 use crate::summary::{GroupBy, GroupSummary, Period, summarize};
 use fandesk_domain::desk::local_instant;
 use jiff::Timestamp;
@@ -95,6 +96,10 @@ pub struct ReportInput<'a> {
     /// Member id → display name.
     pub names: &'a HashMap<String, String>,
     pub now: Timestamp,
+    /// Conversions of the period (those recorded in the week count).
+    pub conversions: &'a [Conversion],
+    /// Event id → title, for the revenue per event.
+    pub event_titles: &'a HashMap<String, String>,
 }
 
 /// Change from the previous week (this week − previous; `None` when either is missing).
@@ -117,6 +122,20 @@ pub struct ReportRow {
     pub this_week: GroupSummary,
     pub previous_week: GroupSummary,
     pub delta: Delta,
+    /// Conversions recorded this week credited to this group (docs/metrics.md ›
+    /// Conversions and revenue): to the agent, or to the shift of the credited reply.
+    pub conversions: u64,
+    /// Their value, in cents.
+    pub revenue_cents: i64,
+}
+
+/// Conversions recorded this week tied to one event, and their value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventRevenue {
+    pub event_id: String,
+    pub title: String,
+    pub conversions: u64,
+    pub revenue_cents: i64,
 }
 
 /// FRT distribution bucket.
@@ -149,6 +168,8 @@ pub struct WeeklyReport {
     /// Openings by local hour of their clock start, 0–23.
     pub volume_by_hour: Vec<u64>,
     pub daily: Vec<DailyPoint>,
+    /// Conversions and revenue per event (premieres and live events), by title.
+    pub events: Vec<EventRevenue>,
 }
 
 /// Upper bounds (seconds, exclusive) and labels of the FRT distribution.
@@ -238,7 +259,36 @@ fn row(
         delta: delta(&this_week, &previous_week),
         this_week,
         previous_week,
+        conversions: 0,
+        revenue_cents: 0,
     }
+}
+
+/// Sets each row's conversions and revenue from `revenue` (same keys); a key without a
+/// row gets one with empty figures.
+fn add_revenue(
+    rows: &mut Vec<ReportRow>,
+    revenue: Vec<RevenueRow>,
+    name_of: &dyn Fn(Option<&str>) -> String,
+) {
+    for group in revenue {
+        let index = match rows.iter().position(|row| row.key == group.key) {
+            Some(index) => index,
+            None => {
+                let empty = GroupSummary {
+                    key: group.key.clone(),
+                    ..GroupSummary::default()
+                };
+                rows.push(row(empty.clone(), empty, name_of));
+                rows.len() - 1
+            }
+        };
+        rows[index].conversions = group.conversions;
+        rows[index].revenue_cents = group.value_cents;
+    }
+    rows.sort_by(|a, b| {
+        (a.key.is_none(), &a.name, &a.key).cmp(&(b.key.is_none(), &b.name, &b.key))
+    });
 }
 
 /// Builds the report of `input.week`.
@@ -253,10 +303,39 @@ pub fn weekly_report(input: &ReportInput<'_>) -> WeeklyReport {
             .unwrap_or_else(|| id.to_owned()),
         None => "(unanswered)".to_owned(),
     };
-    let agents = rows(input, &GroupBy::Agent, &agent_name);
+    let week_conversions: Vec<Conversion> = input
+        .conversions
+        .iter()
+        .filter(|conversion| period.contains(conversion.created_at))
+        .cloned()
+        .collect();
+    let revenue = revenue_report(&week_conversions, input.shift_of);
+    let mut overall = overall;
+    overall.conversions = week_conversions.len() as u64;
+    overall.revenue_cents = week_conversions.iter().map(|c| c.value_cents).sum();
+    let mut agents = rows(input, &GroupBy::Agent, &agent_name);
+    add_revenue(&mut agents, revenue.by_agent, &agent_name);
     let shift_name =
         |key: Option<&str>| key.map_or_else(|| "(off shift)".to_owned(), str::to_owned);
-    let shifts = rows(input, &GroupBy::Shift(input.shift_of), &shift_name);
+    let mut shifts = rows(input, &GroupBy::Shift(input.shift_of), &shift_name);
+    add_revenue(&mut shifts, revenue.by_shift, &shift_name);
+    let events = revenue
+        .by_event
+        .into_iter()
+        .filter_map(|group| {
+            let event_id = group.key?;
+            Some(EventRevenue {
+                title: input
+                    .event_titles
+                    .get(&event_id)
+                    .cloned()
+                    .unwrap_or_else(|| event_id.clone()),
+                event_id,
+                conversions: group.conversions,
+                revenue_cents: group.value_cents,
+            })
+        })
+        .collect();
     let week_openings: Vec<&Opening> = input
         .openings
         .iter()
@@ -322,6 +401,7 @@ pub fn weekly_report(input: &ReportInput<'_>) -> WeeklyReport {
         frt_distribution,
         volume_by_hour,
         daily,
+        events,
     }
 }
 

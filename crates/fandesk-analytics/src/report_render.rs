@@ -26,7 +26,8 @@ fn csv_field(text: &str) -> String {
 const CSV_HEADER: &str = "section,key,name,volume,unanswered,frt_count,frt_mean_secs,frt_p50_secs,frt_p90_secs,\
 first_touch_p50_secs,sla_breaches,resolved,resolution_rate,reply_rate,mean_conversation_length,\
 prev_volume,prev_frt_mean_secs,prev_frt_p90_secs,prev_resolution_rate,prev_reply_rate,prev_sla_breaches,\
-delta_volume,delta_frt_mean_secs,delta_frt_p90_secs,delta_resolution_rate,delta_reply_rate,delta_sla_breaches";
+delta_volume,delta_frt_mean_secs,delta_frt_p90_secs,delta_resolution_rate,delta_reply_rate,delta_sla_breaches,\
+conversions,revenue_cents";
 
 /// One line per table row: `overall`, then `agent` and `shift` rows.
 pub fn to_csv(report: &WeeklyReport) -> String {
@@ -65,11 +66,42 @@ pub fn to_csv(report: &WeeklyReport) -> String {
             number(delta.resolution_rate, 4),
             number(delta.reply_rate, 4),
             delta.sla_breaches.to_string(),
+            row.conversions.to_string(),
+            row.revenue_cents.to_string(),
         ];
         csv.push_str(&fields.join(","));
         csv.push('\n');
     }
     csv
+}
+
+/// An amount of cents as currency units with two decimals.
+fn cents(value: i64) -> String {
+    let sign = if value < 0 { "-" } else { "" };
+    let value = value.unsigned_abs();
+    format!("{sign}{}.{:02}", value / 100, value % 100)
+}
+
+/// The conversions and revenue of each event.
+fn events_table(report: &WeeklyReport) -> String {
+    if report.events.is_empty() {
+        return String::new();
+    }
+    let mut html = String::from(
+        "<h2>Per event</h2><table><thead><tr><th>Event</th><th>Conversions</th><th>Revenue</th>\
+         </tr></thead><tbody>",
+    );
+    for event in &report.events {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&event.title),
+            event.conversions,
+            cents(event.revenue_cents),
+        );
+    }
+    html.push_str("</tbody></table>");
+    html
 }
 
 fn percent(value: Option<f64>) -> String {
@@ -102,14 +134,15 @@ fn table(title: &str, rows: &[&ReportRow]) -> String {
     let mut html = format!(
         "<h2>{}</h2><table><thead><tr><th>Name</th><th>Volume</th><th>Δ</th><th>FRT mean</th><th>Δ</th>\
          <th>FRT p50</th><th>FRT p90</th><th>Δ</th><th>First touch p50</th><th>SLA breaches</th><th>Δ</th>\
-         <th>Resolution rate</th><th>Δ</th><th>Reply rate</th><th>Δ</th><th>Mean length</th></tr></thead><tbody>",
+         <th>Resolution rate</th><th>Δ</th><th>Reply rate</th><th>Δ</th><th>Mean length</th>\
+         <th>Conversions</th><th>Revenue</th></tr></thead><tbody>",
         escape(title)
     );
     for row in rows {
         let (now, delta) = (&row.this_week, &row.delta);
         let _ = write!(
             html,
-            "<tr><td>{}</td><td>{}</td>{}<td>{}</td>{}<td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>{}<td>{}</td>{}<td>{}</td>{}<td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td>{}<td>{}</td>{}<td>{}</td><td>{}</td>{}<td>{}</td><td>{}</td>{}<td>{}</td>{}<td>{}</td>{}<td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&row.name),
             now.volume,
             change(Some(delta.volume as f64), "", 1.0, false),
@@ -127,6 +160,8 @@ fn table(title: &str, rows: &[&ReportRow]) -> String {
             change(delta.reply_rate, " pt", 100.0, false),
             now.mean_conversation_length
                 .map_or_else(|| "–".to_owned(), |length| format!("{length:.1}")),
+            row.conversions,
+            cents(row.revenue_cents),
         );
     }
     html.push_str("</tbody></table>");
@@ -160,6 +195,7 @@ pub fn to_html(report: &WeeklyReport) -> String {
         "Per shift",
         &report.shifts.iter().collect::<Vec<_>>(),
     ));
+    html.push_str(&events_table(report));
     html.push_str("<div class=\"charts\">");
     let labels: Vec<String> = report
         .frt_distribution

@@ -6,6 +6,7 @@ mod support;
 use fandesk_analytics::report::{
     IsoWeek, ReportInput, WeeklyReport, to_csv, to_html, to_json, weekly_report,
 };
+use fandesk_analytics::revenue::Conversion;
 use fandesk_analytics::{Period, Policy, Records, ShiftCalendar, replay};
 use fandesk_domain::desk::Shift;
 use jiff::civil::Weekday;
@@ -98,6 +99,23 @@ fn report() -> WeeklyReport {
     .into_iter()
     .map(|(id, name)| (id.to_owned(), name.to_owned()))
     .collect();
+    // Two conversions this week credited to Ann's reply in `a` (the `day` shift, an
+    // event's), one not credited; one last week (left out).
+    let conversion = |at: i64, agent: Option<(&str, i64)>, event: Option<&str>, value| Conversion {
+        event_id: event.map(str::to_owned),
+        value_cents: value,
+        created_at: t(at),
+        agent_id: agent.map(|(id, _)| id.to_owned()),
+        reply_at: agent.map(|(_, at)| t(at)),
+    };
+    let conversions = [
+        conversion(600, Some(("ann", 30)), Some("evt_1"), 1_999),
+        conversion(DAY, Some(("ann", 30)), None, 500),
+        conversion(2 * DAY, None, Some("evt_1"), 250),
+        conversion(-6 * DAY, Some(("ann", -6 * DAY + 40)), None, 10_000),
+    ];
+    let event_titles: HashMap<String, String> =
+        [("evt_1".to_owned(), "Album premiere".to_owned())].into();
     weekly_report(&ReportInput {
         week: IsoWeek::parse("2026-W47").unwrap(),
         time_zone: &TimeZone::UTC,
@@ -107,6 +125,8 @@ fn report() -> WeeklyReport {
         shift_of: &|at| calendar.shift_at(at),
         names: &names,
         now: t(30 * DAY),
+        conversions: &conversions,
+        event_titles: &event_titles,
     })
 }
 

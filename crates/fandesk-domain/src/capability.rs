@@ -87,6 +87,9 @@ pub enum Capability {
     UseChannels,
     /// Create, archive and restore team channels; post in announcements channels.
     ManageChannels,
+    /// Record a fan's conversion (a purchase or sign-up; the creator's platform through a
+    /// bot token, or the owner).
+    RecordConversions,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -97,7 +100,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 33] = [
+    pub const ALL: [Capability; 34] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -131,6 +134,7 @@ impl Capability {
         Capability::ManageFlows,
         Capability::UseChannels,
         Capability::ManageChannels,
+        Capability::RecordConversions,
     ];
 
     /// The table: the roles that hold this capability.
@@ -169,6 +173,7 @@ impl Capability {
             Capability::ManageFlows => MANAGERS,
             Capability::UseChannels => EVERY_MEMBER,
             Capability::ManageChannels => MANAGERS,
+            Capability::RecordConversions => &[Owner, Bot],
         }
     }
 
@@ -232,6 +237,9 @@ impl Capability {
             Capability::ManageFlows => "bot flows are written by the owner and supervisors",
             Capability::UseChannels => "team channels are for the team",
             Capability::ManageChannels => "channels are managed by the owner and supervisors",
+            Capability::RecordConversions => {
+                "conversions are recorded by the creator's platform (a bot token) or the owner"
+            }
         }
     }
 }
@@ -286,7 +294,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 33] = [
+        let table: [(Capability, [bool; 5]); 34] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -320,6 +328,7 @@ mod tests {
             (ManageFlows, [O, O, X, X, X]),
             (UseChannels, [O, O, O, O, O]),
             (ManageChannels, [O, O, X, X, X]),
+            (RecordConversions, [O, X, X, X, O]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

@@ -77,6 +77,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/watch-chat.js", JS),
     asset!("js/watch-qa.js", JS),
     asset!("js/event-moderation.js", JS),
+    asset!("js/event-metrics.js", JS),
     asset!("js/voice.js", JS),
     asset!("js/charter-due.js", JS),
     asset!("js/chart.js", JS),

@@ -30,6 +30,8 @@
 //!   the desk worker calls to greet, answer, collect and hand off.
 //! - `schedule/` — sending later: replies a team member schedules ("reply later") and
 //!   scheduled messages to fans and segments, delivered by a durable job.
+//! - `conversion` — conversions and their credited agent; a fan's watched events and
+//!   purchases.
 //! - `auth/` — members, fans, passwords and bearer sessions.
 //! - `export` — the owner's JSON-lines export and import of fans and conversations.
 
@@ -39,6 +41,7 @@ mod channel;
 mod charter;
 mod commit;
 mod conversation;
+mod conversion;
 mod desk;
 mod event;
 mod export;
@@ -68,6 +71,11 @@ pub use charter::view::{
 };
 pub use conversation::message::{PendingSend, SendMessage, Sent};
 pub use conversation::supervision::AuditView;
+pub use conversion::{
+    ConversionView, FanActivityView, MAX_CLIENT_ID_CHARS as MAX_CONVERSION_CLIENT_ID_CHARS,
+    MAX_KIND_CHARS as MAX_CONVERSION_KIND_CHARS, MAX_VALUE_CENTS as MAX_CONVERSION_VALUE_CENTS,
+    NewConversion, WatchedEventView,
+};
 pub use desk::DeskConfig;
 pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
@@ -76,6 +84,7 @@ pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
 pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
+pub use event::metrics::{EventConversionsView, EventMetricsView, EventQuestionsView};
 pub use event::question::{QuestionChange, QuestionView};
 pub use event::view::{EventView, ReplayMessageView};
 pub use event::{EventPatch, NewEvent};

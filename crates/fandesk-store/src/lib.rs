@@ -15,14 +15,17 @@
 //! write time, their aggregation), `supervision.rs`, `jobs.rs`, `charter.rs` (the charter's versions and reviews), `flow.rs` (scripted
 //! bot flows, their versions and each conversation's place in one), `integration.rs`
 //! (webhooks and their delivery log), `schedule/` (scheduled messages, their recipients,
-//! replies to send later).
+//! replies to send later), `audience.rs` (rooms' viewings, what event figures read),
+//! `conversion.rs` (conversions and the replies that may earn one).
 
 mod accounts;
+mod audience;
 mod backup;
 mod channel;
 mod charter;
 mod connect;
 mod conversation;
+mod conversion;
 mod desk;
 mod dialect;
 mod error;
@@ -40,6 +43,7 @@ mod stored_text;
 mod supervision;
 
 pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
+pub use audience::{QuestionCounts, ViewingChange};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use channel::commit::{ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep};
 pub use channel::decision::{DecisionFilter, DecisionRow};
@@ -49,6 +53,7 @@ pub use connect::{SQLITE_FILE, Store};
 pub use conversation::ConversationFilter;
 pub use conversation::plan::{OpResult, PostExtras, PostOrigin, WriteOp, WriteOutcome};
 pub use conversation::rows::{ConversationRow, MessageRow};
+pub use conversion::ConversionRow;
 pub use desk::canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
 pub use desk::shifts::{ClockRow, ShiftRow};
 pub use desk::{

@@ -148,7 +148,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     progress.finish_and_clear();
     store.close().await;
     eprintln!(
-        "imported {} in {:.1} s: {} members, {} fans, {} conversations, {} messages, {} metric rows, {} channel rows; {} skipped (already there)",
+        "imported {} in {:.1} s: {} members, {} fans, {} conversations, {} messages, {} metric rows, {} channel rows, {} conversions; {} skipped (already there)",
         args.file.display(),
         started.elapsed().as_secs_f64(),
         summary.members,
@@ -157,6 +157,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         summary.messages,
         summary.metric_rows,
         summary.channel_rows,
+        summary.conversions,
         summary.skipped
     );
     let json = serde_json::json!({

@@ -24,6 +24,7 @@ mod e2e {
     mod desk_canned;
     mod desk_timers;
     mod escalation_alerts;
+    mod event_metrics;
     mod event_questions;
     mod event_replay;
     mod events;

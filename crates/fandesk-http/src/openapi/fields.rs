@@ -60,6 +60,11 @@ fn trimmed(max: usize, controls: bool, nullable: bool, description: &str) -> Obj
         .build()
 }
 
+/// Text of 1 to `max` characters once trimmed, without control characters.
+pub fn plain_text(max: usize, nullable: bool, description: &str) -> Object {
+    trimmed(max, false, nullable, description)
+}
+
 /// A person's or fan's display name.
 pub fn person_name() -> Object {
     trimmed(100, false, false, "A name:")

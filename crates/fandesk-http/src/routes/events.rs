@@ -10,7 +10,9 @@ use crate::routes::ErrorBody;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use fandesk_domain::event::{EventKind, MAX_DURATION_SECS, MAX_MEDIA_URL_LEN};
-use fandesk_service::{EventPatch, EventView, NewEvent, ReplayMessageView, ServiceError};
+use fandesk_service::{
+    EventMetricsView, EventPatch, EventView, NewEvent, ReplayMessageView, ServiceError,
+};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
@@ -24,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(get, update))
         .routes(routes!(replay))
+        .routes(routes!(metrics))
 }
 
 fn kind_schema() -> Object {
@@ -236,6 +239,23 @@ pub async fn replay(
         )
         .await?;
     Ok(axum::Json(ReplayList { messages }))
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{id}/metrics", tag = "events", security(("bearer" = [])),
+    operation_id = "event_metrics", params(("id" = String, Path)),
+    description = "Computed from stored rows at the read, so every node gives the same answer \
+                   (docs/metrics.md › Events defines each figure).",
+    responses((status = 200, description = "the event's audience, chat, questions and conversions so far", body = EventMetricsView),
+              (status = 403, description = "`forbidden`: metrics are for the owner, supervisors and escalation leads", body = ErrorBody),
+              (status = 404, description = "`not_found`", body = ErrorBody)))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    Auth(session): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<EventMetricsView>> {
+    Ok(axum::Json(
+        state.app.event_metrics(&session.principal, &id).await?,
+    ))
 }
 
 const _: () = assert!(MAX_DURATION_SECS == 86_400);

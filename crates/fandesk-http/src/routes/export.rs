@@ -104,6 +104,8 @@ pub struct ImportCounts {
     pub metric_rows: u64,
     /// Team channels, channel messages and decision-log entries inserted.
     pub channel_rows: u64,
+    /// Conversions inserted.
+    pub conversions: u64,
 }
 
 #[utoipa::path(post, path = "/api/v1/import", tag = "export", security(("bearer" = [])),
@@ -156,6 +158,7 @@ pub async fn import_workspace(
         members: summary.members,
         metric_rows: summary.metric_rows,
         channel_rows: summary.channel_rows,
+        conversions: summary.conversions,
     };
     Ok(axum::Json(counts).into_response())
 }

@@ -7,6 +7,7 @@ pub mod canned;
 pub mod channels;
 pub mod charter;
 pub mod conversations;
+pub mod conversions;
 pub mod decisions;
 pub mod desk;
 pub mod events;
@@ -42,6 +43,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(canned::router())
         .merge(rooms::router())
         .merge(events::router())
+        .merge(conversions::router())
         .merge(questions::router())
         .merge(charter::router())
         .merge(flows::router())

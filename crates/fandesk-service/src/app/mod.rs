@@ -67,7 +67,13 @@ impl App {
             handoffs: desk.handoffs(),
         };
         let writer = ConversationWriter::spawn(store.clone(), batch, &metrics, config.writer());
-        let rooms = room::Rooms::start(store.clone(), bus.clone(), metrics.clone(), &config);
+        let rooms = room::Rooms::start(
+            store.clone(),
+            bus.clone(),
+            metrics.clone(),
+            &config,
+            clock.clone(),
+        );
         let questions =
             crate::event::question::start_writer(store.clone(), bus.clone(), &metrics, &config);
         let channels = crate::channel::commit::ChannelWriter::spawn(

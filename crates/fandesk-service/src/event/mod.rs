@@ -3,9 +3,10 @@
 //! update. Status and playback position come from the clock at every read
 //! ([`fandesk_domain::event::EventWindow`]); the chat is the room's, under the rooms'
 //! rules (slow mode, timeouts, deletions); its replay by video time is read here. Questions: [`question`], written by their own
-//! group-commit writer ([`commit`]) and live on `event:{id}`.
+//! group-commit writer ([`commit`]) and live on `event:{id}`. Its figures: [`metrics`].
 
 pub(crate) mod commit;
+pub(crate) mod metrics;
 pub(crate) mod question;
 pub(crate) mod view;
 

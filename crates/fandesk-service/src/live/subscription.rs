@@ -7,7 +7,7 @@ use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::{MAX_PAGE, audience_of};
 use crate::live::frame::message_frame;
-use crate::room::viewers::ViewerGuard;
+use crate::room::Watching;
 use bytes::Bytes;
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, Capability, ConversationId, Principal, Topic};
@@ -35,7 +35,7 @@ pub struct Subscription {
     last_seq: u64,
     app: App,
     /// Held while a fan watches a room: dropping the subscription stops counting them.
-    _viewer: Option<ViewerGuard>,
+    _viewer: Option<Watching>,
 }
 
 /// Where replayed history comes from.

@@ -7,17 +7,21 @@
 use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use fandesk_analytics::report::{IsoWeek, ReportInput, WeeklyReport, weekly_report};
+use fandesk_analytics::revenue::{Conversion, RevenueRow, revenue_by};
 use fandesk_analytics::{
     GroupSummary, Period, ShiftCalendar, Stats, day_segments, summary_from_totals,
 };
 use fandesk_domain::desk::{Shift, parse_weekday};
 use fandesk_domain::{Capability, Principal};
-use fandesk_store::{MetricGrouping, MetricRows, Store};
+use fandesk_store::{ConversionRow, MetricGrouping, MetricRows, Store};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::ToSchema;
+
+/// Latest events whose titles the weekly report names (older ones show their id).
+const MAX_EVENT_TITLES: u32 = 1_000;
 
 /// Longest summary period: a year (docs/api.md › Errors: "limit exceeded").
 const MAX_PERIOD: SignedDuration = SignedDuration::from_hours(366 * 24);
@@ -90,6 +94,12 @@ pub struct SummaryGroupView {
     /// Team messages whose 24 h answer window is still open, answered or not: not in the
     /// reply rate yet.
     pub pending: u64,
+    /// Conversions recorded in the period credited to this group: to the agent, to the
+    /// shift of the credited reply, to the day (or all) they were recorded
+    /// (docs/metrics.md › Conversions and revenue).
+    pub conversions: u64,
+    /// Their value, in cents.
+    pub revenue_cents: i64,
 }
 
 impl SummaryGroupView {
@@ -108,7 +118,29 @@ impl SummaryGroupView {
             resolved: group.resolved,
             team_messages: group.team_messages,
             pending: group.pending,
+            conversions: 0,
+            revenue_cents: 0,
         }
+    }
+}
+
+/// Sets each group's conversions and revenue (same keys); a key without a group gets one
+/// with empty figures.
+fn add_revenue(groups: &mut Vec<SummaryGroupView>, revenue: Vec<RevenueRow>) {
+    for row in revenue {
+        let index = match groups.iter().position(|group| group.key == row.key) {
+            Some(index) => index,
+            None => {
+                let empty = GroupSummary {
+                    key: row.key.clone(),
+                    ..GroupSummary::default()
+                };
+                groups.push(SummaryGroupView::new(&empty, None));
+                groups.len() - 1
+            }
+        };
+        groups[index].conversions = row.conversions;
+        groups[index].revenue_cents = row.value_cents;
     }
 }
 
@@ -186,10 +218,14 @@ impl App {
         // Shift and day keys become segments of the period, so the database groups the
         // rows itself (`Store::aggregate_metrics`); the result equals
         // `fandesk_analytics::summarize` over the rows.
+        let mut calendar = None;
         let store_grouping = match grouping {
             SummaryGrouping::Shift => match load_shifts(self.store(), &creator_zone).await? {
                 Some(shifts) => {
-                    MetricGrouping::Segments(ShiftCalendar::new(&shifts, period).segments(period))
+                    let shifts = ShiftCalendar::new(&shifts, period);
+                    let segments = shifts.segments(period);
+                    calendar = Some(shifts);
+                    MetricGrouping::Segments(segments)
                 }
                 None => return Err(ServiceError::invalid("group_by", "no shifts are defined")),
             },
@@ -207,7 +243,7 @@ impl App {
         } else {
             HashMap::new()
         };
-        let groups = summary
+        let mut groups: Vec<SummaryGroupView> = summary
             .groups
             .iter()
             .map(|group| {
@@ -215,6 +251,31 @@ impl App {
                 SummaryGroupView::new(group, name)
             })
             .collect();
+        let conversions: Vec<Conversion> = self
+            .store()
+            .list_conversions(from, to)
+            .await?
+            .iter()
+            .map(ConversionRow::as_conversion)
+            .collect();
+        let revenue = revenue_by(&conversions, |conversion| {
+            Some(match grouping {
+                SummaryGrouping::Agent => conversion.agent_id.clone(),
+                SummaryGrouping::Shift => conversion
+                    .reply_at
+                    .and_then(|at| calendar.as_ref().and_then(|shifts| shifts.shift_at(at))),
+                SummaryGrouping::Day => {
+                    Some(zone.to_datetime(conversion.created_at).date().to_string())
+                }
+                SummaryGrouping::None => Some("all".to_owned()),
+            })
+        });
+        add_revenue(&mut groups, revenue);
+        for group in &mut groups {
+            if group.name.is_none() && grouping == SummaryGrouping::Agent {
+                group.name = group.key.as_ref().and_then(|key| names.get(key).cloned());
+            }
+        }
         Ok(SummaryView { groups })
     }
 
@@ -279,6 +340,18 @@ pub async fn build_weekly_report(
         },
     );
     let names = member_names(store).await?;
+    let conversions: Vec<_> = store
+        .list_conversions(this_week.from, this_week.to)
+        .await?
+        .iter()
+        .map(ConversionRow::as_conversion)
+        .collect();
+    let event_titles: HashMap<String, String> = store
+        .list_events(MAX_EVENT_TITLES)
+        .await?
+        .into_iter()
+        .map(|event| (event.id.0, event.title))
+        .collect();
     Ok(weekly_report(&ReportInput {
         week,
         time_zone: zone,
@@ -288,5 +361,7 @@ pub async fn build_weekly_report(
         shift_of: &|at| calendar.shift_at(at),
         names: &names,
         now,
+        conversions: &conversions,
+        event_titles: &event_titles,
     }))
 }

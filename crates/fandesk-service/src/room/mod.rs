@@ -11,6 +11,7 @@ pub(crate) mod subscription;
 pub(crate) mod view;
 pub(crate) mod viewer_reports;
 pub(crate) mod viewers;
+pub(crate) mod viewing_log;
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::message::SendMessage;
@@ -21,6 +22,7 @@ use crate::room::commit::{RoomBatch, RoomQueued, RoomWriter};
 use crate::room::fanout::RoomFanout;
 use crate::room::view::{RoomMessageView, RoomView, TimeoutView};
 use crate::room::viewers::{RoomViewers, ViewerGuard, spawn_ticker};
+use crate::room::viewing_log::{ViewingGuard, ViewingLog};
 use crate::{App, Config, Metrics, new_id};
 use bytes::Bytes;
 use fandesk_bus::Bus;
@@ -38,14 +40,21 @@ use std::sync::{Arc, Mutex};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// A fan's watching of a room: counted live and recorded, until dropped (boxed: a
+/// subscription carries it).
+pub(crate) type Watching = Box<(ViewerGuard, ViewingGuard)>;
+
 /// The room machinery an `App` owns: its writer, its fan-out hub, its viewer counts and
 /// their ticker.
 pub(crate) struct Rooms {
     writer: RoomWriter,
     pub(crate) fanout: RoomFanout,
     viewers: Arc<RoomViewers>,
+    /// Who watched which room when, written to the store (event metrics).
+    pub(crate) viewings: Arc<ViewingLog>,
     stop: CancellationToken,
     ticker: Mutex<Option<JoinHandle<()>>>,
+    viewing_writer: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Rooms {
@@ -54,7 +63,9 @@ impl Rooms {
         bus: Arc<dyn Bus>,
         metrics: Arc<Metrics>,
         config: &Config,
+        clock: Arc<dyn crate::app::clock::Clock>,
     ) -> Rooms {
+        let viewings = Arc::new(ViewingLog::new(store.clone(), clock, config.node.clone()));
         let batch = RoomBatch {
             bus: bus.clone(),
             metrics: metrics.clone(),
@@ -63,6 +74,7 @@ impl Rooms {
         let fanout = RoomFanout::new(bus.clone(), config.room_fanout.clone());
         let viewers = Arc::new(RoomViewers::default());
         let stop = CancellationToken::new();
+        let viewing_writer = viewing_log::spawn_writer(viewings.clone(), stop.clone());
         let ticker = spawn_ticker(
             Arc::downgrade(&viewers),
             bus,
@@ -73,8 +85,10 @@ impl Rooms {
             writer,
             fanout,
             viewers,
+            viewings,
             stop,
             ticker: Mutex::new(Some(ticker)),
+            viewing_writer: Mutex::new(Some(viewing_writer)),
         }
     }
 
@@ -89,6 +103,14 @@ impl Rooms {
             .take();
         if let Some(ticker) = ticker {
             let _ = ticker.await;
+        }
+        let viewing_writer = self
+            .viewing_writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(viewing_writer) = viewing_writer {
+            let _ = viewing_writer.await;
         }
     }
 }
@@ -412,13 +434,21 @@ impl App {
             .ok_or(ServiceError::NotFound("room"))
     }
 
-    /// Counts a fan as a viewer of `room` while the returned guard lives (team members
-    /// are not counted).
-    pub(crate) fn watch_room(&self, room: &RoomId, actor: &Principal) -> Option<ViewerGuard> {
+    /// Counts a fan as a viewer of `room`, and records the viewing, while the returned
+    /// guards live (team members are not counted).
+    pub(crate) fn watch_room(&self, room: &RoomId, actor: &Principal) -> Option<Watching> {
         match actor {
-            Principal::Fan { id, .. } => Some(self.inner.rooms.viewers.join(room, id)),
+            Principal::Fan { id, .. } => Some(Box::new((
+                self.inner.rooms.viewers.join(room, id),
+                self.inner.rooms.viewings.join(room, id),
+            ))),
             Principal::Member { .. } => None,
         }
+    }
+
+    /// Fans watching `room` now, on every node.
+    pub(crate) fn current_viewers(&self, room: &RoomId) -> u64 {
+        self.inner.rooms.viewers.counts(room).current
     }
 
     /// One page of replay for a room subscription: `(seq, frame)` after `after_seq`, and

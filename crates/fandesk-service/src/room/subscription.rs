@@ -7,8 +7,8 @@ use crate::App;
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::audience_of;
 use crate::live::frame_queue::{CLOSE_SLOW_CONSUMER, FrameQueue};
+use crate::room::Watching;
 use crate::room::fanout::RoomMembership;
-use crate::room::viewers::ViewerGuard;
 use fandesk_domain::room::RoomId;
 use fandesk_domain::{Audience, Principal, Topic};
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub struct RoomSubscription {
     topic: String,
     membership: Arc<RoomMembership>,
     replay: Option<RoomReplay>,
-    _viewer: Option<ViewerGuard>,
+    _viewer: Option<Watching>,
 }
 
 impl RoomSubscription {

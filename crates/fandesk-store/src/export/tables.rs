@@ -325,9 +325,26 @@ pub(crate) static DECISIONS: Table = Table {
     ],
 };
 
+pub(crate) static CONVERSIONS: Table = Table {
+    line: "conversion",
+    name: "conversions",
+    columns: &[
+        column("id", Text),
+        column("fan_id", Text),
+        nullable("event_id", Text),
+        column("kind", Text),
+        column("value_cents", Int),
+        nullable("client_id", Text),
+        member(column("recorded_by", Text)),
+        column("created_at", Int),
+        member(nullable("agent_id", Text)),
+        nullable("reply_at", Int),
+    ],
+};
+
 /// Every exported table, in the order lines are written: what a row refers to comes
 /// before it, so an import inserts in file order.
-pub(crate) static TABLES: [&Table; 10] = [
+pub(crate) static TABLES: [&Table; 11] = [
     &MEMBERS,
     &FANS,
     &CONVERSATIONS,
@@ -338,6 +355,7 @@ pub(crate) static TABLES: [&Table; 10] = [
     &CHANNELS,
     &CHANNEL_MESSAGES,
     &DECISIONS,
+    &CONVERSIONS,
 ];
 
 /// The table whose lines have this `"type"`.

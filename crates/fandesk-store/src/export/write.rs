@@ -4,7 +4,7 @@
 
 use super::line::{Parsed, Record, Value, parse_line};
 use super::tables::{
-    CHANNEL_MESSAGES, CHANNELS, CONVERSATIONS, DECISIONS, FANS, MEMBERS, MESSAGES,
+    CHANNEL_MESSAGES, CHANNELS, CONVERSATIONS, CONVERSIONS, DECISIONS, FANS, MEMBERS, MESSAGES,
     METRIC_TEAM_MESSAGES, Table,
 };
 use crate::dialect::Dialect;
@@ -34,6 +34,8 @@ pub struct ImportSummary {
     pub metric_rows: u64,
     /// Team channels, their messages and decision-log entries inserted.
     pub channel_rows: u64,
+    /// Conversions inserted.
+    pub conversions: u64,
     pub skipped: u64,
 }
 
@@ -142,6 +144,7 @@ impl Importer<'_> {
         total.messages += summary.messages;
         total.metric_rows += summary.metric_rows;
         total.channel_rows += summary.channel_rows;
+        total.conversions += summary.conversions;
         total.skipped += summary.skipped;
         self.batch = batch;
         self.batch.clear();
@@ -286,6 +289,8 @@ fn count(summary: &mut ImportSummary, table: &Table, inserted: u64, skipped: u64
         &mut summary.conversations
     } else if std::ptr::eq(table, &MESSAGES) {
         &mut summary.messages
+    } else if std::ptr::eq(table, &CONVERSIONS) {
+        &mut summary.conversions
     } else if [&CHANNELS, &CHANNEL_MESSAGES, &DECISIONS]
         .iter()
         .any(|channel_table| std::ptr::eq(table, *channel_table))

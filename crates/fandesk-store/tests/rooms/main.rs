@@ -34,3 +34,4 @@ mod moderation;
 mod questions;
 mod support;
 mod timeline;
+mod viewings;

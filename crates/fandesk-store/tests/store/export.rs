@@ -6,7 +6,7 @@
 
 use crate::metrics::{change, post};
 use crate::support::{
-    TestDb, add_fan, add_member, apply, at, fan_id, member_id, open_conversation,
+    TestDb, add_fan, add_member, apply, at, fan_id, member_id, new_id, open_conversation,
 };
 use fandesk_domain::conversation::Transition;
 use fandesk_domain::{ConversationId, Principal, Role, Visibility};
@@ -61,6 +61,23 @@ async fn build_workspace(store: &Store) {
     ] {
         apply(store, &[op]).await;
     }
+    // A conversion the bot recorded, credited to the agent's reply (an event's id kept).
+    let conversion = fandesk_store::ConversionRow {
+        id: new_id(),
+        fan_id: fan_id(&fan),
+        event_id: Some(fandesk_domain::event::EventId("evt_elsewhere".into())),
+        kind: "purchase".into(),
+        value_cents: 1_999,
+        client_id: Some("order-1".into()),
+        recorded_by: member_id(&bot),
+        created_at: at(200),
+        agent_id: Some(member_id(&agent)),
+        reply_at: Some(at(100)),
+    };
+    store
+        .insert_conversion(&conversion)
+        .await
+        .expect("conversion");
 
     // Resolved, reopened, escalated, resolved again (metrics rows of every kind).
     let (history, fan) = open_conversation(store).await;
@@ -147,7 +164,7 @@ async fn import(store: &Store, text: &str) -> Result<ImportSummary, StoreError> 
 }
 
 /// The tables an import writes, compared row by row (`metric_reply_hours` is rebuilt).
-const COMPARED: [&str; 11] = [
+const COMPARED: [&str; 12] = [
     "members",
     "fans",
     "conversations",
@@ -159,6 +176,7 @@ const COMPARED: [&str; 11] = [
     "channels",
     "channel_messages",
     "decisions",
+    "conversions",
 ];
 
 async fn round_trip(source: &TestDb, target: &TestDb) {
@@ -188,6 +206,7 @@ async fn round_trip(source: &TestDb, target: &TestDb) {
     assert_eq!(summary.lines as usize, first.lines().count());
     // One channel, its four messages and one decision.
     assert_eq!(summary.channel_rows, 6, "{summary:?}");
+    assert_eq!(summary.conversions, 1, "{summary:?}");
 
     // The format lists every column of the tables it exports, but members' password hash.
     for (table, columns) in fandesk_store::exported_columns() {

@@ -133,6 +133,9 @@ async fn request(
         }
         "activate_flow" => json!({}),
         "create_event" => event(),
+        "record_conversion" => {
+            json!({"fan_id": target.subject_fan, "kind": "purchase", "value_cents": 100})
+        }
         "create_scheduled_message" | "preview_scheduled_message" => scheduled_message(),
         "update_event" => json!({"title": "Matrix renamed"}),
         "ask_question" => json!({"client_msg_id": client_id(), "body": "A matrix question?"}),

@@ -148,6 +148,8 @@ pub const TABLE: &[Classified] = &[
     op("get_event", Signed, O::Event),
     op("update_event", Holds(C::ManageRooms), O::Event),
     op("event_replay", Signed, O::Event),
+    op("event_metrics", Holds(C::ViewMetrics), O::Event),
+    op("record_conversion", Holds(C::RecordConversions), O::None),
     op("ask_question", FanOnly, O::Event),
     op("list_questions", Signed, O::Event),
     op("upvote_question", FanOnly, O::Question),
@@ -225,6 +227,7 @@ pub const TABLE: &[Classified] = &[
     // desk
     op("get_fan", Holds(C::ViewFanProfiles), O::FanProfile),
     op("update_fan", Holds(C::EditFanProfiles), O::FanProfile),
+    op("fan_activity", Holds(C::ViewFanProfiles), O::FanProfile),
     op("queue", Holds(C::ViewDesk), O::None),
     op("agents", Holds(C::ViewDesk), O::None),
     op("set_capacity", Holds(C::ManageCapacity), O::Member),
