@@ -50,6 +50,9 @@ pub use conversation::ConversationFilter;
 pub use conversation::plan::{OpResult, PostExtras, PostOrigin, WriteOp, WriteOutcome};
 pub use conversation::rows::{ConversationRow, MessageRow};
 pub use desk::canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
+pub use desk::inbox::{
+    FanDirectoryRow, FanFilter, InboxSummaryRow, LastMessageRow, TEXT_SEARCH_CONVERSATIONS,
+};
 pub use desk::shifts::{ClockRow, ShiftRow};
 pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,

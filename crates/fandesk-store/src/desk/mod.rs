@@ -6,6 +6,7 @@
 //! canned responses and its shifts have files of their own.
 
 pub(crate) mod canned;
+pub(crate) mod inbox;
 pub(crate) mod shifts;
 
 use crate::accounts::FAN_COLUMNS;
@@ -396,7 +397,7 @@ pub(crate) fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// The desk's filters of [`Store::list_conversations`] (team search by fan name, tag and
+/// The desk's filters of [`Store::list_conversations`] (team search by fan name, tag, text and
 /// priority), appended to its SQL with their text binds.
 pub(crate) fn push_search_filters(
     filter: &crate::ConversationFilter,
@@ -418,6 +419,9 @@ pub(crate) fn push_search_filters(
             " AND fan_id IN (SELECT id FROM fans WHERE tags LIKE ${} ESCAPE '\\')",
             binds.len()
         ));
+    }
+    if let Some(text) = &filter.text {
+        inbox::push_text_filter(text, sql, binds);
     }
     if let Some(minimum) = filter.min_priority {
         // An integer, not text: formatted into the SQL rather than bound as a string.
