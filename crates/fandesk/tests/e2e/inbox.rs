@@ -192,7 +192,7 @@ async fn previews_and_unread_counts_follow_each_members_reading() {
         .http()
         .get(&path, Some(&agent))
         .await
-        .expect_error(400, "invalid_request");
+        .expect_error(422, "invalid_request");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
