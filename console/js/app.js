@@ -2,7 +2,8 @@
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
 // screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
-// team channels and the decision log.
+// team channels, the decision log and the fan directory; notifications (tab title, tone,
+// desktop) through `notify.js`.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -21,6 +22,8 @@ import { mountChannels } from './channels.js';
 import { mountDecisions } from './decisions.js';
 import { mountTeam, teamAllowed } from './team.js';
 import { auditAllowed, mountAudit } from './audit.js';
+import { fansAllowed, mountFans } from './fans.js';
+import { Notifier } from './notify.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -43,6 +46,7 @@ const ADMIN_SCREENS = {
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
   channels: { allowed: (ctx) => ctx.features.channels, mount: mountChannels, title: 'Channels' },
   decisions: { allowed: (ctx) => ctx.features.channels, mount: mountDecisions, title: 'Decision log' },
+  fans: { allowed: fansAllowed, mount: mountFans, title: 'Fans' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -67,6 +71,8 @@ async function detectFeatures() {
       replyLater: has('/conversations/{id}/scheduled-replies'),
       scheduled: has('/scheduled-messages') && has('/scheduled-messages/preview'),
       channels: has('/channels') && has('/decisions'),
+      inbox: has('/inbox/summaries') && has('/conversations/{id}/read'),
+      fanDirectory: has('/fans'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -130,6 +136,7 @@ function showHelp() {
 
 let current = null;
 let live = null;
+let notifier = null;
 
 async function boot() {
   if (!signedIn.get()) {
@@ -168,12 +175,15 @@ async function boot() {
     },
   });
   const ctx = { me, features, directory, live, navigate, showHelp };
+  notifier = new Notifier(ctx);
+  ctx.notify = notifier;
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
   if (features.channels) {
     links.push(h('a', { href: '#/channels', dataset: { view: 'channels' } }, 'Channels'));
     links.push(h('a', { href: '#/decisions', dataset: { view: 'decisions' } }, 'Decisions'));
   }
+  if (fansAllowed(ctx)) links.push(h('a', { href: '#/fans', dataset: { view: 'fans' } }, 'Fans'));
   if (teamAllowed(me)) links.push(h('a', { href: '#/team', dataset: { view: 'team' } }, 'Team'));
   if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
@@ -187,10 +197,12 @@ async function boot() {
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
     status,
+    notifier.controls(),
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
     h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),
     h('button', { type: 'button', class: 'ghost', onclick: logout }, 'Log out'));
   live.start();
+  notifier.start();
   window.onhashchange = () => route(ctx);
   if (!location.hash) history.replaceState(null, '', SUPERVISING.includes(me.role) && me.role !== 'escalation_lead' ? '#/dashboard' : '#/inbox');
   route(ctx);
@@ -225,6 +237,8 @@ function route(ctx) {
 function teardown() {
   current?.mounted.unmount();
   current = null;
+  notifier?.stop();
+  notifier = null;
   live?.stop();
   live = null;
   window.onhashchange = null;
