@@ -197,7 +197,6 @@ async function boot() {
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
     status,
-    notifier.controls(),
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
     h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),
     h('button', { type: 'button', class: 'ghost', onclick: logout }, 'Log out'));

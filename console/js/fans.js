@@ -16,8 +16,8 @@ export function mountFans(root, ctx) {
   const tag = h('input', { type: 'text', name: 'tag', id: 'fans-tag', placeholder: 'vip', autocomplete: 'off' });
   const list = h('ul', { class: 'fan-list', 'aria-label': 'Fans' });
   const status = h('p', { class: 'muted small', role: 'status' });
-  const previous = h('button', { type: 'button', class: 'ghost', disabled: true, onclick: () => load(Math.max(0, state.offset - PAGE)) }, 'Previous');
-  const next = h('button', { type: 'button', class: 'ghost', disabled: true, onclick: () => load(state.next) }, 'Next');
+  const previous = h('button', { type: 'button', disabled: true, onclick: () => load(Math.max(0, state.offset - PAGE)) }, 'Previous');
+  const next = h('button', { type: 'button', disabled: true, onclick: () => load(state.next) }, 'Next');
   const history = h('section', { class: 'fan-history', 'aria-label': 'Fan history' },
     h('p', { class: 'muted' }, 'Pick a fan to see their conversations.'));
   const form = h('form', {

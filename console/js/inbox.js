@@ -29,6 +29,7 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
   const layout = h('div', { class: 'inbox' },
     h('nav', { class: 'lists', 'aria-label': 'Conversation lists' },
       mountSearch(ctx, { onOpen: (id) => select(id) }),
+      ctx.notify?.controls(),
       h('h2', {}, 'My conversations ', mineCount), mineList,
       h('h2', {}, 'Queue ', queueCount), queueNote, queueList),
     paneRoot, fanRoot, fanToggle);

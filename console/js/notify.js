@@ -30,14 +30,14 @@ export class Notifier {
     this.stops = [];
     this.soundButton = h('button', {
       type: 'button',
-      class: 'ghost notify-sound',
+      class: 'notify-sound',
       'aria-pressed': String(this.sound),
       title: 'Play a short tone for new assignments, whispers and alerts',
       onclick: () => this.setSound(!this.sound),
     }, 'Sound');
     this.desktopButton = h('button', {
       type: 'button',
-      class: 'ghost notify-desktop',
+      class: 'notify-desktop',
       onclick: () => this.askDesktop(),
     }, 'Desktop alerts');
     this.paintDesktop();

@@ -38,7 +38,7 @@ export function mountSearch(ctx, { onOpen }) {
       .map((member) => h('option', { value: member.id }, member.name)));
   const results = h('ul', { class: 'conv-list search-results', 'aria-label': 'Search results' });
   const summary = h('p', { class: 'muted small search-summary', role: 'status' });
-  const clear = h('button', { type: 'button', class: 'ghost', hidden: true, onclick: () => reset() }, 'Clear');
+  const clear = h('button', { type: 'button', hidden: true, onclick: () => reset() }, 'Clear');
   const more = h('details', { class: 'search-more' },
     h('summary', {}, 'Filters'),
     h('div', { class: 'search-filters' },

@@ -167,6 +167,7 @@ describe('inbox basics', () => {
     await page.fill('#fans-q', 'dora');
     await page.locator('.fans-search button[type=submit]').click();
     const fan = page.locator('.fan-item', { hasText: 'Dora Directory' });
+    await page.locator('.fans-directory [role=status]', { hasText: 'Fans 1–1.' }).waitFor();
     await fan.waitFor();
     assert.equal(await page.locator('.fan-item').count(), 1);
     assert.match(await fan.textContent(), /2 conversations/);
@@ -199,12 +200,14 @@ describe('inbox basics', () => {
     await page.locator('.conv-header h2', { hasText: 'Pip Phone' }).waitFor();
     assert.equal(await overflowsHorizontally(page), false, 'conversation: no horizontal overflow');
     const input = page.locator('.conv-pane .composer-input');
-    await input.scrollIntoViewIfNeeded();
+    const resolve = page.locator('.conv-actions button', { hasText: 'Resolve' });
     assert.ok(await inView(input), 'conversation: the composer in view');
+    assert.ok(await inView(resolve), 'conversation: Resolve in view');
     await input.fill('Hello from a phone');
     await input.press('Enter');
     await page.locator('.msg-mine .msg-body', { hasText: 'Hello from a phone' }).waitFor();
-    assert.ok(await inView(page.locator('.conv-actions button', { hasText: 'Resolve' })), 'conversation: Resolve in view');
+    assert.ok(await inView(page.locator('.conv-pane .composer button.primary')), 'conversation: Send in view');
+    assert.equal(await overflowsHorizontally(page), false, 'conversation: no horizontal overflow after a reply');
     await page.evaluate(() => { location.hash = '#/fans'; });
     await page.locator('.fan-item').first().waitFor();
     assert.equal(await overflowsHorizontally(page), false, 'fans: no horizontal overflow');
