@@ -33,9 +33,18 @@ after(async () => {
   await server?.stop();
 });
 
-async function assertClean(page, where) {
+/** Every page's violations, gathered so one run names them all. */
+let found = {};
+
+async function check(page, where) {
   const violations = await axeViolations(page);
-  assert.deepEqual(violations, [], `${where}: axe violations`);
+  if (violations.length) found[where] = violations;
+}
+
+function assertClean() {
+  const report = found;
+  found = {};
+  assert.deepEqual(report, {}, 'axe violations by page');
 }
 
 describe('axe-core', () => {
@@ -43,21 +52,21 @@ describe('axe-core', () => {
     const page = await newPage(browser);
     await page.goto(`${server.url}/`);
     await page.locator('form.login').waitFor();
-    await assertClean(page, 'login');
+    await check(page, 'login');
 
     await consoleLogin(page, server.url, OWNER.email, OWNER.password);
     await page.evaluate(() => { location.hash = '#/inbox'; });
     const item = page.locator('.lists .conv-item', { hasText: 'Axel Audit' }).first();
     await item.waitFor({ timeout: 20_000 });
-    await assertClean(page, 'inbox');
+    await check(page, 'inbox');
     await item.click();
     await page.locator('.conv-header h2', { hasText: 'Axel Audit' }).waitFor();
     await page.locator('.msg-body', { hasText: 'Is this page accessible?' }).waitFor();
-    await assertClean(page, 'conversation');
+    await check(page, 'conversation');
 
     await page.evaluate(() => { location.hash = '#/dashboard'; });
     await page.locator('.panel-waiting').waitFor();
-    await assertClean(page, 'dashboard');
+    await check(page, 'dashboard');
 
     for (const screen of SCREENS) {
       await page.evaluate((name) => { location.hash = `#/${name}`; }, screen);
@@ -65,8 +74,9 @@ describe('axe-core', () => {
       // Let the screen's first fetch land.
       await page.waitForLoadState('networkidle').catch(() => {});
       await page.waitForTimeout(300);
-      await assertClean(page, `#/${screen}`);
+      await check(page, `#/${screen}`);
     }
+    assertClean();
     assert.deepEqual(page.problems, []);
     await page.context().close();
   });
@@ -75,21 +85,22 @@ describe('axe-core', () => {
     const fan = await newPage(browser);
     await fan.goto(`${server.url}/chat`);
     await fan.locator('form.welcome').waitFor();
-    await assertClean(fan, '/chat welcome');
+    await check(fan, '/chat welcome');
     await fanStart(fan, server.url, 'Ava Axe');
     await fanSend(fan, 'Hello axe');
-    await assertClean(fan, '/chat');
+    await check(fan, '/chat');
     await fan.context().close();
 
     const viewer = await newPage(browser);
     await viewer.goto(`${server.url}/events/${event.id}`);
     await viewer.locator('form.welcome').waitFor();
-    await assertClean(viewer, 'event welcome');
+    await check(viewer, 'event welcome');
     await viewer.fill('input[name=display_name]', 'Eve Axe');
     await viewer.click('form.welcome button[type=submit]');
     await viewer.locator('.event-title', { hasText: 'Axe live' }).waitFor();
     await viewer.waitForSelector('.conn-live', { timeout: 15_000 });
-    await assertClean(viewer, 'event page');
+    await check(viewer, 'event page');
     await viewer.context().close();
+    assertClean();
   });
 });
