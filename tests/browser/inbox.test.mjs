@@ -45,6 +45,34 @@ async function say(token, conversation, text, extra = {}) {
 
 const item = (page, list, name) => page.locator(`ul[aria-label="${list}"] .conv-item`, { hasText: name });
 
+/**
+ * A browser context whose page is never focused, where notifications are allowed and
+ * recorded in `window.__notes`, and tones are counted in `window.__tones`.
+ */
+async function notifyingContext() {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
+  await context.grantPermissions(['notifications'], { origin: server.url });
+  await context.addInitScript(() => {
+    window.__notes = [];
+    window.__tones = 0;
+    document.hasFocus = () => false;
+    window.Notification = class {
+      static permission = 'granted';
+      static requestPermission() { return Promise.resolve('granted'); }
+      constructor(title, options) { window.__notes.push({ title, body: options?.body }); }
+      close() {}
+    };
+    const Real = window.AudioContext;
+    window.AudioContext = class extends Real {
+      createOscillator() {
+        window.__tones += 1;
+        return super.createOscillator();
+      }
+    };
+  });
+  return context;
+}
+
 describe('inbox basics', () => {
   test('previews, unread counts kept by the server, the tab title and search', async () => {
     const zed = await fanWrites('Zed Parcel', 'My parcel is lost somewhere');
@@ -107,26 +135,7 @@ describe('inbox basics', () => {
 
   test('an assignment and a whisper notify: tone, desktop notification, title', async () => {
     const { id } = await fanWrites('Nora Notify', 'Anyone?');
-    const context = await browser.newContext({ viewport: { width: 1366, height: 850 } });
-    await context.grantPermissions(['notifications'], { origin: server.url });
-    await context.addInitScript(() => {
-      window.__notes = [];
-      window.__tones = 0;
-      document.hasFocus = () => false;
-      window.Notification = class {
-        static permission = 'granted';
-        static requestPermission() { return Promise.resolve('granted'); }
-        constructor(title, options) { window.__notes.push({ title, body: options?.body }); }
-        close() {}
-      };
-      const Real = window.AudioContext;
-      window.AudioContext = class extends Real {
-        createOscillator() {
-          window.__tones += 1;
-          return super.createOscillator();
-        }
-      };
-    });
+    const context = await notifyingContext();
     const page = await context.newPage();
     await consoleLogin(page, server.url, AGENT.email, AGENT.password);
     await page.evaluate(() => { location.hash = '#/inbox'; });
@@ -150,6 +159,18 @@ describe('inbox basics', () => {
     await page.reload();
     await page.waitForSelector('.conn-live');
     assert.equal(await page.locator('.notify-sound').getAttribute('aria-pressed'), 'true');
+    await context.close();
+  });
+
+  test('a supervisor is notified of a new alert', async () => {
+    await call(server.url, 'POST', '/keyword-rules', { token: team.ownerToken, body: { name: 'money back', patterns: ['chargeback'] } });
+    const context = await notifyingContext();
+    const page = await context.newPage();
+    await consoleLogin(page, server.url, SUPERVISOR.email, SUPERVISOR.password);
+    await page.evaluate(() => { location.hash = '#/dashboard'; });
+    await page.locator('.panel-alerts').waitFor();
+    await fanWrites('Cora Chargeback', 'I will file a chargeback today');
+    await page.waitForFunction(() => window.__notes.some((note) => note.title === 'New alert: keyword' && /chargeback/.test(note.body)), null, { timeout: 15_000 });
     await context.close();
   });
 

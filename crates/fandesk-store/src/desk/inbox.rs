@@ -3,7 +3,7 @@
 //! the reading position moving forward, and the fan directory (fans by name or tag, with
 //! how many conversations each has had).
 
-use super::{PROFILE_COLUMNS, escape_like};
+use super::{PROFILE_COLUMNS, contains_pattern, tag_pattern};
 use crate::accounts::FAN_COLUMNS;
 use crate::statement::{Columns, Statement, placeholders};
 use crate::{FanProfileRow, Store, StoreResult, to_micros};
@@ -154,15 +154,14 @@ impl Store {
         );
         let mut binds: Vec<String> = Vec::new();
         if let Some(name) = &filter.name {
-            binds.push(format!("%{}%", escape_like(&name.to_lowercase())));
+            binds.push(contains_pattern(name));
             sql.push_str(&format!(
                 " AND LOWER(display_name) LIKE ${} ESCAPE '\\'",
                 binds.len()
             ));
         }
         if let Some(tag) = &filter.tag {
-            let quoted = serde_json::Value::from(tag.to_lowercase()).to_string();
-            binds.push(format!("%{}%", escape_like(&quoted)));
+            binds.push(tag_pattern(tag));
             sql.push_str(&format!(" AND tags LIKE ${} ESCAPE '\\'", binds.len()));
         }
         sql.push_str(&format!(
@@ -179,7 +178,7 @@ impl Store {
 /// internal message's body, among the [`TEXT_SEARCH_CONVERSATIONS`] most recently
 /// updated conversations.
 pub(crate) fn push_text_filter(text: &str, sql: &mut String, binds: &mut Vec<String>) {
-    binds.push(format!("%{}%", escape_like(&text.to_lowercase())));
+    binds.push(contains_pattern(text));
     sql.push_str(&format!(
         " AND id IN (SELECT m.conversation_id FROM messages m WHERE m.conversation_id IN \
          (SELECT recent.id FROM (SELECT id FROM conversations ORDER BY updated_at DESC \
