@@ -36,12 +36,18 @@ async fn text_search_covers_public_and_internal(store: &Store) {
         ],
     )
     .await;
-    assert_eq!(text_search(store, "PARCEL").await, [parcel.clone()]);
+    assert_eq!(
+        text_search(store, "PARCEL").await,
+        std::slice::from_ref(&parcel)
+    );
     assert_eq!(
         text_search(store, "refund_approved").await,
-        [parcel.clone()]
+        std::slice::from_ref(&parcel)
     );
-    assert_eq!(text_search(store, "100%").await, [other.clone()]);
+    assert_eq!(
+        text_search(store, "100%").await,
+        std::slice::from_ref(&other)
+    );
     // `%`, `_` and `\` are literal.
     for pattern in ["refund%approved", "refundXapproved", "0_%", "\\"] {
         assert!(text_search(store, pattern).await.is_empty(), "{pattern}");

@@ -69,19 +69,25 @@ async fn text_search_reaches_internal_notes_for_the_team_only() {
     )
     .await;
 
-    assert_eq!(search(&server, &owner, "q=parcel").await, [parcel.clone()]);
+    assert_eq!(
+        search(&server, &owner, "q=parcel").await,
+        std::slice::from_ref(&parcel)
+    );
     assert_eq!(
         search(&server, &owner, "q=Refund%20Approved").await,
-        [parcel.clone()]
+        std::slice::from_ref(&parcel)
     );
-    assert_eq!(search(&server, &owner, "q=100%25").await, [hello.clone()]);
+    assert_eq!(
+        search(&server, &owner, "q=100%25").await,
+        std::slice::from_ref(&hello)
+    );
     // `%` and `_` are literal, not wildcards.
     assert!(search(&server, &owner, "q=0_%25").await.is_empty());
     assert!(search(&server, &owner, "q=nowhere").await.is_empty());
     // Combined with the other filters.
     assert_eq!(
         search(&server, &owner, "q=e&fan_name=mario").await,
-        [hello.clone()]
+        std::slice::from_ref(&hello)
     );
     assert!(
         search(&server, &owner, "q=parcel&status=resolved")
