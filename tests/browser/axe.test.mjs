@@ -59,6 +59,11 @@ describe('axe-core', () => {
     const item = page.locator('.lists .conv-item', { hasText: 'Axel Audit' }).first();
     await item.waitFor({ timeout: 20_000 });
     await check(page, 'inbox');
+    await page.fill('#inbox-search-q', 'accessible');
+    await page.locator('.inbox-search button[type=submit]').click();
+    await page.locator('.search-summary', { hasText: '1 conversation found.' }).waitFor();
+    await page.locator('.search-more summary').click();
+    await check(page, 'inbox search');
     await item.click();
     await page.locator('.conv-header h2', { hasText: 'Axel Audit' }).waitFor();
     await page.locator('.msg-body', { hasText: 'Is this page accessible?' }).waitFor();
@@ -76,6 +81,10 @@ describe('axe-core', () => {
       await page.waitForTimeout(300);
       await check(page, `#/${screen}`);
     }
+    // A fan's history in the directory.
+    await page.locator('.fan-item', { hasText: 'Axel Audit' }).click();
+    await page.locator('.history-list .conv-item').first().waitFor();
+    await check(page, '#/fans history');
     assertClean();
     assert.deepEqual(page.problems, []);
     await page.context().close();
