@@ -2,8 +2,8 @@
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
 // screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
-// team channels and the decision log, and the supervisors' metrics, message review and
-// weekly report.
+// team channels, the decision log and the fan directory, the supervisors' metrics, message
+// review and weekly report; notifications (tab title, tone, desktop) through `notify.js`.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -25,6 +25,8 @@ import { auditAllowed, mountAudit } from './audit.js';
 import { metricsAllowed, mountMetrics } from './metrics.js';
 import { mountReview, reviewAllowed } from './review.js';
 import { mountReport } from './report.js';
+import { fansAllowed, mountFans } from './fans.js';
+import { Notifier } from './notify.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -50,6 +52,7 @@ const ADMIN_SCREENS = {
   metrics: { allowed: metricsAllowed, mount: mountMetrics, title: 'Metrics' },
   review: { allowed: (ctx) => ctx.features.review && reviewAllowed(ctx), mount: mountReview, title: 'Message review' },
   report: { allowed: (ctx) => ctx.features.report && metricsAllowed(ctx), mount: mountReport, title: 'Weekly report' },
+  fans: { allowed: fansAllowed, mount: mountFans, title: 'Fans' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -76,6 +79,8 @@ async function detectFeatures() {
       channels: has('/channels') && has('/decisions'),
       review: has('/review/messages'),
       report: has('/reports/weekly'),
+      inbox: has('/inbox/summaries') && has('/conversations/{id}/read'),
+      fanDirectory: has('/fans'),
     };
   } catch {
     return { queue: false, canned: false, fans: false, shifts: false, deskAgents: false, metrics: false };
@@ -139,6 +144,7 @@ function showHelp() {
 
 let current = null;
 let live = null;
+let notifier = null;
 
 async function boot() {
   if (!signedIn.get()) {
@@ -177,6 +183,8 @@ async function boot() {
     },
   });
   const ctx = { me, features, directory, live, navigate, showHelp };
+  notifier = new Notifier(ctx);
+  ctx.notify = notifier;
   const links = [h('a', { href: '#/inbox', dataset: { view: 'inbox' } }, 'Inbox')];
   if (SUPERVISING.includes(me.role)) links.push(h('a', { href: '#/dashboard', dataset: { view: 'dashboard' } }, 'Dashboard'));
   if (features.channels) {
@@ -184,6 +192,7 @@ async function boot() {
     links.push(h('a', { href: '#/decisions', dataset: { view: 'decisions' } }, 'Decisions'));
   }
   if (metricsAllowed({ me, features })) links.push(h('a', { href: '#/metrics', dataset: { view: 'metrics' } }, 'Metrics'));
+  if (fansAllowed(ctx)) links.push(h('a', { href: '#/fans', dataset: { view: 'fans' } }, 'Fans'));
   if (teamAllowed(me)) links.push(h('a', { href: '#/team', dataset: { view: 'team' } }, 'Team'));
   if (auditAllowed(me)) links.push(h('a', { href: '#/audit', dataset: { view: 'audit' } }, 'Audit'));
   if (features.charter) links.push(h('a', { href: '#/charter', dataset: { view: 'charter' } }, 'Charter'));
@@ -201,6 +210,7 @@ async function boot() {
     h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),
     h('button', { type: 'button', class: 'ghost', onclick: logout }, 'Log out'));
   live.start();
+  notifier.start();
   window.onhashchange = () => route(ctx);
   if (!location.hash) history.replaceState(null, '', SUPERVISING.includes(me.role) && me.role !== 'escalation_lead' ? '#/dashboard' : '#/inbox');
   route(ctx);
@@ -235,6 +245,8 @@ function route(ctx) {
 function teardown() {
   current?.mounted.unmount();
   current = null;
+  notifier?.stop();
+  notifier = null;
   live?.stop();
   live = null;
   window.onhashchange = null;

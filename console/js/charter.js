@@ -101,7 +101,7 @@ export function mountCharter(root, ctx) {
       settingsList,
       h('h2', { class: 'charter-subhead' }, 'History'),
       h('table', { class: 'agents charter-versions' },
-        h('thead', {}, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Saved by'), h('th', {}, 'When'), h('th', {}, ''))),
+        h('thead', {}, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Saved by'), h('th', {}, 'When'), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
         versionsBody),
       h('form', {
         class: 'charter-compare',

@@ -25,7 +25,7 @@ export function mountDecisions(root, ctx) {
   replace(root, h('section', { class: 'panel decisions' },
     h('h2', {}, 'Decision log'), form,
     h('div', { class: 'table-wrap' }, h('table', { class: 'agents decision-table' },
-      h('thead', {}, h('tr', {}, ['When', 'Kind', 'Text', 'Owner', 'Channel', 'Status', ''].map((title) => h('th', {}, title)))),
+      h('thead', {}, h('tr', {}, ['When', 'Kind', 'Text', 'Owner', 'Channel', 'Status', ''].map((title) => h('th', {}, title || h('span', { class: 'sr-only' }, 'Actions'))))),
       body))));
 
   function filters() {

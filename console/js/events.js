@@ -47,7 +47,7 @@ export function mountEvents(root, ctx) {
       h('h2', {}, 'Events'),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'agents' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'Label'), h('th', {}, 'Status'), h('th', {}, 'Starts'), h('th', {}, 'Q&A'), h('th', {}, ''))),
+          h('thead', {}, h('tr', {}, h('th', {}, 'Title'), h('th', {}, 'Label'), h('th', {}, 'Status'), h('th', {}, 'Starts'), h('th', {}, 'Q&A'), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
           listBody))),
     h('section', { class: 'panel events-new' }, form),
     detail,

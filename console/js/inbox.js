@@ -1,7 +1,9 @@
 // The agent inbox: my conversations and the queue (live timers against the 60 s / 30 s
 // targets), the selected conversation, and the fan panel. The `inbox` topic and each
 // listed conversation's topic trigger a (debounced) refetch of the lists; a slow poll
-// covers changes no event announces. Keyboard: j/k next/previous, r reply, d resolve,
+// covers changes no event announces. Each item shows its last message and the member's
+// unread count (kept by the server per member; opening a conversation marks it read), the
+// total goes to the tab title, and the search form sits above the lists. Keyboard: j/k next/previous, r reply, d resolve,
 // e escalate, ? help.
 
 import { ConversationPane } from './conversation.js';
@@ -10,6 +12,8 @@ import { statusText } from './conv-actions.js';
 import { FanPanel } from './fanpanel.js';
 import { mood } from './format.js';
 import { active, byPriority, fetchMine, fetchQueue, normalize, tickTimers, timer } from './lists.js';
+import { api } from './api.js';
+import { fetchSummaries, mountSearch, previewLine } from './search.js';
 
 const POLL_MS = 10_000;
 const MAX_WATCHED = 60;
@@ -25,12 +29,14 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
   const fanToggle = h('button', { type: 'button', class: 'fan-toggle', onclick: () => layout.classList.toggle('show-fan') }, 'Fan profile');
   const layout = h('div', { class: 'inbox' },
     h('nav', { class: 'lists', 'aria-label': 'Conversation lists' },
+      mountSearch(ctx, { onOpen: (id) => select(id) }),
+      ctx.notify?.controls(),
       h('h2', {}, 'My conversations ', mineCount), mineList,
       h('h2', {}, 'Queue ', queueCount), queueNote, queueList),
     paneRoot, fanRoot, fanToggle);
   replace(root, layout);
 
-  const state = { mine: [], queue: [], selected: conversationId ?? null, watched: new Map() };
+  const state = { mine: [], queue: [], selected: conversationId ?? null, watched: new Map(), summaries: new Map(), loaded: false };
   const fanPanel = new FanPanel(fanRoot, ctx);
   const pane = new ConversationPane(paneRoot, ctx, {
     onChanged: (conversation) => {
@@ -82,6 +88,9 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
       state.mine = mine;
       state.queue = queue;
       mine.concat(queue).forEach((conversation) => ctx.directory.noteConversation(conversation));
+      if (!state.loaded) ctx.notify?.knowAssigned(mine.map((conversation) => conversation.id));
+      state.loaded = true;
+      state.summaries = await fetchSummaries(ctx, ordered()).catch(() => state.summaries);
       paint();
       watch();
     } catch (error) {
@@ -101,7 +110,12 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
     }
     for (const topic of wanted) {
       if (state.watched.has(topic)) continue;
+      const id = topic.slice('conversation:'.length);
       state.watched.set(topic, ctx.live.subscribe(topic, (event) => {
+        if (event.kind === 'message.created') {
+          ctx.notify?.message(id, event.message);
+          if (id === state.selected && document.visibilityState === 'visible') markRead(id);
+        }
         if (event.kind === 'message.created' || event.kind === 'conversation.updated') scheduleRefresh(400);
       }));
     }
@@ -116,15 +130,20 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
       });
     }
     const feeling = mood(conversation.sentiment);
+    const summary = state.summaries.get(conversation.id);
+    const unread = conversation.id === state.selected ? 0 : summary?.unread ?? 0;
     return h('li', {},
       h('button', {
         type: 'button',
-        class: `conv-item${conversation.id === state.selected ? ' selected' : ''}`,
+        class: `conv-item${conversation.id === state.selected ? ' selected' : ''}${unread ? ' unread' : ''}`,
         dataset: { id: conversation.id },
         'aria-current': conversation.id === state.selected ? 'true' : null,
         onclick: () => select(conversation.id),
       },
-      h('span', { class: 'ci-top' }, nameNode, timer(conversation.awaiting_since)),
+      h('span', { class: 'ci-top' }, nameNode,
+        unread ? h('span', { class: 'unread-badge', title: `${unread} unread`, 'aria-label': `${unread} unread` }, String(unread)) : null,
+        timer(conversation.awaiting_since)),
+      previewLine(summary),
       h('span', { class: 'ci-sub' },
         h('span', { class: 'chip chip-priority', title: (conversation.reasons || []).join('\n') || 'Priority score' }, `P${conversation.priority ?? 0}`),
         (conversation.reasons || []).some((reason) => /vip/i.test(reason)) ? h('span', { class: 'chip chip-vip' }, 'VIP') : null,
@@ -138,6 +157,10 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
     replace(queueList, state.queue.length ? state.queue.map(item) : h('li', { class: 'empty' }, 'The queue is empty.'));
     mineCount.textContent = String(state.mine.length);
     queueCount.textContent = String(state.queue.length);
+    // The tab title counts unread messages of my conversations and the queue.
+    let unread = 0;
+    for (const id of new Set(ordered())) if (id !== state.selected) unread += state.summaries.get(id)?.unread ?? 0;
+    ctx.notify?.setUnread(unread);
     tickTimers(layout);
   }
 
@@ -146,6 +169,23 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
     if (location.hash !== `#/inbox/${id}`) history.replaceState(null, '', `#/inbox/${id}`);
     paint();
     pane.open(id);
+    markRead(id);
+  }
+
+  /** Tells the server this member read the conversation up to its last entry. */
+  const reading = new Map();
+  function markRead(id) {
+    if (!ctx.features.inbox || reading.has(id)) return;
+    reading.set(id, setTimeout(async () => {
+      reading.delete(id);
+      try {
+        const summary = await api('POST', `/conversations/${encodeURIComponent(id)}/read`, {});
+        state.summaries.set(id, summary);
+        paint();
+      } catch (error) {
+        console.warn('marking read failed', error);
+      }
+    }, 300));
   }
 
   function ordered() {
@@ -185,7 +225,10 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
   });
   const ticker = setInterval(() => tickTimers(layout), 1000);
   refresh();
-  if (state.selected) pane.open(state.selected);
+  if (state.selected) {
+    pane.open(state.selected);
+    markRead(state.selected);
+  }
 
   return {
     select,
@@ -196,6 +239,8 @@ export function mountInbox(root, ctx, { conversationId } = {}) {
       for (const stop of state.watched.values()) stop();
       clearInterval(ticker);
       clearTimeout(refreshTimer);
+      for (const timer of reading.values()) clearTimeout(timer);
+      ctx.notify?.setUnread(0);
       pane.destroy();
       fanPanel.destroy();
     },

@@ -39,12 +39,12 @@ export function mountScheduled(root) {
   const timing = h('select', { name: 'timing' },
     h('option', { value: 'local' }, 'At a local time in each fan’s time zone'),
     h('option', { value: 'at' }, 'At one instant for everyone'));
-  const localDate = h('input', { type: 'date', name: 'local_date' });
-  const localTime = h('input', { type: 'time', name: 'local_time', value: '09:00' });
-  const at = h('input', { type: 'datetime-local', name: 'at', hidden: true });
+  const localDate = h('input', { type: 'date', name: 'local_date', 'aria-label': 'Local date' });
+  const localTime = h('input', { type: 'time', name: 'local_time', value: '09:00', 'aria-label': 'Local time' });
+  const at = h('input', { type: 'datetime-local', name: 'at', hidden: true, 'aria-label': 'Instant' });
   const quiet = h('input', { type: 'checkbox', name: 'quiet' });
-  const quietStart = h('input', { type: 'time', name: 'quiet_start', value: '22:00', disabled: true });
-  const quietEnd = h('input', { type: 'time', name: 'quiet_end', value: '08:00', disabled: true });
+  const quietStart = h('input', { type: 'time', name: 'quiet_start', value: '22:00', disabled: true, 'aria-label': 'Quiet hours from' });
+  const quietEnd = h('input', { type: 'time', name: 'quiet_end', value: '08:00', disabled: true, 'aria-label': 'Quiet hours to' });
   const formError = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const preview = h('div', { class: 'schedule-preview', 'aria-live': 'polite' });
   const localFields = h('span', { class: 'schedule-local' }, localDate, localTime);
@@ -86,7 +86,7 @@ export function mountScheduled(root) {
       h('h2', {}, 'Scheduled messages'),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'agents' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'Message'), h('th', {}, 'Status'), h('th', {}, 'Progress'), h('th', {}, 'First due'), h('th', {}, 'Last due'), h('th', {}, ''))),
+          h('thead', {}, h('tr', {}, h('th', {}, 'Message'), h('th', {}, 'Status'), h('th', {}, 'Progress'), h('th', {}, 'First due'), h('th', {}, 'Last due'), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
           listBody))),
     detail));
 

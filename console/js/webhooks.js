@@ -75,7 +75,7 @@ export function mountWebhooks(root, ctx) {
       reveal,
       h('div', { class: 'table-wrap' },
         h('table', { class: 'agents' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'URL'), h('th', {}, 'Events'), h('th', {}, 'Added'), h('th', {}, 'Last delivery'), h('th', {}, ''))),
+          h('thead', {}, h('tr', {}, h('th', {}, 'URL'), h('th', {}, 'Events'), h('th', {}, 'Added'), h('th', {}, 'Last delivery'), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
           listBody))),
     h('section', { class: 'panel webhooks-new' }, form),
     logPanel));

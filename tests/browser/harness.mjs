@@ -3,7 +3,8 @@
 // (Debian's packaged browser, never one downloaded by the test tooling).
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -159,4 +160,40 @@ export async function fanSend(page, text) {
 export async function screenshot(page, name) {
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
+}
+
+let axeSource = null;
+
+/**
+ * Runs axe-core (npm `axe-core`) on the page as it is now and returns its violations as
+ * `{id, impact, help, targets}` (an empty array when there are none). The script is
+ * evaluated through the DevTools protocol, so the page's Content-Security-Policy stays
+ * as served. `disable`: rule ids to skip, each with a reason at the call site.
+ */
+export async function axeViolations(page, { disable = [] } = {}) {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  return page.evaluate(async (skip) => {
+    const rules = Object.fromEntries(skip.map((id) => [id, { enabled: false }]));
+    const result = await window.axe.run(document, { resultTypes: ['violations'], rules });
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      targets: violation.nodes.slice(0, 5).map((node) => node.target.join(' ')),
+    }));
+  }, disable);
+}
+
+/** Whether the page is wider than the viewport (a horizontal scroll bar on a phone). */
+export async function overflowsHorizontally(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+/** Whether the element is entirely inside the viewport. */
+export async function inView(locator) {
+  return locator.evaluate((element) => {
+    const box = element.getBoundingClientRect();
+    return box.width > 0 && box.top >= 0 && box.left >= 0 && box.bottom <= window.innerHeight + 1 && box.right <= window.innerWidth + 1;
+  });
 }

@@ -4,8 +4,8 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, flows, metrics, rooms, scheduled, shifts, signals,
-    supervision, webhooks,
+    auth, canned, charter, conversations, desk, flows, inbox, metrics, rooms, scheduled, shifts,
+    signals, supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
 
@@ -39,6 +39,7 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<flows::FlowRequest>(bytes);
     let _ = decode_json::<flows::FlowVersionRequest>(bytes);
     let _ = decode_json::<flows::ActivateRequest>(bytes);
+    let _ = decode_json::<inbox::MarkReadRequest>(bytes);
 }
 
 /// `query` as the query string of every route that takes one.
@@ -58,6 +59,8 @@ pub fn query(query: &str) {
     let _ = decode_query::<supervision::ReviewQuery>(query);
     let _ = decode_query::<webhooks::DeliveriesQuery>(query);
     let _ = decode_query::<flows::FlowQuery>(query);
+    let _ = decode_query::<inbox::SummariesQuery>(query);
+    let _ = decode_query::<inbox::ListFansQuery>(query);
 }
 
 /// `bytes` as a client WebSocket frame.

@@ -81,6 +81,7 @@ pub use desk::canned::{
     CannedHealthEntry, CannedHealthView, CannedInput, CannedOveruse, CannedView,
 };
 pub use desk::fan_profile::{FanProfilePatch, FanProfileView};
+pub use desk::inbox::{FanDirectoryView, FanPageView, InboxSummaryView, LastMessageView};
 pub use desk::priority::PriorityInputView;
 pub use desk::queue::{AgentDeskView, QueueEntryView, QueueView};
 pub use desk::shifts::{ClockView, CoverageView, ShiftInput, ShiftView, UncoveredHourView};
@@ -119,7 +120,7 @@ pub use signals::rules::{KeywordRuleView, RestrictedRuleView};
 
 pub use fandesk_domain::{Audience, Principal, Role};
 pub use fandesk_store::{
-    AuditFilter, ChannelMessageFilter, ConversationFilter, DecisionFilter, ReviewFilter,
+    AuditFilter, ChannelMessageFilter, ConversationFilter, DecisionFilter, FanFilter, ReviewFilter,
 };
 
 pub(crate) use app::Inner;

@@ -55,6 +55,9 @@ pub use conversation::plan::{OpResult, PostExtras, PostOrigin, WriteOp, WriteOut
 pub use conversation::rows::{ConversationRow, MessageRow};
 pub use conversion::ConversionRow;
 pub use desk::canned::{CannedMemberUseRow, CannedRow, CannedUsageRow};
+pub use desk::inbox::{
+    FanDirectoryRow, FanFilter, InboxSummaryRow, LastMessageRow, TEXT_SEARCH_CONVERSATIONS,
+};
 pub use desk::shifts::{ClockRow, ShiftRow};
 pub use desk::{
     DeskConversationRow, FanMessageRow, FanProfileRow, FanProfileUpdate, MemberLoadRow,

@@ -14,7 +14,7 @@ use anyhow::Context;
 use fandesk_service::Clock;
 use jiff::{SignedDuration, Timestamp};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use tokio_util::sync::CancellationToken;
@@ -94,6 +94,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         listener.local_addr()?,
         &seeded,
         args.fan_messages_per_minute,
+        (data_dir.as_path(), temporary),
     );
     let shutdown = CancellationToken::new();
     tokio::spawn(serve::watch_signals(shutdown.clone()));
@@ -133,7 +134,12 @@ fn data_dir(requested: Option<&PathBuf>) -> anyhow::Result<(PathBuf, bool)> {
     Ok((dir, true))
 }
 
-fn print_banner(address: SocketAddr, seeded: &seed::Seeded, per_minute: u32) {
+fn print_banner(
+    address: SocketAddr,
+    seeded: &seed::Seeded,
+    per_minute: u32,
+    (data_dir, temporary): (&Path, bool),
+) {
     let host = if address.ip().is_unspecified() {
         "127.0.0.1".to_owned()
     } else {
@@ -154,6 +160,17 @@ fn print_banner(address: SocketAddr, seeded: &seed::Seeded, per_minute: u32) {
     for (role, email) in &seeded.logins {
         println!("    {role:<16} {email}");
     }
+    println!();
+    println!("  Data directory {}", data_dir.display());
+    println!(
+        "  Weekly report  fandesk report --data-dir {} --week <YYYY-Www>{}",
+        data_dir.display(),
+        if temporary {
+            " (while the demo runs: Ctrl-C deletes this directory)"
+        } else {
+            ""
+        }
+    );
     println!();
     println!(
         "  {} fans with history; {}. Ctrl-C stops.",

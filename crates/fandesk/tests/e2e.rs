@@ -31,6 +31,7 @@ mod e2e {
     mod export_api;
     mod export_cli;
     mod flows;
+    mod inbox;
     mod isolation;
     mod members;
     mod messages;

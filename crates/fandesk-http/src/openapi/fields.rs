@@ -325,6 +325,11 @@ pub fn uint32() -> Object {
     integer(0, u32::MAX.into(), Some(KnownFormat::Int64))
 }
 
+/// An offset into the fan directory (the service refuses more).
+pub fn fan_offset() -> Object {
+    integer(0, 100_000, Some(KnownFormat::Int64))
+}
+
 /// Seconds of an event's video time (negative: before the start), within two days.
 pub fn video_secs() -> Object {
     let max = i128::from(fandesk_domain::event::MAX_REPLAY_OFFSET_SECS);

@@ -64,6 +64,11 @@ pub struct ListConversationsQuery {
     pub fan_name: Option<String>,
     /// Team: a fan profile tag, e.g. `vip`.
     pub tag: Option<String>,
+    /// Team: part of a message's text, public or internal (case-insensitive), searched in
+    /// the 2,000 most recently active conversations.
+    pub q: Option<String>,
+    /// Team: one fan's conversations (their history).
+    pub fan_id: Option<String>,
     /// Team: only conversations whose stored priority is at least this.
     #[param(schema_with = fields::int64)]
     pub min_priority: Option<i64>,
@@ -100,9 +105,13 @@ pub async fn list(
         status,
         assignee_id: query.assignee_id.map(fandesk_domain::MemberId),
         unassigned: query.unassigned.unwrap_or(false),
-        fan_id: None,
+        fan_id: query.fan_id.map(fandesk_domain::FanId),
         fan_name: query.fan_name,
         tag: query.tag,
+        text: query
+            .q
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty()),
         min_priority: query.min_priority,
         limit: query.limit.unwrap_or(50),
     };

@@ -13,6 +13,7 @@ pub mod desk;
 pub mod events;
 pub mod export;
 pub mod flows;
+pub mod inbox;
 pub mod metrics;
 pub mod questions;
 pub mod rooms;
@@ -39,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(signals::router())
         .merge(metrics::router())
         .merge(desk::router())
+        .merge(inbox::router())
         .merge(shifts::router())
         .merge(canned::router())
         .merge(rooms::router())

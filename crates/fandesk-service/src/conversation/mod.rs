@@ -104,9 +104,15 @@ impl App {
     ) -> ServiceResult<Vec<ConversationView>> {
         if let Principal::Fan { id, .. } = actor {
             // Tags, names and priorities are team-only facts: a fan must not probe them.
-            let desk_filter =
-                filter.fan_name.is_some() || filter.tag.is_some() || filter.min_priority.is_some();
-            if filter.assignee_id.is_some() || filter.unassigned || desk_filter {
+            let desk_filter = filter.fan_name.is_some()
+                || filter.tag.is_some()
+                || filter.text.is_some()
+                || filter.min_priority.is_some();
+            if filter.assignee_id.is_some()
+                || filter.unassigned
+                || filter.fan_id.is_some()
+                || desk_filter
+            {
                 return Err(ServiceError::Forbidden("fans filter only by status".into()));
             }
             filter.fan_id = Some(id.clone());

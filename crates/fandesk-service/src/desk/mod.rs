@@ -7,6 +7,7 @@ pub(crate) mod canned;
 mod config;
 pub(crate) mod fan_profile;
 pub(crate) mod floor;
+pub(crate) mod inbox;
 pub(crate) mod priority;
 pub(crate) mod queue;
 pub(crate) mod roster;

@@ -26,6 +26,9 @@ pub struct ConversationFilter {
     pub fan_name: Option<String>,
     /// A fan profile tag, e.g. `vip` (lowercase, as tags are stored).
     pub tag: Option<String>,
+    /// Case-insensitive part of a message's text (public or internal; system entries
+    /// left out), searched in the most recently active conversations only.
+    pub text: Option<String>,
     /// Only conversations whose stored priority is at least this.
     pub min_priority: Option<i64>,
     /// Page size, clamped by the caller.

@@ -6,6 +6,7 @@
 //! canned responses and its shifts have files of their own.
 
 pub(crate) mod canned;
+pub(crate) mod inbox;
 pub(crate) mod shifts;
 
 use crate::accounts::FAN_COLUMNS;
@@ -396,7 +397,20 @@ pub(crate) fn escape_like(text: &str) -> String {
     escaped
 }
 
-/// The desk's filters of [`Store::list_conversations`] (team search by fan name, tag and
+/// A `LIKE … ESCAPE '\'` pattern for text holding `part`, case-insensitively (against a
+/// `LOWER(…)` column).
+pub(crate) fn contains_pattern(part: &str) -> String {
+    format!("%{}%", escape_like(&part.to_lowercase()))
+}
+
+/// A `LIKE … ESCAPE '\'` pattern for a `tags` column holding `tag` whole: tags are stored
+/// as a JSON array of lowercase strings, so the quoted element is matched.
+pub(crate) fn tag_pattern(tag: &str) -> String {
+    let quoted = serde_json::Value::from(tag.to_lowercase()).to_string();
+    format!("%{}%", escape_like(&quoted))
+}
+
+/// The desk's filters of [`Store::list_conversations`] (team search by fan name, tag, text and
 /// priority), appended to its SQL with their text binds.
 pub(crate) fn push_search_filters(
     filter: &crate::ConversationFilter,
@@ -404,20 +418,21 @@ pub(crate) fn push_search_filters(
     binds: &mut Vec<String>,
 ) {
     if let Some(name) = &filter.fan_name {
-        binds.push(format!("%{}%", escape_like(&name.to_lowercase())));
+        binds.push(contains_pattern(name));
         sql.push_str(&format!(
             " AND fan_id IN (SELECT id FROM fans WHERE LOWER(display_name) LIKE ${} ESCAPE '\\')",
             binds.len()
         ));
     }
     if let Some(tag) = &filter.tag {
-        // Tags are stored as a JSON array of strings: match the quoted element.
-        let quoted = serde_json::Value::from(tag.to_lowercase()).to_string();
-        binds.push(format!("%{}%", escape_like(&quoted)));
+        binds.push(tag_pattern(tag));
         sql.push_str(&format!(
             " AND fan_id IN (SELECT id FROM fans WHERE tags LIKE ${} ESCAPE '\\')",
             binds.len()
         ));
+    }
+    if let Some(text) = &filter.text {
+        inbox::push_text_filter(text, sql, binds);
     }
     if let Some(minimum) = filter.min_priority {
         // An integer, not text: formatted into the SQL rather than bound as a string.

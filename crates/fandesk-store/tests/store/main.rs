@@ -43,6 +43,7 @@ mod durability;
 mod export;
 mod flows;
 mod idempotency;
+mod inbox;
 mod integration;
 mod members;
 mod metric_counters;

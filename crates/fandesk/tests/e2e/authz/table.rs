@@ -229,6 +229,10 @@ pub const TABLE: &[Classified] = &[
     op("update_fan", Holds(C::EditFanProfiles), O::FanProfile),
     op("fan_activity", Holds(C::ViewFanProfiles), O::FanProfile),
     op("queue", Holds(C::ViewDesk), O::None),
+    // inbox
+    op("inbox_summaries", Holds(C::ViewDesk), O::None),
+    op("mark_read", Holds(C::ViewDesk), O::Conversation),
+    op("list_fans", Holds(C::ViewFanProfiles), O::None),
     op("agents", Holds(C::ViewDesk), O::None),
     op("set_capacity", Holds(C::ManageCapacity), O::Member),
     // shifts
