@@ -87,6 +87,8 @@ pub enum Capability {
     UseChannels,
     /// Create, archive and restore team channels; post in announcements channels.
     ManageChannels,
+    /// Create, list and revoke integration API tokens (owner: a token opens the API).
+    ManageApiTokens,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -97,7 +99,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 33] = [
+    pub const ALL: [Capability; 34] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -131,6 +133,7 @@ impl Capability {
         Capability::ManageFlows,
         Capability::UseChannels,
         Capability::ManageChannels,
+        Capability::ManageApiTokens,
     ];
 
     /// The table: the roles that hold this capability.
@@ -169,6 +172,7 @@ impl Capability {
             Capability::ManageFlows => MANAGERS,
             Capability::UseChannels => EVERY_MEMBER,
             Capability::ManageChannels => MANAGERS,
+            Capability::ManageApiTokens => &[Owner],
         }
     }
 
@@ -232,6 +236,7 @@ impl Capability {
             Capability::ManageFlows => "bot flows are written by the owner and supervisors",
             Capability::UseChannels => "team channels are for the team",
             Capability::ManageChannels => "channels are managed by the owner and supervisors",
+            Capability::ManageApiTokens => "only the owner manages API tokens",
         }
     }
 }
@@ -286,7 +291,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 33] = [
+        let table: [(Capability, [bool; 5]); 34] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -320,6 +325,7 @@ mod tests {
             (ManageFlows, [O, O, X, X, X]),
             (UseChannels, [O, O, O, O, O]),
             (ManageChannels, [O, O, X, X, X]),
+            (ManageApiTokens, [O, X, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

@@ -77,6 +77,8 @@ pub enum Object {
     KeywordRule,
     RestrictedRule,
     Webhook,
+    /// An integration API token (an agent token, by the owner).
+    ApiToken,
     Member,
     CharterVersion,
     /// A scripted bot flow (one version, greeting and ending).
@@ -276,6 +278,10 @@ pub const TABLE: &[Classified] = &[
         Holds(C::ManageIntegrations),
         O::Webhook,
     ),
+    // integration API tokens
+    op("list_api_tokens", Holds(C::ManageApiTokens), O::None),
+    op("create_api_token", Holds(C::ManageApiTokens), O::None),
+    op("revoke_api_token", Holds(C::ManageApiTokens), O::ApiToken),
     // scheduled messages
     op(
         "list_scheduled_messages",
