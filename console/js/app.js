@@ -1,8 +1,9 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
-// team channels and the decision log.
+// screens (team with its API tokens, audit log, charter, webhooks, bot flows, events,
+// scheduled messages, data, shifts and coverage, canned responses, rules), team channels
+// and the decision log; clock-in and clock-out in the top bar.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -21,6 +22,10 @@ import { mountChannels } from './channels.js';
 import { mountDecisions } from './decisions.js';
 import { mountTeam, teamAllowed } from './team.js';
 import { auditAllowed, mountAudit } from './audit.js';
+import { mountShifts } from './shifts.js';
+import { clockAllowed, clockControl } from './clock-in.js';
+import { cannedLibraryAllowed, mountCannedLibrary } from './canned-library.js';
+import { mountRules, rulesAllowed } from './rules.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -43,6 +48,9 @@ const ADMIN_SCREENS = {
   data: { allowed: (ctx) => ctx.features.data && ctx.me.role === 'owner', mount: mountData, title: 'Data' },
   channels: { allowed: (ctx) => ctx.features.channels, mount: mountChannels, title: 'Channels' },
   decisions: { allowed: (ctx) => ctx.features.channels, mount: mountDecisions, title: 'Decision log' },
+  shifts: { allowed: (ctx) => ctx.features.coverage, mount: mountShifts, title: 'Shifts' },
+  canned: { allowed: (ctx) => ctx.features.cannedHealth && cannedLibraryAllowed(ctx.me), mount: mountCannedLibrary, title: 'Canned responses' },
+  rules: { allowed: (ctx) => ctx.features.rules && rulesAllowed(ctx.me), mount: mountRules, title: 'Rules' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -61,6 +69,11 @@ async function detectFeatures() {
       metrics: has('/metrics/summary'),
       charter: has('/charter'),
       webhooks: has('/webhooks'),
+      apiTokens: has('/api-tokens'),
+      coverage: has('/shifts') && has('/coverage'),
+      clock: has('/shifts/clock-in') && has('/shifts/clock-out') && has('/desk/agents'),
+      cannedHealth: has('/canned-responses') && has('/canned-responses/health'),
+      rules: has('/keyword-rules') && has('/restricted-rules'),
       flows: has('/flows') && has('/flows/{id}/activate'),
       events: has('/events') && has('/events/{id}/questions'),
       data: has('/export') && has('/import'),
@@ -182,10 +195,14 @@ async function boot() {
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));
   if (features.scheduled && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/scheduled', dataset: { view: 'scheduled' } }, 'Scheduled'));
   if (features.data && me.role === 'owner') links.push(h('a', { href: '#/data', dataset: { view: 'data' } }, 'Data'));
+  if (features.coverage) links.push(h('a', { href: '#/shifts', dataset: { view: 'shifts' } }, 'Shifts'));
+  if (features.cannedHealth && cannedLibraryAllowed(me)) links.push(h('a', { href: '#/canned', dataset: { view: 'canned' } }, 'Canned'));
+  if (features.rules && rulesAllowed(me)) links.push(h('a', { href: '#/rules', dataset: { view: 'rules' } }, 'Rules'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
+    features.clock && clockAllowed(me) ? clockControl(me) : null,
     status,
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
     h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),
