@@ -198,10 +198,9 @@ export function mountShifts(root, ctx) {
     const { days, gaps } = coverageGrid(coverage);
     state.week = coverage.week_start;
     weekLabel.textContent = `${days[0]} – ${days[6]}`;
-    const hours = Math.round(coverage.uncovered_minutes_total / 60);
     summary.textContent = coverage.uncovered_minutes_total === 0
-      ? `Every hour is covered (${coverage.time_zone}).`
-      : `${coverage.uncovered_hours.length} hours not fully covered, about ${hours} h in all (${coverage.time_zone}).`;
+      ? `Every hour of this week is covered (${coverage.time_zone}).`
+      : `${coverage.uncovered_hours.length} hours of this week not fully covered, highlighted below (${coverage.time_zone}).`;
     const dayName = (date) => WEEKDAYS[(new Date(`${date}T12:00:00Z`).getUTCDay() + 6) % 7][1];
     replace(grid, h('table', { class: 'coverage-grid', 'aria-label': 'Coverage by hour' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Hour'), days.map((date) => h('th', { scope: 'col' }, dayName(date), h('span', { class: 'muted small' }, ` ${date.slice(5)}`))))),
