@@ -1,9 +1,11 @@
 // The team console's entry point: login (the session lives in an HttpOnly cookie the
 // page cannot read), the top bar, feature detection from the OpenAPI document, the one
 // WebSocket connection, and hash routing between the inbox, the dashboard and the settings
-// screens (team, audit log, charter, webhooks, bot flows, events, scheduled messages, data),
-// team channels, the decision log and the fan directory, the supervisors' metrics, message
-// review and weekly report; notifications (tab title, tone, desktop) through `notify.js`.
+// screens (team with its API tokens, audit log, charter, webhooks, bot flows, events,
+// scheduled messages, data, shifts and coverage, canned responses, rules), team channels,
+// the decision log and the fan directory, the supervisors' metrics, message review and
+// weekly report; clock-in and clock-out in the top bar; notifications (tab title, tone,
+// desktop) through `notify.js`.
 
 import { api, ApiError } from './api.js';
 import { Directory } from './directory.js';
@@ -27,6 +29,10 @@ import { mountReview, reviewAllowed } from './review.js';
 import { mountReport } from './report.js';
 import { fansAllowed, mountFans } from './fans.js';
 import { Notifier } from './notify.js';
+import { mountShifts } from './shifts.js';
+import { clockAllowed, clockControl } from './clock-in.js';
+import { cannedLibraryAllowed, mountCannedLibrary } from './canned-library.js';
+import { mountRules, rulesAllowed } from './rules.js';
 
 const SUPERVISING = ['owner', 'supervisor', 'escalation_lead'];
 // The session cookie is HttpOnly: the page cannot see it. This flag remembers that a
@@ -53,6 +59,9 @@ const ADMIN_SCREENS = {
   review: { allowed: (ctx) => ctx.features.review && reviewAllowed(ctx), mount: mountReview, title: 'Message review' },
   report: { allowed: (ctx) => ctx.features.report && metricsAllowed(ctx), mount: mountReport, title: 'Weekly report' },
   fans: { allowed: fansAllowed, mount: mountFans, title: 'Fans' },
+  shifts: { allowed: (ctx) => ctx.features.coverage, mount: mountShifts, title: 'Shifts' },
+  canned: { allowed: (ctx) => ctx.features.cannedHealth && cannedLibraryAllowed(ctx.me), mount: mountCannedLibrary, title: 'Canned responses' },
+  rules: { allowed: (ctx) => ctx.features.rules && rulesAllowed(ctx.me), mount: mountRules, title: 'Rules' },
 };
 const main = $('#main');
 const bar = $('#bar');
@@ -71,6 +80,11 @@ async function detectFeatures() {
       metrics: has('/metrics/summary'),
       charter: has('/charter'),
       webhooks: has('/webhooks'),
+      apiTokens: has('/api-tokens'),
+      coverage: has('/shifts') && has('/coverage'),
+      clock: has('/shifts/clock-in') && has('/shifts/clock-out') && has('/desk/agents'),
+      cannedHealth: has('/canned-responses') && has('/canned-responses/health'),
+      rules: has('/keyword-rules') && has('/restricted-rules'),
       flows: has('/flows') && has('/flows/{id}/activate'),
       events: has('/events') && has('/events/{id}/questions'),
       data: has('/export') && has('/import'),
@@ -201,10 +215,14 @@ async function boot() {
   if (features.events && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/events', dataset: { view: 'events' } }, 'Events'));
   if (features.scheduled && ['owner', 'supervisor'].includes(me.role)) links.push(h('a', { href: '#/scheduled', dataset: { view: 'scheduled' } }, 'Scheduled'));
   if (features.data && me.role === 'owner') links.push(h('a', { href: '#/data', dataset: { view: 'data' } }, 'Data'));
+  if (features.coverage) links.push(h('a', { href: '#/shifts', dataset: { view: 'shifts' } }, 'Shifts'));
+  if (features.cannedHealth && cannedLibraryAllowed(me)) links.push(h('a', { href: '#/canned', dataset: { view: 'canned' } }, 'Canned'));
+  if (features.rules && rulesAllowed(me)) links.push(h('a', { href: '#/rules', dataset: { view: 'rules' } }, 'Rules'));
   replace(bar,
     h('span', { class: 'brand' }, 'fandesk'),
     h('nav', { class: 'views', 'aria-label': 'Views' }, links),
     h('span', { class: 'spacer' }),
+    features.clock && clockAllowed(me) ? clockControl(me) : null,
     status,
     h('span', { class: 'who' }, me.name, h('span', { class: 'role' }, roleName(me.role))),
     h('button', { type: 'button', class: 'ghost', title: 'Keyboard shortcuts', onclick: showHelp }, '?'),

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   ['member_update', 'Changed a member'],
   ['alert_acknowledge', 'Acknowledged an alert'],
   ['alert_dismiss', 'Dismissed an alert'],
+  ['api_token_create', 'Created an API token'],
+  ['api_token_revoke', 'Revoked an API token'],
 ];
 const PAGE = 50;
 

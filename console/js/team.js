@@ -5,11 +5,13 @@
 // capacity (the capability table: `ManageMembers` is the owner's, `ManageCapacity` the
 // owner's and supervisors'). The server decides; this screen only hides what it would
 // refuse, and shows its refusals (the last active owner stays an owner) beside the member.
+// Below the team, the owner manages integration API tokens (tokens.js).
 
 import { api, ApiError } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { roleName } from './format.js';
 import { when } from './charter.js';
+import { mountTokens } from './tokens.js';
 
 export const ROLES = ['owner', 'supervisor', 'escalation_lead', 'agent', 'bot'];
 const MANAGES_CAPACITY = ['owner', 'supervisor'];
@@ -52,12 +54,16 @@ export function mountTeam(root, ctx) {
       h('div', { class: 'dialog-actions' }, addButton))
     : null;
 
+  // The owner's integration API tokens (tokens.js), under the team.
+  const tokensPanel = owner && ctx.features.apiTokens ? h('section', { class: 'panel team-tokens', 'aria-label': 'API tokens' }) : null;
   replace(root, h('div', { class: 'team-screen' },
     h('section', { class: 'panel team-members' },
       h('h2', {}, 'Team'),
       owner ? null : h('p', { class: 'muted small team-readonly' }, 'Only the owner adds members and changes roles. You can set how many conversations each is assigned automatically.'),
       list),
-    form ? h('section', { class: 'panel team-new' }, form) : null));
+    form ? h('section', { class: 'panel team-new' }, form) : null,
+    tokensPanel));
+  const tokens = tokensPanel ? mountTokens(tokensPanel, ctx) : null;
 
   async function create(event) {
     event.preventDefault();
@@ -249,6 +255,7 @@ export function mountTeam(root, ctx) {
   return {
     unmount() {
       state.closed = true;
+      tokens?.unmount();
     },
   };
 }

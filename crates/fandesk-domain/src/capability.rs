@@ -90,6 +90,8 @@ pub enum Capability {
     /// Record a fan's conversion (a purchase or sign-up; the creator's platform through a
     /// bot token, or the owner).
     RecordConversions,
+    /// Create, list and revoke integration API tokens (owner: a token opens the API).
+    ManageApiTokens,
 }
 
 use Role::{Agent, Bot, EscalationLead, Owner, Supervisor};
@@ -100,7 +102,7 @@ const MANAGERS: &[Role] = &[Owner, Supervisor];
 const SUPERVISING: &[Role] = &[Owner, Supervisor, EscalationLead];
 
 impl Capability {
-    pub const ALL: [Capability; 34] = [
+    pub const ALL: [Capability; 35] = [
         Capability::ManageMembers,
         Capability::ViewTeam,
         Capability::WatchInbox,
@@ -135,6 +137,7 @@ impl Capability {
         Capability::UseChannels,
         Capability::ManageChannels,
         Capability::RecordConversions,
+        Capability::ManageApiTokens,
     ];
 
     /// The table: the roles that hold this capability.
@@ -174,6 +177,7 @@ impl Capability {
             Capability::UseChannels => EVERY_MEMBER,
             Capability::ManageChannels => MANAGERS,
             Capability::RecordConversions => &[Owner, Bot],
+            Capability::ManageApiTokens => &[Owner],
         }
     }
 
@@ -240,6 +244,7 @@ impl Capability {
             Capability::RecordConversions => {
                 "conversions are recorded by the creator's platform (a bot token) or the owner"
             }
+            Capability::ManageApiTokens => "only the owner manages API tokens",
         }
     }
 }
@@ -294,7 +299,7 @@ mod tests {
         use Capability::*;
         const O: bool = true;
         const X: bool = false;
-        let table: [(Capability, [bool; 5]); 34] = [
+        let table: [(Capability, [bool; 5]); 35] = [
             (ManageMembers, [O, X, X, X, X]),
             (ViewTeam, [O, O, O, O, O]),
             (WatchInbox, [O, O, O, O, O]),
@@ -329,6 +334,7 @@ mod tests {
             (UseChannels, [O, O, O, O, O]),
             (ManageChannels, [O, O, X, X, X]),
             (RecordConversions, [O, X, X, X, O]),
+            (ManageApiTokens, [O, X, X, X, X]),
         ];
         assert_eq!(
             table.map(|(capability, _)| capability),

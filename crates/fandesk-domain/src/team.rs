@@ -26,7 +26,7 @@ impl Standing {
 /// Every action the audit log records (docs/api.md › Supervision): the supervisory ones of
 /// `conversation::Transition` and `monitor`/`whisper`, the owner's changes of a member,
 /// and alerts acknowledged or dismissed.
-pub const AUDITED_ACTIONS: [&str; 9] = [
+pub const AUDITED_ACTIONS: [&str; 11] = [
     "monitor",
     "whisper",
     "takeover",
@@ -36,7 +36,13 @@ pub const AUDITED_ACTIONS: [&str; 9] = [
     MEMBER_UPDATE,
     "alert_acknowledge",
     "alert_dismiss",
+    API_TOKEN_CREATE,
+    API_TOKEN_REVOKE,
 ];
+
+/// The audit actions of an integration API token created and revoked.
+pub const API_TOKEN_CREATE: &str = "api_token_create";
+pub const API_TOKEN_REVOKE: &str = "api_token_revoke";
 
 /// The audit action of a change of a member.
 pub const MEMBER_UPDATE: &str = "member_update";

@@ -4,8 +4,8 @@
 
 use crate::extract::{decode_json, decode_query};
 use crate::routes::{
-    auth, canned, charter, conversations, desk, flows, inbox, metrics, rooms, scheduled, shifts,
-    signals, supervision, webhooks,
+    api_tokens, auth, canned, charter, conversations, desk, flows, inbox, metrics, rooms,
+    scheduled, shifts, signals, supervision, webhooks,
 };
 use crate::ws::frames::ClientFrame;
 
@@ -35,6 +35,7 @@ pub fn request_body(bytes: &[u8]) {
     let _ = decode_json::<supervision::AssignRequest>(bytes);
     let _ = decode_json::<supervision::EscalateRequest>(bytes);
     let _ = decode_json::<webhooks::WebhookRequest>(bytes);
+    let _ = decode_json::<api_tokens::ApiTokenRequest>(bytes);
     let _ = decode_json::<scheduled::ScheduleRequest>(bytes);
     let _ = decode_json::<flows::FlowRequest>(bytes);
     let _ = decode_json::<flows::FlowVersionRequest>(bytes);

@@ -59,6 +59,7 @@ pub use app::clock::{Clock, ManualClock, SystemClock};
 pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
 pub use app::metrics::Metrics;
+pub use auth::api_tokens::{ApiTokenView, CreatedApiToken, NewApiToken};
 pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};
 pub use channel::NewChannel;
 pub use channel::decision::{DECISION_PAGE_MAX, DecisionExportFormat};

@@ -42,7 +42,9 @@ mod statement;
 mod stored_text;
 mod supervision;
 
-pub use accounts::{FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject};
+pub use accounts::{
+    ApiTokenRow, FanRow, LoginFailures, MemberChange, MemberRow, SessionRow, Subject,
+};
 pub use audience::{QuestionCounts, ViewingChange};
 pub use backup::{BackupSummary, backup_sqlite, check_backup};
 pub use channel::commit::{ChannelOp, ChannelOpResult, ChannelOutcome, NewDecision, SweepStep};

@@ -230,8 +230,8 @@ impl Store {
         .bind(audit.actor_id.as_str())
         .bind(to_micros(audit.created_at));
         match self {
-            Store::Sqlite(db) => change_alert::<Sqlite>(&db.write, statement, audit).await,
-            Store::Postgres(db) => change_alert::<Postgres>(&db.pool, statement, audit).await,
+            Store::Sqlite(db) => write_if_changed::<Sqlite>(&db.write, statement, audit).await,
+            Store::Postgres(db) => write_if_changed::<Postgres>(&db.pool, statement, audit).await,
         }
     }
 
@@ -370,8 +370,9 @@ pub(crate) fn audit_statement(audit: &AuditRow) -> Statement<'_> {
     .bind(to_micros(audit.created_at))
 }
 
-/// Runs an alert's conditional state `update` and, when it changed the row, `audit`.
-async fn change_alert<D: Dialect>(
+/// Runs a conditional `update` (an alert's state, a token's revocation) and, when it
+/// changed exactly one row, `audit`, in one transaction; whether it changed the row.
+pub(crate) async fn write_if_changed<D: Dialect>(
     pool: &sqlx::Pool<D>,
     update: Statement<'_>,
     audit: &AuditRow,

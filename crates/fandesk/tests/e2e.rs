@@ -4,6 +4,7 @@
 
 mod e2e {
     mod alert_handling;
+    mod api_tokens;
     mod audit;
     mod auth;
     mod authz;

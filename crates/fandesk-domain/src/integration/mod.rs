@@ -4,6 +4,7 @@
 //! are the service's.
 
 pub mod address;
+pub mod api_token;
 
 use crate::error::RuleViolation;
 

@@ -46,6 +46,7 @@ use utoipa::{Modify, OpenApi};
         (name = "scheduled", description = "Scheduled messages to fans and segments, in each fan's time zone"),
         (name = "flows", description = "Scripted bot flows: versions, the active flow"),
         (name = "webhooks", description = "Outgoing event webhooks and their delivery logs"),
+        (name = "api-tokens", description = "Integration API tokens: long-lived, role-scoped, revocable (owner)"),
         (name = "channels", description = "Team channels, threads and the decision log (team only)"),
         (name = "export", description = "Export and import of fans and conversations as JSON lines (owner)"),
         (name = "realtime", description = "WebSocket"),

@@ -2,6 +2,7 @@
 //! their handler. Each module's `router()` registers its handlers once, through their
 //! `#[utoipa::path]` annotations, so the router and the OpenAPI document cannot differ.
 
+pub mod api_tokens;
 pub mod auth;
 pub mod canned;
 pub mod channels;
@@ -50,6 +51,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(charter::router())
         .merge(flows::router())
         .merge(webhooks::router())
+        .merge(api_tokens::router())
         .merge(scheduled::router())
         .merge(export::router())
         .merge(channels::router())

@@ -1,8 +1,10 @@
 //! Members, fans and bearer tokens (docs/api.md › Authentication): team members and
 //! their passwords ([`members`]), changing them ([`member_change`]), fan sessions, bearer tokens and their revocation
-//! ([`sessions`]), and their JSON views ([`view`]). Passwords are argon2id hashes; tokens
+//! ([`sessions`]), the owner's integration API tokens ([`api_tokens`]), and their JSON
+//! views ([`view`]). Passwords are argon2id hashes; tokens
 //! are 256 random bits handed out once and stored as their SHA-256.
 
+pub(crate) mod api_tokens;
 mod hashing;
 pub(crate) mod member_change;
 pub(crate) mod members;

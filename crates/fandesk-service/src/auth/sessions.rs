@@ -132,8 +132,8 @@ impl App {
         Ok(token)
     }
 
-    /// Resolves a bearer token to its session. Unknown, revoked and expired tokens are all
-    /// `Unauthorized`.
+    /// Resolves a bearer token (a session's or an integration API token) to its session.
+    /// Unknown, revoked and expired tokens are all `Unauthorized`.
     pub async fn authenticate(&self, token: &str) -> ServiceResult<Session> {
         if token.is_empty() || token.len() > 200 {
             return Err(ServiceError::Unauthorized);
@@ -144,11 +144,10 @@ impl App {
     /// [`App::authenticate`] by the token's hash (re-checks of an open connection).
     pub async fn authenticate_hash(&self, token_hash: &str) -> ServiceResult<Session> {
         let token_hash = token_hash.to_owned();
-        let session = self
-            .store()
-            .find_session(&token_hash)
-            .await?
-            .ok_or(ServiceError::Unauthorized)?;
+        let Some(session) = self.store().find_session(&token_hash).await? else {
+            // Not a session: perhaps an integration API token.
+            return self.authenticate_api_token(&token_hash).await;
+        };
         if session.expires_at <= self.now() {
             return Err(ServiceError::Unauthorized);
         }

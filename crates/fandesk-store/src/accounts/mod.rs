@@ -1,12 +1,15 @@
-//! Who uses fandesk: team members, fans, and the bearer-token sessions of both. The rows
+//! Who uses fandesk: team members, fans, the bearer-token sessions of both, and the
+//! owner's integration API tokens. The rows
 //! live here; each table's queries have a file of their own.
 
+mod api_token;
 mod fan;
 mod login_failure;
 mod member;
 mod member_change;
 mod session;
 
+pub use api_token::ApiTokenRow;
 pub use member_change::MemberChange;
 
 use crate::statement::Columns;

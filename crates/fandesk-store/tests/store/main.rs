@@ -31,6 +31,7 @@ macro_rules! store_test {
 }
 
 mod accounts;
+mod api_tokens;
 mod backup;
 mod batch;
 mod bots;

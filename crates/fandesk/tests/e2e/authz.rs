@@ -18,7 +18,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use table::{Classified, Object, TABLE, classify};
-use world::{Actor, Target, World, client_id, event, flow, scheduled_message, webhook};
+use world::{Actor, Target, World, api_token, client_id, event, flow, scheduled_message, webhook};
 
 /// The reason every escalation in the matrix gives.
 pub const ESCALATION_REASON: &str = "refund please";
@@ -125,6 +125,7 @@ async fn request(
         "save_charter" => json!({"toml": "", "base_version": world.charter_version().await}),
         "review_charter" => json!({"note": "checked"}),
         "create_webhook" => webhook(),
+        "create_api_token" => api_token(),
         "create_flow" => flow(),
         "add_flow_version" => {
             let mut body = flow();

@@ -78,6 +78,8 @@ pub enum Object {
     KeywordRule,
     RestrictedRule,
     Webhook,
+    /// An integration API token (an agent token, by the owner).
+    ApiToken,
     Member,
     CharterVersion,
     /// A scripted bot flow (one version, greeting and ending).
@@ -289,6 +291,10 @@ pub const TABLE: &[Classified] = &[
         Holds(C::ManageIntegrations),
         O::Webhook,
     ),
+    // integration API tokens
+    op("list_api_tokens", Holds(C::ManageApiTokens), O::None),
+    op("create_api_token", Holds(C::ManageApiTokens), O::None),
+    op("revoke_api_token", Holds(C::ManageApiTokens), O::ApiToken),
     // scheduled messages
     op(
         "list_scheduled_messages",

@@ -237,6 +237,7 @@ impl World {
                 self.created_id("/api/v1/restricted-rules", body).await
             }
             Object::Webhook => self.created_id("/api/v1/webhooks", webhook()).await,
+            Object::ApiToken => self.created_id("/api/v1/api-tokens", api_token()).await,
             Object::Alert => self.open_alert().await,
             Object::Flow => self.created_id("/api/v1/flows", flow()).await,
             Object::Event => self.created_id("/api/v1/events", event()).await,
@@ -436,6 +437,11 @@ impl World {
 /// A fresh idempotency key.
 pub fn client_id() -> String {
     format!("c-{}", random_hex())
+}
+
+/// An integration API token acting as an agent.
+pub fn api_token() -> Value {
+    json!({"name": format!("matrix {}", random_hex()), "role": "agent"})
 }
 
 /// A webhook to a public address (nothing listens: deliveries fail in the background).
