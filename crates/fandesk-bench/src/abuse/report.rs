@@ -90,8 +90,8 @@ impl Figures {
             (Kind::Flood, "`send` frames sent", "sent", args.flood_rate),
             (
                 Kind::BadJson,
-                "malformed frames answered `invalid_request`",
-                "error frame invalid_request",
+                "malformed frames sent",
+                "sent",
                 BAD_JSON_RATE,
             ),
         ] {
