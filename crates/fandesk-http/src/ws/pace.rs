@@ -156,7 +156,7 @@ mod tests {
             (0, 5, 30),
             (30, 6, 60),
             (61, 7, 91),
-            (u32::MAX, u32::MAX, u32::MAX),
+            (u32::MAX, 71_582_794, u32::MAX),
         ];
         for (quota, per_second, burst) in table {
             assert_eq!(
