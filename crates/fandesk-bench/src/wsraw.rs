@@ -224,6 +224,14 @@ impl Client {
         x.to_be_bytes()
     }
 
+    /// Lets the kernel hold up to `bytes` of this client's unsent data, so a client whose
+    /// server reads it slowly goes on writing (as an attacker's own machine would) rather
+    /// than blocking once the default buffer is full.
+    pub fn set_send_buffer(&self, bytes: usize) -> Result<()> {
+        socket2::SockRef::from(&self.stream).set_send_buffer_size(bytes)?;
+        Ok(())
+    }
+
     /// Sends one masked frame.
     pub async fn send(&mut self, opcode: u8, payload: &[u8]) -> Result<()> {
         let mask = self.next_mask();

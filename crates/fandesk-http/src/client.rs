@@ -188,6 +188,10 @@ pub struct LoginPolicy {
     pub max_delay: Duration,
     /// Failed logins allowed from one client address per minute, whatever the accounts.
     pub failures_per_address_per_minute: u32,
+    /// How long a refused attempt waits before its 429 goes out. Holding the answer costs
+    /// the server a timer; a guesser waiting for each answer then makes one attempt a
+    /// second per connection instead of spinning on refusals.
+    pub refusal_hold: Duration,
 }
 
 impl Default for LoginPolicy {
@@ -197,6 +201,7 @@ impl Default for LoginPolicy {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(15 * 60),
             failures_per_address_per_minute: 100,
+            refusal_hold: Duration::from_secs(1),
         }
     }
 }
@@ -276,6 +281,14 @@ impl LoginGuard {
             ));
         }
         Ok(())
+    }
+
+    /// `result`, after [`LoginPolicy::refusal_hold`] when it is a refusal.
+    pub async fn held<T>(&self, result: Result<T, ApiError>) -> Result<T, ApiError> {
+        if result.is_err() {
+            tokio::time::sleep(self.policy.refusal_hold).await;
+        }
+        result
     }
 
     /// Counts a failed login against `address`.
@@ -493,6 +506,27 @@ mod tests {
                 .is_ok()
         );
         assert!(guard.admit(None, spraying, start + WINDOW, wall).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_login_is_answered_after_the_hold() {
+        let guard = LoginGuard::new(LoginPolicy {
+            failures_per_address_per_minute: 1,
+            ..LoginPolicy::default()
+        });
+        let address: IpAddr = "192.0.2.9".parse().unwrap();
+        let start = tokio::time::Instant::now();
+        let admitted = guard.admit_address(address, Instant::now());
+        assert!(guard.held(admitted).await.is_ok());
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "an admitted attempt waits for nothing"
+        );
+        guard.failed(address, Instant::now());
+        let refused = guard.admit_address(address, Instant::now());
+        assert!(guard.held(refused).await.is_err());
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
 
     #[test]

@@ -54,4 +54,5 @@ mod e2e {
     mod validation;
     mod websocket;
     mod whisper;
+    mod ws_pace;
 }

@@ -45,6 +45,11 @@ pub const TRICKLE: Duration = Duration::from_secs(1);
 pub const ROUND_PAUSE: Duration = Duration::from_millis(100);
 /// Frames a bad-JSON client sends per second.
 pub const BAD_JSON_RATE: u64 = 20;
+/// Unsent bytes a flooding or bad-JSON client's kernel may hold. The server reads a fan's
+/// or an unauthenticated connection at its own pace (a burst, then a steady rate); the rest
+/// waits in the client's socket, as it would in a remote attacker's machine, so the client
+/// keeps its rate instead of blocking: 60 s of a 50-a-second flood is ≈ 400 KiB.
+pub const ABUSER_SEND_BUFFER: usize = 2 * 1024 * 1024;
 /// Pause between two login guesses of one client.
 pub const LOGIN_PAUSE: Duration = Duration::from_millis(20);
 
@@ -80,7 +85,7 @@ impl Kind {
                 .into(),
             Kind::Flood => "a fan session of its own (`POST /fan-sessions` from its address), a conversation, \
                  then `send` frames over WebSocket at the flood rate (see the settings), reading the answers; \
-                 again when closed"
+                 again when closed. Its kernel may hold 2 MiB unsent (the server reads fans at its own pace)"
                 .into(),
             Kind::Oversize => format!(
                 "upgrades, then a text frame declaring {} KiB (writes {} KiB of it) and waits for the close; \
@@ -283,6 +288,7 @@ impl Abuser {
                     continue;
                 }
             };
+            client.set_send_buffer(ABUSER_SEND_BUFFER)?;
             let mut tick =
                 tokio::time::interval(Duration::from_micros(1_000_000 / self.flood_rate.max(1)));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -360,6 +366,7 @@ impl Abuser {
             b"",
         ];
         let mut client = self.upgrade(None).await?;
+        client.set_send_buffer(ABUSER_SEND_BUFFER)?;
         let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / BAD_JSON_RATE));
         let opened = Instant::now();
         let mut n = 0usize;
@@ -385,6 +392,7 @@ impl Abuser {
                         self.add("closed by the server (write failed)");
                         break;
                     }
+                    self.add("sent");
                     n += 1;
                 }
             }

@@ -90,8 +90,8 @@ impl Figures {
             (Kind::Flood, "`send` frames sent", "sent", args.flood_rate),
             (
                 Kind::BadJson,
-                "malformed frames answered `invalid_request`",
-                "error frame invalid_request",
+                "malformed frames sent",
+                "sent",
                 BAD_JSON_RATE,
             ),
         ] {
@@ -157,7 +157,8 @@ pub fn markdown(f: &Figures) -> String {
             "server settings: header timeout {} s, {} connections per address, {} in all, {} descriptors \
              reserved, {} failed logins per address a minute, {} fan sessions per address a minute, \
              {} messages per fan and {} per address a minute; WebSocket (built in): 64 KiB messages, \
-             `hello` within 10 s, idle timeout 90 s; flood rate {} frames/s per flooder; SQLite",
+             `hello` within 10 s, idle timeout 90 s, read at a pace (a fan: 30 frames + a minute's \
+             quota, then 5/s + the quota's rate; unauthenticated: 10, then 2/s); flood rate {} frames/s per flooder; SQLite",
             args.header_timeout_secs,
             args.max_connections_per_ip,
             args.max_connections,

@@ -65,14 +65,19 @@ pub async fn login(
         crate::cookie::check_csrf(&method, &headers, &state.config.allowed_origins)?;
     }
     let guard = &state.login_guard;
-    guard.admit_address(client, std::time::Instant::now())?;
+    // Refusals are answered after a pause (`LoginPolicy::refusal_hold`).
+    guard
+        .held(guard.admit_address(client, std::time::Instant::now()))
+        .await?;
     let failures = state.app.login_failures(&input.email).await?;
-    guard.admit(
-        failures,
-        client,
-        std::time::Instant::now(),
-        jiff::Timestamp::now(),
-    )?;
+    guard
+        .held(guard.admit(
+            failures,
+            client,
+            std::time::Instant::now(),
+            jiff::Timestamp::now(),
+        ))
+        .await?;
     let result = match state.app.login(&input.email, &input.password).await {
         Ok(result) => {
             if failures.is_some() {

@@ -14,6 +14,7 @@ use super::outbound::{
     CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_POLICY, CLOSE_UNAUTHORIZED, close_for_read_error,
     write_all, write_items,
 };
+use super::pace::{FrameRate, Pace};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -152,16 +153,21 @@ impl Connection {
         tokio::pin!(revocation);
         let mut last_heard = Instant::now();
         let mut next_ping = last_heard + ping_every;
+        // Past its pace, the connection is not read until `paused_until` (`pace.rs`).
+        let mut pace = Pace::new(last_heard);
+        let mut paused_until: Option<Instant> = None;
         let mut outgoing: Vec<Outgoing> = Vec::new();
         let timer = tokio::time::sleep_until(next_ping);
         tokio::pin!(timer);
         loop {
             let expiry = self.expiry.unwrap_or(hello_deadline);
             let deadline = expiry.min(last_heard + idle_timeout).min(next_ping);
+            let deadline = paused_until.map_or(deadline, |resume| deadline.min(resume));
             if timer.deadline() != deadline {
                 timer.as_mut().reset(deadline);
             }
-            let reading = sends.as_ref().map_or(0, |sends| sends.len()) < MAX_SENDS_IN_FLIGHT;
+            let reading = paused_until.is_none()
+                && sends.as_ref().map_or(0, |sends| sends.len()) < MAX_SENDS_IN_FLIGHT;
             tokio::select! {
                 biased;
                 () = queue.ready() => {
@@ -189,6 +195,7 @@ impl Connection {
                 }
                 () = &mut timer => {
                     let now = Instant::now();
+                    paused_until = paused_until.filter(|resume| now < *resume);
                     if now >= expiry {
                         let reason = if self.session.is_some() { "session expired" } else { "no hello received" };
                         queue.close(CLOSE_UNAUTHORIZED, reason);
@@ -208,6 +215,9 @@ impl Connection {
                 }
                 incoming = socket.recv(), if reading => {
                     last_heard = Instant::now();
+                    if matches!(incoming, Some(Ok(Message::Text(_) | Message::Binary(_)))) {
+                        paused_until = pace.frame(self.frame_rate(), last_heard);
+                    }
                     match incoming {
                         None | Some(Ok(Message::Close(_))) => return,
                         Some(Err(error)) => {
@@ -227,6 +237,18 @@ impl Connection {
                     }
                 }
             }
+        }
+    }
+
+    /// How fast this connection's frames are read, by who it is (`pace.rs`).
+    fn frame_rate(&self) -> Option<FrameRate> {
+        let config = &self.state.config.ws;
+        match self.session.as_ref().map(|session| &session.principal) {
+            None => config.anonymous_frames,
+            Some(Principal::Fan { .. }) => config
+                .fan_frames
+                .map(|rate| rate.with_quota(self.state.config.fans.messages_per_fan_per_minute)),
+            Some(Principal::Member { .. }) => None,
         }
     }
 

@@ -4,6 +4,7 @@
 mod connection;
 pub mod frames;
 mod outbound;
+mod pace;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -13,6 +14,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+pub use pace::FrameRate;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,6 +36,12 @@ pub struct WsConfig {
     pub max_message_bytes: usize,
     /// Time allowed for the `hello` frame when the upgrade carried no token.
     pub hello_timeout: Duration,
+    /// How fast a fan's connection is read: a burst of frames, then a steady rate, each
+    /// raised by the fan message quota (`FrameRate::with_quota`); faster frames wait in the
+    /// socket until their turn (`pace.rs`). `None`: as fast as they come.
+    pub fan_frames: Option<FrameRate>,
+    /// The same for a connection that has not authenticated yet (it needs one `hello`).
+    pub anonymous_frames: Option<FrameRate>,
 }
 
 impl Default for WsConfig {
@@ -43,6 +51,16 @@ impl Default for WsConfig {
             queue_frames: 1024,
             max_message_bytes: 64 * 1024,
             hello_timeout: Duration::from_secs(10),
+            // With the default quota of 30 messages a minute: 60 frames at once, then 6 a
+            // second. The console sends `typing` at most every 3 s per topic.
+            fan_frames: Some(FrameRate {
+                per_second: 5,
+                burst: 30,
+            }),
+            anonymous_frames: Some(FrameRate {
+                per_second: 2,
+                burst: 10,
+            }),
         }
     }
 }

@@ -9,11 +9,17 @@
 //! server: a burst of logins — or of password guesses — then slows logins, not live chat,
 //! because the kernel hands a core back to a waking chat worker at once (RELIABILITY.md ›
 //! Abuse).
+//!
+//! A login for an email no member has is answered after a stand-in for the check
+//! ([`HashTimes`]): as long as recent checks took, not a hash, so guessing made-up
+//! addresses costs the server a timer rather than a core.
 
 use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::Duration;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -141,10 +147,73 @@ pub(crate) async fn on_hashing_thread<T: Send + 'static>(
     answer.await.ok()
 }
 
+/// How long password checks take, for the stand-in that answers a login for an unknown
+/// email: it holds a hashing slot for the recent checks' time (a moving average) instead of
+/// hashing, so neither the answer's time nor the slots' queue tells which emails exist.
+/// One stand-in in [`HashTimes::MEASURE_EVERY`] still hashes, so the time follows the
+/// machine's load even when only unknown emails are tried.
+pub(crate) struct HashTimes {
+    /// The moving average, in nanoseconds; 0 until the first check is measured.
+    recent_nanos: AtomicU64,
+    stand_ins: AtomicU64,
+}
+
+/// The process's password checks (the hashing threads are the process's too).
+pub(crate) static HASH_TIMES: HashTimes = HashTimes::new();
+
+impl HashTimes {
+    pub(crate) const MEASURE_EVERY: u64 = 16;
+
+    pub(crate) const fn new() -> HashTimes {
+        HashTimes {
+            recent_nanos: AtomicU64::new(0),
+            stand_ins: AtomicU64::new(0),
+        }
+    }
+
+    /// Records a check (or a measuring stand-in) that took `took`.
+    pub(crate) fn observe(&self, took: Duration) {
+        let took = u64::try_from(took.as_nanos()).unwrap_or(u64::MAX);
+        let recent = self.recent_nanos.load(Ordering::Relaxed);
+        let average = if recent == 0 {
+            took
+        } else {
+            recent - recent / 8 + took / 8
+        };
+        self.recent_nanos.store(average.max(1), Ordering::Relaxed);
+    }
+
+    /// How long this stand-in waits; `None`: it hashes for real and is measured (no
+    /// check measured yet, or its turn to measure).
+    pub(crate) fn stand_in(&self) -> Option<Duration> {
+        let turn = self.stand_ins.fetch_add(1, Ordering::Relaxed);
+        let recent = self.recent_nanos.load(Ordering::Relaxed);
+        (recent != 0 && !turn.is_multiple_of(Self::MEASURE_EVERY))
+            .then(|| Duration::from_nanos(recent))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+    #[test]
+    fn stand_ins_wait_the_recent_checks_time_and_measure_now_and_then() {
+        let times = HashTimes::new();
+        let ms = Duration::from_millis;
+        // Nothing measured yet: the first stand-in hashes.
+        assert_eq!(times.stand_in(), None);
+        times.observe(ms(40));
+        let waits: Vec<Option<Duration>> = (1..=HashTimes::MEASURE_EVERY)
+            .map(|_| times.stand_in())
+            .collect();
+        assert!(waits[..15].iter().all(|wait| *wait == Some(ms(40))));
+        assert_eq!(waits[15], None, "the sixteenth measures again");
+        // A slower check moves the average an eighth of the way.
+        times.observe(ms(120));
+        assert_eq!(times.stand_in(), Some(ms(50)));
+    }
 
     #[test]
     fn hashes_match_the_argon2_crate_both_ways() {

@@ -3,7 +3,7 @@
 //! on two dedicated threads (`hashing.rs`), two at a time (each hash holds 19 MiB).
 
 use crate::app::error::{ServiceError, ServiceResult};
-use crate::auth::hashing::{hash_phc, on_hashing_thread, verify_phc};
+use crate::auth::hashing::{HASH_TIMES, hash_phc, on_hashing_thread, verify_phc};
 use crate::auth::view::MemberView;
 use crate::auth::{LoginResult, NewMember, check_text};
 use crate::{App, new_id};
@@ -125,15 +125,26 @@ impl App {
         let email = email.trim().to_lowercase();
         let member = self.store().find_member_by_email(&email).await?;
         let Some(member) = member else {
-            // Spend the same time as a real check so response time does not reveal which
-            // emails exist.
+            // Spend the time of a real check, holding a hashing slot as one would, so the
+            // answer does not reveal which emails exist; but wait rather than hash
+            // (`HashTimes`): a guesser spraying made-up addresses costs no hashing.
             let _slot = self.password_slot().await?;
-            let _ = hash_password(password.to_owned()).await;
+            match HASH_TIMES.stand_in() {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => {
+                    let started = std::time::Instant::now();
+                    let _ = hash_password(password.to_owned()).await;
+                    HASH_TIMES.observe(started.elapsed());
+                }
+            }
             return Err(ServiceError::Unauthorized);
         };
         let verified = {
             let _slot = self.password_slot().await?;
-            verify_password(password.to_owned(), member.password_hash.clone()).await
+            let started = std::time::Instant::now();
+            let verified = verify_password(password.to_owned(), member.password_hash.clone()).await;
+            HASH_TIMES.observe(started.elapsed());
+            verified
         };
         // A deactivated member is refused like a wrong password: the answer does not tell
         // a guesser that the password was right.
