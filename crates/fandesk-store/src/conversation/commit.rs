@@ -118,20 +118,35 @@ async fn load<D: Dialect>(
             .into_iter()
             .map(|conversation| (conversation.id.clone(), conversation))
             .collect();
-    // 2. Earlier sends of the same client_msg_ids (idempotency).
-    let mut client_ids: Vec<&str> = ops
+    // 2. Earlier sends under the same idempotency keys, looked up by the whole key
+    // (client_msg_id, author, conversation) through its unique index. Not by client_msg_id
+    // alone: a scheduled message posts the same `scheduled-{id}` into every recipient's
+    // conversation, and each batch would read back every recipient already sent.
+    let mut keys: Vec<(&str, &str, &str)> = ops
         .iter()
-        .filter_map(|op| op.idempotency_key().map(|key| key.1))
+        .filter_map(|op| {
+            op.idempotency_key()
+                .map(|(author, client, conversation)| (client, author, conversation))
+        })
         .collect();
-    client_ids.sort_unstable();
-    client_ids.dedup();
+    keys.sort_unstable();
+    keys.dedup();
     let mut existing = Vec::new();
-    if !client_ids.is_empty() {
+    if !keys.is_empty() {
+        let rows: Vec<String> = (0..keys.len())
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+            .collect();
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE client_msg_id IN ({})",
-            placeholders(1, client_ids.len())
+            "WITH k (k_client, k_author, k_conversation) AS (VALUES {}) \
+             SELECT {MESSAGE_COLUMNS} FROM k JOIN messages ON messages.client_msg_id = k.k_client \
+             AND messages.author_id = k.k_author AND messages.conversation_id = k.k_conversation \
+             WHERE messages.client_msg_id IS NOT NULL",
+            rows.join(", ")
         );
-        let statement = Statement::new(AssertSqlSafe(sql)).bind_all(client_ids.iter().copied());
+        let statement = Statement::new(AssertSqlSafe(sql)).bind_all(
+            keys.iter()
+                .flat_map(|(client, author, conversation)| [*client, *author, *conversation]),
+        );
         existing = fetch_all::<D, MessageRow>(tx, statement).await?;
     }
     // 3. A reopen must not give a fan two unresolved conversations.

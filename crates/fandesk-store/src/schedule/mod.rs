@@ -247,7 +247,19 @@ impl Store {
         }
         match self {
             Store::Sqlite(db) => insert_deliveries::<Sqlite>(&db.write, id, deliveries).await,
-            Store::Postgres(db) => insert_deliveries::<Postgres>(&db.pool, id, deliveries).await,
+            Store::Postgres(db) => {
+                insert_deliveries::<Postgres>(&db.pool, id, deliveries).await?;
+                // A segment lands thousands of rows at once, before autovacuum has looked at
+                // the table: with the old statistics PostgreSQL planned each batch's
+                // `fan_id IN (…)` lookup as a scan of every recipient (1.3 s a batch for a
+                // 100,000-fan segment right after an import, 46 ms once analyzed).
+                if deliveries.len() >= ANALYZE_AFTER {
+                    sqlx::query("ANALYZE scheduled_deliveries")
+                        .execute(&db.pool)
+                        .await?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -355,6 +367,9 @@ impl Store {
         self.reader().fetch_all(statement).await
     }
 }
+
+/// Recipients written at once from which PostgreSQL's statistics are refreshed right away.
+const ANALYZE_AFTER: usize = 1_000;
 
 async fn insert_deliveries<D: Dialect>(
     pool: &sqlx::Pool<D>,
