@@ -49,7 +49,7 @@ function table(caption, rows) {
   return h('div', { class: 'table-wrap' }, h('table', { class: 'agents report-table' },
     h('caption', {}, caption),
     h('thead', {}, h('tr', {}, ['', 'Openings', 'FRT mean', 'FRT p90', 'Resolution', 'Reply rate', 'Pending', 'SLA breaches', 'Week before (openings / FRT)', 'Change']
-      .map((name) => h('th', { scope: 'col' }, name)))),
+      .map((name) => h('th', { scope: 'col' }, name || h('span', { class: 'sr-only' }, 'Group'))))),
     h('tbody', {}, rows.length
       ? rows.map((row) => h('tr', { class: 'report-row' }, rowCells(row)))
       : h('tr', {}, h('td', { colspan: '10', class: 'muted' }, 'None this week.')))));

@@ -80,7 +80,7 @@ export function mountShifts(root, ctx) {
       editable ? null : h('p', { class: 'muted small' }, 'The owner and supervisors edit the schedule.'),
       h('div', { class: 'table-wrap' },
         h('table', { class: 'agents' },
-          h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Days'), h('th', {}, 'Hours'), h('th', {}, 'Members'), h('th', {}, ''))),
+          h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Days'), h('th', {}, 'Hours'), h('th', {}, 'Members'), h('th', {}, h('span', { class: 'sr-only' }, 'Actions')))),
           listBody))),
     form ? h('section', { class: 'panel shifts-new' }, form) : null,
     h('section', { class: 'panel coverage' },

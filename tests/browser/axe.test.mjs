@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { axeViolations, call, consoleLogin, fanSend, fanStart, launchBrowser, login, newPage, OWNER, startServer } from './harness.mjs';
 
-const SCREENS = ['team', 'audit', 'charter', 'webhooks', 'flows', 'events', 'scheduled', 'data', 'channels', 'decisions', 'fans'];
+const SCREENS = ['team', 'audit', 'charter', 'webhooks', 'flows', 'events', 'scheduled', 'data', 'channels', 'decisions', 'fans',
+  'shifts', 'canned', 'rules', 'metrics'];
+/** Screens reached from another screen's links, not from the top bar: the element they render. */
+const LINKED_SCREENS = { review: '.review-screen', report: '.report-screen' };
 
 let server;
 let browser;
@@ -81,6 +84,15 @@ describe('axe-core', () => {
       await page.waitForTimeout(300);
       await check(page, `#/${screen}`);
     }
+    for (const [screen, selector] of Object.entries(LINKED_SCREENS)) {
+      await page.evaluate((name) => { location.hash = `#/${name}`; }, screen);
+      await page.locator(selector).waitFor();
+      await page.waitForLoadState('networkidle').catch(() => {});
+      await page.waitForTimeout(300);
+      await check(page, `#/${screen}`);
+    }
+    await page.evaluate(() => { location.hash = '#/fans'; });
+    await page.locator('nav.views a[data-view="fans"].active').waitFor();
     // A fan's history in the directory.
     await page.locator('.fan-item', { hasText: 'Axel Audit' }).click();
     await page.locator('.history-list .conv-item').first().waitFor();
