@@ -21,7 +21,7 @@ pub(super) const SPACE: &str =
 /// Unicode `Cc`.
 const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
 /// Any text without U+0000 (refused in every stored text).
-const NO_NUL: &str = r"^[^\x00]*$";
+pub(crate) const NO_NUL: &str = r"^[^\x00]*$";
 
 /// A string whose trimmed text is 1 to `max` characters (`max` ≥ 2), without control
 /// characters unless `controls`.
@@ -339,6 +339,13 @@ pub fn video_secs() -> Object {
 /// A `u64` (positions in a timeline).
 pub fn uint64() -> Object {
     integer(0, u64::MAX.into(), None)
+}
+
+/// A `u64` that may also be `null` (taken as absent).
+pub fn optional_uint64() -> Object {
+    let mut schema = uint64();
+    schema.schema_type = SchemaType::from_iter([Type::Integer, Type::Null]);
+    schema
 }
 
 /// An `i64`.

@@ -98,6 +98,7 @@ pub fn finish(mut document: Document) -> Document {
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
             never_null_in_query(operation);
+            query_text_has_no_nul(operation);
             optional_body_is_absent_not_null(operation);
             for (status, description) in shared_answers(operation) {
                 match operation.responses.responses.get_mut(status) {
@@ -149,6 +150,26 @@ fn never_null_in_query(operation: &mut Operation) {
                 [single] => SchemaType::Type(single.clone()),
                 _ => SchemaType::from_iter(types),
             };
+        }
+    }
+}
+
+/// Every query string refuses U+0000 (`extract.rs`): a free-text query parameter without a
+/// pattern of its own says so.
+fn query_text_has_no_nul(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema
+            && matches!(schema.schema_type, SchemaType::Type(Type::String))
+            && schema.pattern.is_none()
+            && schema.enum_values.is_none()
+        {
+            schema.pattern = Some(fields::NO_NUL.to_owned());
         }
     }
 }

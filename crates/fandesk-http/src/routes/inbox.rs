@@ -64,7 +64,8 @@ pub async fn summaries(
 pub struct MarkReadRequest {
     /// Read up to this timeline `seq`; default the conversation's last entry. A position
     /// past the last entry is taken as the last entry; the position never moves back.
-    #[schema(schema_with = fields::uint64)]
+    /// `null` is the same as leaving it out.
+    #[schema(schema_with = fields::optional_uint64)]
     #[serde(default, deserialize_with = "whole::optional")]
     pub seq: Option<u64>,
 }
