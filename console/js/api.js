@@ -109,3 +109,10 @@ export async function fetchMessages(conversationId, afterSeq = 0, options = {}) 
     after = page.messages[page.messages.length - 1].seq;
   }
 }
+
+/** Shows a refusal next to the form field it names (`details.field`), else in `fallback`. */
+export function showFieldError(error, fields, fallback) {
+  const shown = (error instanceof ApiError && fields[error.details.field]) || fallback;
+  shown.textContent = error.message;
+  shown.hidden = false;
+}

@@ -4,8 +4,8 @@
 // the library's health — the size warning outside the recommended range, stale templates
 // (not edited for months), and templates one agent leans on too much.
 
-import { api, ApiError } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { api, showFieldError } from './api.js';
+import { confirmDialog, h, replace, toast } from './dom.js';
 import { when } from './charter.js';
 
 /** Whether `me` may edit the library (the capability table's `ManageCanned`). */
@@ -76,38 +76,28 @@ export function mountCannedLibrary(root) {
       edit(null);
       await refresh();
     } catch (error) {
-      const shown = (error instanceof ApiError && errors[error.details.field]) || formError;
-      shown.textContent = error.message;
-      shown.hidden = false;
+      showFieldError(error, errors, formError);
     } finally {
       save.disabled = false;
     }
   }
 
   function confirmDelete(template) {
-    const dialog = h('dialog', { class: 'dialog' },
-      h('h3', {}, 'Delete template?'),
-      h('p', { class: 'muted small' }, `/${template.shortcut} leaves the picker; messages already sent stay.`),
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', {
-          type: 'button',
-          class: 'primary danger',
-          onclick: async () => {
-            dialog.close();
-            try {
-              await api('DELETE', `/canned-responses/${encodeURIComponent(template.id)}`);
-              toast(`/${template.shortcut} deleted`);
-              if (state.editing?.id === template.id) edit(null);
-            } catch (error) {
-              toast(error.message, 'error');
-            }
-            await refresh();
-          },
-        }, 'Delete')));
-    dialog.addEventListener('close', () => dialog.remove());
-    document.body.append(dialog);
-    dialog.showModal();
+    confirmDialog({
+      title: 'Delete template?',
+      text: `/${template.shortcut} leaves the picker; messages already sent stay.`,
+      confirm: 'Delete',
+      onConfirm: async () => {
+        try {
+          await api('DELETE', `/canned-responses/${encodeURIComponent(template.id)}`);
+          toast(`/${template.shortcut} deleted`);
+          if (state.editing?.id === template.id) edit(null);
+        } catch (error) {
+          toast(error.message, 'error');
+        }
+        await refresh();
+      },
+    });
   }
 
   function paintList() {

@@ -76,3 +76,23 @@ export function toast(message, kind = 'info') {
   region.append(item);
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }
+
+/** A modal asking to confirm a destructive step; `onConfirm` runs once it has closed. */
+export function confirmDialog({ title, text, confirm, onConfirm }) {
+  const dialog = h('dialog', { class: 'dialog' },
+    h('h3', {}, title),
+    h('p', { class: 'muted small' }, text),
+    h('div', { class: 'dialog-actions' },
+      h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', {
+        type: 'button',
+        class: 'primary danger',
+        onclick: async () => {
+          dialog.close();
+          await onConfirm();
+        },
+      }, confirm)));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}

@@ -3,8 +3,8 @@
 // shift fully covers is highlighted, with its uncovered minutes. The owner and
 // supervisors create, edit and delete shifts (`ManageShifts`); everyone else reads.
 
-import { api, ApiError, query } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { api, query, showFieldError } from './api.js';
+import { confirmDialog, h, replace, toast } from './dom.js';
 
 export const WEEKDAYS = [['mon', 'Mon'], ['tue', 'Tue'], ['wed', 'Wed'], ['thu', 'Thu'], ['fri', 'Fri'], ['sat', 'Sat'], ['sun', 'Sun']];
 const MANAGERS = ['owner', 'supervisor'];
@@ -142,38 +142,28 @@ export function mountShifts(root, ctx) {
       edit(null);
       await refresh();
     } catch (error) {
-      const shown = (error instanceof ApiError && errors[error.details.field]) || formError;
-      shown.textContent = error.message;
-      shown.hidden = false;
+      showFieldError(error, errors, formError);
     } finally {
       save.disabled = false;
     }
   }
 
   function confirmDelete(shift) {
-    const dialog = h('dialog', { class: 'dialog' },
-      h('h3', {}, 'Delete shift?'),
-      h('p', { class: 'muted small' }, `“${shift.name}” leaves the schedule; its hours may become uncovered.`),
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', {
-          type: 'button',
-          class: 'primary danger',
-          onclick: async () => {
-            dialog.close();
-            try {
-              await api('DELETE', `/shifts/${encodeURIComponent(shift.id)}`);
-              toast(`${shift.name} deleted`);
-              if (state.editing?.id === shift.id) edit(null);
-            } catch (error) {
-              toast(error.message, 'error');
-            }
-            await refresh();
-          },
-        }, 'Delete')));
-    dialog.addEventListener('close', () => dialog.remove());
-    document.body.append(dialog);
-    dialog.showModal();
+    confirmDialog({
+      title: 'Delete shift?',
+      text: `“${shift.name}” leaves the schedule; its hours may become uncovered.`,
+      confirm: 'Delete',
+      onConfirm: async () => {
+        try {
+          await api('DELETE', `/shifts/${encodeURIComponent(shift.id)}`);
+          toast(`${shift.name} deleted`);
+          if (state.editing?.id === shift.id) edit(null);
+        } catch (error) {
+          toast(error.message, 'error');
+        }
+        await refresh();
+      },
+    });
   }
 
   function paintList() {

@@ -2,7 +2,7 @@
 // integration token with its role, prefix, creator, last use, expiry and status; a form to
 // create one, whose secret is shown once (the server keeps only its hash); revoking one.
 
-import { api, ApiError } from './api.js';
+import { api, showFieldError } from './api.js';
 import { h, replace, toast } from './dom.js';
 import { roleName } from './format.js';
 import { when } from './charter.js';
@@ -56,9 +56,7 @@ export function mountTokens(root, ctx) {
       expires.value = '';
       await refresh();
     } catch (error) {
-      const shown = (error instanceof ApiError && errors[error.details.field]) || formError;
-      shown.textContent = error.message;
-      shown.hidden = false;
+      showFieldError(error, errors, formError);
     } finally {
       button.disabled = false;
     }
