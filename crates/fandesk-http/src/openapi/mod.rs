@@ -3,9 +3,10 @@
 //! registers it), completed here with the answers that the extractors and layers give
 //! every route of a kind (docs/api.md › Errors): a bearer-authenticated route can answer
 //! 401, a route with a path parameter 404, a query string 400 and 422 (U+0000), a JSON
-//! body 400, 413 and 422, and any route 500 or 503.
+//! body 400, 413 and 422 (its free text states that U+0000 is refused), and any route 500 or 503.
 
 pub mod fields;
+mod nul;
 pub mod words;
 
 use crate::extract::MAX_BODY_BYTES;
@@ -95,6 +96,7 @@ pub fn finish(mut document: Document) -> Document {
         fields::relate_fan_session_fields(&mut components.schemas);
         fan_view_is_closed(&mut components.schemas);
     }
+    nul::body_text_has_no_nul(&mut document);
     for item in document.paths.paths.values_mut() {
         for operation in operations(item) {
             never_null_in_query(operation);
@@ -358,5 +360,72 @@ mod tests {
                 .unwrap_or_else(|| panic!("unexpected reference {target}"));
             assert!(schemas.contains_key(name), "{target} does not resolve");
         }
+    }
+
+    /// Walks a JSON schema value independently of `nul.rs`: every string reached from a
+    /// request body either has a pattern, an enum or a format.
+    fn unstated_strings(
+        value: &serde_json::Value,
+        schemas: &serde_json::Map<String, serde_json::Value>,
+        path: &str,
+        seen: &mut std::collections::BTreeSet<String>,
+        found: &mut Vec<String>,
+    ) {
+        match value {
+            serde_json::Value::Object(object) => {
+                if let Some(target) = object.get("$ref").and_then(|v| v.as_str()) {
+                    let name = target.trim_start_matches("#/components/schemas/");
+                    if seen.insert(name.to_owned()) {
+                        unstated_strings(&schemas[name], schemas, name, seen, found);
+                    }
+                    return;
+                }
+                let is_string = match object.get("type") {
+                    Some(serde_json::Value::String(kind)) => kind == "string",
+                    Some(serde_json::Value::Array(kinds)) => kinds.iter().any(|k| k == "string"),
+                    _ => false,
+                };
+                let stated = ["pattern", "enum", "format", "const"]
+                    .iter()
+                    .any(|key| object.contains_key(*key));
+                if is_string && !stated {
+                    found.push(path.to_owned());
+                }
+                for (key, inner) in object {
+                    unstated_strings(inner, schemas, &format!("{path}.{key}"), seen, found);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (index, inner) in items.iter().enumerate() {
+                    unstated_strings(inner, schemas, &format!("{path}[{index}]"), seen, found);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn request_body_text_states_that_u0000_is_refused() {
+        let value = serde_json::to_value(document()).expect("a JSON document");
+        let schemas = value["components"]["schemas"].as_object().expect("schemas");
+        assert_eq!(
+            value["components"]["schemas"]["LoginRequest"]["properties"]["email"]["pattern"],
+            fields::NO_NUL
+        );
+        let mut seen = std::collections::BTreeSet::new();
+        let mut found = Vec::new();
+        for (path, item) in value["paths"].as_object().expect("paths") {
+            for (method, operation) in item.as_object().expect("a path item") {
+                if let Some(body) = operation.get("requestBody") {
+                    let at = format!("{method} {path}");
+                    unstated_strings(body, schemas, &at, &mut seen, &mut found);
+                }
+            }
+        }
+        assert!(seen.len() > 20, "bodies reach {} components", seen.len());
+        assert!(
+            found.is_empty(),
+            "strings without a stated rule: {found:#?}"
+        );
     }
 }
