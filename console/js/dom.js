@@ -77,16 +77,20 @@ export function toast(message, kind = 'info') {
   setTimeout(() => item.remove(), kind === 'error' ? 8000 : 4000);
 }
 
-/** A modal asking to confirm a destructive step; `onConfirm` runs once it has closed. */
-export function confirmDialog({ title, text, confirm, onConfirm }) {
+/**
+ * A modal asking to confirm a step (destructive unless `danger` is false); `onConfirm` runs
+ * once it has closed. `detail` is an optional element shown above `text`.
+ */
+export function confirmDialog({ title, text, confirm, onConfirm, danger = true, cancel = 'Cancel', detail = null }) {
   const dialog = h('dialog', { class: 'dialog' },
     h('h3', {}, title),
+    detail,
     h('p', { class: 'muted small' }, text),
     h('div', { class: 'dialog-actions' },
-      h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'button', onclick: () => dialog.close() }, cancel),
       h('button', {
         type: 'button',
-        class: 'primary danger',
+        class: danger ? 'primary danger' : 'primary',
         onclick: async () => {
           dialog.close();
           await onConfirm();

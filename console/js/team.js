@@ -7,8 +7,8 @@
 // refuse, and shows its refusals (the last active owner stays an owner) beside the member.
 // Below the team, the owner manages integration API tokens (tokens.js).
 
-import { api, ApiError } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { api, showFieldError } from './api.js';
+import { confirmDialog, h, replace, toast } from './dom.js';
 import { roleName } from './format.js';
 import { when } from './charter.js';
 import { mountTokens } from './tokens.js';
@@ -78,9 +78,7 @@ export function mountTeam(root, ctx) {
       for (const input of [email, name, password]) input.value = '';
       await refresh();
     } catch (error) {
-      const shown = (error instanceof ApiError && errors[error.details.field]) || formError;
-      shown.textContent = error.message;
-      shown.hidden = false;
+      showFieldError(error, errors, formError);
     } finally {
       addButton.disabled = false;
     }
@@ -104,15 +102,7 @@ export function mountTeam(root, ctx) {
   }
 
   function confirm(title, text, action, danger) {
-    const dialog = h('dialog', { class: 'dialog' },
-      h('h3', {}, title),
-      h('p', { class: 'muted small' }, text),
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'button', class: danger ? 'primary danger' : 'primary', onclick: () => { dialog.close(); action(); } }, title.replace(/\?$/, ''))));
-    dialog.addEventListener('close', () => dialog.remove());
-    document.body.append(dialog);
-    dialog.showModal();
+    confirmDialog({ title, text, confirm: title.replace(/\?$/, ''), danger, onConfirm: action });
   }
 
   function resetPassword(member) {

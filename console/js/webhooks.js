@@ -3,8 +3,8 @@
 // since the server never shows it again), deleting one, and each webhook's delivery log
 // with status, attempts and the delivery id receivers deduplicate by.
 
-import { api, ApiError, query } from './api.js';
-import { h, replace, toast } from './dom.js';
+import { api, query, showFieldError } from './api.js';
+import { confirmDialog, h, replace, toast } from './dom.js';
 import { when } from './charter.js';
 
 /** Every event a webhook can subscribe to, with what it carries (docs/api.md › Webhooks). */
@@ -100,10 +100,7 @@ export function mountWebhooks(root, ctx) {
       secret.value = '';
       await refresh();
     } catch (error) {
-      const target = error instanceof ApiError && fieldErrors[error.details.field];
-      const shown = target || formError;
-      shown.textContent = error.message;
-      shown.hidden = false;
+      showFieldError(error, fieldErrors, formError);
     } finally {
       createButton.disabled = false;
     }
@@ -161,29 +158,22 @@ export function mountWebhooks(root, ctx) {
   }
 
   function confirmDelete(webhook) {
-    const dialog = h('dialog', { class: 'dialog' },
-      h('h3', {}, 'Delete this webhook?'),
-      h('p', { class: 'webhook-url' }, webhook.url),
-      h('p', { class: 'muted small' }, 'Nothing more is sent to it; deliveries still pending are cancelled.'),
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Keep it'),
-        h('button', {
-          type: 'button',
-          class: 'primary danger',
-          onclick: async () => {
-            dialog.close();
-            try {
-              await api('DELETE', `/webhooks/${encodeURIComponent(webhook.id)}`);
-              toast('Webhook deleted');
-            } catch (error) {
-              toast(error.message, 'error');
-            }
-            await refresh();
-          },
-        }, 'Delete')));
-    dialog.addEventListener('close', () => dialog.remove());
-    document.body.append(dialog);
-    dialog.showModal();
+    confirmDialog({
+      title: 'Delete this webhook?',
+      detail: h('p', { class: 'webhook-url' }, webhook.url),
+      text: 'Nothing more is sent to it; deliveries still pending are cancelled.',
+      cancel: 'Keep it',
+      confirm: 'Delete',
+      onConfirm: async () => {
+        try {
+          await api('DELETE', `/webhooks/${encodeURIComponent(webhook.id)}`);
+          toast('Webhook deleted');
+        } catch (error) {
+          toast(error.message, 'error');
+        }
+        await refresh();
+      },
+    });
   }
 
   function openLog(webhook) {
