@@ -43,9 +43,14 @@ const WRITER_AUTOCHECKPOINT_PAGES: &str = "16384";
 /// How often the background checkpointer copies committed WAL frames into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Page cache per connection, in KiB (a negative `cache_size`): a full group commit
-/// dirties ~1,500 index and table pages, which must fit without spilling mid-transaction.
-const WRITER_CACHE_KIB: &str = "-65536";
-const READER_CACHE_KIB: &str = "-16384";
+/// dirties ~1,500 index and table pages (≈ 6 MiB), which must fit without spilling
+/// mid-transaction. The caches fill as the database grows and never shrink, so together
+/// they are memory the server keeps: 64 MiB for the writer and 16 MiB for each of the
+/// four readers (128 MiB) were most of the memory soak's growth; 16 + 4 × 4 MiB cost no
+/// measurable DM throughput (BENCHMARKS.md › memory). Readers find most pages through
+/// the mmap below and cache only those still in the WAL.
+const WRITER_CACHE_KIB: &str = "-16384";
+const READER_CACHE_KIB: &str = "-4096";
 /// Reads go through the OS page cache via mmap instead of copying pages.
 const MMAP_BYTES: &str = "268435456";
 
