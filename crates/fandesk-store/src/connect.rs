@@ -45,10 +45,10 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Page cache per connection, in KiB (a negative `cache_size`): a full group commit
 /// dirties ~1,500 index and table pages (≈ 6 MiB), which must fit without spilling
 /// mid-transaction. The caches fill as the database grows and never shrink, so together
-/// they are memory the server keeps: 64 MiB for the writer and 16 MiB for each of the
-/// four readers (128 MiB) were most of the memory soak's growth; 16 + 4 × 4 MiB cost no
-/// measurable DM throughput (BENCHMARKS.md › memory). Readers find most pages through
-/// the mmap below and cache only those still in the WAL.
+/// they are memory the server keeps for good: it was up to 128 MiB (64 for the writer, 16
+/// for each of the four readers); 16 + 4 × 4 MiB cost no measurable DM throughput
+/// (BENCHMARKS.md › memory). Pages of the database file are read through the mmap below;
+/// the caches matter most for pages still in the WAL and for the writer's dirty pages.
 const WRITER_CACHE_KIB: &str = "-16384";
 const READER_CACHE_KIB: &str = "-4096";
 /// Reads go through the OS page cache via mmap instead of copying pages.

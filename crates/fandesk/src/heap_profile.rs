@@ -22,7 +22,10 @@ pub(crate) fn record_until(shutdown: tokio_util::sync::CancellationToken) {
         let file = std::env::var_os("FANDESK_HEAP_PROFILE")
             .map(std::path::PathBuf::from)
             .unwrap_or_else(|| "dhat-heap.json".into());
-        eprintln!("heap profile: recording; written to {} at shutdown", file.display());
+        eprintln!(
+            "heap profile: recording; written to {} at shutdown",
+            file.display()
+        );
         let profiler = dhat::Profiler::builder()
             .file_name(file)
             // Deep enough to get from the allocation past tokio and sqlx into our code.

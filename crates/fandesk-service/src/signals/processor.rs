@@ -265,7 +265,13 @@ mod tests {
         // The counts are those of the replies one by one.
         let now = at(start + 100, 0);
         let (window, baseline) = log.tally(now);
-        assert_eq!(window, ReplyCounts { short: 5_000, total: 20_000 });
+        assert_eq!(
+            window,
+            ReplyCounts {
+                short: 5_000,
+                total: 20_000
+            }
+        );
         assert_eq!(baseline, ReplyCounts::default());
     }
 
