@@ -9,8 +9,11 @@ use tokio::sync::broadcast;
 /// from the store (docs/api.md › WebSocket: close code 4008).
 const TOPIC_CAPACITY: usize = 1024;
 
-/// Topics kept at least before a subscribe sweeps away the channels nobody follows.
-const MIN_SWEEP: usize = 1024;
+/// Topics kept at least before a subscribe sweeps away the channels nobody follows. Small:
+/// each unfollowed channel left in the map keeps its whole ring (≈ 32 KiB), and with 1,024
+/// here a thousand finished conversations held 31 MiB in the heap profile of the memory
+/// soak (BENCHMARKS.md › memory).
+const MIN_SWEEP: usize = 64;
 
 #[derive(Default)]
 pub struct LocalBus {
@@ -19,12 +22,12 @@ pub struct LocalBus {
 
 /// The channels, and the size at which the next new topic sweeps them first.
 ///
-/// A channel holds its ring of [`TOPIC_CAPACITY`] slots (≈ 40 KiB) for as long as it is in
+/// A channel holds its ring of [`TOPIC_CAPACITY`] slots (≈ 32 KiB) for as long as it is in
 /// the map. `publish` drops a channel whose subscribers have all left, but a conversation
 /// that is never written again (the usual end of one) gets no further publish: without
 /// the sweep every conversation ever followed would keep its ring for the life of the
 /// process. Sweeping when the map has doubled since the last sweep keeps it within twice
-/// the followed topics at an amortized O(1) per subscribe.
+/// the followed topics (or [`MIN_SWEEP`]) at an amortized O(1) per subscribe.
 #[derive(Default)]
 struct Topics {
     map: HashMap<String, broadcast::Sender<Arc<Event>>>,
@@ -135,6 +138,24 @@ mod tests {
             assert!(bus.has_subscribers(&format!("kept{i}")));
         }
         assert_eq!(kept.len(), 10);
+    }
+
+    #[test]
+    fn finished_conversations_leave_few_channels_behind() {
+        // The memory soak: rounds of 100 conversations, each followed by its fan and its
+        // agent while the round lasts and never written again after. The channels left
+        // behind are bounded by the conversations followed at once, not by the rounds.
+        let bus = LocalBus::new();
+        for round in 0..10 {
+            let followed: Vec<Receiver> = (0..100)
+                .flat_map(|i| {
+                    let topic = format!("conversation:{round}-{i}");
+                    [bus.subscribe(&topic), bus.subscribe(&topic)]
+                })
+                .collect();
+            drop(followed);
+        }
+        assert!(bus.topic_count() <= 300, "{} topics", bus.topic_count());
     }
 
     #[tokio::test]

@@ -43,9 +43,14 @@ const WRITER_AUTOCHECKPOINT_PAGES: &str = "16384";
 /// How often the background checkpointer copies committed WAL frames into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// Page cache per connection, in KiB (a negative `cache_size`): a full group commit
-/// dirties ~1,500 index and table pages, which must fit without spilling mid-transaction.
-const WRITER_CACHE_KIB: &str = "-65536";
-const READER_CACHE_KIB: &str = "-16384";
+/// dirties ~1,500 index and table pages (≈ 6 MiB), which must fit without spilling
+/// mid-transaction. The caches fill as the database grows and never shrink, so together
+/// they are memory the server keeps for good: it was up to 128 MiB (64 for the writer, 16
+/// for each of the four readers); 16 + 4 × 4 MiB cost no measurable DM throughput
+/// (BENCHMARKS.md › memory). Pages of the database file are read through the mmap below;
+/// the caches matter most for pages still in the WAL and for the writer's dirty pages.
+const WRITER_CACHE_KIB: &str = "-16384";
+const READER_CACHE_KIB: &str = "-4096";
 /// Reads go through the OS page cache via mmap instead of copying pages.
 const MMAP_BYTES: &str = "268435456";
 

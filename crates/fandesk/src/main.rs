@@ -1,8 +1,10 @@
 //! The `fandesk` binary: command line, configuration, logging, and wiring of the layers.
 
+mod allocator;
 mod backup;
 mod demo;
 mod edge;
+mod heap_profile;
 mod report;
 mod serve;
 mod transfer;

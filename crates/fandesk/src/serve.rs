@@ -70,6 +70,8 @@ fn desk_config() -> anyhow::Result<DeskConfig> {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format, "info");
+    let shutdown = CancellationToken::new();
+    crate::heap_profile::record_until(shutdown.clone());
     let (store, app) = start(&args, Arc::new(SystemClock)).await?;
     if let (Some(email), Some(password)) = (
         env_secret("FANDESK_OWNER_EMAIL"),
@@ -82,7 +84,6 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         tracing::info!(%email, "created the owner account");
     }
     let listener = bind(&args, &store).await?;
-    let shutdown = CancellationToken::new();
     tokio::spawn(watch_signals(shutdown.clone()));
     serve_until(&args, store, app, listener, shutdown).await
 }

@@ -54,6 +54,7 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
             anon[anon.len() - 1]
         );
     }
+    terminate(&mut server).await;
     server.stop().await;
     for problem in &problems {
         ctx.problem(format!("soak-memory: {problem}"));
@@ -107,4 +108,25 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
         &verdict,
     );
     Ok(vec![table])
+}
+
+/// Asks the server to shut down (SIGTERM) and waits for it, so that a build with the
+/// `heap-profile` feature writes its profile of the state the rounds left behind
+/// (README › Heap profile). Bounded: after 120 s the caller kills it.
+async fn terminate(server: &mut Server) {
+    let sent = tokio::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(server.pid.to_string())
+        .status()
+        .await;
+    if !sent.is_ok_and(|status| status.success()) {
+        return;
+    }
+    for _ in 0..1200 {
+        if server.exited().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("soak-memory: the server did not exit within 120 s of SIGTERM");
 }

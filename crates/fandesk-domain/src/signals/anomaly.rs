@@ -169,10 +169,24 @@ impl ClippedReplyRule {
         replies: impl IntoIterator<Item = (Timestamp, usize)>,
         now: Timestamp,
     ) -> (ReplyCounts, ReplyCounts) {
+        let counted = replies.into_iter().map(|(at, words)| {
+            let short = u64::from(self.is_short(words));
+            (at, ReplyCounts { short, total: 1 })
+        });
+        self.tally_counts(counted, now)
+    }
+
+    /// Like [`Self::tally`], for replies already counted in groups that share a time (a
+    /// log kept per second instead of per reply).
+    pub fn tally_counts(
+        &self,
+        groups: impl IntoIterator<Item = (Timestamp, ReplyCounts)>,
+        now: Timestamp,
+    ) -> (ReplyCounts, ReplyCounts) {
         let window = self.window_at(now);
         let baseline = self.baseline_at(now);
         let (mut in_window, mut in_baseline) = (ReplyCounts::default(), ReplyCounts::default());
-        for (at, words) in replies {
+        for (at, group) in groups {
             let counts = if window.contains(at) {
                 &mut in_window
             } else if baseline.iter().any(|range| range.contains(at)) {
@@ -180,8 +194,8 @@ impl ClippedReplyRule {
             } else {
                 continue;
             };
-            counts.total += 1;
-            counts.short += u64::from(self.is_short(words));
+            counts.total += group.total;
+            counts.short += group.short;
         }
         (in_window, in_baseline)
     }

@@ -7,7 +7,7 @@
 use crate::App;
 use crate::signals::alert_details::AlertDetails;
 use crate::signals::alerts::NewAlert;
-use fandesk_domain::signals::{AlertThrottle, ClippedReplyRule, word_count};
+use fandesk_domain::signals::{AlertThrottle, ClippedReplyRule, ReplyCounts, word_count};
 use fandesk_domain::{AlertKind, AuthorKind};
 use fandesk_store::{ConversationRow, MessageRow};
 use jiff::{SignedDuration, Timestamp};
@@ -32,9 +32,15 @@ impl SignalInput {
     }
 }
 
-/// Fan replies of the last day and hour: (arrival, word count), oldest first.
+/// Fan replies of the last day and hour, counted per second of arrival, oldest first.
+///
+/// Per second, not per reply: an entry per reply grew with every fan message for 26 hours
+/// (24 bytes each, 12 MiB after the memory soak's ~400,000 fan messages, BENCHMARKS.md ›
+/// memory); per second it stays under 93,600 entries (≈ 3 MiB) however busy the day. The
+/// window's edges are then placed to the second, which moves at most one second's replies
+/// of an hour between window and baseline.
 struct ReplyLog {
-    replies: VecDeque<(Timestamp, usize)>,
+    seconds: VecDeque<(Timestamp, ReplyCounts)>,
     last_check: Option<Timestamp>,
 }
 
@@ -45,22 +51,41 @@ impl ReplyLog {
         SignedDuration::from_hours(26)
     }
 
+    fn new() -> ReplyLog {
+        ReplyLog {
+            seconds: VecDeque::new(),
+            last_check: None,
+        }
+    }
+
     fn push(&mut self, at: Timestamp, words: usize) {
-        self.replies.push_back((at, words));
+        let second = Timestamp::from_second(at.as_second()).unwrap_or(at);
+        let short = u64::from(RULE.is_short(words));
+        match self.seconds.back_mut() {
+            Some((last, counts)) if *last == second => {
+                counts.total += 1;
+                counts.short += short;
+            }
+            _ => self
+                .seconds
+                .push_back((second, ReplyCounts { short, total: 1 })),
+        }
         let Ok(oldest) = at.checked_sub(Self::horizon()) else {
             return;
         };
-        while self.replies.front().is_some_and(|(time, _)| *time < oldest) {
-            self.replies.pop_front();
+        while self.seconds.front().is_some_and(|(time, _)| *time < oldest) {
+            self.seconds.pop_front();
         }
+    }
+
+    /// Window and baseline counts of the clipped-reply rule at `now`.
+    fn tally(&self, now: Timestamp) -> (ReplyCounts, ReplyCounts) {
+        RULE.tally_counts(self.seconds.iter().copied(), now)
     }
 }
 
 pub(crate) async fn run(app: App, mut inputs: mpsc::Receiver<SignalInput>) {
-    let mut log = ReplyLog {
-        replies: VecDeque::new(),
-        last_check: None,
-    };
+    let mut log = ReplyLog::new();
     load_recent_replies(&app, &mut log).await;
     while let Some(input) = inputs.recv().await {
         process(&app, &input, &mut log).await;
@@ -180,7 +205,7 @@ async fn clipped_reply_check(app: &App, log: &mut ReplyLog, now: Timestamp) {
         return;
     }
     log.last_check = Some(now);
-    let (window, baseline) = RULE.tally(log.replies.iter().copied(), now);
+    let (window, baseline) = log.tally(now);
     let Some(anomaly) = RULE.evaluate(window, baseline, now) else {
         return;
     };
@@ -216,5 +241,47 @@ fn excerpt_of(body: &str) -> String {
 async fn alert(app: &App, alert: NewAlert) {
     if let Err(error) = app.raise_alert(alert).await {
         tracing::warn!(%error, "could not raise an alert");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(second: i64, millis: i64) -> Timestamp {
+        Timestamp::from_millisecond(second * 1000 + millis).unwrap()
+    }
+
+    #[test]
+    fn the_reply_log_grows_with_seconds_not_with_replies() {
+        let mut log = ReplyLog::new();
+        let start = 1_800_000_000;
+        // 20,000 fan replies over 100 seconds, every fourth one clipped.
+        for reply in 0..20_000_i64 {
+            let words = if reply % 4 == 0 { 1 } else { 12 };
+            log.push(at(start + reply / 200, (reply % 200) * 5), words);
+        }
+        assert_eq!(log.seconds.len(), 100);
+        // The counts are those of the replies one by one.
+        let now = at(start + 100, 0);
+        let (window, baseline) = log.tally(now);
+        assert_eq!(
+            window,
+            ReplyCounts {
+                short: 5_000,
+                total: 20_000
+            }
+        );
+        assert_eq!(baseline, ReplyCounts::default());
+    }
+
+    #[test]
+    fn the_reply_log_forgets_what_is_older_than_a_day_and_two_hours() {
+        let mut log = ReplyLog::new();
+        let start = 1_800_000_000;
+        log.push(at(start, 0), 1);
+        log.push(at(start + 3_600, 0), 1);
+        log.push(at(start + 26 * 3_600 + 1, 0), 1);
+        assert_eq!(log.seconds.len(), 2);
     }
 }
