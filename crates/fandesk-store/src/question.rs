@@ -1,7 +1,10 @@
 //! An event's questions: their rows, the timeline entries that number their changes on
-//! the topic `event:{id}`, and the group commit that applies asks, upvotes and the team's
-//! actions. One transaction per batch, the event row locked on PostgreSQL (so several
-//! nodes can write one event), each op decided against the state the preceding op left.
+//! the topic `event:{id}`, and the group commit that applies asks, upvotes, the team's
+//! actions and tallies. One transaction per batch, the event row locked on PostgreSQL (so
+//! several nodes can write one event), each op decided against the state the preceding op
+//! left. An upvote is counted at once but takes no entry: a tally, which the service runs
+//! at most every few hundred milliseconds per question, takes one for all the upvotes
+//! since (docs/api.md › WebSocket: a burst of upvotes is not a burst of frames).
 
 use crate::dialect::Dialect;
 use crate::statement::{Columns, Statement, execute, fetch_optional};
@@ -121,6 +124,13 @@ pub enum QuestionOp {
         action: QuestionAction,
         at: Timestamp,
     },
+    /// A `question.updated` entry with the question as it is now: how counted upvotes
+    /// reach the timeline (the service tallies them).
+    Tally {
+        event_id: EventId,
+        question_id: QuestionId,
+        at: Timestamp,
+    },
 }
 
 impl QuestionOp {
@@ -128,7 +138,8 @@ impl QuestionOp {
         match self {
             QuestionOp::Ask { event_id, .. }
             | QuestionOp::Upvote { event_id, .. }
-            | QuestionOp::Act { event_id, .. } => event_id,
+            | QuestionOp::Act { event_id, .. }
+            | QuestionOp::Tally { event_id, .. } => event_id,
         }
     }
 }
@@ -138,6 +149,9 @@ impl QuestionOp {
 pub enum QuestionOutcome {
     /// A change, with its timeline entry (the question as the entry left it).
     Changed(QuestionEntry),
+    /// An upvote counted, without an entry of its own: the question with its new count
+    /// (a later tally takes the entry).
+    Counted(QuestionRow),
     /// Nothing to change (a repeated ask, upvote or action): the question as it is.
     Unchanged(QuestionRow),
 }
@@ -146,7 +160,7 @@ impl QuestionOutcome {
     pub fn question(&self) -> &QuestionRow {
         match self {
             QuestionOutcome::Changed(entry) => &entry.question,
-            QuestionOutcome::Unchanged(question) => question,
+            QuestionOutcome::Counted(question) | QuestionOutcome::Unchanged(question) => question,
         }
     }
 }
@@ -478,8 +492,7 @@ async fn apply<D: Dialect>(
             execute::<D>(tx, statement).await?;
             row.upvotes += 1;
             row.updated_at = *at;
-            let entry = append::<D>(tx, &event, QuestionEntryKind::Updated, row, *at).await?;
-            Ok(Ok(QuestionOutcome::Changed(entry)))
+            Ok(Ok(QuestionOutcome::Counted(row)))
         }
         QuestionOp::Act {
             event_id,
@@ -507,6 +520,17 @@ async fn apply<D: Dialect>(
             execute::<D>(tx, statement).await?;
             row.state = next;
             row.updated_at = *at;
+            let entry = append::<D>(tx, &event, QuestionEntryKind::Updated, row, *at).await?;
+            Ok(Ok(QuestionOutcome::Changed(entry)))
+        }
+        QuestionOp::Tally {
+            event_id,
+            question_id,
+            at,
+        } => {
+            let Some(row) = question::<D>(tx, event_id, question_id).await? else {
+                return Ok(Err(RoomRefusal::Missing("question")));
+            };
             let entry = append::<D>(tx, &event, QuestionEntryKind::Updated, row, *at).await?;
             Ok(Ok(QuestionOutcome::Changed(entry)))
         }

@@ -26,19 +26,19 @@ use cells::{add_notes, cells, row_verdict};
 use std::time::Duration;
 use tokio::time::Instant;
 
-const PER_GEN: usize = 5_000;
-const BODY_LEN: usize = 128;
+pub(super) const PER_GEN: usize = 5_000;
+pub(super) const BODY_LEN: usize = 128;
 /// Drain polls (250 ms apart) without a new delivery before the drain counts as over.
 const STILL_POLLS: u32 = 20;
 
 #[derive(Clone, Copy)]
-struct Plan {
-    viewers: usize,
+pub(super) struct Plan {
+    pub(super) viewers: usize,
     /// Messages per second; `None` = closed loop against the slowest viewer.
-    rate: Option<f64>,
+    pub(super) rate: Option<f64>,
     /// Closed loop: messages the publisher may be ahead of the slowest viewer.
-    window: u64,
-    duration: Duration,
+    pub(super) window: u64,
+    pub(super) duration: Duration,
 }
 
 fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
@@ -306,6 +306,7 @@ async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) ->
                 count: share,
                 tokens: tokens.clone(),
                 topic: topic.clone(),
+                also: Vec::new(),
             },
         });
     }
@@ -444,7 +445,7 @@ async fn nats_varz(monitor: std::net::SocketAddr) -> Result<serde_json::Value> {
 
 /// Opens a publisher connection (authenticated with `token` when given) and performs the
 /// protocol's setup.
-async fn room_client(
+pub(super) async fn room_client(
     addr: std::net::SocketAddr,
     kind: Kind,
     path: &str,
@@ -497,15 +498,15 @@ async fn room_client(
     Ok(client)
 }
 
-struct Published {
-    sent: u64,
-    first_us: u64,
-    secs: f64,
+pub(super) struct Published {
+    pub(super) sent: u64,
+    pub(super) first_us: u64,
+    pub(super) secs: f64,
 }
 
 /// Publishes for `plan.duration`: at a fixed rate, or (closed loop) at most
 /// `plan.window` messages ahead of the slowest viewer of every generator.
-async fn publish(
+pub(super) async fn publish(
     client: &mut Client,
     proto: Proto,
     topic: &str,

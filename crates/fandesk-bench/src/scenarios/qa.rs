@@ -1,0 +1,545 @@
+//! `qa-burst` (not in `all`): a Q&A burst beside a busy event chat. One live event with
+//! Q&A; V viewers (fans) subscribed to its room and to `event:{id}`; the owner publishing
+//! in the room at a fixed 100 msg/s (the `room-coalesced` load). Two phases on the same
+//! server and the same viewers, in one invocation, their order turned round every run: the
+//! chat alone, and the chat while distinct fans upvote one question over REST at a fixed
+//! 1,000 upvotes/s. The requirement (BENCHMARKS.md): the chat's send → receive p99 with
+//! the burst at most 1.5× the p99 without it.
+//!
+//! After each burst the question's count is read over REST (it must equal the upvotes
+//! answered 201, counted) and a fan following `event:{id}` live must have been told that
+//! count ([`qa_upvotes::Watcher`]).
+
+use super::Trial;
+use super::qa_upvotes::{Upvotes, Watcher, spawn_upvoter};
+use super::room::{PER_GEN, Plan, publish, room_client};
+use crate::Ctx;
+use crate::api::Api;
+use crate::genctl::{self, Gens};
+use crate::loadgen::{Mode, Proto, Spec};
+use crate::report::{Samples, Table, fmt, verdict};
+use crate::servers::{Kind, Server};
+use anyhow::{Context, Result, bail};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use serde_json::json;
+use std::time::Duration;
+
+/// The chat's fixed rate (the `room-coalesced` load).
+const CHAT_RATE: f64 = 100.0;
+/// The requirement: chat p99 with the burst ≤ this × without it.
+const RATIO_TARGET: f64 = 1.5;
+/// Fan sessions the viewers share (each upgrade is still authenticated).
+const VIEWER_TOKENS: usize = 100;
+const WITHOUT: &str = "without burst";
+const WITH: &str = "with burst";
+
+#[derive(Clone, Copy)]
+struct Size {
+    viewers: usize,
+    upvote_rate: f64,
+    phase: Duration,
+}
+
+impl Size {
+    fn of(ctx: &Ctx) -> Size {
+        if ctx.smoke {
+            Size {
+                viewers: 200,
+                upvote_rate: 200.0,
+                phase: Duration::from_secs(2),
+            }
+        } else {
+            Size {
+                viewers: 10_000,
+                upvote_rate: 1_000.0,
+                phase: Duration::from_secs(6),
+            }
+        }
+    }
+
+    /// Fans that upvote in one burst: each once.
+    fn upvoters(&self) -> usize {
+        (self.upvote_rate * self.phase.as_secs_f64()).ceil() as usize
+    }
+}
+
+pub async fn qa_burst(ctx: &Ctx) -> Result<Vec<Table>> {
+    let size = Size::of(ctx);
+    let mut samples = Samples::default();
+    for run in 0..ctx.runs {
+        let burst_first = run % 2 == 1;
+        eprintln!(
+            "[qa-burst] run {}/{}: {} first …",
+            run + 1,
+            ctx.runs,
+            if burst_first { WITH } else { WITHOUT }
+        );
+        match one_run(ctx, size, burst_first).await {
+            Ok((without, with)) => {
+                let ratio = |trial: &Trial| {
+                    trial
+                        .values
+                        .iter()
+                        .find(|(name, _)| name == "p99_ms")
+                        .map(|(_, value)| *value)
+                };
+                if let (Some(calm), Some(busy)) = (ratio(&without), ratio(&with)) {
+                    samples.add("p99_ratio", WITH, busy / calm.max(1e-3));
+                }
+                for (column, trial) in [(WITHOUT, without), (WITH, with)] {
+                    for (metric, value) in &trial.values {
+                        samples.add(metric, column, *value);
+                    }
+                    for problem in trial.problems {
+                        ctx.problem(format!("qa-burst / {column}: {problem}"));
+                    }
+                    samples.set_notes(column, trial.notes);
+                }
+            }
+            Err(error) => ctx.problem(format!("qa-burst run {}: {error:#}", run + 1)),
+        }
+    }
+    Ok(vec![table(&samples, size)])
+}
+
+fn table(samples: &Samples, size: Size) -> Table {
+    let mut table = Table::new(
+        format!(
+            "qa-burst — {} viewers of one event, chat at {} msg/s, with and without {} upvotes/s on one question",
+            fmt(size.viewers as f64, 0),
+            fmt(CHAT_RATE, 0),
+            fmt(size.upvote_rate, 0)
+        ),
+        &[WITHOUT, WITH],
+    );
+    table.note(format!(
+        "one fandesk server (SQLite) per run; the viewers are fans subscribed to the event's room and to \
+         `event:{{id}}`; the owner sends in the room at a fixed rate for {} s per phase; in the burst \
+         phase {} distinct fans (sessions made beforehand) upvote one question over REST at a fixed \
+         rate during the same {} s; the two phases run on the same server and viewers, their order \
+         turned round every run; latency = receive time − send time stamped in the body",
+        size.phase.as_secs_f64(),
+        fmt(size.upvoters() as f64, 0),
+        size.phase.as_secs_f64(),
+    ));
+    for column in [WITHOUT, WITH] {
+        for note in samples.notes(column) {
+            table.note(format!("{column}, last run: {note}"));
+        }
+    }
+    let ratio = samples.median("p99_ratio", WITH);
+    let rows: [(&str, &str, usize, &str, String); 13] = [
+        (
+            "p50_ms",
+            "chat send → receive p50 (ms)",
+            1,
+            "",
+            String::new(),
+        ),
+        (
+            "p99_ms",
+            "chat send → receive p99 (ms)",
+            1,
+            "",
+            String::new(),
+        ),
+        (
+            "p99_ratio",
+            "chat p99, with burst / without",
+            2,
+            "≤ 1.5×",
+            verdict(ratio, |value| value <= RATIO_TARGET),
+        ),
+        (
+            "max_ms",
+            "chat send → receive max (ms)",
+            1,
+            "",
+            String::new(),
+        ),
+        (
+            "delivered_pct",
+            "chat delivered (% of offered)",
+            1,
+            "",
+            String::new(),
+        ),
+        ("msgs_per_sec", "chat messages sent/s", 0, "", String::new()),
+        (
+            "upvotes_per_sec",
+            "upvotes acknowledged (201)/s",
+            0,
+            "",
+            String::new(),
+        ),
+        (
+            "upvote_p99_ms",
+            "upvote intended send → answer p99 (ms)",
+            1,
+            "",
+            String::new(),
+        ),
+        (
+            "question_frames_per_viewer",
+            "`event:{id}` frames received per viewer",
+            1,
+            "",
+            String::new(),
+        ),
+        ("closed", "viewers disconnected", 0, "0", String::new()),
+        ("server_cores", "server CPU (cores)", 2, "", String::new()),
+        (
+            "gen_cores",
+            "load generators' CPU (cores)",
+            2,
+            "",
+            String::new(),
+        ),
+        ("rss_mib", "server RSS (MiB)", 1, "", String::new()),
+    ];
+    for (metric, label, decimals, target, verdict) in rows {
+        table.sample_row(samples, metric, label, decimals, target, &verdict);
+    }
+    table
+}
+
+/// What a run sets up on its server.
+struct Setup {
+    owner: String,
+    room_topic: String,
+    event_topic: String,
+    question_id: String,
+    /// `/events/{id}/questions/{question_id}/upvote`.
+    upvote_path: String,
+    /// `/events/{id}/questions`.
+    questions_path: String,
+    viewer_tokens: Vec<String>,
+    upvoter_tokens: Vec<String>,
+}
+
+async fn setup(server: std::net::SocketAddr, upvoters: usize, viewers: usize) -> Result<Setup> {
+    let api = Api::new(server);
+    let owner = api.owner_token().await?;
+    let starts_at = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60);
+    let event = api
+        .post(
+            "/events",
+            Some(&owner),
+            json!({"title": "Bench Q&A", "kind": "live", "qa": true, "slow_mode_secs": 0,
+                "starts_at": starts_at.to_string(), "duration_secs": 3_600}),
+        )
+        .await?;
+    let event_id = event["id"].as_str().context("event has no id")?.to_owned();
+    let room_id = event["room_id"]
+        .as_str()
+        .context("event has no room_id")?
+        .to_owned();
+    let viewer_tokens = api.fans(VIEWER_TOKENS.min(viewers.max(1))).await?;
+    let questions_path = format!("/events/{event_id}/questions");
+    let question = api
+        .post(
+            &questions_path,
+            Some(&viewer_tokens[0]),
+            json!({"client_msg_id": "bench-question", "body": "Will the band tour next year?"}),
+        )
+        .await?;
+    let question_id = question["id"]
+        .as_str()
+        .context("question has no id")?
+        .to_owned();
+    let upvoter_tokens = stream::iter(0..upvoters)
+        .map(|i| {
+            let api = api.clone();
+            async move { api.fan(&format!("Bench Upvoter {i}")).await }
+        })
+        .buffered(16)
+        .try_collect()
+        .await?;
+    Ok(Setup {
+        owner,
+        room_topic: format!("room:{room_id}"),
+        event_topic: format!("event:{event_id}"),
+        upvote_path: format!("{questions_path}/{question_id}/upvote"),
+        question_id,
+        questions_path,
+        viewer_tokens,
+        upvoter_tokens,
+    })
+}
+
+async fn one_run(ctx: &Ctx, size: Size, burst_first: bool) -> Result<(Trial, Trial)> {
+    let mut server = Server::start(ctx, Kind::Fandesk).await?;
+    let result = run_on(ctx, &mut server, size, burst_first).await;
+    server.stop().await;
+    result
+}
+
+async fn run_on(
+    ctx: &Ctx,
+    server: &mut Server,
+    size: Size,
+    burst_first: bool,
+) -> Result<(Trial, Trial)> {
+    let started = std::time::Instant::now();
+    let setup = setup(server.addr, size.upvoters(), size.viewers).await?;
+    eprintln!(
+        "[qa-burst]   event, question and {} upvoters' sessions in {:.1} s",
+        setup.upvoter_tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let gen_count = size.viewers.div_ceil(PER_GEN).max(2);
+    let mut specs = Vec::new();
+    let mut remaining = size.viewers;
+    for g in 0..gen_count {
+        let share = remaining / (gen_count - g);
+        remaining -= share;
+        specs.push(Spec {
+            label: format!("g{g}"),
+            server: server.addr,
+            path: Kind::Fandesk.ws_path().into(),
+            source_ip: ctx.next_ip(),
+            proto: Proto::Fandesk,
+            connect_concurrency: 64,
+            connect_timeout_secs: 60,
+            lifetime_secs: 300 + 4 * size.phase.as_secs(),
+            read_buffer: 16 * 1024,
+            mode: Mode::Viewers {
+                count: share,
+                tokens: setup.viewer_tokens.clone(),
+                topic: setup.room_topic.clone(),
+                also: vec![setup.event_topic.clone()],
+            },
+        });
+    }
+    let mut gens = Gens::spawn(&specs, ctx.work.path()).await?;
+    let result = async {
+        let ready = gens.ready(Duration::from_secs(180)).await?;
+        if ready.errors > 0 {
+            bail!(
+                "{} viewers failed to connect: {:?}",
+                ready.errors,
+                ready.error_samples
+            );
+        }
+        let mut publisher = room_client(
+            server.addr,
+            Kind::Fandesk,
+            Kind::Fandesk.publish_path(),
+            Some(&setup.owner),
+        )
+        .await?;
+        let watcher = Watcher::start(
+            server.addr,
+            ctx.next_ip(),
+            &setup.viewer_tokens[0],
+            &setup.event_topic,
+            &setup.question_id,
+        )
+        .await?;
+        let mut phases = Phases {
+            ctx,
+            server,
+            gens: &mut gens,
+            publisher: &mut publisher,
+            setup: &setup,
+            watcher: &watcher,
+            size,
+            viewers: ready.connected,
+            closed: 0,
+        };
+        let (without, with) = if burst_first {
+            let with = phases.run(true).await?;
+            (phases.run(false).await?, with)
+        } else {
+            let without = phases.run(false).await?;
+            (without, phases.run(true).await?)
+        };
+        Ok((without, with))
+    }
+    .await;
+    gens.quit().await;
+    result
+}
+
+/// What both phases of a run share.
+struct Phases<'a> {
+    ctx: &'a Ctx,
+    server: &'a mut Server,
+    gens: &'a mut Gens,
+    publisher: &'a mut crate::wsraw::Client,
+    setup: &'a Setup,
+    watcher: &'a Watcher,
+    size: Size,
+    viewers: u64,
+    /// Viewers disconnected before this phase.
+    closed: u64,
+}
+
+impl Phases<'_> {
+    /// One phase: the chat for `size.phase` at a fixed rate, with the burst or without.
+    async fn run(&mut self, burst: bool) -> Result<Trial> {
+        self.gens
+            .ask_all("reset", "reset", Duration::from_secs(10))
+            .await?;
+        let before = self.server.usage()?;
+        let gen_before = self.gens.cpu_secs();
+        let upvoter = burst.then(|| {
+            spawn_upvoter(
+                self.server.addr,
+                self.ctx.next_ip(),
+                self.setup.upvote_path.clone(),
+                self.setup.upvoter_tokens.clone(),
+                self.size.upvote_rate,
+            )
+        });
+        let plan = Plan {
+            viewers: self.size.viewers,
+            rate: Some(CHAT_RATE),
+            window: 0,
+            duration: self.size.phase,
+        };
+        let published = publish(
+            self.publisher,
+            Proto::Fandesk,
+            &self.setup.room_topic,
+            &plan,
+            self.gens,
+        )
+        .await?;
+        // CPU over the publishing window (the burst lies inside it).
+        let after = self.server.usage()?;
+        let gen_after = self.gens.cpu_secs();
+        let upvotes = match upvoter {
+            Some(task) => Some(task.await.context("the upvoter thread")??),
+            None => None,
+        };
+        let expected = published.sent * self.viewers;
+        drain(self.gens, expected).await?;
+        let reports = self
+            .gens
+            .ask_all("report", "report", Duration::from_secs(30))
+            .await?;
+        let mut trial = Trial::default();
+        let wall = after.at.duration_since(before.at).as_secs_f64().max(1e-3);
+        trial.set("server_cores", (after.cpu_secs - before.cpu_secs) / wall);
+        trial.set("gen_cores", (gen_after - gen_before) / wall);
+        trial.set("rss_mib", after.rss_kib as f64 / 1024.0);
+        trial.set(
+            "msgs_per_sec",
+            published.sent as f64 / published.secs.max(1e-3),
+        );
+        let deliveries = genctl::sum(&reports, "deliveries") as f64;
+        if expected > 0 {
+            trial.set("delivered_pct", 100.0 * deliveries / expected as f64);
+        }
+        let latency = genctl::merged_histogram(&reports, "latency")?;
+        if latency.is_empty() {
+            trial.problem("no chat message was delivered".into());
+        } else {
+            trial.set("p50_ms", latency.value_at_quantile(0.50) as f64 / 1000.0);
+            trial.set("p99_ms", latency.value_at_quantile(0.99) as f64 / 1000.0);
+            trial.set("max_ms", latency.max() as f64 / 1000.0);
+        }
+        trial.set(
+            "question_frames_per_viewer",
+            genctl::sum(&reports, "question_frames") as f64 / self.viewers.max(1) as f64,
+        );
+        let closed = genctl::sum(&reports, "closed");
+        trial.set("closed", closed.saturating_sub(self.closed) as f64);
+        if closed > self.closed {
+            trial.problem(format!(
+                "{} viewers were disconnected, e.g. {:?}",
+                closed - self.closed,
+                genctl::samples(&reports, "close_samples")
+            ));
+        }
+        self.closed = closed;
+        if let Some(upvotes) = upvotes {
+            self.check_count(&mut trial, &upvotes).await?;
+        }
+        if !self.server.alive() {
+            trial.problem(format!(
+                "fandesk died; log: {}",
+                crate::servers::tail(&self.server.log)
+            ));
+        }
+        Ok(trial)
+    }
+
+    /// The burst's figures, and the count checked: over REST it equals the upvotes
+    /// answered 201, and a live subscriber was told it.
+    async fn check_count(&self, trial: &mut Trial, upvotes: &Upvotes) -> Result<()> {
+        trial.set(
+            "upvotes_per_sec",
+            upvotes.counted as f64 / self.size.phase.as_secs_f64(),
+        );
+        if !upvotes.latency.is_empty() {
+            trial.set(
+                "upvote_p99_ms",
+                upvotes.latency.value_at_quantile(0.99) as f64 / 1000.0,
+            );
+        }
+        if upvotes.failed > 0 || upvotes.repeated > 0 {
+            trial.problem(format!(
+                "{} upvotes failed and {} were answered as repeats, e.g. {:?}",
+                upvotes.failed, upvotes.repeated, upvotes.error_samples
+            ));
+        }
+        let api = Api::new(self.server.addr);
+        let listed = api
+            .get(&self.setup.questions_path, &self.setup.owner)
+            .await?;
+        let stored = listed["questions"]
+            .as_array()
+            .and_then(|questions| {
+                questions
+                    .iter()
+                    .find(|question| question["id"] == self.setup.question_id.as_str())
+            })
+            .and_then(|question| question["upvotes"].as_u64())
+            .context("the question is not listed")?;
+        if stored != upvotes.counted {
+            trial.problem(format!(
+                "the question lists {stored} upvotes; {} were answered 201",
+                upvotes.counted
+            ));
+        }
+        let told = self.watcher.wait_for(stored, Duration::from_secs(10)).await;
+        if told != stored {
+            trial.problem(format!(
+                "a live subscriber of the event was last told {told} upvotes, not {stored}"
+            ));
+        }
+        trial.notes.push(format!(
+            "{} upvotes in {:.1} s; the watcher got {} frames about the question, the last with {told}",
+            upvotes.counted,
+            upvotes.secs,
+            self.watcher
+                .frames
+                .load(std::sync::atomic::Ordering::Relaxed),
+        ));
+        Ok(())
+    }
+}
+
+/// Waits until every delivery arrived, or the count stopped moving for 5 s (bounded: 60 s).
+async fn drain(gens: &mut Gens, expected: u64) -> Result<()> {
+    let mut last = u64::MAX;
+    let mut still = 0;
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let counts = gens
+            .ask_all("count", "count", Duration::from_secs(10))
+            .await?;
+        let total = genctl::sum(&counts, "deliveries");
+        if total >= expected {
+            break;
+        }
+        still = if total == last { still + 1 } else { 0 };
+        if still >= 20 {
+            break;
+        }
+        last = total;
+    }
+    Ok(())
+}
