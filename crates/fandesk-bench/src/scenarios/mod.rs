@@ -7,6 +7,7 @@ pub mod conns;
 pub mod dm;
 pub mod memory;
 pub mod qa;
+mod qa_table;
 mod qa_upvotes;
 pub mod room;
 pub mod scheduled;

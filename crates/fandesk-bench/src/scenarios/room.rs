@@ -39,6 +39,9 @@ pub(super) struct Plan {
     /// Closed loop: messages the publisher may be ahead of the slowest viewer.
     pub(super) window: u64,
     pub(super) duration: Duration,
+    /// The first message's index (its `client_msg_id` is `bench-{index}`): a later phase
+    /// on the same room continues after the earlier ones, or its sends would be repeats.
+    pub(super) first_index: u64,
 }
 
 fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
@@ -83,6 +86,7 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
                     viewers,
                     rate: None,
                     window: 32,
+                    first_index: 0,
                     duration,
                 },
             )
@@ -145,6 +149,7 @@ pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
             viewers,
             rate: Some(10.0),
             window: 0,
+            first_index: 0,
             duration,
         },
     )];
@@ -193,6 +198,7 @@ pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
             viewers,
             rate: Some(100.0),
             window: 0,
+            first_index: 0,
             duration,
         },
     )];
@@ -539,12 +545,13 @@ pub(super) async fn publish(
         };
         tokio::select! {
             () = tokio::time::sleep_until(due), if may_send => {
-                let body = stamp::body(sent, BODY_LEN);
+                let index = plan.first_index + sent;
+                let body = stamp::body(index, BODY_LEN);
                 match proto {
                     Proto::Raw => client.send_text(body.as_bytes()).await?,
                     Proto::Nats => client.send(wsraw::OP_BINARY, nats::publish(&body).as_bytes()).await?,
                     Proto::Fandesk => {
-                        let frame = fandesk::send_frame(topic, sent, &body);
+                        let frame = fandesk::send_frame(topic, index, &body);
                         client.send_text(frame.as_bytes()).await?;
                     }
                 }
