@@ -17,8 +17,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// Upvotes waiting for their answer before the next one waits too (its latency still
-/// counts from its intended time).
-const MAX_IN_FLIGHT: usize = 256;
+/// counts from its intended time). Real fans each wait for their own answer only, so
+/// this is large: two seconds of the full rate, each on a connection of its own if need be.
+const MAX_IN_FLIGHT: usize = 2_048;
 
 /// What one burst of upvotes got back.
 pub struct Upvotes {
