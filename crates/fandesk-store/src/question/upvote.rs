@@ -67,14 +67,16 @@ pub(super) async fn apply_run<D: Dialect>(
     for (event_id, exists) in &mut events {
         *exists = event_state::<D>(tx, event_id).await?.is_some();
     }
-    // A fan cannot learn that a hidden question exists: it is missing for them.
-    let mut questions: HashMap<&QuestionId, Option<QuestionRow>> = HashMap::new();
+    // By event and id: a question named under another event is missing there. A fan
+    // cannot learn that a hidden question exists: it is missing for them too.
+    let mut questions: HashMap<(&EventId, &QuestionId), Option<QuestionRow>> = HashMap::new();
     for upvote in &upvotes {
-        if events[upvote.event_id] && !questions.contains_key(upvote.question_id) {
+        let key = (upvote.event_id, upvote.question_id);
+        if events[upvote.event_id] && !questions.contains_key(&key) {
             let row = question::<D>(tx, upvote.event_id, upvote.question_id)
                 .await?
                 .filter(|row| row.state.visible_to(Audience::Fan));
-            questions.insert(upvote.question_id, row);
+            questions.insert(key, row);
         }
     }
     // Each (question, fan) once: the first op of the run may count, later ones repeat it.
@@ -83,7 +85,7 @@ pub(super) async fn apply_run<D: Dialect>(
         .filter(|&index| {
             let upvote = &upvotes[index];
             questions
-                .get(upvote.question_id)
+                .get(&(upvote.event_id, upvote.question_id))
                 .is_some_and(Option::is_some)
                 && pairs.insert((upvote.question_id, upvote.fan_id))
         })
@@ -113,7 +115,7 @@ pub(super) async fn apply_run<D: Dialect>(
             results.push(Err(RoomRefusal::Missing("event")));
             continue;
         }
-        let Some(Some(row)) = questions.get_mut(upvote.question_id) else {
+        let Some(Some(row)) = questions.get_mut(&(upvote.event_id, upvote.question_id)) else {
             results.push(Err(RoomRefusal::Missing("question")));
             continue;
         };

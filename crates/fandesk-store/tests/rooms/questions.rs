@@ -393,3 +393,80 @@ async fn concurrent_upvotes_count_each_fan_once(db: &TestDb) {
         "replay reads the question as it is now"
     );
 }
+
+room_test!(
+    a_run_of_upvotes_gets_one_outcome_each_in_order,
+    a_run_of_upvotes_gets_one_outcome_each_in_order_sqlite,
+    a_run_of_upvotes_gets_one_outcome_each_in_order_postgres
+);
+/// A batch of upvotes is applied set-based; each op's outcome is still what it would be
+/// one at a time: counts in order, repeats (in the run or from before) unchanged, a hidden
+/// or missing question and a missing event refused, two questions counted apart.
+async fn a_run_of_upvotes_gets_one_outcome_each_in_order(db: &TestDb) {
+    let owner = add_member(db, Role::Owner).await;
+    let (event, _) = add_event(db, &owner, 0).await;
+    let asker = add_fan(db).await;
+    let results = run(
+        db,
+        &[
+            ask(&event, &asker, "a", "Tour?", 1),
+            ask(&event, &asker, "b", "Album?", 2),
+            ask(&event, &asker, "c", "Rude", 3),
+        ],
+    )
+    .await;
+    let (tour, album, rude) = (
+        changed(&results[0]).2.id,
+        changed(&results[1]).2.id,
+        changed(&results[2]).2.id,
+    );
+    let mut fans = Vec::new();
+    for _ in 0..4 {
+        fans.push(add_fan(db).await);
+    }
+    counted(&run(db, &[upvote(&event, &tour, &fans[0], 4)]).await[0]);
+    run(db, &[act(&event, &rude, &owner, QuestionAction::Hide)]).await;
+    let nowhere = EventId::from("nowhere");
+    let results = run(
+        db,
+        &[
+            upvote(&event, &tour, &fans[0], 10),
+            upvote(&event, &tour, &fans[1], 11),
+            upvote(&event, &album, &fans[1], 12),
+            upvote(&event, &tour, &fans[1], 13),
+            upvote(&event, &rude, &fans[2], 14),
+            upvote(&event, &QuestionId::from("gone"), &fans[2], 15),
+            upvote(&nowhere, &tour, &fans[2], 16),
+            upvote(&event, &tour, &fans[3], 17),
+            upvote(&event, &album, &fans[3], 18),
+        ],
+    )
+    .await;
+    assert_eq!(unchanged(&results[0]).upvotes, 1, "upvoted before");
+    assert_eq!(counted(&results[1]).upvotes, 2);
+    assert_eq!(counted(&results[2]).upvotes, 1);
+    assert_eq!(unchanged(&results[3]).upvotes, 2, "a repeat in the run");
+    for (index, missing) in [(4, "question"), (5, "question"), (6, "event")] {
+        assert_eq!(
+            results[index].as_ref().err(),
+            Some(&RoomRefusal::Missing(missing)),
+            "op {index}"
+        );
+    }
+    let last = counted(&results[7]);
+    assert_eq!((last.upvotes, last.updated_at), (3, at(17)));
+    assert_eq!(counted(&results[8]).upvotes, 2);
+    // Stored as counted; upvotes take no seq (3 asks and the hide only).
+    for (question, count) in [(&tour, 3), (&album, 2), (&rude, 0)] {
+        let stored = db.find_question(&event, question).await.expect("find");
+        assert_eq!(stored.expect("exists").upvotes, count);
+    }
+    assert_eq!(db.event_last_seq(&event).await.expect("last"), Some(4));
+    assert_eq!(
+        db.upvoted_by(&fan_id(&fans[1]), &event)
+            .await
+            .expect("upvoted")
+            .len(),
+        2
+    );
+}
