@@ -13,14 +13,14 @@
 use super::Trial;
 use super::qa_table::table;
 use super::qa_upvotes::{Upvotes, Watcher, spawn_upvoter};
-use super::room::{PER_GEN, Plan, publish, room_client};
+use super::room::{Plan, Viewers, all_connected, drain, publish, room_client};
 use crate::Ctx;
 use crate::api::{Api, prometheus_value};
 use crate::genctl::{self, Gens};
-use crate::loadgen::{Mode, Proto, Spec};
+use crate::loadgen::Proto;
 use crate::report::{Samples, Table};
 use crate::servers::{Kind, Server};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde_json::json;
 use std::time::Duration;
@@ -187,40 +187,18 @@ async fn run_on(
         setup.upvoter_tokens.len(),
         started.elapsed().as_secs_f64()
     );
-    let gen_count = size.viewers.div_ceil(PER_GEN).max(2);
-    let mut specs = Vec::new();
-    let mut remaining = size.viewers;
-    for g in 0..gen_count {
-        let share = remaining / (gen_count - g);
-        remaining -= share;
-        specs.push(Spec {
-            label: format!("g{g}"),
-            server: server.addr,
-            path: Kind::Fandesk.ws_path().into(),
-            source_ip: ctx.next_ip(),
-            proto: Proto::Fandesk,
-            connect_concurrency: 64,
-            connect_timeout_secs: 60,
-            lifetime_secs: 300 + 4 * size.phase.as_secs(),
-            read_buffer: 16 * 1024,
-            mode: Mode::Viewers {
-                count: share,
-                tokens: setup.viewer_tokens.clone(),
-                topic: setup.room_topic.clone(),
-                also: vec![setup.event_topic.clone()],
-            },
-        });
-    }
-    let mut gens = Gens::spawn(&specs, ctx.work.path()).await?;
+    let also = [setup.event_topic.clone()];
+    let viewers = Viewers {
+        kind: Kind::Fandesk,
+        count: size.viewers,
+        tokens: &setup.viewer_tokens,
+        topic: &setup.room_topic,
+        also: &also,
+        lifetime_secs: 300 + 4 * size.phase.as_secs(),
+    };
+    let mut gens = Gens::spawn(&viewers.specs(ctx, &[server.addr]), ctx.work.path()).await?;
     let result = async {
-        let ready = gens.ready(Duration::from_secs(180)).await?;
-        if ready.errors > 0 {
-            bail!(
-                "{} viewers failed to connect: {:?}",
-                ready.errors,
-                ready.error_samples
-            );
-        }
+        let ready = all_connected(&mut gens).await?;
         let mut publisher = room_client(
             server.addr,
             Kind::Fandesk,
@@ -451,26 +429,4 @@ fn writer_figures(trial: &mut Trial, before: &str, after: &str) {
             trial.set(&format!("{writer}_commit_ms"), secs * 1000.0 / batches);
         }
     }
-}
-
-/// Waits until every delivery arrived, or the count stopped moving for 5 s (bounded: 60 s).
-async fn drain(gens: &mut Gens, expected: u64) -> Result<()> {
-    let mut last = u64::MAX;
-    let mut still = 0;
-    for _ in 0..240 {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let counts = gens
-            .ask_all("count", "count", Duration::from_secs(10))
-            .await?;
-        let total = genctl::sum(&counts, "deliveries");
-        if total >= expected {
-            break;
-        }
-        still = if total == last { still + 1 } else { 0 };
-        if still >= 20 {
-            break;
-        }
-        last = total;
-    }
-    Ok(())
 }

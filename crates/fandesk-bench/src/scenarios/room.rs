@@ -10,12 +10,15 @@
 
 mod cells;
 mod fandesk;
+mod viewers;
+
+pub(super) use viewers::{Viewers, all_connected, drain};
 
 use super::{Trial, interleaved_items};
 use crate::Ctx;
 use crate::cluster::{Cluster, Listen};
 use crate::genctl::{self, Gens};
-use crate::loadgen::{Mode, Proto, Spec};
+use crate::loadgen::Proto;
 use crate::nats;
 use crate::report::{Samples, Table, fmt};
 use crate::servers::{COALESCE_MS, Kind, Server};
@@ -29,7 +32,7 @@ use tokio::time::Instant;
 pub(super) const PER_GEN: usize = 5_000;
 pub(super) const BODY_LEN: usize = 128;
 /// Drain polls (250 ms apart) without a new delivery before the drain counts as over.
-const STILL_POLLS: u32 = 20;
+pub(super) const STILL_POLLS: u32 = 20;
 
 #[derive(Clone, Copy)]
 pub(super) struct Plan {
@@ -292,40 +295,17 @@ async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) ->
     } else {
         ("room:bench".to_owned(), None, Vec::new())
     };
-    let gen_count = plan.viewers.div_ceil(PER_GEN).max(2).max(addrs.len());
-    let mut specs = Vec::new();
-    let mut remaining = plan.viewers;
-    for g in 0..gen_count {
-        let share = remaining / (gen_count - g);
-        remaining -= share;
-        specs.push(Spec {
-            label: format!("g{g}"),
-            server: addrs[g % addrs.len()],
-            path: kind.ws_path().into(),
-            source_ip: ctx.next_ip(),
-            proto: kind.proto(),
-            connect_concurrency: 64,
-            connect_timeout_secs: 60,
-            lifetime_secs: 240 + plan.duration.as_secs(),
-            read_buffer: 16 * 1024,
-            mode: Mode::Viewers {
-                count: share,
-                tokens: tokens.clone(),
-                topic: topic.clone(),
-                also: Vec::new(),
-            },
-        });
-    }
-    let mut gens = Gens::spawn(&specs, ctx.work.path()).await?;
+    let viewers = Viewers {
+        kind,
+        count: plan.viewers,
+        tokens: &tokens,
+        topic: &topic,
+        also: &[],
+        lifetime_secs: 240 + plan.duration.as_secs(),
+    };
+    let mut gens = Gens::spawn(&viewers.specs(ctx, &addrs), ctx.work.path()).await?;
     let result = async {
-        let ready = gens.ready(Duration::from_secs(180)).await?;
-        if ready.errors > 0 {
-            bail!(
-                "{} viewers failed to connect: {:?}",
-                ready.errors,
-                ready.error_samples
-            );
-        }
+        let ready = all_connected(&mut gens).await?;
         let mut publisher = room_client(
             addrs[0],
             kind,
@@ -338,26 +318,8 @@ async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) ->
         let before = usage(servers)?;
         let gen_before = gens.cpu_secs();
         let published = publish(&mut publisher, kind.proto(), &topic, &plan, &gens).await?;
-        // Drain: until every delivery arrived or the count stopped moving for 1 s
-        // (bounded: 30 s).
         let expected = published.sent * ready.connected;
-        let mut last = u64::MAX;
-        let mut still = 0;
-        for _ in 0..120 {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            let counts = gens
-                .ask_all("count", "count", Duration::from_secs(10))
-                .await?;
-            let total = genctl::sum(&counts, "deliveries");
-            if total >= expected {
-                break;
-            }
-            still = if total == last { still + 1 } else { 0 };
-            if still >= STILL_POLLS {
-                break;
-            }
-            last = total;
-        }
+        drain(&mut gens, expected).await?;
         let after = usage(servers)?;
         let gen_after = gens.cpu_secs();
         let reports = gens
