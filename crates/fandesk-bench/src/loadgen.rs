@@ -55,11 +55,14 @@ pub struct Spec {
 pub enum Mode {
     /// Idle authenticated connections (answering pings, counting unexpected closes).
     Hold { count: usize, tokens: Vec<String> },
-    /// Room viewers: subscribe to `topic` and time every stamped message received.
+    /// Room viewers: subscribe to `topic` and time every stamped message received; also
+    /// subscribe to `also` (fandesk: an event's `event:{id}`), whose frames are counted.
     Viewers {
         count: usize,
         tokens: Vec<String>,
         topic: String,
+        #[serde(default)]
+        also: Vec<String>,
     },
     /// 1:1 conversations: a fan and an agent connection per pair, both sending.
     Dm(DmSpec),
@@ -118,6 +121,8 @@ struct State {
     /// Viewers: the highest message index + 1 each connection has seen (`u64::MAX` once
     /// it is gone, so it holds nobody back); the minimum paces a closed-loop publisher.
     highest: Vec<u64>,
+    /// Viewers: frames received on an `event:{id}` topic (an event's questions).
+    question_frames: u64,
 }
 
 impl State {
@@ -142,6 +147,7 @@ impl State {
             senders_done: 0,
             window: (0, u64::MAX),
             highest: Vec::new(),
+            question_frames: 0,
         }
     }
 
@@ -318,6 +324,7 @@ async fn main(spec: Spec) -> Result<()> {
                 state.first_recv_us = 0;
                 state.last_recv_us = 0;
                 state.latency.reset();
+                state.question_frames = 0;
                 emit(json!({"kind": "reset"}));
             }
             Some("start") => {
@@ -351,6 +358,7 @@ async fn main(spec: Spec) -> Result<()> {
                     "outstanding_at_end": state.outstanding_at_end,
                     "ack_latency": histogram_json(&state.ack_latency),
                     "senders_done": state.senders_done,
+                    "question_frames": state.question_frames,
                 }));
             }
             Some("quit") | None => break,
@@ -432,26 +440,26 @@ async fn open(spec: &Spec, index: usize) -> Result<Client> {
         connect_timeout,
     )
     .await?;
-    let topic = match &spec.mode {
-        Mode::Hold { .. } => None,
-        Mode::Viewers { topic, .. } => Some(topic.clone()),
-        Mode::Dm(dm) if !dm.subscribe => None,
-        Mode::Dm(dm) => Some(format!(
+    let topics = match &spec.mode {
+        Mode::Hold { .. } => Vec::new(),
+        Mode::Viewers { topic, also, .. } => [std::slice::from_ref(topic), also].concat(),
+        Mode::Dm(dm) if !dm.subscribe => Vec::new(),
+        Mode::Dm(dm) => vec![format!(
             "conversation:{}",
             dm.pairs[index / 2].conversation_id
-        )),
+        )],
     };
     match spec.proto {
         Proto::Raw => {}
         Proto::Fandesk => {
-            if let Some(topic) = topic {
+            for topic in topics {
                 let frame = json!({"type": "subscribe", "topic": topic}).to_string();
                 client.send_text(frame.as_bytes()).await?;
                 wait_for(&mut client, b"\"subscribed\"").await?;
             }
         }
         Proto::Nats => {
-            let greeting = if topic.is_some() {
+            let greeting = if !topics.is_empty() {
                 nats::connect_and_subscribe()
             } else {
                 nats::connect_only()
@@ -495,6 +503,9 @@ async fn wait_for(client: &mut Client, needle: &[u8]) -> Result<()> {
     bail!("expected frame never came");
 }
 
+/// How every frame on an event's topic starts (docs/api.md › WebSocket › Event frames).
+const QUESTION_FRAME: &[u8] = b"{\"type\":\"event\",\"topic\":\"event:";
+
 /// A viewer (or idle holder): reads until the connection ends, timing stamped messages.
 async fn viewer(mut client: Client, proto: Proto, state: Shared, slot: usize) {
     let mut parser = nats::Parser::default();
@@ -519,7 +530,9 @@ async fn viewer(mut client: Client, proto: Proto, state: Shared, slot: usize) {
                 }
             }
             Proto::Fandesk => {
-                if payload.starts_with(b"{\"type\":\"event\"")
+                if payload.starts_with(QUESTION_FRAME) {
+                    state.borrow_mut().question_frames += 1;
+                } else if payload.starts_with(b"{\"type\":\"event\"")
                     && let Some((sent, index)) = stamp::find(payload)
                 {
                     state.borrow_mut().viewed(slot, now, sent, index);

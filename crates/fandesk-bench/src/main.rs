@@ -121,6 +121,9 @@ enum Command {
     /// Live chat's ack latency while a scheduled message goes to a 100,000-fan segment,
     /// beside the same live chat alone (not in `all`).
     ScheduledSend,
+    /// A Q&A burst (not in `all`): 10,000 viewers of one event, its chat at 100 msg/s,
+    /// with and without 1,000 upvotes/s on one question; the chat's p99 ratio.
+    QaBurst,
     /// Diagnostic (not in `all`): ack latency with and without event frames on the socket.
     DmAckDiagnosis,
     /// Baseline server (a): naive tokio-tungstenite broadcast.
@@ -263,6 +266,7 @@ fn main() -> Result<()> {
         Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
         Command::SoakMemory => coordinate(cli.options, &["soak-memory"]),
         Command::ScheduledSend => coordinate(cli.options, &["scheduled-send"]),
+        Command::QaBurst => coordinate(cli.options, &["qa-burst"]),
         Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
     }
 }

@@ -6,6 +6,9 @@ pub mod cluster;
 pub mod conns;
 pub mod dm;
 pub mod memory;
+pub mod qa;
+mod qa_table;
+mod qa_upvotes;
 pub mod room;
 pub mod scheduled;
 
@@ -121,6 +124,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
         "cluster-capacity" => cluster::capacity(ctx).await,
         "soak-memory" => memory::soak_memory(ctx).await,
         "scheduled-send" => scheduled::scheduled_send(ctx).await,
+        "qa-burst" => qa::qa_burst(ctx).await,
         other => anyhow::bail!("unknown scenario {other:?}; one of {SCENARIOS:?}"),
     }
 }

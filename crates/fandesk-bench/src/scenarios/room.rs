@@ -10,12 +10,15 @@
 
 mod cells;
 mod fandesk;
+mod viewers;
+
+pub(super) use viewers::{Viewers, all_connected, drain};
 
 use super::{Trial, interleaved_items};
 use crate::Ctx;
 use crate::cluster::{Cluster, Listen};
 use crate::genctl::{self, Gens};
-use crate::loadgen::{Mode, Proto, Spec};
+use crate::loadgen::Proto;
 use crate::nats;
 use crate::report::{Samples, Table, fmt};
 use crate::servers::{COALESCE_MS, Kind, Server};
@@ -26,19 +29,22 @@ use cells::{add_notes, cells, row_verdict};
 use std::time::Duration;
 use tokio::time::Instant;
 
-const PER_GEN: usize = 5_000;
-const BODY_LEN: usize = 128;
+pub(super) const PER_GEN: usize = 5_000;
+pub(super) const BODY_LEN: usize = 128;
 /// Drain polls (250 ms apart) without a new delivery before the drain counts as over.
-const STILL_POLLS: u32 = 20;
+pub(super) const STILL_POLLS: u32 = 20;
 
 #[derive(Clone, Copy)]
-struct Plan {
-    viewers: usize,
+pub(super) struct Plan {
+    pub(super) viewers: usize,
     /// Messages per second; `None` = closed loop against the slowest viewer.
-    rate: Option<f64>,
+    pub(super) rate: Option<f64>,
     /// Closed loop: messages the publisher may be ahead of the slowest viewer.
-    window: u64,
-    duration: Duration,
+    pub(super) window: u64,
+    pub(super) duration: Duration,
+    /// The first message's index (its `client_msg_id` is `bench-{index}`): a later phase
+    /// on the same room continues after the earlier ones, or its sends would be repeats.
+    pub(super) first_index: u64,
 }
 
 fn kinds(ctx: &Ctx, coalesced: bool) -> Vec<Kind> {
@@ -83,6 +89,7 @@ pub async fn frames(ctx: &Ctx) -> Result<Vec<Table>> {
                     viewers,
                     rate: None,
                     window: 32,
+                    first_index: 0,
                     duration,
                 },
             )
@@ -145,6 +152,7 @@ pub async fn latency(ctx: &Ctx) -> Result<Vec<Table>> {
             viewers,
             rate: Some(10.0),
             window: 0,
+            first_index: 0,
             duration,
         },
     )];
@@ -193,6 +201,7 @@ pub async fn coalesced(ctx: &Ctx) -> Result<Vec<Table>> {
             viewers,
             rate: Some(100.0),
             window: 0,
+            first_index: 0,
             duration,
         },
     )];
@@ -286,39 +295,17 @@ async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) ->
     } else {
         ("room:bench".to_owned(), None, Vec::new())
     };
-    let gen_count = plan.viewers.div_ceil(PER_GEN).max(2).max(addrs.len());
-    let mut specs = Vec::new();
-    let mut remaining = plan.viewers;
-    for g in 0..gen_count {
-        let share = remaining / (gen_count - g);
-        remaining -= share;
-        specs.push(Spec {
-            label: format!("g{g}"),
-            server: addrs[g % addrs.len()],
-            path: kind.ws_path().into(),
-            source_ip: ctx.next_ip(),
-            proto: kind.proto(),
-            connect_concurrency: 64,
-            connect_timeout_secs: 60,
-            lifetime_secs: 240 + plan.duration.as_secs(),
-            read_buffer: 16 * 1024,
-            mode: Mode::Viewers {
-                count: share,
-                tokens: tokens.clone(),
-                topic: topic.clone(),
-            },
-        });
-    }
-    let mut gens = Gens::spawn(&specs, ctx.work.path()).await?;
+    let viewers = Viewers {
+        kind,
+        count: plan.viewers,
+        tokens: &tokens,
+        topic: &topic,
+        also: &[],
+        lifetime_secs: 240 + plan.duration.as_secs(),
+    };
+    let mut gens = Gens::spawn(&viewers.specs(ctx, &addrs), ctx.work.path()).await?;
     let result = async {
-        let ready = gens.ready(Duration::from_secs(180)).await?;
-        if ready.errors > 0 {
-            bail!(
-                "{} viewers failed to connect: {:?}",
-                ready.errors,
-                ready.error_samples
-            );
-        }
+        let ready = all_connected(&mut gens).await?;
         let mut publisher = room_client(
             addrs[0],
             kind,
@@ -331,26 +318,8 @@ async fn run_trial(ctx: &Ctx, kind: Kind, servers: &mut [Server], plan: Plan) ->
         let before = usage(servers)?;
         let gen_before = gens.cpu_secs();
         let published = publish(&mut publisher, kind.proto(), &topic, &plan, &gens).await?;
-        // Drain: until every delivery arrived or the count stopped moving for 1 s
-        // (bounded: 30 s).
         let expected = published.sent * ready.connected;
-        let mut last = u64::MAX;
-        let mut still = 0;
-        for _ in 0..120 {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            let counts = gens
-                .ask_all("count", "count", Duration::from_secs(10))
-                .await?;
-            let total = genctl::sum(&counts, "deliveries");
-            if total >= expected {
-                break;
-            }
-            still = if total == last { still + 1 } else { 0 };
-            if still >= STILL_POLLS {
-                break;
-            }
-            last = total;
-        }
+        drain(&mut gens, expected).await?;
         let after = usage(servers)?;
         let gen_after = gens.cpu_secs();
         let reports = gens
@@ -444,7 +413,7 @@ async fn nats_varz(monitor: std::net::SocketAddr) -> Result<serde_json::Value> {
 
 /// Opens a publisher connection (authenticated with `token` when given) and performs the
 /// protocol's setup.
-async fn room_client(
+pub(super) async fn room_client(
     addr: std::net::SocketAddr,
     kind: Kind,
     path: &str,
@@ -497,15 +466,15 @@ async fn room_client(
     Ok(client)
 }
 
-struct Published {
-    sent: u64,
-    first_us: u64,
-    secs: f64,
+pub(super) struct Published {
+    pub(super) sent: u64,
+    pub(super) first_us: u64,
+    pub(super) secs: f64,
 }
 
 /// Publishes for `plan.duration`: at a fixed rate, or (closed loop) at most
 /// `plan.window` messages ahead of the slowest viewer of every generator.
-async fn publish(
+pub(super) async fn publish(
     client: &mut Client,
     proto: Proto,
     topic: &str,
@@ -538,12 +507,13 @@ async fn publish(
         };
         tokio::select! {
             () = tokio::time::sleep_until(due), if may_send => {
-                let body = stamp::body(sent, BODY_LEN);
+                let index = plan.first_index + sent;
+                let body = stamp::body(index, BODY_LEN);
                 match proto {
                     Proto::Raw => client.send_text(body.as_bytes()).await?,
                     Proto::Nats => client.send(wsraw::OP_BINARY, nats::publish(&body).as_bytes()).await?,
                     Proto::Fandesk => {
-                        let frame = fandesk::send_frame(topic, sent, &body);
+                        let frame = fandesk::send_frame(topic, index, &body);
                         client.send_text(frame.as_bytes()).await?;
                     }
                 }

@@ -33,6 +33,9 @@ pub struct Config {
     pub charter: CharterConfig,
     /// Live rooms' fan-out: workers per room and the coalescing tick.
     pub room_fanout: RoomFanoutConfig,
+    /// How often at most a question's upvote count goes out on `event:{id}`: upvotes
+    /// counted meanwhile share one `question.updated` entry (`event::tally`).
+    pub question_tally: Duration,
     /// Scheduled weekly report delivery; `None`: off.
     pub report_delivery: Option<ReportDelivery>,
     /// The job scheduler: polling, leases, retries, the session purge.
@@ -53,6 +56,7 @@ impl Default for Config {
             desk: DeskConfig::default(),
             charter: CharterConfig::default(),
             room_fanout: RoomFanoutConfig::default(),
+            question_tally: Duration::from_millis(250),
             report_delivery: None,
             jobs: JobsConfig::default(),
             webhooks: WebhookConfig::default(),

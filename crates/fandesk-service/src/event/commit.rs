@@ -1,26 +1,84 @@
-//! The questions' group-commit batch: asks, upvotes and the team's actions applied by
-//! [`Store::apply_question_batch`] (the event row locked on PostgreSQL; slow mode,
-//! timeouts, one upvote per fan and the state rules decided inside the transaction), then
-//! each committed entry published on `event:{id}`, encoded once per audience. Every entry
-//! takes the event's one sequence; fans get an entry about a hidden question as its
-//! removal, so their numbering has no gap and no hidden text.
+//! The questions' group-commit batch: asks, upvotes, the team's actions and tallies
+//! applied by [`Store::apply_question_batch`] (the event row locked on PostgreSQL; slow
+//! mode, timeouts, one upvote per fan and the state rules decided inside the transaction),
+//! then each committed entry published on `event:{id}`, encoded once per audience. Every
+//! entry takes the event's one sequence; fans get an entry about a hidden question as its
+//! removal, so their numbering has no gap and no hidden text. A counted upvote publishes
+//! nothing itself: it is handed to the [`Tally`], which later writes one entry for all
+//! the upvotes of a question since its last one.
 
 use crate::commit::{Batch, Writer};
+use crate::event::tally::{self, Tally};
 use crate::live::frame::question_entry_frame;
 use crate::live::publish::{Frames, publish_timeline};
+use crate::{Config, Metrics, ServiceResult};
 use fandesk_bus::Bus;
 use fandesk_domain::room::RoomRefusal;
 use fandesk_domain::{Audience, Topic};
 use fandesk_store::{QuestionEntry, QuestionOp, QuestionOutcome, Store, StoreResult};
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
-/// The questions' writer.
-pub(crate) type QuestionWriter = Writer<QuestionBatch>;
+/// The questions' writer and the task that tallies their upvotes.
+pub(crate) struct QuestionWriter {
+    writer: Arc<Writer<QuestionBatch>>,
+    stop: CancellationToken,
+    tally: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl QuestionWriter {
+    pub(crate) fn spawn(
+        store: Store,
+        bus: Arc<dyn Bus>,
+        metrics: &Metrics,
+        config: &Config,
+    ) -> QuestionWriter {
+        let pending = Arc::new(Tally::default());
+        let batch = QuestionBatch {
+            bus,
+            tally: pending.clone(),
+        };
+        let writer = Arc::new(Writer::spawn(store, batch, metrics, config.writer()));
+        let stop = CancellationToken::new();
+        let task = tokio::spawn(tally::run(
+            pending,
+            writer.clone(),
+            config.question_tally,
+            stop.clone(),
+        ));
+        QuestionWriter {
+            writer,
+            stop,
+            tally: Mutex::new(Some(task)),
+        }
+    }
+
+    /// Queues `op` and waits for its committed outcome.
+    pub(crate) async fn submit(&self, op: QuestionOp) -> ServiceResult<QuestionOutcome> {
+        self.writer.submit(op).await
+    }
+
+    /// Tallies what is pending, then stops the writer (which commits what is queued).
+    pub(crate) async fn shutdown(&self) {
+        self.stop.cancel();
+        let task = self
+            .tally
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
+        self.writer.shutdown().await;
+    }
+}
 
 /// Where committed question entries go.
 pub(crate) struct QuestionBatch {
-    pub bus: Arc<dyn Bus>,
+    bus: Arc<dyn Bus>,
+    tally: Arc<Tally>,
 }
 
 impl Batch for QuestionBatch {
@@ -38,8 +96,13 @@ impl Batch for QuestionBatch {
     }
 
     fn publish(&self, outcome: &QuestionOutcome) {
-        if let QuestionOutcome::Changed(entry) = outcome {
-            publish(self.bus.as_ref(), entry);
+        match outcome {
+            QuestionOutcome::Changed(entry) => {
+                publish(self.bus.as_ref(), entry);
+                self.tally.published(&entry.question);
+            }
+            QuestionOutcome::Counted(question) => self.tally.counted(question),
+            QuestionOutcome::Unchanged(_) => {}
         }
     }
 }

@@ -8,6 +8,9 @@
 pub(crate) mod commit;
 pub(crate) mod metrics;
 pub(crate) mod question;
+pub(crate) mod tally;
+#[cfg(test)]
+mod tally_tests;
 pub(crate) mod view;
 
 use crate::app::error::{ServiceError, ServiceResult};

@@ -5,7 +5,7 @@
 
 use crate::app::error::{ServiceError, ServiceResult};
 use crate::conversation::{MAX_PAGE, audience_of};
-use crate::event::commit::{QuestionBatch, QuestionWriter};
+use crate::event::commit::QuestionWriter;
 use crate::live::frame::question_entry_frame;
 use crate::{App, Config, Metrics, new_id};
 use bytes::Bytes;
@@ -72,14 +72,14 @@ pub struct QuestionChange {
     pub changed: bool,
 }
 
-/// The questions' writer, started with the `App`.
+/// The questions' writer and its upvote tally, started with the `App`.
 pub(crate) fn start_writer(
     store: Store,
     bus: Arc<dyn Bus>,
     metrics: &Metrics,
     config: &Config,
 ) -> QuestionWriter {
-    QuestionWriter::spawn(store, QuestionBatch { bus }, metrics, config.writer())
+    QuestionWriter::spawn(store, bus, metrics, config)
 }
 
 impl App {
@@ -111,7 +111,8 @@ impl App {
         self.submit_question(actor, op).await
     }
 
-    /// `POST /events/{id}/questions/{qid}/upvote` (fans): once per fan.
+    /// `POST /events/{id}/questions/{qid}/upvote` (fans): once per fan, answered with the
+    /// new count; subscribers get it with the next tally (`event::tally`).
     pub async fn upvote_question(
         &self,
         actor: &Principal,
@@ -188,7 +189,7 @@ impl App {
         op: QuestionOp,
     ) -> ServiceResult<QuestionChange> {
         let outcome = self.inner.questions.submit(op).await?;
-        let changed = matches!(outcome, QuestionOutcome::Changed(_));
+        let changed = !matches!(outcome, QuestionOutcome::Unchanged(_));
         let question = QuestionView::new(outcome.question(), audience_of(actor))
             .ok_or(ServiceError::NotFound("question"))?;
         Ok(QuestionChange { question, changed })

@@ -1,6 +1,7 @@
 //! An event's questions: asks idempotent by `client_msg_id` under the room's slow mode
-//! and timeouts, one upvote per fan (also under a race of many writers), the team's
-//! actions, fans never listing a hidden question, and the event's dense `seq`.
+//! and timeouts, one upvote per fan (also under a race of many writers) counted without an
+//! entry of its own, the tally's entry with the count as it is, the team's actions, fans
+//! never listing a hidden question, and the event's dense `seq`.
 
 use crate::support::{TestDb, add_fan, add_member, apply, at, fan_id, new_id, timeout};
 use fandesk_domain::event::{EventId, EventKind};
@@ -67,6 +68,14 @@ fn upvote(event: &EventId, question: &QuestionId, fan: &Principal, secs: i64) ->
     }
 }
 
+fn tally(event: &EventId, question: &QuestionId, secs: i64) -> QuestionOp {
+    QuestionOp::Tally {
+        event_id: event.clone(),
+        question_id: question.clone(),
+        at: at(secs),
+    }
+}
+
 fn act(
     event: &EventId,
     question: &QuestionId,
@@ -99,6 +108,14 @@ fn changed(result: &QuestionOpResult) -> (u64, QuestionEntryKind, QuestionRow) {
     }
 }
 
+/// The question of a counted upvote; panics on anything else.
+fn counted(result: &QuestionOpResult) -> QuestionRow {
+    match result {
+        Ok(QuestionOutcome::Counted(row)) => row.clone(),
+        other => panic!("expected a counted upvote, got {other:?}"),
+    }
+}
+
 fn unchanged(result: &QuestionOpResult) -> QuestionRow {
     match result {
         Ok(QuestionOutcome::Unchanged(row)) => row.clone(),
@@ -123,6 +140,8 @@ async fn questions_asked_upvoted_and_moderated(db: &TestDb) {
         (seq, kind, q1.upvotes, q1.state),
         (1, QuestionEntryKind::Created, 0, QuestionState::Open)
     );
+    // Upvotes are counted without an entry; the tally after them takes one, with the
+    // count as it is.
     let results = run(
         db,
         &[
@@ -131,6 +150,7 @@ async fn questions_asked_upvoted_and_moderated(db: &TestDb) {
             upvote(&event, &q1.id, &bo, 13),
             upvote(&event, &q1.id, &bo, 14),
             upvote(&event, &q1.id, &ada, 15),
+            tally(&event, &q1.id, 15),
         ],
     )
     .await;
@@ -141,17 +161,19 @@ async fn questions_asked_upvoted_and_moderated(db: &TestDb) {
         (retried.id.clone(), retried.body.as_str()),
         (q1.id.clone(), "First?")
     );
-    assert_eq!(changed(&results[2]).0, 3);
+    assert_eq!(counted(&results[2]).upvotes, 1);
     assert_eq!(
         unchanged(&results[3]).upvotes,
         1,
         "a repeated upvote changes nothing"
     );
-    let (seq, kind, counted) = changed(&results[4]);
+    assert_eq!(counted(&results[4]).upvotes, 2);
+    let (seq, kind, tallied) = changed(&results[5]);
     assert_eq!(
-        (seq, kind, counted.upvotes),
-        (4, QuestionEntryKind::Updated, 2)
+        (seq, kind, tallied.upvotes),
+        (3, QuestionEntryKind::Updated, 2)
     );
+    assert_eq!(db.event_last_seq(&event).await.expect("last"), Some(3));
 
     // The team's actions: a repeat changes nothing; a hidden question stays hidden.
     let results = run(
@@ -173,7 +195,7 @@ async fn questions_asked_upvoted_and_moderated(db: &TestDb) {
     .await;
     assert_eq!(changed(&results[0]).2.state, QuestionState::Answered);
     assert_eq!(unchanged(&results[1]).state, QuestionState::Answered);
-    assert_eq!(changed(&results[2]).0, 6);
+    assert_eq!(changed(&results[2]).0, 5);
     assert!(
         matches!(results[3], Err(RoomRefusal::Rule(_))),
         "{:?}",
@@ -216,13 +238,19 @@ async fn questions_asked_upvoted_and_moderated(db: &TestDb) {
         .await
         .expect("entries");
     let seqs: Vec<u64> = entries.iter().map(|entry| entry.seq).collect();
-    assert_eq!(seqs, (1..=6).collect::<Vec<_>>());
+    assert_eq!(seqs, (1..=5).collect::<Vec<_>>());
     assert_eq!(entries[1].question.state, QuestionState::Hidden);
     assert_eq!(
-        db.list_question_entries(&event, 4, 1).await.expect("page")[0].seq,
-        5
+        db.list_question_entries(&event, 3, 1).await.expect("page")[0].seq,
+        4
     );
-    assert_eq!(db.event_last_seq(&event).await.expect("last"), Some(6));
+    assert_eq!(db.event_last_seq(&event).await.expect("last"), Some(5));
+    // A tally of a question that is not there is refused like any op about it.
+    let missing = run(db, &[tally(&event, &QuestionId::from("nowhere"), 200)]).await;
+    assert_eq!(
+        missing[0].as_ref().err(),
+        Some(&RoomRefusal::Missing("question"))
+    );
 }
 
 room_test!(
@@ -303,18 +331,21 @@ async fn concurrent_upvotes_count_each_fan_once(db: &TestDb) {
         fans.push(add_fan(db).await);
     }
     // Two stores (two nodes on PostgreSQL), every fan upvoting twice from separate tasks,
-    // some pairs in one batch, all at once.
+    // some pairs in one batch, some batches with a tally, all at once.
     let stores = [db.store.clone(), db.another_node().await];
     let mut tasks = Vec::new();
     for (index, fan) in fans.iter().enumerate() {
         for round in 0..2 {
             let store = stores[(index + round) % 2].clone();
             let op = upvote(&event, &question.id, fan, 2);
-            let ops = if index % 3 == 0 {
+            let mut ops = if index % 3 == 0 {
                 vec![op.clone(), op]
             } else {
                 vec![op]
             };
+            if index % 4 == round {
+                ops.push(tally(&event, &question.id, 2));
+            }
             tasks.push(tokio::spawn(async move {
                 store
                     .apply_question_batch(&ops)
@@ -324,15 +355,21 @@ async fn concurrent_upvotes_count_each_fan_once(db: &TestDb) {
         }
     }
     let mut counted = 0;
+    let mut tallies = 0;
     for task in tasks {
         for result in task.await.expect("task") {
             match result.expect("no refusal") {
-                QuestionOutcome::Changed(_) => counted += 1,
+                QuestionOutcome::Counted(_) => counted += 1,
+                QuestionOutcome::Changed(_) => tallies += 1,
                 QuestionOutcome::Unchanged(_) => {}
             }
         }
     }
     assert_eq!(counted, FANS, "each fan counted once");
+    assert_eq!(tallies, FANS / 2, "every tally takes an entry");
+    // The last tally, after every upvote, carries the final count.
+    let last = run(db, &[tally(&event, &question.id, 3)]).await;
+    assert_eq!(changed(&last[0]).2.upvotes, FANS as u64);
     let stored = db
         .find_question(&event, &question.id)
         .await
@@ -344,7 +381,9 @@ async fn concurrent_upvotes_count_each_fan_once(db: &TestDb) {
         .await
         .expect("entries");
     let seqs: Vec<u64> = entries.iter().map(|entry| entry.seq).collect();
-    assert_eq!(seqs, (1..=FANS as u64 + 1).collect::<Vec<_>>(), "dense seq");
+    // The ask, the racing tallies and the last one.
+    let expected = 1 + FANS as u64 / 2 + 1;
+    assert_eq!(seqs, (1..=expected).collect::<Vec<_>>(), "dense seq");
     let upvotes: Vec<u64> = entries[1..]
         .iter()
         .map(|entry| entry.question.upvotes)
@@ -352,5 +391,82 @@ async fn concurrent_upvotes_count_each_fan_once(db: &TestDb) {
     assert!(
         upvotes.iter().all(|&n| n == FANS as u64),
         "replay reads the question as it is now"
+    );
+}
+
+room_test!(
+    a_run_of_upvotes_gets_one_outcome_each_in_order,
+    a_run_of_upvotes_gets_one_outcome_each_in_order_sqlite,
+    a_run_of_upvotes_gets_one_outcome_each_in_order_postgres
+);
+/// A batch of upvotes is applied set-based; each op's outcome is still what it would be
+/// one at a time: counts in order, repeats (in the run or from before) unchanged, a hidden
+/// or missing question and a missing event refused, two questions counted apart.
+async fn a_run_of_upvotes_gets_one_outcome_each_in_order(db: &TestDb) {
+    let owner = add_member(db, Role::Owner).await;
+    let (event, _) = add_event(db, &owner, 0).await;
+    let asker = add_fan(db).await;
+    let results = run(
+        db,
+        &[
+            ask(&event, &asker, "a", "Tour?", 1),
+            ask(&event, &asker, "b", "Album?", 2),
+            ask(&event, &asker, "c", "Rude", 3),
+        ],
+    )
+    .await;
+    let (tour, album, rude) = (
+        changed(&results[0]).2.id,
+        changed(&results[1]).2.id,
+        changed(&results[2]).2.id,
+    );
+    let mut fans = Vec::new();
+    for _ in 0..4 {
+        fans.push(add_fan(db).await);
+    }
+    counted(&run(db, &[upvote(&event, &tour, &fans[0], 4)]).await[0]);
+    run(db, &[act(&event, &rude, &owner, QuestionAction::Hide)]).await;
+    let nowhere = EventId::from("nowhere");
+    let results = run(
+        db,
+        &[
+            upvote(&event, &tour, &fans[0], 10),
+            upvote(&event, &tour, &fans[1], 11),
+            upvote(&event, &album, &fans[1], 12),
+            upvote(&event, &tour, &fans[1], 13),
+            upvote(&event, &rude, &fans[2], 14),
+            upvote(&event, &QuestionId::from("gone"), &fans[2], 15),
+            upvote(&nowhere, &tour, &fans[2], 16),
+            upvote(&event, &tour, &fans[3], 17),
+            upvote(&event, &album, &fans[3], 18),
+        ],
+    )
+    .await;
+    assert_eq!(unchanged(&results[0]).upvotes, 1, "upvoted before");
+    assert_eq!(counted(&results[1]).upvotes, 2);
+    assert_eq!(counted(&results[2]).upvotes, 1);
+    assert_eq!(unchanged(&results[3]).upvotes, 2, "a repeat in the run");
+    for (index, missing) in [(4, "question"), (5, "question"), (6, "event")] {
+        assert_eq!(
+            results[index].as_ref().err(),
+            Some(&RoomRefusal::Missing(missing)),
+            "op {index}"
+        );
+    }
+    let last = counted(&results[7]);
+    assert_eq!((last.upvotes, last.updated_at), (3, at(17)));
+    assert_eq!(counted(&results[8]).upvotes, 2);
+    // Stored as counted; upvotes take no seq (3 asks and the hide only).
+    for (question, count) in [(&tour, 3), (&album, 2), (&rude, 0)] {
+        let stored = db.find_question(&event, question).await.expect("find");
+        assert_eq!(stored.expect("exists").upvotes, count);
+    }
+    assert_eq!(db.event_last_seq(&event).await.expect("last"), Some(4));
+    assert_eq!(
+        db.upvoted_by(&fan_id(&fans[1]), &event)
+            .await
+            .expect("upvoted")
+            .len(),
+        2
     );
 }
