@@ -4,6 +4,8 @@
 // token. Every call carries `X-Requested-With`, which the server's CSRF rule accepts
 // for cookie-authenticated writes (cross-site forms cannot set it).
 
+import { confirmDialog, toast } from './dom.js';
+
 export class ApiError extends Error {
   constructor(status, code, message, details = {}) {
     super(message);
@@ -115,4 +117,29 @@ export function showFieldError(error, fields, fallback) {
   const shown = (error instanceof ApiError && fields[error.details.field]) || fallback;
   shown.textContent = error.message;
   shown.hidden = false;
+}
+
+/**
+ * Asks to confirm deleting the resource at `path`, deletes it, says `deleted` (or the
+ * refusal) in a toast, runs `onDeleted` after a success and `refresh` in both cases.
+ * `cancel` and `detail` go to the dialog as in `confirmDialog`.
+ */
+export function deleteAfterConfirm({ title, text, path, deleted, onDeleted = () => {}, refresh, cancel, detail }) {
+  confirmDialog({
+    title,
+    text,
+    cancel,
+    detail,
+    confirm: 'Delete',
+    onConfirm: async () => {
+      try {
+        await api('DELETE', path);
+        toast(deleted);
+        onDeleted();
+      } catch (error) {
+        toast(error.message, 'error');
+      }
+      await refresh();
+    },
+  });
 }

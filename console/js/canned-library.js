@@ -4,8 +4,8 @@
 // the library's health — the size warning outside the recommended range, stale templates
 // (not edited for months), and templates one agent leans on too much.
 
-import { api, showFieldError } from './api.js';
-import { confirmDialog, h, replace, toast } from './dom.js';
+import { api, deleteAfterConfirm, showFieldError } from './api.js';
+import { h, replace, toast } from './dom.js';
 import { when } from './charter.js';
 
 /** Whether `me` may edit the library (the capability table's `ManageCanned`). */
@@ -83,20 +83,13 @@ export function mountCannedLibrary(root) {
   }
 
   function confirmDelete(template) {
-    confirmDialog({
+    deleteAfterConfirm({
       title: 'Delete template?',
       text: `/${template.shortcut} leaves the picker; messages already sent stay.`,
-      confirm: 'Delete',
-      onConfirm: async () => {
-        try {
-          await api('DELETE', `/canned-responses/${encodeURIComponent(template.id)}`);
-          toast(`/${template.shortcut} deleted`);
-          if (state.editing?.id === template.id) edit(null);
-        } catch (error) {
-          toast(error.message, 'error');
-        }
-        await refresh();
-      },
+      path: `/canned-responses/${encodeURIComponent(template.id)}`,
+      deleted: `/${template.shortcut} deleted`,
+      onDeleted: () => { if (state.editing?.id === template.id) edit(null); },
+      refresh,
     });
   }
 

@@ -3,8 +3,8 @@
 // shift fully covers is highlighted, with its uncovered minutes. The owner and
 // supervisors create, edit and delete shifts (`ManageShifts`); everyone else reads.
 
-import { api, query, showFieldError } from './api.js';
-import { confirmDialog, h, replace, toast } from './dom.js';
+import { api, deleteAfterConfirm, query, showFieldError } from './api.js';
+import { h, replace, toast } from './dom.js';
 
 export const WEEKDAYS = [['mon', 'Mon'], ['tue', 'Tue'], ['wed', 'Wed'], ['thu', 'Thu'], ['fri', 'Fri'], ['sat', 'Sat'], ['sun', 'Sun']];
 const MANAGERS = ['owner', 'supervisor'];
@@ -149,20 +149,13 @@ export function mountShifts(root, ctx) {
   }
 
   function confirmDelete(shift) {
-    confirmDialog({
+    deleteAfterConfirm({
       title: 'Delete shift?',
       text: `“${shift.name}” leaves the schedule; its hours may become uncovered.`,
-      confirm: 'Delete',
-      onConfirm: async () => {
-        try {
-          await api('DELETE', `/shifts/${encodeURIComponent(shift.id)}`);
-          toast(`${shift.name} deleted`);
-          if (state.editing?.id === shift.id) edit(null);
-        } catch (error) {
-          toast(error.message, 'error');
-        }
-        await refresh();
-      },
+      path: `/shifts/${encodeURIComponent(shift.id)}`,
+      deleted: `${shift.name} deleted`,
+      onDeleted: () => { if (state.editing?.id === shift.id) edit(null); },
+      refresh,
     });
   }
 

@@ -3,8 +3,8 @@
 // since the server never shows it again), deleting one, and each webhook's delivery log
 // with status, attempts and the delivery id receivers deduplicate by.
 
-import { api, query, showFieldError } from './api.js';
-import { confirmDialog, h, replace, toast } from './dom.js';
+import { api, deleteAfterConfirm, query, showFieldError } from './api.js';
+import { h, replace, toast } from './dom.js';
 import { when } from './charter.js';
 
 /** Every event a webhook can subscribe to, with what it carries (docs/api.md › Webhooks). */
@@ -158,21 +158,14 @@ export function mountWebhooks(root, ctx) {
   }
 
   function confirmDelete(webhook) {
-    confirmDialog({
+    deleteAfterConfirm({
       title: 'Delete this webhook?',
       detail: h('p', { class: 'webhook-url' }, webhook.url),
       text: 'Nothing more is sent to it; deliveries still pending are cancelled.',
       cancel: 'Keep it',
-      confirm: 'Delete',
-      onConfirm: async () => {
-        try {
-          await api('DELETE', `/webhooks/${encodeURIComponent(webhook.id)}`);
-          toast('Webhook deleted');
-        } catch (error) {
-          toast(error.message, 'error');
-        }
-        await refresh();
-      },
+      path: `/webhooks/${encodeURIComponent(webhook.id)}`,
+      deleted: 'Webhook deleted',
+      refresh,
     });
   }
 
