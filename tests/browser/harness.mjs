@@ -190,10 +190,21 @@ export async function overflowsHorizontally(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }
 
-/** Whether the element is entirely inside the viewport. */
-export async function inView(locator) {
-  return locator.evaluate((element) => {
-    const box = element.getBoundingClientRect();
-    return box.width > 0 && box.top >= 0 && box.left >= 0 && box.bottom <= window.innerHeight + 1 && box.right <= window.innerWidth + 1;
-  });
+/**
+ * Whether the element is entirely inside the viewport once the layout settles: the
+ * console re-renders a header when the server's answer arrives, so a check made between
+ * two renders can see a detached or half-laid-out element. Asks again until it is in view
+ * or `timeout` ms have passed.
+ */
+export async function inView(locator, timeout = 5_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const visible = await locator.evaluate((element) => {
+      const box = element.getBoundingClientRect();
+      return element.isConnected && box.width > 0 && box.top >= 0 && box.left >= 0
+        && box.bottom <= window.innerHeight + 1 && box.right <= window.innerWidth + 1;
+    });
+    if (visible || Date.now() >= deadline) return visible;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
