@@ -58,6 +58,7 @@ pub use app::App;
 pub use app::clock::{Clock, ManualClock, SystemClock};
 pub use app::config::{Config, default_node_name};
 pub use app::error::{ServiceError, ServiceResult};
+pub use app::heap_metrics::{HeapFigures, HeapReader};
 pub use app::metrics::Metrics;
 pub use auth::api_tokens::{ApiTokenView, CreatedApiToken, NewApiToken};
 pub use auth::{LoginResult, MemberUpdate, NewFanSession, NewMember, Session};

@@ -16,3 +16,22 @@
 #[cfg(not(feature = "heap-profile"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// The allocator's totals for `/metrics` (docs/api.md › `GET /metrics`): live bytes, the pages
+/// holding them, and what jemalloc keeps resident. `None` if jemalloc cannot say, and
+/// always with the `heap-profile` feature (dhat is the allocator then).
+pub(crate) fn heap_figures() -> Option<fandesk_service::HeapFigures> {
+    #[cfg(not(feature = "heap-profile"))]
+    {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        // The totals are a snapshot taken when the epoch advances.
+        epoch::advance().ok()?;
+        Some(fandesk_service::HeapFigures {
+            allocated: stats::allocated::read().ok()? as u64,
+            active: stats::active::read().ok()? as u64,
+            resident: stats::resident::read().ok()? as u64,
+        })
+    }
+    #[cfg(feature = "heap-profile")]
+    None
+}

@@ -137,6 +137,8 @@ pub(crate) async fn start(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Re
             app
         }
     };
+    app.metrics()
+        .set_heap_reader(crate::allocator::heap_figures);
     Ok((store, app))
 }
 

@@ -6,6 +6,7 @@
 
 use super::dm::{Plan, Variant, run_trial};
 use crate::Ctx;
+use crate::api::{Api, prometheus_value};
 use crate::report::{Table, fmt, verdict};
 use crate::servers::{Kind, Server};
 use anyhow::Result;
@@ -33,7 +34,11 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
     };
     let mut server = Server::start(ctx, Kind::Fandesk).await?;
     let start_anon = crate::procfs::rss_anon_kib(server.pid)? as f64 / 1024.0;
+    let api = Api::new(server.addr);
     let mut anon = Vec::new();
+    // The allocator's live and resident bytes (MiB) after each round, when the server
+    // reports them: what it holds, apart from what the allocator keeps for reuse.
+    let mut heap: Vec<Option<(f64, f64)>> = Vec::new();
     let mut messages = Vec::new();
     let mut problems = Vec::new();
     for round in 1..=rounds {
@@ -48,10 +53,15 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
         // The round's sockets are closed; give the server a moment to drop their state.
         tokio::time::sleep(Duration::from_secs(2)).await;
         anon.push(crate::procfs::rss_anon_kib(server.pid)? as f64 / 1024.0);
+        let figures = heap_mib(&api).await;
+        heap.push(figures);
         messages.push(acked);
         eprintln!(
-            "soak-memory: round {round}/{rounds}: ~{acked:.0} acked messages, RssAnon {:.1} MiB",
-            anon[anon.len() - 1]
+            "soak-memory: round {round}/{rounds}: ~{acked:.0} acked messages, RssAnon {:.1} MiB{}",
+            anon[anon.len() - 1],
+            figures.map_or(String::new(), |(allocated, resident)| format!(
+                ", allocator: {allocated:.1} MiB allocated, {resident:.1} MiB resident"
+            ))
         );
     }
     terminate(&mut server).await;
@@ -72,8 +82,8 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
     table.note(format!(
         "one `fandesk serve` on SQLite (WAL, synchronous=FULL) for every round; each round: {} new fans and \
          {} new agents, both sides on WebSocket, closed loop ({} sends in flight per connection), {} s; then \
-         every client disconnects and the server's RssAnon (/proc/PID/status) is read 2 s later. RssAnon \
-         at start: {} MiB. Messages are those acked in the measured window (the warm-up's are not counted)",
+         every client disconnects and the server's RssAnon (/proc/PID/status) is read 2 s later, with the \
+         allocator's allocated and resident bytes from /metrics. RssAnon at start: {} MiB. Messages are those acked in the measured window (the warm-up's are not counted)",
         plan.conversations,
         plan.agents,
         plan.window,
@@ -90,6 +100,15 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
     table.row("acked messages so far (≈)", cumulative, "", "");
     let cells = anon.iter().map(|mib| fmt(*mib, 1)).collect();
     table.row("server RssAnon (MiB)", cells, "", "");
+    if heap.iter().all(Option::is_some) {
+        let cells = |pick: fn((f64, f64)) -> f64| -> Vec<String> {
+            heap.iter()
+                .map(|figures| figures.map_or(String::new(), |f| fmt(pick(f), 1)))
+                .collect()
+        };
+        table.row("allocator: allocated (MiB)", cells(|(a, _)| a), "", "");
+        table.row("allocator: resident (MiB)", cells(|(_, r)| r), "", "");
+    }
     let growth = (rounds >= 3).then(|| anon[anon.len() - 1] - anon[1]);
     let verdict = verdict(growth, |g| g <= TARGET_GROWTH_MIB);
     let growth_cells = (0..rounds)
@@ -108,6 +127,17 @@ pub async fn soak_memory(ctx: &Ctx) -> Result<Vec<Table>> {
         &verdict,
     );
     Ok(vec![table])
+}
+
+/// The server's `fandesk_heap_allocated_bytes` and `fandesk_heap_resident_bytes` in MiB;
+/// `None` when `/metrics` does not carry them (a build with another allocator).
+async fn heap_mib(api: &Api) -> Option<(f64, f64)> {
+    let text = api.metrics().await.ok()?;
+    let mib = |name| prometheus_value(&text, name).map(|bytes| bytes / (1024.0 * 1024.0));
+    Some((
+        mib("fandesk_heap_allocated_bytes")?,
+        mib("fandesk_heap_resident_bytes")?,
+    ))
 }
 
 /// Asks the server to shut down (SIGTERM) and waits for it, so that a build with the

@@ -10,6 +10,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+use super::heap_metrics::{HeapCollector, HeapReader};
 
 pub struct Metrics {
     registry: Registry,
@@ -34,6 +37,10 @@ pub struct Metrics {
     /// Live desk gauges (docs/product.md › Metrics and reports), refreshed from the store
     /// at each scrape.
     pub desk: DeskGauges,
+    /// Events handed to the desk worker (routing, SLA timers) and not yet taken by it.
+    pub desk_events_waiting: Gauge,
+    /// The allocator's figures, once the binary hands over a reader.
+    heap: Arc<HeapCollector>,
 }
 
 /// The `writer` label of the group-commit histograms.
@@ -143,6 +150,14 @@ impl Metrics {
             "Alerts raised since the database was created",
             desk.alerts_raised.clone(),
         );
+        let desk_events_waiting = Gauge::default();
+        registry.register(
+            "desk_events_waiting",
+            "Events handed to the desk worker and not yet taken by it (a fan message merges into its conversation's waiting one)",
+            desk_events_waiting.clone(),
+        );
+        let heap = Arc::new(HeapCollector::default());
+        registry.register_collector(Box::new(Arc::clone(&heap)));
         Metrics {
             registry,
             ws_connections,
@@ -155,7 +170,15 @@ impl Metrics {
             signals_dropped,
             webhook_events_dropped,
             desk,
+            desk_events_waiting,
+            heap,
         }
+    }
+
+    /// Reports the allocator's figures at each scrape (docs/api.md › `GET /metrics`). The
+    /// first reader set stays.
+    pub fn set_heap_reader(&self, reader: HeapReader) {
+        let _ = self.heap.reader.set(reader);
     }
 
     /// The histograms of the writer named `writer`.
@@ -196,6 +219,34 @@ impl Default for Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::HeapFigures;
+
+    #[test]
+    fn heap_gauges_appear_only_with_a_reader() {
+        let metrics = Metrics::new();
+        assert!(!metrics.render().contains("heap_"));
+        metrics.set_heap_reader(|| {
+            Some(HeapFigures {
+                allocated: 1_000,
+                active: 4_096,
+                resident: 8_192,
+            })
+        });
+        let text = metrics.render();
+        for line in [
+            "# TYPE fandesk_heap_allocated_bytes gauge",
+            "# UNIT fandesk_heap_allocated_bytes bytes",
+            "fandesk_heap_allocated_bytes 1000",
+            "fandesk_heap_active_bytes 4096",
+            "fandesk_heap_resident_bytes 8192",
+        ] {
+            assert!(
+                text.lines().any(|got| got == line),
+                "no {line:?} in\n{text}"
+            );
+        }
+        assert!(text.trim_end().ends_with("# EOF"));
+    }
 
     #[test]
     fn commit_histograms_are_labelled_by_writer() {

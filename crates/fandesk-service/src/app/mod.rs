@@ -6,6 +6,7 @@
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod heap_metrics;
 pub mod metrics;
 
 use crate::conversation::commit::{ConversationBatch, ConversationWriter};
@@ -58,7 +59,7 @@ impl App {
         let (signal_sender, signal_inputs) =
             tokio::sync::mpsc::channel(signals::processor::SIGNAL_QUEUE);
         let integrations = integration::Integrations::new(&config.webhooks, metrics.clone());
-        let desk = desk::DeskRuntime::new();
+        let desk = desk::DeskRuntime::new(metrics.desk_events_waiting.clone());
         let batch = ConversationBatch {
             bus: bus.clone(),
             metrics: metrics.clone(),

@@ -15,6 +15,7 @@ pub(crate) mod routing;
 pub(crate) mod shifts;
 pub(crate) mod sla;
 mod worker;
+mod worker_queue;
 
 pub use config::DeskConfig;
 pub(crate) use worker::{AfterSend, DeskRuntime, HandoffNotifier};

@@ -14,9 +14,11 @@ use crate::app::error::ServiceResult;
 use crate::desk::canned::CannedUse;
 use crate::desk::floor::Snapshot;
 use crate::desk::priority::Rescored;
+use crate::desk::worker_queue::DeskQueue;
 use crate::{App, Inner};
 use fandesk_domain::ConversationId;
 use jiff::Timestamp;
+use prometheus_client::metrics::gauge::Gauge;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -35,9 +37,11 @@ pub(crate) enum DeskEvent {
         conversation: ConversationId,
         at: Timestamp,
     },
-    /// A fan message was committed.
+    /// A fan message was committed (the later ones of the same conversation merged into
+    /// it while it waited: `DeskQueue`). `ticket` tells its queue entry apart.
     FanMessage {
         conversation: ConversationId,
+        ticket: u64,
     },
     /// Something the score depends on changed (the fan's profile).
     Rescore {
@@ -53,9 +57,22 @@ pub(crate) enum DeskEvent {
     Flush(oneshot::Sender<()>),
 }
 
+impl DeskEvent {
+    /// The conversation the event is about, if one.
+    pub(crate) fn conversation(&self) -> Option<&ConversationId> {
+        match self {
+            DeskEvent::Opened { conversation, .. }
+            | DeskEvent::HandedOff { conversation, .. }
+            | DeskEvent::FanMessage { conversation, .. }
+            | DeskEvent::Rescore { conversation } => Some(conversation),
+            DeskEvent::Rebalance | DeskEvent::Canned { .. } | DeskEvent::Flush(_) => None,
+        }
+    }
+}
+
 /// What one send hands to the desk once it is committed (see `PendingSend::wait`).
 pub(crate) struct AfterSend {
-    events: mpsc::UnboundedSender<DeskEvent>,
+    events: Arc<DeskQueue>,
     fan_message: bool,
     canned: Option<CannedUse>,
 }
@@ -63,8 +80,7 @@ pub(crate) struct AfterSend {
 impl AfterSend {
     pub(crate) fn committed(self, message: &fandesk_store::MessageRow) {
         if self.fan_message {
-            let conversation = message.conversation_id.clone();
-            let _ = self.events.send(DeskEvent::FanMessage { conversation });
+            self.events.fan_message(&message.conversation_id);
         }
         if let Some(used) = self.canned {
             let event = DeskEvent::Canned {
@@ -72,7 +88,7 @@ impl AfterSend {
                 at: message.created_at,
                 used,
             };
-            let _ = self.events.send(event);
+            self.events.send(event);
         }
     }
 }
@@ -80,12 +96,12 @@ impl AfterSend {
 /// Tells the desk about hand-offs; held by the conversations' writer, which commits them.
 #[derive(Clone)]
 pub(crate) struct HandoffNotifier {
-    events: mpsc::UnboundedSender<DeskEvent>,
+    events: Arc<DeskQueue>,
 }
 
 impl HandoffNotifier {
     pub(crate) fn handed_off(&self, conversation: &ConversationId, at: Timestamp) {
-        let _ = self.events.send(DeskEvent::HandedOff {
+        self.events.send(DeskEvent::HandedOff {
             conversation: conversation.clone(),
             at,
         });
@@ -94,7 +110,7 @@ impl HandoffNotifier {
 
 /// The desk worker, owned by the `App`.
 pub(crate) struct DeskRuntime {
-    events: mpsc::UnboundedSender<DeskEvent>,
+    events: Arc<DeskQueue>,
     receiver: Mutex<Option<mpsc::UnboundedReceiver<DeskEvent>>>,
     stop: CancellationToken,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -106,10 +122,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 const BATCH_MAX: usize = 256;
 
 impl DeskRuntime {
-    pub(crate) fn new() -> DeskRuntime {
-        let (events, receiver) = mpsc::unbounded_channel();
+    /// `waiting` counts the events queued and not yet taken (`/metrics`).
+    pub(crate) fn new(waiting: Gauge) -> DeskRuntime {
+        let (events, receiver) = DeskQueue::new(waiting);
         DeskRuntime {
-            events,
+            events: Arc::new(events),
             receiver: Mutex::new(Some(receiver)),
             stop: CancellationToken::new(),
             tasks: Mutex::new(Vec::new()),
@@ -126,7 +143,12 @@ impl DeskRuntime {
             .take();
         let Some(receiver) = receiver else { return };
         let weak = Arc::downgrade(&app.inner);
-        let worker = tokio::spawn(run_worker(weak, receiver, runtime.stop.clone()));
+        let worker = tokio::spawn(run_worker(
+            weak,
+            Arc::clone(&runtime.events),
+            receiver,
+            runtime.stop.clone(),
+        ));
         runtime
             .tasks
             .lock()
@@ -136,12 +158,12 @@ impl DeskRuntime {
 
     pub(crate) fn handoffs(&self) -> HandoffNotifier {
         HandoffNotifier {
-            events: self.events.clone(),
+            events: Arc::clone(&self.events),
         }
     }
 
     pub(crate) fn notify(&self, event: DeskEvent) {
-        let _ = self.events.send(event);
+        self.events.send(event);
     }
 
     /// Handles what was handed over (so the last fan messages still get their SLA timers;
@@ -165,6 +187,7 @@ impl DeskRuntime {
 
 async fn run_worker(
     weak: Weak<Inner>,
+    queue: Arc<DeskQueue>,
     mut receiver: mpsc::UnboundedReceiver<DeskEvent>,
     stop: CancellationToken,
 ) {
@@ -175,10 +198,14 @@ async fn run_worker(
             event = receiver.recv() => event,
         };
         let Some(first) = first else { break };
+        queue.taken(&first);
         let mut events = vec![first];
         while events.len() < BATCH_MAX {
             match receiver.try_recv() {
-                Ok(event) => events.push(event),
+                Ok(event) => {
+                    queue.taken(&event);
+                    events.push(event);
+                }
                 Err(_) => break,
             }
         }
@@ -204,7 +231,7 @@ impl App {
         canned: Option<CannedUse>,
     ) -> Option<AfterSend> {
         (fan_message || canned.is_some()).then(|| AfterSend {
-            events: self.inner.desk.events.clone(),
+            events: Arc::clone(&self.inner.desk.events),
             fan_message,
             canned,
         })
@@ -248,7 +275,7 @@ impl App {
             let (conversation, opened_at, fan_message) = match event {
                 DeskEvent::Opened { conversation, at }
                 | DeskEvent::HandedOff { conversation, at } => (conversation, Some(at), false),
-                DeskEvent::FanMessage { conversation } => (conversation, None, true),
+                DeskEvent::FanMessage { conversation, .. } => (conversation, None, true),
                 DeskEvent::Rescore { conversation } => (conversation, None, false),
                 DeskEvent::Rebalance => {
                     rebalance = true;
