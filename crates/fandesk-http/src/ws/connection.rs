@@ -57,18 +57,23 @@ where
     })
 }
 
-pub async fn run(
+/// The connection's task: `connection` holds the upgrade's state, session and client
+/// address (boxed, so the upgrade's own task keeps 8 bytes of them, not 150).
+///
+/// Not an `async fn`: an `async fn` keeps its arguments in its future for the task's whole
+/// life, beside the locals they are moved into, and every byte of that future is held by
+/// each connection (BENCHMARKS.md › idle). The connection is built here; only the socket
+/// and the connection go into the future, once each.
+pub fn run(
     socket: WebSocket,
-    state: AppState,
-    session: Option<Session>,
-    client: std::net::IpAddr,
-) {
-    let metrics = state.app.metrics();
-    metrics.ws_connections.inc();
+    connection: Box<(AppState, Option<Session>, std::net::IpAddr)>,
+) -> impl Future<Output = ()> + Send + 'static {
+    let (state, session, client) = *connection;
+    state.app.metrics().ws_connections.inc();
     let queue = FrameQueue::new(state.config.ws.queue_frames);
     let mut connection = Connection {
-        state: state.clone(),
-        queue: queue.clone(),
+        state,
+        queue,
         expiry: None,
         session: None,
         subscriptions: HashMap::new(),
@@ -78,21 +83,26 @@ pub async fn run(
     if let Some(session) = session {
         connection.authenticated(session);
     }
+    // A block, not an `async fn`, for the same reason: the socket and the connection stay
+    // where they were captured instead of being moved into a second copy.
     let mut socket = socket;
-    let mut sends: Sends = None;
-    connection.serve(&mut socket, &mut sends).await;
-    connection.finish();
-    goodbye(
-        &mut socket,
-        &queue,
-        &mut sends,
-        state.config.ws.idle_timeout,
-    )
-    .await;
-    if queue.reason().map(|reason| reason.0) == Some(CLOSE_SLOW_CONSUMER) {
-        metrics.slow_consumers_closed.inc();
+    async move {
+        let mut sends: Sends = None;
+        connection.serve(&mut socket, &mut sends).await;
+        connection.finish();
+        goodbye(
+            &mut socket,
+            &connection.queue,
+            &mut sends,
+            connection.state.config.ws.idle_timeout,
+        )
+        .await;
+        let metrics = connection.state.app.metrics();
+        if connection.queue.reason().map(|reason| reason.0) == Some(CLOSE_SLOW_CONSUMER) {
+            metrics.slow_consumers_closed.inc();
+        }
+        metrics.ws_connections.dec();
     }
-    metrics.ws_connections.dec();
 }
 
 /// A subscription this connection holds.
@@ -175,7 +185,10 @@ impl Connection {
                         return;
                     }
                     queue.take(&mut outgoing);
-                    if !write_all(socket, &mut outgoing, &queue).await {
+                    // Boxed: inline, the write's future (≈ 470 bytes) would set the size of
+                    // every connection's task, idle or not (BENCHMARKS.md › idle); one small
+                    // allocation per wake-up that writes costs less than holding it.
+                    if !Box::pin(write_all(socket, &mut outgoing, &queue)).await {
                         return;
                     }
                 }

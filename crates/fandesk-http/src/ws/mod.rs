@@ -118,7 +118,10 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         Ok(upgrade) => upgrade,
         Err(rejection) => return upgrade_refused(rejection).into_response(),
     };
-    let limits = &state.config.ws;
+    let max_message_bytes = state.config.ws.max_message_bytes;
+    // One box for what the connection needs: axum's upgrade task keeps whatever the
+    // callback captures for the connection's whole life.
+    let parts = Box::new((state, session, client));
     upgrade
         // tungstenite's defaults are a 128 KiB read buffer and 64 MiB messages per
         // connection; idle connections must stay small (BENCHMARKS.md). Client frames are
@@ -129,9 +132,9 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         // coalesced tick goes out in one write. The buffer is empty until first used.
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_write_buffer_size(1024 * 1024)
-        .max_message_size(limits.max_message_bytes)
-        .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| connection::run(socket, state, session, client))
+        .max_message_size(max_message_bytes)
+        .max_frame_size(max_message_bytes)
+        .on_upgrade(move |socket| connection::run(socket, parts))
 }
 
 /// A request that is not a valid WebSocket upgrade, in the API's error shape.
