@@ -57,8 +57,7 @@ where
     })
 }
 
-/// The connection's task: `connection` holds the upgrade's state, session and client
-/// address (boxed, so the upgrade's own task keeps 8 bytes of them, not 150).
+/// The connection's task, for the upgrade's state, session and client address.
 ///
 /// Not an `async fn`: an `async fn` keeps its arguments in its future for the task's whole
 /// life, beside the locals they are moved into, and every byte of that future is held by
@@ -66,9 +65,10 @@ where
 /// and the connection go into the future, once each.
 pub fn run(
     socket: WebSocket,
-    connection: Box<(AppState, Option<Session>, std::net::IpAddr)>,
+    state: AppState,
+    session: Option<Session>,
+    client: std::net::IpAddr,
 ) -> impl Future<Output = ()> + Send + 'static {
-    let (state, session, client) = *connection;
     state.app.metrics().ws_connections.inc();
     let queue = FrameQueue::new(state.config.ws.queue_frames);
     let mut connection = Connection {

@@ -134,7 +134,10 @@ pub async fn upgrade(State(state): State<AppState>, request: Request) -> Respons
         .max_write_buffer_size(1024 * 1024)
         .max_message_size(max_message_bytes)
         .max_frame_size(max_message_bytes)
-        .on_upgrade(move |socket| connection::run(socket, parts))
+        .on_upgrade(move |socket| {
+            let (state, session, client) = *parts;
+            connection::run(socket, state, session, client)
+        })
 }
 
 /// A request that is not a valid WebSocket upgrade, in the API's error shape.
