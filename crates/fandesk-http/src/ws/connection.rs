@@ -57,12 +57,9 @@ where
     })
 }
 
-/// The connection's task, for the upgrade's state, session and client address.
-///
-/// Not an `async fn`: an `async fn` keeps its arguments in its future for the task's whole
-/// life, beside the locals they are moved into, and every byte of that future is held by
-/// each connection (BENCHMARKS.md › idle). The connection is built here; only the socket
-/// and the connection go into the future, once each.
+/// The connection's task. Not an `async fn`, which would keep its arguments beside the
+/// locals they move into for the task's life (BENCHMARKS.md › idle): the future holds the
+/// socket and the connection once each.
 pub fn run(
     socket: WebSocket,
     state: AppState,
@@ -83,8 +80,6 @@ pub fn run(
     if let Some(session) = session {
         connection.authenticated(session);
     }
-    // A block, not an `async fn`, for the same reason: the socket and the connection stay
-    // where they were captured instead of being moved into a second copy.
     let mut socket = socket;
     async move {
         let mut sends: Sends = None;
@@ -185,9 +180,7 @@ impl Connection {
                         return;
                     }
                     queue.take(&mut outgoing);
-                    // Boxed: inline, the write's future (≈ 470 bytes) would set the size of
-                    // every connection's task, idle or not (BENCHMARKS.md › idle); one small
-                    // allocation per wake-up that writes costs less than holding it.
+                    // Boxed: inline, its ≈ 470 bytes would size every idle task too.
                     if !Box::pin(write_all(socket, &mut outgoing, &queue)).await {
                         return;
                     }
