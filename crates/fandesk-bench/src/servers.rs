@@ -247,7 +247,12 @@ pub(crate) fn fandesk_serve(exe: &std::path::Path, data_dir: &std::path::Path) -
         .arg(data_dir)
         .env("FANDESK_OWNER_EMAIL", OWNER_EMAIL)
         .env("FANDESK_OWNER_PASSWORD", OWNER_PASSWORD)
-        .env("FANDESK_LOG", "warn")
+        // The servers' log filter: warnings unless `FANDESK_BENCH_SERVER_LOG` says more
+        // (e.g. `warn,sqlx::query=debug` to time every statement; see --keep-work).
+        .env(
+            "FANDESK_LOG",
+            std::env::var("FANDESK_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()),
+        )
         .env("FANDESK_MAX_CONNECTIONS_PER_IP", "1000000")
         .env("FANDESK_FAN_SESSIONS_PER_IP", "1000000000")
         .env("FANDESK_FAN_MESSAGES_PER_FAN", "1000000000")

@@ -10,7 +10,8 @@
 //! one writer connection).
 //!
 //! Publishing runs in a task of its own, at most [`PUBLISH_AHEAD`] batches behind: the
-//! next batch commits while the previous one's events are rendered and sent. Commit time
+//! next batch commits while the previous one's events are rendered and sent. On SQLite
+//! both run on a thread of the writer's own (`writer_thread`). Commit time
 //! and batch size are observed per writer (`writer="conversation"|"room"|"question"`).
 
 use crate::app::error::{ServiceError, ServiceResult};
@@ -83,11 +84,15 @@ impl<B: Batch> Writer<B> {
         let (sender, receiver) = mpsc::channel(config.queue.max(1));
         let stop = CancellationToken::new();
         let committer = Committer {
-            store,
+            store: store.clone(),
             metrics: metrics.writer(B::NAME),
             batch_max: config.batch_max.max(1),
         };
-        let task = tokio::spawn(run(receiver, stop.clone(), committer, Arc::new(batch)));
+        let task = crate::writer_thread::spawn_writer_task(
+            &store,
+            &format!("commit-{}", B::NAME),
+            run(receiver, stop.clone(), committer, Arc::new(batch)),
+        );
         Writer {
             sender,
             stop,

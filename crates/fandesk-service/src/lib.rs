@@ -5,7 +5,7 @@
 //! - `app/` — [`App`] and its start and shutdown, [`Config`], the [`Clock`],
 //!   [`ServiceError`], the Prometheus registry.
 //! - `commit` — the group-commit writer, generic over what it commits (conversations,
-//!   rooms).
+//!   rooms). `writer_thread` — where writers run: on SQLite, threads of their own.
 //! - `live/` — what goes out to connections: the typed server events and their frames,
 //!   publishing on the bus, topic subscriptions with replay, a connection's outbound queue.
 //! - `conversation/` — fan ↔ team conversations: open, read, send, change, supervise,
@@ -53,6 +53,7 @@ mod reporting;
 mod room;
 mod schedule;
 mod signals;
+mod writer_thread;
 
 pub use app::App;
 pub use app::clock::{Clock, ManualClock, SystemClock};

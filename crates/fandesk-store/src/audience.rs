@@ -15,6 +15,13 @@ use sqlx::{AssertSqlSafe, FromRow};
 /// Rows in one multi-row insert (4 parameters each; well under both backends' limits).
 const INSERT_CHUNK: usize = 500;
 
+/// Where a viewing (`v`) ends for the figures: when it was left, or while it is open, the
+/// later of its own `seen_at` and its node's heartbeat (`h`, joined by [`HEARTBEAT_JOIN`]).
+const VIEWING_END: &str =
+    "COALESCE(v.left_at, CASE WHEN h.seen_at > v.seen_at THEN h.seen_at ELSE v.seen_at END)";
+/// Joins each viewing `v` to its node's heartbeat `h` (none before the node's first write).
+const HEARTBEAT_JOIN: &str = "LEFT JOIN node_heartbeats h ON h.node = v.node";
+
 /// A change to the viewings, in the order it happened on this node.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ViewingChange {
@@ -146,10 +153,12 @@ impl Store {
                 );
             }
         }
+        // One row marks every viewing open on `node` seen (never moved back).
         statements.push(
             Statement::new(
-                "UPDATE room_viewings SET seen_at = $2 \
-                 WHERE node = $1 AND left_at IS NULL AND seen_at < $2",
+                "INSERT INTO node_heartbeats (node, seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (node) DO UPDATE SET seen_at = excluded.seen_at \
+                 WHERE node_heartbeats.seen_at < excluded.seen_at",
             )
             .bind(node)
             .bind(to_micros(now)),
@@ -159,13 +168,21 @@ impl Store {
     }
 
     /// Ends the viewings `node` left open when it stopped without saying so (a crash): at
-    /// the last time it marked them seen. Called when the node starts.
+    /// the last time it marked them seen. Called when the node starts; returns how many.
     pub async fn close_stale_viewings(&self, node: &str) -> StoreResult<u64> {
-        let statement = Statement::new(
+        let last_seen = Statement::new(
+            "UPDATE room_viewings SET seen_at = \
+             (SELECT h.seen_at FROM node_heartbeats h WHERE h.node = $1) \
+             WHERE node = $1 AND left_at IS NULL AND seen_at < \
+             (SELECT h.seen_at FROM node_heartbeats h WHERE h.node = $1)",
+        )
+        .bind(node);
+        let close = Statement::new(
             "UPDATE room_viewings SET left_at = seen_at WHERE node = $1 AND left_at IS NULL",
         )
         .bind(node);
-        self.writer().execute(statement).await
+        let counts = self.writer().transaction(vec![last_seen, close]).await?;
+        Ok(counts.last().copied().unwrap_or(0))
     }
 
     /// The viewings of `room` that overlap `[from, to)`; an open viewing ends where its
@@ -176,10 +193,10 @@ impl Store {
         from: Timestamp,
         to: Timestamp,
     ) -> StoreResult<Vec<Viewing>> {
-        let statement = Statement::new(
-            "SELECT fan_id, joined_at, COALESCE(left_at, seen_at) AS ends_at FROM room_viewings \
-             WHERE room_id = $1 AND joined_at < $3 AND COALESCE(left_at, seen_at) > $2",
-        )
+        let statement = Statement::new(AssertSqlSafe(format!(
+            "SELECT v.fan_id, v.joined_at, {VIEWING_END} AS ends_at FROM room_viewings v \
+                 {HEARTBEAT_JOIN} WHERE v.room_id = $1 AND v.joined_at < $3 AND {VIEWING_END} > $2"
+        )))
         .bind(room.as_str())
         .bind(to_micros(from))
         .bind(to_micros(to));
@@ -192,13 +209,13 @@ impl Store {
         &self,
         fan: &FanId,
     ) -> StoreResult<Vec<(EventRow, Viewing)>> {
-        let statement = Statement::new(
+        let statement = Statement::new(AssertSqlSafe(format!(
             "SELECT e.id, e.room_id, e.kind, e.title, e.starts_at, e.duration_secs, \
              e.media_url, e.qa, e.created_by, e.created_at, e.updated_at, v.fan_id, \
-             v.joined_at, COALESCE(v.left_at, v.seen_at) AS ends_at \
-             FROM room_viewings v JOIN events e ON e.room_id = v.room_id \
-             WHERE v.fan_id = $1 ORDER BY v.joined_at DESC LIMIT $2",
-        )
+             v.joined_at, {VIEWING_END} AS ends_at \
+             FROM room_viewings v JOIN events e ON e.room_id = v.room_id {HEARTBEAT_JOIN} \
+             WHERE v.fan_id = $1 ORDER BY v.joined_at DESC LIMIT $2"
+        )))
         .bind(fan.as_str())
         .bind(FAN_VIEWINGS_LIMIT);
         let rows: Vec<EventViewingRow> = self.reader().fetch_all(statement).await?;

@@ -154,9 +154,11 @@ impl Drop for ViewingGuard {
 }
 
 /// Writes every [`FLUSH_EVERY`] until `stop`, when it ends every open viewing and writes
-/// a last time.
+/// a last time. On SQLite on a thread of its own (`writer_thread`): the write connection it holds for
+/// its transaction is everyone's.
 pub(crate) fn spawn_writer(log: Arc<ViewingLog>, stop: CancellationToken) -> JoinHandle<()> {
-    tokio::spawn(async move {
+    let store = log.store.clone();
+    crate::writer_thread::spawn_writer_task(&store, "viewing-log", async move {
         let mut tick = tokio::time::interval(FLUSH_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
