@@ -8,8 +8,9 @@
 //! connection tasks each time (measured: 100–200 ms per transaction at 10,000 viewers
 //! while the statements themselves took under 2 ms), and every other writer waits for the
 //! connection with it. So on SQLite the group-commit writers and the other steady writers
-//! run on a thread of their own each, with a single-threaded runtime: the OS schedules
-//! that thread as soon as it has work, and nothing queues in front of it.
+//! run on a thread of their own each, in a runtime of their own (the task on that thread,
+//! what it spawns — the writer's publisher — on one worker thread beside it): the OS
+//! schedules those threads as soon as they have work, and nothing queues in front of them.
 //!
 //! On PostgreSQL the task stays on the shared runtime: the pool has many connections
 //! (no writer waits for another's), and a connection opened on a second runtime would
@@ -31,15 +32,21 @@ where
         return tokio::spawn(task);
     }
     let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let name = name.to_owned();
     // The thread takes the task from here; if no thread can be started it is still here.
     let slot = Arc::new(Mutex::new(Some(task)));
     let for_thread = slot.clone();
     let started = std::thread::Builder::new()
-        .name(name.to_owned())
+        .name(name.clone())
         .spawn(move || {
             let task = for_thread.lock().ok().and_then(|mut task| task.take());
             if let Some(task) = task {
-                match tokio::runtime::Builder::new_current_thread()
+                // The task runs on this thread; what it spawns (a writer's publisher, the
+                // pool's housekeeping) on one worker beside it, so that publishing one
+                // batch overlaps with committing the next.
+                match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .thread_name(format!("{name}+"))
                     .enable_all()
                     .build()
                 {
