@@ -109,11 +109,19 @@ class EventPage {
         this.side));
   }
 
+  /**
+   * Reads the event again (every 30 s, and when it starts): a new title, start or video
+   * address edited by the team is taken up without a reload. A video from another origin
+   * than the page was opened with stays blocked by its content policy until a reload.
+   */
   async refresh() {
     try {
       const event = await this.fetchEvent();
       this.event = event;
       this.title.textContent = event.title;
+      if (this.video && event.media_url && this.video.getAttribute('src') !== event.media_url) {
+        this.video.src = event.media_url;
+      }
     } catch {
       // The page keeps counting on the clock it has; the next refresh tries again.
     }
@@ -182,6 +190,7 @@ class EventPage {
       this.status.textContent = `Starts at ${new Date(parseTime(this.event.starts_at)).toLocaleString()}`;
     } else if (phase === 'live') {
       this.status.textContent = this.event.kind === 'premiere' ? 'Premiere now playing' : 'Live now';
+      this.refresh();
     } else if (phase === 'ended') {
       this.status.textContent = 'This event has ended. Watch it again with the chat as it happened.';
       if (this.video) {

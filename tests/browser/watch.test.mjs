@@ -120,6 +120,19 @@ describe('the fan event page', () => {
     await Promise.all([page, late, skewed].map((each) => each.context().close()));
   });
 
+  test('a video address edited during the countdown plays at the start, without a reload', async () => {
+    const event = await createEvent({ title: 'Re-cut premiere', starts_at: startsIn(6), media_url: `${clip.url}?cut=old` });
+    const page = await joinAs('Dee', event);
+    await page.locator('.countdown', { hasText: /Starts in 0:0\d/ }).waitFor();
+    await call(server.url, 'PATCH', `/events/${event.id}`, { token: team.ownerToken, body: { media_url: clip.url } });
+    await page.waitForSelector('main[data-phase="live"]', { timeout: 20_000 });
+    const error = await playbackError(page, event);
+    assert.ok(error <= TOLERANCE_SECS, `playback ${error.toFixed(2)} s from the server's position`);
+    assert.equal(await page.evaluate(() => document.querySelector('video.event-video').getAttribute('src')), clip.url);
+    assert.deepEqual(page.problems, []);
+    await page.context().close();
+  });
+
   test('chat and questions live: time-outs, upvotes, the team answers, pins and hides', async () => {
     const event = await createEvent({ title: 'Studio Q&A', starts_at: startsIn(-5) });
     const page = await joinAs('Dee', event);
