@@ -38,6 +38,7 @@ mod metrics;
 mod question;
 mod room;
 mod schedule;
+mod sqlite_params;
 mod statement;
 mod stored_text;
 mod supervision;

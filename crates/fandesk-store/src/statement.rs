@@ -1,5 +1,6 @@
 //! SQL as data, and the one place that hands it to sqlx. A [`Statement`] is text plus
-//! parameters, built without knowing the backend (both accept `$N` placeholders); the
+//! parameters, built without knowing the backend (both accept `$N` placeholders; SQLite
+//! gets them as plain `?` where that means the same, `sqlite_params.rs`); the
 //! [`Driver`] binds and runs it on either, and [`Columns`] reads a row of either. Both are
 //! implemented once, for every sqlx backend that can carry our few column types, so the
 //! shared code stays generic and each backend gets its own monomorphised copy.
@@ -159,7 +160,15 @@ where
     for<'v> bool: Encode<'v, D> + Type<D>,
 {
     fn prepare(statement: Statement<'_>) -> Sql<'static, D> {
-        let mut query = sqlx::query::<D>(statement.sql);
+        // SQLite binds plain `?` without searching names (`sqlite_params.rs`).
+        let plain = (D::NAME == <Sqlite as Database>::NAME)
+            .then(|| crate::sqlite_params::positional(statement.sql.as_str()))
+            .flatten();
+        let sql = match plain {
+            Some(plain) => sqlx::AssertSqlSafe(plain).into_sql_str(),
+            None => statement.sql,
+        };
+        let mut query = sqlx::query::<D>(sql);
         for param in statement.params {
             query = match param {
                 Param::Text(value) => query.bind(value),
