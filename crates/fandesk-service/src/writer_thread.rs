@@ -9,7 +9,7 @@
 //! while the statements themselves took under 2 ms), and every other writer waits for the
 //! connection with it. So on SQLite the group-commit writers and the other steady writers
 //! run on a thread of their own each, in a runtime of their own (the task on that thread,
-//! what it spawns — the writer's publisher — on one worker thread beside it): the OS
+//! what it spawns — the writer's publisher — on two worker threads beside it): the OS
 //! schedules those threads as soon as they have work, and nothing queues in front of them.
 //!
 //! On PostgreSQL the task stays on the shared runtime: the pool has many connections
@@ -42,10 +42,12 @@ where
             let task = for_thread.lock().ok().and_then(|mut task| task.take());
             if let Some(task) = task {
                 // The task runs on this thread; what it spawns (a writer's publisher, the
-                // pool's housekeeping) on one worker beside it, so that publishing one
-                // batch overlaps with committing the next.
+                // pool's housekeeping) on two workers beside it, so that publishing one
+                // batch overlaps with committing the next, and the write connection's
+                // return to the pool (a task sqlx spawns after each commit) never waits
+                // for a batch to be published before the next `BEGIN` can have it.
                 match tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
+                    .worker_threads(2)
                     .thread_name(format!("{name}+"))
                     .enable_all()
                     .build()
