@@ -69,3 +69,35 @@ where
         let _ = finished.await;
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::spawn_writer_task;
+    use fandesk_store::Store;
+
+    /// On SQLite the task runs on a thread of its own, named as asked, and what it spawns
+    /// runs beside it; the handle finishes when the task does.
+    #[tokio::test]
+    async fn on_sqlite_a_writer_runs_on_a_thread_of_its_own() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_sqlite(dir.path()).await.expect("store");
+        let (seen, names) = tokio::sync::oneshot::channel();
+        let handle = spawn_writer_task(&store, "commit-test", async move {
+            let own = std::thread::current().name().map(str::to_owned);
+            let spawned = tokio::spawn(async { std::thread::current().name().map(str::to_owned) })
+                .await
+                .expect("spawned task");
+            let _ = seen.send((own, spawned));
+        });
+        handle.await.expect("the handle finishes");
+        let (own, spawned) = names.await.expect("the task ran");
+        assert_eq!(own.as_deref(), Some("commit-test"));
+        assert_eq!(spawned.as_deref(), Some("commit-test+"));
+        assert_ne!(
+            std::thread::current().name(),
+            Some("commit-test"),
+            "not the test's own thread"
+        );
+        store.close().await;
+    }
+}

@@ -10,6 +10,10 @@
 //! once, they are sent as `?`; any other use (a number repeated, or out of order) is left
 //! as written.
 
+/// Parameters from which a statement is rewritten: the name search grows with the square
+/// of their number, the rewrite (one pass over the text and a copy) only with its length.
+pub(crate) const REWRITE_FROM: usize = 16;
+
 /// `sql` with its `$N` placeholders as `?`, when they are `$1 … $n` in order, each once
 /// (outside quoted text); `None` when there are none or they are numbered otherwise.
 pub(crate) fn positional(sql: &str) -> Option<String> {

@@ -160,8 +160,10 @@ where
     for<'v> bool: Encode<'v, D> + Type<D>,
 {
     fn prepare(statement: Statement<'_>) -> Sql<'static, D> {
-        // SQLite binds plain `?` without searching names (`sqlite_params.rs`).
-        let plain = (D::NAME == <Sqlite as Database>::NAME)
+        // SQLite binds plain `?` without searching names (`sqlite_params.rs`); below a few
+        // parameters the search costs less than rewriting the text.
+        let plain = (D::NAME == <Sqlite as Database>::NAME
+            && statement.params.len() >= crate::sqlite_params::REWRITE_FROM)
             .then(|| crate::sqlite_params::positional(statement.sql.as_str()))
             .flatten();
         let sql = match plain {

@@ -154,8 +154,8 @@ impl Drop for ViewingGuard {
 }
 
 /// Writes every [`FLUSH_EVERY`] until `stop`, when it ends every open viewing and writes
-/// a last time. On SQLite on a thread of its own (`writer_thread`): the write connection it holds for
-/// its transaction is everyone's.
+/// a last time. On SQLite on a thread of its own (`writer_thread`): the write connection
+/// it holds for its transaction is everyone's.
 pub(crate) fn spawn_writer(log: Arc<ViewingLog>, stop: CancellationToken) -> JoinHandle<()> {
     let store = log.store.clone();
     crate::writer_thread::spawn_writer_task(&store, "viewing-log", async move {
