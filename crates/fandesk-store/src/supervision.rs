@@ -315,14 +315,7 @@ impl Store {
         &self,
         filter: &ReviewFilter,
     ) -> StoreResult<Vec<MessageRow>> {
-        let mut sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author_kind IN ('member', 'bot') AND created_at < $1 \
-             AND created_at >= $2 AND created_at < $3"
-        );
-        if filter.author_id.is_some() {
-            sql.push_str(" AND author_id = $5");
-        }
-        sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $4");
+        let sql = review_sql(filter.author_id.is_some());
         let before = filter.before.map(to_micros).unwrap_or(i64::MAX);
         let from = filter.from.map(to_micros).unwrap_or(i64::MIN);
         let to = filter.to.map(to_micros).unwrap_or(i64::MAX);
@@ -384,4 +377,57 @@ pub(crate) async fn write_if_changed<D: Dialect>(
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// The review's query: team members' and bots' messages, newest first, optionally of one
+/// author. Its `author_kind IN ('member', 'bot')` is the condition of the partial index
+/// `messages_by_author` (migration 0080), word for word, so the author filter can use it.
+fn review_sql(by_author: bool) -> String {
+    let mut sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE author_kind IN ('member', 'bot') AND created_at < $1 \
+         AND created_at >= $2 AND created_at < $3"
+    );
+    if by_author {
+        sql.push_str(" AND author_id = $5");
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT $4");
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::review_sql;
+    use crate::Store;
+    use sqlx::AssertSqlSafe;
+
+    /// The review of one author reads the partial index, not every team message: a change
+    /// to the query's condition that no longer matches the index's would fail here.
+    #[tokio::test]
+    async fn the_review_of_one_author_uses_the_partial_author_index() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_sqlite(dir.path()).await.expect("store");
+        let Store::Sqlite(db) = &store else {
+            unreachable!("opened SQLite")
+        };
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {}",
+            review_sql(true)
+        )))
+        .bind(i64::MAX)
+        .bind(i64::MIN)
+        .bind(i64::MAX)
+        .bind(50_i64)
+        .bind("mem_1")
+        .fetch_all(&db.read)
+        .await
+        .expect("plan");
+        let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("USING INDEX messages_by_author")),
+            "{steps:?}"
+        );
+        store.close().await;
+    }
 }
