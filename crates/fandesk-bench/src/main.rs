@@ -90,6 +90,10 @@ struct Options {
     /// dm-durable: closed-loop sends in flight per connection (default 4).
     #[arg(long, global = true)]
     dm_window: Option<usize>,
+    /// dm-history: stored-message levels to probe at (default 0,1000000,10000000; 0,3000
+    /// with --smoke).
+    #[arg(long, global = true, value_delimiter = ',')]
+    history_levels: Vec<u64>,
     /// scheduled-send: fans in the segment (default 100,000; 2,000 with --smoke).
     #[arg(long, global = true)]
     recipients: Option<usize>,
@@ -118,6 +122,9 @@ enum Command {
     /// Memory as history grows (not in `all`): rounds of fresh fans on one server, its
     /// RssAnon after each.
     SoakMemory,
+    /// A direct message's cost as history grows (not in `all`): throughput and ack
+    /// latency at 0, 1M and 10M stored messages (`--history-levels`), SQLite and PostgreSQL.
+    DmHistory,
     /// Live chat's ack latency while a scheduled message goes to a 100,000-fan segment,
     /// beside the same live chat alone (not in `all`).
     ScheduledSend,
@@ -173,6 +180,7 @@ pub struct Ctx {
     pub dm_conversations: Option<usize>,
     pub dm_window: Option<usize>,
     pub recipients: Option<usize>,
+    pub history_levels: Vec<u64>,
     servers: Vec<String>,
     serial: AtomicU64,
     ip: AtomicU64,
@@ -265,6 +273,7 @@ fn main() -> Result<()> {
         Command::DmAckDiagnosis => coordinate(cli.options, &["dm-ack-diagnosis"]),
         Command::ClusterDm => coordinate(cli.options, &["cluster-dm"]),
         Command::SoakMemory => coordinate(cli.options, &["soak-memory"]),
+        Command::DmHistory => coordinate(cli.options, &["dm-history"]),
         Command::ScheduledSend => coordinate(cli.options, &["scheduled-send"]),
         Command::QaBurst => coordinate(cli.options, &["qa-burst"]),
         Command::ClusterCapacity => coordinate(cli.options, &["cluster-capacity"]),
@@ -412,6 +421,7 @@ async fn context(options: &Options) -> Result<Ctx> {
         dm_conversations: options.dm_conversations,
         dm_window: options.dm_window,
         recipients: options.recipients,
+        history_levels: options.history_levels.clone(),
         servers: options.servers.clone(),
         serial: AtomicU64::new(0),
         ip: AtomicU64::new(u64::from(std::process::id() % 200) * 250),

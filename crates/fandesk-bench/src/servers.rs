@@ -87,6 +87,8 @@ pub struct Server {
     pub monitor: Option<SocketAddr>,
     /// nats-server's client port (NATS protocol), for fandesk nodes.
     pub client: Option<SocketAddr>,
+    /// A fandesk server's data directory (its SQLite files when not on PostgreSQL).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Server {
@@ -138,7 +140,22 @@ impl Server {
             Kind::Nats => return start_nats(ctx, n, log).await,
             Kind::FandeskCluster => bail!("a cluster is started with Cluster::start"),
         };
-        Server::launch(kind, command, log, log_file, database).await
+        let mut server = Server::launch(kind, command, log, log_file, database).await?;
+        if kind.is_fandesk() {
+            server.data_dir = Some(fandesk_data_dir(ctx, n));
+        }
+        Ok(server)
+    }
+
+    /// The bytes the server's database takes: `pg_database_size` on PostgreSQL, otherwise
+    /// SQLite's database file (its WAL, a transient log of the latest commits, left out).
+    pub async fn storage_bytes(&self) -> Option<u64> {
+        if let Some((base, name)) = &self.database {
+            let size = psql_value(base, &format!("SELECT pg_database_size('{name}')")).await;
+            return size.ok()?.trim().parse().ok();
+        }
+        let file = self.data_dir.as_ref()?.join("fandesk.db");
+        Some(std::fs::metadata(file).ok()?.len())
     }
 
     /// Spawns `command` (whose first stdout line is `listening on ADDR`), waiting for it
@@ -179,6 +196,7 @@ impl Server {
             log,
             monitor: None,
             client: None,
+            data_dir: None,
         };
         if kind.is_fandesk() {
             server.wait_healthy().await?;
@@ -234,8 +252,11 @@ impl Server {
 /// and the `/metrics` token the harness reads commit counters with. The caller adds
 /// `--listen` and whatever else.
 pub(crate) fn fandesk_command(ctx: &Ctx, n: u64) -> Command {
-    let data_dir = ctx.work.path().join(format!("fandesk-data-{n}"));
-    fandesk_serve(&ctx.fandesk_bin, &data_dir)
+    fandesk_serve(&ctx.fandesk_bin, &fandesk_data_dir(ctx, n))
+}
+
+fn fandesk_data_dir(ctx: &Ctx, n: u64) -> PathBuf {
+    ctx.work.path().join(format!("fandesk-data-{n}"))
 }
 
 /// `fandesk serve` of `exe` on `data_dir` with the settings of [`fandesk_command`].
@@ -273,6 +294,11 @@ pub fn tail(path: &std::path::Path) -> String {
 
 /// Runs one SQL statement with `psql` against the `postgres` maintenance database.
 pub async fn psql(base: &str, sql: &str) -> Result<()> {
+    psql_value(base, sql).await.map(drop)
+}
+
+/// Runs `sql` on the `postgres` database of `base`; its output, unaligned.
+pub async fn psql_value(base: &str, sql: &str) -> Result<String> {
     let url = format!("{}/postgres", base.trim_end_matches('/'));
     let output = tokio::time::timeout(
         Duration::from_secs(30),
@@ -292,7 +318,7 @@ pub async fn psql(base: &str, sql: &str) -> Result<()> {
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 pub(crate) fn free_port() -> Result<u16> {
@@ -337,6 +363,7 @@ pub(crate) async fn start_nats(ctx: &Ctx, n: u64, log: PathBuf) -> Result<Server
                 log,
                 monitor: Some(([127, 0, 0, 1], monitor_port).into()),
                 client: Some(([127, 0, 0, 1], port).into()),
+                data_dir: None,
             });
         }
         if let Ok(Some(status)) = child.try_wait() {

@@ -13,6 +13,7 @@ use crate::stamp::now_us;
 use anyhow::{Result, bail};
 use std::time::Duration;
 
+#[derive(Clone, Copy)]
 pub(super) struct Plan {
     pub conversations: usize,
     pub agents: usize,

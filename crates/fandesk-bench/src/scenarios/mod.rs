@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod conns;
 pub mod dm;
+pub mod history;
 pub mod memory;
 pub mod qa;
 mod qa_table;
@@ -123,6 +124,7 @@ pub async fn run(ctx: &Ctx, name: &str) -> Result<Vec<Table>> {
         "cluster-dm" => cluster::dm(ctx).await,
         "cluster-capacity" => cluster::capacity(ctx).await,
         "soak-memory" => memory::soak_memory(ctx).await,
+        "dm-history" => history::dm_history(ctx).await,
         "scheduled-send" => scheduled::scheduled_send(ctx).await,
         "qa-burst" => qa::qa_burst(ctx).await,
         other => anyhow::bail!("unknown scenario {other:?}; one of {SCENARIOS:?}"),

@@ -390,8 +390,14 @@ impl App {
             self.off_hours_reply(&desk, profile.as_ref(), snapshot)
                 .await?;
         }
+        if assigned {
+            // Someone holds it: it leaves the queue whatever a second read would say, so
+            // the common case (a fan writing to their agent) costs no second read.
+            self.publish_queue_entry(id, None);
+            return Ok(());
+        }
         match self.store().find_desk_conversation(id).await? {
-            Some(current) if !assigned && current.conversation.assignee_id.is_none() => {
+            Some(current) if current.conversation.assignee_id.is_none() => {
                 let entry = self.queue_entry(&current).await?;
                 self.publish_queue_entry(id, Some(entry));
             }
