@@ -439,6 +439,11 @@ pub(super) async fn run_trial(
         }
         if acks > 0.0 {
             trial.set("server_cpu_us_per_msg", server_cpu * 1e6 / acks);
+            let per_msg = |bytes: u64| bytes as f64 / 1024.0 / acks;
+            let read = after.read_bytes.saturating_sub(before.read_bytes);
+            let written = after.written_bytes.saturating_sub(before.written_bytes);
+            trial.set("server_read_kib_per_msg", per_msg(read));
+            trial.set("server_written_kib_per_msg", per_msg(written));
         }
         trial.set("gen_cores", (gen_after - gen_before) / wall);
         let end_rss = server.usage()?.rss_kib as f64;

@@ -298,6 +298,22 @@ fn table(
             "closed loop: server CPU per message (µs)",
             1,
         ),
+        ("closed_server_user_cores", "… server CPU, user (cores)", 2),
+        (
+            "closed_server_system_cores",
+            "… server CPU, system (cores)",
+            2,
+        ),
+        (
+            "closed_server_read_kib_per_msg",
+            "closed loop: bytes read per message (KiB, rchar)",
+            1,
+        ),
+        (
+            "closed_server_written_kib_per_msg",
+            "closed loop: bytes written per message (KiB, wchar)",
+            1,
+        ),
         ("closed_commit_mean_ms", "closed loop: mean commit (ms)", 2),
         ("closed_batch_mean", "closed loop: mean batch (ops)", 1),
     ];
