@@ -81,6 +81,22 @@ async fn commit<D: Dialect>(
     Ok(plan.results)
 }
 
+/// The messages already stored under `keys` idempotency keys, bound as (client_msg_id,
+/// author, conversation) triples: equality on every column of the unique
+/// `messages_idempotency` index, whose leading column is the conversation.
+fn earlier_sends_sql(keys: usize) -> String {
+    let rows: Vec<String> = (0..keys)
+        .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+        .collect();
+    format!(
+        "WITH k (k_client, k_author, k_conversation) AS (VALUES {}) \
+         SELECT {MESSAGE_COLUMNS} FROM k JOIN messages ON messages.client_msg_id = k.k_client \
+         AND messages.author_id = k.k_author AND messages.conversation_id = k.k_conversation \
+         WHERE messages.client_msg_id IS NOT NULL",
+        rows.join(", ")
+    )
+}
+
 /// One conversation of a fan who has a reopen in the batch, not resolved.
 struct ActiveConversation {
     fan_id: FanId,
@@ -133,16 +149,7 @@ async fn load<D: Dialect>(
     keys.dedup();
     let mut existing = Vec::new();
     if !keys.is_empty() {
-        let rows: Vec<String> = (0..keys.len())
-            .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
-            .collect();
-        let sql = format!(
-            "WITH k (k_client, k_author, k_conversation) AS (VALUES {}) \
-             SELECT {MESSAGE_COLUMNS} FROM k JOIN messages ON messages.client_msg_id = k.k_client \
-             AND messages.author_id = k.k_author AND messages.conversation_id = k.k_conversation \
-             WHERE messages.client_msg_id IS NOT NULL",
-            rows.join(", ")
-        );
+        let sql = earlier_sends_sql(keys.len());
         let statement = Statement::new(AssertSqlSafe(sql)).bind_all(
             keys.iter()
                 .flat_map(|(client, author, conversation)| [*client, *author, *conversation]),
@@ -370,5 +377,37 @@ impl std::fmt::Display for Phases {
             write!(f, "{phase}={:.2}ms ", spent.as_secs_f64() * 1000.0)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::earlier_sends_sql;
+    use crate::Store;
+    use sqlx::AssertSqlSafe;
+
+    /// The duplicate check of a batch reads the unique index by its whole key, so each
+    /// lookup lands among its own conversation's entries (the index's leading column).
+    #[tokio::test]
+    async fn the_duplicate_check_reads_the_idempotency_index_by_conversation() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open_sqlite(dir.path()).await.expect("store");
+        let Store::Sqlite(db) = &store else {
+            unreachable!("opened SQLite")
+        };
+        let mut query = sqlx::query_as(AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {}",
+            earlier_sends_sql(2)
+        )));
+        for value in ["c-1", "mem_1", "cnv_1", "c-2", "fan_1", "cnv_2"] {
+            query = query.bind(value);
+        }
+        let plan: Vec<(i64, i64, i64, String)> = query.fetch_all(&db.read).await.expect("plan");
+        let steps: Vec<&str> = plan.iter().map(|step| step.3.as_str()).collect();
+        assert!(
+            steps.iter().any(|step| step.contains("USING INDEX messages_idempotency (conversation_id=? AND author_id=? AND client_msg_id=?)")),
+            "{steps:?}"
+        );
+        store.close().await;
     }
 }
