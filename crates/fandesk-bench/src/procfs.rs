@@ -102,9 +102,9 @@ pub struct Usage {
     pub cpu_secs: f64,
     pub user_secs: f64,
     pub system_secs: f64,
-    /// Bytes read and written through system calls so far (`rchar`, `wchar` of
-    /// /proc/PID/io): SQLite's page reads past its memory map and its WAL writes, the
-    /// sockets' traffic. 0 when unreadable.
+    /// Bytes read and written through file system calls so far (`rchar`, `wchar` of
+    /// /proc/PID/io): SQLite's page reads past its memory map, its WAL and checkpoint
+    /// writes. Sockets' `recv`/`send` are not counted. 0 when unreadable.
     pub read_bytes: u64,
     pub written_bytes: u64,
     pub at: std::time::Instant,
